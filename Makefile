@@ -1,0 +1,82 @@
+# parimg - make and load image datasets in parallel.
+#   make            build ./parimg (installing missing Debian packages first)
+#   make test       unit tests (Criterion) and command-line tests: what CI runs
+#   make asan       the tests again under AddressSanitizer + UBSan (clang)
+#   make bench      benchmarks of scripts/ (not tests: they never fail on time)
+#   make demo       install, build, generate and load a demo dataset
+#   make install    PREFIX (/usr/local) and DESTDIR honoured; make uninstall
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+MANDIR   = $(PREFIX)/share/man/man1
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+CFLAGS  ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -MMD -MP
+LDLIBS  = -ldeflate -lm
+BUILD  ?= build
+
+SRC      = $(filter-out %_test.c,$(wildcard src/*.c))
+OBJ      = $(SRC:src/%.c=$(BUILD)/%.o)
+LIB_OBJ  = $(filter-out $(BUILD)/main.o,$(OBJ))
+TEST_SRC = $(wildcard src/*_test.c)
+TEST_OBJ = $(TEST_SRC:src/%.c=$(BUILD)/%.o)
+
+.PHONY: all deps test unit cli asan bench demo install uninstall clean
+
+all: deps parimg
+
+deps:
+	@sh scripts/deps.sh
+
+parimg: $(OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $@
+
+$(BUILD)/unit_tests: $(LIB_OBJ) $(TEST_OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+test: all unit cli
+
+unit: deps $(BUILD)/unit_tests
+	$(BUILD)/unit_tests --jobs 2
+
+cli: deps parimg
+	$(PYTHON) tests/cli_test.py ./parimg
+
+# The whole suite again, instrumented, in a build directory of its own.
+asan: deps
+	$(MAKE) BUILD=build-asan CC=clang \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" parimg-asan
+
+parimg-asan: $(BUILD)/unit_tests $(OBJ)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit_tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_test.py ./parimg-asan
+
+bench: all
+	sh scripts/bench.sh
+
+demo: all
+	sh scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 parimg $(DESTDIR)$(BINDIR)/parimg
+	install -m 644 man/parimg.1 $(DESTDIR)$(MANDIR)/parimg.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/parimg $(DESTDIR)$(MANDIR)/parimg.1
+
+clean:
+	rm -rf build build-asan parimg parimg-asan demo demo.npy
+
+-include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d)

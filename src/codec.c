@@ -1,0 +1,293 @@
+/* codec.c - stb_image, stb_image_write and stb_image_resize compiled here, and
+ * only here, with our settings: the formats parimg reads, libdeflate for the
+ * PNG writer's deflate and CRC-32, and a dimension cap. Also the checks stb
+ * does not make (PNG CRCs) and the colour conversions Pillow makes. */
+#include "codec.h"
+
+#include <errno.h>
+#include <libdeflate.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Only what "parimg load" accepts: less decoder code facing hostile files. */
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_TGA
+#define STBI_ONLY_PNM
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS (1 << 24)
+#define STBI_FAILURE_USERMSG
+#define STB_IMAGE_IMPLEMENTATION
+
+static unsigned char *deflate_zlib(unsigned char *data, int len, int *outlen, int level);
+#define STBIW_ZLIB_COMPRESS deflate_zlib
+#define STBIW_CRC32(buf, len) libdeflate_crc32(0, (buf), (size_t)(len))
+#define STBI_WRITE_NO_STDIO
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+
+#define STB_IMAGE_RESIZE_STATIC
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+
+/* Third-party code: its warnings are not ours to fix. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+#include <stb/stb_image_resize.h>
+#pragma GCC diagnostic pop
+
+const char *const codec_format_names[] = { "png", "bmp", "tga", "jpg", NULL };
+
+/*
+ * stb_image_write's zlib hook. One compressor per process and level, kept
+ * for the process's life: allocating one costs more than compressing a small
+ * image. Returns a malloc'd zlib stream, as stb frees it with free().
+ */
+static unsigned char *deflate_zlib(unsigned char *data, int len, int *outlen, int level)
+{
+	static struct libdeflate_compressor *comp;
+	static int comp_level = -1;
+	size_t bound, n;
+	unsigned char *out;
+
+	if (!comp || comp_level != level) {
+		libdeflate_free_compressor(comp);
+		comp = libdeflate_alloc_compressor(level);
+		comp_level = level;
+		if (!comp)
+			return NULL;
+	}
+	bound = libdeflate_zlib_compress_bound(comp, (size_t)len);
+	out = malloc(bound);
+	if (!out)
+		return NULL;
+	n = libdeflate_zlib_compress(comp, data, (size_t)len, out, bound);
+	if (n == 0) {
+		free(out);
+		return NULL;
+	}
+	*outlen = (int)n;
+	return out;
+}
+
+static int buf_reserve(struct buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	unsigned char *p;
+
+	if (b->len + more <= b->cap)
+		return 0;
+	while (cap < b->len + more)
+		cap *= 2;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+struct sink {
+	struct buf *buf;
+	int failed;		/* out of memory while appending */
+};
+
+static void sink_write(void *ctx, void *data, int size)
+{
+	struct sink *s = ctx;
+
+	if (s->failed || buf_reserve(s->buf, (size_t)size) < 0) {
+		s->failed = 1;
+		return;
+	}
+	memcpy(s->buf->p + s->buf->len, data, (size_t)size);
+	s->buf->len += (size_t)size;
+}
+
+/*
+ * Encode to memory, never to a FILE: stb's stdio writer ignores write
+ * errors, and the caller must see a full disk. For PNG the filter is fixed
+ * to "none" at level 0: stb would otherwise try all five filters per row,
+ * work that only pays when deflate looks for matches.
+ */
+int codec_encode(enum codec_format fmt, int level, int quality,
+		 const unsigned char *pix, int w, int h, int c, struct buf *out)
+{
+	struct sink s = { out, 0 };
+	int ok = 0;
+
+	out->len = 0;
+	switch (fmt) {
+	case CODEC_PNG:
+		stbi_write_png_compression_level = level;
+		stbi_write_force_png_filter = level == 0 ? 0 : -1;
+		ok = stbi_write_png_to_func(sink_write, &s, w, h, c, pix, w * c);
+		break;
+	case CODEC_BMP:
+		ok = stbi_write_bmp_to_func(sink_write, &s, w, h, c, pix);
+		break;
+	case CODEC_TGA:
+		stbi_write_tga_with_rle = 0;
+		ok = stbi_write_tga_to_func(sink_write, &s, w, h, c, pix);
+		break;
+	case CODEC_JPG:
+		ok = stbi_write_jpg_to_func(sink_write, &s, w, h, c, pix, quality);
+		break;
+	}
+	if (!ok || s.failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Walk a PNG's chunks up to IEND and check each CRC-32, as libpng and
+ * Pillow do. A chunk running past the end of the file is truncation.
+ */
+static int png_check_crcs(const unsigned char *d, size_t len, char *why, size_t whylen)
+{
+	size_t off = 8;
+
+	for (;;) {
+		uint32_t n, crc;
+
+		if (len - off < 12) {
+			snprintf(why, whylen, "truncated PNG (no IEND chunk)");
+			return -1;
+		}
+		n = be32(d + off);
+		if (n > 0x7fffffffu || n > len - off - 12) {
+			snprintf(why, whylen, "truncated PNG (chunk at byte %zu runs past the end)", off);
+			return -1;
+		}
+		crc = (uint32_t)libdeflate_crc32(0, d + off + 4, (size_t)n + 4);
+		if (crc != be32(d + off + 8 + n)) {
+			snprintf(why, whylen, "corrupt PNG (bad CRC in %.4s chunk)",
+				 (const char *)d + off + 4);
+			return -1;
+		}
+		if (memcmp(d + off + 4, "IEND", 4) == 0)
+			return 0;
+		off += (size_t)n + 12;
+	}
+}
+
+static const char *stb_reason(void)
+{
+	const char *r = stbi_failure_reason();
+
+	return r ? r : "cannot decode";
+}
+
+int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
+		struct codec_info *info, char *why, size_t whylen)
+{
+	static const unsigned char png_sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
+
+	if (len == 0) {
+		snprintf(why, whylen, "empty file");
+		return -1;
+	}
+	if (len > INT32_MAX) {
+		snprintf(why, whylen, "file too large to decode (%zu bytes)", len);
+		return -1;
+	}
+	if (len >= 8 && memcmp(data, png_sig, 8) == 0 &&
+	    png_check_crcs(data, len, why, whylen) < 0)
+		return -1;
+	if (!stbi_info_from_memory(data, (int)len, &info->w, &info->h, &info->channels)) {
+		snprintf(why, whylen, "not a supported image (%s)", stb_reason());
+		return -1;
+	}
+	if ((uint64_t)info->w * (uint64_t)info->h > max_pixels) {
+		snprintf(why, whylen, "image is %dx%d, more than --max-pixels %llu",
+			 info->w, info->h, (unsigned long long)max_pixels);
+		return -1;
+	}
+	info->is16 = stbi_is_16_bit_from_memory(data, (int)len);
+	return 0;
+}
+
+/* ITU-R 601-2 luma in 16.16 fixed point, rounded: Pillow's RGB to L. */
+static uint32_t luma(uint32_t r, uint32_t g, uint32_t b)
+{
+	return (uint32_t)(((uint64_t)r * 19595 + (uint64_t)g * 38470 +
+			   (uint64_t)b * 7471 + 0x8000) >> 16);
+}
+
+/* Reduce N pixels of RGBA in place to gray (C=1) or gray+alpha (C=2). */
+#define REDUCE_TO_GRAY(type, p, n, c)                                          \
+	do {                                                                   \
+		type *s_ = (type *)(p), *d_ = (type *)(p);                     \
+		size_t k_;                                                     \
+		for (k_ = 0; k_ < (n); k_++, s_ += 4) {                        \
+			*d_++ = (type)luma(s_[0], s_[1], s_[2]);               \
+			if ((c) == 2)                                          \
+				*d_++ = s_[3];                                 \
+		}                                                              \
+	} while (0)
+
+void *codec_decode(const unsigned char *data, size_t len, int channels,
+		   int depth16, int *w, int *h, char *why, size_t whylen)
+{
+	int n, src_n, color, req;
+	void *pix;
+
+	if (!stbi_info_from_memory(data, (int)len, w, h, &src_n)) {
+		snprintf(why, whylen, "not a supported image (%s)", stb_reason());
+		return NULL;
+	}
+	/* stb's own colour-to-gray weights differ from Pillow's and OpenCV's:
+	 * ask for RGBA and reduce it here instead. */
+	color = src_n >= 3;
+	req = color && channels <= 2 ? 4 : channels;
+	if (depth16)
+		pix = stbi_load_16_from_memory(data, (int)len, w, h, &n, req);
+	else
+		pix = stbi_load_from_memory(data, (int)len, w, h, &n, req);
+	if (!pix) {
+		snprintf(why, whylen, "corrupt image (%s)", stb_reason());
+		return NULL;
+	}
+	if (req != channels) {
+		size_t count = (size_t)*w * (size_t)*h;
+
+		if (depth16)
+			REDUCE_TO_GRAY(uint16_t, pix, count, channels);
+		else
+			REDUCE_TO_GRAY(uint8_t, pix, count, channels);
+	}
+	return pix;
+}
+
+int codec_resize(const void *in, int w, int h, int c, int depth16, void *out,
+		 int nw, int nh)
+{
+	int alpha = c == 2 ? 1 : c == 4 ? 3 : STBIR_ALPHA_CHANNEL_NONE;
+
+	if (depth16)
+		return stbir_resize_uint16_generic(in, w, h, 0, out, nw, nh, 0, c, alpha,
+						   0, STBIR_EDGE_CLAMP, STBIR_FILTER_DEFAULT,
+						   STBIR_COLORSPACE_LINEAR, NULL) ? 0 : -1;
+	return stbir_resize_uint8_generic(in, w, h, 0, out, nw, nh, 0, c, alpha, 0,
+					  STBIR_EDGE_CLAMP, STBIR_FILTER_DEFAULT,
+					  STBIR_COLORSPACE_LINEAR, NULL) ? 0 : -1;
+}

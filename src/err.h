@@ -1,0 +1,34 @@
+/* err.h - error and warning messages in the err(3) style: "parimg: subject: reason".
+ * Every message of the program goes through these, so the format stays one. */
+#ifndef PARIMG_ERR_H
+#define PARIMG_ERR_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+/* Exit statuses, as documented in the man page's EXIT STATUS. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,
+	EXIT_USAGE = 2,
+	EXIT_SKIPPED = 3,
+};
+
+/* Print "parimg: MESSAGE" and exit with status 1. */
+void die(const char *fmt, ...) PRINTF_LIKE(1, 2) __attribute__((noreturn));
+/* As die(), with ": strerror(errno)" appended. */
+void die_errno(const char *fmt, ...) PRINTF_LIKE(1, 2) __attribute__((noreturn));
+/* Print "parimg: MESSAGE" and return -1, so callers can "return error(...)". */
+int error(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* As error(), with ": strerror(errno)" appended; errno is preserved. */
+int error_errno(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Print "parimg: MESSAGE" and go on. */
+void warnx(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+/* Write "parimg: MESSAGE\n" to stderr in one write(2), so lines from
+ * concurrent workers never interleave. */
+void err_vreport(const char *fmt, va_list ap);
+
+#endif

@@ -1,0 +1,32 @@
+/* filelist.h - the inputs of "parimg load": directories (their image files,
+ * not recursing, hidden ones skipped), single files, and "-" for a list of
+ * paths on stdin; sorted in natural, bytewise or given order. */
+#ifndef PARIMG_FILELIST_H
+#define PARIMG_FILELIST_H
+
+#include <stddef.h>
+
+enum filelist_order {
+	ORDER_NATURAL,		/* image_2 before image_10 */
+	ORDER_NAME,		/* bytewise, as sorted(glob(...)) */
+	ORDER_NONE,		/* as given */
+};
+
+struct filelist {
+	char **paths;
+	size_t n, cap;
+};
+
+/* Add what ARG names. 0, or -1 with a message printed. */
+int filelist_add(struct filelist *fl, const char *arg);
+/* Sort by ORDER (stable for ORDER_NONE: nothing moves). */
+void filelist_sort(struct filelist *fl, enum filelist_order order);
+void filelist_free(struct filelist *fl);
+
+/* Natural order: digit runs compare by value, the rest bytewise; ties by
+ * strcmp, so the order is total. */
+int natcmp(const char *a, const char *b);
+/* 1 when NAME has an extension that "load DIR" picks up. */
+int filelist_is_image_name(const char *name);
+
+#endif

@@ -1,0 +1,442 @@
+/* load.c - "parimg load": decode a set of images straight into one packed .npy.
+ * The parent probes the first image for the shape, sizes a temporary file
+ * beside OUT, writes the header and maps the file MAP_SHARED; workers decode
+ * their rows into that mapping; the parent renames it onto OUT only if every
+ * row is accounted for. There is no copy of the dataset in between. */
+#define _GNU_SOURCE
+#include "parimg.h"
+#include "codec.h"
+#include "err.h"
+#include "filelist.h"
+#include "npy.h"
+#include "opt.h"
+#include "outfile.h"
+#include "pool.h"
+#include "progress.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_PIXELS (1ULL << 28)
+
+enum dtype { DT_U1, DT_U2, DT_F4, DT_F8 };
+static const char *const dtype_names[] = { "u1", "u2", "f4", "f8", NULL };
+static const size_t dtype_size[] = { 1, 2, 4, 8 };
+
+struct load {
+	struct filelist files;
+	const char *out;
+	const char *manifest;
+	int channels;		/* target channels; 0 until probed */
+	enum dtype dtype;
+	int scale;		/* f4/f8 in [0,1] */
+	uint32_t resize_w, resize_h;	/* 0: no resizing */
+	uint64_t max_pixels;
+	int keep_going;
+	uint32_t w, h;		/* every row's size */
+	int first;		/* index of the image that fixed the shape */
+	size_t row_bytes;
+	unsigned char *rows;	/* the mapped file's data, row 0 first */
+	/* Per worker: */
+	struct buf file;	/* the encoded file being decoded */
+	void *resized;		/* resize output, one image */
+};
+
+static const char usage_text[] =
+	"usage: parimg load [options] -o OUT.npy INPUT...\n"
+	"\n"
+	"Decode images into one packed NumPy .npy array, (N,H,W) or (N,H,W,C).\n"
+	"INPUT is a directory (its png, jpg, jpeg, bmp, tga, pgm, ppm and pnm\n"
+	"files, not recursing, hidden files skipped), an image file, or - for\n"
+	"newline-separated paths on standard input.\n"
+	"\n"
+	"  -o, --output OUT.npy    the array to write (required)\n"
+	"      --order natural|name|none\n"
+	"                          row order: natural sort of the paths, so\n"
+	"                          image_2 comes before image_10 (default);\n"
+	"                          bytewise; or as given\n"
+	"      --manifest FILE     write the path of each row, one per line\n"
+	"  -c, --channels 1|2|3|4  convert every image to C channels\n"
+	"                          (default: the first image's)\n"
+	"  -t, --dtype u1|u2|f4|f8 sample type (default u1); u2 keeps 16-bit\n"
+	"                          samples, f4/f8 hold 8-bit sample values\n"
+	"      --scale             f4/f8 only: samples in [0,1] (16-bit exact)\n"
+	"      --resize WxH        resize every image to W x H\n"
+	"      --max-pixels N      refuse images over N pixels (default 268435456)\n"
+	"  -k, --keep-going        report a bad file, leave its row zero, go on;\n"
+	"                          exit status 3 when rows were skipped\n"
+	"  -f, --force             replace an existing OUT (and manifest)\n"
+	OPT_COMMON_HELP;
+
+/* Read PATH whole into B. 0, or -1 with the reason in WHY. */
+static int read_file(const char *path, struct buf *b, char *why, size_t whylen)
+{
+	struct stat st;
+	size_t want;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	want = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
+	b->len = 0;
+	for (;;) {
+		ssize_t n;
+
+		if (b->cap - b->len < want) {
+			size_t cap = b->len + want;
+			unsigned char *p = realloc(b->p, cap);
+
+			if (!p) {
+				errno = ENOMEM;
+				goto fail;
+			}
+			b->p = p;
+			b->cap = cap;
+		}
+		n = read(fd, b->p + b->len, b->cap - b->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		want = b->cap - b->len ? 1 : b->cap;
+	}
+	close(fd);
+	return 0;
+fail:
+	snprintf(why, whylen, "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static const char *row_name(void *ctx, size_t i)
+{
+	return ((struct load *)ctx)->files.paths[i];
+}
+
+/* Store N samples of one decoded image into row ROW as L's dtype. */
+static void store(const struct load *l, void *row, const void *pix, size_t n, int depth16)
+{
+	const uint8_t *p8 = pix;
+	const uint16_t *p16 = pix;
+	double div = !l->scale ? 1.0 : depth16 ? 65535.0 : 255.0;
+	size_t k;
+
+	switch (l->dtype) {
+	case DT_U1:
+	case DT_U2:
+		memcpy(row, pix, n * dtype_size[l->dtype]);
+		break;
+	case DT_F4:
+		for (k = 0; k < n; k++)
+			((float *)row)[k] = (float)((depth16 ? p16[k] : p8[k]) / div);
+		break;
+	case DT_F8:
+		for (k = 0; k < n; k++)
+			((double *)row)[k] = (depth16 ? p16[k] : p8[k]) / div;
+		break;
+	}
+}
+
+/* Decode image I into its row: read, check (CRC, size, pixel cap), decode
+ * with channel conversion, resize if asked, convert to the dtype. */
+static int load_one(void *ctx, size_t i, char *why, size_t whylen)
+{
+	struct load *l = ctx;
+	size_t n = (size_t)l->w * l->h * (size_t)l->channels;
+	struct codec_info info;
+	int w, h, depth16;
+	void *pix;
+
+	if (read_file(l->files.paths[i], &l->file, why, whylen) < 0 ||
+	    codec_probe(l->file.p, l->file.len, l->max_pixels, &info, why, whylen) < 0)
+		return -1;
+	if (!l->resize_w && ((uint32_t)info.w != l->w || (uint32_t)info.h != l->h)) {
+		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize)",
+			 info.w, info.h, l->w, l->h, l->files.paths[l->first]);
+		return -1;
+	}
+	depth16 = l->dtype == DT_U2 || (l->scale && info.is16);
+	pix = codec_decode(l->file.p, l->file.len, l->channels, depth16, &w, &h, why, whylen);
+	if (!pix)
+		return -1;
+	if (l->resize_w) {
+		if (!l->resized && !(l->resized = malloc(n * (depth16 ? 2 : 1)))) {
+			free(pix);
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		if (codec_resize(pix, w, h, l->channels, depth16, l->resized, (int)l->w,
+				 (int)l->h) < 0) {
+			free(pix);
+			snprintf(why, whylen, "cannot resize: out of memory");
+			return -1;
+		}
+		free(pix);
+		store(l, l->rows + i * l->row_bytes, l->resized, n, depth16);
+		return 0;
+	}
+	store(l, l->rows + i * l->row_bytes, pix, n, depth16);
+	free(pix);
+	return 0;
+}
+
+/* Fix the array's shape from the first image that can be probed (with -k,
+ * bad files before it are left to the workers to report). */
+static int probe_shape(struct load *l)
+{
+	char why[1024];
+	struct codec_info info;
+	size_t i;
+
+	for (i = 0; i < l->files.n; i++) {
+		if (read_file(l->files.paths[i], &l->file, why, sizeof(why)) == 0 &&
+		    codec_probe(l->file.p, l->file.len, l->max_pixels, &info, why,
+				sizeof(why)) == 0)
+			break;
+		if (!l->keep_going)
+			return error("%s: %s", l->files.paths[i], why);
+	}
+	if (i == l->files.n)
+		return error("%s: no input could be read", l->out);
+	l->first = (int)i;
+	l->w = l->resize_w ? l->resize_w : (uint32_t)info.w;
+	l->h = l->resize_w ? l->resize_h : (uint32_t)info.h;
+	if (!l->channels)
+		l->channels = info.channels;
+	return 0;
+}
+
+/* Create OUT's temporary file: header, then N zeroed rows, space reserved
+ * now so that a full disk is an error here, not a SIGBUS in a worker. */
+static int create_array(struct load *l, struct outfile *o, void **map, size_t *maplen)
+{
+	struct npy_header hdr = { .ndim = 0 };
+	char head[4096];
+	uint64_t data, total;
+	int le = 1;
+
+	snprintf(hdr.descr, sizeof(hdr.descr), "%c%s",
+		 l->dtype == DT_U1 ? '|' : *(char *)&le ? '<' : '>', dtype_names[l->dtype]);
+	hdr.shape[hdr.ndim++] = l->files.n;
+	hdr.shape[hdr.ndim++] = l->h;
+	hdr.shape[hdr.ndim++] = l->w;
+	if (l->channels > 1)
+		hdr.shape[hdr.ndim++] = (uint64_t)l->channels;
+	data = npy_data_size(&hdr);
+	if (!npy_format_header(&hdr, head, sizeof(head)) || (data == 0 && errno == EOVERFLOW) ||
+	    __builtin_add_overflow(data, (uint64_t)hdr.header_len, &total) ||
+	    total > (uint64_t)INT64_MAX || total > SIZE_MAX)
+		return error("%s: array of %zu x %ux%u x %d x %zu bytes is too large", l->out,
+			     l->files.n, l->w, l->h, l->channels, dtype_size[l->dtype]);
+	l->row_bytes = (size_t)l->w * l->h * (size_t)l->channels * dtype_size[l->dtype];
+	if (outfile_open(o, l->out) < 0)
+		return -1;
+	errno = fallocate(o->fd, 0, 0, (off_t)total) ? errno : 0;
+	if (errno == EOPNOTSUPP)
+		errno = ftruncate(o->fd, (off_t)total) ? errno : 0;
+	if (errno || outfile_write(o, head, hdr.header_len) < 0) {
+		error_errno("%s", l->out);
+		outfile_abort(o);
+		return -1;
+	}
+	*maplen = (size_t)total;
+	*map = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
+	if (*map == MAP_FAILED) {
+		error_errno("%s: mmap", l->out);
+		outfile_abort(o);
+		return -1;
+	}
+	l->rows = (unsigned char *)*map + hdr.header_len;
+	return 0;
+}
+
+/* The manifest, one path per row, into a temporary file (committed later). */
+static int write_manifest(struct load *l, struct outfile *o)
+{
+	size_t i;
+
+	if (outfile_open(o, l->manifest) < 0)
+		return -1;
+	for (i = 0; i < l->files.n; i++) {
+		if (outfile_write(o, l->files.paths[i], strlen(l->files.paths[i])) < 0 ||
+		    outfile_write(o, "\n", 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const struct option longopts[] = {
+	{ "channels", required_argument, NULL, 'c' },
+	{ "dtype", required_argument, NULL, 't' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "keep-going", no_argument, NULL, 'k' },
+	{ "manifest", required_argument, NULL, 'M' },
+	{ "max-pixels", required_argument, NULL, 'P' },
+	{ "order", required_argument, NULL, 'O' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "resize", required_argument, NULL, 'R' },
+	{ "scale", no_argument, NULL, 'A' },
+	OPT_COMMON_LONG,
+	{ NULL, 0, NULL, 0 }
+};
+
+static const char *const order_names[] = { "natural", "name", "none", NULL };
+
+/* Parse argv; -1 to go on, else an exit status. Inputs are left in argv
+ * from optind. */
+static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
+		 enum filelist_order *order)
+{
+	uint64_t v;
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, "AM:O:P:R:c:fhj:ko:qt:v", longopts, NULL)) != -1) {
+		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		switch (ch) {
+		case 'A':
+			l->scale = 1;
+			break;
+		case 'M':
+			l->manifest = optarg;
+			break;
+		case 'O':
+			if ((r = opt_choice(optarg, order_names)) < 0)
+				return usage_error("load", "invalid --order '%s' (natural, name or none)", optarg);
+			*order = (enum filelist_order)r;
+			break;
+		case 'P':
+			if (opt_u64(optarg, 1, UINT64_MAX, &l->max_pixels) < 0)
+				return usage_error("load", "invalid --max-pixels '%s'", optarg);
+			break;
+		case 'R':
+			if (opt_size(optarg, 1u << 24, &l->resize_w, &l->resize_h) < 0)
+				return usage_error("load", "invalid --resize '%s' (WxH, 1 to 16777216)", optarg);
+			break;
+		case 'c':
+			if (opt_u64(optarg, 1, 4, &v) < 0)
+				return usage_error("load", "invalid --channels '%s' (1 to 4)", optarg);
+			l->channels = (int)v;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'k':
+			l->keep_going = 1;
+			break;
+		case 'o':
+			l->out = optarg;
+			break;
+		case 't':
+			if ((r = opt_choice(optarg, dtype_names)) < 0)
+				return usage_error("load", "invalid --dtype '%s' (u1, u2, f4 or f8)", optarg);
+			l->dtype = (enum dtype)r;
+			break;
+		default:
+			return usage_error("load", "unknown or incomplete option");
+		}
+	}
+	if (!l->out)
+		return usage_error("load", "no output given (-o OUT.npy)");
+	if (optind == argc)
+		return usage_error("load", "no input given (a directory, files, or - for stdin)");
+	if (l->scale && l->dtype != DT_F4 && l->dtype != DT_F8)
+		return usage_error("load", "--scale needs --dtype f4 or f8");
+	if (l->manifest && strcmp(l->manifest, l->out) == 0)
+		return usage_error("load", "--manifest and --output name the same file");
+	return -1;
+}
+
+/* Decode every row into the mapping; commit OUT (and the manifest) only if
+ * the pool succeeded. Returns the exit status. */
+static int run(struct load *l, struct opt_common *c)
+{
+	struct outfile out, man = { .fd = -1, .slot = -1 };
+	struct pool_result res;
+	struct pool_task task;
+	struct progress prog;
+	size_t maplen = 0;
+	void *map = NULL;
+	int ok;
+
+	if (create_array(l, &out, &map, &maplen) < 0)
+		return EXIT_FAIL;
+	if (l->manifest && write_manifest(l, &man) < 0) {
+		munmap(map, maplen);
+		outfile_abort(&out);
+		return EXIT_FAIL;
+	}
+	progress_init(&prog, c->quiet, "images");
+	task = (struct pool_task){
+		.count = l->files.n, .jobs = c->jobs, .schedule = c->schedule,
+		.keep_going = l->keep_going, .verbose = c->verbose, .run = load_one,
+		.name = row_name, .ctx = l, .progress = progress_update,
+		.progress_ctx = &prog,
+	};
+	ok = pool_run(&task, &res) == 0;
+	if (munmap(map, maplen) < 0 && ok)
+		ok = error_errno("%s", l->out) == 0;
+	if (!ok) {
+		outfile_abort(&out);
+		outfile_abort(&man);
+		return EXIT_FAIL;
+	}
+	if (outfile_commit(&out, c->force) < 0) {
+		outfile_abort(&man);
+		return EXIT_FAIL;
+	}
+	if (l->manifest && outfile_commit(&man, c->force) < 0)
+		return EXIT_FAIL;
+	if (res.skipped) {
+		warnx("%s: %zu of %zu rows skipped (left zero)", l->out, res.skipped, l->files.n);
+		return EXIT_SKIPPED;
+	}
+	return EXIT_OK;
+}
+
+int cmd_load(int argc, char **argv)
+{
+	struct load l = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = DT_U1 };
+	enum filelist_order order = ORDER_NATURAL;
+	struct opt_common c;
+	int r, i;
+
+	opt_common_init(&c);
+	if ((r = parse(argc, argv, &l, &c, &order)) >= 0)
+		return r;
+	/* Refuse to clobber before any work is done. */
+	if (!c.force && outfile_exists(l.out))
+		return error("%s: file exists (use -f to replace it)", l.out), EXIT_FAIL;
+	if (!c.force && l.manifest && outfile_exists(l.manifest))
+		return error("%s: file exists (use -f to replace it)", l.manifest), EXIT_FAIL;
+	for (i = optind; i < argc; i++)
+		if (filelist_add(&l.files, argv[i]) < 0)
+			return EXIT_FAIL;
+	if (l.files.n == 0)
+		return error("%s: no image files in the input", argv[optind]), EXIT_FAIL;
+	filelist_sort(&l.files, order);
+	if (probe_shape(&l) < 0)
+		return EXIT_FAIL;
+	r = run(&l, &c);
+	filelist_free(&l.files);
+	free(l.file.p);
+	return r;
+}

@@ -1,0 +1,128 @@
+/* opt.c - strict parsing of numeric option values (strtoull with the end
+ * pointer checked, as OpenBSD's style(9) asks): "12x" or "-3" is an error. */
+#include "opt.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Parse a decimal run at S; set *END past it. Refuses signs and spaces,
+ * which strtoull would otherwise accept ("-1" wraps to 2^64-1). */
+static int parse_decimal(const char *s, char **end, uint64_t *out)
+{
+	unsigned long long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, end, 10);
+	if (errno == ERANGE)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int opt_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	uint64_t v;
+
+	if (parse_decimal(s, &end, &v) < 0 || *end != '\0')
+		return -1;
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int opt_size(const char *s, uint64_t max, uint32_t *w, uint32_t *h)
+{
+	char *end;
+	uint64_t a, b;
+
+	if (parse_decimal(s, &end, &a) < 0 || (*end != 'x' && *end != 'X'))
+		return -1;
+	if (parse_decimal(end + 1, &end, &b) < 0 || *end != '\0')
+		return -1;
+	if (a < 1 || b < 1 || a > max || b > max)
+		return -1;
+	*w = (uint32_t)a;
+	*h = (uint32_t)b;
+	return 0;
+}
+
+int opt_choice(const char *s, const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i]; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+unsigned opt_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (unsigned)n : 1;
+}
+
+#include "err.h"
+#include "pool.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static const char *const schedules[] = { "static", "dynamic", NULL };
+
+void opt_common_init(struct opt_common *c)
+{
+	c->jobs = opt_cpus();
+	c->schedule = POOL_STATIC;
+	c->force = c->quiet = c->verbose = 0;
+}
+
+int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *cmd)
+{
+	uint64_t v;
+
+	switch (ch) {
+	case 'f':
+		c->force = 1;
+		return 1;
+	case 'j':
+		if (opt_u64(arg, 1, POOL_MAX_JOBS, &v) < 0) {
+			usage_error(cmd, "invalid --jobs '%s' (1 to %d)", arg, POOL_MAX_JOBS);
+			return -1;
+		}
+		c->jobs = (unsigned)v;
+		return 1;
+	case 'q':
+		c->quiet = 1;
+		return 1;
+	case 'v':
+		c->verbose = 1;
+		return 1;
+	case OPT_SCHEDULE:
+		if ((c->schedule = opt_choice(arg, schedules)) < 0) {
+			usage_error(cmd, "invalid --schedule '%s' (static or dynamic)", arg);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vreport(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'parimg %s --help' for more information.\n", cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,54 @@
+/* opt.h - parsing of option values shared by the subcommands: counts, sizes,
+ * ranges. Each returns 0 on success and -1 on a malformed or out-of-range value,
+ * leaving the message to the caller, which knows the option's name. */
+#ifndef PARIMG_OPT_H
+#define PARIMG_OPT_H
+
+#include <stdint.h>
+
+/* A decimal number in [MIN, MAX]; no sign, no trailing characters. */
+int opt_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* "WxH" with 1 <= W, H <= MAX. */
+int opt_size(const char *s, uint64_t max, uint32_t *w, uint32_t *h);
+/* Look S up in the NULL-terminated NAMES; the index, or -1. */
+int opt_choice(const char *s, const char *const *names);
+/* The number of online CPUs, at least 1. */
+unsigned opt_cpus(void);
+
+#endif
+
+/* Options every pool-running subcommand shares. */
+struct opt_common {
+	unsigned jobs;		/* -j, default: online CPUs */
+	int schedule;		/* enum pool_schedule */
+	int force;		/* -f */
+	int quiet;		/* -q */
+	int verbose;		/* -v */
+};
+
+/* Defaults for the common options. */
+void opt_common_init(struct opt_common *c);
+/* Handle a common option (getopt's C with OPTARG); 1 if it was one, 0 if
+ * not, -1 for a bad value (message printed). */
+int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *cmd);
+
+/* The common options' getopt_long entries, and their --help lines. */
+#define OPT_SCHEDULE 0x100
+#define OPT_COMMON_LONG                                                   \
+	{ "force", no_argument, NULL, 'f' },                              \
+	{ "jobs", required_argument, NULL, 'j' },                         \
+	{ "quiet", no_argument, NULL, 'q' },                              \
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },            \
+	{ "verbose", no_argument, NULL, 'v' }
+#define OPT_COMMON_HELP                                                   \
+	"  -j, --jobs N            worker processes (default: online CPUs)\n" \
+	"      --schedule static|dynamic\n"                                    \
+	"                          split items in equal ranges (default) or\n" \
+	"                          hand out chunks as workers free up\n"      \
+	"  -q, --quiet             no progress display\n"                     \
+	"  -v, --verbose           print each worker's range and time\n"      \
+	"  -h, --help              show this help and exit\n"
+
+/* Print "parimg: MESSAGE" and a hint to CMD's --help; returns 2. */
+int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));

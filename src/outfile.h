@@ -1,0 +1,46 @@
+/* outfile.h - output that appears whole or not at all: write a temporary file
+ * beside the destination, then rename it over (or, without force, next to)
+ * the final name. Temporary files are registered so that a fatal signal
+ * removes them; each is owned by the process that created it. */
+#ifndef PARIMG_OUTFILE_H
+#define PARIMG_OUTFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct outfile {
+	int fd;			/* open on tmp, or -1 */
+	int slot;		/* index in the cleanup registry */
+	const char *path;	/* final name (borrowed) */
+	char tmp[4096];		/* temporary name in the same directory */
+};
+
+/* Create a temporary file for PATH. 0, or -1 with a message printed. */
+int outfile_open(struct outfile *o, const char *path);
+/* Write all of BUF. 0, or -1 with a message naming the final path. */
+int outfile_write(struct outfile *o, const void *buf, size_t len);
+/* Close and rename onto the final name. Without FORCE an existing file is
+ * left alone and this fails with EEXIST. 0, or -1 with a message printed;
+ * on failure the temporary file is removed. */
+int outfile_commit(struct outfile *o, int force);
+/* Close and remove the temporary file; safe to call twice. */
+void outfile_abort(struct outfile *o);
+
+/* Quiet variants for workers, which report through the pool: they return
+ * -1 with errno set and print nothing. */
+int outfile_open_quiet(struct outfile *o, const char *path);
+int outfile_write_quiet(struct outfile *o, const void *buf, size_t len);
+int outfile_commit_quiet(struct outfile *o, int force);
+
+/* Remove every registered temporary file owned by the calling process.
+ * Async-signal-safe: for signal handlers. */
+void outfile_cleanup_signal(void);
+
+/* 1 when PATH exists (as anything, a dangling symlink included), else 0. */
+int outfile_exists(const char *path);
+
+#endif
+
+/* Create directory DIR and any missing parents (mkdir -p). *CREATED is set
+ * when DIR itself did not exist. 0, or -1 with a message printed. */
+int outfile_mkdirs(const char *dir, int *created);

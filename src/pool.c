@@ -1,0 +1,449 @@
+/* pool.c - fork/waitpid worker pool. The parent forks one process per index
+ * range, shares a MAP_SHARED array of per-worker slots with them (progress,
+ * the item in hand, the first error) and waits for SIGCHLD with a timeout, so
+ * it notices a dead worker at once and can still draw progress. */
+#define _GNU_SOURCE
+#include "pool.h"
+#include "err.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICK_MS 200		/* progress period */
+#define GRACE_MS 1000		/* SIGTERM to SIGKILL when stopping workers */
+
+/* One worker's shared state. Written by the worker, read by the parent
+ * (while running for progress; after its death for the rest). */
+struct slot {
+	size_t pos;		/* item in hand when busy, else the next one */
+	size_t end;		/* end of the range being worked through */
+	size_t done;		/* items finished, failed ones included */
+	size_t skipped;		/* items failed under keep_going */
+	int busy;		/* 1 while run() is on item pos */
+	int failed;		/* err_* hold the worker's fatal error */
+	size_t err_index;	/* item that failed */
+	char err_msg[1024];	/* its reason */
+} __attribute__((aligned(64)));	/* one cache line apart: no false sharing */
+
+struct shared {
+	size_t next;		/* dynamic schedule: first unclaimed item */
+	struct slot slot[];
+};
+
+/* The parent's view of one worker. */
+struct worker {
+	pid_t pid;		/* 0 when not running */
+	int stopping;		/* we sent it SIGTERM: its death is expected */
+	size_t begin, end;	/* first assigned range, for messages */
+	struct timespec t0;	/* fork time, for --verbose */
+	double seconds;		/* run time, once reaped */
+};
+
+/* For the fatal-signal handler: the pids of live workers (0 when reaped). */
+static volatile pid_t *live_pids;
+static volatile unsigned live_n;
+static int in_worker;
+
+int pool_in_worker(void)
+{
+	return in_worker;
+}
+
+void pool_range(size_t n, unsigned jobs, unsigned w, size_t *begin, size_t *end)
+{
+	*begin = (size_t)((unsigned __int128)n * w / jobs);
+	*end = (size_t)((unsigned __int128)n * (w + 1) / jobs);
+}
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Sleep MS milliseconds; async-signal-safe. */
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+void pool_stop_signal(void)
+{
+	unsigned i, left;
+	int k;
+
+	if (in_worker || !live_pids)
+		return;
+	for (i = 0; i < live_n; i++)
+		if (live_pids[i] > 0)
+			kill(live_pids[i], SIGTERM);
+	for (k = 0; k < GRACE_MS / 10; k++) {
+		for (left = 0, i = 0; i < live_n; i++) {
+			if (live_pids[i] > 0 && waitpid(live_pids[i], NULL, WNOHANG) != 0)
+				live_pids[i] = 0;
+			left += live_pids[i] > 0;
+		}
+		if (!left)
+			return;
+		sleep_ms(10);
+	}
+	for (i = 0; i < live_n; i++) {
+		if (live_pids[i] > 0) {
+			kill(live_pids[i], SIGKILL);
+			while (waitpid(live_pids[i], NULL, 0) < 0 && errno == EINTR)
+				;
+			live_pids[i] = 0;
+		}
+	}
+}
+
+/* Dynamic schedule: claim the next chunk into S. 0 when none is left.
+ * pos moves first so that a crash in between never shows a range that is
+ * not this worker's. */
+static int claim(struct shared *sh, struct slot *s, size_t count, size_t chunk)
+{
+	size_t b = __atomic_fetch_add(&sh->next, chunk, __ATOMIC_RELAXED);
+
+	if (b >= count)
+		return 0;
+	__atomic_store_n(&s->pos, b, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->end, b + chunk < count ? b + chunk : count,
+			 __ATOMIC_SEQ_CST);
+	return 1;
+}
+
+static size_t chunk_size(const struct pool_task *t)
+{
+	size_t c = t->count / ((size_t)t->jobs * 16);
+
+	return c ? c : 1;
+}
+
+/* The body of a worker process: work through its range (and, dynamic, the
+ * chunks it claims), then _exit. Never returns. */
+static void __attribute__((noreturn))
+worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
+{
+	struct slot *s = &sh->slot[w];
+	char why[sizeof(s->err_msg)];
+
+	for (;;) {
+		while (s->pos < s->end) {
+			size_t i = s->pos;
+
+			__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
+			why[0] = '\0';
+			if (t->run(t->ctx, i, why, sizeof(why)) < 0) {
+				if (!t->keep_going) {
+					s->err_index = i;
+					memcpy(s->err_msg, why, sizeof(why));
+					__atomic_store_n(&s->failed, 1, __ATOMIC_SEQ_CST);
+					_exit(EXIT_FAIL);
+				}
+				warnx("%s: %s", t->name(t->ctx, i), why);
+				s->skipped++;
+			}
+			__atomic_store_n(&s->busy, 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&s->pos, i + 1, __ATOMIC_SEQ_CST);
+			__atomic_fetch_add(&s->done, 1, __ATOMIC_RELAXED);
+		}
+		if (t->schedule != POOL_DYNAMIC ||
+		    !claim(sh, s, t->count, chunk_size(t)))
+			break;
+	}
+	_exit(EXIT_OK);
+}
+
+/* Fork worker W over its slot's current range. */
+static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk,
+		 unsigned w, const sigset_t *oldmask)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return error_errno("fork");
+	if (pid == 0) {
+		in_worker = 1;
+		live_pids = NULL;
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		worker_main(t, sh, w);
+	}
+	wk[w].pid = pid;
+	live_pids[w] = pid;
+	return 0;
+}
+
+static int is_crash(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE ||
+	       sig == SIGILL || sig == SIGABRT || sig == SIGSYS;
+}
+
+/* "worker 1/2 (items 1000-1999)" for messages. */
+static void describe(char *buf, size_t len, const struct pool_task *t,
+		     const struct worker *wk, unsigned w)
+{
+	if (t->schedule == POOL_DYNAMIC)
+		snprintf(buf, len, "worker %u/%u (dynamic chunks)", w, t->jobs);
+	else
+		snprintf(buf, len, "worker %u/%u (items %zu-%zu)", w, t->jobs,
+			 wk[w].begin, wk[w].end - 1);
+}
+
+struct run_state {
+	const struct pool_task *t;
+	struct shared *sh;
+	struct worker *wk;
+	const sigset_t *oldmask;
+	int failing;		/* a failure was seen: stopping the rest */
+	size_t fail_index;	/* item of the reported failure, SIZE_MAX if none */
+	char fail_msg[1400];	/* the failure, reported once at the end */
+	size_t crashed;		/* items skipped because their worker crashed */
+};
+
+/* Keep the failure of the lowest item, so the report does not depend on
+ * which worker happened to fail first. */
+static void record_failure(struct run_state *rs, size_t index, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+static void record_failure(struct run_state *rs, size_t index, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rs->failing && index >= rs->fail_index)
+		return;
+	rs->failing = 1;
+	rs->fail_index = index;
+	va_start(ap, fmt);
+	vsnprintf(rs->fail_msg, sizeof(rs->fail_msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Decide what worker W's death with wait status ST means. */
+static void reaped(struct run_state *rs, unsigned w, int st)
+{
+	const struct pool_task *t = rs->t;
+	struct worker *wk = rs->wk;
+	struct slot *s = &rs->sh->slot[w];
+	char who[128];
+	int busy = __atomic_load_n(&s->busy, __ATOMIC_SEQ_CST);
+
+	wk[w].pid = 0;
+	live_pids[w] = 0;
+	wk[w].seconds = elapsed(&wk[w].t0);
+	describe(who, sizeof(who), t, wk, w);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return;
+	if (WIFEXITED(st) && s->failed) {
+		record_failure(rs, s->err_index, "%s: %s [%s]",
+			       t->name(t->ctx, s->err_index), s->err_msg, who);
+		return;
+	}
+	if (WIFEXITED(st)) {
+		record_failure(rs, SIZE_MAX, "%s exited with status %d", who,
+			       WEXITSTATUS(st));
+		return;
+	}
+	if (wk[w].stopping)
+		return;
+	if (WIFSIGNALED(st) && busy && t->keep_going && is_crash(WTERMSIG(st))) {
+		/* A decoder crash is the file's fault: skip it, carry on
+		 * with a fresh worker from the next item. */
+		warnx("%s: %s crashed with SIG%s on this file", t->name(t->ctx, s->pos),
+		      who, sigabbrev_np(WTERMSIG(st)));
+		rs->crashed++;
+		s->busy = 0;
+		s->pos++;
+		s->done++;
+		if ((s->pos < s->end || t->schedule == POOL_DYNAMIC) &&
+		    spawn(t, rs->sh, wk, w, rs->oldmask) < 0)
+			record_failure(rs, SIZE_MAX, "cannot restart %s", who);
+		return;
+	}
+	if (busy)
+		record_failure(rs, s->pos, "%s: %s killed by signal %d (SIG%s)",
+			       t->name(t->ctx, s->pos), who, WTERMSIG(st),
+			       sigabbrev_np(WTERMSIG(st)));
+	else
+		record_failure(rs, SIZE_MAX, "%s killed by signal %d (SIG%s)", who,
+			       WTERMSIG(st), sigabbrev_np(WTERMSIG(st)));
+}
+
+static size_t total_done(const struct run_state *rs)
+{
+	size_t n = 0;
+	unsigned w;
+
+	for (w = 0; w < rs->t->jobs; w++)
+		n += __atomic_load_n(&rs->sh->slot[w].done, __ATOMIC_RELAXED);
+	return n;
+}
+
+/* Send SIGTERM to every live worker, once. */
+static void stop_all(struct run_state *rs, int sig)
+{
+	unsigned w;
+
+	for (w = 0; w < rs->t->jobs; w++) {
+		if (rs->wk[w].pid > 0 && (sig == SIGKILL || !rs->wk[w].stopping)) {
+			rs->wk[w].stopping = 1;
+			kill(rs->wk[w].pid, sig);
+		}
+	}
+}
+
+/* Wait for every worker, reacting to each death as it happens. */
+static void monitor(struct run_state *rs, unsigned alive)
+{
+	const struct pool_task *t = rs->t;
+	struct timespec stop_t0 = { 0, 0 };
+	sigset_t chld;
+	int killed = 0;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	while (alive > 0) {
+		struct timespec tick = { 0, TICK_MS * 1000000L };
+		pid_t pid;
+		int st;
+
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			unsigned w;
+
+			for (w = 0; w < t->jobs && rs->wk[w].pid != pid; w++)
+				;
+			if (w == t->jobs)
+				continue;	/* not ours */
+			alive--;
+			reaped(rs, w, st);
+			alive += rs->wk[w].pid > 0;	/* restarted */
+		}
+		if (pid < 0 && errno != EINTR && errno != ECHILD)
+			die_errno("waitpid");
+		if (rs->failing && stop_t0.tv_sec == 0) {
+			clock_gettime(CLOCK_MONOTONIC, &stop_t0);
+			stop_all(rs, SIGTERM);
+		}
+		if (alive == 0)
+			break;
+		if (rs->failing && !killed && elapsed(&stop_t0) * 1000 > GRACE_MS) {
+			stop_all(rs, SIGKILL);
+			killed = 1;
+		}
+		if (t->progress && !rs->failing)
+			t->progress(t->progress_ctx, total_done(rs), t->count, 0);
+		if (sigtimedwait(&chld, NULL, &tick) < 0 && errno != EAGAIN &&
+		    errno != EINTR)
+			die_errno("sigtimedwait");
+	}
+}
+
+static void report_verbose(const struct run_state *rs)
+{
+	const struct pool_task *t = rs->t;
+	unsigned w;
+
+	for (w = 0; w < t->jobs; w++) {
+		const struct slot *s = &rs->sh->slot[w];
+
+		if (rs->wk[w].t0.tv_sec == 0 && rs->wk[w].t0.tv_nsec == 0)
+			continue;
+		if (t->schedule == POOL_DYNAMIC)
+			warnx("worker %u: %zu items (dynamic), %.3f s", w, s->done,
+			      rs->wk[w].seconds);
+		else
+			warnx("worker %u: items %zu-%zu, %.3f s", w, rs->wk[w].begin,
+			      rs->wk[w].end - 1, rs->wk[w].seconds);
+	}
+}
+
+int pool_run(const struct pool_task *t, struct pool_result *r)
+{
+	size_t maplen = sizeof(struct shared) + (size_t)t->jobs * sizeof(struct slot);
+	struct run_state rs = { .t = t, .fail_index = SIZE_MAX };
+	sigset_t chld, oldmask;
+	unsigned w, alive = 0;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	if (t->count == 0 || t->jobs == 0) {
+		if (t->progress)
+			t->progress(t->progress_ctx, 0, 0, 1);
+		return 0;
+	}
+	rs.sh = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (rs.sh == MAP_FAILED)
+		return error_errno("mmap");
+	rs.wk = calloc(t->jobs, sizeof(*rs.wk));
+	live_pids = calloc(t->jobs, sizeof(*live_pids));
+	if (!rs.wk || !live_pids)
+		die("out of memory");
+	live_n = t->jobs;
+
+	/* SIGCHLD stays blocked so that sigtimedwait() can wait for it. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &oldmask);
+	rs.oldmask = &oldmask;
+
+	for (w = 0; w < t->jobs; w++) {
+		struct slot *s = &rs.sh->slot[w];
+
+		if (t->schedule == POOL_DYNAMIC) {
+			if (w >= t->count)
+				break;
+			s->pos = s->end = 0;
+			rs.wk[w].begin = 0;
+			rs.wk[w].end = t->count;
+		} else {
+			pool_range(t->count, t->jobs, w, &s->pos, &s->end);
+			rs.wk[w].begin = s->pos;
+			rs.wk[w].end = s->end;
+			if (s->pos == s->end)
+				continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &rs.wk[w].t0);
+		if (spawn(t, rs.sh, rs.wk, w, &oldmask) < 0) {
+			record_failure(&rs, SIZE_MAX, "cannot start worker %u", w);
+			break;
+		}
+		alive++;
+	}
+	monitor(&rs, alive);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+
+	for (w = 0; w < t->jobs; w++) {
+		r->done += rs.sh->slot[w].done;
+		r->skipped += rs.sh->slot[w].skipped;
+	}
+	r->skipped += rs.crashed;
+	if (t->progress)
+		t->progress(t->progress_ctx, r->done, t->count, 1);
+	if (t->verbose)
+		report_verbose(&rs);
+	if (rs.failing) {
+		warnx("%s", rs.fail_msg);
+		ret = -1;
+	}
+	live_n = 0;
+	free((void *)live_pids);
+	live_pids = NULL;
+	free(rs.wk);
+	munmap(rs.sh, maplen);
+	return ret;
+}

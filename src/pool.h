@@ -1,0 +1,56 @@
+/* pool.h - the fork/waitpid process pool under every subcommand.
+ * Workers get contiguous index ranges (or claim chunks from a shared counter),
+ * report progress and their first error through a MAP_SHARED mapping, and are
+ * reaped, checked and, on the first failure, stopped by the parent. */
+#ifndef PARIMG_POOL_H
+#define PARIMG_POOL_H
+
+#include <stddef.h>
+
+enum pool_schedule {
+	POOL_STATIC,		/* worker w gets [w*N/J, (w+1)*N/J) */
+	POOL_DYNAMIC,		/* workers claim chunks from an atomic counter */
+};
+
+/* The most workers one pool runs. */
+#define POOL_MAX_JOBS 1024
+
+struct pool_task {
+	size_t count;			/* items, indexed 0..count-1 */
+	unsigned jobs;			/* worker processes, >= 1 */
+	enum pool_schedule schedule;
+	int keep_going;			/* report a failed item and go on */
+	int verbose;			/* print each worker's range and time */
+	/* Process item I in a worker. 0 on success, or -1 with WHY holding
+	 * the reason (no subject: the pool prefixes the item's name). */
+	int (*run)(void *ctx, size_t i, char *why, size_t whylen);
+	/* The name of item I, the subject of its messages. */
+	const char *(*name)(void *ctx, size_t i);
+	/* Optional, in the parent a few times a second and once at the end
+	 * (FINAL set): items done so far. */
+	void (*progress)(void *pctx, size_t done, size_t total, int final);
+	void *ctx;			/* for run and name */
+	void *progress_ctx;		/* for progress */
+};
+
+struct pool_result {
+	size_t done;			/* items processed, failed ones included */
+	size_t skipped;			/* items that failed under keep_going */
+};
+
+/* Run T to completion. 0 when every worker succeeded (under keep_going,
+ * failed items are counted in R->skipped); -1 after a failure, reported on
+ * stderr, once every worker has been stopped and reaped. */
+int pool_run(const struct pool_task *t, struct pool_result *r);
+
+/* Worker W's static range of N items over J workers: [*begin, *end). */
+void pool_range(size_t n, unsigned jobs, unsigned w, size_t *begin, size_t *end);
+
+/* 1 in a pool worker, 0 in the parent. */
+int pool_in_worker(void);
+
+/* Stop and reap all live workers (SIGTERM, then SIGKILL after a grace
+ * period). Async-signal-safe: for the parent's fatal-signal handler. */
+void pool_stop_signal(void);
+
+#endif
