@@ -49,7 +49,8 @@ unit: deps $(BUILD)/unit_tests
 	$(BUILD)/unit_tests --jobs 2
 
 cli: deps parimg
-	$(PYTHON) tests/cli_test.py ./parimg
+	$(PYTHON) tests/cli_gen_test.py ./parimg
+	$(PYTHON) tests/cli_load_test.py ./parimg
 
 # The whole suite again, instrumented, in a build directory of its own.
 asan: deps
@@ -60,7 +61,8 @@ asan: deps
 parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit_tests --jobs 2
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_gen_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_load_test.py ./parimg-asan
 
 bench: all
 	sh scripts/bench.sh

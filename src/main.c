@@ -17,6 +17,7 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "gen", cmd_gen, "write N random-noise images" },
 	{ "load", cmd_load, "decode images into one packed .npy file" },
+	{ "bench", cmd_bench, "time serial against parallel runs of gen and load" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

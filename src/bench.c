@@ -1,0 +1,527 @@
+/* bench.c - "parimg bench": time serial against parallel runs of gen and load
+ * on a scratch dataset. Each timed run is a real "parimg gen|load" process,
+ * timed from fork to waitpid, so the numbers are what `time` or hyperfine
+ * would show for the same command; every run's output is checked against
+ * the first, file by file (gen) or row by row (load). */
+#define _GNU_SOURCE
+#include "parimg.h"
+#include "err.h"
+#include "npy.h"
+#include "opt.h"
+#include "stats.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_JOBS_LIST 32
+#define DEFAULT_RUNS 5
+
+enum phase { PHASE_GEN, PHASE_LOAD, NPHASES };
+static const char *const phase_names[] = { "gen", "load", NULL };
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_MARKDOWN };
+static const char *const format_names[] = { "table", "csv", "json", "markdown", NULL };
+
+struct point {
+	enum phase phase;
+	unsigned jobs;
+	struct stats st;
+	double speedup, efficiency;
+};
+
+struct bench {
+	uint64_t count;
+	uint32_t w, h;
+	int channels;
+	unsigned jobs[MAX_JOBS_LIST];
+	int njobs;
+	int runs;
+	const char *dir;
+	int phases[NPHASES];
+	enum format format;
+	char exe[PATH_MAX];		/* this very binary */
+	char scratch[PATH_MAX - 128];	/* removed at the end, whatever happens */
+	uint64_t *ref[NPHASES];		/* digests of the first run of each phase */
+	uint64_t *cur;			/* digests of the run being checked */
+	struct point points[NPHASES * MAX_JOBS_LIST];
+	int npoints;
+};
+
+static volatile sig_atomic_t got_signal;
+
+static const char usage_text[] =
+	"usage: parimg bench [options]\n"
+	"\n"
+	"Time gen and load at each worker count on a scratch dataset, and check\n"
+	"that every run writes the same output.\n"
+	"\n"
+	"  -n, --count N           images in the dataset (default 2000)\n"
+	"  -s, --size WxH          image size (default 100x100)\n"
+	"  -c, --channels 1|2|3|4  channels (default 1)\n"
+	"  -j, --jobs LIST         comma-separated worker counts (default 1,CPUS)\n"
+	"  -r, --runs R            counted runs per point, after one warm-up (default 5)\n"
+	"      --dir DIR           scratch space (default $TMPDIR or /tmp)\n"
+	"      --phase LIST        gen, load or gen,load (default gen,load)\n"
+	"      --format FMT        table, csv, json or markdown (default table)\n"
+	"  -h, --help              show this help and exit\n";
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -rf PATH; a missing PATH is fine. */
+static int rmtree(const char *path)
+{
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
+		return error_errno("%s", path);
+	return 0;
+}
+
+/* Remove the scratch directory; then, if a signal asked us to stop, die of
+ * it (default action restored), so the exit status is 128+n. */
+static void finish(struct bench *b)
+{
+	if (b->scratch[0])
+		rmtree(b->scratch);
+	b->scratch[0] = '\0';
+	if (got_signal) {
+		signal(got_signal, SIG_DFL);
+		raise(got_signal);
+	}
+}
+
+/* Run "parimg ARGV..." with stdout on /dev/null and time it, fork to
+ * waitpid. Seconds, or -1 after a message when it failed or was stopped. */
+static double run_timed(struct bench *b, char *const argv[])
+{
+	struct timespec t0, t1;
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	if (pid < 0)
+		return error_errno("fork");
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		execv(b->exe, argv);
+		warnx("%s: %s", b->exe, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return error_errno("waitpid");
+		if (got_signal)
+			kill(pid, SIGTERM);	/* it cleans up, then we do */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (got_signal)
+		return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (WIFSIGNALED(st))
+			return error("bench: 'parimg %s' killed by signal %d", argv[1], WTERMSIG(st));
+		return error("bench: 'parimg %s' failed (exit %d)", argv[1], WEXITSTATUS(st));
+	}
+	return (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+/* Digest every image gen wrote into DIR, in index order. */
+static int digest_gen(struct bench *b, const char *dir, uint64_t *d)
+{
+	char path[PATH_MAX];
+	uint64_t i;
+
+	for (i = 0; i < b->count; i++) {
+		snprintf(path, sizeof(path), "%s/image_%llu.png", dir, (unsigned long long)i);
+		if (stats_digest_file(path, &d[i]) < 0)
+			return error_errno("%s", path);
+	}
+	return 0;
+}
+
+/* Digest the .npy at PATH: its header, then each row. */
+static int digest_load(struct bench *b, const char *path, uint64_t *d)
+{
+	struct npy_header h;
+	struct stat st;
+	char why[256];
+	size_t row, i;
+	unsigned char *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return error_errno("%s", path);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return error_errno("%s", path);
+	if (npy_parse_header(map, (size_t)st.st_size, &h, why, sizeof(why)) < 0 ||
+	    npy_data_size(&h) != (uint64_t)st.st_size - h.header_len) {
+		ret = error("%s: %s", path, "not the .npy expected");
+	} else {
+		row = (size_t)b->w * b->h * (size_t)b->channels;
+		d[0] = stats_digest(map, h.header_len);
+		for (i = 0; i < b->count; i++)
+			d[i + 1] = stats_digest(map + h.header_len + i * row, row);
+	}
+	munmap(map, (size_t)st.st_size);
+	return ret;
+}
+
+/* Check the run's output against the phase's first run; the first run
+ * becomes the reference. */
+static int verify(struct bench *b, enum phase ph, unsigned jobs, int run, const char *out)
+{
+	size_t n = b->count + (ph == PHASE_LOAD);
+	long long k;
+
+	if ((ph == PHASE_GEN ? digest_gen(b, out, b->cur) : digest_load(b, out, b->cur)) < 0)
+		return -1;
+	if (!b->ref[ph]) {
+		b->ref[ph] = malloc(n * sizeof(uint64_t));
+		if (!b->ref[ph])
+			return error("out of memory");
+		memcpy(b->ref[ph], b->cur, n * sizeof(uint64_t));
+		return 0;
+	}
+	k = stats_first_diff(b->ref[ph], b->cur, n);
+	if (k < 0)
+		return 0;
+	if (ph == PHASE_GEN)
+		return error("bench: gen -j %u run %d: image_%lld.png differs from the first run's",
+			     jobs, run, k);
+	if (k == 0)
+		return error("bench: load -j %u run %d: the .npy header differs from the first run's",
+			     jobs, run);
+	return error("bench: load -j %u run %d: row %lld differs from the first run's",
+		     jobs, run, k - 1);
+}
+
+/* Time one (phase, jobs) point: a warm-up run, then b->runs counted ones,
+ * each from a clean slate and each checked. */
+static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *st)
+{
+	char out[PATH_MAX], data[PATH_MAX], j[16], n[32], size[32], ch[8];
+	char *gen_argv[] = { "parimg", "gen", "-q", "-n", n, "-s", size, "-c", ch,
+			     "-j", j, "-o", out, NULL };
+	char *load_argv[] = { "parimg", "load", "-q", "-j", j, "-o", out, data, NULL };
+	double t[1000];
+	int run;
+
+	snprintf(j, sizeof(j), "%u", jobs);
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)b->count);
+	snprintf(size, sizeof(size), "%ux%u", b->w, b->h);
+	snprintf(ch, sizeof(ch), "%d", b->channels);
+	snprintf(data, sizeof(data), "%s/data", b->scratch);
+	snprintf(out, sizeof(out), "%s/%s", b->scratch, ph == PHASE_GEN ? "gen" : "out.npy");
+	for (run = 0; run <= b->runs; run++) {
+		double secs;
+
+		if (rmtree(out) < 0 || got_signal)
+			return -1;
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\rparimg: bench: %s -j %u run %d/%d\033[K",
+				phase_names[ph], jobs, run, b->runs);
+		secs = run_timed(b, ph == PHASE_GEN ? gen_argv : load_argv);
+		if (secs < 0 || verify(b, ph, jobs, run, out) < 0)
+			return -1;
+		if (run > 0)
+			t[run - 1] = secs;
+	}
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\r\033[K");
+	stats_compute(t, (size_t)b->runs, st);
+	return 0;
+}
+
+/* Speedup against the phase's first jobs value, and efficiency. */
+static void derive(struct bench *b)
+{
+	int i, base = 0;
+
+	for (i = 0; i < b->npoints; i++) {
+		struct point *p = &b->points[i];
+
+		if (i == 0 || p->phase != b->points[i - 1].phase)
+			base = i;
+		p->speedup = b->points[base].st.median / p->st.median;
+		p->efficiency = p->speedup / p->jobs;
+	}
+}
+
+static double images_per_s(const struct bench *b, const struct point *p)
+{
+	return (double)b->count / p->st.median;
+}
+
+static double mb_per_s(const struct bench *b, const struct point *p)
+{
+	return (double)b->count * b->w * b->h * b->channels / p->st.median / 1e6;
+}
+
+static void print_results(const struct bench *b)
+{
+	int i, k;
+
+	switch (b->format) {
+	case FMT_TABLE:
+		printf("parimg bench: %llu images %ux%u, %d channel%s, median of %d runs\n\n",
+		       (unsigned long long)b->count, b->w, b->h, b->channels,
+		       b->channels > 1 ? "s" : "", b->runs);
+		printf("%-5s %5s %9s %9s %9s %10s %9s %8s %6s\n", "phase", "jobs", "median_s",
+		       "min_s", "max_s", "images/s", "MB/s", "speedup", "eff");
+		for (i = 0; i < b->npoints; i++) {
+			const struct point *p = &b->points[i];
+			int bar = (int)(p->speedup * 8 + 0.5);
+
+			printf("%-5s %5u %9.4f %9.4f %9.4f %10.0f %9.1f %7.2fx %6.2f ",
+			       phase_names[p->phase], p->jobs, p->st.median, p->st.min, p->st.max,
+			       images_per_s(b, p), mb_per_s(b, p), p->speedup, p->efficiency);
+			for (k = 0; k < bar && k < 64; k++)
+				putchar('#');
+			putchar('\n');
+		}
+		break;
+	case FMT_CSV:
+		printf("phase,jobs,median_s,min_s,max_s,images_per_s,mb_per_s,speedup,efficiency\n");
+		for (i = 0; i < b->npoints; i++) {
+			const struct point *p = &b->points[i];
+
+			printf("%s,%u,%.6f,%.6f,%.6f,%.1f,%.2f,%.4f,%.4f\n", phase_names[p->phase],
+			       p->jobs, p->st.median, p->st.min, p->st.max, images_per_s(b, p),
+			       mb_per_s(b, p), p->speedup, p->efficiency);
+		}
+		break;
+	case FMT_JSON:
+		printf("{\"images\":%llu,\"width\":%u,\"height\":%u,\"channels\":%d,\"runs\":%d,"
+		       "\"results\":[", (unsigned long long)b->count, b->w, b->h, b->channels,
+		       b->runs);
+		for (i = 0; i < b->npoints; i++) {
+			const struct point *p = &b->points[i];
+
+			printf("%s{\"phase\":\"%s\",\"jobs\":%u,\"median_s\":%.6f,\"min_s\":%.6f,"
+			       "\"max_s\":%.6f,\"images_per_s\":%.1f,\"mb_per_s\":%.2f,"
+			       "\"speedup\":%.4f,\"efficiency\":%.4f}", i ? "," : "",
+			       phase_names[p->phase], p->jobs, p->st.median, p->st.min, p->st.max,
+			       images_per_s(b, p), mb_per_s(b, p), p->speedup, p->efficiency);
+		}
+		printf("]}\n");
+		break;
+	case FMT_MARKDOWN:
+		printf("| phase | jobs | median s | min s | max s | images/s | MB/s | speedup | efficiency |\n"
+		       "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+		for (i = 0; i < b->npoints; i++) {
+			const struct point *p = &b->points[i];
+
+			printf("| %s | %u | %.4f | %.4f | %.4f | %.0f | %.1f | %.2fx | %.2f |\n",
+			       phase_names[p->phase], p->jobs, p->st.median, p->st.min, p->st.max,
+			       images_per_s(b, p), mb_per_s(b, p), p->speedup, p->efficiency);
+		}
+		break;
+	}
+}
+
+/* "1,2,8" into B->jobs. */
+static int parse_jobs_list(struct bench *b, const char *s)
+{
+	char *copy = strdup(s), *tok, *save = NULL;
+	uint64_t v;
+	int ret = 0;
+
+	b->njobs = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (b->njobs == MAX_JOBS_LIST || opt_u64(tok, 1, 1024, &v) < 0) {
+			ret = -1;
+			break;
+		}
+		b->jobs[b->njobs++] = (unsigned)v;
+	}
+	free(copy);
+	return ret < 0 || b->njobs == 0 ? -1 : 0;
+}
+
+static int parse_phases(struct bench *b, const char *s)
+{
+	char *copy = strdup(s), *tok, *save = NULL;
+	int ph, ret = 0, any = 0;
+
+	memset(b->phases, 0, sizeof(b->phases));
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if ((ph = opt_choice(tok, phase_names)) < 0) {
+			ret = -1;
+			break;
+		}
+		b->phases[ph] = any = 1;
+	}
+	free(copy);
+	return ret < 0 || !any ? -1 : 0;
+}
+
+static const struct option longopts[] = {
+	{ "channels", required_argument, NULL, 'c' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "dir", required_argument, NULL, 'D' },
+	{ "format", required_argument, NULL, 'F' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "phase", required_argument, NULL, 'P' },
+	{ "runs", required_argument, NULL, 'r' },
+	{ "size", required_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int parse(int argc, char **argv, struct bench *b)
+{
+	uint64_t v;
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, "D:F:P:c:hj:n:r:s:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'D':
+			b->dir = optarg;
+			break;
+		case 'F':
+			if ((r = opt_choice(optarg, format_names)) < 0)
+				return usage_error("bench", "invalid --format '%s' (table, csv, json or markdown)", optarg);
+			b->format = (enum format)r;
+			break;
+		case 'P':
+			if (parse_phases(b, optarg) < 0)
+				return usage_error("bench", "invalid --phase '%s' (gen, load or gen,load)", optarg);
+			break;
+		case 'c':
+			if (opt_u64(optarg, 1, 4, &v) < 0)
+				return usage_error("bench", "invalid --channels '%s' (1 to 4)", optarg);
+			b->channels = (int)v;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'j':
+			if (parse_jobs_list(b, optarg) < 0)
+				return usage_error("bench", "invalid --jobs '%s' (e.g. 1,2,4; each 1 to 1024, at most %d)",
+						   optarg, MAX_JOBS_LIST);
+			break;
+		case 'n':
+			if (opt_u64(optarg, 1, 100000000, &b->count) < 0)
+				return usage_error("bench", "invalid --count '%s' (1 to 100000000)", optarg);
+			break;
+		case 'r':
+			if (opt_u64(optarg, 1, 1000, &v) < 0)
+				return usage_error("bench", "invalid --runs '%s' (1 to 1000)", optarg);
+			b->runs = (int)v;
+			break;
+		case 's':
+			if (opt_size(optarg, 1u << 14, &b->w, &b->h) < 0)
+				return usage_error("bench", "invalid --size '%s' (WxH, 1 to 16384 each)", optarg);
+			break;
+		default:
+			return usage_error("bench", "unknown or incomplete option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("bench", "unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+/* Make the scratch dataset, then time every (phase, jobs) point. */
+static int run_all(struct bench *b)
+{
+	char data[PATH_MAX], n[32], size[32], ch[8];
+	char *gen_argv[] = { "parimg", "gen", "-q", "-n", n, "-s", size, "-c", ch,
+			     "-o", data, NULL };
+	int ph, i;
+
+	if (b->phases[PHASE_LOAD]) {
+		snprintf(n, sizeof(n), "%llu", (unsigned long long)b->count);
+		snprintf(size, sizeof(size), "%ux%u", b->w, b->h);
+		snprintf(ch, sizeof(ch), "%d", b->channels);
+		snprintf(data, sizeof(data), "%s/data", b->scratch);
+		if (run_timed(b, gen_argv) < 0)
+			return -1;
+	}
+	for (ph = 0; ph < NPHASES; ph++) {
+		if (!b->phases[ph])
+			continue;
+		for (i = 0; i < b->njobs; i++) {
+			struct point *p = &b->points[b->npoints];
+
+			p->phase = (enum phase)ph;
+			p->jobs = b->jobs[i];
+			if (measure(b, (enum phase)ph, b->jobs[i], &p->st) < 0)
+				return -1;
+			b->npoints++;
+		}
+	}
+	derive(b);
+	return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	static struct bench b = { .count = 2000, .w = 100, .h = 100, .channels = 1,
+				  .runs = DEFAULT_RUNS, .phases = { 1, 1 } };
+	struct sigaction sa;
+	const char *tmp = getenv("TMPDIR");
+	ssize_t len;
+	int r;
+
+	b.jobs[0] = 1;
+	b.jobs[1] = opt_cpus();
+	b.njobs = b.jobs[1] > 1 ? 2 : 1;
+	b.dir = tmp && *tmp ? tmp : "/tmp";
+	if ((r = parse(argc, argv, &b)) >= 0)
+		return r;
+	len = readlink("/proc/self/exe", b.exe, sizeof(b.exe) - 1);
+	if (len < 0)
+		die_errno("/proc/self/exe");
+	b.exe[len] = '\0';
+	b.cur = malloc((b.count + 1) * sizeof(uint64_t));
+	if (!b.cur)
+		die("out of memory");
+	if ((size_t)snprintf(b.scratch, sizeof(b.scratch), "%s/parimg-bench.XXXXXX", b.dir) >=
+	    sizeof(b.scratch) || !mkdtemp(b.scratch)) {
+		error_errno("%s", b.dir);
+		return EXIT_FAIL;
+	}
+	/* From here on a signal is only recorded: the run in progress is
+	 * stopped and the scratch directory removed before we die of it. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	r = run_all(&b);
+	finish(&b);
+	if (r < 0)
+		return EXIT_FAIL;
+	print_results(&b);
+	return EXIT_OK;
+}
