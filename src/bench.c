@@ -159,7 +159,9 @@ static int digest_gen(struct bench *b, const char *dir, uint64_t *d)
 	uint64_t i;
 
 	for (i = 0; i < b->count; i++) {
-		snprintf(path, sizeof(path), "%s/image_%llu.png", dir, (unsigned long long)i);
+		if (snprintf(path, sizeof(path), "%s/image_%llu.png", dir,
+			     (unsigned long long)i) >= (int)sizeof(path))
+			return error("%s: %s", dir, strerror(ENAMETOOLONG));
 		if (stats_digest_file(path, &d[i]) < 0)
 			return error_errno("%s", path);
 	}
