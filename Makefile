@@ -10,6 +10,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man/man1
+COMPDIR  = $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
@@ -71,12 +72,14 @@ demo: all
 	sh scripts/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(COMPDIR)
 	install -m 755 parimg $(DESTDIR)$(BINDIR)/parimg
 	install -m 644 man/parimg.1 $(DESTDIR)$(MANDIR)/parimg.1
+	install -m 644 completions/parimg.bash $(DESTDIR)$(COMPDIR)/parimg
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/parimg $(DESTDIR)$(MANDIR)/parimg.1
+	rm -f $(DESTDIR)$(BINDIR)/parimg $(DESTDIR)$(MANDIR)/parimg.1 \
+		$(DESTDIR)$(COMPDIR)/parimg
 
 clean:
 	rm -rf build build-asan parimg parimg-asan demo demo.npy

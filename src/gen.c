@@ -35,6 +35,8 @@ struct gen {
 	int level, quality;
 	uint64_t seed;
 	int force;
+	struct opt_shard shard;
+	size_t first, end;	/* this shard's images: [first, end) */
 	/* Per worker (each process has its own copy after fork): */
 	unsigned char *pixels;
 	struct buf enc;
@@ -57,6 +59,8 @@ static const char usage_text[] =
 	"      --level L           PNG deflate level 0-12 (default 0: stored)\n"
 	"      --quality Q         JPEG quality 1-100 (default 90)\n"
 	"      --seed S            random seed (default 0)\n"
+	"      --shard K/N         write only part K of N (0-based) of the images,\n"
+	"                          or 'slurm' to take K and N from a job array\n"
 	"  -f, --force             replace existing files\n"
 	OPT_COMMON_HELP;
 
@@ -111,7 +115,7 @@ static int check_clobber(struct gen *g)
 {
 	size_t i;
 
-	for (i = 0; i < g->count; i++)
+	for (i = g->first; i < g->end; i++)
 		if (outfile_exists(image_path(g, i)))
 			return error("%s: file exists (use -f to replace it)", g->path);
 	return 0;
@@ -149,6 +153,7 @@ static const struct option longopts[] = {
 	{ "prefix", required_argument, NULL, 'p' },
 	{ "quality", required_argument, NULL, 'Q' },
 	{ "seed", required_argument, NULL, 'S' },
+	{ "shard", required_argument, NULL, 'K' },
 	{ "size", required_argument, NULL, 's' },
 	OPT_COMMON_LONG,
 	{ NULL, 0, NULL, 0 }
@@ -160,7 +165,7 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 	uint64_t v;
 	int ch, fmt, r;
 
-	while ((ch = getopt_long(argc, argv, "D:F:L:Q:S:c:fhj:n:o:p:qs:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "D:F:K:L:Q:S:c:fhj:n:o:p:qs:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "gen")) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -176,6 +181,10 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 			if ((fmt = opt_choice(optarg, codec_format_names)) < 0)
 				return usage_error("gen", "invalid --format '%s' (png, bmp, tga or jpg)", optarg);
 			g->fmt = (enum codec_format)fmt;
+			break;
+		case 'K':
+			if (opt_shard(optarg, &g->shard, "gen") < 0)
+				return EXIT_USAGE;
 			break;
 		case 'L':
 			if (opt_u64(optarg, 0, 12, &v) < 0)
@@ -231,7 +240,7 @@ int cmd_gen(int argc, char **argv)
 	struct gen g = {
 		.count = DEFAULT_COUNT, .w = 100, .h = 100, .channels = 1,
 		.prefix = "image_", .fmt = CODEC_PNG, .level = DEFAULT_LEVEL,
-		.quality = DEFAULT_QUALITY, .seed = DEFAULT_SEED,
+		.quality = DEFAULT_QUALITY, .seed = DEFAULT_SEED, .shard = { 0, 1 },
 	};
 	struct opt_common c;
 	struct progress prog;
@@ -245,6 +254,7 @@ int cmd_gen(int argc, char **argv)
 	if (check_size(&g) < 0)
 		return EXIT_USAGE;
 	g.force = c.force;
+	pool_range(g.count, g.shard.n, g.shard.k, &g.first, &g.end);
 	if (g.dir && outfile_mkdirs(g.dir, &created) < 0)
 		return EXIT_FAIL;
 	if (!created && !g.force && check_clobber(&g) < 0)
@@ -252,7 +262,7 @@ int cmd_gen(int argc, char **argv)
 
 	progress_init(&prog, c.quiet, "images");
 	task = (struct pool_task){
-		.count = g.count, .jobs = c.jobs, .schedule = c.schedule,
+		.first = g.first, .count = g.end - g.first, .jobs = c.jobs, .schedule = c.schedule,
 		.verbose = c.verbose, .run = gen_one, .name = image_path, .ctx = &g,
 		.progress = progress_update, .progress_ctx = &prog,
 	};

@@ -41,7 +41,9 @@ struct load {
 	uint64_t max_pixels;
 	int keep_going;
 	uint32_t w, h;		/* every row's size */
-	int first;		/* index of the image that fixed the shape */
+	size_t shape_from;	/* index of the image that fixed the shape */
+	struct opt_shard shard;
+	size_t row0, nrows;	/* this shard's inputs: [row0, row0 + nrows) */
 	size_t row_bytes;
 	unsigned char *rows;	/* the mapped file's data, row 0 first */
 	/* Per worker: */
@@ -70,6 +72,8 @@ static const char usage_text[] =
 	"      --scale             f4/f8 only: samples in [0,1] (16-bit exact)\n"
 	"      --resize WxH        resize every image to W x H\n"
 	"      --max-pixels N      refuse images over N pixels (default 268435456)\n"
+"      --shard K/N         decode only part K of N (0-based) of the sorted\n"
+	"                          inputs, or 'slurm' to take K and N from a job array\n"
 	"  -k, --keep-going        report a bad file, leave its row zero, go on;\n"
 	"                          exit status 3 when rows were skipped\n"
 	"  -f, --force             replace an existing OUT (and manifest)\n"
@@ -167,7 +171,7 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 		return -1;
 	if (!l->resize_w && ((uint32_t)info.w != l->w || (uint32_t)info.h != l->h)) {
 		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize)",
-			 info.w, info.h, l->w, l->h, l->files.paths[l->first]);
+			 info.w, info.h, l->w, l->h, l->files.paths[l->shape_from]);
 		return -1;
 	}
 	depth16 = l->dtype == DT_U2 || (l->scale && info.is16);
@@ -187,16 +191,17 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 			return -1;
 		}
 		free(pix);
-		store(l, l->rows + i * l->row_bytes, l->resized, n, depth16);
+		store(l, l->rows + (i - l->row0) * l->row_bytes, l->resized, n, depth16);
 		return 0;
 	}
-	store(l, l->rows + i * l->row_bytes, pix, n, depth16);
+	store(l, l->rows + (i - l->row0) * l->row_bytes, pix, n, depth16);
 	free(pix);
 	return 0;
 }
 
 /* Fix the array's shape from the first image that can be probed (with -k,
- * bad files before it are left to the workers to report). */
+ * bad files before it are left to the workers to report). Always from the
+ * whole list, never the shard's part, so that every shard agrees. */
 static int probe_shape(struct load *l)
 {
 	char why[1024];
@@ -213,7 +218,7 @@ static int probe_shape(struct load *l)
 	}
 	if (i == l->files.n)
 		return error("%s: no input could be read", l->out);
-	l->first = (int)i;
+	l->shape_from = i;
 	l->w = l->resize_w ? l->resize_w : (uint32_t)info.w;
 	l->h = l->resize_w ? l->resize_h : (uint32_t)info.h;
 	if (!l->channels)
@@ -232,7 +237,7 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 
 	snprintf(hdr.descr, sizeof(hdr.descr), "%c%s",
 		 l->dtype == DT_U1 ? '|' : *(char *)&le ? '<' : '>', dtype_names[l->dtype]);
-	hdr.shape[hdr.ndim++] = l->files.n;
+	hdr.shape[hdr.ndim++] = l->nrows;
 	hdr.shape[hdr.ndim++] = l->h;
 	hdr.shape[hdr.ndim++] = l->w;
 	if (l->channels > 1)
@@ -242,7 +247,7 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 	    __builtin_add_overflow(data, (uint64_t)hdr.header_len, &total) ||
 	    total > (uint64_t)INT64_MAX || total > SIZE_MAX)
 		return error("%s: array of %zu x %ux%u x %d x %zu bytes is too large", l->out,
-			     l->files.n, l->w, l->h, l->channels, dtype_size[l->dtype]);
+			     l->nrows, l->w, l->h, l->channels, dtype_size[l->dtype]);
 	l->row_bytes = (size_t)l->w * l->h * (size_t)l->channels * dtype_size[l->dtype];
 	if (outfile_open(o, l->out) < 0)
 		return -1;
@@ -272,7 +277,7 @@ static int write_manifest(struct load *l, struct outfile *o)
 
 	if (outfile_open(o, l->manifest) < 0)
 		return -1;
-	for (i = 0; i < l->files.n; i++) {
+	for (i = l->row0; i < l->row0 + l->nrows; i++) {
 		if (outfile_write(o, l->files.paths[i], strlen(l->files.paths[i])) < 0 ||
 		    outfile_write(o, "\n", 1) < 0)
 			return -1;
@@ -291,6 +296,7 @@ static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "resize", required_argument, NULL, 'R' },
 	{ "scale", no_argument, NULL, 'A' },
+	{ "shard", required_argument, NULL, 'K' },
 	OPT_COMMON_LONG,
 	{ NULL, 0, NULL, 0 }
 };
@@ -305,7 +311,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 	uint64_t v;
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, "AM:O:P:R:c:fhj:ko:qt:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "AK:M:O:P:R:c:fhj:ko:qt:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -314,6 +320,10 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		switch (ch) {
 		case 'A':
 			l->scale = 1;
+			break;
+		case 'K':
+			if (opt_shard(optarg, &l->shard, "load") < 0)
+				return EXIT_USAGE;
 			break;
 		case 'M':
 			l->manifest = optarg;
@@ -386,7 +396,7 @@ static int run(struct load *l, struct opt_common *c)
 	}
 	progress_init(&prog, c->quiet, "images");
 	task = (struct pool_task){
-		.count = l->files.n, .jobs = c->jobs, .schedule = c->schedule,
+		.first = l->row0, .count = l->nrows, .jobs = c->jobs, .schedule = c->schedule,
 		.keep_going = l->keep_going, .verbose = c->verbose, .run = load_one,
 		.name = row_name, .ctx = l, .progress = progress_update,
 		.progress_ctx = &prog,
@@ -406,7 +416,7 @@ static int run(struct load *l, struct opt_common *c)
 	if (l->manifest && outfile_commit(&man, c->force) < 0)
 		return EXIT_FAIL;
 	if (res.skipped) {
-		warnx("%s: %zu of %zu rows skipped (left zero)", l->out, res.skipped, l->files.n);
+		warnx("%s: %zu of %zu rows skipped (left zero)", l->out, res.skipped, l->nrows);
 		return EXIT_SKIPPED;
 	}
 	return EXIT_OK;
@@ -414,7 +424,8 @@ static int run(struct load *l, struct opt_common *c)
 
 int cmd_load(int argc, char **argv)
 {
-	struct load l = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = DT_U1 };
+	struct load l = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = DT_U1, .shard = { 0, 1 } };
+	size_t end;
 	enum filelist_order order = ORDER_NATURAL;
 	struct opt_common c;
 	int r, i;
@@ -433,6 +444,8 @@ int cmd_load(int argc, char **argv)
 	if (l.files.n == 0)
 		return error("%s: no image files in the input", argv[optind]), EXIT_FAIL;
 	filelist_sort(&l.files, order);
+	pool_range(l.files.n, l.shard.n, l.shard.k, &l.row0, &end);
+	l.nrows = end - l.row0;
 	if (probe_shape(&l) < 0)
 		return EXIT_FAIL;
 	r = run(&l, &c);

@@ -126,3 +126,63 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "Try 'parimg %s --help' for more information.\n", cmd);
 	return EXIT_USAGE;
 }
+
+/* An environment variable holding a decimal number. */
+static int env_u64(const char *name, uint64_t *out)
+{
+	const char *v = getenv(name);
+
+	return v && opt_u64(v, 0, UINT64_MAX / 2, out) == 0 ? 0 : -1;
+}
+
+/*
+ * Slurm numbers array tasks MIN, MIN+STEP, ..., MAX (COUNT of them); shard K
+ * is the task's position in that sequence. Anything that does not fit that
+ * picture is refused rather than guessed at.
+ */
+static int slurm_shard(struct opt_shard *sh, const char *cmd)
+{
+	uint64_t id, min, count, step = 1, max;
+
+	if (env_u64("SLURM_ARRAY_TASK_ID", &id) < 0 || env_u64("SLURM_ARRAY_TASK_MIN", &min) < 0 ||
+	    env_u64("SLURM_ARRAY_TASK_COUNT", &count) < 0) {
+		usage_error(cmd, "--shard slurm needs SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN "
+			    "and SLURM_ARRAY_TASK_COUNT (run it in a job array, or use --shard K/N)");
+		return -1;
+	}
+	if (getenv("SLURM_ARRAY_TASK_STEP") && (env_u64("SLURM_ARRAY_TASK_STEP", &step) < 0 || step == 0))
+		step = 0;
+	if (step == 0 || count == 0 || id < min || (id - min) % step != 0 ||
+	    (id - min) / step >= count ||
+	    (getenv("SLURM_ARRAY_TASK_MAX") &&
+	     (env_u64("SLURM_ARRAY_TASK_MAX", &max) < 0 || max != min + (count - 1) * step))) {
+		usage_error(cmd, "--shard slurm: inconsistent SLURM_ARRAY_TASK_* variables "
+			    "(task %s, min %s, count %s); use --shard K/N",
+			    getenv("SLURM_ARRAY_TASK_ID"), getenv("SLURM_ARRAY_TASK_MIN"),
+			    getenv("SLURM_ARRAY_TASK_COUNT"));
+		return -1;
+	}
+	sh->k = (id - min) / step;
+	sh->n = count;
+	return 0;
+}
+
+int opt_shard(const char *s, struct opt_shard *sh, const char *cmd)
+{
+	const char *slash = strchr(s, '/');
+	char k[32];
+
+	if (strcmp(s, "slurm") == 0)
+		return slurm_shard(sh, cmd);
+	if (!slash || slash - s >= (long)sizeof(k))
+		goto bad;
+	memcpy(k, s, (size_t)(slash - s));
+	k[slash - s] = '\0';
+	if (opt_u64(k, 0, UINT64_MAX / 2, &sh->k) < 0 ||
+	    opt_u64(slash + 1, 1, UINT64_MAX / 2, &sh->n) < 0 || sh->k >= sh->n)
+		goto bad;
+	return 0;
+bad:
+	usage_error(cmd, "invalid --shard '%s' (K/N with 0 <= K < N, or slurm)", s);
+	return -1;
+}

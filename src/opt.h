@@ -52,3 +52,12 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 /* Print "parimg: MESSAGE" and a hint to CMD's --help; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* A shard: this run does part K of N of the index space. */
+struct opt_shard {
+	uint64_t k, n;		/* 0 <= k < n; 0/1 when not sharded */
+};
+
+/* "K/N", or "slurm" for K and N from SLURM_ARRAY_TASK_ID, _MIN, _COUNT
+ * (and _STEP, _MAX when set). 0, or -1 with a usage message for CMD. */
+int opt_shard(const char *s, struct opt_shard *sh, const char *cmd);

@@ -57,10 +57,10 @@ int pool_in_worker(void)
 	return in_worker;
 }
 
-void pool_range(size_t n, unsigned jobs, unsigned w, size_t *begin, size_t *end)
+void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end)
 {
-	*begin = (size_t)((unsigned __int128)n * w / jobs);
-	*end = (size_t)((unsigned __int128)n * (w + 1) / jobs);
+	*begin = (size_t)((unsigned __int128)n * k / parts);
+	*end = (size_t)((unsigned __int128)n * (k + 1) / parts);
 }
 
 static double elapsed(const struct timespec *t0)
@@ -146,14 +146,14 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 
 			__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
 			why[0] = '\0';
-			if (t->run(t->ctx, i, why, sizeof(why)) < 0) {
+			if (t->run(t->ctx, t->first + i, why, sizeof(why)) < 0) {
 				if (!t->keep_going) {
 					s->err_index = i;
 					memcpy(s->err_msg, why, sizeof(why));
 					__atomic_store_n(&s->failed, 1, __ATOMIC_SEQ_CST);
 					_exit(EXIT_FAIL);
 				}
-				warnx("%s: %s", t->name(t->ctx, i), why);
+				warnx("%s: %s", t->name(t->ctx, t->first + i), why);
 				s->skipped++;
 			}
 			__atomic_store_n(&s->busy, 0, __ATOMIC_SEQ_CST);
@@ -202,7 +202,7 @@ static void describe(char *buf, size_t len, const struct pool_task *t,
 		snprintf(buf, len, "worker %u/%u (dynamic chunks)", w, t->jobs);
 	else
 		snprintf(buf, len, "worker %u/%u (items %zu-%zu)", w, t->jobs,
-			 wk[w].begin, wk[w].end - 1);
+			 t->first + wk[w].begin, t->first + wk[w].end - 1);
 }
 
 struct run_state {
@@ -250,7 +250,7 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 		return;
 	if (WIFEXITED(st) && s->failed) {
 		record_failure(rs, s->err_index, "%s: %s [%s]",
-			       t->name(t->ctx, s->err_index), s->err_msg, who);
+			       t->name(t->ctx, t->first + s->err_index), s->err_msg, who);
 		return;
 	}
 	if (WIFEXITED(st)) {
@@ -263,7 +263,7 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 	if (WIFSIGNALED(st) && busy && t->keep_going && is_crash(WTERMSIG(st))) {
 		/* A decoder crash is the file's fault: skip it, carry on
 		 * with a fresh worker from the next item. */
-		warnx("%s: %s crashed with SIG%s on this file", t->name(t->ctx, s->pos),
+		warnx("%s: %s crashed with SIG%s on this file", t->name(t->ctx, t->first + s->pos),
 		      who, sigabbrev_np(WTERMSIG(st)));
 		rs->crashed++;
 		s->busy = 0;
@@ -276,7 +276,7 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 	}
 	if (busy)
 		record_failure(rs, s->pos, "%s: %s killed by signal %d (SIG%s)",
-			       t->name(t->ctx, s->pos), who, WTERMSIG(st),
+			       t->name(t->ctx, t->first + s->pos), who, WTERMSIG(st),
 			       sigabbrev_np(WTERMSIG(st)));
 	else
 		record_failure(rs, SIZE_MAX, "%s killed by signal %d (SIG%s)", who,
@@ -366,8 +366,8 @@ static void report_verbose(const struct run_state *rs)
 			warnx("worker %u: %zu items (dynamic), %.3f s", w, s->done,
 			      rs->wk[w].seconds);
 		else
-			warnx("worker %u: items %zu-%zu, %.3f s", w, rs->wk[w].begin,
-			      rs->wk[w].end - 1, rs->wk[w].seconds);
+			warnx("worker %u: items %zu-%zu, %.3f s", w, t->first + rs->wk[w].begin,
+			      t->first + rs->wk[w].end - 1, rs->wk[w].seconds);
 	}
 }
 

@@ -16,12 +16,13 @@ enum pool_schedule {
 #define POOL_MAX_JOBS 1024
 
 struct pool_task {
-	size_t count;			/* items, indexed 0..count-1 */
+	size_t first;			/* index of the first item (a shard's start) */
+	size_t count;			/* items first..first+count-1 */
 	unsigned jobs;			/* worker processes, >= 1 */
 	enum pool_schedule schedule;
 	int keep_going;			/* report a failed item and go on */
 	int verbose;			/* print each worker's range and time */
-	/* Process item I in a worker. 0 on success, or -1 with WHY holding
+	/* Process item I (an absolute index) in a worker. 0 on success, or -1 with WHY holding
 	 * the reason (no subject: the pool prefixes the item's name). */
 	int (*run)(void *ctx, size_t i, char *why, size_t whylen);
 	/* The name of item I, the subject of its messages. */
@@ -43,8 +44,9 @@ struct pool_result {
  * stderr, once every worker has been stopped and reaped. */
 int pool_run(const struct pool_task *t, struct pool_result *r);
 
-/* Worker W's static range of N items over J workers: [*begin, *end). */
-void pool_range(size_t n, unsigned jobs, unsigned w, size_t *begin, size_t *end);
+/* Part K of N items split into PARTS contiguous ranges: [*begin, *end),
+ * [K*N/PARTS, (K+1)*N/PARTS). Worker ranges and shards both use it. */
+void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end);
 
 /* 1 in a pool worker, 0 in the parent. */
 int pool_in_worker(void);

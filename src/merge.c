@@ -1,0 +1,263 @@
+/* merge.c - "parimg merge": concatenate .npy parts (load's shards) along the
+ * first axis. Every part's header is checked against the first before any
+ * byte is written; then the pool's workers copy the parts' data into their
+ * places in the output with copy_file_range, no per-row work. */
+#define _GNU_SOURCE
+#include "parimg.h"
+#include "err.h"
+#include "npy.h"
+#include "opt.h"
+#include "outfile.h"
+#include "pool.h"
+#include "progress.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct part {
+	const char *path;
+	struct npy_header h;
+	uint64_t data;		/* bytes of array data */
+	uint64_t dst;		/* where they go in the output */
+};
+
+struct merge {
+	struct part *parts;
+	size_t nparts;
+	int out_fd;		/* the output's temporary file, shared by workers */
+};
+
+static const char usage_text[] =
+	"usage: parimg merge [options] -o OUT.npy PART.npy...\n"
+	"\n"
+	"Concatenate .npy arrays along the first axis, in the order given (the\n"
+	"parts of a sharded load: part-0.npy part-1.npy ...). Every part must have\n"
+	"the first part's dtype and trailing shape.\n"
+	"\n"
+	"  -o, --output OUT.npy    the array to write (required)\n"
+	"  -f, --force             replace an existing OUT\n"
+	OPT_COMMON_HELP;
+
+/* Read and check PART's header, and that the file holds exactly its data. */
+static int read_part(struct part *p)
+{
+	unsigned char buf[65536];
+	char why[256];
+	struct stat st;
+	ssize_t n;
+	int fd = open(p->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		error_errno("%s", p->path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	n = pread(fd, buf, sizeof(buf), 0);
+	close(fd);
+	if (n < 0)
+		return error_errno("%s", p->path);
+	if (npy_parse_header(buf, (size_t)n, &p->h, why, sizeof(why)) < 0)
+		return error("%s: %s", p->path, why);
+	if (p->h.ndim < 1)
+		return error("%s: a 0-d array has no first axis to concatenate", p->path);
+	p->data = npy_data_size(&p->h);
+	if (p->data == 0 && errno == EOVERFLOW)
+		return error("%s: shape too large", p->path);
+	if ((uint64_t)st.st_size != p->h.header_len + p->data)
+		return error("%s: %s: %llu bytes, its header says %llu", p->path,
+			     (uint64_t)st.st_size < p->h.header_len + p->data ? "truncated" : "trailing data",
+			     (unsigned long long)st.st_size,
+			     (unsigned long long)(p->h.header_len + p->data));
+	return 0;
+}
+
+/* "(3, 100, 100)" for messages. */
+static const char *shape_str(const struct npy_header *h, int from, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	n += (size_t)snprintf(buf + n, len - n, "(");
+	for (i = from; i < h->ndim && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%llu", i > from ? ", " : "",
+				      (unsigned long long)h->shape[i]);
+	if (n < len)
+		snprintf(buf + n, len - n, ")");
+	return buf;
+}
+
+/* Every part must match the first: dtype, number of axes, trailing shape. */
+static int check_parts(struct merge *m, struct npy_header *out)
+{
+	const struct npy_header *a = &m->parts[0].h;
+	char s1[256], s2[256];
+	size_t i;
+
+	for (i = 0; i < m->nparts; i++) {
+		struct part *p = &m->parts[i];
+
+		if (read_part(p) < 0)
+			return -1;
+		if (i == 0) {
+			*out = *a;
+			out->shape[0] = 0;
+		}
+		if (strcmp(p->h.descr, a->descr) != 0)
+			return error("%s: dtype '%s' differs from '%s' of %s", p->path, p->h.descr,
+				     a->descr, m->parts[0].path);
+		if (p->h.ndim != a->ndim ||
+		    memcmp(p->h.shape + 1, a->shape + 1, (size_t)(a->ndim - 1) * sizeof(a->shape[0])))
+			return error("%s: rows of shape %s differ from %s of %s", p->path,
+				     shape_str(&p->h, 1, s1, sizeof(s1)),
+				     shape_str(a, 1, s2, sizeof(s2)), m->parts[0].path);
+		if (__builtin_add_overflow(out->shape[0], p->h.shape[0], &out->shape[0]))
+			return error("%s: too many rows in all", p->path);
+	}
+	return 0;
+}
+
+static const char *part_name(void *ctx, size_t i)
+{
+	return ((struct merge *)ctx)->parts[i].path;
+}
+
+/* Copy part I's data into place: copy_file_range, which lets the kernel
+ * (or the filesystem, by reflink) move the bytes; plain reads and pwrites
+ * where it cannot. */
+static int copy_part(void *ctx, size_t i, char *why, size_t whylen)
+{
+	struct merge *m = ctx;
+	struct part *p = &m->parts[i];
+	loff_t in_off = (loff_t)p->h.header_len, out_off = (loff_t)p->dst;
+	uint64_t left = p->data;
+	int fd = open(p->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		goto fail;
+	while (left > 0) {
+		ssize_t n = copy_file_range(fd, &in_off, m->out_fd, &out_off,
+					    left < (1u << 30) ? left : (1u << 30), 0);
+
+		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
+			      errno == EOPNOTSUPP)) {
+			static char buf[1 << 20];
+
+			n = pread(fd, buf, left < sizeof(buf) ? left : sizeof(buf), in_off);
+			if (n > 0 && pwrite(m->out_fd, buf, (size_t)n, out_off) != n)
+				n = -1;
+			if (n > 0) {
+				in_off += n;
+				out_off += n;
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0) {
+			snprintf(why, whylen, "file shrank while being copied");
+			close(fd);
+			return -1;
+		}
+		left -= (uint64_t)n;
+	}
+	close(fd);
+	return 0;
+fail:
+	snprintf(why, whylen, "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static const struct option longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "output", required_argument, NULL, 'o' },
+	OPT_COMMON_LONG,
+	{ NULL, 0, NULL, 0 }
+};
+
+int cmd_merge(int argc, char **argv)
+{
+	struct merge m = { .out_fd = -1 };
+	struct npy_header h;
+	struct opt_common c;
+	struct outfile o;
+	struct pool_result res;
+	struct pool_task task;
+	struct progress prog;
+	const char *out = NULL;
+	char head[4096];
+	uint64_t off, total;
+	size_t i;
+	int ch, r;
+
+	opt_common_init(&c);
+	while ((ch = getopt_long(argc, argv, "fhj:o:qv", longopts, NULL)) != -1) {
+		if ((r = opt_common_parse(&c, ch, optarg, "merge")) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		switch (ch) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			return usage_error("merge", "unknown or incomplete option");
+		}
+	}
+	if (!out)
+		return usage_error("merge", "no output given (-o OUT.npy)");
+	if (optind == argc)
+		return usage_error("merge", "no parts given");
+	if (!c.force && outfile_exists(out))
+		return error("%s: file exists (use -f to replace it)", out), EXIT_FAIL;
+
+	m.nparts = (size_t)(argc - optind);
+	m.parts = calloc(m.nparts, sizeof(*m.parts));
+	if (!m.parts)
+		die("out of memory");
+	for (i = 0; i < m.nparts; i++)
+		m.parts[i].path = argv[optind + (int)i];
+	if (check_parts(&m, &h) < 0)
+		return EXIT_FAIL;
+	if (!npy_format_header(&h, head, sizeof(head)))
+		return error("%s: header too large", out), EXIT_FAIL;
+	for (off = h.header_len, i = 0; i < m.nparts; i++) {
+		m.parts[i].dst = off;
+		off += m.parts[i].data;
+	}
+	total = off;
+
+	if (outfile_open(&o, out) < 0)
+		return EXIT_FAIL;
+	if (ftruncate(o.fd, (off_t)total) < 0 || outfile_write(&o, head, h.header_len) < 0) {
+		error_errno("%s", out);
+		outfile_abort(&o);
+		return EXIT_FAIL;
+	}
+	m.out_fd = o.fd;
+	progress_init(&prog, c.quiet, "parts");
+	task = (struct pool_task){
+		.count = m.nparts, .jobs = c.jobs, .schedule = c.schedule,
+		.verbose = c.verbose, .run = copy_part, .name = part_name, .ctx = &m,
+		.progress = progress_update, .progress_ctx = &prog,
+	};
+	if (pool_run(&task, &res) < 0) {
+		outfile_abort(&o);
+		return EXIT_FAIL;
+	}
+	free(m.parts);
+	return outfile_commit(&o, c.force) < 0 ? EXIT_FAIL : EXIT_OK;
+}
