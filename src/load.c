@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,6 +157,52 @@ static void store(const struct load *l, void *row, const void *pix, size_t n, in
 	}
 }
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#elif defined(__SANITIZE_ADDRESS__)
+#define UNDER_SANITIZER 1
+#endif
+
+/*
+ * Cap a decoding worker's heap (RLIMIT_DATA: private writable memory, which
+ * leaves out the shared mapping of the output) at what the largest allowed
+ * image needs, 16 bytes a pixel (a 16-bit RGBA decode, a conversion and a
+ * resize) plus 256 MiB: a file that slips past the header checks, a zlib
+ * bomb say, then fails with ENOMEM instead of taking the machine's memory.
+ * Not under a sanitizer, whose shadow memory counts against the limit.
+ */
+static void limit_memory(const struct load *l)
+{
+#ifndef UNDER_SANITIZER
+	static pid_t done;
+	unsigned long long pages = 0, data = 0;
+	uint64_t budget;
+	struct rlimit rl;
+	FILE *f;
+
+	if (done == getpid())
+		return;
+	done = getpid();
+	if ((f = fopen("/proc/self/statm", "re"))) {
+		if (fscanf(f, "%*u %*u %*u %*u %*u %llu", &pages) == 1)
+			data = pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+		fclose(f);
+	}
+	if (__builtin_mul_overflow(l->max_pixels, 16, &budget) ||
+	    __builtin_add_overflow(budget, data + (256ULL << 20), &budget))
+		return;
+	if (getrlimit(RLIMIT_DATA, &rl) == 0 &&
+	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > budget)) {
+		rl.rlim_cur = budget;
+		setrlimit(RLIMIT_DATA, &rl);
+	}
+#else
+	(void)l;
+#endif
+}
+
 /* Decode image I into its row: read, check (CRC, size, pixel cap), decode
  * with channel conversion, resize if asked, convert to the dtype. */
 static int load_one(void *ctx, size_t i, char *why, size_t whylen)
@@ -166,6 +213,7 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 	int w, h, depth16;
 	void *pix;
 
+	limit_memory(l);
 	if (read_file(l->files.paths[i], &l->file, why, whylen) < 0 ||
 	    codec_probe(l->file.p, l->file.len, l->max_pixels, &info, why, whylen) < 0)
 		return -1;
