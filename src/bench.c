@@ -386,14 +386,17 @@ static int parse_phases(struct bench *b, const char *s)
 	return ret < 0 || !any ? -1 : 0;
 }
 
+/* Long-only options. */
+enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE };
+
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
 	{ "count", required_argument, NULL, 'n' },
-	{ "dir", required_argument, NULL, 'D' },
-	{ "format", required_argument, NULL, 'F' },
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
-	{ "phase", required_argument, NULL, 'P' },
+	{ "phase", required_argument, NULL, OPT_PHASE },
 	{ "runs", required_argument, NULL, 'r' },
 	{ "size", required_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 }
@@ -404,17 +407,17 @@ static int parse(int argc, char **argv, struct bench *b)
 	uint64_t v;
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, "D:F:P:c:hj:n:r:s:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:hj:n:r:s:", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'D':
+		case OPT_DIR:
 			b->dir = optarg;
 			break;
-		case 'F':
+		case OPT_FORMAT:
 			if ((r = opt_choice(optarg, format_names)) < 0)
 				return usage_error("bench", "invalid --format '%s' (table, csv, json or markdown)", optarg);
 			b->format = (enum format)r;
 			break;
-		case 'P':
+		case OPT_PHASE:
 			if (parse_phases(b, optarg) < 0)
 				return usage_error("bench", "invalid --phase '%s' (gen, load or gen,load)", optarg);
 			break;
@@ -445,7 +448,7 @@ static int parse(int argc, char **argv, struct bench *b)
 				return usage_error("bench", "invalid --size '%s' (WxH, 1 to 16384 each)", optarg);
 			break;
 		default:
-			return usage_error("bench", "unknown or incomplete option");
+			return opt_bad(ch, argv, "bench");
 		}
 	}
 	if (optind < argc)

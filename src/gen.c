@@ -142,18 +142,21 @@ static int check_size(const struct gen *g)
 	return 0;
 }
 
+/* Long-only options. */
+enum { OPT_DIGITS = 0x200, OPT_LEVEL, OPT_QUALITY, OPT_SEED, OPT_SHARD };
+
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
 	{ "count", required_argument, NULL, 'n' },
-	{ "digits", required_argument, NULL, 'D' },
+	{ "digits", required_argument, NULL, OPT_DIGITS },
 	{ "format", required_argument, NULL, 'F' },
 	{ "help", no_argument, NULL, 'h' },
-	{ "level", required_argument, NULL, 'L' },
+	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "output", required_argument, NULL, 'o' },
 	{ "prefix", required_argument, NULL, 'p' },
-	{ "quality", required_argument, NULL, 'Q' },
-	{ "seed", required_argument, NULL, 'S' },
-	{ "shard", required_argument, NULL, 'K' },
+	{ "quality", required_argument, NULL, OPT_QUALITY },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "size", required_argument, NULL, 's' },
 	OPT_COMMON_LONG,
 	{ NULL, 0, NULL, 0 }
@@ -165,14 +168,14 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 	uint64_t v;
 	int ch, fmt, r;
 
-	while ((ch = getopt_long(argc, argv, "D:F:K:L:Q:S:c:fhj:n:o:p:qs:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":F:c:fhj:n:o:p:qs:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "gen")) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
 		}
 		switch (ch) {
-		case 'D':
+		case OPT_DIGITS:
 			if (opt_u64(optarg, 0, 64, &v) < 0)
 				return usage_error("gen", "invalid --digits '%s' (0 to 64)", optarg);
 			g->digits = (int)v;
@@ -182,21 +185,21 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 				return usage_error("gen", "invalid --format '%s' (png, bmp, tga or jpg)", optarg);
 			g->fmt = (enum codec_format)fmt;
 			break;
-		case 'K':
+		case OPT_SHARD:
 			if (opt_shard(optarg, &g->shard, "gen") < 0)
 				return EXIT_USAGE;
 			break;
-		case 'L':
+		case OPT_LEVEL:
 			if (opt_u64(optarg, 0, 12, &v) < 0)
 				return usage_error("gen", "invalid --level '%s' (0 to 12)", optarg);
 			g->level = (int)v;
 			break;
-		case 'Q':
+		case OPT_QUALITY:
 			if (opt_u64(optarg, 1, 100, &v) < 0)
 				return usage_error("gen", "invalid --quality '%s' (1 to 100)", optarg);
 			g->quality = (int)v;
 			break;
-		case 'S':
+		case OPT_SEED:
 			if (opt_u64(optarg, 0, UINT64_MAX, &g->seed) < 0)
 				return usage_error("gen", "invalid --seed '%s'", optarg);
 			break;
@@ -225,7 +228,7 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 				return usage_error("gen", "invalid --size '%s' (WxH, each at least 1)", optarg);
 			break;
 		default:
-			return usage_error("gen", "unknown or incomplete option");
+			return opt_bad(ch, argv, "gen");
 		}
 	}
 	if (optind < argc)
@@ -251,7 +254,7 @@ int cmd_gen(int argc, char **argv)
 	opt_common_init(&c);
 	if ((r = parse(argc, argv, &g, &c)) >= 0)
 		return r;
-	if (check_size(&g) < 0)
+	if (check_size(&g) != 0)
 		return EXIT_USAGE;
 	g.force = c.force;
 	pool_range(g.count, g.shard.n, g.shard.k, &g.first, &g.end);

@@ -13,6 +13,7 @@
 #include "outfile.h"
 #include "pool.h"
 #include "progress.h"
+#include "row.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,29 +28,19 @@
 
 #define DEFAULT_MAX_PIXELS (1ULL << 28)
 
-enum dtype { DT_U1, DT_U2, DT_F4, DT_F8 };
-static const char *const dtype_names[] = { "u1", "u2", "f4", "f8", NULL };
-static const size_t dtype_size[] = { 1, 2, 4, 8 };
-
 struct load {
 	struct filelist files;
 	const char *out;
 	const char *manifest;
-	int channels;		/* target channels; 0 until probed */
-	enum dtype dtype;
-	int scale;		/* f4/f8 in [0,1] */
-	uint32_t resize_w, resize_h;	/* 0: no resizing */
-	uint64_t max_pixels;
+	struct row_spec spec;	/* channels 0 and w 0 until probed */
 	int keep_going;
-	uint32_t w, h;		/* every row's size */
-	size_t shape_from;	/* index of the image that fixed the shape */
 	struct opt_shard shard;
 	size_t row0, nrows;	/* this shard's inputs: [row0, row0 + nrows) */
 	size_t row_bytes;
 	unsigned char *rows;	/* the mapped file's data, row 0 first */
 	/* Per worker: */
 	struct buf file;	/* the encoded file being decoded */
-	void *resized;		/* resize output, one image */
+	struct row_scratch scratch;
 };
 
 static const char usage_text[] =
@@ -133,30 +124,6 @@ static const char *row_name(void *ctx, size_t i)
 	return ((struct load *)ctx)->files.paths[i];
 }
 
-/* Store N samples of one decoded image into row ROW as L's dtype. */
-static void store(const struct load *l, void *row, const void *pix, size_t n, int depth16)
-{
-	const uint8_t *p8 = pix;
-	const uint16_t *p16 = pix;
-	double div = !l->scale ? 1.0 : depth16 ? 65535.0 : 255.0;
-	size_t k;
-
-	switch (l->dtype) {
-	case DT_U1:
-	case DT_U2:
-		memcpy(row, pix, n * dtype_size[l->dtype]);
-		break;
-	case DT_F4:
-		for (k = 0; k < n; k++)
-			((float *)row)[k] = (float)((depth16 ? p16[k] : p8[k]) / div);
-		break;
-	case DT_F8:
-		for (k = 0; k < n; k++)
-			((double *)row)[k] = (depth16 ? p16[k] : p8[k]) / div;
-		break;
-	}
-}
-
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
 #define UNDER_SANITIZER 1
@@ -190,7 +157,7 @@ static void limit_memory(const struct load *l)
 			data = pages * (unsigned long long)sysconf(_SC_PAGESIZE);
 		fclose(f);
 	}
-	if (__builtin_mul_overflow(l->max_pixels, 16, &budget) ||
+	if (__builtin_mul_overflow(l->spec.max_pixels, 16, &budget) ||
 	    __builtin_add_overflow(budget, data + (256ULL << 20), &budget))
 		return;
 	if (getrlimit(RLIMIT_DATA, &rl) == 0 &&
@@ -203,48 +170,16 @@ static void limit_memory(const struct load *l)
 #endif
 }
 
-/* Decode image I into its row: read, check (CRC, size, pixel cap), decode
- * with channel conversion, resize if asked, convert to the dtype. */
+/* Decode image I into its row of the mapping. */
 static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 {
 	struct load *l = ctx;
-	size_t n = (size_t)l->w * l->h * (size_t)l->channels;
-	struct codec_info info;
-	int w, h, depth16;
-	void *pix;
 
 	limit_memory(l);
-	if (read_file(l->files.paths[i], &l->file, why, whylen) < 0 ||
-	    codec_probe(l->file.p, l->file.len, l->max_pixels, &info, why, whylen) < 0)
+	if (read_file(l->files.paths[i], &l->file, why, whylen) < 0)
 		return -1;
-	if (!l->resize_w && ((uint32_t)info.w != l->w || (uint32_t)info.h != l->h)) {
-		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize)",
-			 info.w, info.h, l->w, l->h, l->files.paths[l->shape_from]);
-		return -1;
-	}
-	depth16 = l->dtype == DT_U2 || (l->scale && info.is16);
-	pix = codec_decode(l->file.p, l->file.len, l->channels, depth16, &w, &h, why, whylen);
-	if (!pix)
-		return -1;
-	if (l->resize_w) {
-		if (!l->resized && !(l->resized = malloc(n * (depth16 ? 2 : 1)))) {
-			free(pix);
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		if (codec_resize(pix, w, h, l->channels, depth16, l->resized, (int)l->w,
-				 (int)l->h) < 0) {
-			free(pix);
-			snprintf(why, whylen, "cannot resize: out of memory");
-			return -1;
-		}
-		free(pix);
-		store(l, l->rows + (i - l->row0) * l->row_bytes, l->resized, n, depth16);
-		return 0;
-	}
-	store(l, l->rows + (i - l->row0) * l->row_bytes, pix, n, depth16);
-	free(pix);
-	return 0;
+	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
+			  &l->scratch, why, whylen);
 }
 
 /* Fix the array's shape from the first image that can be probed (with -k,
@@ -258,7 +193,7 @@ static int probe_shape(struct load *l)
 
 	for (i = 0; i < l->files.n; i++) {
 		if (read_file(l->files.paths[i], &l->file, why, sizeof(why)) == 0 &&
-		    codec_probe(l->file.p, l->file.len, l->max_pixels, &info, why,
+		    codec_probe(l->file.p, l->file.len, l->spec.max_pixels, &info, why,
 				sizeof(why)) == 0)
 			break;
 		if (!l->keep_going)
@@ -266,11 +201,13 @@ static int probe_shape(struct load *l)
 	}
 	if (i == l->files.n)
 		return error("%s: no input could be read", l->out);
-	l->shape_from = i;
-	l->w = l->resize_w ? l->resize_w : (uint32_t)info.w;
-	l->h = l->resize_w ? l->resize_h : (uint32_t)info.h;
-	if (!l->channels)
-		l->channels = info.channels;
+	l->spec.size_from = l->files.paths[i];
+	if (!l->spec.resize) {
+		l->spec.w = (uint32_t)info.w;
+		l->spec.h = (uint32_t)info.h;
+	}
+	if (!l->spec.channels)
+		l->spec.channels = info.channels;
 	return 0;
 }
 
@@ -278,25 +215,26 @@ static int probe_shape(struct load *l)
  * now so that a full disk is an error here, not a SIGBUS in a worker. */
 static int create_array(struct load *l, struct outfile *o, void **map, size_t *maplen)
 {
+	const struct row_spec *s = &l->spec;
 	struct npy_header hdr = { .ndim = 0 };
 	char head[4096];
 	uint64_t data, total;
 	int le = 1;
 
 	snprintf(hdr.descr, sizeof(hdr.descr), "%c%s",
-		 l->dtype == DT_U1 ? '|' : *(char *)&le ? '<' : '>', dtype_names[l->dtype]);
+		 s->dtype == ROW_U1 ? '|' : *(char *)&le ? '<' : '>', row_dtype_names[s->dtype]);
 	hdr.shape[hdr.ndim++] = l->nrows;
-	hdr.shape[hdr.ndim++] = l->h;
-	hdr.shape[hdr.ndim++] = l->w;
-	if (l->channels > 1)
-		hdr.shape[hdr.ndim++] = (uint64_t)l->channels;
+	hdr.shape[hdr.ndim++] = s->h;
+	hdr.shape[hdr.ndim++] = s->w;
+	if (s->channels > 1)
+		hdr.shape[hdr.ndim++] = (uint64_t)s->channels;
 	data = npy_data_size(&hdr);
 	if (!npy_format_header(&hdr, head, sizeof(head)) || (data == 0 && errno == EOVERFLOW) ||
 	    __builtin_add_overflow(data, (uint64_t)hdr.header_len, &total) ||
 	    total > (uint64_t)INT64_MAX || total > SIZE_MAX)
 		return error("%s: array of %zu x %ux%u x %d x %zu bytes is too large", l->out,
-			     l->nrows, l->w, l->h, l->channels, dtype_size[l->dtype]);
-	l->row_bytes = (size_t)l->w * l->h * (size_t)l->channels * dtype_size[l->dtype];
+			     l->nrows, s->w, s->h, s->channels, row_sample_size(s->dtype));
+	l->row_bytes = row_bytes(s);
 	if (outfile_open(o, l->out) < 0)
 		return -1;
 	errno = fallocate(o->fd, 0, 0, (off_t)total) ? errno : 0;
@@ -333,18 +271,21 @@ static int write_manifest(struct load *l, struct outfile *o)
 	return 0;
 }
 
+/* Long-only options. */
+enum { OPT_MANIFEST = 0x200, OPT_MAX_PIXELS, OPT_ORDER, OPT_RESIZE, OPT_SCALE, OPT_SHARD };
+
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
 	{ "dtype", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "keep-going", no_argument, NULL, 'k' },
-	{ "manifest", required_argument, NULL, 'M' },
-	{ "max-pixels", required_argument, NULL, 'P' },
-	{ "order", required_argument, NULL, 'O' },
+	{ "manifest", required_argument, NULL, OPT_MANIFEST },
+	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
-	{ "resize", required_argument, NULL, 'R' },
-	{ "scale", no_argument, NULL, 'A' },
-	{ "shard", required_argument, NULL, 'K' },
+	{ "resize", required_argument, NULL, OPT_RESIZE },
+	{ "scale", no_argument, NULL, OPT_SCALE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	OPT_COMMON_LONG,
 	{ NULL, 0, NULL, 0 }
 };
@@ -359,40 +300,41 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 	uint64_t v;
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, "AK:M:O:P:R:c:fhj:ko:qt:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qt:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
 		}
 		switch (ch) {
-		case 'A':
-			l->scale = 1;
+		case OPT_SCALE:
+			l->spec.scale = 1;
 			break;
-		case 'K':
+		case OPT_SHARD:
 			if (opt_shard(optarg, &l->shard, "load") < 0)
 				return EXIT_USAGE;
 			break;
-		case 'M':
+		case OPT_MANIFEST:
 			l->manifest = optarg;
 			break;
-		case 'O':
+		case OPT_ORDER:
 			if ((r = opt_choice(optarg, order_names)) < 0)
 				return usage_error("load", "invalid --order '%s' (natural, name or none)", optarg);
 			*order = (enum filelist_order)r;
 			break;
-		case 'P':
-			if (opt_u64(optarg, 1, UINT64_MAX, &l->max_pixels) < 0)
+		case OPT_MAX_PIXELS:
+			if (opt_u64(optarg, 1, UINT64_MAX, &l->spec.max_pixels) < 0)
 				return usage_error("load", "invalid --max-pixels '%s'", optarg);
 			break;
-		case 'R':
-			if (opt_size(optarg, 1u << 24, &l->resize_w, &l->resize_h) < 0)
+		case OPT_RESIZE:
+			if (opt_size(optarg, 1u << 24, &l->spec.w, &l->spec.h) < 0)
 				return usage_error("load", "invalid --resize '%s' (WxH, 1 to 16777216)", optarg);
+			l->spec.resize = 1;
 			break;
 		case 'c':
 			if (opt_u64(optarg, 1, 4, &v) < 0)
 				return usage_error("load", "invalid --channels '%s' (1 to 4)", optarg);
-			l->channels = (int)v;
+			l->spec.channels = (int)v;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -404,19 +346,19 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			l->out = optarg;
 			break;
 		case 't':
-			if ((r = opt_choice(optarg, dtype_names)) < 0)
+			if ((r = opt_choice(optarg, row_dtype_names)) < 0)
 				return usage_error("load", "invalid --dtype '%s' (u1, u2, f4 or f8)", optarg);
-			l->dtype = (enum dtype)r;
+			l->spec.dtype = (enum row_dtype)r;
 			break;
 		default:
-			return usage_error("load", "unknown or incomplete option");
+			return opt_bad(ch, argv, "load");
 		}
 	}
 	if (!l->out)
 		return usage_error("load", "no output given (-o OUT.npy)");
 	if (optind == argc)
 		return usage_error("load", "no input given (a directory, files, or - for stdin)");
-	if (l->scale && l->dtype != DT_F4 && l->dtype != DT_F8)
+	if (l->spec.scale && l->spec.dtype != ROW_F4 && l->spec.dtype != ROW_F8)
 		return usage_error("load", "--scale needs --dtype f4 or f8");
 	if (l->manifest && strcmp(l->manifest, l->out) == 0)
 		return usage_error("load", "--manifest and --output name the same file");
@@ -472,7 +414,8 @@ static int run(struct load *l, struct opt_common *c)
 
 int cmd_load(int argc, char **argv)
 {
-	struct load l = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = DT_U1, .shard = { 0, 1 } };
+	struct load l = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = ROW_U1 },
+			  .shard = { 0, 1 } };
 	size_t end;
 	enum filelist_order order = ORDER_NATURAL;
 	struct opt_common c;

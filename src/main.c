@@ -5,6 +5,7 @@
 #include "sig.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < NCOMMANDS; i++) {
 		if (strcmp(argv[1], commands[i].name) == 0) {
+			opterr = 0;	/* the subcommands word their own messages */
 			sig_init();
 			return finish_stdout(commands[i].fn(argc - 1, argv + 1));
 		}

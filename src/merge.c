@@ -200,7 +200,7 @@ int cmd_merge(int argc, char **argv)
 	int ch, r;
 
 	opt_common_init(&c);
-	while ((ch = getopt_long(argc, argv, "fhj:o:qv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":fhj:o:qv", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(&c, ch, optarg, "merge")) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -214,7 +214,7 @@ int cmd_merge(int argc, char **argv)
 			out = optarg;
 			break;
 		default:
-			return usage_error("merge", "unknown or incomplete option");
+			return opt_bad(ch, argv, "merge");
 		}
 	}
 	if (!out)

@@ -73,6 +73,7 @@ unsigned opt_cpus(void)
 #include "err.h"
 #include "pool.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -185,4 +186,18 @@ int opt_shard(const char *s, struct opt_shard *sh, const char *cmd)
 bad:
 	usage_error(cmd, "invalid --shard '%s' (K/N with 0 <= K < N, or slurm)", s);
 	return -1;
+}
+
+int opt_bad(int ch, char **argv, const char *cmd)
+{
+	const char *arg = argv[optind - 1];
+
+	if (ch == ':') {
+		if (optopt && arg[1] != '-')
+			return usage_error(cmd, "option '-%c' needs a value", optopt);
+		return usage_error(cmd, "option '%s' needs a value", arg);
+	}
+	if (optopt)
+		return usage_error(cmd, "unknown option '-%c'", optopt);
+	return usage_error(cmd, "unknown option '%s'", arg);
 }

@@ -49,6 +49,11 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 	"  -v, --verbose           print each worker's range and time\n"      \
 	"  -h, --help              show this help and exit\n"
 
+/* Report what getopt_long returned CH for (':' a missing value, '?' an
+ * unknown option; the option strings start with ':' and opterr is 0) as a
+ * usage error of CMD; returns 2. */
+int opt_bad(int ch, char **argv, const char *cmd);
+
 /* Print "parimg: MESSAGE" and a hint to CMD's --help; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

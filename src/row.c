@@ -1,0 +1,94 @@
+/* row.c - the per-file path of "parimg load", from encoded bytes to a row of
+ * samples in the output's dtype: probe, size check, decode, resize, store. */
+#include "row.h"
+#include "codec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const row_dtype_names[] = { "u1", "u2", "f4", "f8", NULL };
+static const size_t sample_size[] = { 1, 2, 4, 8 };
+
+size_t row_sample_size(enum row_dtype dtype)
+{
+	return sample_size[dtype];
+}
+
+size_t row_bytes(const struct row_spec *s)
+{
+	return (size_t)s->w * s->h * (size_t)s->channels * sample_size[s->dtype];
+}
+
+/* Store N decoded samples (8- or 16-bit) into ROW as S's dtype. Without
+ * --scale, f4/f8 hold the sample values; with it, values over their maximum. */
+static void store(const struct row_spec *s, void *row, const void *pix, size_t n, int depth16)
+{
+	const uint8_t *p8 = pix;
+	const uint16_t *p16 = pix;
+	double div = !s->scale ? 1.0 : depth16 ? 65535.0 : 255.0;
+	size_t k;
+
+	switch (s->dtype) {
+	case ROW_U1:
+	case ROW_U2:
+		memcpy(row, pix, n * sample_size[s->dtype]);
+		break;
+	case ROW_F4:
+		for (k = 0; k < n; k++)
+			((float *)row)[k] = (float)((depth16 ? p16[k] : p8[k]) / div);
+		break;
+	case ROW_F8:
+		for (k = 0; k < n; k++)
+			((double *)row)[k] = (depth16 ? p16[k] : p8[k]) / div;
+		break;
+	}
+}
+
+int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
+	       struct row_scratch *scratch, char *why, size_t whylen)
+{
+	size_t n = (size_t)s->w * s->h * (size_t)s->channels;
+	struct codec_info info;
+	int w, h, depth16;
+	void *pix, *src;
+
+	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
+		return -1;
+	if (!s->resize && ((uint32_t)info.w != s->w || (uint32_t)info.h != s->h)) {
+		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize)",
+			 info.w, info.h, s->w, s->h, s->size_from);
+		return -1;
+	}
+	/* 16-bit decodes where 16-bit values are kept: u2, and scaled floats
+	 * from 16-bit sources. */
+	depth16 = s->dtype == ROW_U2 || (s->scale && info.is16);
+	pix = codec_decode(data, len, s->channels, depth16, &w, &h, why, whylen);
+	if (!pix)
+		return -1;
+	src = pix;
+	if (s->resize) {
+		size_t need = n * (depth16 ? 2 : 1);
+
+		if (scratch->cap < need) {
+			free(scratch->resized);
+			scratch->cap = 0;
+			if (!(scratch->resized = malloc(need))) {
+				free(pix);
+				snprintf(why, whylen, "out of memory");
+				return -1;
+			}
+			scratch->cap = need;
+		}
+		if (codec_resize(pix, w, h, s->channels, depth16, scratch->resized, (int)s->w,
+				 (int)s->h) < 0) {
+			free(pix);
+			snprintf(why, whylen, "cannot resize: out of memory");
+			return -1;
+		}
+		src = scratch->resized;
+	}
+	store(s, row, src, n, depth16);
+	free(pix);
+	return 0;
+}

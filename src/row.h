@@ -1,0 +1,41 @@
+/* row.h - one input file's bytes to one row of the output array: checks
+ * (format, CRC, pixel cap, size), decode with channel conversion, optional
+ * resize, and the sample type. No file I/O: the fuzzer drives it directly. */
+#ifndef PARIMG_ROW_H
+#define PARIMG_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum row_dtype { ROW_U1, ROW_U2, ROW_F4, ROW_F8 };
+
+/* "u1", "u2", "f4", "f8", NULL-terminated, indexed by enum row_dtype. */
+extern const char *const row_dtype_names[];
+
+struct row_spec {
+	uint32_t w, h;		/* every row's image size */
+	int channels;		/* 1-4, every image converted to it */
+	enum row_dtype dtype;
+	int scale;		/* f4/f8: samples in [0,1] */
+	int resize;		/* resize every image to w x h */
+	uint64_t max_pixels;	/* refuse larger images before decoding */
+	const char *size_from;	/* the image that fixed w x h, for messages */
+};
+
+/* Buffers a process reuses from row to row; zero-initialise. */
+struct row_scratch {
+	void *resized;
+	size_t cap;
+};
+
+/* Bytes of one sample of DTYPE. */
+size_t row_sample_size(enum row_dtype dtype);
+/* Bytes of one row. */
+size_t row_bytes(const struct row_spec *s);
+
+/* Decode the LEN bytes at DATA into ROW (row_bytes(S) bytes). 0, or -1 with
+ * the reason in WHY and ROW possibly partly written. */
+int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
+	       struct row_scratch *scratch, char *why, size_t whylen);
+
+#endif
