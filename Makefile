@@ -25,7 +25,7 @@ LIB_OBJ  = $(filter-out $(BUILD)/main.o,$(OBJ))
 TEST_SRC = $(wildcard src/*_test.c)
 TEST_OBJ = $(TEST_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test unit cli asan bench demo install uninstall clean
+.PHONY: all deps test unit cli asan fuzz bench demo install uninstall clean
 
 all: deps parimg
 
@@ -69,6 +69,22 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
 
+# libFuzzer targets: load's per-file decode path and the .npy header code,
+# each run FUZZ_TIME seconds from seeds (PngSuite, generated files); any
+# crash, leak or timeout fails the target.
+FUZZ_TIME ?= 60
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
+fuzz: all
+	mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/codec.c -ldeflate -lm
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
+	rm -rf build-fuzz/seeds && sh fuzz/seeds.sh ./parimg build-fuzz/seeds
+	mkdir -p build-fuzz/corpus-row build-fuzz/corpus-npy
+	build-fuzz/fuzz_row -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=build-fuzz/ build-fuzz/corpus-row build-fuzz/seeds/row
+	build-fuzz/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		-artifact_prefix=build-fuzz/ build-fuzz/corpus-npy build-fuzz/seeds/npy
+
 bench: all
 	sh scripts/bench.sh
 
@@ -86,6 +102,6 @@ uninstall:
 		$(DESTDIR)$(COMPDIR)/parimg
 
 clean:
-	rm -rf build build-asan parimg parimg-asan demo demo.npy
+	rm -rf build build-asan build-fuzz parimg parimg-asan demo demo.npy
 
 -include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -190,6 +190,104 @@ static int png_check_crcs(const unsigned char *d, size_t len, char *why, size_t 
 	}
 }
 
+/*
+ * stb_image 2.27 writes past its Huffman size table when a JPEG's DHT
+ * segment counts more than 256 codes (fixed upstream in 2.28). Walk the
+ * markers, through entropy-coded data too (progressive files put tables
+ * between scans), and refuse such tables before stb sees them.
+ */
+static int jpeg_check_tables(const unsigned char *d, size_t len, char *why, size_t whylen)
+{
+	size_t off = 2;
+
+	while (off + 4 <= len) {
+		unsigned marker, seglen;
+
+		if (d[off] != 0xff) {
+			off++;		/* entropy-coded data */
+			continue;
+		}
+		marker = d[off + 1];
+		if (marker == 0x00 || marker == 0xff || (marker >= 0xd0 && marker <= 0xd7)) {
+			off += marker == 0xff ? 1 : 2;	/* stuffing, fill, restart */
+			continue;
+		}
+		if (marker == 0xd9)
+			return 0;	/* EOI */
+		seglen = (unsigned)d[off + 2] << 8 | d[off + 3];
+		if (seglen < 2)
+			return 0;	/* stb refuses it */
+		if (marker == 0xc4) {
+			/* A table cut short by the end of the file counts too:
+			 * stb reads zeros past the end and builds it anyway. */
+			size_t p = off + 4, end = off + 2 + seglen < len ? off + 2 + seglen : len;
+
+			while (p < end) {
+				unsigned k, total = 0;
+
+				for (k = 1; k <= 16 && p + k < len; k++)
+					total += d[p + k];
+				if (total > 256) {
+					snprintf(why, whylen, "corrupt JPEG (Huffman table of %u codes)", total);
+					return -1;
+				}
+				p += 17 + total;
+			}
+		}
+		if (off + 2 + seglen > len)
+			return 0;	/* truncated: stb reports it */
+		off += 2 + seglen;
+	}
+	return 0;
+}
+
+/* A PNM header number: skips whitespace and '#' comments first. */
+static int pnm_number(const unsigned char *d, size_t len, size_t *off, uint64_t *v)
+{
+	int digits = 0;
+
+	for (;;) {
+		while (*off < len && strchr(" \t\r\n\v\f", d[*off]))
+			(*off)++;
+		if (*off < len && d[*off] == '#') {
+			while (*off < len && d[*off] != '\n' && d[*off] != '\r')
+				(*off)++;
+			continue;
+		}
+		break;
+	}
+	for (*v = 0; *off < len && d[*off] >= '0' && d[*off] <= '9' && digits < 10; digits++)
+		*v = *v * 10 + (uint64_t)(d[(*off)++] - '0');
+	return digits ? 0 : -1;
+}
+
+/*
+ * stb_image 2.27 reads past the end of a binary PNM whose pixel data is
+ * shorter than its header promises, notably with 16-bit samples (fixed
+ * upstream later). Check the promise ourselves: P5/P6 header, then at least
+ * W*H*channels*bytes of data after the single whitespace ending it.
+ */
+static int pnm_check_length(const unsigned char *d, size_t len, char *why, size_t whylen)
+{
+	uint64_t w, h, maxval, need;
+	size_t off = 2;
+	int channels = d[1] == '6' ? 3 : 1;
+
+	if (pnm_number(d, len, &off, &w) < 0 || pnm_number(d, len, &off, &h) < 0 ||
+	    pnm_number(d, len, &off, &maxval) < 0 || off >= len) {
+		snprintf(why, whylen, "corrupt PNM header");
+		return -1;
+	}
+	off++;		/* the one whitespace before the data */
+	need = w * h * (uint64_t)channels * (maxval > 255 ? 2 : 1);
+	if (w > UINT32_MAX || h > UINT32_MAX || need > len - off) {
+		snprintf(why, whylen, "truncated PNM (%llu bytes of pixels expected, %zu present)",
+			 (unsigned long long)need, len - off);
+		return -1;
+	}
+	return 0;
+}
+
 static const char *stb_reason(void)
 {
 	const char *r = stbi_failure_reason();
@@ -213,8 +311,18 @@ int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 	if (len >= 8 && memcmp(data, png_sig, 8) == 0 &&
 	    png_check_crcs(data, len, why, whylen) < 0)
 		return -1;
+	if (len >= 2 && data[0] == 0xff && data[1] == 0xd8 &&
+	    jpeg_check_tables(data, len, why, whylen) < 0)
+		return -1;
+	if (len >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6') &&
+	    pnm_check_length(data, len, why, whylen) < 0)
+		return -1;
 	if (!stbi_info_from_memory(data, (int)len, &info->w, &info->h, &info->channels)) {
 		snprintf(why, whylen, "not a supported image (%s)", stb_reason());
+		return -1;
+	}
+	if (info->w <= 0 || info->h <= 0) {
+		snprintf(why, whylen, "image of %dx%d pixels", info->w, info->h);
 		return -1;
 	}
 	if ((uint64_t)info->w * (uint64_t)info->h > max_pixels) {

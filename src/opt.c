@@ -191,13 +191,17 @@ bad:
 int opt_bad(int ch, char **argv, const char *cmd)
 {
 	const char *arg = argv[optind - 1];
+	int len = (int)strcspn(arg, "=");
 
-	if (ch == ':') {
-		if (optopt && arg[1] != '-')
-			return usage_error(cmd, "option '-%c' needs a value", optopt);
-		return usage_error(cmd, "option '%s' needs a value", arg);
+	if (arg[0] == '-' && arg[1] == '-') {
+		/* A long option: getopt's optopt then holds our internal code. */
+		if (ch == ':')
+			return usage_error(cmd, "option '%s' needs a value", arg);
+		if (optopt && arg[len] == '=')
+			return usage_error(cmd, "option '%.*s' takes no value", len, arg);
+		return usage_error(cmd, "unknown option '%.*s'", len, arg);
 	}
-	if (optopt)
-		return usage_error(cmd, "unknown option '-%c'", optopt);
-	return usage_error(cmd, "unknown option '%s'", arg);
+	if (ch == ':')
+		return usage_error(cmd, "option '-%c' needs a value", optopt);
+	return usage_error(cmd, "unknown option '-%c'", optopt);
 }

@@ -35,6 +35,7 @@ struct slot {
 
 struct shared {
 	size_t next;		/* dynamic schedule: first unclaimed item */
+	size_t stop_at;		/* no worker starts an item at or past this */
 	struct slot slot[];
 };
 
@@ -42,6 +43,7 @@ struct shared {
 struct worker {
 	pid_t pid;		/* 0 when not running */
 	int stopping;		/* we sent it SIGTERM: its death is expected */
+	struct timespec stop_t;	/* when, for the SIGKILL after the grace period */
 	size_t begin, end;	/* first assigned range, for messages */
 	struct timespec t0;	/* fork time, for --verbose */
 	double seconds;		/* run time, once reaped */
@@ -50,11 +52,14 @@ struct worker {
 /* For the fatal-signal handler: the pids of live workers (0 when reaped). */
 static volatile pid_t *live_pids;
 static volatile unsigned live_n;
-static int in_worker;
+/* The pool's parent. A worker is any other process: this holds from the
+ * instant of fork, before the child has run a line, so a signal arriving
+ * then never makes a worker act as the parent. */
+static volatile pid_t parent_pid;
 
 int pool_in_worker(void)
 {
-	return in_worker;
+	return parent_pid != 0 && getpid() != parent_pid;
 }
 
 void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end)
@@ -85,7 +90,7 @@ void pool_stop_signal(void)
 	unsigned i, left;
 	int k;
 
-	if (in_worker || !live_pids)
+	if (pool_in_worker() || !live_pids)
 		return;
 	for (i = 0; i < live_n; i++)
 		if (live_pids[i] > 0)
@@ -117,7 +122,7 @@ static int claim(struct shared *sh, struct slot *s, size_t count, size_t chunk)
 {
 	size_t b = __atomic_fetch_add(&sh->next, chunk, __ATOMIC_RELAXED);
 
-	if (b >= count)
+	if (b >= count || b >= __atomic_load_n(&sh->stop_at, __ATOMIC_SEQ_CST))
 		return 0;
 	__atomic_store_n(&s->pos, b, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&s->end, b + chunk < count ? b + chunk : count,
@@ -144,6 +149,8 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 		while (s->pos < s->end) {
 			size_t i = s->pos;
 
+			if (i >= __atomic_load_n(&sh->stop_at, __ATOMIC_SEQ_CST))
+				_exit(EXIT_OK);	/* the parent has what it needs */
 			__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
 			why[0] = '\0';
 			if (t->run(t->ctx, t->first + i, why, sizeof(why)) < 0) {
@@ -178,7 +185,6 @@ static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk
 	if (pid < 0)
 		return error_errno("fork");
 	if (pid == 0) {
-		in_worker = 1;
 		live_pids = NULL;
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		worker_main(t, sh, w);
@@ -216,14 +222,36 @@ struct run_state {
 	size_t crashed;		/* items skipped because their worker crashed */
 };
 
-/* Keep the failure of the lowest item, so the report does not depend on
- * which worker happened to fail first. */
-static void record_failure(struct run_state *rs, size_t index, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
-static void record_failure(struct run_state *rs, size_t index, const char *fmt, ...)
+/* Stop worker W with SIGTERM (once), starting its grace period. */
+static void stop_worker(struct run_state *rs, unsigned w)
 {
-	va_list ap;
+	if (rs->wk[w].pid <= 0 || rs->wk[w].stopping)
+		return;
+	rs->wk[w].stopping = 1;
+	clock_gettime(CLOCK_MONOTONIC, &rs->wk[w].stop_t);
+	kill(rs->wk[w].pid, SIGTERM);
+}
 
+/*
+ * Record a failure. An item's failure (INDEX, not ALL) stops the work past
+ * that item at once, while workers still before it go on up to it: if one
+ * of them fails too, its lower item is the one reported, so the report is
+ * the first failing item in order, whatever the timing. Any other failure
+ * (ALL: a worker killed from outside, a fork failure) stops everything.
+ */
+static void record_failure(struct run_state *rs, size_t index, int all, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
+static void record_failure(struct run_state *rs, size_t index, int all, const char *fmt, ...)
+{
+	size_t stop = all ? 0 : index;
+	va_list ap;
+	unsigned w;
+
+	if (stop < rs->sh->stop_at)
+		__atomic_store_n(&rs->sh->stop_at, stop, __ATOMIC_SEQ_CST);
+	for (w = 0; w < rs->t->jobs; w++)
+		if (rs->wk[w].pid > 0 && __atomic_load_n(&rs->sh->slot[w].pos, __ATOMIC_SEQ_CST) >= stop)
+			stop_worker(rs, w);
 	if (rs->failing && index >= rs->fail_index)
 		return;
 	rs->failing = 1;
@@ -249,12 +277,12 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return;
 	if (WIFEXITED(st) && s->failed) {
-		record_failure(rs, s->err_index, "%s: %s [%s]",
+		record_failure(rs, s->err_index, 0, "%s: %s [%s]",
 			       t->name(t->ctx, t->first + s->err_index), s->err_msg, who);
 		return;
 	}
 	if (WIFEXITED(st)) {
-		record_failure(rs, SIZE_MAX, "%s exited with status %d", who,
+		record_failure(rs, SIZE_MAX, 1, "%s exited with status %d", who,
 			       WEXITSTATUS(st));
 		return;
 	}
@@ -271,15 +299,17 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 		s->done++;
 		if ((s->pos < s->end || t->schedule == POOL_DYNAMIC) &&
 		    spawn(t, rs->sh, wk, w, rs->oldmask) < 0)
-			record_failure(rs, SIZE_MAX, "cannot restart %s", who);
+			record_failure(rs, SIZE_MAX, 1, "cannot restart %s", who);
 		return;
 	}
+	/* A crash on an item is that item's failure; any other signal came
+	 * from outside, and ends the whole run. */
 	if (busy)
-		record_failure(rs, s->pos, "%s: %s killed by signal %d (SIG%s)",
+		record_failure(rs, s->pos, !is_crash(WTERMSIG(st)), "%s: %s killed by signal %d (SIG%s)",
 			       t->name(t->ctx, t->first + s->pos), who, WTERMSIG(st),
 			       sigabbrev_np(WTERMSIG(st)));
 	else
-		record_failure(rs, SIZE_MAX, "%s killed by signal %d (SIG%s)", who,
+		record_failure(rs, SIZE_MAX, 1, "%s killed by signal %d (SIG%s)", who,
 			       WTERMSIG(st), sigabbrev_np(WTERMSIG(st)));
 }
 
@@ -293,26 +323,22 @@ static size_t total_done(const struct run_state *rs)
 	return n;
 }
 
-/* Send SIGTERM to every live worker, once. */
-static void stop_all(struct run_state *rs, int sig)
+/* SIGKILL the workers still alive a grace period after their SIGTERM. */
+static void kill_stragglers(struct run_state *rs)
 {
 	unsigned w;
 
-	for (w = 0; w < rs->t->jobs; w++) {
-		if (rs->wk[w].pid > 0 && (sig == SIGKILL || !rs->wk[w].stopping)) {
-			rs->wk[w].stopping = 1;
-			kill(rs->wk[w].pid, sig);
-		}
-	}
+	for (w = 0; w < rs->t->jobs; w++)
+		if (rs->wk[w].pid > 0 && rs->wk[w].stopping &&
+		    elapsed(&rs->wk[w].stop_t) * 1000 > GRACE_MS)
+			kill(rs->wk[w].pid, SIGKILL);
 }
 
 /* Wait for every worker, reacting to each death as it happens. */
 static void monitor(struct run_state *rs, unsigned alive)
 {
 	const struct pool_task *t = rs->t;
-	struct timespec stop_t0 = { 0, 0 };
 	sigset_t chld;
-	int killed = 0;
 
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -334,16 +360,9 @@ static void monitor(struct run_state *rs, unsigned alive)
 		}
 		if (pid < 0 && errno != EINTR && errno != ECHILD)
 			die_errno("waitpid");
-		if (rs->failing && stop_t0.tv_sec == 0) {
-			clock_gettime(CLOCK_MONOTONIC, &stop_t0);
-			stop_all(rs, SIGTERM);
-		}
 		if (alive == 0)
 			break;
-		if (rs->failing && !killed && elapsed(&stop_t0) * 1000 > GRACE_MS) {
-			stop_all(rs, SIGKILL);
-			killed = 1;
-		}
+		kill_stragglers(rs);
 		if (t->progress && !rs->failing)
 			t->progress(t->progress_ctx, total_done(rs), t->count, 0);
 		if (sigtimedwait(&chld, NULL, &tick) < 0 && errno != EAGAIN &&
@@ -389,11 +408,13 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 		     -1, 0);
 	if (rs.sh == MAP_FAILED)
 		return error_errno("mmap");
+	rs.sh->stop_at = SIZE_MAX;
 	rs.wk = calloc(t->jobs, sizeof(*rs.wk));
 	live_pids = calloc(t->jobs, sizeof(*live_pids));
 	if (!rs.wk || !live_pids)
 		die("out of memory");
 	live_n = t->jobs;
+	parent_pid = getpid();
 
 	/* SIGCHLD stays blocked so that sigtimedwait() can wait for it. */
 	sigemptyset(&chld);
@@ -419,7 +440,7 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 		}
 		clock_gettime(CLOCK_MONOTONIC, &rs.wk[w].t0);
 		if (spawn(t, rs.sh, rs.wk, w, &oldmask) < 0) {
-			record_failure(&rs, SIZE_MAX, "cannot start worker %u", w);
+			record_failure(&rs, SIZE_MAX, 1, "cannot start worker %u", w);
 			break;
 		}
 		alive++;

@@ -1,0 +1,47 @@
+/* fuzz_row.c - libFuzzer target for load's per-file path: header check, PNG
+ * CRC check, decode, channel conversion, resize and store into a row. The
+ * first input byte picks the channels, dtype, scaling and resizing. */
+#include "row.h"
+#include "codec.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct row_spec s = { .max_pixels = 1 << 20, .size_from = "fuzz" };
+	struct row_scratch scratch = { 0 };
+	struct codec_info info;
+	char why[256];
+	void *row;
+	uint8_t mode;
+
+	if (size < 1)
+		return 0;
+	mode = data[0];
+	data++;
+	size--;
+	s.channels = 1 + (mode & 3);
+	s.dtype = (enum row_dtype)((mode >> 2) & 3);
+	s.scale = (mode >> 4) & 1 && s.dtype >= ROW_F4;
+	s.resize = (mode >> 5) & 1;
+	if (s.resize) {
+		s.w = 1 + ((mode >> 6) & 3) * 7;
+		s.h = 5;
+	} else {
+		/* The size the first image would have fixed. */
+		if (codec_probe(data, size, s.max_pixels, &info, why, sizeof(why)) < 0)
+			return 0;
+		s.w = (uint32_t)info.w;
+		s.h = (uint32_t)info.h;
+	}
+	row = malloc(row_bytes(&s));
+	if (!row)
+		return 0;
+	row_decode(&s, data, size, row, &scratch, why, sizeof(why));
+	free(row);
+	free(scratch.resized);
+	return 0;
+}

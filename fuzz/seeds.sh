@@ -1,0 +1,29 @@
+#!/bin/sh
+# Seed corpora for make fuzz: PngSuite, a few images of every format parimg
+# writes, and numpy-written .npy headers. Usage: seeds.sh PARIMG OUTDIR
+set -eu
+parimg=$1 out=$2
+suite=$(dirname "$0")/../../shared/testdata/pngsuite
+mkdir -p "$out/row" "$out/npy"
+# Each row seed gets a mode byte in front (see fuzz_row.c).
+i=0
+for f in "$suite"/primary/*.png "$suite"/16bit/*.png "$suite"/corrupt/*.png; do
+	[ -f "$f" ] || continue
+	i=$((i + 1))
+	{ printf "\\$(printf '%03o' $((i % 64)))"; cat "$f"; } > "$out/row/suite-$i"
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for fmt in png bmp tga jpg; do
+	for c in 1 3; do
+		"$parimg" gen -q -n 1 -s 7x5 -c "$c" -F "$fmt" -o "$tmp" -p "$fmt$c-"
+		{ printf '\003'; cat "$tmp/$fmt$c-0.$fmt"; } > "$out/row/gen-$fmt$c"
+	done
+done
+printf 'P5\n4 2\n255\nabcdefgh' > "$tmp/p.pgm"
+{ printf '\000'; cat "$tmp/p.pgm"; } > "$out/row/pgm"
+/usr/bin/python3 - "$out/npy" <<'PY'
+import sys, numpy as np, io
+for i, (dt, shape) in enumerate([("u1", (3, 4, 5)), ("<f8", (2,)), ("<u2", (0, 7, 7, 3)), ("<f4", ())]):
+    b = io.BytesIO(); np.save(b, np.zeros(shape, dt)); open("%s/np-%d" % (sys.argv[1], i), "wb").write(b.getvalue()[:128])
+PY
