@@ -341,32 +341,69 @@ static uint32_t luma(uint32_t r, uint32_t g, uint32_t b)
 			   (uint64_t)b * 7471 + 0x8000) >> 16);
 }
 
-/* Reduce N pixels of RGBA in place to gray (C=1) or gray+alpha (C=2). */
-#define REDUCE_TO_GRAY(type, p, n, c)                                          \
+/* Convert COUNT pixels of N channels at S into C channels at D, as Pillow
+ * does: gray replicated, colour to gray by luma, missing alpha opaque. */
+#define CONVERT(type, maxval, s, d, n, c, count)                              \
 	do {                                                                   \
-		type *s_ = (type *)(p), *d_ = (type *)(p);                     \
+		const type *s_ = (const type *)(s);                            \
+		type *d_ = (type *)(d);                                        \
 		size_t k_;                                                     \
-		for (k_ = 0; k_ < (n); k_++, s_ += 4) {                        \
-			*d_++ = (type)luma(s_[0], s_[1], s_[2]);               \
-			if ((c) == 2)                                          \
-				*d_++ = s_[3];                                 \
+		for (k_ = 0; k_ < (count); k_++, s_ += (n)) {                  \
+			uint32_t r_ = s_[0], g_ = (n) >= 3 ? s_[1] : r_;       \
+			uint32_t b_ = (n) >= 3 ? s_[2] : r_;                   \
+			uint32_t a_ = (n) == 2 ? s_[1] : (n) == 4 ? s_[3] : (maxval); \
+			if ((c) <= 2) {                                        \
+				*d_++ = (type)luma(r_, g_, b_);                \
+			} else {                                               \
+				*d_++ = (type)r_;                              \
+				*d_++ = (type)g_;                              \
+				*d_++ = (type)b_;                              \
+			}                                                      \
+			if ((c) == 2 || (c) == 4)                              \
+				*d_++ = (type)a_;                              \
 		}                                                              \
 	} while (0)
+
+/* PIX (N channels, malloc'd) converted to C channels in a new buffer; PIX
+ * is freed either way. NULL when out of memory. */
+static void *convert_channels(void *pix, int n, int c, size_t count, int depth16)
+{
+	void *out = malloc(count * (size_t)c * (depth16 ? 2 : 1));
+
+	if (out && depth16)
+		CONVERT(uint16_t, 65535, pix, out, n, c, count);
+	else if (out)
+		CONVERT(uint8_t, 255, pix, out, n, c, count);
+	free(pix);
+	return out;
+}
+
+/*
+ * Which channel count to ask stb for. stb's own colour-to-gray weights
+ * differ from Pillow's and OpenCV's, so colour reduced to gray is asked as
+ * RGBA and converted here. 16-bit PNM is asked as stored: stb 2.27 converts
+ * its channels with the 8-bit routine and then reads past the buffer.
+ */
+static int request(const unsigned char *data, int src_n, int channels, int is16)
+{
+	if (data[0] == 'P' && is16)
+		return 0;
+	if (src_n >= 3 && channels <= 2)
+		return 4;
+	return channels;
+}
 
 void *codec_decode(const unsigned char *data, size_t len, int channels,
 		   int depth16, int *w, int *h, char *why, size_t whylen)
 {
-	int n, src_n, color, req;
+	int n, src_n, req;
 	void *pix;
 
 	if (!stbi_info_from_memory(data, (int)len, w, h, &src_n)) {
 		snprintf(why, whylen, "not a supported image (%s)", stb_reason());
 		return NULL;
 	}
-	/* stb's own colour-to-gray weights differ from Pillow's and OpenCV's:
-	 * ask for RGBA and reduce it here instead. */
-	color = src_n >= 3;
-	req = color && channels <= 2 ? 4 : channels;
+	req = request(data, src_n, channels, stbi_is_16_bit_from_memory(data, (int)len));
 	if (depth16)
 		pix = stbi_load_16_from_memory(data, (int)len, w, h, &n, req);
 	else
@@ -375,13 +412,12 @@ void *codec_decode(const unsigned char *data, size_t len, int channels,
 		snprintf(why, whylen, "corrupt image (%s)", stb_reason());
 		return NULL;
 	}
-	if (req != channels) {
-		size_t count = (size_t)*w * (size_t)*h;
-
-		if (depth16)
-			REDUCE_TO_GRAY(uint16_t, pix, count, channels);
-		else
-			REDUCE_TO_GRAY(uint8_t, pix, count, channels);
+	if (req == 0)
+		req = n;	/* as stored: for PNM, n is exact */
+	if (req != channels &&
+	    !(pix = convert_channels(pix, req, channels, (size_t)*w * (size_t)*h, depth16))) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
 	}
 	return pix;
 }
