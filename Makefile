@@ -25,7 +25,7 @@ LIB_OBJ  = $(filter-out $(BUILD)/main.o,$(OBJ))
 TEST_SRC = $(wildcard src/*_test.c)
 TEST_OBJ = $(TEST_SRC:src/%.c=$(BUILD)/%.o)
 
-.PHONY: all deps test unit cli asan fuzz bench demo install uninstall clean
+.PHONY: all deps test unit cli asan valgrind fuzz bench demo install uninstall clean
 
 all: deps parimg
 
@@ -68,6 +68,16 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_load_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
+
+# The command-line tests with every parimg process (workers included) under
+# valgrind memcheck: any error or definite leak makes that process exit 99.
+valgrind: all
+	EXTRA_PKGS=valgrind sh scripts/deps.sh
+	printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no "%s/parimg" "$$@"\n' "$(CURDIR)" > $(BUILD)/parimg-valgrind
+	chmod +x $(BUILD)/parimg-valgrind
+	$(PYTHON) tests/cli_gen_test.py $(BUILD)/parimg-valgrind
+	$(PYTHON) tests/cli_load_test.py $(BUILD)/parimg-valgrind
+	$(PYTHON) tests/cli_shard_test.py $(BUILD)/parimg-valgrind
 
 # libFuzzer targets: load's per-file decode path and the .npy header code,
 # each run FUZZ_TIME seconds from seeds (PngSuite, generated files); any

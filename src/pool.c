@@ -185,7 +185,6 @@ static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk
 	if (pid < 0)
 		return error_errno("fork");
 	if (pid == 0) {
-		live_pids = NULL;
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		worker_main(t, sh, w);
 	}
