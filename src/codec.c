@@ -198,7 +198,14 @@ static int png_check_crcs(const unsigned char *d, size_t len, char *why, size_t 
  */
 static int jpeg_check_tables(const unsigned char *d, size_t len, char *why, size_t whylen)
 {
-	size_t off = 2;
+	size_t off = 0;
+
+	/* stb takes any run of 0xff fill bytes before the SOI marker. */
+	while (off < len && d[off] == 0xff)
+		off++;
+	if (off == 0 || off >= len || d[off] != 0xd8)
+		return 0;	/* not a JPEG to stb either */
+	off++;
 
 	while (off + 4 <= len) {
 		unsigned marker, seglen;
@@ -311,8 +318,7 @@ int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 	if (len >= 8 && memcmp(data, png_sig, 8) == 0 &&
 	    png_check_crcs(data, len, why, whylen) < 0)
 		return -1;
-	if (len >= 2 && data[0] == 0xff && data[1] == 0xd8 &&
-	    jpeg_check_tables(data, len, why, whylen) < 0)
+	if (jpeg_check_tables(data, len, why, whylen) < 0)
 		return -1;
 	if (len >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6') &&
 	    pnm_check_length(data, len, why, whylen) < 0)
