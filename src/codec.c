@@ -248,7 +248,7 @@ static int jpeg_check_tables(const unsigned char *d, size_t len, char *why, size
 	return 0;
 }
 
-/* A PNM header number: skips whitespace and '#' comments first. */
+/* A PNM header number of at most 9 digits, after whitespace and comments. */
 static int pnm_number(const unsigned char *d, size_t len, size_t *off, uint64_t *v)
 {
 	int digits = 0;
@@ -263,9 +263,10 @@ static int pnm_number(const unsigned char *d, size_t len, size_t *off, uint64_t 
 		}
 		break;
 	}
-	for (*v = 0; *off < len && d[*off] >= '0' && d[*off] <= '9' && digits < 10; digits++)
+	for (*v = 0; *off < len && d[*off] >= '0' && d[*off] <= '9'; digits++)
 		*v = *v * 10 + (uint64_t)(d[(*off)++] - '0');
-	return digits ? 0 : -1;
+	/* stb adds up digits in an int: more than 9 overflow it. */
+	return digits > 0 && digits <= 9 ? 0 : -1;
 }
 
 /*
