@@ -15,7 +15,6 @@
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
-#define STBI_ONLY_PNM
 #define STBI_NO_STDIO
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
@@ -269,31 +268,66 @@ static int pnm_number(const unsigned char *d, size_t len, size_t *off, uint64_t 
 	return digits > 0 && digits <= 9 ? 0 : -1;
 }
 
-/*
- * stb_image 2.27 reads past the end of a binary PNM whose pixel data is
- * shorter than its header promises, notably with 16-bit samples (fixed
- * upstream later). Check the promise ourselves: P5/P6 header, then at least
- * W*H*channels*bytes of data after the single whitespace ending it.
- */
-static int pnm_check_length(const unsigned char *d, size_t len, char *why, size_t whylen)
-{
-	uint64_t w, h, maxval, need;
-	size_t off = 2;
-	int channels = d[1] == '6' ? 3 : 1;
+/* A binary PNM (P5 gray, P6 RGB) header. */
+struct pnm {
+	uint64_t w, h, maxval;
+	int channels;
+	size_t data;		/* offset of the first sample */
+};
 
-	if (pnm_number(d, len, &off, &w) < 0 || pnm_number(d, len, &off, &h) < 0 ||
-	    pnm_number(d, len, &off, &maxval) < 0 || off >= len) {
+static int is_pnm(const unsigned char *d, size_t len)
+{
+	return len >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6');
+}
+
+/*
+ * Parse a PNM header and check that the samples it promises are there.
+ * PNM is decoded here, not by stb_image 2.27, which copies the samples raw:
+ * 16-bit ones come out byte-swapped, a maxval other than 255 or 65535 is
+ * not scaled, and short files are read past their end.
+ */
+static int pnm_header(const unsigned char *d, size_t len, struct pnm *p, char *why, size_t whylen)
+{
+	size_t off = 2;
+	uint64_t need;
+
+	p->channels = d[1] == '6' ? 3 : 1;
+	if (pnm_number(d, len, &off, &p->w) < 0 || pnm_number(d, len, &off, &p->h) < 0 ||
+	    pnm_number(d, len, &off, &p->maxval) < 0 || off >= len ||
+	    !strchr(" \t\r\n\v\f", d[off]) || p->maxval == 0 || p->maxval > 65535) {
 		snprintf(why, whylen, "corrupt PNM header");
 		return -1;
 	}
-	off++;		/* the one whitespace before the data */
-	need = w * h * (uint64_t)channels * (maxval > 255 ? 2 : 1);
-	if (w > UINT32_MAX || h > UINT32_MAX || need > len - off) {
+	p->data = off + 1;	/* one whitespace ends the header */
+	need = p->w * p->h * (uint64_t)p->channels * (p->maxval > 255 ? 2 : 1);
+	if (need > len - p->data) {
 		snprintf(why, whylen, "truncated PNM (%llu bytes of pixels expected, %zu present)",
-			 (unsigned long long)need, len - off);
+			 (unsigned long long)need, len - p->data);
 		return -1;
 	}
 	return 0;
+}
+
+/* Samples of a checked PNM, scaled from 0..maxval to 0..255 or, DEPTH16,
+ * 0..65535, rounding to nearest; a malloc'd buffer of w*h*channels. */
+static void *pnm_samples(const unsigned char *d, const struct pnm *p, int depth16)
+{
+	size_t n = (size_t)(p->w * p->h * (uint64_t)p->channels), k;
+	uint32_t top = depth16 ? 65535 : 255;
+	const unsigned char *s = d + p->data;
+	void *out = malloc(n * (depth16 ? 2 : 1));
+
+	for (k = 0; out && k < n; k++) {
+		uint32_t v = p->maxval > 255 ? (uint32_t)s[2 * k] << 8 | s[2 * k + 1] : s[k];
+		uint32_t x = (uint32_t)(((uint64_t)(v > p->maxval ? p->maxval : v) * top +
+					 p->maxval / 2) / p->maxval);
+
+		if (depth16)
+			((uint16_t *)out)[k] = (uint16_t)x;
+		else
+			((uint8_t *)out)[k] = (uint8_t)x;
+	}
+	return out;
 }
 
 static const char *stb_reason(void)
@@ -321,10 +355,23 @@ int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 		return -1;
 	if (jpeg_check_tables(data, len, why, whylen) < 0)
 		return -1;
-	if (len >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6') &&
-	    pnm_check_length(data, len, why, whylen) < 0)
-		return -1;
-	if (!stbi_info_from_memory(data, (int)len, &info->w, &info->h, &info->channels)) {
+	if (is_pnm(data, len)) {
+		struct pnm p;
+
+		if (pnm_header(data, len, &p, why, whylen) < 0)
+			return -1;
+		if (p.w > INT32_MAX || p.h > INT32_MAX) {
+			snprintf(why, whylen, "image is %llux%llu, too large", (unsigned long long)p.w,
+				 (unsigned long long)p.h);
+			return -1;
+		}
+		info->w = (int)p.w;
+		info->h = (int)p.h;
+		info->channels = p.channels;
+		info->is16 = p.maxval > 255;
+	} else if (stbi_info_from_memory(data, (int)len, &info->w, &info->h, &info->channels)) {
+		info->is16 = stbi_is_16_bit_from_memory(data, (int)len);
+	} else {
 		snprintf(why, whylen, "not a supported image (%s)", stb_reason());
 		return -1;
 	}
@@ -337,7 +384,6 @@ int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 			 info->w, info->h, (unsigned long long)max_pixels);
 		return -1;
 	}
-	info->is16 = stbi_is_16_bit_from_memory(data, (int)len);
 	return 0;
 }
 
@@ -385,47 +431,46 @@ static void *convert_channels(void *pix, int n, int c, size_t count, int depth16
 	return out;
 }
 
-/*
- * Which channel count to ask stb for. stb's own colour-to-gray weights
- * differ from Pillow's and OpenCV's, so colour reduced to gray is asked as
- * RGBA and converted here. 16-bit PNM is asked as stored: stb 2.27 converts
- * its channels with the 8-bit routine and then reads past the buffer.
- */
-static int request(const unsigned char *data, int src_n, int channels, int is16)
-{
-	if (data[0] == 'P' && is16)
-		return 0;
-	if (src_n >= 3 && channels <= 2)
-		return 4;
-	return channels;
-}
-
 void *codec_decode(const unsigned char *data, size_t len, int channels,
 		   int depth16, int *w, int *h, char *why, size_t whylen)
 {
-	int n, src_n, req;
 	void *pix;
+	int n;
 
-	if (!stbi_info_from_memory(data, (int)len, w, h, &src_n)) {
-		snprintf(why, whylen, "not a supported image (%s)", stb_reason());
-		return NULL;
+	if (is_pnm(data, len)) {
+		struct pnm p;
+
+		if (pnm_header(data, len, &p, why, whylen) < 0)
+			return NULL;
+		*w = (int)p.w;
+		*h = (int)p.h;
+		n = p.channels;
+		pix = pnm_samples(data, &p, depth16);
+	} else {
+		int stored, req;
+
+		if (!stbi_info_from_memory(data, (int)len, w, h, &stored)) {
+			snprintf(why, whylen, "not a supported image (%s)", stb_reason());
+			return NULL;
+		}
+		/* stb's colour-to-gray weights differ from Pillow's and
+		 * OpenCV's: colour going to gray is asked as RGBA and
+		 * converted below. */
+		req = stored >= 3 && channels <= 2 ? 4 : channels;
+		if (depth16)
+			pix = stbi_load_16_from_memory(data, (int)len, w, h, &stored, req);
+		else
+			pix = stbi_load_from_memory(data, (int)len, w, h, &stored, req);
+		if (!pix) {
+			snprintf(why, whylen, "corrupt image (%s)", stb_reason());
+			return NULL;
+		}
+		n = req;
 	}
-	req = request(data, src_n, channels, stbi_is_16_bit_from_memory(data, (int)len));
-	if (depth16)
-		pix = stbi_load_16_from_memory(data, (int)len, w, h, &n, req);
-	else
-		pix = stbi_load_from_memory(data, (int)len, w, h, &n, req);
-	if (!pix) {
-		snprintf(why, whylen, "corrupt image (%s)", stb_reason());
-		return NULL;
-	}
-	if (req == 0)
-		req = n;	/* as stored: for PNM, n is exact */
-	if (req != channels &&
-	    !(pix = convert_channels(pix, req, channels, (size_t)*w * (size_t)*h, depth16))) {
+	if (pix && n != channels)
+		pix = convert_channels(pix, n, channels, (size_t)*w * (size_t)*h, depth16);
+	if (!pix)
 		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
 	return pix;
 }
 
