@@ -8,6 +8,7 @@
 #include "err.h"
 #include "npy.h"
 #include "opt.h"
+#include "pool.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -350,40 +351,59 @@ static void print_results(const struct bench *b)
 	}
 }
 
+/* Split S at commas into ITEMS (pointing into COPY), at most MAX of them,
+ * none empty: "1,,2" and "1," are errors, not "1,2". The count, or -1. */
+static int split_list(const char *s, char *copy, size_t copylen, char **items, int max)
+{
+	char *p = copy;
+	int n = 0;
+
+	if (strlen(s) >= copylen)
+		return -1;
+	strcpy(copy, s);
+	for (;;) {
+		char *comma = strchr(p, ',');
+
+		if (comma)
+			*comma = '\0';
+		if (!*p || n == max)
+			return -1;
+		items[n++] = p;
+		if (!comma)
+			return n;
+		p = comma + 1;
+	}
+}
+
 /* "1,2,8" into B->jobs. */
 static int parse_jobs_list(struct bench *b, const char *s)
 {
-	char *copy = strdup(s), *tok, *save = NULL;
+	char copy[256], *items[MAX_JOBS_LIST];
 	uint64_t v;
-	int ret = 0;
+	int i, n = split_list(s, copy, sizeof(copy), items, MAX_JOBS_LIST);
 
-	b->njobs = 0;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (b->njobs == MAX_JOBS_LIST || opt_u64(tok, 1, 1024, &v) < 0) {
-			ret = -1;
-			break;
-		}
-		b->jobs[b->njobs++] = (unsigned)v;
+	for (i = 0; i < n; i++) {
+		if (opt_u64(items[i], 1, POOL_MAX_JOBS, &v) < 0)
+			return -1;
+		b->jobs[i] = (unsigned)v;
 	}
-	free(copy);
-	return ret < 0 || b->njobs == 0 ? -1 : 0;
+	b->njobs = n;
+	return n > 0 ? 0 : -1;
 }
 
+/* "gen,load" into B->phases. */
 static int parse_phases(struct bench *b, const char *s)
 {
-	char *copy = strdup(s), *tok, *save = NULL;
-	int ph, ret = 0, any = 0;
+	char copy[64], *items[NPHASES];
+	int i, ph, n = split_list(s, copy, sizeof(copy), items, NPHASES);
 
 	memset(b->phases, 0, sizeof(b->phases));
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if ((ph = opt_choice(tok, phase_names)) < 0) {
-			ret = -1;
-			break;
-		}
-		b->phases[ph] = any = 1;
+	for (i = 0; i < n; i++) {
+		if ((ph = opt_choice(items[i], phase_names)) < 0)
+			return -1;
+		b->phases[ph] = 1;
 	}
-	free(copy);
-	return ret < 0 || !any ? -1 : 0;
+	return n > 0 ? 0 : -1;
 }
 
 /* Long-only options. */
@@ -431,8 +451,8 @@ static int parse(int argc, char **argv, struct bench *b)
 			return EXIT_OK;
 		case 'j':
 			if (parse_jobs_list(b, optarg) < 0)
-				return usage_error("bench", "invalid --jobs '%s' (e.g. 1,2,4; each 1 to 1024, at most %d)",
-						   optarg, MAX_JOBS_LIST);
+				return usage_error("bench", "invalid --jobs '%s' (e.g. 1,2,4; each 1 to %d, at most %d)",
+						   optarg, POOL_MAX_JOBS, MAX_JOBS_LIST);
 			break;
 		case 'n':
 			if (opt_u64(optarg, 1, 100000000, &b->count) < 0)
@@ -511,11 +531,6 @@ int cmd_bench(int argc, char **argv)
 	b.cur = malloc((b.count + 1) * sizeof(uint64_t));
 	if (!b.cur)
 		die("out of memory");
-	if ((size_t)snprintf(b.scratch, sizeof(b.scratch), "%s/parimg-bench.XXXXXX", b.dir) >=
-	    sizeof(b.scratch) || !mkdtemp(b.scratch)) {
-		error_errno("%s", b.dir);
-		return EXIT_FAIL;
-	}
 	/* From here on a signal is only recorded: the run in progress is
 	 * stopped and the scratch directory removed before we die of it. */
 	memset(&sa, 0, sizeof(sa));
@@ -523,7 +538,14 @@ int cmd_bench(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	r = run_all(&b);
+	if ((size_t)snprintf(b.scratch, sizeof(b.scratch), "%s/parimg-bench.XXXXXX", b.dir) >=
+	    sizeof(b.scratch) || !mkdtemp(b.scratch)) {
+		error_errno("%s", b.dir);
+		b.scratch[0] = '\0';
+		finish(&b);
+		return EXIT_FAIL;
+	}
+	r = got_signal ? -1 : run_all(&b);
 	finish(&b);
 	if (r < 0)
 		return EXIT_FAIL;

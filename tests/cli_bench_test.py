@@ -1,0 +1,501 @@
+#!/usr/bin/python3
+"""Command-line tests for "parimg bench": every output format parses and is
+consistent with itself (speedup, efficiency and rates derived from the
+medians), the options are checked, the scratch directory goes away whatever
+happens (a failed run, SIGINT, SIGTERM), and the times agree with timing the
+same command from outside. Datasets are tiny: this is about the command's
+behaviour, not about speed.
+
+Run: /usr/bin/python3 tests/cli_bench_test.py ./parimg [test_name...]
+"""
+import csv
+import io
+import json
+import math
+import os
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import ok, run  # noqa: E402
+
+TINY = ["-n", 20, "-s", "16x16", "-r", 2]
+FIELDS = ["phase", "jobs", "median_s", "min_s", "max_s", "images_per_s", "mb_per_s", "speedup",
+          "efficiency"]
+TOP_KEYS = ["images", "width", "height", "channels", "runs", "results"]
+# Decimals printed for (median/min/max, images/s, MB/s, speedup, efficiency).
+DECIMALS = {
+    "csv": (6, 1, 2, 4, 4),
+    "json": (6, 1, 2, 4, 4),
+    "table": (4, 0, 1, 2, 2),
+    "markdown": (4, 0, 1, 2, 2),
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+def bench(d, *args, env=None, timeout=120):
+    """Run "parimg bench --dir D ARGS"; it must succeed, print nothing on
+    stderr (not a terminal), and leave D as empty as it found it."""
+    r = ok(run("bench", "--dir", d, *args, cwd=d, env=env, timeout=timeout))
+    assert r.err == "", "bench wrote to stderr: %r" % r
+    assert os.listdir(d) == [], "bench left %r in its --dir" % os.listdir(d)
+    return r
+
+
+def parse_json(out):
+    doc = json.loads(out)
+    assert isinstance(doc, dict) and list(doc) == TOP_KEYS, "top-level keys: %r" % list(doc)
+    for k in TOP_KEYS[:-1]:
+        assert type(doc[k]) is int, "%s is not an integer: %r" % (k, doc[k])
+    assert isinstance(doc["results"], list)
+    rows = []
+    for res in doc["results"]:
+        assert isinstance(res, dict) and list(res) == FIELDS, "result keys: %r" % list(res)
+        assert isinstance(res["phase"], str) and type(res["jobs"]) is int, res
+        for k in FIELDS[2:]:
+            assert type(res[k]) in (int, float), "%s is not a number: %r" % (k, res)
+        rows.append(dict(res))
+    return doc, rows
+
+
+def parse_csv(out):
+    table = list(csv.reader(io.StringIO(out)))
+    assert table and table[0] == FIELDS, "csv header: %r" % (table[:1],)
+    rows = []
+    for line in table[1:]:
+        assert len(line) == len(FIELDS), "csv row: %r" % line
+        row = dict(zip(FIELDS, line))
+        row["jobs"] = int(row["jobs"])
+        for k in FIELDS[2:]:
+            row[k] = float(row[k])
+        rows.append(row)
+    assert out.endswith("\n") and out.count("\n") == len(table), repr(out)
+    return rows
+
+
+def parse_markdown(out):
+    lines = out.splitlines()
+    assert lines[0] == "| phase | jobs | median s | min s | max s | images/s | MB/s | speedup | efficiency |", \
+        lines[0]
+    assert lines[1] == "|---|---:|---:|---:|---:|---:|---:|---:|---:|", lines[1]
+    rows = []
+    for line in lines[2:]:
+        assert line.startswith("| ") and line.endswith(" |"), "markdown row: %r" % line
+        cells = [c.strip() for c in line[1:-1].split("|")]
+        assert len(cells) == 9, "markdown row: %r" % line
+        assert cells[7].endswith("x"), line
+        cells[7] = cells[7][:-1]
+        rows.append(dict(zip(FIELDS, [cells[0], int(cells[1])] + [float(c) for c in cells[2:]])))
+    return rows
+
+
+def parse_table(out, n, w, h, c, runs):
+    lines = out.splitlines()
+    title = "parimg bench: %d images %dx%d, %d channel%s, median of %d runs" % (
+        n, w, h, c, "s" if c > 1 else "", runs)
+    assert lines[0] == title, "title %r, expected %r" % (lines[0], title)
+    assert lines[1] == "", lines
+    assert lines[2].split() == ["phase", "jobs", "median_s", "min_s", "max_s", "images/s", "MB/s",
+                                "speedup", "eff"], lines[2]
+    rows = []
+    for line in lines[3:]:
+        cells = line.split()
+        assert len(cells) in (9, 10), "table row: %r" % line
+        assert cells[7].endswith("x"), line
+        row = dict(zip(FIELDS, [cells[0], int(cells[1])] + [float(x) for x in
+                                                               cells[2:7] + [cells[7][:-1], cells[8]]]))
+        row["bar"] = cells[9] if len(cells) == 10 else ""
+        assert set(row["bar"]) <= {"#"}, line
+        rows.append(row)
+    return rows
+
+
+def parse(fmt, out, n=20, w=16, h=16, c=1, runs=2):
+    if fmt == "json":
+        doc, rows = parse_json(out)
+        assert (doc["images"], doc["width"], doc["height"], doc["channels"], doc["runs"]) == (n, w, h, c, runs), doc
+        return rows
+    if fmt == "csv":
+        return parse_csv(out)
+    if fmt == "markdown":
+        return parse_markdown(out)
+    return parse_table(out, n, w, h, c, runs)
+
+
+def interval(v, dec):
+    """The values that print as V with DEC decimals."""
+    half = 0.5 * 10.0 ** -dec + 1e-12
+    return max(v - half, 0.0), v + half
+
+
+def meets(a, b, what):
+    """Intervals A and B overlap."""
+    assert a[0] <= b[1] and b[0] <= a[1], "%s: %r and %r do not meet" % (what, a, b)
+
+
+def div(a, b):
+    """Interval A / interval B, B positive."""
+    return a[0] / b[1], (a[1] / b[0] if b[0] > 0 else math.inf)
+
+
+def check_consistency(fmt, rows, n, w, h, c):
+    """Every derived column agrees with the medians, to the printed precision."""
+    dt, di, dm, ds, de = DECIMALS[fmt]
+    base = None
+    for i, r in enumerate(rows):
+        what = "%s row %d %r" % (fmt, i, r)
+        assert r["phase"] in ("gen", "load") and r["jobs"] >= 1, what
+        assert 0 <= r["min_s"] <= r["median_s"] <= r["max_s"], what
+        assert r["median_s"] > 0, what
+        if i == 0 or rows[i - 1]["phase"] != r["phase"]:
+            base = r
+        med, bmed = interval(r["median_s"], dt), interval(base["median_s"], dt)
+        speedup = div(bmed, med)
+        if r is base:
+            assert r["speedup"] == 1.0, what
+        meets(interval(r["speedup"], ds), speedup, what + ": speedup")
+        # Efficiency is the true speedup over the jobs: the printed speedup
+        # and the medians both bound it.
+        s_lo = max(speedup[0], interval(r["speedup"], ds)[0])
+        s_hi = min(speedup[1], interval(r["speedup"], ds)[1])
+        meets(interval(r["efficiency"], de), (s_lo / r["jobs"], s_hi / r["jobs"]), what + ": efficiency")
+        meets(interval(r["images_per_s"], di), div((n, n), med), what + ": images_per_s")
+        mb = n * w * h * c / 1e6
+        meets(interval(r["mb_per_s"], dm), div((mb, mb), med), what + ": mb_per_s")
+        if "bar" in r:
+            lo, hi = min(int(s_lo * 8 + 0.5), 64), min(int(s_hi * 8 + 0.5), 64)
+            assert lo <= len(r["bar"]) <= hi, what + ": bar of %d, expected %d..%d" % (len(r["bar"]), lo, hi)
+
+
+def order(rows):
+    return [(r["phase"], r["jobs"]) for r in rows]
+
+
+def procs_mentioning(text):
+    """Pids of live processes whose command line contains TEXT."""
+    pids = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                if text.encode() in f.read():
+                    pids.append(int(p))
+        except OSError:
+            pass
+    return pids
+
+
+def wait_no_procs(text, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if not procs_mentioning(text):
+            return
+        time.sleep(0.05)
+    raise AssertionError("processes left running: %r" % procs_mentioning(text))
+
+
+def bench_entries(scratch):
+    """The entries of bench's parimg-bench.* directory inside SCRATCH, or
+    None while there is none."""
+    subs = [n for n in os.listdir(scratch) if n.startswith("parimg-bench.")]
+    if len(subs) != 1:
+        return None
+    try:
+        return set(os.listdir(os.path.join(scratch, subs[0])))
+    except FileNotFoundError:
+        return None
+
+
+def interrupt(scratch, args, sig, ready, after=0.3, group=False, env=None, limit=3.0):
+    """Start "parimg bench ARGS"; once READY(entries of its scratch
+    directory) holds, wait AFTER seconds and send SIG (to bench, or to its
+    whole process group as a terminal's ^C does). Check that bench dies of
+    that signal within LIMIT seconds, leaving SCRATCH empty and no process
+    behind. SCRATCH must be a path unique to this call."""
+    p = subprocess.Popen([harness.BIN, "bench"] + [str(a) for a in args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True, env=env)
+    try:
+        end = time.monotonic() + 20
+        while True:
+            entries = bench_entries(scratch)
+            if entries is not None and ready(entries):
+                break
+            assert p.poll() is None, "bench ended before the signal: %r" % (p.communicate(),)
+            assert time.monotonic() < end, "bench never reached the state wanted: %r" % entries
+            time.sleep(0.01)
+        time.sleep(after)
+        assert p.poll() is None, "bench ended before the signal: %r" % (p.communicate(),)
+        t0 = time.monotonic()
+        if group:
+            os.killpg(p.pid, sig)
+        else:
+            p.send_signal(sig)
+        out, err = p.communicate(timeout=limit + 5)
+        took = time.monotonic() - t0
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == -sig, "expected death by signal %d, got %r (stderr %r)" % (sig, p.returncode, err)
+    assert out == b"", "bench printed results after a signal: %r" % out
+    assert took < limit, "bench took %.1f s to stop" % took
+    assert os.listdir(scratch) == [], "scratch left behind: %r" % os.listdir(scratch)
+    wait_no_procs(scratch)
+
+
+def scratch_dir(d, name):
+    path = os.path.join(d, name)
+    os.makedirs(path)
+    return path
+
+
+# ---------------------------------------------------------------- formats
+
+def test_every_format_parses_and_is_consistent(d):
+    for fmt in ("table", "csv", "json", "markdown"):
+        r = bench(d, *TINY, "-j", "1,2", "--format", fmt)
+        rows = parse(fmt, r.out)
+        assert order(rows) == [("gen", 1), ("gen", 2), ("load", 1), ("load", 2)], (fmt, order(rows))
+        check_consistency(fmt, rows, 20, 16, 16, 1)
+
+
+def test_json_exact_layout(d):
+    r = bench(d, *TINY, "-j", "2", "--format", "json")
+    assert r.out.endswith("}\n") and r.out.count("\n") == 1, repr(r.out)
+    doc, rows = parse_json(r.out)
+    assert doc["images"] == 20 and doc["width"] == 16 and doc["height"] == 16, doc
+    assert doc["channels"] == 1 and doc["runs"] == 2, doc
+    assert order(rows) == [("gen", 2), ("load", 2)], rows
+    check_consistency("json", rows, 20, 16, 16, 1)
+
+
+def test_channels_and_non_square_size_in_rates(d):
+    for fmt in ("json", "table"):
+        r = bench(d, "-n", 12, "-s", "20x8", "-c", 3, "-r", 3, "-j", "1,2", "--format", fmt)
+        rows = parse(fmt, r.out, n=12, w=20, h=8, c=3, runs=3)
+        check_consistency(fmt, rows, 12, 20, 8, 3)
+    r = bench(d, "-n", 12, "-s", "8x8", "-c", 2, "-r", 1, "-j", "1", "--phase", "gen")
+    parse("table", r.out, n=12, w=8, h=8, c=2, runs=1)
+
+
+def test_jobs_list_order_and_phases(d):
+    r = bench(d, *TINY, "-j", "1,2,3", "--format", "csv")
+    rows = parse_csv(r.out)
+    assert order(rows) == [("gen", 1), ("gen", 2), ("gen", 3), ("load", 1), ("load", 2), ("load", 3)], order(rows)
+    check_consistency("csv", rows, 20, 16, 16, 1)
+    r = bench(d, *TINY, "-j", "1,2,3", "--phase", "gen", "--format", "csv")
+    assert order(parse_csv(r.out)) == [("gen", 1), ("gen", 2), ("gen", 3)]
+    r = bench(d, *TINY, "-j", "1,2,3", "--phase", "load", "--format", "csv")
+    assert order(parse_csv(r.out)) == [("load", 1), ("load", 2), ("load", 3)]
+    r = bench(d, *TINY, "-j", "2", "--phase", "gen,load", "--format", "csv")
+    assert order(parse_csv(r.out)) == [("gen", 2), ("load", 2)]
+
+
+def test_speedup_is_against_the_first_jobs_value(d):
+    # Not against jobs=1: the first value given.
+    r = bench(d, *TINY, "-j", "3,1", "--format", "json")
+    _, rows = parse_json(r.out)
+    assert order(rows) == [("gen", 3), ("gen", 1), ("load", 3), ("load", 1)], order(rows)
+    assert rows[0]["speedup"] == 1.0 and rows[2]["speedup"] == 1.0, rows
+    assert abs(rows[0]["efficiency"] - 0.3333) < 1e-9, rows
+    check_consistency("json", rows, 20, 16, 16, 1)
+
+
+def test_default_jobs_are_1_and_cpus(d):
+    cpus = os.sysconf("SC_NPROCESSORS_ONLN")
+    r = bench(d, *TINY, "--phase", "gen", "--format", "csv")
+    want = [("gen", 1), ("gen", cpus)] if cpus > 1 else [("gen", 1)]
+    assert order(parse_csv(r.out)) == want, (order(parse_csv(r.out)), want)
+
+
+def test_help(d):
+    r = ok(run("bench", "--help", cwd=d))
+    assert r.out.startswith("usage: parimg bench") and r.err == "", r
+    assert os.listdir(d) == []
+
+
+# ---------------------------------------------------------------- options
+
+BAD_OPTIONS = [
+    ["-j", "0"], ["-j", "1,,2"], ["-j", "a"], ["-j", ""], ["-j", ","], ["-j", "1,"], ["-j", ",1"],
+    ["-j", "1,a"], ["-j", "-1"], ["-j", "1025"], ["-j", ",".join(["1"] * 33)],
+    ["-r", "0"], ["-r", "x"], ["-r", "1001"], ["-n", "0"], ["-n", "1e3"], ["-s", "0x4"], ["-s", "16"],
+    ["-c", "5"], ["--format", "xml"], ["--format", ""], ["--phase", "foo"], ["--phase", ""],
+    ["--phase", "gen,,load"], ["--phase", "gen,"], ["--phase", ",load"], ["--phase", "gen,foo"],
+    ["stray"], ["--bogus"], ["-j"],
+]
+
+
+def test_bad_options_exit_2(d):
+    scratch = scratch_dir(d, "scratch")
+    failures = []
+    for args in BAD_OPTIONS:
+        r = run("bench", "--dir", scratch, *TINY, *args, cwd=d, timeout=60)
+        lines = r.err.splitlines()
+        if (r.code != 2 or r.out != "" or not lines or not lines[0].startswith("parimg: ") or
+                not any("--help" in l for l in lines)):
+            failures.append("%r: exit %d, stdout %d bytes, stderr %r" % (args, r.code, len(r.out), r.err[:300]))
+        if os.listdir(scratch):
+            failures.append("%r: left %r" % (args, os.listdir(scratch)))
+            for n in os.listdir(scratch):
+                subprocess.run(["rm", "-rf", os.path.join(scratch, n)])
+    assert not failures, "bad options accepted or misreported:\n" + "\n".join(failures)
+
+
+def test_missing_dir_fails_without_creating_it(d):
+    r = ok(run("bench", "--dir", os.path.join(d, "no", "such"), *TINY, cwd=d), 1)
+    assert r.out == "" and r.err.startswith("parimg: ") and "no/such" in r.err, r
+    assert os.listdir(d) == []
+
+
+# ---------------------------------------------------------------- scratch space
+
+def test_dir_left_as_it_was(d):
+    scratch = scratch_dir(d, "scratch")
+    with open(os.path.join(d, "neighbour"), "w") as f:
+        f.write("x")
+    bench(scratch, *TINY, "-j", "1,2", "--format", "csv")
+    assert sorted(os.listdir(d)) == ["neighbour", "scratch"]
+
+
+def test_tmpdir_used_and_left_as_it_was(d):
+    scratch = scratch_dir(d, "tmp")
+    env = dict(os.environ, TMPDIR=scratch)
+    # While it runs, its scratch directory is inside TMPDIR.
+    p = subprocess.Popen([harness.BIN, "bench", "-n", "200", "-s", "16x16", "-r", "50", "-j", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=d)
+    try:
+        end = time.monotonic() + 10
+        while not os.listdir(scratch) and p.poll() is None and time.monotonic() < end:
+            time.sleep(0.01)
+        seen = os.listdir(scratch)
+        time.sleep(0.1)
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=10)
+    assert len(seen) == 1 and seen[0].startswith("parimg-bench."), seen
+    assert p.returncode == -signal.SIGTERM, p.returncode
+    assert os.listdir(scratch) == []
+    r = ok(run("bench", *TINY, "--format", "csv", cwd=d, env=env))
+    assert r.err == "" and os.listdir(scratch) == [], (r, os.listdir(scratch))
+    parse_csv(r.out)
+    assert os.listdir(d) == ["tmp"]
+
+
+def limit_file_size(size):
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    return limit
+
+
+def test_failed_run_leaves_dir_as_it_was(d):
+    # A file size limit (inherited by bench's children) makes the load's
+    # 5 KiB .npy, or gen's 12 KiB PNGs, fail to be written.
+    scratch = scratch_dir(d, "scratch")
+    for what, args in (("load", ["--phase", "load", "-s", "16x16"]), ("gen", ["--phase", "gen", "-s", "64x64"])):
+        p = subprocess.run([harness.BIN, "bench", "--dir", scratch, "-n", "20", "-r", "2"] + args,
+                           capture_output=True, text=True, timeout=60, preexec_fn=limit_file_size(2000))
+        assert p.returncode == 1, "%s: %r %r" % (what, p.returncode, p.stderr)
+        assert p.stdout == "", p.stdout
+        assert "parimg: bench: 'parimg %s' failed (exit 1)" % what in p.stderr, p.stderr
+        assert os.listdir(scratch) == [], "%s: left %r" % (what, os.listdir(scratch))
+    wait_no_procs(scratch)
+
+
+def test_sigint_during_dataset_generation(d):
+    scratch = scratch_dir(d, "scratch-int-data")
+    interrupt(scratch, ["--dir", scratch, "-n", 3000, "-r", 20, "-s", "64x64"], signal.SIGINT,
+              lambda e: "data" in e, after=0.2)
+
+
+def test_sigint_to_process_group_during_gen_phase(d):
+    scratch = scratch_dir(d, "scratch-int-group")
+    interrupt(scratch, ["--dir", scratch, "-n", 3000, "-r", 20, "-s", "16x16", "--phase", "gen", "-j", "1,2"],
+              signal.SIGINT, lambda e: "gen" in e, group=True)
+
+
+def test_sigint_during_load_phase(d):
+    scratch = scratch_dir(d, "scratch-int-load")
+    interrupt(scratch, ["--dir", scratch, "-n", 200, "-r", 1000, "-s", "16x16", "--phase", "load"],
+              signal.SIGINT, lambda e: any("out.npy" in n for n in e))
+
+
+def test_sigterm_during_gen_phase(d):
+    scratch = scratch_dir(d, "scratch-term")
+    # Long runs (10000 files each): bench must stop the run in progress,
+    # not wait for it.
+    interrupt(scratch, ["--dir", scratch, "-n", 10000, "-r", 20, "-s", "16x16", "--phase", "gen"],
+              signal.SIGTERM, lambda e: "gen" in e)
+
+
+def test_sighup_during_load_phase(d):
+    scratch = scratch_dir(d, "scratch-hup")
+    interrupt(scratch, ["--dir", scratch, "-n", 200, "-r", 1000, "-s", "16x16", "--phase", "load", "-j", "2"],
+              signal.SIGHUP, lambda e: any("out.npy" in n for n in e), group=True)
+
+
+def test_sigint_with_tmpdir(d):
+    scratch = scratch_dir(d, "scratch-int-tmpdir")
+    interrupt(scratch, ["-n", 3000, "-r", 20, "-s", "16x16"], signal.SIGINT, lambda e: True, after=0.5,
+              env=dict(os.environ, TMPDIR=scratch))
+
+
+def test_sigint_right_after_start(d):
+    # The signal lands as soon as the scratch directory exists, which may be
+    # before bench has set up its handlers: a narrow window, so try it often.
+    scratch = scratch_dir(d, "scratch-early")
+    for attempt in range(50):
+        p = subprocess.Popen([harness.BIN, "bench", "--dir", scratch, "-n", "20", "-s", "8x8", "-r", "1",
+                              "--phase", "gen"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while not os.listdir(scratch) and p.poll() is None:
+            pass
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=10)
+        left = os.listdir(scratch)
+        for n in left:
+            subprocess.run(["rm", "-rf", os.path.join(scratch, n)])
+        assert p.returncode in (-signal.SIGINT, 0), (p.returncode, err)
+        assert not left, "attempt %d: SIGINT just after start left %r in --dir" % (attempt, left)
+    wait_no_procs(scratch)
+
+
+# ---------------------------------------------------------------- timing
+
+def test_times_agree_with_outside_timing(d):
+    # A sanity check that bench times the whole command, fork to exit, and
+    # nothing else: not a speed assertion, hence the factor of 2. The
+    # outside runs come before and after bench's, so that a change in the
+    # machine's load meets both.
+    outside = []
+
+    def time_outside(i):
+        out = os.path.join(d, "fresh%d" % i)
+        t0 = time.monotonic()
+        p = subprocess.run([harness.BIN, "gen", "-q", "-n", "500", "-s", "16x16", "-c", "1", "-j", "1",
+                            "-o", out], capture_output=True)
+        outside.append(time.monotonic() - t0)
+        assert p.returncode == 0, p
+        subprocess.run(["rm", "-rf", out], check=True)
+
+    for i in range(2):
+        time_outside(i)
+    scratch = scratch_dir(d, "scratch")
+    r = bench(scratch, "-n", 500, "-s", "16x16", "-c", 1, "-j", 1, "-r", 3, "--phase", "gen", "--format", "json")
+    for i in range(2, 5):
+        time_outside(i)
+    _, rows = parse_json(r.out)
+    assert order(rows) == [("gen", 1)], rows
+    inside, mine = rows[0]["median_s"], statistics.median(outside)
+    assert mine / 2 <= inside <= mine * 2, \
+        "bench says %.4f s, timed from outside %.4f s (runs %r)" % (inside, mine, outside)
+
+
+harness.main(globals())
