@@ -70,13 +70,14 @@ size_t npy_format_header(struct npy_header *h, char *buf, size_t len)
 	if (n >= sizeof(dict) - 1)
 		return 0;
 
+	/* numpy pads with 1 to 64 bytes: a full block when already aligned. */
 	version = 1;
 	prefix = MAGIC_LEN + 2 + 2;
-	total = (prefix + n + 1 + ALIGN - 1) / ALIGN * ALIGN;
+	total = prefix + n + 1 + ALIGN - (prefix + n + 1) % ALIGN;
 	if (total - prefix > 65535) {
 		version = 2;
 		prefix = MAGIC_LEN + 2 + 4;
-		total = (prefix + n + 1 + ALIGN - 1) / ALIGN * ALIGN;
+		total = prefix + n + 1 + ALIGN - (prefix + n + 1) % ALIGN;
 	}
 	if (total > len)
 		return 0;
@@ -161,9 +162,11 @@ static int read_shape(struct lex *l, struct npy_header *h)
 			return 0;
 		skip_space(l);
 		while (l->p < l->end && isdigit((unsigned char)*l->p)) {
-			if (v > (UINT64_MAX - 9) / 10)
+			unsigned d = (unsigned)(*l->p++ - '0');
+
+			if (v > (UINT64_MAX - d) / 10)
 				return -1;
-			v = v * 10 + (unsigned)(*l->p++ - '0');
+			v = v * 10 + d;
 			digits++;
 		}
 		if (!digits || h->ndim == NPY_MAX_DIMS)
