@@ -19,6 +19,12 @@
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #define STBI_MAX_DIMENSIONS (1 << 24)
+/* stb's allocations go through a cap (see decode_cap below). */
+static void *capped_malloc(size_t size);
+static void *capped_realloc(void *p, size_t size);
+#define STBI_MALLOC(size) capped_malloc(size)
+#define STBI_REALLOC(p, size) capped_realloc((p), (size))
+#define STBI_FREE(p) free(p)
 #define STBI_FAILURE_USERMSG
 #define STB_IMAGE_IMPLEMENTATION
 
@@ -48,6 +54,35 @@ static unsigned char *deflate_zlib(unsigned char *data, int len, int *outlen, in
 #pragma GCC diagnostic pop
 
 const char *const codec_format_names[] = { "png", "bmp", "tga", "jpg", NULL };
+
+/*
+ * While an image is decoded, no single allocation of stb's may exceed what
+ * an image of its header's size can need. stb_image 2.27 inflates a PNG's
+ * data into a buffer that it grows without bound, so a small file whose
+ * header is honest but whose zlib stream expands to gigabytes (a
+ * decompression bomb) would take that memory; with the cap it fails as soon
+ * as the stream outgrows the image. Zero means no cap (encoding).
+ */
+static size_t decode_cap;
+static int cap_hit;		/* the cap refused an allocation */
+
+static void *capped_malloc(size_t size)
+{
+	if (decode_cap && size > decode_cap) {
+		cap_hit = 1;
+		return NULL;
+	}
+	return malloc(size);
+}
+
+static void *capped_realloc(void *p, size_t size)
+{
+	if (decode_cap && size > decode_cap) {
+		cap_hit = 1;
+		return NULL;
+	}
+	return realloc(p, size);
+}
 
 /*
  * stb_image_write's zlib hook. One compressor per process and level, kept
@@ -457,10 +492,20 @@ void *codec_decode(const unsigned char *data, size_t len, int channels,
 		 * OpenCV's: colour going to gray is asked as RGBA and
 		 * converted below. */
 		req = stored >= 3 && channels <= 2 ? 4 : channels;
+		/* 8 bytes a pixel (16-bit RGBA) plus each row's filter
+		 * bytes and Adam7's extra rows, and the file itself. */
+		decode_cap = (size_t)*w * (size_t)*h * 8 + ((size_t)*h + 8) * 8 + len + 65536;
+		cap_hit = 0;
 		if (depth16)
 			pix = stbi_load_16_from_memory(data, (int)len, w, h, &stored, req);
 		else
 			pix = stbi_load_from_memory(data, (int)len, w, h, &stored, req);
+		decode_cap = 0;
+		if (!pix && cap_hit) {
+			snprintf(why, whylen, "corrupt image (its data inflates past the %dx%d "
+				 "the header gives: a decompression bomb?)", *w, *h);
+			return NULL;
+		}
 		if (!pix) {
 			snprintf(why, whylen, "corrupt image (%s)", stb_reason());
 			return NULL;

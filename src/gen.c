@@ -110,6 +110,12 @@ static int gen_one(void *ctx, size_t i, char *why, size_t whylen)
 	return 0;
 }
 
+/* A worker killed mid-write leaves its temporary file: remove it. */
+static void gen_orphaned(void *ctx, pid_t pid)
+{
+	outfile_remove_orphans(((struct gen *)ctx)->dir, pid);
+}
+
 /* Refuse, before any work, when an output file already exists. */
 static int check_clobber(struct gen *g)
 {
@@ -266,7 +272,8 @@ int cmd_gen(int argc, char **argv)
 	progress_init(&prog, c.quiet, "images");
 	task = (struct pool_task){
 		.first = g.first, .count = g.end - g.first, .jobs = c.jobs, .schedule = c.schedule,
-		.verbose = c.verbose, .run = gen_one, .name = image_path, .ctx = &g,
+		.verbose = c.verbose, .run = gen_one, .name = image_path,
+		.orphaned = gen_orphaned, .ctx = &g,
 		.progress = progress_update, .progress_ctx = &prog,
 	};
 	return pool_run(&task, &res) < 0 ? EXIT_FAIL : EXIT_OK;

@@ -31,6 +31,7 @@ struct merge {
 	struct part *parts;
 	size_t nparts;
 	int out_fd;		/* the output's temporary file, shared by workers */
+	const char *out;	/* its final name, for messages */
 };
 
 static const char usage_text[] =
@@ -128,6 +129,23 @@ static const char *part_name(void *ctx, size_t i)
 	return ((struct merge *)ctx)->parts[i].path;
 }
 
+/* pwrite all LEN bytes at OFF. 0, or -1 with errno set. */
+static int pwrite_all(int fd, const char *buf, size_t len, loff_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
 /* Copy part I's data into place: copy_file_range, which lets the kernel
  * (or the filesystem, by reflink) move the bytes; plain reads and pwrites
  * where it cannot. */
@@ -150,12 +168,14 @@ static int copy_part(void *ctx, size_t i, char *why, size_t whylen)
 			static char buf[1 << 20];
 
 			n = pread(fd, buf, left < sizeof(buf) ? left : sizeof(buf), in_off);
-			if (n > 0 && pwrite(m->out_fd, buf, (size_t)n, out_off) != n)
-				n = -1;
+			if (n > 0 && pwrite_all(m->out_fd, buf, (size_t)n, out_off) < 0)
+				goto fail_out;
 			if (n > 0) {
 				in_off += n;
 				out_off += n;
 			}
+		} else if (n < 0 && (errno == ENOSPC || errno == EFBIG || errno == EDQUOT)) {
+			goto fail_out;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -170,6 +190,10 @@ static int copy_part(void *ctx, size_t i, char *why, size_t whylen)
 	}
 	close(fd);
 	return 0;
+fail_out:
+	snprintf(why, whylen, "writing %s: %s", m->out, strerror(errno));
+	close(fd);
+	return -1;
 fail:
 	snprintf(why, whylen, "%s", strerror(errno));
 	if (fd >= 0)
@@ -248,6 +272,7 @@ int cmd_merge(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	m.out_fd = o.fd;
+	m.out = out;
 	progress_init(&prog, c.quiet, "parts");
 	task = (struct pool_task){
 		.count = m.nparts, .jobs = c.jobs, .schedule = c.schedule,

@@ -6,6 +6,7 @@
 #include "outfile.h"
 #include "err.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -223,4 +224,27 @@ int outfile_mkdirs(const char *dir, int *created)
 		return error("%s: not a directory", dir);
 	*created = 1;
 	return 0;
+}
+
+/* Temporary names are ".BASE.PID.N.tmp": match the PID and the shape. */
+void outfile_remove_orphans(const char *dir, pid_t pid)
+{
+	char mark[32], path[4096];
+	struct dirent *de;
+	DIR *d = opendir(dir ? dir : ".");
+	int n = snprintf(mark, sizeof(mark), ".%ld.", (long)pid);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name, *at = strstr(name, mark);
+		size_t len = strlen(name);
+
+		if (name[0] != '.' || !at || len < 4 || strcmp(name + len - 4, ".tmp") != 0 ||
+		    strspn(at + n, "0123456789") != (size_t)(name + len - 4 - (at + n)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", name);
+		unlink(path);
+	}
+	closedir(d);
 }

@@ -36,6 +36,10 @@ int outfile_commit_quiet(struct outfile *o, int force);
  * Async-signal-safe: for signal handlers. */
 void outfile_cleanup_signal(void);
 
+/* Remove the temporary files that process PID left in DIR (NULL: the
+ * current directory) when it was killed before it could clean up. */
+void outfile_remove_orphans(const char *dir, pid_t pid);
+
 /* 1 when PATH exists (as anything, a dangling symlink included), else 0. */
 int outfile_exists(const char *path);
 

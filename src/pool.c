@@ -178,18 +178,29 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk,
 		 unsigned w, const sigset_t *oldmask)
 {
+	sigset_t fatal, before;
 	pid_t pid;
 
+	/* No fatal signal between fork and the pid's entry in live_pids, or
+	 * the handler could miss a worker that then runs on alone. */
+	sigemptyset(&fatal);
+	sigaddset(&fatal, SIGINT);
+	sigaddset(&fatal, SIGTERM);
+	sigaddset(&fatal, SIGHUP);
+	sigprocmask(SIG_BLOCK, &fatal, &before);
 	fflush(NULL);
 	pid = fork();
-	if (pid < 0)
-		return error_errno("fork");
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		worker_main(t, sh, w);
 	}
-	wk[w].pid = pid;
-	live_pids[w] = pid;
+	if (pid > 0) {
+		wk[w].pid = pid;
+		live_pids[w] = pid;
+	}
+	sigprocmask(SIG_SETMASK, &before, NULL);
+	if (pid < 0)
+		return error_errno("fork");
 	return 0;
 }
 
@@ -269,6 +280,8 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 	char who[128];
 	int busy = __atomic_load_n(&s->busy, __ATOMIC_SEQ_CST);
 
+	if (WIFSIGNALED(st) && t->orphaned)
+		t->orphaned(t->ctx, wk[w].pid);
 	wk[w].pid = 0;
 	live_pids[w] = 0;
 	wk[w].seconds = elapsed(&wk[w].t0);

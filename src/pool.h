@@ -6,6 +6,7 @@
 #define PARIMG_POOL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 enum pool_schedule {
 	POOL_STATIC,		/* worker w gets [w*N/J, (w+1)*N/J) */
@@ -30,7 +31,11 @@ struct pool_task {
 	/* Optional, in the parent a few times a second and once at the end
 	 * (FINAL set): items done so far. */
 	void (*progress)(void *pctx, size_t done, size_t total, int final);
-	void *ctx;			/* for run and name */
+	/* Optional, in the parent after a worker died without running its own
+	 * cleanup (killed by a signal): remove what it may have left, such as
+	 * temporary files carrying its pid. */
+	void (*orphaned)(void *ctx, pid_t pid);
+	void *ctx;			/* for run, name and orphaned */
 	void *progress_ctx;		/* for progress */
 };
 

@@ -1,0 +1,114 @@
+/* crash_preload.c - an LD_PRELOAD shim for tests/cli_fault_test.py only. It
+ * wraps open() and, for marked paths, makes the calling process die the way a
+ * decoder does on a malicious file, since parimg guards the stb crashes known
+ * today and no real file can trigger one:
+ *   "CRASHME" in the path: raise(SIGSEGV)
+ *   "ABORTME" in the path: abort()            (SIGABRT)
+ *   "KILLME" in a path opened with O_CREAT: create the file, then SIGKILL
+ *            oneself (a worker killed from outside while its temp file exists)
+ * Every other call goes to the real function found with dlsym(RTLD_NEXT).
+ * Built by the test itself: cc -shared -fPIC -o crash_preload.so
+ * tests/crash_preload.c -ldl */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+typedef int (*open_fn)(const char *, int, ...);
+typedef int (*openat_fn)(int, const char *, int, ...);
+
+/* Die before opening PATH if it is marked; return to go on. */
+static void before(const char *path)
+{
+	if (!path)
+		return;
+	if (strstr(path, "CRASHME"))
+		raise(SIGSEGV);
+	if (strstr(path, "ABORTME"))
+		abort();
+}
+
+/* After a successful O_CREAT open of a "KILLME" path: the file exists and
+ * nobody in this process will ever remove it. */
+static void after(const char *path, int flags, int fd)
+{
+	if (fd >= 0 && (flags & O_CREAT) && path && strstr(path, "KILLME"))
+		kill(getpid(), SIGKILL);
+}
+
+/* The mode argument exists only when the flags ask for it. */
+static mode_t mode_arg(int flags, va_list ap)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
+}
+
+static int do_open(const char *name, const char *path, int flags, mode_t mode)
+{
+	open_fn real = (open_fn)dlsym(RTLD_NEXT, name);
+	int fd;
+
+	before(path);
+	fd = real(path, flags, mode);
+	after(path, flags, fd);
+	return fd;
+}
+
+static int do_openat(const char *name, int dirfd, const char *path, int flags, mode_t mode)
+{
+	openat_fn real = (openat_fn)dlsym(RTLD_NEXT, name);
+	int fd;
+
+	before(path);
+	fd = real(dirfd, path, flags, mode);
+	after(path, flags, fd);
+	return fd;
+}
+
+int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return do_open("open", path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return do_open("open64", path, flags, mode);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return do_openat("openat", dirfd, path, flags, mode);
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+
+	va_start(ap, flags);
+	mode = mode_arg(flags, ap);
+	va_end(ap);
+	return do_openat("openat64", dirfd, path, flags, mode);
+}
