@@ -1,0 +1,750 @@
+/* codec_test.c - unit tests of image encoding and decoding (codec.h): round
+ * trips, probe's checks (CRC, truncation, --max-pixels), colour conversions. */
+#include "codec.h"
+#include "rng.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define NOLIMIT UINT64_MAX
+
+/* 16-bit gray, 3x2: 0 1 257 / 65535 32768 4660 (written with Python's zlib). */
+static const unsigned char png_gray16[] = {
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+	0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02,
+	0x10, 0x00, 0x00, 0x00, 0x00, 0xe8, 0x8f, 0xe5, 0x85, 0x00, 0x00, 0x00,
+	0x16, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x60, 0x60, 0x60,
+	0x64, 0x64, 0x64, 0xf8, 0xff, 0xbf, 0x81, 0x41, 0xc8, 0x04, 0x00, 0x0d,
+	0x76, 0x02, 0xc8, 0x21, 0x23, 0xa2, 0x84, 0x00, 0x00, 0x00, 0x00, 0x49,
+	0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
+/* 16-bit RGB, 2x1: (65535, 0, 1000) (256, 512, 40000). */
+static const unsigned char png_rgb16[] = {
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+	0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01,
+	0x10, 0x02, 0x00, 0x00, 0x00, 0x2b, 0xd0, 0x34, 0x9e, 0x00, 0x00, 0x00,
+	0x15, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xff, 0x9f, 0x81,
+	0x81, 0xf9, 0x05, 0x23, 0x03, 0x13, 0xc3, 0x1c, 0x07, 0x00, 0x1e, 0xec,
+	0x03, 0xc9, 0xe9, 0x70, 0x97, 0xfc, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+	0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
+/* Palette, 3x1: indices 0 1 2 of (255,0,0) (0,0,255) (10,20,30), tRNS making
+ * index 1 transparent. Pillow reads it as RGBA (255,0,0,255) (0,0,255,0)
+ * (10,20,30,255). */
+static const unsigned char png_palette[] = {
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+	0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01,
+	0x08, 0x03, 0x00, 0x00, 0x00, 0x2c, 0x3e, 0xe4, 0x86, 0x00, 0x00, 0x00,
+	0x09, 0x50, 0x4c, 0x54, 0x45, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0x0a,
+	0x14, 0x1e, 0xcd, 0x1f, 0x8c, 0x9a, 0x00, 0x00, 0x00, 0x02, 0x74, 0x52,
+	0x4e, 0x53, 0xff, 0x00, 0xe5, 0xb7, 0x30, 0x4a, 0x00, 0x00, 0x00, 0x0c,
+	0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x60, 0x64, 0x02, 0x00,
+	0x00, 0x08, 0x00, 0x04, 0x36, 0xe0, 0xb0, 0xa6, 0x00, 0x00, 0x00, 0x00,
+	0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+};
+
+/* LEN bytes ending right before a PROT_NONE page: a read past the end of
+ * the input crashes the test instead of passing unnoticed. */
+struct guard {
+	void *map;
+	size_t maplen;
+	unsigned char *p;
+};
+
+static void guard_copy(struct guard *g, const void *src, size_t len)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t data_pages = (len + page - 1) / page + 1;
+
+	g->maplen = (data_pages + 1) * page;
+	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		      -1, 0);
+	cr_assert_neq(g->map, MAP_FAILED, "mmap: %s", strerror(errno));
+	cr_assert_eq(mprotect((char *)g->map + data_pages * page, page, PROT_NONE), 0);
+	g->p = (unsigned char *)g->map + data_pages * page - len;
+	if (len)
+		memcpy(g->p, src, len);
+}
+
+static void guard_free(struct guard *g)
+{
+	munmap(g->map, g->maplen);
+}
+
+/* W x H x C random pixels, malloc'd. */
+static unsigned char *random_pixels(int w, int h, int c, uint64_t seed)
+{
+	size_t n = (size_t)w * (size_t)h * (size_t)c;
+	unsigned char *p = malloc(n);
+	struct rng r;
+
+	cr_assert_not_null(p);
+	rng_init(&r, seed, 0);
+	rng_fill(&r, p, n);
+	return p;
+}
+
+static void encode(enum codec_format fmt, const unsigned char *pix, int w, int h, int c,
+		   struct buf *out)
+{
+	cr_assert_eq(codec_encode(fmt, 6, 90, pix, w, h, c, out), 0, "encode %s c=%d",
+		     codec_format_names[fmt], c);
+	cr_assert_gt(out->len, 0);
+}
+
+/* Decode with the given channels and depth; dimensions must be W x H. */
+static void *decode(const struct buf *b, int channels, int depth16, int w, int h)
+{
+	char why[256] = "";
+	int dw = -1, dh = -1;
+	void *pix = codec_decode(b->p, b->len, channels, depth16, &dw, &dh, why, sizeof(why));
+
+	cr_assert_not_null(pix, "decode to %d channels: %s", channels, why);
+	cr_assert_eq(dw, w);
+	cr_assert_eq(dh, h);
+	return pix;
+}
+
+static uint32_t luma(uint32_t r, uint32_t g, uint32_t b)
+{
+	return (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+}
+
+/* Every format we write decodes back to the same pixels (JPEG aside). */
+static void round_trip(enum codec_format fmt, int c, int level)
+{
+	enum { W = 37, H = 23 };
+	unsigned char *pix = random_pixels(W, H, c, (uint64_t)(fmt * 10 + c));
+	struct buf b = { 0 };
+	struct codec_info info;
+	char why[256] = "";
+	unsigned char *back;
+	size_t i;
+
+	cr_assert_eq(codec_encode(fmt, level, 90, pix, W, H, c, &b), 0);
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0,
+		     "%s c=%d: %s", codec_format_names[fmt], c, why);
+	cr_assert_eq(info.w, W);
+	cr_assert_eq(info.h, H);
+	cr_assert_eq(info.is16, 0);
+	back = decode(&b, c, 0, W, H);
+	for (i = 0; i < (size_t)W * H * c; i++)
+		cr_assert_eq(back[i], pix[i], "%s c=%d level %d: sample %zu is %u, not %u",
+			     codec_format_names[fmt], c, level, i, back[i], pix[i]);
+	free(back);
+	free(pix);
+	free(b.p);
+}
+
+Test(codec, png_round_trip)
+{
+	int c, level;
+
+	for (c = 1; c <= 4; c++)
+		for (level = 0; level <= 12; level += 6)
+			round_trip(CODEC_PNG, c, level);
+}
+
+Test(codec, png_probe_channels)
+{
+	int c;
+
+	for (c = 1; c <= 4; c++) {
+		unsigned char *pix = random_pixels(5, 4, c, 1);
+		struct buf b = { 0 };
+		struct codec_info info;
+		char why[256];
+
+		encode(CODEC_PNG, pix, 5, 4, c, &b);
+		cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0);
+		cr_assert_eq(info.channels, c);
+		free(pix);
+		free(b.p);
+	}
+}
+
+Test(codec, bmp_round_trip)
+{
+	round_trip(CODEC_BMP, 3, 0);
+	round_trip(CODEC_BMP, 4, 0);
+	/* Gray is stored as RGB; back to gray it is the same values. */
+	round_trip(CODEC_BMP, 1, 0);
+}
+
+Test(codec, tga_round_trip)
+{
+	int c;
+
+	for (c = 1; c <= 4; c++)
+		round_trip(CODEC_TGA, c, 0);
+}
+
+/* JPEG is lossy: the size, and a smooth image stays close. */
+Test(codec, jpg_size_and_closeness)
+{
+	enum { W = 64, H = 48 };
+	static unsigned char pix[W * H * 3];
+	struct buf b = { 0 };
+	struct codec_info info;
+	char why[256];
+	unsigned char *back;
+	long err = 0;
+	size_t i;
+	int x, y;
+
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++) {
+			pix[(y * W + x) * 3] = (unsigned char)(x * 4);
+			pix[(y * W + x) * 3 + 1] = (unsigned char)(y * 5);
+			pix[(y * W + x) * 3 + 2] = 128;
+		}
+	encode(CODEC_JPG, pix, W, H, 3, &b);
+	cr_assert_eq(b.p[0], 0xff);
+	cr_assert_eq(b.p[1], 0xd8);
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.w, W);
+	cr_assert_eq(info.h, H);
+	back = decode(&b, 3, 0, W, H);
+	for (i = 0; i < sizeof(pix); i++)
+		err += labs((long)back[i] - (long)pix[i]);
+	cr_assert_lt((double)err / sizeof(pix), 4.0, "mean error %.2f",
+		     (double)err / sizeof(pix));
+	free(back);
+	free(b.p);
+}
+
+/* Same pixels, same bytes; a reused buffer is replaced, not appended to. */
+Test(codec, encode_is_deterministic)
+{
+	enum codec_format f;
+
+	for (f = CODEC_PNG; f <= CODEC_JPG; f++) {
+		unsigned char *pix = random_pixels(20, 10, 3, 5), *other;
+		struct buf a = { 0 }, b = { 0 };
+
+		encode(f, pix, 20, 10, 3, &a);
+		other = random_pixels(40, 30, 3, 6);
+		encode(f, other, 40, 30, 3, &b);
+		encode(f, pix, 20, 10, 3, &b);
+		cr_assert_eq(a.len, b.len, "%s", codec_format_names[f]);
+		cr_assert_eq(memcmp(a.p, b.p, a.len), 0, "%s", codec_format_names[f]);
+		free(pix);
+		free(other);
+		free(a.p);
+		free(b.p);
+	}
+}
+
+/* Offset of the data of the first chunk of TYPE in a PNG, and its length. */
+static size_t find_chunk(const struct buf *b, const char *type, size_t *len)
+{
+	size_t off = 8;
+
+	while (off + 12 <= b->len) {
+		size_t n = (size_t)b->p[off] << 24 | (size_t)b->p[off + 1] << 16 |
+			   (size_t)b->p[off + 2] << 8 | b->p[off + 3];
+
+		if (memcmp(b->p + off + 4, type, 4) == 0) {
+			*len = n;
+			return off + 8;
+		}
+		off += n + 12;
+	}
+	cr_assert_fail("no %s chunk", type);
+	return 0;
+}
+
+static void probe_bad(const unsigned char *data, size_t len, uint64_t max, const char *want)
+{
+	struct codec_info info;
+	char why[256] = "";
+	struct guard g;
+
+	guard_copy(&g, data, len);
+	cr_assert_eq(codec_probe(g.p, len, max, &info, why, sizeof(why)), -1,
+		     "accepted (%zu bytes)", len);
+	cr_assert_neq(why[0], '\0', "no reason given");
+	if (want)
+		cr_assert_not_null(strstr(why, want), "reason '%s' lacks '%s'", why, want);
+	guard_free(&g);
+}
+
+Test(codec, probe_rejects_bad_crc)
+{
+	unsigned char *pix = random_pixels(16, 16, 3, 9);
+	struct buf b = { 0 };
+	size_t off, n;
+
+	encode(CODEC_PNG, pix, 16, 16, 3, &b);
+	off = find_chunk(&b, "IDAT", &n);
+	cr_assert_gt(n, 10);
+	b.p[off + n / 2] ^= 0x01;
+	probe_bad(b.p, b.len, NOLIMIT, "CRC");
+	probe_bad(b.p, b.len, NOLIMIT, "IDAT");
+	b.p[off + n / 2] ^= 0x01;
+	/* The CRC itself damaged. */
+	b.p[off + n] ^= 0x80;
+	probe_bad(b.p, b.len, NOLIMIT, "CRC");
+	b.p[off + n] ^= 0x80;
+	off = find_chunk(&b, "IHDR", &n);
+	b.p[off + 3] ^= 0x02;	/* width */
+	probe_bad(b.p, b.len, NOLIMIT, "IHDR");
+	free(pix);
+	free(b.p);
+}
+
+Test(codec, probe_rejects_truncated_png)
+{
+	unsigned char *pix = random_pixels(16, 16, 3, 9);
+	struct buf b = { 0 };
+	size_t len;
+
+	encode(CODEC_PNG, pix, 16, 16, 3, &b);
+	for (len = 1; len < b.len; len++)
+		probe_bad(b.p, len, NOLIMIT, NULL);
+	probe_bad(b.p, b.len - 12, NOLIMIT, "truncated");
+	probe_bad(b.p, b.len / 2, NOLIMIT, "truncated");
+	free(pix);
+	free(b.p);
+}
+
+/* Every format, cut short: refused, or decoded without reading past the
+ * end. */
+Test(codec, truncated_files_never_overread)
+{
+	enum codec_format f;
+
+	for (f = CODEC_PNG; f <= CODEC_JPG; f++) {
+		unsigned char *pix = random_pixels(9, 7, 3, 2);
+		struct buf b = { 0 };
+		size_t len;
+
+		encode(f, pix, 9, 7, 3, &b);
+		for (len = 0; len < b.len; len++) {
+			struct codec_info info;
+			char why[256];
+			struct guard g;
+			int w, h;
+
+			guard_copy(&g, b.p, len);
+			if (codec_probe(g.p, len, NOLIMIT, &info, why, sizeof(why)) == 0)
+				free(codec_decode(g.p, len, 3, 0, &w, &h, why, sizeof(why)));
+			guard_free(&g);
+		}
+		free(pix);
+		free(b.p);
+	}
+}
+
+Test(codec, probe_rejects_empty_and_text)
+{
+	static const char text[] = "this is not an image, just some text\n";
+
+	probe_bad((const unsigned char *)"", 0, NOLIMIT, "empty");
+	probe_bad((const unsigned char *)text, sizeof(text) - 1, NOLIMIT,
+		  "not a supported image");
+}
+
+Test(codec, probe_max_pixels)
+{
+	unsigned char *pix = random_pixels(30, 20, 1, 3);
+	struct buf b = { 0 };
+	struct codec_info info;
+	char why[256];
+
+	encode(CODEC_PNG, pix, 30, 20, 1, &b);
+	probe_bad(b.p, b.len, 599, "--max-pixels");
+	probe_bad(b.p, b.len, 599, "30x20");
+	probe_bad(b.p, b.len, 1, "--max-pixels");
+	cr_assert_eq(codec_probe(b.p, b.len, 600, &info, why, sizeof(why)), 0, "%s", why);
+	free(pix);
+	free(b.p);
+}
+
+/* Colour to gray: (R*19595 + G*38470 + B*7471 + 0x8000) >> 16, as Pillow. */
+Test(codec, rgb_to_gray_luma)
+{
+	enum { W = 41, H = 13 };
+	unsigned char *pix = random_pixels(W, H, 3, 4), *g;
+	struct buf b = { 0 };
+	size_t i;
+
+	encode(CODEC_PNG, pix, W, H, 3, &b);
+	g = decode(&b, 1, 0, W, H);
+	for (i = 0; i < (size_t)W * H; i++)
+		cr_assert_eq(g[i], luma(pix[3 * i], pix[3 * i + 1], pix[3 * i + 2]),
+			     "pixel %zu (%u,%u,%u): %u", i, pix[3 * i], pix[3 * i + 1],
+			     pix[3 * i + 2], g[i]);
+	free(g);
+	/* Gray + alpha from RGB: alpha opaque. */
+	g = decode(&b, 2, 0, W, H);
+	for (i = 0; i < (size_t)W * H; i++) {
+		cr_assert_eq(g[2 * i], luma(pix[3 * i], pix[3 * i + 1], pix[3 * i + 2]));
+		cr_assert_eq(g[2 * i + 1], 255);
+	}
+	free(g);
+	free(pix);
+	free(b.p);
+}
+
+/* Known values, from Pillow's Image.convert("L") of these pixels, in case
+ * the test's luma() and the codec's agree on a wrong formula. */
+Test(codec, luma_known_values)
+{
+	static const unsigned char pix[] = {
+		255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 10, 200, 30,
+	};
+	static const unsigned char want[] = { 76, 150, 29, 255, 0, 124 };
+	struct buf b = { 0 };
+	unsigned char *g;
+	size_t i;
+
+	encode(CODEC_PNG, pix, 6, 1, 3, &b);
+	g = decode(&b, 1, 0, 6, 1);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(g[i], want[i], "pixel %zu: %u, not %u", i, g[i], want[i]);
+	free(g);
+	free(b.p);
+}
+
+Test(codec, rgba_to_gray_alpha)
+{
+	enum { W = 17, H = 9 };
+	unsigned char *pix = random_pixels(W, H, 4, 8), *g;
+	struct buf b = { 0 };
+	size_t i;
+
+	encode(CODEC_PNG, pix, W, H, 4, &b);
+	g = decode(&b, 2, 0, W, H);
+	for (i = 0; i < (size_t)W * H; i++) {
+		cr_assert_eq(g[2 * i], luma(pix[4 * i], pix[4 * i + 1], pix[4 * i + 2]));
+		cr_assert_eq(g[2 * i + 1], pix[4 * i + 3], "alpha of pixel %zu", i);
+	}
+	free(g);
+	g = decode(&b, 3, 0, W, H);
+	for (i = 0; i < (size_t)W * H * 3; i++)
+		cr_assert_eq(g[i], pix[i / 3 * 4 + i % 3], "RGBA to RGB drops alpha");
+	free(g);
+	free(pix);
+	free(b.p);
+}
+
+/* Gray replicated to RGB; missing alpha opaque. */
+Test(codec, gray_to_colour)
+{
+	enum { W = 19, H = 7 };
+	unsigned char *pix = random_pixels(W, H, 1, 2), *g;
+	unsigned char *ga = random_pixels(W, H, 2, 3);
+	struct buf b = { 0 };
+	size_t i;
+
+	encode(CODEC_PNG, pix, W, H, 1, &b);
+	g = decode(&b, 3, 0, W, H);
+	for (i = 0; i < (size_t)W * H; i++) {
+		cr_assert_eq(g[3 * i], pix[i], "pixel %zu", i);
+		cr_assert_eq(g[3 * i + 1], pix[i]);
+		cr_assert_eq(g[3 * i + 2], pix[i]);
+	}
+	free(g);
+	g = decode(&b, 4, 0, W, H);
+	for (i = 0; i < (size_t)W * H; i++) {
+		cr_assert_eq(g[4 * i], pix[i]);
+		cr_assert_eq(g[4 * i + 1], pix[i]);
+		cr_assert_eq(g[4 * i + 2], pix[i]);
+		cr_assert_eq(g[4 * i + 3], 255);
+	}
+	free(g);
+	g = decode(&b, 2, 0, W, H);
+	for (i = 0; i < (size_t)W * H; i++) {
+		cr_assert_eq(g[2 * i], pix[i]);
+		cr_assert_eq(g[2 * i + 1], 255);
+	}
+	free(g);
+	/* Gray + alpha to RGBA and to gray. */
+	encode(CODEC_PNG, ga, W, H, 2, &b);
+	g = decode(&b, 4, 0, W, H);
+	for (i = 0; i < (size_t)W * H; i++) {
+		cr_assert_eq(g[4 * i], ga[2 * i]);
+		cr_assert_eq(g[4 * i + 2], ga[2 * i]);
+		cr_assert_eq(g[4 * i + 3], ga[2 * i + 1]);
+	}
+	free(g);
+	g = decode(&b, 1, 0, W, H);
+	for (i = 0; i < (size_t)W * H; i++)
+		cr_assert_eq(g[i], ga[2 * i]);
+	free(g);
+	free(ga);
+	free(pix);
+	free(b.p);
+}
+
+/* 8-bit sources at depth 16: each sample times 257. */
+Test(codec, depth16_scales_8bit_by_257)
+{
+	int c;
+
+	for (c = 1; c <= 4; c++) {
+		enum { W = 13, H = 11 };
+		unsigned char *pix = random_pixels(W, H, c, 20 + (uint64_t)c);
+		struct buf b = { 0 };
+		uint16_t *d;
+		size_t i;
+
+		encode(CODEC_PNG, pix, W, H, c, &b);
+		d = decode(&b, c, 1, W, H);
+		for (i = 0; i < (size_t)W * H * c; i++)
+			cr_assert_eq(d[i], pix[i] * 257u, "c=%d sample %zu: %u, not %u", c, i,
+				     d[i], pix[i] * 257u);
+		free(d);
+		free(pix);
+		free(b.p);
+	}
+}
+
+Test(codec, depth16_gray_from_rgb)
+{
+	enum { W = 13, H = 5 };
+	unsigned char *pix = random_pixels(W, H, 3, 30);
+	struct buf b = { 0 };
+	uint16_t *d;
+	size_t i;
+
+	encode(CODEC_TGA, pix, W, H, 3, &b);
+	d = decode(&b, 1, 1, W, H);
+	for (i = 0; i < (size_t)W * H; i++)
+		cr_assert_eq(d[i], luma(pix[3 * i] * 257u, pix[3 * i + 1] * 257u,
+					pix[3 * i + 2] * 257u), "pixel %zu", i);
+	free(d);
+	free(pix);
+	free(b.p);
+}
+
+Test(codec, png16_gray)
+{
+	static const uint16_t want[] = { 0, 1, 257, 65535, 32768, 4660 };
+	struct buf b = { (unsigned char *)png_gray16, sizeof(png_gray16), 0 };
+	struct codec_info info;
+	char why[256];
+	uint16_t *d;
+	size_t i;
+
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.w, 3);
+	cr_assert_eq(info.h, 2);
+	cr_assert_eq(info.channels, 1);
+	cr_assert_eq(info.is16, 1);
+	d = decode(&b, 1, 1, 3, 2);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(d[i], want[i], "sample %zu: %u", i, d[i]);
+	free(d);
+	d = decode(&b, 3, 1, 3, 2);
+	for (i = 0; i < 18; i++)
+		cr_assert_eq(d[i], want[i / 3], "sample %zu: %u", i, d[i]);
+	free(d);
+}
+
+Test(codec, png16_rgb_to_gray)
+{
+	static const uint32_t px[2][3] = { { 65535, 0, 1000 }, { 256, 512, 40000 } };
+	struct buf b = { (unsigned char *)png_rgb16, sizeof(png_rgb16), 0 };
+	struct codec_info info;
+	char why[256];
+	uint16_t *d;
+	size_t i;
+
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.channels, 3);
+	cr_assert_eq(info.is16, 1);
+	d = decode(&b, 3, 1, 2, 1);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(d[i], px[i / 3][i % 3], "sample %zu: %u", i, d[i]);
+	free(d);
+	d = decode(&b, 1, 1, 2, 1);
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(d[i], luma(px[i][0], px[i][1], px[i][2]), "pixel %zu: %u", i, d[i]);
+	free(d);
+}
+
+Test(codec, palette_and_trns)
+{
+	static const unsigned char rgba[] = { 255, 0, 0, 255, 0, 0, 255, 0, 10, 20, 30, 255 };
+	struct buf b = { (unsigned char *)png_palette, sizeof(png_palette), 0 };
+	struct codec_info info;
+	unsigned char *d;
+	char why[256];
+	size_t i;
+
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.w, 3);
+	cr_assert_geq(info.channels, 3);
+	d = decode(&b, 4, 0, 3, 1);
+	for (i = 0; i < sizeof(rgba); i++)
+		cr_assert_eq(d[i], rgba[i], "sample %zu: %u, not %u", i, d[i], rgba[i]);
+	free(d);
+	d = decode(&b, 3, 0, 3, 1);
+	for (i = 0; i < 9; i++)
+		cr_assert_eq(d[i], rgba[i / 3 * 4 + i % 3], "sample %zu", i);
+	free(d);
+	d = decode(&b, 1, 0, 3, 1);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(d[i], luma(rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]));
+	free(d);
+}
+
+Test(codec, pnm)
+{
+	static const unsigned char p5[] = "P5\n# comment\n3 2\n255\n\x01\x02\x03\xfd\xfe\xff";
+	static const unsigned char p6[] = "P6 2 1 255 \x0a\x0b\x0c\x0d\x0e\x0f";
+	struct buf b;
+	struct codec_info info;
+	char why[256];
+	unsigned char *d;
+	uint16_t *d16;
+	size_t i;
+
+	b = (struct buf){ (unsigned char *)p5, sizeof(p5) - 1, 0 };
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.channels, 1);
+	cr_assert_eq(info.w, 3);
+	cr_assert_eq(info.h, 2);
+	cr_assert_eq(info.is16, 0);
+	d = decode(&b, 1, 0, 3, 2);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(d[i], p5[sizeof(p5) - 7 + i], "sample %zu", i);
+	free(d);
+	/* 8-bit PNM at depth 16: times 257, as the other formats. */
+	d16 = decode(&b, 1, 1, 3, 2);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(d16[i], p5[sizeof(p5) - 7 + i] * 257u, "sample %zu", i);
+	free(d16);
+	b = (struct buf){ (unsigned char *)p6, sizeof(p6) - 1, 0 };
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.channels, 3);
+	d = decode(&b, 3, 0, 2, 1);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(d[i], 0x0a + i, "sample %zu", i);
+	free(d);
+}
+
+/* 16-bit PNM samples are big-endian (netpbm; Pillow reads this file as
+ * 4660 65534). */
+Test(codec, pnm16_big_endian)
+{
+	static const unsigned char p5[] = "P5 2 1 65535\n\x12\x34\xff\xfe";
+	static const unsigned char p6[] = "P6 1 1 65535\n\x01\x02\x03\x04\x05\x06";
+	struct buf b = { (unsigned char *)p5, sizeof(p5) - 1, 0 };
+	struct codec_info info;
+	char why[256];
+	uint16_t *d;
+
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.is16, 1);
+	d = decode(&b, 1, 1, 2, 1);
+	cr_assert_eq(d[0], 0x1234, "sample 0: 0x%04x, not 0x1234", d[0]);
+	cr_assert_eq(d[1], 0xfffe, "sample 1: 0x%04x, not 0xfffe", d[1]);
+	free(d);
+	b = (struct buf){ (unsigned char *)p6, sizeof(p6) - 1, 0 };
+	d = decode(&b, 3, 1, 1, 1);
+	cr_assert_eq(d[0], 0x0102, "R: 0x%04x, not 0x0102", d[0]);
+	cr_assert_eq(d[1], 0x0304, "G: 0x%04x, not 0x0304", d[1]);
+	cr_assert_eq(d[2], 0x0506, "B: 0x%04x, not 0x0506", d[2]);
+	free(d);
+}
+
+/* A maxval other than 255 is scaled to the full range: 0 -> 0, maxval ->
+ * 255 (65535 at depth 16). */
+Test(codec, pnm_maxval_scaled)
+{
+	static const unsigned char p5[] = "P5 3 1 15\n\x00\x0f\x10";
+	struct buf b = { (unsigned char *)p5, sizeof(p5) - 1, 0 };
+	struct codec_info info;
+	char why[256];
+	unsigned char *d;
+	uint16_t *d16;
+
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	d = decode(&b, 1, 0, 3, 1);
+	cr_assert_eq(d[0], 0);
+	cr_assert_eq(d[1], 255, "maxval gave %u", d[1]);
+	cr_assert_eq(d[2], 255, "a sample above maxval gave %u", d[2]);
+	free(d);
+	d16 = decode(&b, 1, 1, 3, 1);
+	cr_assert_eq(d16[0], 0);
+	cr_assert_eq(d16[1], 65535, "maxval gave %u", d16[1]);
+	free(d16);
+}
+
+Test(codec, pnm_truncated)
+{
+	static const unsigned char p5[] = "P5\n3 2\n255\n\x01\x02\x03\xfd\xfe\xff";
+	static const unsigned char p6_16[] = "P6 2 2 65535\n\x01\x02\x03\x04\x05\x06";
+	size_t len;
+
+	probe_bad(p5, sizeof(p5) - 2, NOLIMIT, "truncated PNM");
+	probe_bad(p6_16, sizeof(p6_16) - 1, NOLIMIT, "truncated PNM");
+	for (len = 1; len < sizeof(p5) - 1; len++)
+		probe_bad(p5, len, NOLIMIT, NULL);
+}
+
+Test(codec, decode_rejects_garbage)
+{
+	static const unsigned char junk[] = "\x00\x01\x02 definitely not an image";
+	char why[256] = "";
+	int w, h;
+
+	cr_assert_null(codec_decode(junk, sizeof(junk) - 1, 3, 0, &w, &h, why, sizeof(why)));
+	cr_assert_not_null(strstr(why, "not a supported image"), "%s", why);
+}
+
+/* A flat image resizes to the same flat image, and only NW*NH*C samples are
+ * written. */
+Test(codec, resize_flat)
+{
+	enum { W = 40, H = 30, NW = 17, NH = 9 };
+	static unsigned char in8[W * H * 3], out8[NW * NH * 3 + 8];
+	static uint16_t in16[W * H], out16[NW * NH + 8];
+	size_t i;
+
+	memset(in8, 77, sizeof(in8));
+	memset(out8, 0xee, sizeof(out8));
+	cr_assert_eq(codec_resize(in8, W, H, 3, 0, out8, NW, NH), 0);
+	for (i = 0; i < NW * NH * 3; i++)
+		cr_assert_eq(out8[i], 77, "sample %zu: %u", i, out8[i]);
+	for (; i < sizeof(out8); i++)
+		cr_assert_eq(out8[i], 0xee, "wrote past the output at %zu", i);
+
+	for (i = 0; i < W * H; i++)
+		in16[i] = 40000;
+	for (i = 0; i < NW * NH + 8; i++)
+		out16[i] = 0xeeee;
+	cr_assert_eq(codec_resize(in16, W, H, 1, 1, out16, NW * 2, NH / 3), 0);
+	for (i = 0; i < (size_t)NW * 2 * (NH / 3); i++)
+		cr_assert_eq(out16[i], 40000, "sample %zu: %u", i, out16[i]);
+	for (; i < NW * NH + 8; i++)
+		cr_assert_eq(out16[i], 0xeeee, "wrote past the output at %zu", i);
+}
+
+/* A left-to-right ramp stays non-decreasing when shrunk. */
+Test(codec, resize_keeps_ramp_order)
+{
+	enum { W = 64, H = 8, NW = 16, NH = 4 };
+	static unsigned char in[W * H], out[NW * NH];
+	int x, y;
+
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++)
+			in[y * W + x] = (unsigned char)(x * 4);
+	cr_assert_eq(codec_resize(in, W, H, 1, 0, out, NW, NH), 0);
+	for (y = 0; y < NH; y++)
+		for (x = 1; x < NW; x++)
+			cr_assert_geq(out[y * NW + x], out[y * NW + x - 1], "row %d x %d", y, x);
+	cr_assert_lt(out[0], 16);
+	cr_assert_gt(out[NW - 1], 235);
+}
