@@ -108,11 +108,11 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 		c->verbose = 1;
 		return 1;
 	case OPT_SCHEDULE:
-		if (opt_choice(arg, schedules) < 0) {
+		if ((ch = opt_choice(arg, schedules)) < 0) {
 			usage_error(cmd, "invalid --schedule '%s' (static or dynamic)", arg);
 			return -1;
 		}
-		c->schedule = opt_choice(arg, schedules);
+		c->schedule = ch;
 		return 1;
 	}
 	return 0;
