@@ -108,6 +108,9 @@ static int read_file(const char *path, struct buf *b, char *why, size_t whylen)
 		if (n == 0)
 			break;
 		b->len += (size_t)n;
+		/* A regular file is read once its size is in: no read for EOF. */
+		if (S_ISREG(st.st_mode) && b->len == (size_t)st.st_size)
+			break;
 		want = b->cap - b->len ? 1 : b->cap;
 	}
 	close(fd);
@@ -143,15 +146,15 @@ static const char *row_name(void *ctx, size_t i)
 static void limit_memory(const struct load *l)
 {
 #ifndef UNDER_SANITIZER
-	static pid_t done;
+	static int done;	/* per worker: each is a fresh fork of the parent */
 	unsigned long long pages = 0, data = 0;
 	uint64_t budget;
 	struct rlimit rl;
 	FILE *f;
 
-	if (done == getpid())
+	if (done)
 		return;
-	done = getpid();
+	done = 1;
 	if ((f = fopen("/proc/self/statm", "re"))) {
 		if (fscanf(f, "%*u %*u %*u %*u %*u %llu", &pages) == 1)
 			data = pages * (unsigned long long)sysconf(_SC_PAGESIZE);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,6 +22,28 @@ static struct {
 	char path[4096];
 } slots[NSLOTS];
 
+static pid_t cached_pid;	/* getpid(), cached; 0 after a fork */
+
+static void forget_pid(void)
+{
+	cached_pid = 0;
+}
+
+/* This process's pid without a system call per file: gen makes one
+ * temporary file per image. A fork handler clears the cache in the child. */
+static pid_t my_pid(void)
+{
+	static int registered;
+
+	if (!registered) {
+		pthread_atfork(NULL, NULL, forget_pid);
+		registered = 1;
+	}
+	if (!cached_pid)
+		cached_pid = getpid();
+	return cached_pid;
+}
+
 /* Claim a registry slot for O's temporary name. The name is stored before
  * the owner, which is what the signal handler tests. */
 static int slot_claim(struct outfile *o)
@@ -30,7 +53,7 @@ static int slot_claim(struct outfile *o)
 	for (i = 0; i < NSLOTS; i++) {
 		if (slots[i].owner == 0) {
 			memcpy(slots[i].path, o->tmp, sizeof(slots[i].path));
-			__atomic_store_n(&slots[i].owner, getpid(), __ATOMIC_SEQ_CST);
+			__atomic_store_n(&slots[i].owner, my_pid(), __ATOMIC_SEQ_CST);
 			return i;
 		}
 	}
@@ -79,7 +102,7 @@ int outfile_open_quiet(struct outfile *o, const char *path)
 	o->path = path;
 	for (tries = 0; tries < 100; tries++) {
 		n = snprintf(o->tmp, sizeof(o->tmp), "%.*s.%s.%ld.%lu.tmp", dirlen,
-			     path, path + dirlen, (long)getpid(), counter++);
+			     path, path + dirlen, (long)my_pid(), counter++);
 		if (n < 0 || n >= (int)sizeof(o->tmp)) {
 			errno = ENAMETOOLONG;
 			return -1;
