@@ -173,6 +173,23 @@ static void limit_memory(const struct load *l)
 #endif
 }
 
+/*
+ * A worker is about to decode rows [BEGIN, END): map their pages in one
+ * call instead of taking a page fault every 4 KiB as the rows are written
+ * (a tenth of load's time on small images). Only a hint: a kernel without
+ * MADV_POPULATE_WRITE (before 5.14) says EINVAL and the faults happen.
+ */
+static void load_range(void *ctx, size_t begin, size_t end)
+{
+	struct load *l = ctx;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)(l->rows + (begin - l->row0) * l->row_bytes) & ~(page - 1);
+	uintptr_t b = (uintptr_t)(l->rows + (end - l->row0) * l->row_bytes);
+
+	if (b > a)
+		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+}
+
 /* Decode image I into its row of the mapping. */
 static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 {
@@ -391,6 +408,7 @@ static int run(struct load *l, struct opt_common *c)
 	task = (struct pool_task){
 		.first = l->row0, .count = l->nrows, .jobs = c->jobs, .schedule = c->schedule,
 		.keep_going = l->keep_going, .verbose = c->verbose, .run = load_one,
+		.range = load_range,
 		.name = row_name, .ctx = l, .progress = progress_update,
 		.progress_ctx = &prog,
 	};

@@ -146,6 +146,8 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 	char why[sizeof(s->err_msg)];
 
 	for (;;) {
+		if (t->range && s->pos < s->end)
+			t->range(t->ctx, t->first + s->pos, t->first + s->end);
 		while (s->pos < s->end) {
 			size_t i = s->pos;
 

@@ -31,6 +31,11 @@ struct pool_task {
 	/* Optional, in the parent a few times a second and once at the end
 	 * (FINAL set): items done so far. */
 	void (*progress)(void *pctx, size_t done, size_t total, int final);
+	/* Optional, in a worker as it takes items [begin, end) (absolute
+	 * indices), before the first of them: its whole static range, or each
+	 * dynamic chunk. For batching work over the range, such as faulting
+	 * in the output pages the items will write. */
+	void (*range)(void *ctx, size_t begin, size_t end);
 	/* Optional, in the parent after a worker died without running its own
 	 * cleanup (killed by a signal): remove what it may have left, such as
 	 * temporary files carrying its pid. */
