@@ -1,0 +1,330 @@
+#!/bin/sh
+# bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
+# Not tests: each goal is printed with its measured number and MET or NOT MET,
+# and nothing here fails on speed. The commands of a comparison run
+# interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
+# fall on all of them alike: read the ratios, not the absolute times.
+#
+#   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
+set -eu
+cd "$(dirname "$0")/.."
+
+PY=${PY:-/usr/bin/python3}	# Debian's, with numpy and cv2; not a pyenv python3
+RUNS=${RUNS:-11}	# runs of the fast commands
+LONG_RUNS=${LONG_RUNS:-7}	# of the slow ones: the recipes, 100,000 images
+[ "$RUNS" -ge 5 ] || RUNS=5
+[ "$LONG_RUNS" -ge 5 ] || LONG_RUNS=5
+N=2000			# the reference workload: N 100x100 gray PNGs, -j2
+
+EXTRA_PKGS="python3-opencv hyperfine" sh scripts/deps.sh ||
+	echo "bench: could not install python3-opencv and hyperfine; going on without" >&2
+[ -x ./parimg ] || { echo "bench: no ./parimg (run make first)" >&2; exit 1; }
+mkdir -p build
+for t in io_floor load_floor rss_tree; do
+	cc -O2 -Wall -o "build/$t" "scripts/$t.c"
+done
+
+# Scratch on tmpfs: every file lives in memory, so there are no caches to
+# drop (that needs root, and would not apply anyway) and no disk in the
+# numbers. The binary is copied there: a rebuild meanwhile cannot mix in.
+base=/dev/shm
+[ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
+S=$(mktemp -d "$base/parimg-bench.XXXXXX")
+trap 'rm -rf "$S"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+cp ./parimg "$S/parimg"
+PARIMG=$S/parimg
+"$PARIMG" gen --help >/dev/null 2>&1 || PARIMG=./parimg	# a noexec mount
+fstype=$(stat -f -c %T "$S")
+
+have_np=0 have_cv2=0
+$PY -c 'import numpy' 2>/dev/null && have_np=1
+$PY -c 'import cv2, numpy' 2>/dev/null && have_cv2=1
+
+# bt RUNS PREPARE CMD [PREPARE CMD ...]: a line per CMD (bench_time.py), of
+# which: wall = "median min max", own = the same of the time CMD reports,
+# cpu = median CPU seconds of the process tree, owncpu = the CPU it reports.
+bt() { $PY scripts/bench_time.py "$@"; }
+line() { echo "$1" | sed -n "$2p"; }
+wall() { echo "$1" | cut -d' ' -f1-3; }
+own() { echo "$1" | cut -d' ' -f4-6; }
+cpu() { echo "$1" | cut -d' ' -f7; }
+owncpu() { echo "$1" | cut -d' ' -f8; }
+first() { echo "$1" | cut -d' ' -f1; }
+
+ms() { awk -v t="$1" 'BEGIN { printf "%.1f ms", t * 1000 }'; }
+# row LABEL "median min max" [CPU]: wall median [min .. max], CPU median.
+row() {
+	cpu_note=${3:+"  cpu $(ms "$3")"}
+	# shellcheck disable=SC2086
+	set -- "$1" $2
+	printf '   %-42s %10s  [%s .. %s]%s\n' "$1" "$(ms "$2")" "$(ms "$3")" "$(ms "$4")" "$cpu_note"
+}
+info() { printf '   %-42s %s\n' "$1" "$2"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }' && echo 1 || echo 0; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }' && echo 1 || echo 0; }
+# goal ID TEXT MEASURED OK: printed now, and again in the summary.
+goal() {
+	verdict="NOT MET"
+	[ "$4" = 1 ] && verdict=MET
+	printf '   goal: %-42s measured %-9s %s\n' "$2" "$3" "$verdict"
+	printf '   %s  %-42s %-9s %s\n' "$1" "$2" "$3" "$verdict" >>"$S/goals"
+}
+skip() {
+	printf '   skipped: %s\n' "$2"
+	printf '   %s  skipped: %s\n' "$1" "$2" >>"$S/goals"
+}
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# rss CMD...: "PARENT_KIB MAX_CHILD_KIB", each process's peak RSS (VmHWM) as
+# it exits, by rss_tree under ptrace; "- -" where ptrace is not allowed.
+rss() {
+	if build/rss_tree "$@" >"$S/rss.out" 2>"$S/rss" && grep -q '^parent_kib' "$S/rss"; then
+		awk '/^parent_kib/ { print $2, $6 }' "$S/rss"
+	else
+		echo "- -"
+	fi
+}
+# tree_rss CMD...: GNU time's "Maximum resident set size": the largest
+# process of the whole tree, as wait4 folds the children's peak in.
+tree_rss() {
+	if [ -x /usr/bin/time ] && /usr/bin/time -v "$@" >/dev/null 2>"$S/tv"; then
+		awk -F': ' '/Maximum resident/ { print $2 " KiB" }' "$S/tv"
+	else
+		echo "unavailable"
+	fi
+}
+: >"$S/goals"
+
+echo "parimg benchmarks - not tests: nothing here fails on time"
+echo "machine: nproc $(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r); load average $(loadavg)"
+if [ "$fstype" = tmpfs ]; then
+	echo "scratch: $S (tmpfs): files in memory, no caches to drop"
+else
+	echo "scratch: $S ($fstype, no tmpfs found): warm page cache, not dropped (needs root)"
+fi
+echo "timing: whole processes, from spawn to exit; median [min .. max] of $RUNS runs"
+echo "        ($LONG_RUNS for the slow ones) after a warm-up round, a comparison's commands"
+echo "        interleaved. cpu: median user+sys of the process tree, less disturbed"
+echo "        by other load. Floors: the wall and CPU time they print for their timed part."
+echo "workload: $N 100x100 gray PNGs (gen's defaults: --level 0, stored deflate), -j2"
+
+D2K=$S/d2000
+D20K=$S/d20000
+$PARIMG gen -q -j2 -n $N -o "$D2K"
+$PARIMG gen -q -j2 -n 20000 -o "$D20K"
+GEN="$PARIMG gen -q -j2 -n $N -o $S/o"
+
+# ---------------------------------------------------------------- a
+echo
+echo "a. gen -j2 vs its I/O floor (the same bytes, same names, 2 processes)"
+out=$(bt "$RUNS" "rm -rf $S/o" "$GEN" \
+	"rm -rf $S/fo" "build/io_floor -j2 $D2K $S/fo" \
+	"rm -rf $S/o" "$PARIMG gen -q -j2 -n 0 -o $S/o")
+g=$(line "$out" 1)
+f=$(line "$out" 2)
+row "parimg gen -j2 -n $N" "$(wall "$g")" "$(cpu "$g")"
+row "io_floor -j2 (open/write/close)" "$(own "$f")" "$(owncpu "$f")"
+row "parimg start-up alone (gen -n 0)" "$(wall "$(line "$out" 3)")" "$(cpu "$(line "$out" 3)")"
+info "CPU ratio gen/floor" "$(ratio "$(cpu "$g")" "$(owncpu "$f")")x"
+r=$(ratio "$(first "$g")" "$(first "$(own "$f")")")
+goal a "gen <= 1.5x its I/O floor" "${r}x" "$(le "$r" 1.5)"
+
+# ---------------------------------------------------------------- b
+echo
+echo "b. gen -j2 vs the Python recipe (Pool(2).map, np.random.randint, cv2.imwrite)"
+if [ "$have_cv2" = 1 ]; then
+	out=$(bt "$LONG_RUNS" "rm -rf $S/ro" "$PY scripts/recipe_gen.py $S/ro $N 2" \
+		"rm -rf $S/o" "$GEN")
+	rec=$(line "$out" 1)
+	g=$(line "$out" 2)
+	row "recipe_gen.py" "$(wall "$rec")" "$(cpu "$rec")"
+	row "  after its imports (its own clock)" "$(own "$rec")"
+	row "parimg gen -j2" "$(wall "$g")" "$(cpu "$g")"
+	info "ratio after the recipe's imports" "$(ratio "$(first "$(own "$rec")")" "$(first "$g")")x"
+	info "CPU ratio recipe/gen" "$(ratio "$(cpu "$rec")" "$(cpu "$g")")x"
+	r=$(ratio "$(first "$rec")" "$(first "$g")")
+	goal b "gen >= 20x faster than the recipe" "${r}x" "$(ge "$r" 20)"
+else
+	skip b "no cv2/numpy for $PY (python3-opencv)"
+fi
+
+# ---------------------------------------------------------------- c
+echo
+echo "c. per-image gen cost (-j2) as N grows, the three interleaved; floor's after"
+out=$(bt "$LONG_RUNS" "rm -rf $S/o2000" "$PARIMG gen -q -j2 -n 2000 -o $S/o2000" \
+	"rm -rf $S/o20000" "$PARIMG gen -q -j2 -n 20000 -o $S/o20000" \
+	"rm -rf $S/o100000" "$PARIMG gen -q -j2 -n 100000 -o $S/o100000")
+lo='' hi=''
+k=1
+for n in 2000 20000 100000; do
+	l=$(line "$out" $k)
+	k=$((k + 1))
+	us=$(awk -v t="$(first "$l")" -v n=$n 'BEGIN { printf "%.1f", t * 1e6 / n }')
+	cus=$(awk -v t="$(cpu "$l")" -v n=$n 'BEGIN { printf "%.1f", t * 1e6 / n }')
+	# The floor rewrites the files gen left.
+	f=$(bt "$LONG_RUNS" "rm -rf $S/fo" "build/io_floor -j2 $S/o$n $S/fo")
+	fus=$(awk -v t="$(first "$(own "$f")")" -v n=$n 'BEGIN { printf "%.1f", t * 1e6 / n }')
+	fcus=$(awk -v t="$(owncpu "$f")" -v n=$n 'BEGIN { printf "%.1f", t * 1e6 / n }')
+	info "gen -n $n: us/image wall, cpu" "$us, $cus    (floor: $fus, $fcus)"
+	[ -z "$lo" ] && lo=$us hi=$us
+	lo=$(awk -v a="$lo" -v b="$us" 'BEGIN { print (a < b ? a : b) }')
+	hi=$(awk -v a="$hi" -v b="$us" 'BEGIN { print (a > b ? a : b) }')
+	rm -rf "$S/o$n" "$S/fo"
+done
+r=$(ratio "$hi" "$lo")
+goal c "flat: us/image wall, max/min <= 1.25" "${r}x" "$(le "$r" 1.25)"
+
+# ---------------------------------------------------------------- d
+echo
+echo "d. -j1 vs -j2 static (the default) vs -j2 --schedule dynamic"
+for n in 2000 20000; do
+	out=$(bt "$RUNS" "rm -rf $S/o" "$PARIMG gen -q -j1 -n $n -o $S/o" \
+		"rm -rf $S/o" "$PARIMG gen -q -j2 -n $n -o $S/o" \
+		"rm -rf $S/o" "$PARIMG gen -q -j2 --schedule dynamic -n $n -o $S/o")
+	row "gen -n $n -j1" "$(wall "$(line "$out" 1)")" "$(cpu "$(line "$out" 1)")"
+	row "gen -n $n -j2" "$(wall "$(line "$out" 2)")" "$(cpu "$(line "$out" 2)")"
+	row "gen -n $n -j2 --schedule dynamic" "$(wall "$(line "$out" 3)")" "$(cpu "$(line "$out" 3)")"
+done
+rm -rf "$S/o"
+for n in 2000 20000; do
+	d=$S/d$n
+	out=$(bt "$RUNS" "rm -f $S/o.npy" "$PARIMG load -q -j1 -o $S/o.npy $d" \
+		"rm -f $S/o.npy" "$PARIMG load -q -j2 -o $S/o.npy $d" \
+		"rm -f $S/o.npy" "$PARIMG load -q -j2 --schedule dynamic -o $S/o.npy $d")
+	row "load $n images -j1" "$(wall "$(line "$out" 1)")" "$(cpu "$(line "$out" 1)")"
+	row "load $n images -j2" "$(wall "$(line "$out" 2)")" "$(cpu "$(line "$out" 2)")"
+	row "load $n images -j2 --schedule dynamic" "$(wall "$(line "$out" 3)")" "$(cpu "$(line "$out" 3)")"
+done
+rm -f "$S/o.npy"
+echo "   (no goal: these are for choosing the default schedule)"
+
+# ---------------------------------------------------------------- e, f
+echo
+echo "e. load -j2 (defaults: u1, natural order) vs the Python recipe"
+echo "   (sorted(glob), RawArray('d', N*H*W*3), Pool(2) doing cv2.imread)"
+LOAD="$PARIMG load -q -j2 -o $S/o.npy $D2K"
+F8="$PARIMG load -q -j2 -c 3 -t f8 --order name -o $S/o.npy $D2K"
+if [ "$have_cv2" = 1 ]; then
+	out=$(bt "$LONG_RUNS" true "$PY scripts/recipe_load.py -j 2 $D2K" \
+		"rm -f $S/o.npy" "$LOAD" "rm -f $S/o.npy" "$F8")
+	rec=$(line "$out" 1)
+	ld=$(line "$out" 2)
+	f8=$(line "$out" 3)
+	row "recipe_load.py" "$(wall "$rec")" "$(cpu "$rec")"
+	row "  after its imports (its own clock)" "$(own "$rec")"
+else
+	out=$(bt "$LONG_RUNS" "rm -f $S/o.npy" "$LOAD" "rm -f $S/o.npy" "$F8")
+	ld=$(line "$out" 1)
+	f8=$(line "$out" 2)
+fi
+row "parimg load -j2" "$(wall "$ld")" "$(cpu "$ld")"
+rm -f "$S/o.npy"
+# shellcheck disable=SC2046,SC2086
+set -- $(rss $LOAD)
+pp=$1 pc=$2
+info "parimg peak RSS, parent / largest worker" "$pp / $pc KiB (VmHWM at exit)"
+rm -f "$S/o.npy"
+# shellcheck disable=SC2086
+info "  GNU time -v (the whole tree's largest)" "$(tree_rss $LOAD)"
+if [ "$have_cv2" = 1 ]; then
+	# shellcheck disable=SC2046
+	set -- $(rss "$PY" scripts/recipe_load.py -j 2 "$D2K")
+	rp=$1 rc=$2
+	info "recipe peak RSS, parent / largest worker" "$rp / $rc KiB"
+	info "  its own getrusage, parent / worker" "$(awk '{ print $4 " / " $6 }' "$S/rss.out") KiB"
+	info "  GNU time -v (the whole tree's largest)" "$(tree_rss "$PY" scripts/recipe_load.py -j 2 "$D2K")"
+	info "CPU ratio recipe/load" "$(ratio "$(cpu "$rec")" "$(cpu "$ld")")x"
+	r=$(ratio "$(first "$rec")" "$(first "$ld")")
+	goal e "load >= 40x faster than the recipe" "${r}x" "$(ge "$r" 40)"
+	if [ "$pp" != - ] && [ "$rp" != - ]; then
+		r=$(ratio "$((pp > pc ? pp : pc))" "$((rp > rc ? rp : rc))")
+		goal e "largest process <= 1/10 of the recipe's" "${r}x" "$(le "$r" 0.1)"
+	else
+		skip e "no per-process peak RSS: rss_tree needs ptrace"
+	fi
+else
+	skip e "no cv2/numpy for $PY (python3-opencv)"
+fi
+
+echo
+echo "f. load -j2 -c 3 -t f8 --order name (the recipe's very array) vs the recipe"
+row "parimg load -j2 -c 3 -t f8 --order name" "$(wall "$f8")" "$(cpu "$f8")"
+rm -f "$S/o.npy"
+# shellcheck disable=SC2086
+info "parimg peak RSS, parent / largest worker" "$(rss $F8 | sed 's| | / |') KiB"
+# shellcheck disable=SC2086
+[ -f "$S/o.npy" ] || $F8
+if [ "$have_cv2" = 1 ]; then
+	row "recipe_load.py (from e.)" "$(wall "$rec")" "$(cpu "$rec")"
+	$PY scripts/recipe_load.py -j 2 --save "$S/rec.npy" "$D2K" >/dev/null
+	eq=$($PY -c 'import numpy as np, sys
+a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+print(a.dtype == b.dtype and np.array_equal(a, b))' "$S/o.npy" "$S/rec.npy")
+	rm -f "$S/rec.npy"
+	info "CPU ratio recipe/load f8" "$(ratio "$(cpu "$rec")" "$(cpu "$f8")")x"
+	r=$(ratio "$(first "$rec")" "$(first "$f8")")
+	goal f "load f8 >= 8x faster than the recipe" "${r}x" "$(ge "$r" 8)"
+	ok=0
+	[ "$eq" = True ] && ok=1
+	goal f "same array (np.array_equal, same dtype)" "$eq" "$ok"
+else
+	skip f "no cv2/numpy for $PY (python3-opencv)"
+fi
+rm -f "$S/o.npy"
+
+# ---------------------------------------------------------------- g
+echo
+echo "g. load -j2 vs its floor (read each file, copy its pixels out, 2 processes)"
+$PARIMG load -q -j2 --manifest "$S/list" -o "$S/o.npy" "$D2K"
+if [ "$have_np" = 1 ]; then
+	build/load_floor -j2 -o "$S/fl.u8" -l "$S/list" >/dev/null
+	info "floor's pixels == parimg's" "$($PY -c 'import numpy as np, sys
+print(np.array_equal(np.load(sys.argv[1]).ravel(), np.fromfile(sys.argv[2], np.uint8)))' \
+		"$S/o.npy" "$S/fl.u8")"
+fi
+out=$(bt "$RUNS" "rm -f $S/o.npy" "$LOAD" "rm -f $S/fl.u8" "build/load_floor -j2 -o $S/fl.u8 -l $S/list")
+ld=$(line "$out" 1)
+f=$(line "$out" 2)
+row "parimg load -j2" "$(wall "$ld")" "$(cpu "$ld")"
+row "load_floor -j2 (into a mapped file)" "$(own "$f")" "$(owncpu "$f")"
+info "CPU ratio load/floor" "$(ratio "$(cpu "$ld")" "$(owncpu "$f")")x"
+r=$(ratio "$(first "$ld")" "$(first "$(own "$f")")")
+goal g "load within 2x its floor" "${r}x" "$(le "$r" 2)"
+
+# ---------------------------------------------------------------- h
+echo
+echo "h. merge of 4 shards of the $N-image load vs cat of the same bytes"
+rm -f "$S/o.npy"
+$PARIMG load -q -j2 -o "$S/o.npy" "$D2K"
+for k in 0 1 2 3; do
+	$PARIMG load -q -j2 --shard "$k/4" -o "$S/part-$k.npy" "$D2K"
+done
+# Each of the 4 parts given 20 times: 80 parts, 400 MB, enough for a
+# throughput. (merge takes a part more than once; so does cat.)
+big=""
+for k in 0 1 2 3; do
+	for _ in $(seq 20); do big="$big $S/part-$k.npy"; done
+done
+# shellcheck disable=SC2086
+bytes=$(cat $big | wc -c)
+out=$(bt "$RUNS" "rm -f $S/m.npy" "$PARIMG merge -q -j2 -o $S/m.npy$big" \
+	"rm -f $S/cat.out" "sh -c 'cat $big > $S/cat.out'")
+mg=$(line "$out" 1)
+ct=$(line "$out" 2)
+row "parimg merge -j2 (80 parts, $((bytes / 1000000)) MB)" "$(wall "$mg")" "$(cpu "$mg")"
+row "cat > file (same bytes)" "$(wall "$ct")" "$(cpu "$ct")"
+info "merge throughput" "$(awk -v b="$bytes" -v t="$(first "$mg")" 'BEGIN { printf "%.0f MB/s", b / t / 1e6 }')"
+info "cat throughput" "$(awk -v b="$bytes" -v t="$(first "$ct")" 'BEGIN { printf "%.0f MB/s", b / t / 1e6 }')"
+info "merge / cat (wall)" "$(ratio "$(first "$mg")" "$(first "$ct")")x"
+rm -f "$S"/part-*.npy "$S/m.npy" "$S/cat.out" "$S/o.npy"
+
+# ---------------------------------------------------------------- i
+echo
+echo "i. parimg bench on the same machine (its own table; --dir on the scratch tmpfs)"
+$PARIMG bench --dir "$S" -r 5
+
+echo
+echo "summary (load average now $(loadavg)):"
+cat "$S/goals"
