@@ -37,7 +37,9 @@ struct load {
 	struct opt_shard shard;
 	size_t row0, nrows;	/* this shard's inputs: [row0, row0 + nrows) */
 	size_t row_bytes;
-	unsigned char *rows;	/* the mapped file's data, row 0 first */
+	unsigned char *map;	/* the output file, mapped */
+	int fd;			/* and open */
+	unsigned char *rows;	/* its data, row 0 first */
 	/* Per worker: */
 	struct buf file;	/* the encoded file being decoded */
 	struct row_scratch scratch;
@@ -174,20 +176,29 @@ static void limit_memory(const struct load *l)
 }
 
 /*
- * A worker is about to decode rows [BEGIN, END): map their pages in one
- * call instead of taking a page fault every 4 KiB as the rows are written
- * (a tenth of load's time on small images). Only a hint: a kernel without
- * MADV_POPULATE_WRITE (before 5.14) says EINVAL and the faults happen.
+ * A worker is about to decode rows [BEGIN, END). Reserve their space in the
+ * file (fallocate: a full disk is an error here, not a SIGBUS when a row is
+ * written) and map their pages in one call instead of a page fault every
+ * 4 KiB. Done by the workers, in parallel, since on tmpfs both mean zeroing
+ * the pages; the parent only sets the file's size. MADV_POPULATE_WRITE is a
+ * hint: before Linux 5.14 it says EINVAL and the faults happen as usual.
  */
-static void load_range(void *ctx, size_t begin, size_t end)
+static int load_range(void *ctx, size_t begin, size_t end, char *why, size_t whylen)
 {
 	struct load *l = ctx;
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = (uintptr_t)(l->rows + (begin - l->row0) * l->row_bytes) & ~(page - 1);
-	uintptr_t b = (uintptr_t)(l->rows + (end - l->row0) * l->row_bytes);
+	unsigned char *first = l->rows + (begin - l->row0) * l->row_bytes;
+	size_t len = (end - begin) * l->row_bytes;
+	uintptr_t a = (uintptr_t)first & ~(page - 1);
 
-	if (b > a)
-		madvise((void *)a, b - a, MADV_POPULATE_WRITE);
+	if (len == 0)
+		return 0;
+	if (fallocate(l->fd, 0, (off_t)(first - l->map), (off_t)len) < 0 && errno != EOPNOTSUPP) {
+		snprintf(why, whylen, "%s: %s", l->out, strerror(errno));
+		return -1;
+	}
+	madvise((void *)a, (uintptr_t)first + len - a, MADV_POPULATE_WRITE);
+	return 0;
 }
 
 /* Decode image I into its row of the mapping. */
@@ -257,10 +268,8 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 	l->row_bytes = row_bytes(s);
 	if (outfile_open(o, l->out) < 0)
 		return -1;
-	errno = fallocate(o->fd, 0, 0, (off_t)total) ? errno : 0;
-	if (errno == EOPNOTSUPP)
-		errno = ftruncate(o->fd, (off_t)total) ? errno : 0;
-	if (errno || outfile_write(o, head, hdr.header_len) < 0) {
+	/* Only the size: the workers reserve their rows' space (load_range). */
+	if (ftruncate(o->fd, (off_t)total) < 0 || outfile_write(o, head, hdr.header_len) < 0) {
 		error_errno("%s", l->out);
 		outfile_abort(o);
 		return -1;
@@ -272,6 +281,8 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 		outfile_abort(o);
 		return -1;
 	}
+	l->map = *map;
+	l->fd = o->fd;
 	l->rows = (unsigned char *)*map + hdr.header_len;
 	return 0;
 }

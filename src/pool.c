@@ -28,7 +28,9 @@ struct slot {
 	size_t done;		/* items finished, failed ones included */
 	size_t skipped;		/* items failed under keep_going */
 	int busy;		/* 1 while run() is on item pos */
-	int failed;		/* err_* hold the worker's fatal error */
+	int failed;		/* err_* hold the worker's fatal error: */
+#define FAILED_ITEM 1		/* run() failed on item err_index */
+#define FAILED_RANGE 2		/* range() failed; err_msg is the whole message */
 	size_t err_index;	/* item that failed */
 	char err_msg[1024];	/* its reason */
 } __attribute__((aligned(64)));	/* one cache line apart: no false sharing */
@@ -146,8 +148,13 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 	char why[sizeof(s->err_msg)];
 
 	for (;;) {
-		if (t->range && s->pos < s->end)
-			t->range(t->ctx, t->first + s->pos, t->first + s->end);
+		if (t->range && s->pos < s->end &&
+		    t->range(t->ctx, t->first + s->pos, t->first + s->end, why, sizeof(why)) < 0) {
+			s->err_index = s->pos;
+			memcpy(s->err_msg, why, sizeof(why));
+			__atomic_store_n(&s->failed, FAILED_RANGE, __ATOMIC_SEQ_CST);
+			_exit(EXIT_FAIL);
+		}
 		while (s->pos < s->end) {
 			size_t i = s->pos;
 
@@ -159,7 +166,7 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 				if (!t->keep_going) {
 					s->err_index = i;
 					memcpy(s->err_msg, why, sizeof(why));
-					__atomic_store_n(&s->failed, 1, __ATOMIC_SEQ_CST);
+					__atomic_store_n(&s->failed, FAILED_ITEM, __ATOMIC_SEQ_CST);
 					_exit(EXIT_FAIL);
 				}
 				warnx("%s: %s", t->name(t->ctx, t->first + i), why);
@@ -290,6 +297,10 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 	describe(who, sizeof(who), t, wk, w);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return;
+	if (WIFEXITED(st) && s->failed == FAILED_RANGE) {
+		record_failure(rs, s->err_index, 1, "%s [%s]", s->err_msg, who);
+		return;
+	}
 	if (WIFEXITED(st) && s->failed) {
 		record_failure(rs, s->err_index, 0, "%s: %s [%s]",
 			       t->name(t->ctx, t->first + s->err_index), s->err_msg, who);

@@ -33,9 +33,10 @@ struct pool_task {
 	void (*progress)(void *pctx, size_t done, size_t total, int final);
 	/* Optional, in a worker as it takes items [begin, end) (absolute
 	 * indices), before the first of them: its whole static range, or each
-	 * dynamic chunk. For batching work over the range, such as faulting
-	 * in the output pages the items will write. */
-	void (*range)(void *ctx, size_t begin, size_t end);
+	 * dynamic chunk. For work done once per range, such as reserving the
+	 * output space the items will fill. 0, or -1 with WHY holding the
+	 * whole message (subject included): the worker then fails. */
+	int (*range)(void *ctx, size_t begin, size_t end, char *why, size_t whylen);
 	/* Optional, in the parent after a worker died without running its own
 	 * cleanup (killed by a signal): remove what it may have left, such as
 	 * temporary files carrying its pid. */
