@@ -164,11 +164,22 @@ int codec_encode(enum codec_format fmt, int level, int quality,
 
 	out->len = 0;
 	switch (fmt) {
-	case CODEC_PNG:
+	case CODEC_PNG: {
+		/* The PNG writer builds the file in memory anyway: take its
+		 * buffer rather than copying it out through a callback. */
+		unsigned char *png;
+		int len;
+
 		stbi_write_png_compression_level = level;
 		stbi_write_force_png_filter = level == 0 ? 0 : -1;
-		ok = stbi_write_png_to_func(sink_write, &s, w, h, c, pix, w * c);
+		png = stbi_write_png_to_mem(pix, w * c, w, h, c, &len);
+		if ((ok = png != NULL)) {
+			free(out->p);
+			out->p = png;
+			out->len = out->cap = (size_t)len;
+		}
 		break;
+	}
 	case CODEC_BMP:
 		ok = stbi_write_bmp_to_func(sink_write, &s, w, h, c, pix);
 		break;
