@@ -58,6 +58,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_shard_test.py ./parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
 	$(PYTHON) tests/cli_fault_test.py ./parimg
+	$(PYTHON) tests/cli_docs_test.py ./parimg
 
 # The whole suite again, instrumented, in a build directory of its own.
 # stb_image_write's JPEG bit writer shifts signed ints past their top bit
