@@ -2,14 +2,12 @@
  * trips, probe's checks (CRC, truncation, --max-pixels), colour conversions. */
 #include "codec.h"
 #include "rng.h"
+#include "unit_test.h"
 
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #define NOLIMIT UINT64_MAX
 
@@ -49,34 +47,6 @@ static const unsigned char png_palette[] = {
 	0x00, 0x08, 0x00, 0x04, 0x36, 0xe0, 0xb0, 0xa6, 0x00, 0x00, 0x00, 0x00,
 	0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 };
-
-/* LEN bytes ending right before a PROT_NONE page: a read past the end of
- * the input crashes the test instead of passing unnoticed. */
-struct guard {
-	void *map;
-	size_t maplen;
-	unsigned char *p;
-};
-
-static void guard_copy(struct guard *g, const void *src, size_t len)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t data_pages = (len + page - 1) / page + 1;
-
-	g->maplen = (data_pages + 1) * page;
-	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		      -1, 0);
-	cr_assert_neq(g->map, MAP_FAILED, "mmap: %s", strerror(errno));
-	cr_assert_eq(mprotect((char *)g->map + data_pages * page, page, PROT_NONE), 0);
-	g->p = (unsigned char *)g->map + data_pages * page - len;
-	if (len)
-		memcpy(g->p, src, len);
-}
-
-static void guard_free(struct guard *g)
-{
-	munmap(g->map, g->maplen);
-}
 
 /* W x H x C random pixels, malloc'd. */
 static unsigned char *random_pixels(int w, int h, int c, uint64_t seed)
@@ -265,15 +235,15 @@ static void probe_bad(const unsigned char *data, size_t len, uint64_t max, const
 {
 	struct codec_info info;
 	char why[256] = "";
-	struct guard g;
+	struct ut_guard g;
 
-	guard_copy(&g, data, len);
+	ut_guard_copy(&g, data, len);
 	cr_assert_eq(codec_probe(g.p, len, max, &info, why, sizeof(why)), -1,
 		     "accepted (%zu bytes)", len);
 	cr_assert_neq(why[0], '\0', "no reason given");
 	if (want)
 		cr_assert_not_null(strstr(why, want), "reason '%s' lacks '%s'", why, want);
-	guard_free(&g);
+	ut_guard_free(&g);
 }
 
 Test(codec, probe_rejects_bad_crc)
@@ -330,13 +300,13 @@ Test(codec, truncated_files_never_overread)
 		for (len = 0; len < b.len; len++) {
 			struct codec_info info;
 			char why[256];
-			struct guard g;
+			struct ut_guard g;
 			int w, h;
 
-			guard_copy(&g, b.p, len);
+			ut_guard_copy(&g, b.p, len);
 			if (codec_probe(g.p, len, NOLIMIT, &info, why, sizeof(why)) == 0)
 				free(codec_decode(g.p, len, 3, 0, &w, &h, why, sizeof(why)));
-			guard_free(&g);
+			ut_guard_free(&g);
 		}
 		free(pix);
 		free(b.p);

@@ -2,11 +2,11 @@
  * order, image name matching, directory listing and the three sort orders. */
 #define _GNU_SOURCE
 #include "filelist.h"
+#include "unit_test.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,35 +18,12 @@ static int sign(int x)
 	return (x > 0) - (x < 0);
 }
 
-/* A scratch directory, removed with everything in it. */
-static char scratch[64];
-
-static void scratch_make(void)
-{
-	snprintf(scratch, sizeof(scratch), "/tmp/filelist_test.XXXXXX");
-	cr_assert_not_null(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void scratch_remove(void)
-{
-	if (scratch[0])
-		nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void touch(const char *name)
 {
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", scratch, name);
+	snprintf(path, sizeof(path), "%s/%s", ut_scratch, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
 	close(fd);
@@ -56,7 +33,7 @@ static void make_dir(const char *name)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/%s", scratch, name);
+	snprintf(path, sizeof(path), "%s/%s", ut_scratch, name);
 	cr_assert_eq(mkdir(path, 0755), 0, "%s: %s", path, strerror(errno));
 }
 
@@ -215,7 +192,7 @@ Test(filelist_is_image_name, extensions)
 		cr_assert_eq(filelist_is_image_name(no[i]), 0, "'%s' accepted", no[i]);
 }
 
-Test(filelist_add, directory_listing, .fini = scratch_remove)
+Test(filelist_add, directory_listing, .fini = ut_scratch_remove)
 {
 	static const char *const want[] = {
 		"/a.JPG", "/b.png", "/c.jpeg", "/d.bmp", "/e.tga", "/f.pgm", "/g.ppm",
@@ -224,7 +201,7 @@ Test(filelist_add, directory_listing, .fini = scratch_remove)
 	struct filelist fl = { 0 };
 	char dir_slash[80], link[256];
 
-	scratch_make();
+	ut_scratch_make();
 	touch("b.png");
 	touch("a.JPG");
 	touch("c.jpeg");
@@ -248,23 +225,23 @@ Test(filelist_add, directory_listing, .fini = scratch_remove)
 	make_dir(".git");
 	touch(".git/obj.png");
 	/* A symlink to an image is listed like the file. */
-	snprintf(link, sizeof(link), "%s/link.png", scratch);
+	snprintf(link, sizeof(link), "%s/link.png", ut_scratch);
 	cr_assert_eq(symlink("b.png", link), 0);
 
-	cr_assert_eq(filelist_add(&fl, scratch), 0);
+	cr_assert_eq(filelist_add(&fl, ut_scratch), 0);
 	filelist_sort(&fl, ORDER_NAME);
-	assert_paths(&fl, scratch, want);
+	assert_paths(&fl, ut_scratch, want);
 	filelist_free(&fl);
 
 	/* A trailing slash is not doubled. */
-	snprintf(dir_slash, sizeof(dir_slash), "%s/", scratch);
+	snprintf(dir_slash, sizeof(dir_slash), "%s/", ut_scratch);
 	cr_assert_eq(filelist_add(&fl, dir_slash), 0);
 	filelist_sort(&fl, ORDER_NAME);
-	assert_paths(&fl, scratch, want);
+	assert_paths(&fl, ut_scratch, want);
 	filelist_free(&fl);
 }
 
-Test(filelist_add, appends_in_argument_order, .fini = scratch_remove)
+Test(filelist_add, appends_in_argument_order, .fini = ut_scratch_remove)
 {
 	static const char *const want[] = {
 		"/two/b.png", "/one/a.png", "/single.gif", "/missing.png", NULL,
@@ -272,60 +249,60 @@ Test(filelist_add, appends_in_argument_order, .fini = scratch_remove)
 	struct filelist fl = { 0 };
 	char p[256], q[256];
 
-	scratch_make();
+	ut_scratch_make();
 	make_dir("one");
 	make_dir("two");
 	touch("one/a.png");
 	touch("two/b.png");
 	touch("single.gif");
-	snprintf(p, sizeof(p), "%s/two", scratch);
-	snprintf(q, sizeof(q), "%s/one", scratch);
+	snprintf(p, sizeof(p), "%s/two", ut_scratch);
+	snprintf(q, sizeof(q), "%s/one", ut_scratch);
 	cr_assert_eq(filelist_add(&fl, p), 0);
 	cr_assert_eq(filelist_add(&fl, q), 0);
 	/* A file is taken as given, image name or not; a missing one too,
 	 * to fail, named, when it is opened. */
-	snprintf(p, sizeof(p), "%s/single.gif", scratch);
+	snprintf(p, sizeof(p), "%s/single.gif", ut_scratch);
 	cr_assert_eq(filelist_add(&fl, p), 0);
-	snprintf(p, sizeof(p), "%s/missing.png", scratch);
+	snprintf(p, sizeof(p), "%s/missing.png", ut_scratch);
 	cr_assert_eq(filelist_add(&fl, p), 0);
-	assert_paths(&fl, scratch, want);
+	assert_paths(&fl, ut_scratch, want);
 	filelist_sort(&fl, ORDER_NONE);
-	assert_paths(&fl, scratch, want);
+	assert_paths(&fl, ut_scratch, want);
 	filelist_free(&fl);
 	cr_assert_eq(fl.n, 0);
 	cr_assert_null(fl.paths);
 }
 
-Test(filelist_add, empty_directory, .fini = scratch_remove)
+Test(filelist_add, empty_directory, .fini = ut_scratch_remove)
 {
 	struct filelist fl = { 0 };
 
-	scratch_make();
+	ut_scratch_make();
 	touch("readme.txt");
-	cr_assert_eq(filelist_add(&fl, scratch), 0);
+	cr_assert_eq(filelist_add(&fl, ut_scratch), 0);
 	cr_assert_eq(fl.n, 0);
 	filelist_free(&fl);
 }
 
-Test(filelist_add, many_files, .fini = scratch_remove)
+Test(filelist_add, many_files, .fini = ut_scratch_remove)
 {
 	struct filelist fl = { 0 };
 	size_t i;
 
-	scratch_make();
+	ut_scratch_make();
 	for (i = 0; i < 700; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "img_%zu.png", i);
 		touch(name);
 	}
-	cr_assert_eq(filelist_add(&fl, scratch), 0);
+	cr_assert_eq(filelist_add(&fl, ut_scratch), 0);
 	cr_assert_eq(fl.n, 700);
 	filelist_sort(&fl, ORDER_NATURAL);
 	for (i = 0; i < 700; i++) {
 		char want[128];
 
-		snprintf(want, sizeof(want), "%s/img_%zu.png", scratch, i);
+		snprintf(want, sizeof(want), "%s/img_%zu.png", ut_scratch, i);
 		cr_assert_str_eq(fl.paths[i], want);
 	}
 	filelist_free(&fl);
@@ -333,7 +310,7 @@ Test(filelist_add, many_files, .fini = scratch_remove)
 
 /* "-": one path a line on stdin, blank lines skipped, the last line's
  * newline optional. */
-Test(filelist_add, paths_from_stdin, .fini = scratch_remove)
+Test(filelist_add, paths_from_stdin, .fini = ut_scratch_remove)
 {
 	static const char *const want[] = { "x.png", "dir/y 2.png", "z", NULL };
 	static const char text[] = "x.png\n\ndir/y 2.png\nz";
@@ -341,8 +318,8 @@ Test(filelist_add, paths_from_stdin, .fini = scratch_remove)
 	char path[256];
 	FILE *fp;
 
-	scratch_make();
-	snprintf(path, sizeof(path), "%s/list", scratch);
+	ut_scratch_make();
+	snprintf(path, sizeof(path), "%s/list", ut_scratch);
 	fp = fopen(path, "w");
 	cr_assert_not_null(fp);
 	cr_assert_eq(fwrite(text, 1, sizeof(text) - 1, fp), sizeof(text) - 1);

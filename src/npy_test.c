@@ -1,42 +1,13 @@
 /* npy_test.c - unit tests of the .npy header (npy.h): bytes identical to
  * numpy.save's, a strict parser that never reads past its buffer, data sizes. */
 #include "npy.h"
+#include "unit_test.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-/* LEN bytes placed so that the byte after them is on a PROT_NONE page: a
- * parser reading past the end dies with SIGSEGV instead of passing. */
-struct guard {
-	void *map;
-	size_t maplen;
-	unsigned char *p;	/* the bytes, ending at the guard page */
-};
-
-static void guard_copy(struct guard *g, const void *src, size_t len)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t data_pages = (len + page - 1) / page + 1;
-
-	g->maplen = (data_pages + 1) * page;
-	g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		      -1, 0);
-	cr_assert_neq(g->map, MAP_FAILED, "mmap: %s", strerror(errno));
-	cr_assert_eq(mprotect((char *)g->map + data_pages * page, page, PROT_NONE), 0);
-	g->p = (unsigned char *)g->map + data_pages * page - len;
-	if (len)
-		memcpy(g->p, src, len);
-}
-
-static void guard_free(struct guard *g)
-{
-	munmap(g->map, g->maplen);
-}
 
 /* A header as numpy's _wrap_header makes one around DICT (growth spaces
  * included by the caller): magic, VERSION, length, DICT, spaces, '\n',
@@ -233,30 +204,30 @@ Test(npy_parse, shape_values_up_to_uint64_max)
 
 static void parse_ok(const unsigned char *buf, size_t len, struct npy_header *h)
 {
-	struct guard g;
+	struct ut_guard g;
 	char why[256] = "";
 
-	guard_copy(&g, buf, len);
+	ut_guard_copy(&g, buf, len);
 	memset(h, 0x55, sizeof(*h));
 	cr_assert_eq(npy_parse_header(g.p, len, h, why, sizeof(why)), 0,
 		     "refused: %s: '%.*s'", why, (int)len, buf);
-	guard_free(&g);
+	ut_guard_free(&g);
 }
 
 /* Refused, with a reason containing WANT (when not NULL). */
 static void parse_bad(const unsigned char *buf, size_t len, const char *want)
 {
 	struct npy_header h;
-	struct guard g;
+	struct ut_guard g;
 	char why[256] = "";
 
-	guard_copy(&g, buf, len);
+	ut_guard_copy(&g, buf, len);
 	cr_assert_eq(npy_parse_header(g.p, len, &h, why, sizeof(why)), -1,
 		     "accepted (%zu bytes): '%.*s'", len, (int)len, buf);
 	cr_assert_neq(why[0], '\0', "no reason given");
 	if (want)
 		cr_assert_not_null(strstr(why, want), "reason '%s' lacks '%s'", why, want);
-	guard_free(&g);
+	ut_guard_free(&g);
 }
 
 static void parse_dict_ok(const char *dict, const char *descr, int ndim,
@@ -433,13 +404,13 @@ Test(npy_parse, header_length_bounds_the_dict)
 		unsigned char buf[1024];
 		struct npy_header h;
 		char why[256];
-		struct guard g;
+		struct ut_guard g;
 		int r;
 
 		make_npy(buf, 1, dict);
 		buf[8] = (unsigned char)k;
 		buf[9] = 0;
-		guard_copy(&g, buf, 10 + k);
+		ut_guard_copy(&g, buf, 10 + k);
 		r = npy_parse_header(g.p, 10 + k, &h, why, sizeof(why));
 		if (k < close)
 			cr_assert_eq(r, -1, "dict cut to %zu bytes accepted", k);
@@ -449,7 +420,7 @@ Test(npy_parse, header_length_bounds_the_dict)
 			cr_assert_eq(h.header_len, 10 + k);
 			cr_assert_eq(h.ndim, 2);
 		}
-		guard_free(&g);
+		ut_guard_free(&g);
 	}
 }
 
@@ -479,7 +450,7 @@ Test(npy_parse, random_damage)
 		unsigned char buf[1024];
 		struct npy_header h;
 		char why[256];
-		struct guard g;
+		struct ut_guard g;
 		size_t len = n;
 		int k, flips;
 
@@ -492,14 +463,14 @@ Test(npy_parse, random_damage)
 		}
 		if (iter % 3 == 0)
 			len = (size_t)(x >> 40) % (n + 1);
-		guard_copy(&g, buf, len);
+		ut_guard_copy(&g, buf, len);
 		if (npy_parse_header(g.p, len, &h, why, sizeof(why)) == 0) {
 			cr_assert_leq(h.ndim, NPY_MAX_DIMS);
 			cr_assert_geq(h.ndim, 0);
 			cr_assert_leq(h.header_len, len);
 			cr_assert_gt(npy_itemsize(h.descr), 0);
 		}
-		guard_free(&g);
+		ut_guard_free(&g);
 	}
 }
 

@@ -2,51 +2,12 @@
  * numbers, WxH sizes, choices, the common options and shards. */
 #include "opt.h"
 #include "pool.h"
+#include "unit_test.h"
 
 #include <criterion/criterion.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* Stderr into a file while a parser prints its usage message. */
-struct capture {
-	int saved;
-	char path[64];
-};
-
-static void capture_begin(struct capture *c)
-{
-	int fd;
-
-	snprintf(c->path, sizeof(c->path), "/tmp/opt_test.XXXXXX");
-	fd = mkstemp(c->path);
-	cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
-	fflush(stderr);
-	c->saved = dup(STDERR_FILENO);
-	cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
-	close(fd);
-}
-
-/* Restore stderr; what was written, malloc'd. */
-static char *capture_end(struct capture *c)
-{
-	FILE *fp;
-	char *text = calloc(1, 8192);
-
-	fflush(stderr);
-	dup2(c->saved, STDERR_FILENO);
-	close(c->saved);
-	cr_assert_not_null(text);
-	fp = fopen(c->path, "r");
-	cr_assert_not_null(fp);
-	if (fread(text, 1, 8191, fp) == 0)
-		text[0] = '\0';
-	fclose(fp);
-	unlink(c->path);
-	return text;
-}
 
 static void accept_u64(const char *s, uint64_t min, uint64_t max, uint64_t want)
 {
@@ -193,17 +154,17 @@ Test(opt_common, parses_shared_options)
 Test(opt_common, rejects_bad_values_with_message)
 {
 	struct opt_common c;
-	struct capture cap;
+	struct ut_capture cap;
 	char *err;
 	int r1, r2, r3;
 
 	opt_common_init(&c);
 	c.jobs = 3;
-	capture_begin(&cap);
+	ut_capture_begin(&cap);
 	r1 = opt_common_parse(&c, 'j', "0", "gen");
 	r2 = opt_common_parse(&c, 'j', "1025", "load");
 	r3 = opt_common_parse(&c, OPT_SCHEDULE, "guided", "gen");
-	err = capture_end(&cap);
+	err = ut_capture_end(&cap);
 	cr_assert_eq(r1, -1);
 	cr_assert_eq(r2, -1);
 	cr_assert_eq(r3, -1);
@@ -218,13 +179,13 @@ Test(opt_common, rejects_bad_values_with_message)
 static void accept_shard(const char *s, uint64_t k, uint64_t n)
 {
 	struct opt_shard sh = { 99, 99 };
-	struct capture cap;
+	struct ut_capture cap;
 	char *err;
 	int r;
 
-	capture_begin(&cap);
+	ut_capture_begin(&cap);
 	r = opt_shard(s, &sh, "gen");
-	err = capture_end(&cap);
+	err = ut_capture_end(&cap);
 	cr_assert_eq(r, 0, "'%s' refused: %s", s, err);
 	cr_assert_eq(sh.k, k, "'%s': k %llu", s, (unsigned long long)sh.k);
 	cr_assert_eq(sh.n, n, "'%s': n %llu", s, (unsigned long long)sh.n);
@@ -235,13 +196,13 @@ static void accept_shard(const char *s, uint64_t k, uint64_t n)
 static void reject_shard(const char *s)
 {
 	struct opt_shard sh = { 0, 1 };
-	struct capture cap;
+	struct ut_capture cap;
 	char *err;
 	int r;
 
-	capture_begin(&cap);
+	ut_capture_begin(&cap);
 	r = opt_shard(s, &sh, "gen");
-	err = capture_end(&cap);
+	err = ut_capture_end(&cap);
 	cr_assert_eq(r, -1, "'%s' accepted as %llu/%llu", s, (unsigned long long)sh.k,
 		     (unsigned long long)sh.n);
 	cr_assert_not_null(strstr(err, "parimg: "), "no message for '%s'", s);

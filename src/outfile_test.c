@@ -2,12 +2,12 @@
  * temporary file, commit with and without force, abort, mkdirs, exists. */
 #define _GNU_SOURCE
 #include "outfile.h"
+#include "unit_test.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,33 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A scratch directory, removed with everything in it. */
-static char scratch[64];
-
-static void scratch_make(void)
-{
-	snprintf(scratch, sizeof(scratch), "/tmp/outfile_test.XXXXXX");
-	cr_assert_not_null(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void scratch_remove(void)
-{
-	if (scratch[0])
-		nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* scratch/NAME into BUF. */
+/* ut_scratch/NAME into BUF. */
 static const char *at(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, "%s/%s", scratch, name);
+	snprintf(buf, len, "%s/%s", ut_scratch, name);
 	return buf;
 }
 
@@ -84,16 +61,23 @@ static void write_file(const char *path, const char *text)
 	cr_assert_eq(fclose(fp), 0);
 }
 
-static void assert_content(const char *path, const char *want)
+/* The text of the file at PATH, at most LEN - 1 bytes of it, into GOT. */
+static void read_text(const char *path, char *got, size_t len)
 {
-	char got[4096];
 	size_t n;
 	FILE *fp = fopen(path, "r");
 
 	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
-	n = fread(got, 1, sizeof(got) - 1, fp);
+	n = fread(got, 1, len - 1, fp);
 	got[n] = '\0';
 	fclose(fp);
+}
+
+static void assert_content(const char *path, const char *want)
+{
+	char got[4096];
+
+	read_text(path, got, sizeof(got));
 	cr_assert_str_eq(got, want, "%s", path);
 }
 
@@ -101,55 +85,12 @@ static void assert_content(const char *path, const char *want)
 static void assert_contains(const char *path, const char *want)
 {
 	char got[4096];
-	size_t n;
-	FILE *fp = fopen(path, "r");
 
-	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
-	n = fread(got, 1, sizeof(got) - 1, fp);
-	got[n] = '\0';
-	fclose(fp);
+	read_text(path, got, sizeof(got));
 	cr_assert_not_null(strstr(got, want), "%s holds '%s', without '%s'", path, got, want);
 }
 
-/* Stderr into a file while a function prints its message. */
-struct capture {
-	int saved;
-	char path[64];
-};
-
-static void capture_begin(struct capture *c)
-{
-	int fd;
-
-	snprintf(c->path, sizeof(c->path), "/tmp/outfile_test.err.XXXXXX");
-	fd = mkstemp(c->path);
-	cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
-	fflush(stderr);
-	c->saved = dup(STDERR_FILENO);
-	cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
-	close(fd);
-}
-
-/* Restore stderr; what was written, malloc'd. */
-static char *capture_end(struct capture *c)
-{
-	char *text = calloc(1, 8192);
-	FILE *fp;
-
-	fflush(stderr);
-	dup2(c->saved, STDERR_FILENO);
-	close(c->saved);
-	cr_assert_not_null(text);
-	fp = fopen(c->path, "r");
-	cr_assert_not_null(fp);
-	if (fread(text, 1, 8191, fp) == 0)
-		text[0] = '\0';
-	fclose(fp);
-	unlink(c->path);
-	return text;
-}
-
-TestSuite(outfile, .fini = scratch_remove);
+TestSuite(outfile, .fini = ut_scratch_remove);
 
 Test(outfile, commit_creates_file_and_no_temporary)
 {
@@ -157,30 +98,30 @@ Test(outfile, commit_creates_file_and_no_temporary)
 	char path[256], tmpname[256], pid[32];
 	const char *base;
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "out.bin");
 	cr_assert_eq(outfile_open(&o, path), 0);
 	cr_assert_geq(o.fd, 0);
 	/* While open: only the hidden temporary, ".out.bin.PID.N.tmp", beside
 	 * the destination. */
 	cr_assert_eq(outfile_exists(path), 0);
-	cr_assert_eq(strncmp(o.tmp, scratch, strlen(scratch)), 0, "tmp %s", o.tmp);
-	base = o.tmp + strlen(scratch) + 1;
+	cr_assert_eq(strncmp(o.tmp, ut_scratch, strlen(ut_scratch)), 0, "tmp %s", o.tmp);
+	base = o.tmp + strlen(ut_scratch) + 1;
 	snprintf(pid, sizeof(pid), ".out.bin.%ld.", (long)getpid());
 	cr_assert_eq(strncmp(base, pid, strlen(pid)), 0, "tmp %s", o.tmp);
 	cr_assert_str_eq(base + strlen(base) - 4, ".tmp");
 	snprintf(tmpname, sizeof(tmpname), "%s", base);
-	assert_dir(scratch, tmpname);
+	assert_dir(ut_scratch, tmpname);
 
 	cr_assert_eq(outfile_write(&o, "hello ", 6), 0);
 	cr_assert_eq(outfile_write(&o, "world\n", 6), 0);
 	cr_assert_eq(outfile_write(&o, "", 0), 0);
 	cr_assert_eq(outfile_commit(&o, 0), 0);
 	assert_content(path, "hello world\n");
-	assert_dir(scratch, "out.bin");
+	assert_dir(ut_scratch, "out.bin");
 	/* Cleanup after the fact has nothing left to remove. */
 	outfile_abort(&o);
-	assert_dir(scratch, "out.bin");
+	assert_dir(ut_scratch, "out.bin");
 }
 
 Test(outfile, large_write)
@@ -197,7 +138,7 @@ Test(outfile, large_write)
 	cr_assert_not_null(back);
 	for (i = 0; i < LEN; i++)
 		buf[i] = (unsigned char)(i * 2654435761u >> 13);
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "big");
 	cr_assert_eq(outfile_open(&o, path), 0);
 	cr_assert_eq(outfile_write(&o, buf, LEN), 0);
@@ -216,24 +157,24 @@ Test(outfile, large_write)
 Test(outfile, commit_without_force_keeps_existing)
 {
 	struct outfile o;
-	struct capture c;
+	struct ut_capture c;
 	char path[256], *err;
 	int r;
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "out.npy");
 	write_file(path, "old\n");
 	cr_assert_eq(outfile_open(&o, path), 0);
 	cr_assert_eq(outfile_write(&o, "new\n", 4), 0);
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	r = outfile_commit(&o, 0);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(r, -1);
 	cr_assert_not_null(strstr(err, "out.npy: file exists"), "stderr: %s", err);
 	assert_content(path, "old\n");
-	assert_dir(scratch, "out.npy");
+	assert_dir(ut_scratch, "out.npy");
 	outfile_abort(&o);
-	assert_dir(scratch, "out.npy");
+	assert_dir(ut_scratch, "out.npy");
 	free(err);
 }
 
@@ -242,7 +183,7 @@ Test(outfile, quiet_commit_sets_eexist)
 	struct outfile o;
 	char path[256];
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "out.npy");
 	write_file(path, "old\n");
 	cr_assert_eq(outfile_open_quiet(&o, path), 0);
@@ -251,7 +192,7 @@ Test(outfile, quiet_commit_sets_eexist)
 	cr_assert_eq(outfile_commit_quiet(&o, 0), -1);
 	cr_assert_eq(errno, EEXIST, "errno %d (%s)", errno, strerror(errno));
 	assert_content(path, "old\n");
-	assert_dir(scratch, "out.npy");
+	assert_dir(ut_scratch, "out.npy");
 }
 
 /* Without force, even a dangling symlink at the destination is kept. */
@@ -261,7 +202,7 @@ Test(outfile, commit_without_force_keeps_dangling_symlink)
 	char path[256], target[256];
 	ssize_t n;
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "out");
 	cr_assert_eq(symlink("nowhere", path), 0);
 	cr_assert_eq(outfile_open_quiet(&o, path), 0);
@@ -269,7 +210,7 @@ Test(outfile, commit_without_force_keeps_dangling_symlink)
 	cr_assert_eq(errno, EEXIST);
 	n = readlink(path, target, sizeof(target) - 1);
 	cr_assert_eq(n, 7);
-	assert_dir(scratch, "out");
+	assert_dir(ut_scratch, "out");
 }
 
 Test(outfile, commit_with_force_replaces)
@@ -277,14 +218,14 @@ Test(outfile, commit_with_force_replaces)
 	struct outfile o;
 	char path[256];
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "out.npy");
 	write_file(path, "old content\n");
 	cr_assert_eq(outfile_open(&o, path), 0);
 	cr_assert_eq(outfile_write(&o, "new\n", 4), 0);
 	cr_assert_eq(outfile_commit(&o, 1), 0);
 	assert_content(path, "new\n");
-	assert_dir(scratch, "out.npy");
+	assert_dir(ut_scratch, "out.npy");
 }
 
 Test(outfile, abort_leaves_nothing)
@@ -292,14 +233,14 @@ Test(outfile, abort_leaves_nothing)
 	struct outfile o;
 	char path[256];
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "gone");
 	cr_assert_eq(outfile_open(&o, path), 0);
 	cr_assert_eq(outfile_write(&o, "data", 4), 0);
 	outfile_abort(&o);
-	assert_dir(scratch, "");
+	assert_dir(ut_scratch, "");
 	outfile_abort(&o);	/* twice is safe */
-	assert_dir(scratch, "");
+	assert_dir(ut_scratch, "");
 	cr_assert_eq(outfile_exists(path), 0);
 }
 
@@ -309,14 +250,14 @@ Test(outfile, abort_keeps_existing)
 	struct outfile o;
 	char path[256];
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "keep");
 	write_file(path, "kept\n");
 	cr_assert_eq(outfile_open(&o, path), 0);
 	cr_assert_eq(outfile_write(&o, "xx", 2), 0);
 	outfile_abort(&o);
 	assert_content(path, "kept\n");
-	assert_dir(scratch, "keep");
+	assert_dir(ut_scratch, "keep");
 }
 
 /* A path without a directory: the temporary goes in the current one. */
@@ -325,8 +266,8 @@ Test(outfile, relative_path_in_cwd)
 	struct outfile o;
 	char pid[32];
 
-	scratch_make();
-	cr_assert_eq(chdir(scratch), 0);
+	ut_scratch_make();
+	cr_assert_eq(chdir(ut_scratch), 0);
 	cr_assert_eq(outfile_open(&o, "rel.txt"), 0);
 	snprintf(pid, sizeof(pid), ".rel.txt.%ld.", (long)getpid());
 	cr_assert_eq(strncmp(o.tmp, pid, strlen(pid)), 0, "tmp %s", o.tmp);
@@ -345,7 +286,7 @@ Test(outfile, many_files_and_unique_names)
 	char path[256];
 	int i;
 
-	scratch_make();
+	ut_scratch_make();
 	for (i = 0; i < 50; i++) {
 		char name[32];
 
@@ -379,7 +320,7 @@ Test(outfile, cleanup_signal_owner_only)
 	pid_t pid;
 	int st;
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "parent.out");
 	cr_assert_eq(outfile_open(&o, path), 0);
 	snprintf(tmp, sizeof(tmp), "%s", o.tmp);
@@ -395,7 +336,7 @@ Test(outfile, cleanup_signal_owner_only)
 	cr_assert_eq(access(tmp, F_OK), 0);
 	outfile_cleanup_signal();
 	cr_assert_neq(access(tmp, F_OK), 0, "the owner's cleanup left %s", tmp);
-	assert_dir(scratch, "");
+	assert_dir(ut_scratch, "");
 	outfile_abort(&o);
 }
 
@@ -408,7 +349,7 @@ Test(outfile, write_failure_removes_temporary)
 	pid_t pid;
 	int st;
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "limited");
 	at(errpath, sizeof(errpath), "stderr");
 	pid = fork();
@@ -440,27 +381,27 @@ Test(outfile, write_failure_removes_temporary)
 	cr_assert_eq(WEXITSTATUS(st), 0, "child step %d failed", WEXITSTATUS(st));
 	snprintf(want, sizeof(want), "parimg: %s: File too large\n", path);
 	assert_contains(errpath, want);
-	assert_dir(scratch, "stderr");
+	assert_dir(ut_scratch, "stderr");
 }
 
 Test(outfile, open_fails_in_missing_directory)
 {
 	struct outfile o;
-	struct capture c;
+	struct ut_capture c;
 	char path[256], *err;
 	int r;
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "no/such/dir/file");
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	r = outfile_open(&o, path);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(r, -1);
 	cr_assert_not_null(strstr(err, "no/such/dir/file: No such file or directory"),
 			   "stderr: %s", err);
 	free(err);
 	outfile_abort(&o);
-	assert_dir(scratch, "");
+	assert_dir(ut_scratch, "");
 }
 
 Test(outfile, mkdirs_nested)
@@ -469,7 +410,7 @@ Test(outfile, mkdirs_nested)
 	struct stat st;
 	int created = -1;
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "a/b/c");
 	cr_assert_eq(outfile_mkdirs(path, &created), 0);
 	cr_assert_eq(created, 1);
@@ -492,8 +433,8 @@ Test(outfile, mkdirs_relative)
 	int created = 0;
 	struct stat st;
 
-	scratch_make();
-	cr_assert_eq(chdir(scratch), 0);
+	ut_scratch_make();
+	cr_assert_eq(chdir(ut_scratch), 0);
 	cr_assert_eq(outfile_mkdirs("x/y", &created), 0);
 	cr_assert_eq(created, 1);
 	cr_assert_eq(stat("x/y", &st), 0);
@@ -504,17 +445,17 @@ Test(outfile, mkdirs_relative)
 Test(outfile, mkdirs_refuses_regular_file)
 {
 	char path[256], *err;
-	struct capture c;
+	struct ut_capture c;
 	int created = -1, r1, r2;
 
-	scratch_make();
+	ut_scratch_make();
 	at(path, sizeof(path), "file");
 	write_file(path, "x");
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	r1 = outfile_mkdirs(path, &created);
 	at(path, sizeof(path), "file/sub");
 	r2 = outfile_mkdirs(path, &created);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(r1, -1);
 	cr_assert_eq(r2, -1);
 	cr_assert_eq(created, 0);
@@ -527,8 +468,8 @@ Test(outfile, exists)
 {
 	char path[256];
 
-	scratch_make();
-	cr_assert_eq(outfile_exists(scratch), 1);
+	ut_scratch_make();
+	cr_assert_eq(outfile_exists(ut_scratch), 1);
 	at(path, sizeof(path), "file");
 	cr_assert_eq(outfile_exists(path), 0);
 	write_file(path, "x");

@@ -2,6 +2,7 @@
  * item run exactly once, failures and crashes reported, keep_going, stopping. */
 #define _GNU_SOURCE
 #include "pool.h"
+#include "unit_test.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -187,50 +188,6 @@ static void assert_each_once(const struct fixture *f, const char *what)
 	for (i = 0; i < f->count; i++)
 		cr_assert_eq(f->item[i].hits, 1, "%s: item %zu run %u times", what,
 			     f->first + i, f->item[i].hits);
-}
-
-/* Stderr into a file while a pool runs, so the workers' and the parent's
- * messages can be read back. */
-struct capture {
-	int saved;
-	char path[64];
-};
-
-static void capture_begin(struct capture *c)
-{
-	int fd;
-
-	snprintf(c->path, sizeof(c->path), "/tmp/pool_test.XXXXXX");
-	fd = mkstemp(c->path);
-	cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
-	fflush(stderr);
-	c->saved = dup(STDERR_FILENO);
-	cr_assert_geq(c->saved, 0);
-	cr_assert_geq(dup2(fd, STDERR_FILENO), 0);
-	close(fd);
-}
-
-/* Restore stderr and return what was written (malloc'd). */
-static char *capture_end(struct capture *c)
-{
-	FILE *fp;
-	char *text;
-	long n;
-
-	fflush(stderr);
-	dup2(c->saved, STDERR_FILENO);
-	close(c->saved);
-	fp = fopen(c->path, "r");
-	cr_assert_not_null(fp);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	text = calloc(1, (size_t)n + 1);
-	cr_assert_not_null(text);
-	cr_assert_eq(fread(text, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	unlink(c->path);
-	return text;
 }
 
 static void assert_no_children(void)
@@ -443,7 +400,7 @@ Test(pool_run, failing_item_is_named_with_worker_range)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err;
 	size_t i;
 	int ret;
@@ -451,9 +408,9 @@ Test(pool_run, failing_item_is_named_with_worker_range)
 	fixture_init(&f, 0, 10);
 	f.item[7].act = ACT_FAIL;
 	t = task_for(&f, 2, POOL_STATIC);
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "parimg: item-7: boom [worker 1/2 (items 5-9)]"),
 			   "stderr: %s", err);
@@ -473,16 +430,16 @@ Test(pool_run, failing_item_dynamic)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err;
 	int ret;
 
 	fixture_init(&f, 0, 100);
 	f.item[42].act = ACT_FAIL;
 	t = task_for(&f, 3, POOL_DYNAMIC);
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "item-42: boom ["), "stderr: %s", err);
 	cr_assert_not_null(strstr(err, "(dynamic chunks)]"), "stderr: %s", err);
@@ -499,7 +456,7 @@ Test(pool_run, lowest_failing_item_is_reported)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err;
 	int ret;
 
@@ -509,9 +466,9 @@ Test(pool_run, lowest_failing_item_is_reported)
 	f.item[3].act = ACT_FAIL_READY;
 	f.ready = 1;
 	t = task_for(&f, 4, POOL_STATIC);
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "item-1: boom [worker 1/4 (items 1-1)]"),
 			   "stderr: %s", err);
@@ -547,16 +504,16 @@ Test(pool_run, first_in_failure_message)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err;
 	int ret;
 
 	fixture_init(&f, 100, 10);
 	f.item[7].act = ACT_FAIL;
 	t = task_for(&f, 2, POOL_STATIC);
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "parimg: item-107: boom [worker 1/2 (items 105-109)]"),
 			   "stderr: %s", err);
@@ -570,7 +527,7 @@ Test(pool_run, first_with_crash_under_keep_going)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err;
 	int ret;
 
@@ -579,9 +536,9 @@ Test(pool_run, first_with_crash_under_keep_going)
 	f.item[6].act = ACT_FAIL;
 	t = task_for(&f, 2, POOL_STATIC);
 	t.keep_going = 1;
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, 0, "stderr: %s", err);
 	cr_assert_eq(r.skipped, 2);
 	assert_each_once(&f, "first_with_crash_under_keep_going");
@@ -601,7 +558,7 @@ static void before_failure_all_run(enum pool_schedule sched, size_t n, unsigned 
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err, want[64];
 	size_t i;
 	int ret;
@@ -611,9 +568,9 @@ static void before_failure_all_run(enum pool_schedule sched, size_t n, unsigned 
 		f.item[i].act = i % 7 == 0 ? ACT_NAP : ACT_OK;
 	f.item[bad].act = ACT_FAIL;
 	t = task_for(&f, jobs, sched);
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, -1);
 	snprintf(want, sizeof(want), "parimg: item-%zu: boom [", bad);
 	cr_assert_not_null(strstr(err, want), "stderr: %s", err);
@@ -640,16 +597,16 @@ static void killed_worker(enum action act, const char *sig)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err;
 	int ret;
 
 	fixture_init(&f, 0, 10);
 	f.item[3].act = (unsigned char)act;
 	t = task_for(&f, 2, POOL_STATIC);
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "item-3: worker 0/2 (items 0-4) killed by signal"),
 			   "stderr: %s", err);
@@ -681,7 +638,7 @@ static void crash_kept_going(enum pool_schedule sched, unsigned jobs)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err;
 	int ret;
 
@@ -689,9 +646,9 @@ static void crash_kept_going(enum pool_schedule sched, unsigned jobs)
 	f.item[4].act = ACT_SEGV;
 	t = task_for(&f, jobs, sched);
 	t.keep_going = 1;
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, 0, "sched=%d j=%u stderr: %s", sched, jobs, err);
 	cr_assert_eq(r.skipped, 1, "sched=%d j=%u skipped %zu", sched, jobs, r.skipped);
 	cr_assert_eq(r.done, 20, "sched=%d j=%u done %zu", sched, jobs, r.done);
@@ -719,7 +676,7 @@ Test(pool_run, keep_going_crash_at_range_end)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	char *err;
 	int ret;
 
@@ -728,9 +685,9 @@ Test(pool_run, keep_going_crash_at_range_end)
 	f.item[9].act = ACT_ABORT;
 	t = task_for(&f, 2, POOL_STATIC);
 	t.keep_going = 1;
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	ret = pool_run(&t, &r);
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, 0, "stderr: %s", err);
 	cr_assert_eq(r.skipped, 2);
 	cr_assert_eq(r.done, 10);
@@ -749,7 +706,7 @@ Test(pool_run, keep_going_counts_failed_items)
 		struct fixture f;
 		struct pool_task t;
 		struct pool_result r;
-		struct capture c;
+		struct ut_capture c;
 		char *err;
 		int ret;
 
@@ -759,9 +716,9 @@ Test(pool_run, keep_going_counts_failed_items)
 		f.item[29].act = ACT_FAIL;
 		t = task_for(&f, 4, scheds[k]);
 		t.keep_going = 1;
-		capture_begin(&c);
+		ut_capture_begin(&c);
 		ret = pool_run(&t, &r);
-		err = capture_end(&c);
+		err = ut_capture_end(&c);
 		cr_assert_eq(ret, 0, "stderr: %s", err);
 		cr_assert_eq(r.skipped, 3, "skipped %zu", r.skipped);
 		cr_assert_eq(r.done, 30);
@@ -781,7 +738,7 @@ static void slow_worker_stopped(enum action slow)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct capture c;
+	struct ut_capture c;
 	double t0, secs;
 	char *err;
 	int ret;
@@ -790,11 +747,11 @@ static void slow_worker_stopped(enum action slow)
 	f.item[0].act = ACT_FAIL;
 	f.item[1].act = (unsigned char)slow;
 	t = task_for(&f, 2, POOL_STATIC);
-	capture_begin(&c);
+	ut_capture_begin(&c);
 	t0 = now();
 	ret = pool_run(&t, &r);
 	secs = now() - t0;
-	err = capture_end(&c);
+	err = ut_capture_end(&c);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "item-0: boom"), "stderr: %s", err);
 	/* Generous: SIGTERM at once, SIGKILL after a grace period. */

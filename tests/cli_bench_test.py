@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import ok, run  # noqa: E402
+from harness import ok, procs_mentioning, run  # noqa: E402
 
 TINY = ["-n", 20, "-s", "16x16", "-r", 2]
 FIELDS = ["phase", "jobs", "median_s", "min_s", "max_s", "images_per_s", "mb_per_s", "speedup",
@@ -175,21 +175,6 @@ def check_consistency(fmt, rows, n, w, h, c):
 
 def order(rows):
     return [(r["phase"], r["jobs"]) for r in rows]
-
-
-def procs_mentioning(text):
-    """Pids of live processes whose command line contains TEXT."""
-    pids = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % p, "rb") as f:
-                if text.encode() in f.read():
-                    pids.append(int(p))
-        except OSError:
-            pass
-    return pids
 
 
 def wait_no_procs(text, timeout=5.0):

@@ -28,6 +28,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import names, pil, png_chunk, procs_mentioning, sanitized, save_image  # noqa: E402
 
 SHIM_SRC = os.path.join(harness.HERE, "crash_preload.c")
 # The load that gets interrupted: JPEGs decoded and shrunk, a few seconds at
@@ -63,19 +64,6 @@ def shim_env(d):
     # Under ASan, a SIGSEGV is to kill the worker, not become ASan's report.
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":handle_segv=0:handle_abort=0"
     return env
-
-
-_sanitized = None
-
-
-def sanitized():
-    """Whether the binary under test is built with ASan: its shadow memory
-    rules out RLIMIT_AS, and parimg leaves RLIMIT_DATA alone under it."""
-    global _sanitized
-    if _sanitized is None:
-        with open(harness.BIN, "rb") as f:
-            _sanitized = b"__asan_init" in f.read()
-    return _sanitized
 
 
 def jpeg_set(d):
@@ -181,21 +169,6 @@ def session_procs(sid):
     return pids
 
 
-def procs_mentioning(text):
-    """Pids of live processes (not zombies) whose command line contains TEXT."""
-    pids = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit() or int(p) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % p, "rb") as f:
-                if text.encode() in f.read():
-                    pids.append(int(p))
-        except OSError:
-            pass
-    return pids
-
-
 def children(pid):
     try:
         with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
@@ -230,12 +203,6 @@ def failed(r, d, out, code=1):
     nothing_left(d, r, out)
 
 
-def names(r, path, reason=""):
-    """Assert a "parimg: PATH: REASON..." line on stderr."""
-    pat = r"^parimg: %s: .*(?:%s)" % (re.escape(path), reason)
-    assert re.search(pat, r.err, re.M), "no line matching %r in stderr:\n%r" % (pat, r)
-
-
 def pool_range(n, parts, k):
     return n * k // parts, n * (k + 1) // parts
 
@@ -247,26 +214,11 @@ def check_range(w, j, a, b, n):
         w, j, lo, hi - 1, a, b)
 
 
-def png_chunk(kind, body):
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-
 def png_bytes(w, h, idat, color=0, depth=8):
     """A PNG with a correct signature and CRCs around IDAT bytes IDAT."""
     return (b"\x89PNG\r\n\x1a\n" +
             png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, color, 0, 0, 0)) +
             png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b""))
-
-
-def save_png(path, arr):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    Image.fromarray(arr).save(path)
-    return path
-
-
-def pil(path):
-    with Image.open(path) as im:
-        return np.asarray(im)
 
 
 def valid_pngs(dirpath):
@@ -676,7 +628,7 @@ def refused(d, path, reason, extra=(), stdin=None):
     limits = as_limit()
     good = os.path.join(d, "good", "a.png")
     if not os.path.exists(good):
-        save_png(good, np.arange(64, dtype=np.uint8).reshape(8, 8))
+        save_image(good, np.arange(64, dtype=np.uint8).reshape(8, 8))
     for k, inputs in enumerate(([path], [good, path])):
         out = os.path.join(d, "out%d.npy" % k)
         if stdin is not None:
@@ -819,7 +771,7 @@ def crash_dir(d, marked, mark="CRASHME"):
     paths, want = [], []
     for i in range(N_CRASH):
         name = "image_%d_%s.png" % (i, mark) if i in marked else "image_%d.png" % i
-        p = save_png(os.path.join(src, name), rng.integers(0, 256, (16, 16), dtype=np.uint8))
+        p = save_image(os.path.join(src, name), rng.integers(0, 256, (16, 16), dtype=np.uint8))
         paths.append(p)
         want.append(pil(p))
     return src, paths, want
@@ -934,7 +886,7 @@ def test_gen_sizes_overflow(d):
 
 def test_load_sizes_overflow(d):
     src = os.path.join(d, "in")
-    first = save_png(os.path.join(src, "image_0.png"), np.zeros((2, 2), np.uint8))
+    first = save_image(os.path.join(src, "image_0.png"), np.zeros((2, 2), np.uint8))
     for i in range(1, 2048):
         os.link(first, os.path.join(src, "image_%d.png" % i))
     args = ["load", "-q", "--resize", "16777216x16777216", "-c", 4, "-t", "f8"]

@@ -21,7 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import ok, run  # noqa: E402
+from harness import file_bytes, listing, ok, run, sanitized  # noqa: E402
 
 SRC = os.path.normpath(os.path.join(harness.HERE, "..", "src"))
 
@@ -39,11 +39,6 @@ def gen(d, *args, code=0, **kw):
 
 def names(n, prefix="image_", ext="png", digits=0):
     return sorted("%s%0*d.%s" % (prefix, digits, i, ext) for i in range(n))
-
-
-def listing(d):
-    """Every entry of D, hidden ones included."""
-    return sorted(os.listdir(d))
 
 
 def assert_listing(d, expected):
@@ -65,15 +60,6 @@ def pixels(path):
     return decode(path)[3]
 
 
-def file_bytes(d):
-    """{name: bytes} for every file in D."""
-    out = {}
-    for n in listing(d):
-        with open(os.path.join(d, n), "rb") as f:
-            out[n] = f.read()
-    return out
-
-
 def usage_error(r, what=""):
     """Exit 2, nothing on stdout, a "parimg: " message, and a pointer to --help."""
     assert r.code == 2, "%s: expected exit 2, got %r" % (what, r)
@@ -84,11 +70,6 @@ def usage_error(r, what=""):
     assert any("--help" in l for l in lines), "%s: no line mentioning --help: %r" % (what, r)
 
 
-def is_asan_binary():
-    with open(harness.BIN, "rb") as f:
-        return b"__asan_init" in f.read()
-
-
 def run_memory_capped(args, cwd):
     """Run parimg with its address space capped at 1 GiB, so that a size check
     that fails to stop the run ends in a failed malloc, not in the OOM killer.
@@ -97,7 +78,7 @@ def run_memory_capped(args, cwd):
     env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") +
                            ":allocator_may_return_null=1:max_allocation_size_mb=1024").lstrip(":")
     limit = None
-    if not is_asan_binary():
+    if not sanitized():
         def limit():
             resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
     proc = subprocess.run([harness.BIN] + [str(a) for a in args], cwd=cwd, env=env,

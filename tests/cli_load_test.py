@@ -18,7 +18,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import ok, run  # noqa: E402
+from harness import names, ok, pil, png_chunk, run, save_image  # noqa: E402
 
 SRC = os.path.normpath(os.path.join(harness.HERE, "..", "src"))
 
@@ -28,18 +28,6 @@ SRC = os.path.normpath(os.path.join(harness.HERE, "..", "src"))
 def rng_for(name):
     """A generator seeded from the test's name: same data on every run."""
     return np.random.default_rng(zlib.crc32(name.encode()))
-
-
-def save(path, arr, mode=None, **kw):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    Image.fromarray(arr, mode).save(path, **kw)
-    return path
-
-
-def pil(path):
-    """Pillow's decode, as an array, in the file's own mode."""
-    with Image.open(path) as im:
-        return np.asarray(im)
 
 
 def npy_dtype(path):
@@ -63,12 +51,6 @@ def failed_cleanly(r, d, out="out.npy", code=1):
     assert not os.path.exists(path), "%s was left behind\n%r" % (out, r)
     tmp = leftovers(os.path.dirname(path))
     assert not tmp, "temporary files left: %s\n%r" % (tmp, r)
-
-
-def names(r, path, reason=""):
-    """Assert a "parimg: PATH: REASON..." line on stderr."""
-    pat = r"^parimg: %s: .*(?:%s)" % (re.escape(path), reason)
-    assert re.search(pat, r.err, re.M), "no line matching %r in stderr:\n%r" % (pat, r)
 
 
 def usage(r):
@@ -134,10 +116,6 @@ def expect_channels(path, c):
     else:
         g, rgb = luma(s), s
     return {1: g, 2: np.dstack([g, alpha]), 3: rgb, 4: np.dstack([rgb, alpha])}[c]
-
-
-def png_chunk(kind, body):
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def png_header_only(w, h):
@@ -251,7 +229,7 @@ def make_gray_dir(d, n, h, w, name="image_%d.png", seed="gray"):
     arrs = []
     for k in range(n):
         a = rng.integers(0, 256, (h, w), dtype=np.uint8)
-        save(os.path.join(d, name % k), a)
+        save_image(os.path.join(d, name % k), a)
         arrs.append(a)
     return arrs
 
@@ -264,7 +242,7 @@ def flat_dir(d, names, h=12, w=16):
         fmt = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "bmp": "BMP", "tga": "TGA",
                "pgm": "PPM", "ppm": "PPM", "pnm": "PPM"}[n.rsplit(".", 1)[1].lower()]
         kw = {"quality": 100} if fmt == "JPEG" else {}
-        save(os.path.join(d, n), np.full((h, w), 10 * (k + 1), np.uint8), format=fmt, **kw)
+        save_image(os.path.join(d, n), np.full((h, w), 10 * (k + 1), np.uint8), format=fmt, **kw)
 
 
 def load(d, *args, **kw):
@@ -313,7 +291,7 @@ def test_header_matches_np_save(d):
         arrs = []
         for k in range(n):
             a = rng.integers(0, 256, shape, dtype=np.uint8)
-            save(os.path.join(d, sub, "image_%d.png" % k), a, mode)
+            save_image(os.path.join(d, sub, "image_%d.png" % k), a, mode)
             arrs.append(a)
         out = "out_%s.npy" % sub
         ok(load(d, "-o", out, "-t", t, sub))
@@ -335,7 +313,7 @@ def test_dir_filtering(d):
     for n in (".hidden.png", ".x.jpg", "x.gif", "y.txt", "noext", "png", "z.png.bak"):
         open(os.path.join(d, "in", n), "wb").write(junk)
     Image.new("L", (3, 3)).save(os.path.join(d, "in", "real.gif"))
-    save(os.path.join(d, "in", "sub", "z.png"), np.zeros((5, 5), np.uint8))
+    save_image(os.path.join(d, "in", "sub", "z.png"), np.zeros((5, 5), np.uint8))
     os.makedirs(os.path.join(d, "in", "dir.png"))     # a directory with an image name
     r = ok(load(d, "-o", "out.npy", "--manifest", "m.txt", "in"))
     assert r.err == "", r
@@ -358,7 +336,7 @@ def test_dir_trailing_slash_and_relative_paths(d):
 def test_explicit_files_and_several_dirs(d):
     arrs = make_gray_dir(os.path.join(d, "A"), 3, 6, 5, "image_%d.png", seed="A")
     brr = make_gray_dir(os.path.join(d, "B"), 3, 6, 5, "image_%d.png", seed="B")
-    extra = save(os.path.join(d, "C", "one.png"), rng_for("C").integers(0, 256, (6, 5), dtype=np.uint8))
+    extra = save_image(os.path.join(d, "C", "one.png"), rng_for("C").integers(0, 256, (6, 5), dtype=np.uint8))
     r = ok(load(d, "-o", "out.npy", "--manifest", "m.txt", "B", "C/one.png", "A"))
     assert r.err == "", r
     want_paths = ["A/image_0.png", "A/image_1.png", "A/image_2.png", "B/image_0.png",
@@ -374,7 +352,7 @@ def test_explicit_files_and_several_dirs(d):
 
 def test_stdin_list_from_find(d):
     arrs = make_gray_dir(os.path.join(d, "imgs"), 12, 4, 9)
-    save(os.path.join(d, "imgs", "with space 12.png"), np.full((4, 9), 7, np.uint8))
+    save_image(os.path.join(d, "imgs", "with space 12.png"), np.full((4, 9), 7, np.uint8))
     open(os.path.join(d, "imgs", "notes.txt"), "w").write("x\n")
     found = subprocess.run(["find", "imgs", "-name", "*.png"], cwd=d, capture_output=True,
                            text=True, check=True).stdout
@@ -469,7 +447,7 @@ def test_manifest_matches_rows(d):
     paths = []
     for k in range(17):
         p = "m%d/f_%d.png" % (k % 3, int(rng.integers(0, 1000)) * 100 + k)
-        save(os.path.join(d, p), rng.integers(0, 256, (5, 6, 3), dtype=np.uint8))
+        save_image(os.path.join(d, p), rng.integers(0, 256, (5, 6, 3), dtype=np.uint8))
         paths.append(p)
     ok(load(d, "-j", "3", "-o", "out.npy", "--manifest", "rows.txt", "m2", "m0", "m1"))
     lines = manifest_lines(os.path.join(d, "rows.txt"))
@@ -495,10 +473,10 @@ def make_sources(d):
     idx = rng.integers(0, 200, (h, w), dtype=np.uint8)
     pal = rng.integers(0, 256, 256 * 3, dtype=np.uint8).tolist()
     out = {}
-    out["L"] = save(os.path.join(d, "L.png"), g)
-    out["LA"] = save(os.path.join(d, "LA.png"), np.dstack([g, alpha]), "LA")
-    out["RGB"] = save(os.path.join(d, "RGB.png"), rgb)
-    out["RGBA"] = save(os.path.join(d, "RGBA.png"), np.dstack([rgb, alpha]), "RGBA")
+    out["L"] = save_image(os.path.join(d, "L.png"), g)
+    out["LA"] = save_image(os.path.join(d, "LA.png"), np.dstack([g, alpha]), "LA")
+    out["RGB"] = save_image(os.path.join(d, "RGB.png"), rgb)
+    out["RGBA"] = save_image(os.path.join(d, "RGBA.png"), np.dstack([rgb, alpha]), "RGBA")
     p = Image.fromarray(idx, "P")
     p.putpalette(pal)
     out["P"] = os.path.join(d, "P.png")
@@ -603,10 +581,10 @@ def make_depth_sources(d):
     for k in range(3):
         a = rng.integers(0, 256, (9, 11), dtype=np.uint8)
         a[0, :2] = (0, 255)
-        save(os.path.join(d, "g8", "image_%d.png" % k), a)
+        save_image(os.path.join(d, "g8", "image_%d.png" % k), a)
         b = rng.integers(0, 65536, (9, 11), dtype=np.uint16)
         b[0, :4] = (0, 65535, 255, 256)
-        p = save(os.path.join(d, "g16", "image_%d.png" % k), b, "I;16")
+        p = save_image(os.path.join(d, "g16", "image_%d.png" % k), b, "I;16")
         with Image.open(p) as im:
             assert im.mode in ("I", "I;16") and ihdr(p)[2] == 16, im.mode
         got = pil(p).astype(np.uint16)
@@ -686,7 +664,7 @@ def test_recipe_parity_float64_bgr(d):
     #   np.stack([cv2.imread(p).astype(np.float64) for p in sorted(glob(...))])
     rng = rng_for("recipe")
     for k in range(14):
-        save(os.path.join(d, "data", "image_%d.png" % k), rng.integers(0, 256, (13, 21), dtype=np.uint8))
+        save_image(os.path.join(d, "data", "image_%d.png" % k), rng.integers(0, 256, (13, 21), dtype=np.uint8))
     ok(load(d, "-c", "3", "-t", "f8", "--order", "name", "-o", "out.npy", "data"))
     a = np.load(os.path.join(d, "out.npy"))
     files = sorted(os.path.join(d, "data", n) for n in os.listdir(os.path.join(d, "data")))
@@ -706,7 +684,7 @@ def test_sizes_differ(d):
     rng = rng_for("sizes")
     for k in range(8):
         shape = (40, 50) if k in (5, 6) else (100, 100)
-        save(os.path.join(d, "in", "image_%d.png" % k), rng.integers(0, 256, shape, dtype=np.uint8))
+        save_image(os.path.join(d, "in", "image_%d.png" % k), rng.integers(0, 256, shape, dtype=np.uint8))
     for j in ("1", "4"):
         r = load(d, "-j", j, "-o", "out.npy", "in")
         failed_cleanly(r, d)
@@ -726,8 +704,8 @@ def test_sizes_differ_reports_lowest_row_in_parallel(d):
     n = 200
     for k in range(n):
         shape = (40, 50) if k in (99, 100) else (96, 96)
-        save(os.path.join(d, "in", "image_%d.png" % k), rng.integers(0, 256, shape, dtype=np.uint8),
-             compress_level=1)
+        save_image(os.path.join(d, "in", "image_%d.png" % k), rng.integers(0, 256, shape, dtype=np.uint8),
+                   compress_level=1)
     for j in ("2", "4"):
         r = load(d, "-j", j, "-o", "out.npy", "in")
         failed_cleanly(r, d)
@@ -738,8 +716,8 @@ def test_resize(d):
     rng = rng_for("resize")
     sizes = [(40, 50), (100, 100), (7, 3), (24, 32), (300, 20)]
     for k, (h, w) in enumerate(sizes):
-        save(os.path.join(d, "in", "image_%d.png" % k), rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
-        save(os.path.join(d, "flat", "image_%d.png" % k), np.full((h, w), 17 * (k + 1), np.uint8))
+        save_image(os.path.join(d, "in", "image_%d.png" % k), rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+        save_image(os.path.join(d, "flat", "image_%d.png" % k), np.full((h, w), 17 * (k + 1), np.uint8))
     ok(load(d, "--resize", "32x24", "-o", "out.npy", "in"))
     a = np.load(os.path.join(d, "out.npy"))
     assert a.shape == (5, 24, 32, 3) and a.dtype == np.uint8, a.shape
@@ -755,7 +733,7 @@ def test_resize(d):
 
 
 def test_max_pixels(d):
-    save(os.path.join(d, "a.png"), np.zeros((40, 50), np.uint8))
+    save_image(os.path.join(d, "a.png"), np.zeros((40, 50), np.uint8))
     r = load(d, "--max-pixels", "1999", "-o", "out.npy", "a.png")
     failed_cleanly(r, d)
     names(r, "a.png", "--max-pixels")
@@ -764,7 +742,7 @@ def test_max_pixels(d):
     # so a decode would fail differently (or allocate gigabytes).
     open(os.path.join(d, "huge.png"), "wb").write(png_header_only(16384, 16385))
     open(os.path.join(d, "big.png"), "wb").write(png_header_only(3000, 3000))
-    save(os.path.join(d, "small.png"), np.zeros((8, 8), np.uint8))
+    save_image(os.path.join(d, "small.png"), np.zeros((8, 8), np.uint8))
     for args, bad in ((["huge.png"], "huge.png"),                        # default 2^28
                       (["--max-pixels", "1000", "big.png"], "big.png"),
                       (["--resize", "8x8", "--max-pixels", "100000", "--order", "none",
@@ -1111,7 +1089,7 @@ def test_output_dir_missing(d):
 def test_output_identical_across_jobs(d):
     rng = rng_for("jobs")
     for k in range(37):
-        save(os.path.join(d, "in", "image_%d.png" % k), rng.integers(0, 256, (15, 20, 3), dtype=np.uint8))
+        save_image(os.path.join(d, "in", "image_%d.png" % k), rng.integers(0, 256, (15, 20, 3), dtype=np.uint8))
     runs = [["-j", "1"], ["-j", "2"], ["-j", "3"], ["-j", "8"], ["-j", "1", "--schedule", "dynamic"],
             ["-j", "3", "--schedule", "dynamic"], ["-j", "8", "--schedule", "dynamic"],
             ["-j", "64"], ["-j", "40", "--schedule", "dynamic"]]

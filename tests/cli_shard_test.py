@@ -21,7 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import ok, run  # noqa: E402
+from harness import file_bytes, listing, ok, run  # noqa: E402
 
 PARALLEL = "/usr/bin/parallel"
 SHARD_COUNTS = (1, 2, 3, 7)
@@ -43,27 +43,13 @@ def quiet_ok(r):
     return r
 
 
-def listing(d):
-    """Every entry of D, hidden ones included."""
-    return sorted(os.listdir(d))
-
-
-def tree_bytes(d):
-    """{name: bytes} of every entry of D, hidden ones included."""
-    out = {}
-    for n in listing(d):
-        with open(os.path.join(d, n), "rb") as f:
-            out[n] = f.read()
-    return out
-
-
 def read(path):
     with open(path, "rb") as f:
         return f.read()
 
 
 def assert_same_tree(got_dir, want_dir):
-    got, want = tree_bytes(got_dir), tree_bytes(want_dir)
+    got, want = file_bytes(got_dir), file_bytes(want_dir)
     extra = sorted(set(got) - set(want))
     missing = sorted(set(want) - set(got))
     assert not extra and not missing, "%s: extra %r, missing %r" % (got_dir, extra[:10], missing[:10])
@@ -151,13 +137,13 @@ def test_gen_more_shards_than_images(d):
 
 def test_gen_shard_writes_exactly_its_range(d):
     quiet_ok(run("gen", *GEN_ARGS, "-o", "single", cwd=d))
-    single = tree_bytes(os.path.join(d, "single"))
+    single = file_bytes(os.path.join(d, "single"))
     for n in (2, 3, 7, 23, 40):
         for k in range(n):
             out = os.path.join(d, "s%d_%d" % (n, k))
             quiet_ok(run("gen", *GEN_ARGS, "-o", out, "--shard", "%d/%d" % (k, n), cwd=d))
             want = sorted("image_%d.png" % i for i in shard_range(23, k, n))
-            got = tree_bytes(out)
+            got = file_bytes(out)
             assert sorted(got) == want, "shard %d/%d: wrote %r, expected %r" % (k, n, sorted(got), want)
             for name in want:
                 assert got[name] == single[name], "shard %d/%d: %s differs" % (k, n, name)

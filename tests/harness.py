@@ -4,14 +4,22 @@ Each test file defines functions named test_*, takes the binary's path as its
 first argument, and ends with harness.main(globals()). Every test gets a fresh
 temporary directory; the run ends with the plain closing line
 "cli: N passed, N failed" and exits non-zero when anything failed.
+
+Below the runner, the helpers that more than one test file uses: directory
+listings, live processes, stderr lines, and PNG bytes and images (numpy and
+Pillow are imported only by the helpers that need them, so test files that
+use neither do not depend on them).
 """
 import os
+import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import zlib
 
 BIN = None          # absolute path of the parimg under test
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,6 +47,77 @@ def ok(r, code=0):
     """Assert the exit status, showing the run when it differs."""
     assert r.code == code, "expected exit %d, got %r" % (code, r)
     return r
+
+
+def names(r, path, reason=""):
+    """Assert a "parimg: PATH: REASON..." line on stderr."""
+    pat = r"^parimg: %s: .*(?:%s)" % (re.escape(path), reason)
+    assert re.search(pat, r.err, re.M), "no line matching %r in stderr:\n%r" % (pat, r)
+
+
+_sanitized = None
+
+
+def sanitized():
+    """Whether the binary under test is built with ASan (its shadow memory
+    rules out RLIMIT_AS, and parimg leaves RLIMIT_DATA alone under it)."""
+    global _sanitized
+    if _sanitized is None:
+        with open(BIN, "rb") as f:
+            _sanitized = b"__asan_init" in f.read()
+    return _sanitized
+
+
+def listing(d):
+    """Every entry of D, hidden ones included."""
+    return sorted(os.listdir(d))
+
+
+def file_bytes(d):
+    """{name: bytes} of every entry of D, hidden ones included."""
+    out = {}
+    for n in listing(d):
+        with open(os.path.join(d, n), "rb") as f:
+            out[n] = f.read()
+    return out
+
+
+def procs_mentioning(text):
+    """Pids of live processes (not zombies: their command line is empty)
+    whose command line contains TEXT, this test process aside."""
+    pids = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit() or int(p) == os.getpid():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                if text.encode() in f.read():
+                    pids.append(int(p))
+        except OSError:
+            pass
+    return pids
+
+
+def png_chunk(kind, body):
+    """A PNG chunk: length, KIND (4 bytes), BODY and its CRC."""
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def save_image(path, arr, mode=None, **kw):
+    """Write ARR with Pillow (MODE and KW as Image.fromarray and save take
+    them), creating PATH's directory; return PATH."""
+    from PIL import Image
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    Image.fromarray(arr, mode).save(path, **kw)
+    return path
+
+
+def pil(path):
+    """Pillow's decode, as an array, in the file's own mode."""
+    import numpy as np
+    from PIL import Image
+    with Image.open(path) as im:
+        return np.asarray(im)
 
 
 def main(tests):
