@@ -461,17 +461,20 @@ int cmd_load(int argc, char **argv)
 		return error("%s: file exists (use -f to replace it)", l.out), EXIT_FAIL;
 	if (!c.force && l.manifest && outfile_exists(l.manifest))
 		return error("%s: file exists (use -f to replace it)", l.manifest), EXIT_FAIL;
+	r = EXIT_FAIL;
 	for (i = optind; i < argc; i++)
 		if (filelist_add(&l.files, argv[i]) < 0)
-			return EXIT_FAIL;
-	if (l.files.n == 0)
-		return error("%s: no image files in the input", argv[optind]), EXIT_FAIL;
+			goto out;
+	if (l.files.n == 0) {
+		error("%s: no image files in the input", argv[optind]);
+		goto out;
+	}
 	filelist_sort(&l.files, order);
 	pool_range(l.files.n, l.shard.n, l.shard.k, &l.row0, &end);
 	l.nrows = end - l.row0;
-	if (probe_shape(&l) < 0)
-		return EXIT_FAIL;
-	r = run(&l, &c);
+	if (probe_shape(&l) == 0)
+		r = run(&l, &c);
+out:
 	filelist_free(&l.files);
 	free(l.file.p);
 	return r;

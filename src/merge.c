@@ -208,18 +208,53 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-int cmd_merge(int argc, char **argv)
+/* Check the parts, then copy them into a temporary file renamed onto
+ * M->out. Returns the exit status. */
+static int merge(struct merge *m, const struct opt_common *c)
 {
-	struct merge m = { .out_fd = -1 };
 	struct npy_header h;
-	struct opt_common c;
 	struct outfile o;
 	struct pool_result res;
 	struct pool_task task;
 	struct progress prog;
-	const char *out = NULL;
 	char head[4096];
-	uint64_t off, total;
+	uint64_t off;
+	size_t i;
+
+	if (check_parts(m, &h) < 0)
+		return EXIT_FAIL;
+	if (!npy_format_header(&h, head, sizeof(head)))
+		return error("%s: header too large", m->out), EXIT_FAIL;
+	for (off = h.header_len, i = 0; i < m->nparts; i++) {
+		m->parts[i].dst = off;
+		off += m->parts[i].data;
+	}
+	if (outfile_open(&o, m->out) < 0)
+		return EXIT_FAIL;
+	if (ftruncate(o.fd, (off_t)off) < 0 || outfile_write(&o, head, h.header_len) < 0) {
+		error_errno("%s", m->out);
+		outfile_abort(&o);
+		return EXIT_FAIL;
+	}
+	m->out_fd = o.fd;
+	progress_init(&prog, c->quiet, "parts");
+	task = (struct pool_task){
+		.count = m->nparts, .jobs = c->jobs, .schedule = c->schedule,
+		.verbose = c->verbose, .run = copy_part, .name = part_name, .ctx = m,
+		.progress = progress_update, .progress_ctx = &prog,
+	};
+	if (pool_run(&task, &res) < 0) {
+		outfile_abort(&o);
+		return EXIT_FAIL;
+	}
+	return outfile_commit(&o, c->force) < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+	struct merge m = { .out_fd = -1 };
+	struct opt_common c;
+	const char *out = NULL;
 	size_t i;
 	int ch, r;
 
@@ -254,35 +289,8 @@ int cmd_merge(int argc, char **argv)
 		die("out of memory");
 	for (i = 0; i < m.nparts; i++)
 		m.parts[i].path = argv[optind + (int)i];
-	if (check_parts(&m, &h) < 0)
-		return EXIT_FAIL;
-	if (!npy_format_header(&h, head, sizeof(head)))
-		return error("%s: header too large", out), EXIT_FAIL;
-	for (off = h.header_len, i = 0; i < m.nparts; i++) {
-		m.parts[i].dst = off;
-		off += m.parts[i].data;
-	}
-	total = off;
-
-	if (outfile_open(&o, out) < 0)
-		return EXIT_FAIL;
-	if (ftruncate(o.fd, (off_t)total) < 0 || outfile_write(&o, head, h.header_len) < 0) {
-		error_errno("%s", out);
-		outfile_abort(&o);
-		return EXIT_FAIL;
-	}
-	m.out_fd = o.fd;
 	m.out = out;
-	progress_init(&prog, c.quiet, "parts");
-	task = (struct pool_task){
-		.count = m.nparts, .jobs = c.jobs, .schedule = c.schedule,
-		.verbose = c.verbose, .run = copy_part, .name = part_name, .ctx = &m,
-		.progress = progress_update, .progress_ctx = &prog,
-	};
-	if (pool_run(&task, &res) < 0) {
-		outfile_abort(&o);
-		return EXIT_FAIL;
-	}
+	r = merge(&m, &c);
 	free(m.parts);
-	return outfile_commit(&o, c.force) < 0 ? EXIT_FAIL : EXIT_OK;
+	return r;
 }
