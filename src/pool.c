@@ -139,6 +139,16 @@ static size_t chunk_size(const struct pool_task *t)
 	return c ? c : 1;
 }
 
+/* Record a worker's fatal error in its slot, for the parent, and exit. */
+static void __attribute__((noreturn))
+worker_fail(struct slot *s, size_t index, int kind, const char *why)
+{
+	s->err_index = index;
+	memcpy(s->err_msg, why, sizeof(s->err_msg));
+	__atomic_store_n(&s->failed, kind, __ATOMIC_SEQ_CST);
+	_exit(EXIT_FAIL);
+}
+
 /* The body of a worker process: work through its range (and, dynamic, the
  * chunks it claims), then _exit. Never returns. */
 static void __attribute__((noreturn))
@@ -149,12 +159,8 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 
 	for (;;) {
 		if (t->range && s->pos < s->end &&
-		    t->range(t->ctx, t->first + s->pos, t->first + s->end, why, sizeof(why)) < 0) {
-			s->err_index = s->pos;
-			memcpy(s->err_msg, why, sizeof(why));
-			__atomic_store_n(&s->failed, FAILED_RANGE, __ATOMIC_SEQ_CST);
-			_exit(EXIT_FAIL);
-		}
+		    t->range(t->ctx, t->first + s->pos, t->first + s->end, why, sizeof(why)) < 0)
+			worker_fail(s, s->pos, FAILED_RANGE, why);
 		while (s->pos < s->end) {
 			size_t i = s->pos;
 
@@ -163,12 +169,8 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 			__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
 			why[0] = '\0';
 			if (t->run(t->ctx, t->first + i, why, sizeof(why)) < 0) {
-				if (!t->keep_going) {
-					s->err_index = i;
-					memcpy(s->err_msg, why, sizeof(why));
-					__atomic_store_n(&s->failed, FAILED_ITEM, __ATOMIC_SEQ_CST);
-					_exit(EXIT_FAIL);
-				}
+				if (!t->keep_going)
+					worker_fail(s, i, FAILED_ITEM, why);
 				warnx("%s: %s", t->name(t->ctx, t->first + i), why);
 				s->skipped++;
 			}
