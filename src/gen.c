@@ -46,7 +46,8 @@ struct gen {
 static const char usage_text[] =
 	"usage: parimg gen [options]\n"
 	"\n"
-	"Write N random-noise images, PREFIX0.png ... PREFIX<N-1>.png.\n"
+	"Write N random-noise images, PREFIX0.png ... PREFIX<N-1>.png (the\n"
+	"extension follows --format).\n"
 	"Image i depends only on the seed, i, the size and the channels.\n"
 	"\n"
 	"  -n, --count N           number of images (default 2000)\n"
