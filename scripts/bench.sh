@@ -178,26 +178,32 @@ goal c "flat: us/image wall, max/min <= 1.25" "${r}x" "$(le "$r" 1.25)"
 
 # ---------------------------------------------------------------- d
 echo
-echo "d. -j1 vs -j2 static (the default) vs -j2 --schedule dynamic"
+echo "d. -j1 vs -j2 --schedule static vs -j2 --schedule dynamic (the default)"
 for n in 2000 20000; do
 	out=$(bt "$RUNS" "rm -rf $S/o" "$PARIMG gen -q -j1 -n $n -o $S/o" \
-		"rm -rf $S/o" "$PARIMG gen -q -j2 -n $n -o $S/o" \
+		"rm -rf $S/o" "$PARIMG gen -q -j2 --schedule static -n $n -o $S/o" \
 		"rm -rf $S/o" "$PARIMG gen -q -j2 --schedule dynamic -n $n -o $S/o")
 	row "gen -n $n -j1" "$(wall "$(line "$out" 1)")" "$(cpu "$(line "$out" 1)")"
-	row "gen -n $n -j2" "$(wall "$(line "$out" 2)")" "$(cpu "$(line "$out" 2)")"
+	row "gen -n $n -j2 --schedule static" "$(wall "$(line "$out" 2)")" "$(cpu "$(line "$out" 2)")"
 	row "gen -n $n -j2 --schedule dynamic" "$(wall "$(line "$out" 3)")" "$(cpu "$(line "$out" 3)")"
 done
 rm -rf "$S/o"
-for n in 2000 20000; do
-	d=$S/d$n
-	out=$(bt "$RUNS" "rm -f $S/o.npy" "$PARIMG load -q -j1 -o $S/o.npy $d" \
-		"rm -f $S/o.npy" "$PARIMG load -q -j2 -o $S/o.npy $d" \
-		"rm -f $S/o.npy" "$PARIMG load -q -j2 --schedule dynamic -o $S/o.npy $d")
-	row "load $n images -j1" "$(wall "$(line "$out" 1)")" "$(cpu "$(line "$out" 1)")"
-	row "load $n images -j2" "$(wall "$(line "$out" 2)")" "$(cpu "$(line "$out" 2)")"
-	row "load $n images -j2 --schedule dynamic" "$(wall "$(line "$out" 3)")" "$(cpu "$(line "$out" 3)")"
+# Mixed costs: 200 400x400 images first, then 1800 40x40, resized to 64x64.
+mixed=$S/mixed
+$PARIMG gen -q -n 200 -s 400x400 -p a_ -o "$mixed"
+$PARIMG gen -q -n 1800 -s 40x40 -p b_ -o "$mixed"
+for d in "$S/d2000" "$S/d20000" "$mixed"; do
+	extra=
+	[ "$d" = "$mixed" ] && extra="--resize 64x64"
+	label="load $(basename "$d")${extra:+ $extra}"
+	out=$(bt "$RUNS" "rm -f $S/o.npy" "$PARIMG load -q -j1 $extra -o $S/o.npy $d" \
+		"rm -f $S/o.npy" "$PARIMG load -q -j2 --schedule static $extra -o $S/o.npy $d" \
+		"rm -f $S/o.npy" "$PARIMG load -q -j2 --schedule dynamic $extra -o $S/o.npy $d")
+	row "$label -j1" "$(wall "$(line "$out" 1)")" "$(cpu "$(line "$out" 1)")"
+	row "$label -j2 static" "$(wall "$(line "$out" 2)")" "$(cpu "$(line "$out" 2)")"
+	row "$label -j2 dynamic" "$(wall "$(line "$out" 3)")" "$(cpu "$(line "$out" 3)")"
 done
-rm -f "$S/o.npy"
+rm -rf "$S/o.npy" "$mixed"
 echo "   (no goal: these are for choosing the default schedule)"
 
 # ---------------------------------------------------------------- e, f

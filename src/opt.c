@@ -82,7 +82,7 @@ static const char *const schedules[] = { "static", "dynamic", NULL };
 void opt_common_init(struct opt_common *c)
 {
 	c->jobs = opt_cpus();
-	c->schedule = POOL_STATIC;
+	c->schedule = POOL_DYNAMIC;	/* never slower in our measurements */
 	c->force = c->quiet = c->verbose = 0;
 }
 

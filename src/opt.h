@@ -42,9 +42,9 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 	{ "verbose", no_argument, NULL, 'v' }
 #define OPT_COMMON_HELP                                                   \
 	"  -j, --jobs N            worker processes (default: online CPUs)\n" \
-	"      --schedule static|dynamic\n"                                    \
-	"                          split items in equal ranges (default) or\n" \
+	"      --schedule dynamic|static\n"                                    \
 	"                          hand out chunks as workers free up\n"      \
+	"                          (default), or split items in equal ranges\n" \
 	"  -q, --quiet             no progress display\n"                     \
 	"  -v, --verbose           print each worker's range and time\n"      \
 	"  -h, --help              show this help and exit\n"

@@ -136,12 +136,14 @@ Test(opt_common, parses_shared_options)
 
 	opt_common_init(&c);
 	cr_assert_geq(c.jobs, 1);
-	cr_assert_eq(c.schedule, POOL_STATIC);
+	cr_assert_eq(c.schedule, POOL_DYNAMIC, "dynamic is the default");
 	cr_assert_eq(c.force + c.quiet + c.verbose, 0);
 	cr_assert_eq(opt_common_parse(&c, 'j', "7", "gen"), 1);
 	cr_assert_eq(c.jobs, 7);
 	cr_assert_eq(opt_common_parse(&c, 'j', "1024", "gen"), 1);
 	cr_assert_eq(c.jobs, POOL_MAX_JOBS);
+	cr_assert_eq(opt_common_parse(&c, OPT_SCHEDULE, "static", "gen"), 1);
+	cr_assert_eq(c.schedule, POOL_STATIC);
 	cr_assert_eq(opt_common_parse(&c, OPT_SCHEDULE, "dynamic", "gen"), 1);
 	cr_assert_eq(c.schedule, POOL_DYNAMIC);
 	cr_assert_eq(opt_common_parse(&c, 'f', NULL, "gen"), 1);

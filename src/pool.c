@@ -23,6 +23,7 @@
 /* One worker's shared state. Written by the worker, read by the parent
  * (while running for progress; after its death for the rest). */
 struct slot {
+	size_t begin;		/* first item of the range or chunk in hand */
 	size_t pos;		/* item in hand when busy, else the next one */
 	size_t end;		/* end of the range being worked through */
 	size_t done;		/* items finished, failed ones included */
@@ -126,6 +127,7 @@ static int claim(struct shared *sh, struct slot *s, size_t count, size_t chunk)
 
 	if (b >= count || b >= __atomic_load_n(&sh->stop_at, __ATOMIC_SEQ_CST))
 		return 0;
+	__atomic_store_n(&s->begin, b, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&s->pos, b, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&s->end, b + chunk < count ? b + chunk : count,
 			 __ATOMIC_SEQ_CST);
@@ -155,17 +157,23 @@ static void __attribute__((noreturn))
 worker_main(const struct pool_task *t, struct shared *sh, unsigned w)
 {
 	struct slot *s = &sh->slot[w];
+	size_t piece = chunk_size(t), hooked = 0;
 	char why[sizeof(s->err_msg)];
 
 	for (;;) {
-		if (t->range && s->pos < s->end &&
-		    t->range(t->ctx, t->first + s->pos, t->first + s->end, why, sizeof(why)) < 0)
-			worker_fail(s, s->pos, FAILED_RANGE, why);
 		while (s->pos < s->end) {
 			size_t i = s->pos;
 
 			if (i >= __atomic_load_n(&sh->stop_at, __ATOMIC_SEQ_CST))
 				_exit(EXIT_OK);	/* the parent has what it needs */
+			/* range() a piece at a time, a dynamic chunk's size:
+			 * what it prepares is used while still in cache. */
+			if (t->range && i >= hooked) {
+				hooked = i + piece < s->end ? i + piece : s->end;
+				if (t->range(t->ctx, t->first + i, t->first + hooked, why,
+					     sizeof(why)) < 0)
+					worker_fail(s, i, FAILED_RANGE, why);
+			}
 			__atomic_store_n(&s->busy, 1, __ATOMIC_SEQ_CST);
 			why[0] = '\0';
 			if (t->run(t->ctx, t->first + i, why, sizeof(why)) < 0) {
@@ -221,15 +229,19 @@ static int is_crash(int sig)
 	       sig == SIGILL || sig == SIGABRT || sig == SIGSYS;
 }
 
-/* "worker 1/2 (items 1000-1999)" for messages. */
+/* "worker 1/2 (items 1000-1999)" for messages: a static worker's range,
+ * or the chunk a dynamic one had in hand. */
 static void describe(char *buf, size_t len, const struct pool_task *t,
-		     const struct worker *wk, unsigned w)
+		     const struct worker *wk, const struct slot *s, unsigned w)
 {
-	if (t->schedule == POOL_DYNAMIC)
-		snprintf(buf, len, "worker %u/%u (dynamic chunks)", w, t->jobs);
-	else
+	if (t->schedule == POOL_STATIC)
 		snprintf(buf, len, "worker %u/%u (items %zu-%zu)", w, t->jobs,
 			 t->first + wk[w].begin, t->first + wk[w].end - 1);
+	else if (s->end > s->begin)
+		snprintf(buf, len, "worker %u/%u (chunk %zu-%zu)", w, t->jobs,
+			 t->first + s->begin, t->first + s->end - 1);
+	else
+		snprintf(buf, len, "worker %u/%u (no chunk yet)", w, t->jobs);
 }
 
 struct run_state {
@@ -296,7 +308,7 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 	wk[w].pid = 0;
 	live_pids[w] = 0;
 	wk[w].seconds = elapsed(&wk[w].t0);
-	describe(who, sizeof(who), t, wk, w);
+	describe(who, sizeof(who), t, wk, s, w);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return;
 	if (WIFEXITED(st) && s->failed == FAILED_RANGE) {
@@ -455,11 +467,12 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 		if (t->schedule == POOL_DYNAMIC) {
 			if (w >= t->count)
 				break;
-			s->pos = s->end = 0;
+			s->begin = s->pos = s->end = 0;
 			rs.wk[w].begin = 0;
 			rs.wk[w].end = t->count;
 		} else {
 			pool_range(t->count, t->jobs, w, &s->pos, &s->end);
+			s->begin = s->pos;
 			rs.wk[w].begin = s->pos;
 			rs.wk[w].end = s->end;
 			if (s->pos == s->end)

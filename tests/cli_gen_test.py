@@ -696,7 +696,7 @@ VERBOSE_RE = re.compile(r"parimg: worker (\d+): items (\d+)-(\d+), (\d+(?:\.\d+)
 
 def check_verbose_static(d, n, jobs):
     out = os.path.join(d, "v%d_%d" % (n, jobs))
-    r = ok(run("gen", "-v", "-n", n, "-j", jobs, "-o", out, cwd=d))
+    r = ok(run("gen", "-v", "-n", n, "-j", jobs, "--schedule", "static", "-o", out, cwd=d))
     assert r.out == "", r
     lines = r.err.splitlines()
     ranges = []
@@ -718,9 +718,9 @@ def test_verbose_one_line_per_worker(d):
     check_verbose_static(d, 10, 2)
     check_verbose_static(d, 2000, 3)
     check_verbose_static(d, 2, 4)
-    # Dynamic: one line per worker too, the counts adding up.
+    # Dynamic, the default: one line per worker too, the counts adding up.
     out = os.path.join(d, "dyn")
-    r = ok(run("gen", "-v", "-n", 500, "-j", 3, "--schedule", "dynamic", "-o", out, cwd=d))
+    r = ok(run("gen", "-v", "-n", 500, "-j", 3, "-o", out, cwd=d))
     lines = r.err.splitlines()
     assert 1 <= len(lines) <= 3, r
     assert all(re.match(r"parimg: worker [0-2]: ", l) for l in lines), r
