@@ -20,7 +20,7 @@ EXTRA_PKGS="python3-opencv hyperfine" sh scripts/deps.sh ||
 	echo "bench: could not install python3-opencv and hyperfine; going on without" >&2
 [ -x ./parimg ] || { echo "bench: no ./parimg (run make first)" >&2; exit 1; }
 mkdir -p build
-for t in io_floor load_floor rss_tree; do
+for t in io_floor load_floor rss_tree fill_floor; do
 	cc -O2 -Wall -o "build/$t" "scripts/$t.c"
 done
 
@@ -270,6 +270,8 @@ a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
 print(a.dtype == b.dtype and np.array_equal(a, b))' "$S/o.npy" "$S/rec.npy")
 	rm -f "$S/rec.npy"
 	info "CPU ratio recipe/load f8" "$(ratio "$(cpu "$rec")" "$(cpu "$f8")")x"
+	fl=$(bt 5 true "build/fill_floor $S $((N * 100 * 100 * 3 * 8)) 2")
+	row "floor: create + fill the same 480 MB with doubles" "$(own "$fl")"
 	r=$(ratio "$(first "$rec")" "$(first "$f8")")
 	goal f "load f8 >= 8x faster than the recipe" "${r}x" "$(ge "$r" 8)"
 	ok=0
