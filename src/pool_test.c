@@ -234,6 +234,18 @@ static void check_ranges(size_t n, unsigned jobs)
 		      min, max);
 }
 
+
+/* Run T with stderr captured: *RET is pool_run's result, the return value
+ * what it printed (malloc'd). */
+static char *run_captured(const struct pool_task *t, struct pool_result *r, int *ret)
+{
+	struct ut_capture c;
+
+	ut_capture_begin(&c);
+	*ret = pool_run(t, r);
+	return ut_capture_end(&c);
+}
+
 Test(pool_range, covers_every_item_once_in_order)
 {
 	static const size_t ns[] = { 0, 1, 2, 3, 5, 7, 10, 16, 100, 1000, 1023,
@@ -400,7 +412,6 @@ Test(pool_run, failing_item_is_named_with_worker_range)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err;
 	size_t i;
 	int ret;
@@ -408,9 +419,7 @@ Test(pool_run, failing_item_is_named_with_worker_range)
 	fixture_init(&f, 0, 10);
 	f.item[7].act = ACT_FAIL;
 	t = task_for(&f, 2, POOL_STATIC);
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "parimg: item-7: boom [worker 1/2 (items 5-9)]"),
 			   "stderr: %s", err);
@@ -430,16 +439,13 @@ Test(pool_run, failing_item_dynamic)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err;
 	int ret;
 
 	fixture_init(&f, 0, 100);
 	f.item[42].act = ACT_FAIL;
 	t = task_for(&f, 3, POOL_DYNAMIC);
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "item-42: boom ["), "stderr: %s", err);
 	{
@@ -464,7 +470,6 @@ Test(pool_run, lowest_failing_item_is_reported)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err;
 	int ret;
 
@@ -474,9 +479,7 @@ Test(pool_run, lowest_failing_item_is_reported)
 	f.item[3].act = ACT_FAIL_READY;
 	f.ready = 1;
 	t = task_for(&f, 4, POOL_STATIC);
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "item-1: boom [worker 1/4 (items 1-1)]"),
 			   "stderr: %s", err);
@@ -512,16 +515,13 @@ Test(pool_run, first_in_failure_message)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err;
 	int ret;
 
 	fixture_init(&f, 100, 10);
 	f.item[7].act = ACT_FAIL;
 	t = task_for(&f, 2, POOL_STATIC);
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "parimg: item-107: boom [worker 1/2 (items 105-109)]"),
 			   "stderr: %s", err);
@@ -535,7 +535,6 @@ Test(pool_run, first_with_crash_under_keep_going)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err;
 	int ret;
 
@@ -544,9 +543,7 @@ Test(pool_run, first_with_crash_under_keep_going)
 	f.item[6].act = ACT_FAIL;
 	t = task_for(&f, 2, POOL_STATIC);
 	t.keep_going = 1;
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, 0, "stderr: %s", err);
 	cr_assert_eq(r.skipped, 2);
 	assert_each_once(&f, "first_with_crash_under_keep_going");
@@ -566,7 +563,6 @@ static void before_failure_all_run(enum pool_schedule sched, size_t n, unsigned 
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err, want[64];
 	size_t i;
 	int ret;
@@ -576,9 +572,7 @@ static void before_failure_all_run(enum pool_schedule sched, size_t n, unsigned 
 		f.item[i].act = i % 7 == 0 ? ACT_NAP : ACT_OK;
 	f.item[bad].act = ACT_FAIL;
 	t = task_for(&f, jobs, sched);
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, -1);
 	snprintf(want, sizeof(want), "parimg: item-%zu: boom [", bad);
 	cr_assert_not_null(strstr(err, want), "stderr: %s", err);
@@ -605,16 +599,13 @@ static void killed_worker(enum action act, const char *sig)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err;
 	int ret;
 
 	fixture_init(&f, 0, 10);
 	f.item[3].act = (unsigned char)act;
 	t = task_for(&f, 2, POOL_STATIC);
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, -1);
 	cr_assert_not_null(strstr(err, "item-3: worker 0/2 (items 0-4) killed by signal"),
 			   "stderr: %s", err);
@@ -646,7 +637,6 @@ static void crash_kept_going(enum pool_schedule sched, unsigned jobs)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err;
 	int ret;
 
@@ -654,9 +644,7 @@ static void crash_kept_going(enum pool_schedule sched, unsigned jobs)
 	f.item[4].act = ACT_SEGV;
 	t = task_for(&f, jobs, sched);
 	t.keep_going = 1;
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, 0, "sched=%d j=%u stderr: %s", sched, jobs, err);
 	cr_assert_eq(r.skipped, 1, "sched=%d j=%u skipped %zu", sched, jobs, r.skipped);
 	cr_assert_eq(r.done, 20, "sched=%d j=%u done %zu", sched, jobs, r.done);
@@ -684,7 +672,6 @@ Test(pool_run, keep_going_crash_at_range_end)
 	struct fixture f;
 	struct pool_task t;
 	struct pool_result r;
-	struct ut_capture c;
 	char *err;
 	int ret;
 
@@ -693,9 +680,7 @@ Test(pool_run, keep_going_crash_at_range_end)
 	f.item[9].act = ACT_ABORT;
 	t = task_for(&f, 2, POOL_STATIC);
 	t.keep_going = 1;
-	ut_capture_begin(&c);
-	ret = pool_run(&t, &r);
-	err = ut_capture_end(&c);
+	err = run_captured(&t, &r, &ret);
 	cr_assert_eq(ret, 0, "stderr: %s", err);
 	cr_assert_eq(r.skipped, 2);
 	cr_assert_eq(r.done, 10);
