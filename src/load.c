@@ -242,8 +242,9 @@ static int probe_shape(struct load *l)
 	return 0;
 }
 
-/* Create OUT's temporary file: header, then N zeroed rows, space reserved
- * now so that a full disk is an error here, not a SIGBUS in a worker. */
+/* Create OUT's temporary file, sized for the header and the shard's rows
+ * (a sparse file: each worker reserves its rows' space, see load_range),
+ * write the header and map it all. */
 static int create_array(struct load *l, struct outfile *o, void **map, size_t *maplen)
 {
 	const struct row_spec *s = &l->spec;
