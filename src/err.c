@@ -27,6 +27,7 @@ void err_vreport(const char *fmt, va_list ap)
 }
 
 /* Format MESSAGE and append ": strerror(errnum)". */
+static void report_errno(int errnum, const char *fmt, va_list ap) PRINTF_LIKE(2, 0);
 static void report_errno(int errnum, const char *fmt, va_list ap)
 {
 	char msg[3072];

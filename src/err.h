@@ -29,6 +29,6 @@ void warnx(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* Write "parimg: MESSAGE\n" to stderr in one write(2), so lines from
  * concurrent workers never interleave. */
-void err_vreport(const char *fmt, va_list ap);
+void err_vreport(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 
 #endif
