@@ -47,7 +47,6 @@ struct worker {
 	pid_t pid;		/* 0 when not running */
 	int stopping;		/* we sent it SIGTERM: its death is expected */
 	struct timespec stop_t;	/* when, for the SIGKILL after the grace period */
-	size_t begin, end;	/* first assigned range, for messages */
 	struct timespec t0;	/* fork time, for --verbose */
 	double seconds;		/* run time, once reaped */
 };
@@ -232,13 +231,11 @@ static int is_crash(int sig)
 /* "worker 1/2 (items 1000-1999)" for messages: a static worker's range,
  * or the chunk a dynamic one had in hand. */
 static void describe(char *buf, size_t len, const struct pool_task *t,
-		     const struct worker *wk, const struct slot *s, unsigned w)
+		     const struct slot *s, unsigned w)
 {
-	if (t->schedule == POOL_STATIC)
-		snprintf(buf, len, "worker %u/%u (items %zu-%zu)", w, t->jobs,
-			 t->first + wk[w].begin, t->first + wk[w].end - 1);
-	else if (s->end > s->begin)
-		snprintf(buf, len, "worker %u/%u (chunk %zu-%zu)", w, t->jobs,
+	if (s->end > s->begin)
+		snprintf(buf, len, "worker %u/%u (%s %zu-%zu)", w, t->jobs,
+			 t->schedule == POOL_STATIC ? "items" : "chunk",
 			 t->first + s->begin, t->first + s->end - 1);
 	else
 		snprintf(buf, len, "worker %u/%u (no chunk yet)", w, t->jobs);
@@ -308,7 +305,7 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 	wk[w].pid = 0;
 	live_pids[w] = 0;
 	wk[w].seconds = elapsed(&wk[w].t0);
-	describe(who, sizeof(who), t, wk, s, w);
+	describe(who, sizeof(who), t, s, w);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return;
 	if (WIFEXITED(st) && s->failed == FAILED_RANGE) {
@@ -424,8 +421,8 @@ static void report_verbose(const struct run_state *rs)
 			warnx("worker %u: %zu items (dynamic), %.3f s", w, s->done,
 			      rs->wk[w].seconds);
 		else
-			warnx("worker %u: items %zu-%zu, %.3f s", w, t->first + rs->wk[w].begin,
-			      t->first + rs->wk[w].end - 1, rs->wk[w].seconds);
+			warnx("worker %u: items %zu-%zu, %.3f s", w, t->first + s->begin,
+			      t->first + s->end - 1, rs->wk[w].seconds);
 	}
 }
 
@@ -468,13 +465,9 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 			if (w >= t->count)
 				break;
 			s->begin = s->pos = s->end = 0;
-			rs.wk[w].begin = 0;
-			rs.wk[w].end = t->count;
 		} else {
 			pool_range(t->count, t->jobs, w, &s->pos, &s->end);
 			s->begin = s->pos;
-			rs.wk[w].begin = s->pos;
-			rs.wk[w].end = s->end;
 			if (s->pos == s->end)
 				continue;
 		}
