@@ -57,6 +57,8 @@ struct bench {
 	uint64_t *cur;			/* digests of the run being checked */
 	struct point points[NPHASES * MAX_JOBS_LIST];
 	int npoints;
+	/* The dataset as parimg arguments, and where load finds it: */
+	char count_arg[32], size_arg[32], channels_arg[8], data[PATH_MAX];
 };
 
 static volatile sig_atomic_t got_signal;
@@ -231,18 +233,14 @@ static int verify(struct bench *b, enum phase ph, unsigned jobs, int run, const 
  * each from a clean slate and each checked. */
 static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *st)
 {
-	char out[PATH_MAX], data[PATH_MAX], j[16], n[32], size[32], ch[8];
-	char *gen_argv[] = { "parimg", "gen", "-q", "-n", n, "-s", size, "-c", ch,
-			     "-j", j, "-o", out, NULL };
-	char *load_argv[] = { "parimg", "load", "-q", "-j", j, "-o", out, data, NULL };
+	char out[PATH_MAX], j[16];
+	char *gen_argv[] = { "parimg", "gen", "-q", "-n", b->count_arg, "-s", b->size_arg,
+			     "-c", b->channels_arg, "-j", j, "-o", out, NULL };
+	char *load_argv[] = { "parimg", "load", "-q", "-j", j, "-o", out, b->data, NULL };
 	double t[1000];
 	int run;
 
 	snprintf(j, sizeof(j), "%u", jobs);
-	snprintf(n, sizeof(n), "%llu", (unsigned long long)b->count);
-	snprintf(size, sizeof(size), "%ux%u", b->w, b->h);
-	snprintf(ch, sizeof(ch), "%d", b->channels);
-	snprintf(data, sizeof(data), "%s/data", b->scratch);
 	snprintf(out, sizeof(out), "%s/%s", b->scratch, ph == PHASE_GEN ? "gen" : "out.npy");
 	for (run = 0; run <= b->runs; run++) {
 		double secs;
@@ -479,19 +477,16 @@ static int parse(int argc, char **argv, struct bench *b)
 /* Make the scratch dataset, then time every (phase, jobs) point. */
 static int run_all(struct bench *b)
 {
-	char data[PATH_MAX], n[32], size[32], ch[8];
-	char *gen_argv[] = { "parimg", "gen", "-q", "-n", n, "-s", size, "-c", ch,
-			     "-o", data, NULL };
+	char *gen_argv[] = { "parimg", "gen", "-q", "-n", b->count_arg, "-s", b->size_arg,
+			     "-c", b->channels_arg, "-o", b->data, NULL };
 	int ph, i;
 
-	if (b->phases[PHASE_LOAD]) {
-		snprintf(n, sizeof(n), "%llu", (unsigned long long)b->count);
-		snprintf(size, sizeof(size), "%ux%u", b->w, b->h);
-		snprintf(ch, sizeof(ch), "%d", b->channels);
-		snprintf(data, sizeof(data), "%s/data", b->scratch);
-		if (run_timed(b, gen_argv) < 0)
-			return -1;
-	}
+	snprintf(b->count_arg, sizeof(b->count_arg), "%llu", (unsigned long long)b->count);
+	snprintf(b->size_arg, sizeof(b->size_arg), "%ux%u", b->w, b->h);
+	snprintf(b->channels_arg, sizeof(b->channels_arg), "%d", b->channels);
+	snprintf(b->data, sizeof(b->data), "%s/data", b->scratch);
+	if (b->phases[PHASE_LOAD] && run_timed(b, gen_argv) < 0)
+		return -1;
 	for (ph = 0; ph < NPHASES; ph++) {
 		if (!b->phases[ph])
 			continue;

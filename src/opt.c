@@ -152,8 +152,8 @@ static int slurm_shard(struct opt_shard *sh, const char *cmd)
 			    "and SLURM_ARRAY_TASK_COUNT (run it in a job array, or use --shard K/N)");
 		return -1;
 	}
-	if (getenv("SLURM_ARRAY_TASK_STEP") && (env_u64("SLURM_ARRAY_TASK_STEP", &step) < 0 || step == 0))
-		step = 0;
+	if (getenv("SLURM_ARRAY_TASK_STEP") && env_u64("SLURM_ARRAY_TASK_STEP", &step) < 0)
+		step = 0;	/* refused below, like a step of 0 */
 	if (step == 0 || count == 0 || id < min || (id - min) % step != 0 ||
 	    (id - min) / step >= count ||
 	    (getenv("SLURM_ARRAY_TASK_MAX") &&
