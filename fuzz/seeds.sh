@@ -3,7 +3,7 @@
 # writes, and numpy-written .npy headers. Usage: seeds.sh PARIMG OUTDIR
 set -eu
 parimg=$1 out=$2
-suite=$(dirname "$0")/../../shared/testdata/pngsuite
+suite=$(dirname "$0")/../tests/data/pngsuite
 mkdir -p "$out/row" "$out/npy"
 # Each row seed gets a mode byte in front (see fuzz_row.c).
 i=0

@@ -23,7 +23,7 @@ import zlib
 
 BIN = None          # absolute path of the parimg under test
 HERE = os.path.dirname(os.path.abspath(__file__))
-PNGSUITE = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "testdata", "pngsuite"))
+PNGSUITE = os.path.join(HERE, "data", "pngsuite")
 
 
 class Result:
