@@ -37,13 +37,19 @@ struct ancestor {
 	const struct ancestor *up;
 };
 
+/* DIR/NAME, malloc'd (not asprintf: this runs once a file, 100,000 times
+ * for a large dataset, and formatting was a tenth of the scan). */
 static char *join(const char *dir, const char *name)
 {
-	size_t len = strlen(dir);
-	char *path;
+	size_t len = strlen(dir), nlen = strlen(name);
+	int slash = !(len && dir[len - 1] == '/');
+	char *path = malloc(len + slash + nlen + 1);
 
-	if (asprintf(&path, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", name) < 0)
+	if (!path)
 		return NULL;
+	memcpy(path, dir, len);
+	path[len] = '/';
+	memcpy(path + len + slash, name, nlen + 1);
 	return path;
 }
 
@@ -156,6 +162,34 @@ static int cmp_folders(const void *x, const void *y, void *ctx)
 	return *(enum filelist_order *)ctx == ORDER_NATURAL ? natcmp(a, b) : strcmp(a, b);
 }
 
+/* How a folder's files are compared: by ORDER, from byte SKIP on. */
+struct name_order {
+	enum filelist_order order;
+	size_t skip;
+};
+
+static int cmp_names(const void *x, const void *y, void *ctx)
+{
+	const struct name_order *o = ctx;
+	const char *a = *(char *const *)x + o->skip, *b = *(char *const *)y + o->skip;
+
+	return o->order == ORDER_NATURAL ? natcmp(a, b) : strcmp(a, b);
+}
+
+/*
+ * Sort folder F's files by ORDER. They all start with F's path and a '/',
+ * so comparing what follows gives the order of the whole paths (a digit
+ * run cannot span the '/'), at a fraction of the cost.
+ */
+static void sort_folder(struct walk *w, const struct folder *f, enum filelist_order order)
+{
+	size_t len = strlen(f->path);
+	struct name_order o = { order, len + !(len && f->path[len - 1] == '/') };
+
+	if (order != ORDER_NONE)
+		qsort_r(w->files.paths + f->begin, f->end - f->begin, sizeof(char *), cmp_names, &o);
+}
+
 /* Move W's files onto DS as class LABEL, folders and files in ORDER. */
 static int take_class(struct dataset *ds, struct filelist *files, struct walk *w, int64_t label,
 		      enum filelist_order order)
@@ -170,9 +204,8 @@ static int take_class(struct dataset *ds, struct filelist *files, struct walk *w
 		qsort_r(w->folders, w->nfolders, sizeof(*w->folders), cmp_folders, &order);
 	for (i = 0; i < w->nfolders; i++) {
 		struct folder *f = &w->folders[i];
-		struct filelist view = { .paths = w->files.paths + f->begin, .n = f->end - f->begin };
 
-		filelist_sort(&view, order);
+		sort_folder(w, f, order);
 		for (k = f->begin; k < f->end; k++) {
 			ds->labels[files->n] = label;
 			if (filelist_push(files, w->files.paths[k]) < 0) {
