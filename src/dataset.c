@@ -260,13 +260,19 @@ int dataset_scan(struct dataset *ds, struct filelist *files, const char *root,
 		 enum filelist_order order)
 {
 	struct walk w = { 0 };
+	struct ancestor top = { 0 };	/* ROOT: a link back to it is a loop too */
+	struct stat st;
 	size_t k, root_len = strlen(root);
 	int empty = 0;
 
 	if (find_classes(ds, root) < 0)
 		return -1;
+	if (stat(root, &st) == 0) {
+		top.dev = st.st_dev;
+		top.ino = st.st_ino;
+	}
 	for (k = 0; k < ds->nclasses; k++) {
-		if (walk_folder(&w, ds->classes[k], NULL) < 0 ||
+		if (walk_folder(&w, ds->classes[k], &top) < 0 ||
 		    (w.files.n && take_class(ds, files, &w, (int64_t)k, order) < 0)) {
 			walk_free(&w);
 			return -1;

@@ -36,7 +36,7 @@ struct merge {
 
 static const char usage_text[] =
 	"usage: parimg merge [options] -o OUT.npy PART.npy...\n"
-	"       parimg merge [options] -o OUT.npy --labels Y.npy PART.npy... YPART.npy...\n"
+	"       parimg merge [options] -o OUT.npy --labels Y.npy PART... YPART...\n"
 	"\n"
 	"Concatenate .npy arrays along the first axis, in the order given (the\n"
 	"parts of a sharded load: part-0.npy part-1.npy ...). Every part must have\n"
