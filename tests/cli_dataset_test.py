@@ -490,12 +490,23 @@ def test_split_shards_merge_to_each_part(d):
         os.unlink(os.path.join(d, "my.npy"))
 
 
+def test_split_without_shuffle_warns_and_takes_sorted_runs(d):
+    root = shuffle_tree(d, (6, 4))
+    r = run("load", "--split", "0.6,0.4", "--labels", os.path.join(d, "y.npy"),
+            "-o", os.path.join(d, "x.npy"), root)
+    ok(r)
+    assert r.err == "parimg: --split without --shuffle: the rows are in class order, so the " \
+                    "parts hold different classes\n", r
+    assert np.load(os.path.join(d, "y.train.npy")).tolist() == [0] * 6
+    assert np.load(os.path.join(d, "y.val.npy")).tolist() == [1] * 4
+
+
 def test_split_refuses_any_existing_part(d):
     root = shuffle_tree(d, (4, 4))
     path = os.path.join(d, "y.val.npy")
     with open(path, "wb") as f:
         f.write(b"precious")
-    r = labelled(d, root, "--split", "0.5,0.5", code=1)
+    r = labelled(d, root, "--shuffle", "--split", "0.5,0.5", code=1)
     assert r.err == "parimg: %s: file exists (use -f to replace it)\n" % path, r
     nothing_written(d, "y.val.npy")
 
