@@ -342,6 +342,7 @@ $PARIMG bench --dir "$S" -r 5
 # the files, load's own code) against the labelled load of the tree, and the
 # labelled load against the same 100,000 files loaded without labels (the
 # 1,000 folders given as 1,000 arguments: the same listing, no labels).
+# find(1) over the tree, a whole process, shows what listing alone costs.
 # First at the reference size, 100x100; then 32x32, where decoding is
 # cheapest and the scan's share the largest (no goal).
 echo
@@ -356,11 +357,13 @@ for size in 100x100 32x32; do
 	dirs=$(ls -d "$T"/c*)
 	out=$(bt "$LONG_RUNS" true "build/scan_time $T" \
 		"rm -f $S/x.npy $S/y.npy" "$PARIMG load -q -j2 --labels $S/y.npy -o $S/x.npy $T" \
-		"rm -f $S/x.npy" "$PARIMG load -q -j2 -o $S/x.npy $dirs")
+		"rm -f $S/x.npy" "$PARIMG load -q -j2 -o $S/x.npy $dirs" \
+		true "find $T -name *.png")
 	sc=$(line "$out" 1)
 	lb=$(line "$out" 2)
 	ul=$(line "$out" 3)
 	row "$size scan (list + sort), in-process" "$(own "$sc")" "$(owncpu "$sc")"
+	row "$size find TREE -name '*.png' (a floor)" "$(wall "$(line "$out" 4)")" "$(cpu "$(line "$out" 4)")"
 	row "$size load --labels of the tree" "$(wall "$lb")" "$(cpu "$lb")"
 	row "$size load of the 1,000 folders" "$(wall "$ul")" "$(cpu "$ul")"
 	info "$size CPU ratio labelled/unlabelled" "$(ratio "$(cpu "$lb")" "$(cpu "$ul")")x"
