@@ -1,8 +1,9 @@
 /* bench.c - "parimg bench": time serial against parallel runs of gen and load
- * on a scratch dataset, or of load on the user's own files. Each timed run is a real "parimg gen|load" process,
- * timed from fork to waitpid, so the numbers are what `time` or hyperfine
- * would show for the same command; every run's output is checked against
- * the first, file by file (gen) or row by row (load). */
+ * on a scratch dataset, or of load on the user's own files. Each timed run
+ * is a real "parimg gen|load" process, timed from fork to waitpid, so the
+ * numbers are what `time` or hyperfine would show for the same command;
+ * every run's output is checked against the first, file by file (gen) or
+ * row by row (load). */
 #define _GNU_SOURCE
 #include "parimg.h"
 #include "err.h"
@@ -63,6 +64,7 @@ struct bench {
 	char **inputs;			/* the user's files and directories, or NULL */
 	int ninputs;
 	int dataset_opt;		/* -n, -s or -c given */
+	int phase_opt;			/* --phase given */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -448,7 +450,6 @@ static int parse_phases(struct bench *b, const char *s)
 
 /* Long-only options. */
 enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE };
-static int phase_given;
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -471,7 +472,7 @@ static int user_inputs(struct bench *b, int n, char **args)
 
 	if (b->dataset_opt)
 		return usage_error("bench", "-n, -s and -c describe the scratch dataset, not given inputs");
-	if (phase_given && b->phases[PHASE_GEN])
+	if (b->phase_opt && b->phases[PHASE_GEN])
 		return usage_error("bench", "--phase gen times the scratch dataset, not given inputs");
 	if (n > MAX_INPUTS)
 		return usage_error("bench", "at most %d inputs", MAX_INPUTS);
@@ -528,7 +529,7 @@ static int parse(int argc, char **argv, struct bench *b)
 		case OPT_PHASE:
 			if (parse_phases(b, optarg) < 0)
 				return usage_error("bench", "invalid --phase '%s' (gen, load or gen,load)", optarg);
-			phase_given = 1;
+			b->phase_opt = 1;
 			break;
 		case 'c':
 			if (opt_u64(optarg, 1, 4, &v) < 0)
