@@ -303,14 +303,24 @@ def test_no_class_folders(d):
     nothing_written(d)
 
 
+def shim_env(d):
+    """The environment with tests/crash_preload.c preloaded (built in D):
+    opendir() of a path holding DENYME fails with EACCES, and opening one
+    holding CRASHME is a SIGSEGV."""
+    so = os.path.join(d, "shim.so")
+    if not os.path.exists(so):
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", so,
+                        os.path.join(harness.HERE, "crash_preload.c"), "-ldl"],
+                       check=True, timeout=60)
+    env = dict(os.environ, LD_PRELOAD=so)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:handle_segv=0"
+    return env
+
+
 def test_unreadable_class_folder_is_an_error_naming_it(d):
     """Tests run as root, whom chmod 000 does not stop: the LD_PRELOAD shim
     (tests/crash_preload.c) fails opendir() of a path with DENYME in it."""
-    so = os.path.join(d, "shim.so")
-    subprocess.run(["cc", "-shared", "-fPIC", "-o", so, os.path.join(harness.HERE, "crash_preload.c"),
-                    "-ldl"], check=True, timeout=60)
-    env = dict(os.environ, LD_PRELOAD=so)
-    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+    env = shim_env(d)
     for bad in ("cat_DENYME", "dog/sub_DENYME"):
         root = tree(d, {"cat/a.png": None, "dog/b.png": None, bad + "/c.png": None})
         r = labelled(d, root, code=1, env=env)
@@ -327,19 +337,22 @@ def test_symlink_loop_is_an_error(d):
 
 
 def test_existing_labels_or_classes_not_overwritten_without_f(d):
-    root = tree(d, {"cat/a.png": None, "dog/b.png": None})
+    """Refused before any work: under the shim, listing the class folder
+    holding DENYME, or probing the image named CRASHME, would fail."""
+    root = tree(d, {"cat/a_CRASHME.png": None, "dog_DENYME/b.png": None})
+    env = shim_env(d)
     for name in ("y.npy", "classes.txt"):
         path = os.path.join(d, name)
         with open(path, "wb") as f:
             f.write(b"precious")
         before = os.stat(path).st_mtime_ns
-        r = labelled(d, root, code=1)
+        r = labelled(d, root, code=1, env=env)
         assert r.err == "parimg: %s: file exists (use -f to replace it)\n" % path, r
         assert read(path) == b"precious" and os.stat(path).st_mtime_ns == before
-        nothing_written(d, name)
+        nothing_written(d, name, "shim.so")
         labelled(d, root, "-f")
         assert np.load(os.path.join(d, "y.npy")).tolist() == [0, 1]
-        assert lines(os.path.join(d, "classes.txt")) == ["cat", "dog"]
+        assert lines(os.path.join(d, "classes.txt")) == ["cat", "dog_DENYME"]
         for n in ("x.npy", "y.npy", "classes.txt", "rows.txt"):
             os.unlink(os.path.join(d, n))
 
