@@ -65,6 +65,7 @@ struct bench {
 	int ninputs;
 	int dataset_opt;		/* -n, -s or -c given */
 	int phase_opt;			/* --phase given */
+	const char *resize;		/* --resize WxH for load, or NULL */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -85,6 +86,8 @@ static const char usage_text[] =
 	"      --dir DIR           scratch space (default $TMPDIR or /tmp)\n"
 	"      --phase LIST        gen, load or gen,load (default gen,load)\n"
 	"      --format FMT        table, csv, json or markdown (default table)\n"
+	"      --resize WxH        with given inputs: load them resized to W x H\n"
+	"                          (for images of different sizes)\n"
 	"  -h, --help              show this help and exit\n";
 
 static void on_signal(int sig)
@@ -276,14 +279,20 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 	char out[PATH_MAX], j[16];
 	char *gen_argv[] = { "parimg", "gen", "-q", "-n", b->count_arg, "-s", b->size_arg,
 			     "-c", b->channels_arg, "-j", j, "-o", out, NULL };
-	char *load_argv[8 + MAX_INPUTS + 2] = { "parimg", "load", "-q", "-j", j, "-o", out, "--",
-						 b->data, NULL };
+	char *load_argv[10 + MAX_INPUTS + 1] = { "parimg", "load", "-q", "-j", j, "-o", out };
 	double t[1000];
-	int run, i;
+	int run, i, n = 7;
 
+	if (b->resize) {
+		load_argv[n++] = "--resize";
+		load_argv[n++] = (char *)b->resize;
+	}
+	load_argv[n++] = "--";
 	for (i = 0; i < b->ninputs; i++)
-		load_argv[8 + i] = b->inputs[i];
-	load_argv[8 + (b->inputs ? b->ninputs : 1)] = NULL;
+		load_argv[n++] = b->inputs[i];
+	if (!b->inputs)
+		load_argv[n++] = b->data;
+	load_argv[n] = NULL;
 	snprintf(j, sizeof(j), "%u", jobs);
 	snprintf(out, sizeof(out), "%s/%s", b->scratch, ph == PHASE_GEN ? "gen" : "out.npy");
 	for (run = 0; run <= b->runs; run++) {
@@ -449,7 +458,7 @@ static int parse_phases(struct bench *b, const char *s)
 }
 
 /* Long-only options. */
-enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE };
+enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE, OPT_RESIZE };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -459,6 +468,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "phase", required_argument, NULL, OPT_PHASE },
+	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "runs", required_argument, NULL, 'r' },
 	{ "size", required_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 }
@@ -513,6 +523,7 @@ static int check_inputs(const struct bench *b)
 
 static int parse(int argc, char **argv, struct bench *b)
 {
+	uint32_t v32[2];
 	uint64_t v;
 	int ch, r;
 
@@ -525,6 +536,11 @@ static int parse(int argc, char **argv, struct bench *b)
 			if ((r = opt_choice(optarg, format_names)) < 0)
 				return usage_error("bench", "invalid --format '%s' (table, csv, json or markdown)", optarg);
 			b->format = (enum format)r;
+			break;
+		case OPT_RESIZE:
+			if (opt_size(optarg, 1u << 24, &v32[0], &v32[1]) < 0)
+				return usage_error("bench", "invalid --resize '%s' (WxH, 1 to 16777216)", optarg);
+			b->resize = optarg;
 			break;
 		case OPT_PHASE:
 			if (parse_phases(b, optarg) < 0)
@@ -566,6 +582,8 @@ static int parse(int argc, char **argv, struct bench *b)
 	}
 	if (optind < argc)
 		return user_inputs(b, argc - optind, argv + optind);
+	if (b->resize)
+		return usage_error("bench", "--resize applies to given inputs, not the scratch dataset");
 	return -1;
 }
 

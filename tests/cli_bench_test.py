@@ -536,6 +536,19 @@ def test_user_dir_untouched_with_default_scratch(d):
     assert os.listdir(tmp) == []
 
 
+def test_user_inputs_of_different_sizes_with_resize(d):
+    data, files = user_data(d)
+    other = os.path.join(d, "other")
+    ok(run("gen", "-q", "-n", 4, "-c", 3, "-s", "9x7", "-o", other))
+    scratch = scratch_dir(d, "scratch")
+    r = ok(run("bench", "--dir", scratch, "-r", 1, "-j", 1, data, other), 1)
+    assert "differs" in r.err and "parimg: bench: 'parimg load' failed (exit 1)" in r.err, r
+    r = bench(scratch, "-r", 2, "-j", "1,2", "--resize", "10x6", "--format", "json", data, other)
+    check_consistency("json", parse("json", r.out, n=34, w=10, h=6, c=3, runs=2), 34, 10, 6, 3)
+    for bad in (["--resize", "10x6"], ["--resize", "10", data], ["--resize", "0x5", data]):
+        ok(run("bench", "--dir", scratch, *bad), 2)
+
+
 def test_user_inputs_refusals(d):
     data, files = user_data(d)
     os.makedirs(os.path.join(data, "sub"))
