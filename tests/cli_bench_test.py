@@ -13,7 +13,9 @@ import io
 import json
 import math
 import os
+import re
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -547,6 +549,36 @@ def test_user_inputs_of_different_sizes_with_resize(d):
     check_consistency("json", parse("json", r.out, n=34, w=10, h=6, c=3, runs=2), 34, 10, 6, 3)
     for bad in (["--resize", "10x6"], ["--resize", "10", data], ["--resize", "0x5", data]):
         ok(run("bench", "--dir", scratch, *bad), 2)
+
+
+def test_user_inputs_changed_between_runs_fail(d):
+    """Every run's array is checked against the first: the user's image_5
+    replaced (atomically, by another image) once the second run has
+    started makes a later run differ at row 5, and bench fails naming it."""
+    data, _ = user_data(d)
+    scratch = scratch_dir(d, "scratch")
+    p = subprocess.Popen([harness.BIN, "bench", "--dir", scratch, "-r", "1000", "-j", "1", data],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pids, end = set(), time.monotonic() + 30
+        while len(pids) < 2:
+            assert p.poll() is None and time.monotonic() < end, p.communicate()
+            for n in bench_entries(scratch) or ():
+                if n.endswith(".tmp"):
+                    pids.add(n.split(".")[-3])
+            time.sleep(0.001)
+        tmp = os.path.join(data, "new.tmp")
+        shutil.copyfile(os.path.join(data, "image_6.png"), tmp)
+        os.rename(tmp, os.path.join(data, "image_5.png"))
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 1 and out == "", (p.returncode, out, err)
+    assert re.fullmatch(r"parimg: bench: load -j 1 run \d+: row 5 differs from the first "
+                        r"run's\n", err), err
+    assert os.listdir(scratch) == []
 
 
 def test_user_inputs_refusals(d):
