@@ -56,6 +56,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_gen_test.py ./parimg
 	$(PYTHON) tests/cli_load_test.py ./parimg
 	$(PYTHON) tests/cli_shard_test.py ./parimg
+	$(PYTHON) tests/cli_dataset_test.py ./parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
 	$(PYTHON) tests/cli_fault_test.py ./parimg
 	$(PYTHON) tests/cli_docs_test.py ./parimg
@@ -78,6 +79,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_gen_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_load_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_dataset_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_fault_test.py ./parimg-asan
 
@@ -90,6 +92,7 @@ valgrind: all
 	$(PYTHON) tests/cli_gen_test.py $(BUILD)/parimg-valgrind
 	$(PYTHON) tests/cli_load_test.py $(BUILD)/parimg-valgrind
 	$(PYTHON) tests/cli_shard_test.py $(BUILD)/parimg-valgrind
+	$(PYTHON) tests/cli_dataset_test.py $(BUILD)/parimg-valgrind
 
 # libFuzzer targets: load's per-file decode path and the .npy header code,
 # each run FUZZ_TIME seconds from seeds (PngSuite, generated files); any

@@ -23,6 +23,9 @@ mkdir -p build
 for t in io_floor load_floor rss_tree fill_floor; do
 	cc -O2 -Wall -o "build/$t" "scripts/$t.c"
 done
+# scan_time runs load's own class-folder scan (src/dataset.c) alone.
+cc -O2 -Wall -Isrc -o build/scan_time scripts/scan_time.c src/dataset.c src/filelist.c \
+	src/err.c src/rng.c src/npy.c src/outfile.c
 
 # Scratch on tmpfs: every file lives in memory, so there are no caches to
 # drop (that needs root, and would not apply anyway) and no disk in the
@@ -332,6 +335,49 @@ rm -f "$S"/part-*.npy "$S/m.npy" "$S/cat.out" "$S/o.npy"
 echo
 echo "i. parimg bench on the same machine (its own table; --dir on the scratch tmpfs)"
 $PARIMG bench --dir "$S" -r 5
+
+# ---------------------------------------------------------------- j
+# Class folders (load --labels, issue 12). A tree of 100,000 images in 1,000
+# class folders: the scan alone (scan_time: listing the folders and sorting
+# the files, load's own code) against the labelled load of the tree, and the
+# labelled load against the same 100,000 files loaded without labels (the
+# 1,000 folders given as 1,000 arguments: the same listing, no labels).
+# find(1) over the tree, a whole process, shows what listing alone costs.
+# First at the reference size, 100x100; then 32x32, where decoding is
+# cheapest and the scan's share the largest (no goal).
+echo
+echo "j. load --labels on 100,000 gray PNGs in 1,000 class folders (100 each), -j2"
+for size in 100x100 32x32; do
+	T=$S/tree
+	k=0
+	while [ $k -lt 1000 ]; do
+		$PARIMG gen -q -n 100 -s $size --seed $k -o "$T/c$(printf %03d $k)"
+		k=$((k + 1))
+	done
+	dirs=$(ls -d "$T"/c*)
+	out=$(bt "$LONG_RUNS" true "build/scan_time $T" \
+		"rm -f $S/x.npy $S/y.npy" "$PARIMG load -q -j2 --labels $S/y.npy -o $S/x.npy $T" \
+		"rm -f $S/x.npy" "$PARIMG load -q -j2 -o $S/x.npy $dirs" \
+		true "find $T -name *.png")
+	sc=$(line "$out" 1)
+	lb=$(line "$out" 2)
+	ul=$(line "$out" 3)
+	row "$size scan (list + sort), in-process" "$(own "$sc")" "$(owncpu "$sc")"
+	row "$size find TREE -name '*.png' (a floor)" "$(wall "$(line "$out" 4)")" "$(cpu "$(line "$out" 4)")"
+	row "$size load --labels of the tree" "$(wall "$lb")" "$(cpu "$lb")"
+	row "$size load of the 1,000 folders" "$(wall "$ul")" "$(cpu "$ul")"
+	info "$size CPU ratio labelled/unlabelled" "$(ratio "$(cpu "$lb")" "$(cpu "$ul")")x"
+	r=$(ratio "$(first "$(own "$sc")")" "$(first "$lb")")
+	r2=$(ratio "$(first "$lb")" "$(first "$ul")")
+	if [ "$size" = 100x100 ]; then
+		goal j "scan <= 10% of the labelled load" "${r}x" "$(le "$r" 0.10)"
+		goal j "labelled <= 1.05x unlabelled (noise)" "${r2}x" "$(le "$r2" 1.05)"
+	else
+		info "$size scan / labelled load (wall)" "${r}x"
+		info "$size labelled / unlabelled (wall)" "${r2}x"
+	fi
+	rm -rf "$T" "$S/x.npy" "$S/y.npy"
+done
 
 echo
 echo "summary (load average now $(loadavg)):"

@@ -1,8 +1,9 @@
 /* bench.c - "parimg bench": time serial against parallel runs of gen and load
- * on a scratch dataset. Each timed run is a real "parimg gen|load" process,
- * timed from fork to waitpid, so the numbers are what `time` or hyperfine
- * would show for the same command; every run's output is checked against
- * the first, file by file (gen) or row by row (load). */
+ * on a scratch dataset, or of load on the user's own files. Each timed run
+ * is a real "parimg gen|load" process, timed from fork to waitpid, so the
+ * numbers are what `time` or hyperfine would show for the same command;
+ * every run's output is checked against the first, file by file (gen) or
+ * row by row (load). */
 #define _GNU_SOURCE
 #include "parimg.h"
 #include "err.h"
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #define MAX_JOBS_LIST 32
+#define MAX_INPUTS 1024		/* DIR|FILE arguments */
 #define DEFAULT_RUNS 5
 
 enum phase { PHASE_GEN, PHASE_LOAD, NPHASES };
@@ -59,15 +61,22 @@ struct bench {
 	int npoints;
 	/* The dataset as parimg arguments, and where load finds it: */
 	char count_arg[32], size_arg[32], channels_arg[8], data[PATH_MAX];
+	char **inputs;			/* the user's files and directories, or NULL */
+	int ninputs;
+	int dataset_opt;		/* -n, -s or -c given */
+	int phase_opt;			/* --phase given */
+	const char *resize;		/* --resize WxH for load, or NULL */
 };
 
 static volatile sig_atomic_t got_signal;
 
 static const char usage_text[] =
-	"usage: parimg bench [options]\n"
+	"usage: parimg bench [options] [DIR|FILE...]\n"
 	"\n"
 	"Time gen and load at each worker count on a scratch dataset, and check\n"
-	"that every run writes the same output.\n"
+	"that every run writes the same output. Given directories or files, time\n"
+	"'parimg load DIR|FILE...' on them instead (-n, -s, -c do not apply); the\n"
+	"arrays go to the scratch directory, never beside the inputs.\n"
 	"\n"
 	"  -n, --count N           images in the dataset (default 2000)\n"
 	"  -s, --size WxH          image size (default 100x100)\n"
@@ -77,6 +86,8 @@ static const char usage_text[] =
 	"      --dir DIR           scratch space (default $TMPDIR or /tmp)\n"
 	"      --phase LIST        gen, load or gen,load (default gen,load)\n"
 	"      --format FMT        table, csv, json or markdown (default table)\n"
+	"      --resize WxH        with given inputs: load them resized to W x H\n"
+	"                          (for images of different sizes)\n"
 	"  -h, --help              show this help and exit\n";
 
 static void on_signal(int sig)
@@ -200,13 +211,45 @@ static int digest_load(struct bench *b, const char *path, uint64_t *d)
 	return ret;
 }
 
+/* On the user's inputs, the first array tells the images' count and shape,
+ * for the rates and the row digests. */
+static int learn_shape(struct bench *b, const char *path)
+{
+	unsigned char buf[4096];
+	struct npy_header h;
+	char why[256];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return error_errno("%s", path);
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return error_errno("%s", path);
+	if (npy_parse_header(buf, (size_t)n, &h, why, sizeof(why)) < 0 || h.ndim < 3 ||
+	    strcmp(h.descr, "|u1") != 0)
+		return error("%s: %s", path, "not the .npy expected");
+	b->count = h.shape[0];
+	b->h = (uint32_t)h.shape[1];
+	b->w = (uint32_t)h.shape[2];
+	b->channels = h.ndim > 3 ? (int)h.shape[3] : 1;
+	b->cur = malloc((b->count + 1) * sizeof(uint64_t));
+	if (!b->cur)
+		return error("out of memory");
+	return 0;
+}
+
 /* Check the run's output against the phase's first run; the first run
  * becomes the reference. */
 static int verify(struct bench *b, enum phase ph, unsigned jobs, int run, const char *out)
 {
-	size_t n = b->count + (ph == PHASE_LOAD);
+	size_t n;
 	long long k;
 
+	if (!b->cur && learn_shape(b, out) < 0)
+		return -1;
+	n = b->count + (ph == PHASE_LOAD);
 	if ((ph == PHASE_GEN ? digest_gen(b, out, b->cur) : digest_load(b, out, b->cur)) < 0)
 		return -1;
 	if (!b->ref[ph]) {
@@ -236,10 +279,20 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 	char out[PATH_MAX], j[16];
 	char *gen_argv[] = { "parimg", "gen", "-q", "-n", b->count_arg, "-s", b->size_arg,
 			     "-c", b->channels_arg, "-j", j, "-o", out, NULL };
-	char *load_argv[] = { "parimg", "load", "-q", "-j", j, "-o", out, b->data, NULL };
+	char *load_argv[10 + MAX_INPUTS + 1] = { "parimg", "load", "-q", "-j", j, "-o", out };
 	double t[1000];
-	int run;
+	int run, i, n = 7;
 
+	if (b->resize) {
+		load_argv[n++] = "--resize";
+		load_argv[n++] = (char *)b->resize;
+	}
+	load_argv[n++] = "--";
+	for (i = 0; i < b->ninputs; i++)
+		load_argv[n++] = b->inputs[i];
+	if (!b->inputs)
+		load_argv[n++] = b->data;
+	load_argv[n] = NULL;
 	snprintf(j, sizeof(j), "%u", jobs);
 	snprintf(out, sizeof(out), "%s/%s", b->scratch, ph == PHASE_GEN ? "gen" : "out.npy");
 	for (run = 0; run <= b->runs; run++) {
@@ -405,7 +458,7 @@ static int parse_phases(struct bench *b, const char *s)
 }
 
 /* Long-only options. */
-enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE };
+enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE, OPT_RESIZE };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -415,13 +468,62 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "phase", required_argument, NULL, OPT_PHASE },
+	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "runs", required_argument, NULL, 'r' },
 	{ "size", required_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 }
 };
 
+/* Bench load on the N inputs ARGS: only load, and none of the scratch
+ * dataset's options. -1 to go on, else an exit status. */
+static int user_inputs(struct bench *b, int n, char **args)
+{
+	int i;
+
+	if (b->dataset_opt)
+		return usage_error("bench", "-n, -s and -c describe the scratch dataset, not given inputs");
+	if (b->phase_opt && b->phases[PHASE_GEN])
+		return usage_error("bench", "--phase gen times the scratch dataset, not given inputs");
+	if (n > MAX_INPUTS)
+		return usage_error("bench", "at most %d inputs", MAX_INPUTS);
+	for (i = 0; i < n; i++)
+		if (strcmp(args[i], "-") == 0)
+			return usage_error("bench", "inputs are read anew on every run: give paths, not -");
+	b->phases[PHASE_GEN] = 0;
+	b->phases[PHASE_LOAD] = 1;
+	b->inputs = args;
+	b->ninputs = n;
+	return -1;
+}
+
+/* The inputs exist, and the scratch space is inside none of them: bench
+ * writes nothing into the user's directories. 0, or an exit status after
+ * a message. */
+static int check_inputs(const struct bench *b)
+{
+	char dir[PATH_MAX], in[PATH_MAX];
+	struct stat st;
+	size_t len;
+	int i;
+
+	if (!realpath(b->dir, dir))
+		return error_errno("%s", b->dir), EXIT_FAIL;
+	for (i = 0; i < b->ninputs; i++) {
+		if (stat(b->inputs[i], &st) < 0 || !realpath(b->inputs[i], in))
+			return error_errno("%s", b->inputs[i]), EXIT_FAIL;
+		len = strlen(in);
+		if (S_ISDIR(st.st_mode) && strncmp(dir, in, len) == 0 &&
+		    (dir[len] == '\0' || dir[len] == '/' || len == 1))
+			return usage_error("bench", "%s: the scratch directory (--dir %s) would be "
+					   "inside this input; bench writes nothing into its inputs",
+					   b->inputs[i], b->dir);
+	}
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct bench *b)
 {
+	uint32_t v32[2];
 	uint64_t v;
 	int ch, r;
 
@@ -435,14 +537,21 @@ static int parse(int argc, char **argv, struct bench *b)
 				return usage_error("bench", "invalid --format '%s' (table, csv, json or markdown)", optarg);
 			b->format = (enum format)r;
 			break;
+		case OPT_RESIZE:
+			if (opt_size(optarg, 1u << 24, &v32[0], &v32[1]) < 0)
+				return usage_error("bench", "invalid --resize '%s' (WxH, 1 to 16777216)", optarg);
+			b->resize = optarg;
+			break;
 		case OPT_PHASE:
 			if (parse_phases(b, optarg) < 0)
 				return usage_error("bench", "invalid --phase '%s' (gen, load or gen,load)", optarg);
+			b->phase_opt = 1;
 			break;
 		case 'c':
 			if (opt_u64(optarg, 1, 4, &v) < 0)
 				return usage_error("bench", "invalid --channels '%s' (1 to 4)", optarg);
 			b->channels = (int)v;
+			b->dataset_opt = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -455,6 +564,7 @@ static int parse(int argc, char **argv, struct bench *b)
 		case 'n':
 			if (opt_u64(optarg, 1, 100000000, &b->count) < 0)
 				return usage_error("bench", "invalid --count '%s' (1 to 100000000)", optarg);
+			b->dataset_opt = 1;
 			break;
 		case 'r':
 			if (opt_u64(optarg, 1, 1000, &v) < 0)
@@ -464,13 +574,16 @@ static int parse(int argc, char **argv, struct bench *b)
 		case 's':
 			if (opt_size(optarg, 1u << 14, &b->w, &b->h) < 0)
 				return usage_error("bench", "invalid --size '%s' (WxH, 1 to 16384 each)", optarg);
+			b->dataset_opt = 1;
 			break;
 		default:
 			return opt_bad(ch, argv, "bench");
 		}
 	}
 	if (optind < argc)
-		return usage_error("bench", "unexpected argument '%s'", argv[optind]);
+		return user_inputs(b, argc - optind, argv + optind);
+	if (b->resize)
+		return usage_error("bench", "--resize applies to given inputs, not the scratch dataset");
 	return -1;
 }
 
@@ -485,7 +598,7 @@ static int run_all(struct bench *b)
 	snprintf(b->size_arg, sizeof(b->size_arg), "%ux%u", b->w, b->h);
 	snprintf(b->channels_arg, sizeof(b->channels_arg), "%d", b->channels);
 	snprintf(b->data, sizeof(b->data), "%s/data", b->scratch);
-	if (b->phases[PHASE_LOAD] && run_timed(b, gen_argv) < 0)
+	if (!b->inputs && b->phases[PHASE_LOAD] && run_timed(b, gen_argv) < 0)
 		return -1;
 	for (ph = 0; ph < NPHASES; ph++) {
 		if (!b->phases[ph])
@@ -523,8 +636,9 @@ int cmd_bench(int argc, char **argv)
 	if (len < 0)
 		die_errno("/proc/self/exe");
 	b.exe[len] = '\0';
-	b.cur = malloc((b.count + 1) * sizeof(uint64_t));
-	if (!b.cur)
+	if (b.inputs && (r = check_inputs(&b)) != 0)
+		return r;
+	if (!b.inputs && !(b.cur = malloc((b.count + 1) * sizeof(uint64_t))))
 		die("out of memory");
 	/* From here on a signal is only recorded: the run in progress is
 	 * stopped and the scratch directory removed before we die of it. */

@@ -31,8 +31,7 @@ int filelist_is_image_name(const char *name)
 	return 0;
 }
 
-/* Take ownership of PATH. */
-static int push(struct filelist *fl, char *path)
+int filelist_push(struct filelist *fl, char *path)
 {
 	if (!path)
 		return error("out of memory");
@@ -84,7 +83,7 @@ static int add_dir(struct filelist *fl, const char *dir, DIR *d)
 			continue;
 		if (asprintf(&path, "%s%s%s", dir, sep, de->d_name) < 0)
 			path = NULL;
-		if (push(fl, path) < 0) {
+		if (filelist_push(fl, path) < 0) {
 			closedir(d);
 			return -1;
 		}
@@ -109,7 +108,7 @@ static int add_stdin(struct filelist *fl)
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		if (push(fl, strdup(line)) < 0) {
+		if (filelist_push(fl, strdup(line)) < 0) {
 			free(line);
 			return -1;
 		}
@@ -135,7 +134,7 @@ int filelist_add(struct filelist *fl, const char *arg)
 	}
 	/* A file, or something that fails when opened: let the decoder
 	 * report it with the rest, in order. */
-	return push(fl, strdup(arg));
+	return filelist_push(fl, strdup(arg));
 }
 
 int natcmp(const char *a, const char *b)

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "parimg.h"
 #include "codec.h"
+#include "dataset.h"
 #include "err.h"
 #include "filelist.h"
 #include "npy.h"
@@ -14,6 +15,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "row.h"
+#include "split.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,10 +30,27 @@
 
 #define DEFAULT_MAX_PIXELS (1ULL << 28)
 
+/* One output array and the files beside it. A split makes one per part,
+ * each taking its own range of the rows. */
+struct target {
+	char *out, *labels, *manifest;	/* final names; labels, manifest NULL if none */
+	size_t row0, nrows;		/* this shard's rows of the part */
+	struct outfile arr, lab, man;	/* fd -1 until opened */
+};
+
 struct load {
 	struct filelist files;
 	const char *out;
 	const char *manifest;
+	/* Class folders, shuffle and split (dataset.c, split.c): */
+	const char *labels, *classes;	/* --labels, --classes */
+	int shuffle, seed_given;
+	uint64_t seed;
+	struct split split;
+	struct dataset ds;
+	struct target *targets;		/* one, or one per part of the split */
+	int ntargets;
+	struct outfile cls;		/* the classes file */
 	struct row_spec spec;	/* channels 0 and w 0 until probed */
 	int keep_going;
 	struct opt_shard shard;
@@ -51,7 +70,8 @@ static const char usage_text[] =
 	"Decode images into one packed NumPy .npy array, (N,H,W) or (N,H,W,C).\n"
 	"INPUT is a directory (its png, jpg, jpeg, bmp, tga, pgm, ppm and pnm\n"
 	"files, not recursing, hidden files skipped), an image file, or - for\n"
-	"newline-separated paths on standard input.\n"
+	"newline-separated paths on standard input. With --labels, INPUT is one\n"
+	"directory whose subdirectories are the classes.\n"
 	"\n"
 	"  -o, --output OUT.npy    the array to write (required)\n"
 	"      --order natural|name|none\n"
@@ -59,6 +79,18 @@ static const char usage_text[] =
 	"                          image_2 comes before image_10 (default);\n"
 	"                          bytewise; or as given\n"
 	"      --manifest FILE     write the path of each row, one per line\n"
+	"      --labels Y.npy      take INPUT's subdirectories as classes, numbered\n"
+	"                          from 0 in byte order of their names, with their\n"
+	"                          image files at any depth; write each row's class\n"
+	"                          to Y.npy (int64)\n"
+	"      --classes FILE      with --labels: write the class names, one a line\n"
+	"      --shuffle           rows in a random order fixed by the seed and the\n"
+	"                          sorted inputs alone\n"
+	"      --seed S            the shuffle's seed (default 0)\n"
+	"      --split NAME=F,...  write consecutive parts of the (shuffled) rows,\n"
+	"                          e.g. train=0.9,val=0.1 (or 0.9,0.1), each to\n"
+	"                          OUT.NAME.npy, Y.NAME.npy and the manifest's\n"
+	"                          name with .NAME\n"
 	"  -c, --channels 1|2|3|4  convert every image to C channels\n"
 	"                          (default: the first image's)\n"
 	"  -t, --dtype u1|u2|f4|f8 sample type (default u1); u2 keeps 16-bit\n"
@@ -305,24 +337,75 @@ static int write_manifest(struct load *l, struct outfile *o)
 
 /* Long-only options. */
 enum { OPT_MANIFEST = 0x200, OPT_MAX_PIXELS, OPT_ORDER, OPT_RESIZE, OPT_SCALE, OPT_SHARD };
+/* Those of class folders, shuffle and split (parse_dataset_opt). */
+enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
+	{ "classes", required_argument, NULL, OPT_CLASSES },
 	{ "dtype", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "keep-going", no_argument, NULL, 'k' },
+	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
 	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "scale", no_argument, NULL, OPT_SCALE },
+	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
+	{ "split", required_argument, NULL, OPT_SPLIT },
 	OPT_COMMON_LONG,
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char *const order_names[] = { "natural", "name", "none", NULL };
+
+/* Handle an option of class folders, shuffle or split: 1 if CH was one, 0
+ * if not, -1 for a bad value (message printed). */
+static int parse_dataset_opt(struct load *l, int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_CLASSES:
+		l->classes = arg;
+		return 1;
+	case OPT_LABELS:
+		l->labels = arg;
+		return 1;
+	case OPT_SEED:
+		if (opt_u64(arg, 0, UINT64_MAX, &l->seed) < 0)
+			return usage_error("load", "invalid --seed '%s'", arg), -1;
+		l->seed_given = 1;
+		return 1;
+	case OPT_SHUFFLE:
+		l->shuffle = 1;
+		return 1;
+	case OPT_SPLIT:
+		if (split_parse(arg, &l->split) < 0)
+			return usage_error("load", "invalid --split '%s' (NAME=FRACTION,... with "
+					   "fractions in (0,1] adding up to 1, e.g. train=0.9,val=0.1; "
+					   "or 2 or 3 bare fractions for train,val,test)", arg), -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The options parse_dataset_opt took must fit together and with INPUT. */
+static int check_dataset_opts(const struct load *l, int argc, char **argv)
+{
+	if (l->classes && !l->labels)
+		return usage_error("load", "--classes needs --labels");
+	if (l->seed_given && !l->shuffle)
+		return usage_error("load", "--seed needs --shuffle");
+	if (l->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
+		return usage_error("load", "--labels takes one INPUT, the directory of class folders");
+	if (l->split.n && l->labels && !l->shuffle)
+		warnx("--split without --shuffle: the rows are in class order, so the parts "
+		      "hold different classes");
+	return 0;
+}
 
 /* Parse argv; -1 to go on, else an exit status. Inputs are left in argv
  * from optind. */
@@ -333,7 +416,8 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qt:v", longopts, NULL)) != -1) {
-		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0) {
+		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0 ||
+		    (r = parse_dataset_opt(l, ch, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
@@ -394,14 +478,93 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		return usage_error("load", "--scale needs --dtype f4 or f8");
 	if (l->manifest && strcmp(l->manifest, l->out) == 0)
 		return usage_error("load", "--manifest and --output name the same file");
+	if (check_dataset_opts(l, argc, argv) != 0)
+		return EXIT_USAGE;
 	return -1;
 }
 
-/* Decode every row into the mapping; commit OUT (and the manifest) only if
- * the pool succeeded. Returns the exit status. */
-static int run(struct load *l, struct opt_common *c)
+/* The output files: one target, or with --split one per part with the
+ * part's name in its file names. Every name must differ from the others.
+ * 0, or an exit status. */
+static int make_targets(struct load *l)
 {
-	struct outfile out, man = { .fd = -1, .slot = -1 };
+	const char *names[3 * SPLIT_MAX + 1];
+	int parts = l->split.n ? l->split.n : 1, i, j, n = 0;
+
+	l->targets = calloc((size_t)parts, sizeof(*l->targets));
+	if (!l->targets)
+		die("out of memory");
+	l->ntargets = parts;
+	for (i = 0; i < parts; i++) {
+		struct target *t = &l->targets[i];
+		const char *part = l->split.n ? l->split.name[i] : NULL;
+
+		t->arr.fd = t->lab.fd = t->man.fd = -1;
+		t->arr.slot = t->lab.slot = t->man.slot = -1;
+		t->out = part ? split_path(l->out, part) : strdup(l->out);
+		t->labels = !l->labels ? NULL : part ? split_path(l->labels, part) : strdup(l->labels);
+		t->manifest = !l->manifest ? NULL
+			      : part ? split_path(l->manifest, part) : strdup(l->manifest);
+		if (!t->out || (l->labels && !t->labels) || (l->manifest && !t->manifest))
+			die("out of memory");
+		names[n++] = t->out;
+		if (t->labels)
+			names[n++] = t->labels;
+		if (t->manifest)
+			names[n++] = t->manifest;
+	}
+	if (l->classes)
+		names[n++] = l->classes;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				return usage_error("load", "%s: named for two of the outputs", names[i]);
+	return 0;
+}
+
+/* Without -f, refuse before any work when an output exists. */
+static int refuse_existing(const struct load *l)
+{
+	int i;
+
+	for (i = 0; i < l->ntargets; i++) {
+		const struct target *t = &l->targets[i];
+		const char *p[] = { t->out, t->labels, t->manifest };
+		size_t k;
+
+		for (k = 0; k < 3; k++)
+			if (p[k] && outfile_exists(p[k]))
+				return error("%s: file exists (use -f to replace it)", p[k]);
+	}
+	if (l->classes && outfile_exists(l->classes))
+		return error("%s: file exists (use -f to replace it)", l->classes);
+	return 0;
+}
+
+/* Each target's rows: a split's parts take consecutive ranges of the
+ * (shuffled) rows, and a shard its share of each part, by the rule of
+ * pool_range, so that merging the shards of a part gives that part. */
+static void place_targets(struct load *l)
+{
+	size_t sizes[SPLIT_MAX], begin = 0, a, b;
+	int i;
+
+	if (l->split.n)
+		split_sizes(&l->split, l->files.n, sizes);
+	else
+		sizes[0] = l->files.n;
+	for (i = 0; i < l->ntargets; i++) {
+		pool_range(sizes[i], l->shard.n, l->shard.k, &a, &b);
+		l->targets[i].row0 = begin + a;
+		l->targets[i].nrows = b - a;
+		begin += sizes[i];
+	}
+}
+
+/* Decode target T's rows into its array's mapping, writing its labels and
+ * manifest beside it; nothing is committed here. Returns 0, or -1. */
+static int run_target(struct load *l, struct target *t, struct opt_common *c, size_t *skipped)
+{
 	struct pool_result res;
 	struct pool_task task;
 	struct progress prog;
@@ -409,12 +572,16 @@ static int run(struct load *l, struct opt_common *c)
 	void *map = NULL;
 	int ok;
 
-	if (create_array(l, &out, &map, &maplen) < 0)
-		return EXIT_FAIL;
-	if (l->manifest && write_manifest(l, &man) < 0) {
+	l->out = t->out;
+	l->manifest = t->manifest;
+	l->row0 = t->row0;
+	l->nrows = t->nrows;
+	if (create_array(l, &t->arr, &map, &maplen) < 0)
+		return -1;
+	if ((t->manifest && write_manifest(l, &t->man) < 0) ||
+	    (t->labels && dataset_write_labels(&l->ds, t->row0, t->nrows, t->labels, &t->lab) < 0)) {
 		munmap(map, maplen);
-		outfile_abort(&out);
-		return EXIT_FAIL;
+		return -1;
 	}
 	progress_init(&prog, c->quiet, "images");
 	task = (struct pool_task){
@@ -427,56 +594,117 @@ static int run(struct load *l, struct opt_common *c)
 	ok = pool_run(&task, &res) == 0;
 	if (munmap(map, maplen) < 0 && ok)
 		ok = error_errno("%s", l->out) == 0;
+	*skipped += res.skipped;
+	return ok ? 0 : -1;
+}
+
+/* Every temporary file of the run, in the order of their renames: the
+ * manifests, labels and classes first and the arrays last, so that once
+ * an array is there, what goes with it is too. */
+static int all_outfiles(struct load *l, struct outfile **o)
+{
+	int i, n = 0;
+
+	for (i = 0; i < l->ntargets; i++) {
+		o[n++] = &l->targets[i].man;
+		o[n++] = &l->targets[i].lab;
+	}
+	o[n++] = &l->cls;
+	for (i = 0; i < l->ntargets; i++)
+		o[n++] = &l->targets[i].arr;
+	return n;
+}
+
+/* Decode every target's rows; commit all the outputs only if every pool
+ * succeeded. Returns the exit status. */
+static int run(struct load *l, struct opt_common *c)
+{
+	struct outfile *o[3 * SPLIT_MAX + 1];
+	const char *out = l->out;
+	size_t skipped = 0, nrows = 0;
+	int i, n, ok = 1;
+
+	for (i = 0; ok && i < l->ntargets; i++) {
+		ok = run_target(l, &l->targets[i], c, &skipped) == 0;
+		nrows += l->targets[i].nrows;
+	}
+	l->out = out;
+	if (ok && l->classes)
+		ok = dataset_write_classes(&l->ds, l->classes, &l->cls) == 0;
+	n = all_outfiles(l, o);
 	if (!ok) {
-		outfile_abort(&out);
-		outfile_abort(&man);
+		for (i = 0; i < n; i++)
+			outfile_abort(o[i]);
 		return EXIT_FAIL;
 	}
-	if (outfile_commit(&out, c->force) < 0) {
-		outfile_abort(&man);
+	if (outfile_commit_all(o, n, c->force) < 0)
 		return EXIT_FAIL;
-	}
-	if (l->manifest && outfile_commit(&man, c->force) < 0)
-		return EXIT_FAIL;
-	if (res.skipped) {
-		warnx("%s: %zu of %zu rows skipped (left zero)", l->out, res.skipped, l->nrows);
+	if (skipped) {
+		warnx("%s: %zu of %zu rows skipped (left zero)", l->out, skipped, nrows);
 		return EXIT_SKIPPED;
 	}
 	return EXIT_OK;
 }
 
+/* The rows: the inputs, or the class folders of the one input; sorted,
+ * then shuffled if asked. 0, or -1 with a message printed. */
+static int collect(struct load *l, int argc, char **argv, enum filelist_order order)
+{
+	int i;
+
+	if (l->labels) {
+		if (dataset_scan(&l->ds, &l->files, argv[optind], order) < 0)
+			return -1;
+	} else {
+		for (i = optind; i < argc; i++)
+			if (filelist_add(&l->files, argv[i]) < 0)
+				return -1;
+		if (l->files.n == 0)
+			return error("%s: no image files in the input", argv[optind]);
+		filelist_sort(&l->files, order);
+	}
+	if (l->shuffle && dataset_shuffle(&l->ds, &l->files, l->seed) < 0)
+		return -1;
+	return 0;
+}
+
+static void load_free(struct load *l)
+{
+	int i;
+
+	for (i = 0; i < l->ntargets; i++) {
+		free(l->targets[i].out);
+		free(l->targets[i].labels);
+		free(l->targets[i].manifest);
+	}
+	free(l->targets);
+	dataset_free(&l->ds);
+	filelist_free(&l->files);
+	free(l->file.p);
+}
+
 int cmd_load(int argc, char **argv)
 {
 	struct load l = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = ROW_U1 },
-			  .shard = { 0, 1 } };
-	size_t end;
+			  .shard = { 0, 1 }, .cls = { .fd = -1, .slot = -1 } };
 	enum filelist_order order = ORDER_NATURAL;
 	struct opt_common c;
-	int r, i;
+	int r;
 
 	opt_common_init(&c);
 	if ((r = parse(argc, argv, &l, &c, &order)) >= 0)
 		return r;
-	/* Refuse to clobber before any work is done. */
-	if (!c.force && outfile_exists(l.out))
-		return error("%s: file exists (use -f to replace it)", l.out), EXIT_FAIL;
-	if (!c.force && l.manifest && outfile_exists(l.manifest))
-		return error("%s: file exists (use -f to replace it)", l.manifest), EXIT_FAIL;
-	r = EXIT_FAIL;
-	for (i = optind; i < argc; i++)
-		if (filelist_add(&l.files, argv[i]) < 0)
-			goto out;
-	if (l.files.n == 0) {
-		error("%s: no image files in the input", argv[optind]);
-		goto out;
+	if ((r = make_targets(&l)) != 0) {
+		load_free(&l);
+		return r;
 	}
-	filelist_sort(&l.files, order);
-	pool_range(l.files.n, l.shard.n, l.shard.k, &l.row0, &end);
-	l.nrows = end - l.row0;
-	if (probe_shape(&l) == 0)
-		r = run(&l, &c);
-out:
-	filelist_free(&l.files);
-	free(l.file.p);
+	/* Refuse to clobber before any work is done. */
+	r = EXIT_FAIL;
+	if ((c.force || refuse_existing(&l) == 0) && collect(&l, argc, argv, order) == 0) {
+		place_targets(&l);
+		if (probe_shape(&l) == 0)
+			r = run(&l, &c);
+	}
+	load_free(&l);
 	return r;
 }

@@ -36,12 +36,16 @@ struct merge {
 
 static const char usage_text[] =
 	"usage: parimg merge [options] -o OUT.npy PART.npy...\n"
+	"       parimg merge [options] -o OUT.npy --labels Y.npy PART... YPART...\n"
 	"\n"
 	"Concatenate .npy arrays along the first axis, in the order given (the\n"
 	"parts of a sharded load: part-0.npy part-1.npy ...). Every part must have\n"
 	"the first part's dtype and trailing shape.\n"
 	"\n"
 	"  -o, --output OUT.npy    the array to write (required)\n"
+	"      --labels Y.npy      the second half of the parts are the labels of\n"
+	"                          the first half's, in the same order: merge them\n"
+	"                          into Y.npy; both outputs appear, or neither\n"
 	"  -f, --force             replace an existing OUT\n"
 	OPT_COMMON_HELP;
 
@@ -201,19 +205,42 @@ fail:
 	return -1;
 }
 
+enum { OPT_LABELS = 0x200 };
+
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
+	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "output", required_argument, NULL, 'o' },
 	OPT_COMMON_LONG,
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Check the parts, then copy them into a temporary file renamed onto
- * M->out. Returns the exit status. */
-static int merge(struct merge *m, const struct opt_common *c)
+/* Labels part I of L goes with array part I of M: a 1-d integer array of
+ * as many rows. */
+static int check_labels(const struct merge *m, const struct merge *l)
 {
-	struct npy_header h;
-	struct outfile o;
+	size_t i;
+
+	for (i = 0; i < l->nparts; i++) {
+		const struct part *a = &m->parts[i], *y = &l->parts[i];
+
+		if (y->h.ndim != 1 || (y->h.descr[1] != 'i' && y->h.descr[1] != 'u'))
+			return error("%s: not labels (a 1-d integer array), the labels part "
+				     "of %s", y->path, a->path);
+		if (y->h.shape[0] != a->h.shape[0])
+			return error("%s: %llu labels for the %llu rows of %s", y->path,
+				     (unsigned long long)y->h.shape[0],
+				     (unsigned long long)a->h.shape[0], a->path);
+	}
+	return 0;
+}
+
+/* Copy M's checked parts, whose concatenation has header H, into a
+ * temporary file O for M->out, left for the caller to commit. 0, or -1
+ * with O aborted. */
+static int merge(struct merge *m, struct npy_header *h, struct outfile *o,
+		 const struct opt_common *c)
+{
 	struct pool_result res;
 	struct pool_task task;
 	struct progress prog;
@@ -221,22 +248,20 @@ static int merge(struct merge *m, const struct opt_common *c)
 	uint64_t off;
 	size_t i;
 
-	if (check_parts(m, &h) < 0)
-		return EXIT_FAIL;
-	if (!npy_format_header(&h, head, sizeof(head)))
-		return error("%s: header too large", m->out), EXIT_FAIL;
-	for (off = h.header_len, i = 0; i < m->nparts; i++) {
+	if (!npy_format_header(h, head, sizeof(head)))
+		return error("%s: header too large", m->out);
+	for (off = h->header_len, i = 0; i < m->nparts; i++) {
 		m->parts[i].dst = off;
 		off += m->parts[i].data;
 	}
-	if (outfile_open(&o, m->out) < 0)
-		return EXIT_FAIL;
-	if (ftruncate(o.fd, (off_t)off) < 0 || outfile_write(&o, head, h.header_len) < 0) {
+	if (outfile_open(o, m->out) < 0)
+		return -1;
+	if (ftruncate(o->fd, (off_t)off) < 0 || outfile_write(o, head, h->header_len) < 0) {
 		error_errno("%s", m->out);
-		outfile_abort(&o);
-		return EXIT_FAIL;
+		outfile_abort(o);
+		return -1;
 	}
-	m->out_fd = o.fd;
+	m->out_fd = o->fd;
 	progress_init(&prog, c->quiet, "parts");
 	task = (struct pool_task){
 		.count = m->nparts, .jobs = c->jobs, .schedule = c->schedule,
@@ -244,18 +269,38 @@ static int merge(struct merge *m, const struct opt_common *c)
 		.progress = progress_update, .progress_ctx = &prog,
 	};
 	if (pool_run(&task, &res) < 0) {
+		outfile_abort(o);
+		return -1;
+	}
+	return 0;
+}
+
+/* Check every part (arrays, and labels L if L->nparts), then merge them
+ * and commit the labels and the array together. Returns the exit status. */
+static int merge_all(struct merge *m, struct merge *l, const struct opt_common *c)
+{
+	struct outfile o = { .fd = -1, .slot = -1 }, lo = { .fd = -1, .slot = -1 };
+	struct outfile *all[] = { &lo, &o };	/* the array renamed last */
+	struct npy_header h, lh;
+
+	if (check_parts(m, &h) < 0 ||
+	    (l->nparts && (check_parts(l, &lh) < 0 || check_labels(m, l) < 0)))
+		return EXIT_FAIL;
+	if (merge(m, &h, &o, c) < 0)
+		return EXIT_FAIL;
+	if (l->nparts && merge(l, &lh, &lo, c) < 0) {
 		outfile_abort(&o);
 		return EXIT_FAIL;
 	}
-	return outfile_commit(&o, c->force) < 0 ? EXIT_FAIL : EXIT_OK;
+	return outfile_commit_all(all, 2, c->force) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_merge(int argc, char **argv)
 {
-	struct merge m = { .out_fd = -1 };
+	struct merge m = { .out_fd = -1 }, l = { .out_fd = -1 };
 	struct opt_common c;
-	const char *out = NULL;
-	size_t i;
+	const char *out = NULL, *labels = NULL;
+	size_t i, n;
 	int ch, r;
 
 	opt_common_init(&c);
@@ -266,6 +311,9 @@ int cmd_merge(int argc, char **argv)
 			continue;
 		}
 		switch (ch) {
+		case OPT_LABELS:
+			labels = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -280,17 +328,28 @@ int cmd_merge(int argc, char **argv)
 		return usage_error("merge", "no output given (-o OUT.npy)");
 	if (optind == argc)
 		return usage_error("merge", "no parts given");
+	n = (size_t)(argc - optind);
+	if (labels && n % 2)
+		return usage_error("merge", "--labels: %zu parts given, not as many labels parts "
+				   "(PART.npy... then YPART.npy...) as array parts", n);
+	if (labels && strcmp(labels, out) == 0)
+		return usage_error("merge", "--labels and --output name the same file");
 	if (!c.force && outfile_exists(out))
 		return error("%s: file exists (use -f to replace it)", out), EXIT_FAIL;
+	if (!c.force && labels && outfile_exists(labels))
+		return error("%s: file exists (use -f to replace it)", labels), EXIT_FAIL;
 
-	m.nparts = (size_t)(argc - optind);
-	m.parts = calloc(m.nparts, sizeof(*m.parts));
+	m.nparts = labels ? n / 2 : n;
+	l.nparts = n - m.nparts;
+	m.parts = calloc(n, sizeof(*m.parts));
 	if (!m.parts)
 		die("out of memory");
-	for (i = 0; i < m.nparts; i++)
+	l.parts = m.parts + m.nparts;
+	for (i = 0; i < n; i++)
 		m.parts[i].path = argv[optind + (int)i];
 	m.out = out;
-	r = merge(&m, &c);
+	l.out = labels;
+	r = merge_all(&m, &l, &c);
 	free(m.parts);
 	return r;
 }

@@ -10,12 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NSLOTS 8
+#define NSLOTS 32	/* load --split: 3 files a part, 8 parts, the classes */
 
 static struct {
 	volatile pid_t owner;		/* 0 when the slot is free */
@@ -218,6 +219,35 @@ int outfile_commit(struct outfile *o, int force)
 		return error_errno("%s", o->path);
 	}
 	return 0;
+}
+
+int outfile_commit_all(struct outfile **o, int n, int force)
+{
+	sigset_t fatal, old;
+	int i, r = 0;
+
+	sigemptyset(&fatal);
+	sigaddset(&fatal, SIGINT);
+	sigaddset(&fatal, SIGTERM);
+	sigaddset(&fatal, SIGHUP);
+	sigprocmask(SIG_BLOCK, &fatal, &old);
+	for (i = 0; i < n; i++) {
+		if (o[i]->fd < 0)
+			continue;	/* never opened: no such output */
+		if (outfile_commit(o[i], force) < 0) {
+			r = -1;
+			break;
+		}
+	}
+	if (r < 0) {
+		while (--i >= 0)
+			if (o[i]->path && o[i]->slot < 0)
+				unlink(o[i]->path);
+		for (i = 0; i < n; i++)
+			outfile_abort(o[i]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 int outfile_mkdirs(const char *dir, int *created)

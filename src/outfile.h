@@ -23,6 +23,12 @@ int outfile_write(struct outfile *o, const void *buf, size_t len);
  * left alone and this fails with EEXIST. 0, or -1 with a message printed;
  * on failure the temporary file is removed. */
 int outfile_commit(struct outfile *o, int force);
+/* Commit the N outfiles of O that are open, in order, all or none: SIGINT,
+ * SIGTERM and SIGHUP are held off meanwhile (and acted on after), and when
+ * one fails the files already renamed are removed again and the rest
+ * aborted. For outputs that belong together (an array and its labels).
+ * 0, or -1 with a message printed. */
+int outfile_commit_all(struct outfile **o, int n, int force);
 /* Close and remove the temporary file; safe to call twice. */
 void outfile_abort(struct outfile *o);
 

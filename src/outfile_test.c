@@ -480,3 +480,49 @@ Test(outfile, exists)
 	at(path, sizeof(path), "missing/file");
 	cr_assert_eq(outfile_exists(path), 0);
 }
+
+/* Several outputs that belong together: all renamed, in order, skipping
+ * those never opened. */
+Test(outfile, commit_all_commits_every_open_one)
+{
+	struct outfile a, b, unused = { .fd = -1, .slot = -1 };
+	struct outfile *all[] = { &a, &unused, &b };
+	char pa[256], pb[256];
+
+	ut_scratch_make();
+	cr_assert_eq(outfile_open(&a, at(pa, sizeof(pa), "y.npy")), 0);
+	cr_assert_eq(outfile_open(&b, at(pb, sizeof(pb), "x.npy")), 0);
+	cr_assert_eq(outfile_write(&a, "labels\n", 7), 0);
+	cr_assert_eq(outfile_write(&b, "array\n", 6), 0);
+	cr_assert_eq(outfile_commit_all(all, 3, 0), 0);
+	assert_content(pa, "labels\n");
+	assert_content(pb, "array\n");
+	assert_dir(ut_scratch, "x.npy y.npy");
+}
+
+/* The last rename fails (its name appeared meanwhile, no force): the one
+ * already renamed is removed again, and no temporary file is left. */
+Test(outfile, commit_all_is_all_or_nothing)
+{
+	struct outfile a, b;
+	struct outfile *all[] = { &a, &b };
+	struct ut_capture c;
+	char pa[256], pb[256], *err;
+	int r;
+
+	ut_scratch_make();
+	cr_assert_eq(outfile_open(&a, at(pa, sizeof(pa), "y.npy")), 0);
+	cr_assert_eq(outfile_open(&b, at(pb, sizeof(pb), "x.npy")), 0);
+	cr_assert_eq(outfile_write(&a, "labels\n", 7), 0);
+	cr_assert_eq(outfile_write(&b, "array\n", 6), 0);
+	write_file(pb, "someone else's\n");
+	ut_capture_begin(&c);
+	r = outfile_commit_all(all, 2, 0);
+	err = ut_capture_end(&c);
+	cr_assert_eq(r, -1);
+	cr_assert_not_null(strstr(err, "x.npy: file exists"), "stderr: %s", err);
+	assert_content(pb, "someone else's\n");
+	assert_dir(ut_scratch, "x.npy");
+	free(err);
+}
+

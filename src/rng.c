@@ -74,3 +74,40 @@ void rng_fill(struct rng *r, void *buf, size_t len)
 	}
 	*r = x;
 }
+
+/*
+ * Lemire, "Fast Random Integer Generation in an Interval" (2019): the high
+ * word of a 64x64-bit product is the draw; products whose low word falls
+ * below 2^64 mod BOUND are redrawn, which makes every value equally likely.
+ */
+uint64_t rng_below(struct rng *r, uint64_t bound)
+{
+	unsigned __int128 m = (unsigned __int128)rng_next(r) * bound;
+	uint64_t low = (uint64_t)m;
+
+	if (low < bound) {
+		uint64_t thresh = -bound % bound;	/* 2^64 mod bound */
+
+		while (low < thresh) {
+			m = (unsigned __int128)rng_next(r) * bound;
+			low = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
+
+void rng_permutation(uint64_t seed, size_t *perm, size_t n)
+{
+	struct rng r;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	rng_init(&r, seed, RNG_SHUFFLE_INDEX);
+	for (i = n; i > 1; i--) {
+		size_t j = (size_t)rng_below(&r, i), t = perm[i - 1];
+
+		perm[i - 1] = perm[j];
+		perm[j] = t;
+	}
+}

@@ -223,3 +223,99 @@ Test(rng, state_never_all_zero)
 			  (unsigned long long)k);
 	}
 }
+
+Test(rng_below, in_range_and_every_value_drawn)
+{
+	uint64_t bounds[] = { 1, 2, 3, 7, 10, 1000, (1ULL << 63) + 1, UINT64_MAX };
+	size_t k, i;
+
+	for (k = 0; k < sizeof(bounds) / sizeof(bounds[0]); k++) {
+		struct rng r;
+		unsigned seen[10] = { 0 };
+
+		rng_init(&r, 3, k);
+		for (i = 0; i < 20000; i++) {
+			uint64_t v = rng_below(&r, bounds[k]);
+
+			cr_assert_lt(v, bounds[k], "bound %llu gave %llu",
+				     (unsigned long long)bounds[k], (unsigned long long)v);
+			if (bounds[k] <= 10)
+				seen[v]++;
+		}
+		for (i = 0; bounds[k] <= 10 && i < bounds[k]; i++)
+			cr_assert(seen[i] > 20000 / bounds[k] * 9 / 10 &&
+				  seen[i] < 20000 / bounds[k] * 11 / 10,
+				  "bound %llu: %zu drawn %u times", (unsigned long long)bounds[k], i,
+				  seen[i]);
+	}
+}
+
+/* PERM holds each of 0..N-1 once. */
+static void assert_permutation(const size_t *perm, size_t n)
+{
+	char *seen = calloc(n + 1, 1);
+	size_t i;
+
+	cr_assert(seen);
+	for (i = 0; i < n; i++) {
+		cr_assert_lt(perm[i], n, "perm[%zu] = %zu", i, perm[i]);
+		cr_assert_eq(seen[perm[i]], 0, "%zu twice", perm[i]);
+		seen[perm[i]] = 1;
+	}
+	free(seen);
+}
+
+Test(rng_permutation, a_permutation_fixed_by_seed_and_n)
+{
+	size_t sizes[] = { 0, 1, 2, 3, 100, 100000 };
+	size_t k;
+
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t n = sizes[k];
+		size_t *a = malloc((n + 1) * sizeof(*a)), *b = malloc((n + 1) * sizeof(*b));
+
+		cr_assert(a && b);
+		rng_permutation(42, a, n);
+		rng_permutation(42, b, n);
+		assert_permutation(a, n);
+		cr_assert_eq(memcmp(a, b, n * sizeof(*a)), 0, "n %zu: not reproducible", n);
+		rng_permutation(43, b, n);
+		if (n >= 100)
+			cr_assert_neq(memcmp(a, b, n * sizeof(*a)), 0, "n %zu: seeds 42, 43 agree", n);
+		free(a);
+		free(b);
+	}
+}
+
+/* Each of the 6 orders of 3 items comes out about as often as the others,
+ * over seeds 0..5999: no order favoured. */
+Test(rng_permutation, orders_equally_likely)
+{
+	unsigned count[3][3][3] = { { { 0 } } };
+	size_t perm[3];
+	uint64_t s;
+	int a, b;
+
+	for (s = 0; s < 6000; s++) {
+		rng_permutation(s, perm, 3);
+		count[perm[0]][perm[1]][perm[2]]++;
+	}
+	for (a = 0; a < 3; a++)
+		for (b = 0; b < 3; b++)
+			if (a != b)
+				cr_assert(count[a][b][3 - a - b] > 850 && count[a][b][3 - a - b] < 1150,
+					  "order %d%d%d: %u of 6000", a, b, 3 - a - b,
+					  count[a][b][3 - a - b]);
+}
+
+/* Pinned: the permutation is part of load --shuffle's promise (the same
+ * seed gives the same rows in every release). */
+Test(rng_permutation, pinned_values)
+{
+	size_t perm[10], want[10] = { 7, 6, 2, 9, 1, 5, 3, 4, 0, 8 };
+
+	rng_permutation(7, perm, 10);
+	cr_assert_eq(memcmp(perm, want, sizeof(perm)), 0,
+		     "got %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu", perm[0], perm[1], perm[2],
+		     perm[3], perm[4], perm[5], perm[6], perm[7], perm[8], perm[9]);
+}

@@ -13,7 +13,9 @@ import io
 import json
 import math
 import os
+import re
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -481,6 +483,124 @@ def test_times_agree_with_outside_timing(d):
     inside, mine = rows[0]["median_s"], statistics.median(outside)
     assert mine / 2 <= inside <= mine * 2, \
         "bench says %.4f s, timed from outside %.4f s (runs %r)" % (inside, mine, outside)
+
+
+# ---------------------------------------------------------------- the user's own files
+
+def full_listing(d):
+    """Every path under D (hidden ones included) with its type, size and
+    mtime in nanoseconds, and D's own."""
+    out = {}
+    for dirpath, dirs, files in os.walk(d):
+        for n in [""] + dirs + files:
+            p = os.path.join(dirpath, n) if n else dirpath
+            st = os.lstat(p)
+            out[os.path.relpath(p, d)] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out
+
+
+def user_data(d):
+    """A user's directory: 30 RGB 20x12 images beside a text file, and a
+    further 6 images of a second directory given one by one."""
+    data = os.path.join(d, "photos")
+    ok(run("gen", "-q", "-n", 30, "-c", 3, "-s", "20x12", "-o", data))
+    with open(os.path.join(data, "README.txt"), "w") as f:
+        f.write("my photos\n")
+    more = os.path.join(d, "more")
+    ok(run("gen", "-q", "-n", 6, "-c", 3, "-s", "20x12", "--seed", 1, "-o", more))
+    return data, [os.path.join(more, "image_%d.png" % i) for i in range(6)]
+
+
+def test_user_inputs_every_format(d):
+    data, files = user_data(d)
+    scratch = scratch_dir(d, "scratch")
+    before = full_listing(data), full_listing(os.path.dirname(files[0]))
+    for fmt in ("table", "csv", "json", "markdown"):
+        r = bench(scratch, "-r", 2, "-j", "1,2", "--format", fmt, data, *files)
+        rows = parse(fmt, r.out, n=36, w=20, h=12, c=3, runs=2)
+        assert order(rows) == [("load", 1), ("load", 2)], rows
+        check_consistency(fmt, rows, 36, 20, 12, 3)
+    after = full_listing(data), full_listing(os.path.dirname(files[0]))
+    assert after == before, "bench changed the user's files"
+
+
+def test_user_dir_untouched_with_default_scratch(d):
+    """TMPDIR (the default scratch space) beside the data: the data keeps
+    every entry, size and mtime, hidden files included."""
+    data, _ = user_data(d)
+    with open(os.path.join(data, ".hidden"), "w") as f:
+        f.write("x")
+    tmp = scratch_dir(d, "tmp")
+    before = full_listing(data)
+    r = ok(run("bench", "-r", 2, data, cwd=data, env=dict(os.environ, TMPDIR=tmp)))
+    parse("table", r.out, n=30, w=20, h=12, c=3, runs=2)
+    assert full_listing(data) == before
+    assert os.listdir(tmp) == []
+
+
+def test_user_inputs_of_different_sizes_with_resize(d):
+    data, files = user_data(d)
+    other = os.path.join(d, "other")
+    ok(run("gen", "-q", "-n", 4, "-c", 3, "-s", "9x7", "-o", other))
+    scratch = scratch_dir(d, "scratch")
+    r = ok(run("bench", "--dir", scratch, "-r", 1, "-j", 1, data, other), 1)
+    assert "differs" in r.err and "parimg: bench: 'parimg load' failed (exit 1)" in r.err, r
+    r = bench(scratch, "-r", 2, "-j", "1,2", "--resize", "10x6", "--format", "json", data, other)
+    check_consistency("json", parse("json", r.out, n=34, w=10, h=6, c=3, runs=2), 34, 10, 6, 3)
+    for bad in (["--resize", "10x6"], ["--resize", "10", data], ["--resize", "0x5", data]):
+        ok(run("bench", "--dir", scratch, *bad), 2)
+
+
+def test_user_inputs_changed_between_runs_fail(d):
+    """Every run's array is checked against the first: the user's image_5
+    replaced (atomically, by another image) once the second run has
+    started makes a later run differ at row 5, and bench fails naming it."""
+    data, _ = user_data(d)
+    scratch = scratch_dir(d, "scratch")
+    p = subprocess.Popen([harness.BIN, "bench", "--dir", scratch, "-r", "1000", "-j", "1", data],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        pids, end = set(), time.monotonic() + 30
+        while len(pids) < 2:
+            assert p.poll() is None and time.monotonic() < end, p.communicate()
+            for n in bench_entries(scratch) or ():
+                if n.endswith(".tmp"):
+                    pids.add(n.split(".")[-3])
+            time.sleep(0.001)
+        tmp = os.path.join(data, "new.tmp")
+        shutil.copyfile(os.path.join(data, "image_6.png"), tmp)
+        os.rename(tmp, os.path.join(data, "image_5.png"))
+        out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 1 and out == "", (p.returncode, out, err)
+    assert re.fullmatch(r"parimg: bench: load -j 1 run \d+: row 5 differs from the first "
+                        r"run's\n", err), err
+    assert os.listdir(scratch) == []
+
+
+def test_user_inputs_refusals(d):
+    data, files = user_data(d)
+    os.makedirs(os.path.join(data, "sub"))
+    before = full_listing(data)
+    for args, msg in ((["-n", 5, data], "-n, -s and -c"), (["-s", "8x8", data], "-n, -s and -c"),
+                      (["-c", 3, data], "-n, -s and -c"), (["--phase", "gen", data], "--phase gen"),
+                      (["--phase", "gen,load", data], "--phase gen"), (["-", data], "not -"),
+                      (["--dir", data, data], "inside this input"),
+                      (["--dir", os.path.join(data, "sub"), data], "inside this input")):
+        r = ok(run("bench", *args, cwd=d), 2)
+        assert r.out == "" and msg in r.err and "--help" in r.err, (args, r)
+        assert full_listing(data) == before, args
+    r = ok(run("bench", "--dir", d, os.path.join(d, "missing"), cwd=d), 1)
+    assert r.err == "parimg: %s: No such file or directory\n" % os.path.join(d, "missing"), r
+    # --phase load is allowed, and a file that is no image fails the run.
+    scratch = scratch_dir(d, "s")
+    bench(scratch, "-r", 1, "-j", 1, "--phase", "load", data)
+    r = ok(run("bench", "--dir", scratch, "-r", 1, "-j", 1, os.path.join(data, "README.txt")), 1)
+    assert "parimg: bench: 'parimg load' failed (exit 1)" in r.err, r
+    assert os.listdir(scratch) == []
 
 
 harness.main(globals())

@@ -6,11 +6,15 @@
  *   "ABORTME" in the path: abort()            (SIGABRT)
  *   "KILLME" in a path opened with O_CREAT: create the file, then SIGKILL
  *            oneself (a worker killed from outside while its temp file exists)
+ *   "DENYME" in a path given to opendir(): fail with EACCES (an unreadable
+ *            folder; the tests run as root, whom chmod 000 does not stop)
  * Every other call goes to the real function found with dlsym(RTLD_NEXT).
  * Built by the test itself: cc -shared -fPIC -o crash_preload.so
  * tests/crash_preload.c -ldl */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -111,4 +115,15 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	mode = mode_arg(flags, ap);
 	va_end(ap);
 	return do_openat("openat64", dirfd, path, flags, mode);
+}
+
+DIR *opendir(const char *path)
+{
+	DIR *(*real)(const char *) = (DIR * (*)(const char *))dlsym(RTLD_NEXT, "opendir");
+
+	if (strstr(path, "DENYME")) {
+		errno = EACCES;
+		return NULL;
+	}
+	return real(path);
 }
