@@ -44,13 +44,16 @@ free_port() {
 	echo "$p"
 }
 
-# The processes left of this cluster: its daemons and the slurmstepd
-# processes that slurmd starts have $dir/run as their working directory.
+# The processes left of this cluster: its daemons, and the slurmstepd
+# processes slurmd starts, work in $dir/run; its jobs' processes have this
+# SLURM_CONF, and SLURMD_NODENAME, in their environment.
 marked() {
-	for m in /proc/[0-9]*; do
-		[ "$(readlink "$m/cwd" 2>/dev/null)" = "$dir/run" ] && echo "${m#/proc/}"
-	done
-	return 0
+	envs=$(grep -lzxF "SLURM_CONF=$dir/slurm.conf" /proc/[0-9]*/environ 2>/dev/null) || :
+	{
+		find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$dir/run" 2>/dev/null || :
+		# shellcheck disable=SC2086
+		[ -z "$envs" ] || grep -lz '^SLURMD_NODENAME=' $envs 2>/dev/null || :
+	} | cut -d/ -f3 | sort -un
 }
 
 alive() {

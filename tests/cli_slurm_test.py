@@ -119,10 +119,10 @@ def wait_jobs(ids):
     {id: (state, reason, cpus)}."""
     end = time.monotonic() + TIMEOUT
     while True:
-        out = slurm("squeue", "-h", "-t", "all", "-j", ",".join(ids), "-o", "%i %T %r %c")
+        out = slurm("squeue", "-h", "-t", "all", "-j", ",".join(ids), "-o", "%i|%T|%r|%c")
         jobs = {}
         for line in out.splitlines():
-            i, state, reason, cpus = line.split()
+            i, state, reason, cpus = line.split("|")
             jobs[i] = (state, reason, int(cpus))
         if jobs and all(s in DONE for s, _, _ in jobs.values()):
             return jobs
@@ -229,6 +229,15 @@ def test_4_stop_leaves_nothing_running(d):
     c = cluster()
     run_dir = os.path.join(c["dir"], "run")
     ports = conf_ports()
+    # A job still running when the cluster stops: cancelled, its step ended.
+    mark = "parimg-slurm-test-%d" % os.getpid()
+    job = slurm("sbatch", "--parsable", "-o", "/dev/null", "--wrap",
+                "exec sh -c 'sleep 300 & wait' %s" % mark).strip()
+    end = time.monotonic() + TIMEOUT
+    while slurm("squeue", "-h", "-j", job, "-o", "%T").strip() != "RUNNING":
+        assert time.monotonic() < end, "job %s never ran" % job
+        time.sleep(0.1)
+    assert harness.procs_mentioning(mark)
     t0 = time.monotonic()
     p = subprocess.run(["sh", LOCAL, "stop", c["dir"]], capture_output=True, text=True,
                        timeout=120)
@@ -239,6 +248,7 @@ def test_4_stop_leaves_nothing_running(d):
         assert not running(pid, name), "%s (%d) still running" % (name, pid)
     # Daemons, slurmscriptd and slurmstepd all run in run/.
     assert cwd_in(run_dir) == []
+    assert harness.procs_mentioning(mark) == []
     assert listening(ports) == []
     _cluster["error"] = "the cluster was stopped"
 
