@@ -234,10 +234,10 @@ def test_4_stop_leaves_nothing_running(d):
     job = slurm("sbatch", "--parsable", "-o", "/dev/null", "--wrap",
                 "exec sh -c 'sleep 300 & wait' %s" % mark).strip()
     end = time.monotonic() + TIMEOUT
-    while slurm("squeue", "-h", "-j", job, "-o", "%T").strip() != "RUNNING":
-        assert time.monotonic() < end, "job %s never ran" % job
+    while not harness.procs_mentioning(mark):
+        assert time.monotonic() < end, "job %s never ran:\n%s" % (
+            job, slurm("squeue", "-t", "all", "-j", job))
         time.sleep(0.1)
-    assert harness.procs_mentioning(mark)
     t0 = time.monotonic()
     p = subprocess.run(["sh", LOCAL, "stop", c["dir"]], capture_output=True, text=True,
                        timeout=120)
