@@ -157,15 +157,16 @@ start() {
 	launch slurmctld slurmctld -D -f "$dir/slurm.conf"
 	launch slurmd slurmd -D -N localhost -f "$dir/slurm.conf"
 	# Idle in sinfo: slurmd registered and the node takes jobs.
-	if ! wait_for 'check_alive slurmctld slurmd; [ "$(sinfo -h -n localhost -o %T 2>/dev/null)" = idle ]' 300; then
+	idle='check_alive slurmctld slurmd; [ "$(sinfo -h -n localhost -o %T 2>/dev/null)" = idle ]'
+	if ! wait_for "$idle" 300; then
 		sinfo -N >&2 || true
 		(stop_all) >/dev/null 2>&1 || true
 		die "the node did not become idle in 30 s (logs in $dir/log)"
 	fi
 	# The pids recorded are the daemons' own (setsid did not fork).
 	for name in munged slurmctld slurmd; do
-		[ "$(cat "$dir/run/$name.pid")" = "$(cat "$dir/run/$name.daemon.pid")" ] ||
-			die "$name: started as pid $(cat "$dir/run/$name.pid"), runs as $(cat "$dir/run/$name.daemon.pid")"
+		started=$(cat "$dir/run/$name.pid") own=$(cat "$dir/run/$name.daemon.pid")
+		[ "$started" = "$own" ] || die "$name: started as pid $started, runs as $own"
 	done
 	echo "export SLURM_CONF=$dir/slurm.conf"
 }

@@ -68,11 +68,15 @@ def cluster():
     for sig in (signal.SIGTERM, signal.SIGHUP):     # exit, so that atexit runs
         signal.signal(sig, lambda *_: sys.exit(1))
     t0 = time.monotonic()
-    p = subprocess.run(["sh", LOCAL, "start", d], capture_output=True, text=True, timeout=120)
-    if p.returncode != 0:
-        _cluster["error"] = ("the cluster did not start (exit %d): %s\n%s\n(this test "
-                             "needs what scripts/slurm_local.sh does)" % (
-                                 p.returncode, p.stderr.strip(), log_tails()))
+    try:
+        p = subprocess.run(["sh", LOCAL, "start", d], capture_output=True, text=True,
+                           timeout=120)
+        why = "exit %d: %s" % (p.returncode, p.stderr.strip()) if p.returncode else None
+    except subprocess.TimeoutExpired:
+        why = "still starting after 120 s"
+    if why:
+        _cluster["error"] = ("the cluster did not start (%s)\n%s\n(this test needs what "
+                             "scripts/slurm_local.sh does)" % (why, log_tails()))
         raise AssertionError(_cluster["error"])
     print("     cluster idle after %.2fs" % (time.monotonic() - t0), flush=True)
     env = {k: v for k, v in os.environ.items()
