@@ -166,7 +166,10 @@ start() {
 	# The pids recorded are the daemons' own (setsid did not fork).
 	for name in munged slurmctld slurmd; do
 		started=$(cat "$dir/run/$name.pid") own=$(cat "$dir/run/$name.daemon.pid")
-		[ "$started" = "$own" ] || die "$name: started as pid $started, runs as $own"
+		[ "$started" = "$own" ] && continue
+		(stop_all) >/dev/null 2>&1 || true
+		kill "$own" 2>/dev/null || true
+		die "$name: started as pid $started, runs as $own"
 	done
 	echo "export SLURM_CONF=$dir/slurm.conf"
 }
