@@ -60,6 +60,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
 	$(PYTHON) tests/cli_fault_test.py ./parimg
 	$(PYTHON) tests/cli_docs_test.py ./parimg
+	$(PYTHON) tests/cli_slurm_test.py ./parimg
 
 # The whole suite again, instrumented, in a build directory of its own.
 # stb_image_write's JPEG bit writer shifts signed ints past their top bit
@@ -82,6 +83,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_dataset_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_fault_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_slurm_test.py ./parimg-asan
 
 # The command-line tests with every parimg process (workers included) under
 # valgrind memcheck: any error or definite leak makes that process exit 99.

@@ -3,6 +3,8 @@
 # missing; apt-get as root, through sudo otherwise. Called by "make deps".
 set -eu
 pkgs="libstb-dev libdeflate-dev libcriterion-dev python3-numpy python3-pil parallel mandoc groff-base"
+# The Slurm test's own cluster (scripts/slurm_local.sh).
+pkgs="$pkgs munge slurmctld slurmd slurm-client"
 missing=
 for p in $pkgs ${EXTRA_PKGS:-}; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -15,5 +17,21 @@ sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
+# No service starts on install (munge's, slurmctld's, slurmd's): a
+# policy-rc.d that forbids it, for this apt-get only, in place of any there.
+policy=/usr/sbin/policy-rc.d
+saved=$policy.parimg-deps
+if [ -e "$saved" ]; then	# the one there before an interrupted run
+	trap '$sudo mv "$saved" "$policy"' EXIT
+elif [ -e "$policy" ]; then
+	$sudo mv "$policy" "$saved"
+	trap '$sudo mv "$saved" "$policy"' EXIT
+else
+	trap '$sudo rm -f "$policy"' EXIT
+fi
+trap 'exit 1' HUP INT TERM
+printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs\nexit 101\n' |
+	$sudo tee "$policy" >/dev/null
+$sudo chmod 755 "$policy"
 # shellcheck disable=SC2086
 $sudo apt-get install -y -qq --no-install-recommends $missing
