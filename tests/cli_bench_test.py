@@ -458,7 +458,7 @@ def test_sigint_right_after_start(d):
 
 def test_times_agree_with_outside_timing(d):
     # A sanity check that bench times the whole command, fork to exit, and
-    # nothing else: not a speed assertion, hence the factor of 2. The
+    # nothing else: not a speed assertion, hence the wide bounds. The
     # outside runs come before and after bench's, so that a change in the
     # machine's load meets both.
     outside = []
@@ -480,9 +480,12 @@ def test_times_agree_with_outside_timing(d):
         time_outside(i)
     _, rows = parse_json(r.out)
     assert order(rows) == [("gen", 1)], rows
-    inside, mine = rows[0]["median_s"], statistics.median(outside)
-    assert mine / 2 <= inside <= mine * 2, \
-        "bench says %.4f s, timed from outside %.4f s (runs %r)" % (inside, mine, outside)
+    # Against the fastest and slowest outside run, with room for a busy
+    # machine (a wall-time check must not fail on noise): a bench that timed
+    # a fraction of the command, or several commands, is still caught.
+    inside = rows[0]["median_s"]
+    assert min(outside) / 3 <= inside <= max(outside) * 3, \
+        "bench says %.4f s, timed from outside %r" % (inside, outside)
 
 
 # ---------------------------------------------------------------- the user's own files
