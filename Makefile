@@ -41,6 +41,11 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 # stb's code, compiled in codec.c, gets its own flags (see asan).
 $(BUILD)/codec.o: ALL_CFLAGS += $(STB_CFLAGS)
 
+# The resampler's loops want the vectorizer at full strength (-O3), and its
+# coefficients Pillow's exact doubles: no fused multiply-adds.
+RESIZE_CFLAGS ?= -O3 -ffp-contract=off
+$(BUILD)/resize.o: ALL_CFLAGS += $(RESIZE_CFLAGS)
+
 $(BUILD):
 	mkdir -p $@
 
@@ -99,7 +104,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/codec.c -ldeflate -lm
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/codec.c src/resize.c -ldeflate -lm
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
 	rm -rf build-fuzz/seeds && sh fuzz/seeds.sh ./parimg build-fuzz/seeds
 	mkdir -p build-fuzz/corpus-row build-fuzz/corpus-npy
