@@ -1,5 +1,6 @@
 #!/bin/sh
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
+# Sections a-i time gen, load and merge; j the resampler alone.
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
@@ -23,6 +24,8 @@ mkdir -p build
 for t in io_floor load_floor rss_tree fill_floor; do
 	cc -O2 -Wall -o "build/$t" "scripts/$t.c"
 done
+# The resampler alone, as make built it (its flags: the Makefile's).
+cc -O2 -Wall -Isrc -o build/resize_bench scripts/resize_bench.c build/resize.o -lm
 
 # Scratch on tmpfs: every file lives in memory, so there are no caches to
 # drop (that needs root, and would not apply anyway) and no disk in the
@@ -332,6 +335,30 @@ rm -f "$S"/part-*.npy "$S/m.npy" "$S/cat.out" "$S/o.npy"
 echo
 echo "i. parimg bench on the same machine (its own table; --dir on the scratch tmpfs)"
 $PARIMG bench --dir "$S" -r 5
+
+# ---------------------------------------------------------------- j
+echo
+echo "j. resize alone, one core: parimg's resampler vs Pillow's Image.resize(), same pixels"
+photo=$(ls /usr/share/backgrounds/mate/nature/*.jpg 2>/dev/null | head -n 1)
+if [ -n "$photo" ]; then
+	$PY scripts/resize_pillow.py photo "$photo" "$S/photo.png" "$S/photo.raw"
+	info "input" "$(basename "$photo"): centre, 4:3, at 500x375 RGB (decoded)"
+	info "per call, ms: median [min .. max] of 15" "rounds, and CPU; ratio = Pillow / parimg (CPU)"
+	for fit in stretch cover; do
+		for f in nearest box bilinear hamming bicubic lanczos; do
+			p=$(build/resize_bench "$S/photo.raw" 500 375 3 224 224 "$f" "$fit")
+			q=$($PY scripts/resize_pillow.py time "$S/photo.png" 224 224 "$f" "$fit" | cut -d' ' -f2-)
+			r=$(ratio "$(echo "$q" | cut -d' ' -f4)" "$(echo "$p" | cut -d' ' -f4)")
+			printf '   %-8s %-8s parimg %7.3f [%.3f .. %.3f] cpu %.3f   Pillow %7.3f [%.3f .. %.3f] cpu %.3f   %sx\n' \
+				"$fit" "$f" $p $q "$r"
+			[ "$fit $f" = "stretch bilinear" ] && rb=$r
+		done
+	done
+	info "cover" "Pillow resizes to 298x224 and crops; parimg computes the 224 columns kept"
+	goal j "resize (bilinear) >= 3x faster than Pillow's" "${rb}x" "$(ge "$rb" 3)"
+else
+	skip j "no photograph (mate-backgrounds) for the resize benchmark"
+fi
 
 echo
 echo "summary (load average now $(loadavg)):"
