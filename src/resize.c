@@ -409,34 +409,25 @@ static void unpremul8(uint8_t *p, int n, int c)
  * The sums are kept in 8 x 32-bit vectors of GNU C's vector extension:
  * plain C that GCC and clang compile to SSE2, to AVX2 in the clones, or to
  * scalar code elsewhere. Each lane is Pillow's sum for one sample: 2^21
- * plus sample times 22-bit weight over the taps, then >> 22, clipped.
- * Samples are read as 16-bit integers, which widen in two instructions
- * (GCC 12 widens bytes lane by lane): the transposed strips and the
- * intermediate rows hold 8-bit values in 16-bit integers.
+ * plus sample times 22-bit weight over the taps, then >> 22, clipped. The
+ * samples the sums read (the transposed strips, the intermediate rows) are
+ * 32-bit integers, multiplied straight from memory: GCC 12 widens bytes
+ * and 16-bit integers only lane by lane or in several steps.
  */
 typedef int32_t vi32 __attribute__((vector_size(32)));
+typedef int16_t vi16 __attribute__((vector_size(16)));
+typedef uint8_t vu8 __attribute__((vector_size(8)));
 #if defined(__GNUC__) && !defined(__clang__)
 /* Always inlined: that the ABI of 32-byte vector arguments differs with
  * and without AVX does not matter. */
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
-typedef int16_t vi16 __attribute__((vector_size(16)));
-typedef uint8_t vu8 __attribute__((vector_size(8)));
 
-INLINE vi32 load16(const int16_t *p)
-{
-	vi16 b;
-
-	memcpy(&b, p, sizeof(b));
-	return __builtin_convertvector(b, vi32);
-}
-
-INLINE vi16 clip8v(vi32 v)
+INLINE vi32 clipv(vi32 v)
 {
 	v >>= PREC;
 	v &= v > 0;		/* a comparison's lanes are 0 or -1 */
-	v = (v & ~(v > 255)) | (255 & (v > 255));
-	return __builtin_convertvector(v, vi16);
+	return (v & ~(v > 255)) | (255 & (v > 255));
 }
 
 INLINE uint8_t clip8(int32_t v)
@@ -447,22 +438,23 @@ INLINE uint8_t clip8(int32_t v)
 
 /*
  * The horizontal pass on a strip of R rows of C channels: the strip is
- * stored transposed, L = R * C samples per source column, as 32-bit
- * integers, so that each output pixel is L sums over the same taps with
- * the same weights, L / 8 vectors read whole with no shuffling, whatever
- * C is. Results go to the rows OUT.
+ * stored transposed, L = R * C samples per source column, so that each
+ * output pixel is L sums over the same taps with the same weights, L / 8
+ * vectors read whole with no shuffling, whatever C is. Results go to the
+ * rows OUT, copied out of the vectors' stores by reads that each lie
+ * within one store, so that the store is forwarded to them.
  */
 #define LMAX 64
 INLINE void hpass8_strip(const int32_t *t, const struct resize_axis *a, int i0, int i1,
-			 int16_t *const *out, int r, int c)
+			 int32_t *const *out, int r, int c)
 {
-	int l = r * c, nv = l / 8, i, j, v, m;
+	int l = r * c, nv = l / 8, i, j, v, m, ch;
 
 	for (i = i0; i < i1; i++) {
 		const int32_t *s = t + (size_t)(a->start[i] - a->start[i0]) * (size_t)l;
 		const int32_t *k = a->k + (size_t)i * (size_t)a->taps;
 		vi32 acc[LMAX / 8], x;
-		int16_t px[LMAX];
+		int32_t px[LMAX];
 
 		for (v = 0; v < nv; v++)
 			acc[v] = (vi32){ 0 } + HALF;
@@ -473,81 +465,89 @@ INLINE void hpass8_strip(const int32_t *t, const struct resize_axis *a, int i0, 
 			}
 		}
 		for (v = 0; v < nv; v++) {
-			vi16 b = clip8v(acc[v]);
-
-			memcpy(px + 8 * v, &b, sizeof(b));
+			x = clipv(acc[v]);
+			memcpy(px + 8 * v, &x, sizeof(x));
 		}
-		for (m = 0; m < r; m++)
-			memcpy(out[m] + (size_t)i * (size_t)c, px + m * c, (size_t)c * sizeof(*px));
+		for (m = 0; m < r; m++) {
+			int32_t *d = out[m] + (size_t)i * (size_t)c;
+
+			if (m * c / 8 == (m * c + c - 1) / 8)
+				memcpy(d, px + m * c, (size_t)c * sizeof(*d));
+			else
+				for (ch = 0; ch < c; ch++)
+					d[ch] = px[m * c + ch];
+		}
 	}
 }
 
-/* One per channel count, R making L a multiple of 8 lanes. */
+/* One per channel count, R x C = 32 to 64 lanes. */
 #define STRIP_ROWS(c) ((c) == 1 ? 32 : 16)
 HOT static void hpass8_c1(const int32_t *t, const struct resize_axis *a, int i0, int i1,
-		       int16_t *const *out)
+			  int32_t *const *out)
 {
 	hpass8_strip(t, a, i0, i1, out, 32, 1);
 }
 HOT static void hpass8_c2(const int32_t *t, const struct resize_axis *a, int i0, int i1,
-		       int16_t *const *out)
+			  int32_t *const *out)
 {
 	hpass8_strip(t, a, i0, i1, out, 16, 2);
 }
 HOT static void hpass8_c3(const int32_t *t, const struct resize_axis *a, int i0, int i1,
-		       int16_t *const *out)
+			  int32_t *const *out)
 {
 	hpass8_strip(t, a, i0, i1, out, 16, 3);
 }
 HOT static void hpass8_c4(const int32_t *t, const struct resize_axis *a, int i0, int i1,
-		       int16_t *const *out)
+			  int32_t *const *out)
 {
 	hpass8_strip(t, a, i0, i1, out, 16, 4);
 }
 
-/* Copy N pixels of C 8-bit channels from S to D (16- or 32-bit samples),
- * premultiplied when PREMUL: loops the compiler vectorizes. */
-#define WIDEN(name, type)                                                            \
-	static void name(type *restrict d, const uint8_t *restrict s, int n, int c,  \
-			 int premul)                                                 \
-	{                                                                            \
-		size_t i, m = (size_t)n * (size_t)c;                                 \
-                                                                                     \
-		if (!premul) {                                                       \
-			for (i = 0; i < m; i++)                                      \
-				d[i] = s[i];                                         \
-		} else if (c == 4) {                                                 \
-			for (i = 0; i < m; i += 4) {                                 \
-				d[i] = mul255(s[i], s[i + 3]);                       \
-				d[i + 1] = mul255(s[i + 1], s[i + 3]);               \
-				d[i + 2] = mul255(s[i + 2], s[i + 3]);               \
-				d[i + 3] = s[i + 3];                                 \
-			}                                                            \
-		} else {                                                             \
-			for (i = 0; i < m; i += 2) {                                 \
-				d[i] = mul255(s[i], s[i + 1]);                       \
-				d[i + 1] = s[i + 1];                                 \
-			}                                                            \
-		}                                                                    \
+/* Copy N pixels of C 8-bit channels from S to 32-bit D, premultiplied
+ * when PREMUL: loops the compiler vectorizes. */
+INLINE void widen(int32_t *restrict d, const uint8_t *restrict s, int n, int c, int premul)
+{
+	size_t i, m = (size_t)n * (size_t)c;
+
+	if (!premul) {
+		for (i = 0; i < m; i++)
+			d[i] = s[i];
+	} else if (c == 4) {
+		for (i = 0; i < m; i += 4) {
+			d[i] = mul255(s[i], s[i + 3]);
+			d[i + 1] = mul255(s[i + 1], s[i + 3]);
+			d[i + 2] = mul255(s[i + 2], s[i + 3]);
+			d[i + 3] = s[i + 3];
+		}
+	} else {
+		for (i = 0; i < m; i += 2) {
+			d[i] = mul255(s[i], s[i + 1]);
+			d[i + 1] = s[i + 1];
+		}
 	}
-WIDEN(widen16, int16_t)
-WIDEN(widen32, int32_t)
+}
+
+HOT static void widen_row(int32_t *d, const uint8_t *s, int n, int c, int premul)
+{
+	widen(d, s, n, c, premul);
+}
 
 /*
  * Fill row M of a strip of R rows at T: source pixels [0, N) of S go to
  * T + x * L + M * C, through TMP (N * C + 1 samples). Three channels are
  * copied four at a time, the fourth landing in row M + 1's place (written
- * after) or, from the strip's last row, in the next column's first row
- * (already written: there the last channel is copied alone).
+ * after), or for the last row in the next column's first (already
+ * written: there the three go alone).
  */
-static void fill_strip(int32_t *t, int32_t *tmp, const uint8_t *s, int n, int m, int r, int c,
-		       int premul)
+HOT static void fill_strip(int32_t *t, int32_t *tmp, const uint8_t *s, int n, int m, int r,
+			   int c, int premul)
 {
 	size_t l = (size_t)r * (size_t)c;
 	int32_t *d = t + (size_t)m * (size_t)c;
 	int x;
 
-	widen32(tmp, s, n, c, premul);
+	widen(tmp, s, n, c, premul);
+	tmp[(size_t)n * (size_t)c] = 0;		/* read as 3 channels' fourth */
 	switch (c) {
 	case 1:
 		for (x = 0; x < n; x++, d += l)
@@ -559,10 +559,8 @@ static void fill_strip(int32_t *t, int32_t *tmp, const uint8_t *s, int n, int m,
 		break;
 	case 3:
 		if (m == r - 1) {
-			for (x = 0; x < n; x++, d += l) {
-				memcpy(d, tmp + 3 * x, 2 * sizeof(*d));
-				d[2] = tmp[3 * x + 2];
-			}
+			for (x = 0; x < n; x++, d += l)
+				memcpy(d, tmp + 3 * x, 3 * sizeof(*d));
 			break;
 		}
 		for (x = 0; x < n; x++, d += l)
@@ -573,35 +571,40 @@ static void fill_strip(int32_t *t, int32_t *tmp, const uint8_t *s, int n, int m,
 			memcpy(d, tmp + 4 * x, 4 * sizeof(*d));
 	}
 }
+INLINE void store8(uint8_t *p, vi32 v)
+{
+	vu8 b = __builtin_convertvector(__builtin_convertvector(clipv(v), vi16), vu8);
+
+	memcpy(p, &b, sizeof(b));
+}
 
 /* The vertical pass for one output row: N samples, each the sum over
  * TAPS rows, 32 at a time in registers. */
-HOT static void vpass8(const int16_t *const *rows, const int32_t *k, int taps, size_t n,
+HOT static void vpass8(const int32_t *const *rows, const int32_t *k, int taps, size_t n,
 		       uint8_t *out)
 {
 	size_t i = 0;
 	int j;
 
 	for (; i + 32 <= n; i += 32) {
-		vi32 a0 = (vi32){ 0 } + HALF, a1 = a0, a2 = a0, a3 = a0;
-		vu8 b;
+		vi32 a0 = (vi32){ 0 } + HALF, a1 = a0, a2 = a0, a3 = a0, x;
 
 		for (j = 0; j < taps; j++) {
-			const int16_t *p = rows[j] + i;
+			const int32_t *p = rows[j] + i;
 
-			a0 += load16(p) * k[j];
-			a1 += load16(p + 8) * k[j];
-			a2 += load16(p + 16) * k[j];
-			a3 += load16(p + 24) * k[j];
+			memcpy(&x, p, sizeof(x));
+			a0 += x * k[j];
+			memcpy(&x, p + 8, sizeof(x));
+			a1 += x * k[j];
+			memcpy(&x, p + 16, sizeof(x));
+			a2 += x * k[j];
+			memcpy(&x, p + 24, sizeof(x));
+			a3 += x * k[j];
 		}
-		b = __builtin_convertvector(clip8v(a0), vu8);
-		memcpy(out + i, &b, 8);
-		b = __builtin_convertvector(clip8v(a1), vu8);
-		memcpy(out + i + 8, &b, 8);
-		b = __builtin_convertvector(clip8v(a2), vu8);
-		memcpy(out + i + 16, &b, 8);
-		b = __builtin_convertvector(clip8v(a3), vu8);
-		memcpy(out + i + 24, &b, 8);
+		store8(out + i, a0);
+		store8(out + i + 8, a1);
+		store8(out + i + 16, a2);
+		store8(out + i + 24, a3);
 	}
 	for (; i < n; i++) {
 		int32_t acc = HALF;
@@ -758,57 +761,6 @@ static void nearest(const struct job *jb)
 	}
 }
 
-/* Source columns a strip block spans at most, unless one output's window
- * needs more: 16 KiB of the transposed strip, to stay in the L1 cache. */
-#define BLOCK_BYTES 16384
-
-/* The 8-bit horizontal pass over source rows [Y0, Y1) into the 16-bit
- * rows at OUT, STRIDE samples apart: strips of R rows, each in blocks of
- * outputs whose windows span about BLOCK_BYTES of transposed columns. */
-static int hpass8(struct resize_ctx *ctx, const struct job *jb, int y0, int y1, int16_t *out,
-		  size_t stride)
-{
-	const struct resize_plan *p = jb->p;
-	const struct resize_axis *a = &p->x;
-	int c = p->c, r = STRIP_ROWS(c), l = r * c, y, m, i0, i1;
-	int span = BLOCK_BYTES / (l * (int)sizeof(int32_t));
-	size_t strip = (size_t)(span > a->taps ? span : a->taps) * (size_t)l;
-	const uint8_t *rows[32];
-	int16_t *outs[32];
-	int32_t *t;
-
-	if (reserve(&ctx->strip, &ctx->strip_cap, (strip + strip / (size_t)r + 1) * sizeof(int32_t)) < 0)
-		return -1;
-	t = ctx->strip;
-	for (y = y0; y < y1; y += r) {
-		/* A short last strip repeats its last row, and so its result:
-		 * writing that twice is harmless. */
-		for (m = 0; m < r; m++) {
-			int yy = y + m < y1 ? y + m : y1 - 1;
-
-			rows[m] = SRC_ROW(jb, yy);
-			outs[m] = out + (size_t)(yy - y0) * stride;
-		}
-		for (i0 = 0; i0 < a->n; i0 = i1) {
-			int x0 = a->start[i0], n;
-
-			for (i1 = i0 + 1; i1 < a->n && a->start[i1] + a->taps - x0 <= span; i1++)
-				;
-			n = a->start[i1 - 1] + a->taps - x0;
-			for (m = 0; m < r; m++)
-				fill_strip(t, t + strip, rows[m] + (size_t)x0 * (size_t)c, n, m, r, c,
-					   p->premul);
-			switch (c) {
-			case 1: hpass8_c1(t, a, i0, i1, outs); break;
-			case 2: hpass8_c2(t, a, i0, i1, outs); break;
-			case 3: hpass8_c3(t, a, i0, i1, outs); break;
-			default: hpass8_c4(t, a, i0, i1, outs); break;
-			}
-		}
-	}
-	return 0;
-}
-
 /* The 16-bit horizontal pass, row by row, into OUT. */
 static int hpass16_rows(struct resize_ctx *ctx, const struct job *jb, int y0, int y1,
 			unsigned char *out, size_t out_stride)
@@ -860,42 +812,102 @@ static int reserve_passes(struct resize_ctx *ctx, const struct resize_plan *p, s
 												 : 0;
 }
 
+/* Source columns a strip block spans at most, unless one output's window
+ * needs more: 16 KiB of the transposed strip, to stay in the L1 cache. */
+#define BLOCK_BYTES 16384
+
+/* The 8-bit horizontal pass over source rows [Y, Y_END), at most a strip,
+ * into the 32-bit rows OUT[0..), in blocks of outputs whose windows span
+ * about BLOCK_BYTES of transposed columns. */
+static void hpass8(struct resize_ctx *ctx, const struct job *jb, int y, int y_end,
+		   int32_t *const *out)
+{
+	const struct resize_plan *p = jb->p;
+	const struct resize_axis *a = &p->x;
+	int c = p->c, r = STRIP_ROWS(c), l = r * c, m, i0, i1;
+	int span = BLOCK_BYTES / (l * (int)sizeof(int32_t));
+	size_t strip = (size_t)(span > a->taps ? span : a->taps) * (size_t)l;
+	int32_t *t = ctx->strip, *outs[32];
+	const uint8_t *rows[32];
+
+	/* A short strip repeats its last row, and so its result: writing
+	 * that twice is harmless. */
+	for (m = 0; m < r; m++)
+		outs[m] = out[y + m < y_end ? m : y_end - 1 - y];
+	for (i0 = 0; i0 < a->n; i0 = i1) {
+		int x0 = a->start[i0], n;
+
+		for (i1 = i0 + 1; i1 < a->n && a->start[i1] + a->taps - x0 <= span; i1++)
+			;
+		n = a->start[i1 - 1] + a->taps - x0;
+		for (m = 0; m < r; m++)
+			rows[m] = SRC_ROW(jb, y + m < y_end ? y + m : y_end - 1) +
+				  (size_t)x0 * (size_t)c;
+		for (m = 0; m < r; m++)
+			fill_strip(t, t + strip, rows[m], n, m, r, c, p->premul);
+		switch (c) {
+		case 1: hpass8_c1(t, a, i0, i1, outs); break;
+		case 2: hpass8_c2(t, a, i0, i1, outs); break;
+		case 3: hpass8_c3(t, a, i0, i1, outs); break;
+		default: hpass8_c4(t, a, i0, i1, outs); break;
+		}
+	}
+}
+
+/* Output row Y of the 8-bit passes, from the intermediate rows. */
+static void emit8(struct resize_ctx *ctx, const struct job *jb, int y, const int32_t *inter,
+		  int y0)
+{
+	const struct resize_plan *p = jb->p;
+	size_t n = (size_t)p->g.cw * (size_t)p->c, i;
+	uint8_t *d = DST_ROW(jb, y);
+
+	if (p->need_y) {
+		taps_of(ctx->rows, &p->y, y, inter, n * sizeof(*inter), y0);
+		vpass8(ctx->rows, p->y.k + (size_t)y * (size_t)p->y.taps, p->y.taps, n, d);
+	} else {
+		inter += (size_t)(p->g.cy + y - y0) * n;
+		for (i = 0; i < n; i++)
+			d[i] = (uint8_t)inter[i];
+	}
+}
+
 /*
  * The 8-bit passes as Pillow runs them: horizontal first, over the source
- * rows that the vertical pass reads, into 16-bit intermediate rows; alone,
+ * rows that the vertical pass reads, into 32-bit intermediate rows; alone,
  * the vertical pass reads the source widened (and premultiplied) there.
+ * Each output row is made as soon as its rows are, while they are cached.
  */
 static int filter8(struct resize_ctx *ctx, const struct job *jb)
 {
 	const struct resize_plan *p = jb->p;
 	size_t n = (size_t)p->g.cw * (size_t)p->c;
 	int y0 = p->need_y ? p->y.lo : p->g.cy, y1 = p->need_y ? p->y.hi : p->g.cy + p->g.ch;
-	int16_t *inter;
-	int y;
+	int c = p->c, r = STRIP_ROWS(c), l = r * c, y, yy = 0, done, m;
+	int span = BLOCK_BYTES / (l * (int)sizeof(int32_t));
+	size_t strip = (size_t)(span > p->x.taps ? span : p->x.taps) * (size_t)l;
+	int32_t *inter, *outs[32];
 
-	if (reserve_passes(ctx, p, (size_t)(y1 - y0) * n * sizeof(int16_t), 0) < 0)
+	if (reserve_passes(ctx, p, (size_t)(y1 - y0) * n * sizeof(int32_t), 0) < 0 ||
+	    (p->need_x && reserve(&ctx->strip, &ctx->strip_cap,
+				  (strip + strip / (size_t)r + 1) * sizeof(int32_t)) < 0))
 		return -1;
 	inter = ctx->inter;
-	if (p->need_x) {
-		if (hpass8(ctx, jb, y0, y1, inter, n) < 0)
-			return -1;
-	} else {
-		for (y = y0; y < y1; y++)
-			widen16(inter + (size_t)(y - y0) * n,
-				SRC_ROW(jb, y) + (size_t)p->g.cx * (size_t)p->c, p->g.cw, p->c,
-				p->premul);
-	}
-	for (y = 0; y < p->g.ch; y++) {
-		uint8_t *d = DST_ROW(jb, y);
-		size_t i;
-
-		if (p->need_y) {
-			taps_of(ctx->rows, &p->y, y, inter, n * sizeof(int16_t), y0);
-			vpass8(ctx->rows, p->y.k + (size_t)y * (size_t)p->y.taps, p->y.taps, n, d);
+	for (y = y0; y < y1; y = done) {
+		done = p->need_x && y + r < y1 ? y + r : y1;
+		if (p->need_x) {
+			for (m = 0; m < r && y + m < done; m++)
+				outs[m] = inter + (size_t)(y + m - y0) * n;
+			hpass8(ctx, jb, y, done, outs);
 		} else {
-			for (i = 0; i < n; i++)
-				d[i] = (uint8_t)inter[(size_t)y * n + i];
+			for (m = y; m < done; m++)
+				widen_row(inter + (size_t)(m - y0) * n,
+					  SRC_ROW(jb, m) + (size_t)p->g.cx * (size_t)c, p->g.cw, c,
+					  p->premul);
 		}
+		for (; yy < p->g.ch && (p->need_y ? p->y.start[yy] + p->y.taps
+						  : p->g.cy + yy + 1) <= done; yy++)
+			emit8(ctx, jb, yy, inter, y0);
 	}
 	if (p->premul)
 		unpremul_region(jb);
