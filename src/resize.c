@@ -417,17 +417,14 @@ static void unpremul8(uint8_t *p, int n, int c)
 typedef int32_t vi32 __attribute__((vector_size(32)));
 typedef int16_t vi16 __attribute__((vector_size(16)));
 typedef uint8_t vu8 __attribute__((vector_size(8)));
-#if defined(__GNUC__) && !defined(__clang__)
-/* Always inlined: that the ABI of 32-byte vector arguments differs with
- * and without AVX does not matter. */
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
 
-INLINE vi32 clipv(vi32 v)
+/* Vectors go by address: clang refuses 32-byte vector arguments (and
+ * GCC warns of them) where AVX is not enabled, inlined or not. */
+INLINE void clipv(vi32 *v)
 {
-	v >>= PREC;
-	v &= v > 0;		/* a comparison's lanes are 0 or -1 */
-	return (v & ~(v > 255)) | (255 & (v > 255));
+	*v >>= PREC;
+	*v &= *v > 0;		/* a comparison's lanes are 0 or -1 */
+	*v = (*v & ~(*v > 255)) | (255 & (*v > 255));
 }
 
 INLINE uint8_t clip8(int32_t v)
@@ -465,7 +462,8 @@ INLINE void hpass8_strip(const int32_t *t, const struct resize_axis *a, int i0, 
 			}
 		}
 		for (v = 0; v < nv; v++) {
-			x = clipv(acc[v]);
+			x = acc[v];
+			clipv(&x);
 			memcpy(px + 8 * v, &x, sizeof(x));
 		}
 		for (m = 0; m < r; m++) {
@@ -571,10 +569,12 @@ HOT static void fill_strip(int32_t *t, int32_t *tmp, const uint8_t *s, int n, in
 			memcpy(d, tmp + 4 * x, 4 * sizeof(*d));
 	}
 }
-INLINE void store8(uint8_t *p, vi32 v)
+INLINE void store8(uint8_t *p, vi32 *v)
 {
-	vu8 b = __builtin_convertvector(__builtin_convertvector(clipv(v), vi16), vu8);
+	vu8 b;
 
+	clipv(v);
+	b = __builtin_convertvector(__builtin_convertvector(*v, vi16), vu8);
 	memcpy(p, &b, sizeof(b));
 }
 
@@ -601,10 +601,10 @@ HOT static void vpass8(const int32_t *const *rows, const int32_t *k, int taps, s
 			memcpy(&x, p + 24, sizeof(x));
 			a3 += x * k[j];
 		}
-		store8(out + i, a0);
-		store8(out + i + 8, a1);
-		store8(out + i + 16, a2);
-		store8(out + i + 24, a3);
+		store8(out + i, &a0);
+		store8(out + i + 8, &a1);
+		store8(out + i + 16, &a2);
+		store8(out + i + 24, &a3);
 	}
 	for (; i < n; i++) {
 		int32_t acc = HALF;
