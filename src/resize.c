@@ -944,6 +944,7 @@ static int filter16(struct resize_ctx *ctx, const struct job *jb)
 
 	if (p->need_y && (p->need_x || p->premul))
 		inter = (size_t)(y1 - y0) * row;
+	inter = (inter + 31) / 32 * 32;		/* the sums after it: aligned */
 	if (reserve_passes(ctx, p, inter, p->need_y ? n * sizeof(double) : 0) < 0)
 		return -1;
 	if (p->need_x) {
