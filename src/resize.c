@@ -734,6 +734,21 @@ INLINE void gather(unsigned char *d, const unsigned char *s, const int *x, int n
 	}
 }
 
+/* Three bytes a pixel, moved four at a time: the fourth lands where the
+ * next pixel goes, and is read from within the row but at its end. */
+static void gather3(unsigned char *d, const unsigned char *s, const int *x, int n, int w)
+{
+	int i;
+
+	for (i = 0; i < n - 1; i++, d += 3) {
+		if (x[i] >= 0 && x[i] < w - 1)
+			memcpy(d, s + (size_t)x[i] * 3, 4);
+		else
+			gather(d, s, x + i, 1, 3);
+	}
+	gather(d, s, x + i, n - i, 3);
+}
+
 static void nearest(const struct job *jb)
 {
 	const struct resize_plan *p = jb->p;
@@ -753,7 +768,7 @@ static void nearest(const struct job *jb)
 		switch (px) {
 		case 1: gather(d, s, x, n, 1); break;
 		case 2: gather(d, s, x, n, 2); break;
-		case 3: gather(d, s, x, n, 3); break;
+		case 3: gather3(d, s, x, n, p->w); break;
 		case 4: gather(d, s, x, n, 4); break;
 		case 6: gather(d, s, x, n, 6); break;
 		default: gather(d, s, x, n, 8); break;
