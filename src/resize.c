@@ -258,6 +258,39 @@ static int nearest_init(struct resize_axis *a, int in, int out, int first, int c
 	return 0;
 }
 
+/* Pillow's premultiplication, c * a / 255 rounded (Convert.c's MULDIV255),
+ * and back, 255 * c / a truncated and clipped with alpha 0 and 255 left as
+ * they are, as tables indexed [alpha][colour]: made once per process, the
+ * first time an image with alpha is resized. */
+static uint8_t premul_tab[256][256], unpremul_tab[256][256];
+
+static void make_tables(void)
+{
+	static int made;
+	unsigned a, c;
+
+	if (made)
+		return;
+	for (a = 0; a < 256; a++) {
+		for (c = 0; c < 256; c++) {
+			unsigned t = c * a + 128, q = a ? 255 * c / a : c;
+
+			premul_tab[a][c] = (uint8_t)((t + (t >> 8)) >> 8);
+			unpremul_tab[a][c] = (uint8_t)(a == 0 || a == 255 ? c : q > 255 ? 255 : q);
+		}
+	}
+	made = 1;
+}
+
+static void unpremul8(uint8_t *p, int n, int c)
+{
+	int i, j;
+
+	for (i = 0; i < n; i++, p += c)
+		for (j = 0; j < c - 1; j++)
+			p[j] = unpremul_tab[p[c - 1]][p[j]];
+}
+
 /* ------------------------------------------------------------ plans */
 
 static void plan_free(struct resize_plan *p)
@@ -294,6 +327,8 @@ static struct resize_plan *plan_new(const struct resize_opts *o, int w, int h, i
 	/* Pillow's resize() returns a copy when the size does not change,
 	 * and skips the premultiplication with it. */
 	p->premul = (c == 2 || c == 4) && o->filter != RESIZE_NEAREST && (p->need_x || p->need_y);
+	if (p->premul && !depth16)
+		make_tables();
 	if (o->filter == RESIZE_NEAREST)
 		r = nearest_init(&p->x, w, p->g.sw, p->g.cx, p->g.cw) |
 		    nearest_init(&p->y, h, p->g.sh, p->g.cy, p->g.ch);
@@ -370,40 +405,6 @@ void resize_ctx_free(struct resize_ctx *ctx)
 }
 
 /* ------------------------------------------------------------ 8-bit */
-
-/* Pillow's premultiplication, c * a / 255 rounded (Convert.c's MULDIV255). */
-INLINE uint8_t mul255(unsigned c, unsigned a)
-{
-	unsigned t = c * a + 128;
-
-	return (uint8_t)((t + (t >> 8)) >> 8);
-}
-
-/* And back: 255 * c / a truncated and clipped, alpha 0 and 255 left as they
- * are. The division is a multiplication by ceil(2^24 / a): for n = 255 * c
- * < 2^16 its error stays under 2^16 / 2^24 < 1 / 255 <= 1 / a, too little
- * to cross an integer. */
-static uint32_t recip[256];
-
-static void unpremul8(uint8_t *p, int n, int c)
-{
-	int i, j;
-
-	if (!recip[1])
-		for (i = 1; i < 256; i++)
-			recip[i] = (uint32_t)(((1u << 24) + (unsigned)i - 1) / (unsigned)i);
-	for (i = 0; i < n; i++, p += c) {
-		unsigned a = p[c - 1];
-
-		if (a == 0 || a == 255)
-			continue;
-		for (j = 0; j < c - 1; j++) {
-			uint64_t q = ((uint64_t)(255u * p[j]) * recip[a]) >> 24;
-
-			p[j] = (uint8_t)(q > 255 ? 255 : q);
-		}
-	}
-}
 
 /*
  * The sums are kept in 8 x 32-bit vectors of GNU C's vector extension:
@@ -512,14 +513,14 @@ INLINE void widen(int32_t *restrict d, const uint8_t *restrict s, int n, int c, 
 			d[i] = s[i];
 	} else if (c == 4) {
 		for (i = 0; i < m; i += 4) {
-			d[i] = mul255(s[i], s[i + 3]);
-			d[i + 1] = mul255(s[i + 1], s[i + 3]);
-			d[i + 2] = mul255(s[i + 2], s[i + 3]);
+			d[i] = premul_tab[s[i + 3]][s[i]];
+			d[i + 1] = premul_tab[s[i + 3]][s[i + 1]];
+			d[i + 2] = premul_tab[s[i + 3]][s[i + 2]];
 			d[i + 3] = s[i + 3];
 		}
 	} else {
 		for (i = 0; i < m; i += 2) {
-			d[i] = mul255(s[i], s[i + 1]);
+			d[i] = premul_tab[s[i + 1]][s[i]];
 			d[i + 1] = s[i + 1];
 		}
 	}
