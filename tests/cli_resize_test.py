@@ -96,9 +96,10 @@ def as_mode(rgba, c):
 # (w, h) of the sources: reductions by integer (96x72, 64x48) and odd
 # ratios, more than 8x (500x375, 300x17), enlargements, 1xN, Nx1, 1x1.
 SOURCES = [(500, 375), (96, 72), (64, 48), (37, 29), (16, 12), (13, 200), (1, 40), (40, 1),
-           (1, 1), (300, 17), (33, 25)]
+           (1, 1), (300, 17), (33, 25), (64, 300)]
 # Targets: 32x24 (2x, 3x, odd, 15x reductions; 2x enlargement of 16x12),
-# 64x48 (identity for 64x48), 128x96, odd sizes, one pixel, 1xN and Nx1.
+# 64x48 (identity for 64x48, a vertical pass alone for 64x300), 128x96,
+# odd sizes, one pixel, 1xN and Nx1.
 TARGETS = [(32, 24), (64, 48), (128, 96), (7, 5), (1, 1), (1, 30), (30, 1), (45, 17)]
 
 
