@@ -4,6 +4,7 @@
  * with -O3, with an AVX2 clone of the hot loops on x86-64). */
 #include "resize.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,28 +61,34 @@ static int half_even(int d)
  * other floor(...) but at least 1; the margins are split as CenterCrop pads,
  * the odd pixel going right and down.
  */
-void resize_geometry(const struct resize_opts *o, int w, int h, struct resize_geom *g)
+int resize_geometry(const struct resize_opts *o, int w, int h, struct resize_geom *g)
 {
 	uint64_t wide = (uint64_t)o->w * (uint64_t)h, tall = (uint64_t)o->h * (uint64_t)w;
+	uint64_t sw = (uint64_t)o->w, sh = (uint64_t)o->h;
 
 	memset(g, 0, sizeof(*g));
-	g->sw = g->cw = o->w;
-	g->sh = g->ch = o->h;
+	if (o->fit == RESIZE_COVER && wide >= tall)
+		sh = wide / (uint64_t)w;
+	else if (o->fit == RESIZE_COVER)
+		sw = tall / (uint64_t)h;
+	else if (o->fit == RESIZE_CONTAIN && wide <= tall)
+		sh = wide / (uint64_t)w ? wide / (uint64_t)w : 1;
+	else if (o->fit == RESIZE_CONTAIN)
+		sw = tall / (uint64_t)h ? tall / (uint64_t)h : 1;
+	if (sw > RESIZE_MAX_SCALED || sh > RESIZE_MAX_SCALED)
+		return -1;
+	g->sw = (int)sw;
+	g->sh = (int)sh;
+	g->cw = o->fit == RESIZE_CONTAIN ? g->sw : o->w;
+	g->ch = o->fit == RESIZE_CONTAIN ? g->sh : o->h;
 	if (o->fit == RESIZE_COVER) {
-		if (wide >= tall)
-			g->sh = (int)(wide / (uint64_t)w);
-		else
-			g->sw = (int)(tall / (uint64_t)h);
 		g->cx = half_even(g->sw - o->w);
 		g->cy = half_even(g->sh - o->h);
 	} else if (o->fit == RESIZE_CONTAIN) {
-		if (wide <= tall)
-			g->sh = g->ch = (int)(wide / (uint64_t)w) ? (int)(wide / (uint64_t)w) : 1;
-		else
-			g->sw = g->cw = (int)(tall / (uint64_t)h) ? (int)(tall / (uint64_t)h) : 1;
 		g->ox = (o->w - g->cw) / 2;
 		g->oy = (o->h - g->ch) / 2;
 	}
+	return 0;
 }
 
 /* ------------------------------------------------------------ filters */
@@ -321,7 +328,11 @@ static struct resize_plan *plan_new(const struct resize_opts *o, int w, int h, i
 	p->h = h;
 	p->c = c;
 	p->depth16 = depth16;
-	resize_geometry(o, w, h, &p->g);
+	if (resize_geometry(o, w, h, &p->g) < 0) {
+		free(p);
+		errno = EOVERFLOW;
+		return NULL;
+	}
 	p->need_x = p->g.sw != w;
 	p->need_y = p->g.sh != h;
 	/* Pillow's resize() returns a copy when the size does not change,

@@ -37,8 +37,12 @@ struct resize_geom {
 	int ox, oy;
 };
 
-/* The geometry of a W x H source under O (see the man page, --fit). */
-void resize_geometry(const struct resize_opts *o, int w, int h, struct resize_geom *g);
+/* The largest side a source may be scaled to (before cover's crop). */
+#define RESIZE_MAX_SCALED (1 << 30)
+
+/* The geometry of a W x H source under O (see the man page, --fit). 0, or
+ * -1 when cover would scale a side beyond RESIZE_MAX_SCALED. */
+int resize_geometry(const struct resize_opts *o, int w, int h, struct resize_geom *g);
 
 /* One axis of a plan: for each output kept, a window of TAPS source
  * indices from START and Pillow's coefficients for it (zero where its own,
@@ -72,7 +76,8 @@ struct resize_ctx {
 
 /* Resize the W x H image of C channels (1-4; 2 and 4 carry alpha) at SRC,
  * rows STRIDE bytes apart, 8-bit samples or 16-bit when DEPTH16, to O's
- * target at DST, rows DST_STRIDE bytes apart. 0, or -1 when out of memory. */
+ * target at DST, rows DST_STRIDE bytes apart. 0, or -1 with errno ENOMEM,
+ * or EOVERFLOW for a geometry out of range. */
 int resize_image(struct resize_ctx *ctx, const struct resize_opts *o, const void *src, int w,
 		 int h, size_t stride, int c, int depth16, void *dst, size_t dst_stride);
 

@@ -6,6 +6,7 @@
 #include "resize.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,6 +143,25 @@ Test(resize, cover_geometry)
 	/* A wide target: the width binds. */
 	g = geom(RESIZE_COVER, 100, 100, 40, 10);
 	cr_assert(g.sw == 40 && g.sh == 40 && g.cx == 0 && g.cy == 15);
+}
+
+/* Scaled sides beyond 2^30 are refused, not wrapped. */
+Test(resize, cover_out_of_range)
+{
+	struct resize_opts o = { .w = 2048, .h = 2048, .fit = RESIZE_COVER };
+	struct resize_ctx ctx = { 0 };
+	struct resize_geom g;
+	uint8_t px = 0, out[4];
+
+	cr_assert_eq(resize_geometry(&o, 1 << 20, 1, &g), -1);
+	cr_assert_eq(resize_geometry(&o, 1 << 19, 1, &g), 0);
+	cr_assert_eq(g.sw, 1 << 30);
+	o.w = o.h = 2;
+	o.filter = RESIZE_BILINEAR;
+	cr_assert_eq(resize_geometry(&o, 1, 1 << 30, &g), -1);
+	cr_assert_eq(resize_image(&ctx, &o, &px, 1, 1 << 30, 1, 1, 0, out, 2), -1);
+	cr_assert_eq(errno, EOVERFLOW);
+	resize_ctx_free(&ctx);
 }
 
 Test(resize, contain_geometry)

@@ -3,6 +3,7 @@
 #include "row.h"
 #include "codec.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static void store(const struct row_spec *s, void *row, const void *pix, size_t n
 
 /* Resize the W x H decoded pixels PIX to S's size: straight into ROW when
  * the dtype has the decode's sample size (0), else into the scratch buffer,
- * pointed to by *SRC for store() (1). -1 when out of memory. */
+ * pointed to by *SRC for store() (1). -1 with errno set on failure. */
 static int resize_into_row(const struct row_spec *s, struct row_scratch *scratch,
 			   const void *pix, int w, int h, int depth16, void *row, void **src)
 {
@@ -61,8 +62,10 @@ static int resize_into_row(const struct row_spec *s, struct row_scratch *scratch
 		if (scratch->cap < n) {
 			free(scratch->resized);
 			scratch->cap = 0;
-			if (!(scratch->resized = malloc(n)))
+			if (!(scratch->resized = malloc(n))) {
+				errno = ENOMEM;
 				return -1;
+			}
 			scratch->cap = n;
 		}
 		dst = scratch->resized;
@@ -102,7 +105,8 @@ int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, 
 		if (r <= 0) {
 			free(pix);
 			if (r < 0)
-				snprintf(why, whylen, "cannot resize: out of memory");
+				snprintf(why, whylen, "cannot resize: %s", errno == EOVERFLOW ?
+					 "scaled size out of range" : "out of memory");
 			return r;
 		}
 	}

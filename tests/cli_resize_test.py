@@ -273,6 +273,22 @@ def test_contain_matches_resize_then_pad(d):
     assert (got[0, 1:3] == 200).all() and (got[0, 0] == 0).all() and (got[0, 3] == 0).all()
 
 
+def test_cover_of_a_sliver_is_refused(d):
+    # 2048 * 2^20 / 1 = 2^31 columns before the crop: out of range, an
+    # error naming the file (and -k goes on without it).
+    save_image(os.path.join(d, "in", "a.png"), np.zeros((1, 1 << 20), np.uint8))
+    save_image(os.path.join(d, "in", "b.png"), np.full((8, 8), 7, np.uint8))
+    r = load(d, "--resize", "2048x2048", "--fit", "cover", "-o", "out.npy", "in")
+    ok(r, 1)
+    harness.names(r, "in/a.png", "cannot resize: scaled size out of range")
+    assert not os.path.exists(os.path.join(d, "out.npy"))
+    r = ok(load(d, "-k", "--resize", "16x16", "--fit", "contain", "-o", "k.npy", "in"))
+    r = load(d, "-k", "-f", "--resize", "2048x2048", "--fit", "cover", "-o", "k.npy", "in")
+    ok(r, 3)
+    a = np.load(os.path.join(d, "k.npy"))
+    assert (a[0] == 0).all() and (a[1] == 7).all()
+
+
 # ---------------------------------------------------------------- 16-bit
 
 def png16(path, arr):
