@@ -41,6 +41,11 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 # stb's code, compiled in codec.c, gets its own flags (see asan).
 $(BUILD)/codec.o: ALL_CFLAGS += $(STB_CFLAGS)
 
+# The resampler's loops want the vectorizer at full strength (-O3), and its
+# coefficients Pillow's exact doubles: no fused multiply-adds.
+RESIZE_CFLAGS ?= -O3 -ffp-contract=off
+$(BUILD)/resize.o: ALL_CFLAGS += $(RESIZE_CFLAGS)
+
 $(BUILD):
 	mkdir -p $@
 
@@ -55,6 +60,7 @@ unit: deps $(BUILD)/unit_tests
 cli: deps parimg
 	$(PYTHON) tests/cli_gen_test.py ./parimg
 	$(PYTHON) tests/cli_load_test.py ./parimg
+	$(PYTHON) tests/cli_resize_test.py ./parimg
 	$(PYTHON) tests/cli_shard_test.py ./parimg
 	$(PYTHON) tests/cli_dataset_test.py ./parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
@@ -79,6 +85,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit_tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_gen_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_load_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_resize_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_dataset_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
@@ -104,7 +111,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/codec.c -ldeflate -lm
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/codec.c src/resize.c -ldeflate -lm
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
 	rm -rf build-fuzz/seeds && sh fuzz/seeds.sh ./parimg build-fuzz/seeds
 	mkdir -p build-fuzz/corpus-row build-fuzz/corpus-npy

@@ -1,6 +1,7 @@
 /* fuzz_row.c - libFuzzer target for load's per-file path: header check, PNG
  * CRC check, decode, channel conversion, resize and store into a row. The
- * first input byte picks the channels, dtype, scaling and resizing. */
+ * first input byte picks the channels, dtype, scaling and resizing; the
+ * length, the resize's filter and fit. */
 #include "row.h"
 #include "codec.h"
 
@@ -30,6 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s.resize) {
 		s.w = 1 + ((mode >> 6) & 3) * 7;
 		s.h = 5;
+		/* The filter and fit from the input's length. */
+		s.filter = (enum resize_filter)(size % 6);
+		s.fit = (enum resize_fit)(size / 6 % 3);
 	} else {
 		/* The size the first image would have fixed. */
 		if (codec_probe(data, size, s.max_pixels, &info, why, sizeof(why)) < 0)
@@ -43,5 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	row_decode(&s, data, size, row, &scratch, why, sizeof(why));
 	free(row);
 	free(scratch.resized);
+	resize_ctx_free(&scratch.rz);
 	return 0;
 }

@@ -1,5 +1,6 @@
 #!/bin/sh
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
+# Sections a-i time gen, load and merge; j class folders; k the resampler alone.
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
@@ -26,6 +27,8 @@ done
 # scan_time runs load's own class-folder scan (src/dataset.c) alone.
 cc -O2 -Wall -Isrc -o build/scan_time scripts/scan_time.c src/dataset.c src/filelist.c \
 	src/err.c src/rng.c src/npy.c src/outfile.c
+# The resampler alone, as make built it (its flags: the Makefile's).
+cc -O2 -Wall -Isrc -o build/resize_bench scripts/resize_bench.c build/resize.o -lm
 
 # Scratch on tmpfs: every file lives in memory, so there are no caches to
 # drop (that needs root, and would not apply anyway) and no disk in the
@@ -378,6 +381,30 @@ for size in 100x100 32x32; do
 	fi
 	rm -rf "$T" "$S/x.npy" "$S/y.npy"
 done
+
+# ---------------------------------------------------------------- k
+# The resampler alone (issue 11), one core, against Pillow on the same photo.echo
+echo "k. resize alone, one core: parimg's resampler vs Pillow's Image.resize(), same pixels"
+photo=$(ls /usr/share/backgrounds/mate/nature/*.jpg 2>/dev/null | head -n 1)
+if [ -n "$photo" ]; then
+	$PY scripts/resize_pillow.py photo "$photo" "$S/photo.png" "$S/photo.raw"
+	info "input" "$(basename "$photo"): centre, 4:3, at 500x375 RGB (decoded)"
+	info "per call, ms: median [min .. max] of 15" "rounds, and CPU; ratio = Pillow / parimg (CPU)"
+	for fit in stretch cover; do
+		for f in nearest box bilinear hamming bicubic lanczos; do
+			p=$(build/resize_bench "$S/photo.raw" 500 375 3 224 224 "$f" "$fit")
+			q=$($PY scripts/resize_pillow.py time "$S/photo.png" 224 224 "$f" "$fit" | cut -d' ' -f2-)
+			r=$(ratio "$(echo "$q" | cut -d' ' -f4)" "$(echo "$p" | cut -d' ' -f4)")
+			printf '   %-8s %-8s parimg %7.3f [%.3f .. %.3f] cpu %.3f   Pillow %7.3f [%.3f .. %.3f] cpu %.3f   %sx\n' \
+				"$fit" "$f" $p $q "$r"
+			[ "$fit $f" = "stretch bilinear" ] && rb=$r
+		done
+	done
+	info "cover" "Pillow resizes to 298x224 and crops; parimg computes the 224 columns kept"
+	goal k "resize (bilinear) >= 3x faster than Pillow's" "${rb}x" "$(ge "$rb" 3)"
+else
+	skip k "no photograph (mate-backgrounds) for the resize benchmark"
+fi
 
 echo
 echo "summary (load average now $(loadavg)):"

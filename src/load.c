@@ -96,7 +96,15 @@ static const char usage_text[] =
 	"  -t, --dtype u1|u2|f4|f8 sample type (default u1); u2 keeps 16-bit\n"
 	"                          samples, f4/f8 hold 8-bit sample values\n"
 	"      --scale             f4/f8 only: samples in [0,1] (16-bit exact)\n"
-	"      --resize WxH        resize every image to W x H\n"
+	"      --resize WxH        resize every image to W x H, as Pillow's\n"
+	"                          Image.resize() does\n"
+	"      --filter nearest|box|bilinear|hamming|bicubic|lanczos\n"
+	"                          --resize's filter (default bilinear)\n"
+	"      --fit stretch|cover|contain\n"
+	"                          ignore the aspect ratio (default); scale to\n"
+	"                          cover W x H and crop the centre; or scale to\n"
+	"                          fit inside and pad (letterbox)\n"
+	"      --pad V             contain: the margins' value, 0-255 (default 0)\n"
 	"      --max-pixels N      refuse images over N pixels (default 268435456)\n"
 "      --shard K/N         decode only part K of N (0-based) of the sorted\n"
 	"                          inputs, or 'slurm' to take K and N from a job array\n"
@@ -336,7 +344,10 @@ static int write_manifest(struct load *l, struct outfile *o)
 }
 
 /* Long-only options. */
-enum { OPT_MANIFEST = 0x200, OPT_MAX_PIXELS, OPT_ORDER, OPT_RESIZE, OPT_SCALE, OPT_SHARD };
+enum {
+	OPT_FILTER = 0x200, OPT_FIT, OPT_MANIFEST, OPT_MAX_PIXELS, OPT_ORDER, OPT_PAD, OPT_RESIZE,
+	OPT_SCALE, OPT_SHARD
+};
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
 enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
 
@@ -344,6 +355,8 @@ static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
 	{ "classes", required_argument, NULL, OPT_CLASSES },
 	{ "dtype", required_argument, NULL, 't' },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "fit", required_argument, NULL, OPT_FIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "keep-going", no_argument, NULL, 'k' },
 	{ "labels", required_argument, NULL, OPT_LABELS },
@@ -351,6 +364,7 @@ static const struct option longopts[] = {
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
+	{ "pad", required_argument, NULL, OPT_PAD },
 	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "scale", no_argument, NULL, OPT_SCALE },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -407,13 +421,25 @@ static int check_dataset_opts(const struct load *l, int argc, char **argv)
 	return 0;
 }
 
+/* --filter, --fit and --pad go with --resize, --pad with --fit contain. */
+static int check_resize(const struct load *l, int filter, int fit, int pad)
+{
+	const char *lone = filter ? "--filter" : fit ? "--fit" : pad ? "--pad" : NULL;
+
+	if (!l->spec.resize && lone)
+		return usage_error("load", "%s needs --resize", lone);
+	if (pad && l->spec.fit != RESIZE_CONTAIN)
+		return usage_error("load", "--pad needs --fit contain");
+	return -1;
+}
+
 /* Parse argv; -1 to go on, else an exit status. Inputs are left in argv
  * from optind. */
 static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		 enum filelist_order *order)
 {
+	int ch, r, filter = 0, fit = 0, pad = 0;
 	uint64_t v;
-	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qt:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0 ||
@@ -430,8 +456,28 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			if (opt_shard(optarg, &l->shard, "load") < 0)
 				return EXIT_USAGE;
 			break;
+		case OPT_FIT:
+			if ((r = opt_choice(optarg, resize_fit_names)) < 0)
+				return usage_error("load", "invalid --fit '%s' (stretch, cover or contain)",
+						   optarg);
+			l->spec.fit = (enum resize_fit)r;
+			fit = 1;
+			break;
+		case OPT_FILTER:
+			if ((r = opt_choice(optarg, resize_filter_names)) < 0)
+				return usage_error("load", "invalid --filter '%s' (nearest, box, bilinear, "
+						   "hamming, bicubic or lanczos)", optarg);
+			l->spec.filter = (enum resize_filter)r;
+			filter = 1;
+			break;
 		case OPT_MANIFEST:
 			l->manifest = optarg;
+			break;
+		case OPT_PAD:
+			if (opt_u64(optarg, 0, 255, &v) < 0)
+				return usage_error("load", "invalid --pad '%s' (0 to 255)", optarg);
+			l->spec.pad = (unsigned)v;
+			pad = 1;
 			break;
 		case OPT_ORDER:
 			if ((r = opt_choice(optarg, order_names)) < 0)
@@ -480,7 +526,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		return usage_error("load", "--manifest and --output name the same file");
 	if (check_dataset_opts(l, argc, argv) != 0)
 		return EXIT_USAGE;
-	return -1;
+	return check_resize(l, filter, fit, pad);
 }
 
 /* The output files: one target, or with --split one per part with the
@@ -685,7 +731,8 @@ static void load_free(struct load *l)
 
 int cmd_load(int argc, char **argv)
 {
-	struct load l = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = ROW_U1 },
+	struct load l = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = ROW_U1,
+				    .filter = RESIZE_BILINEAR },
 			  .shard = { 0, 1 }, .cls = { .fd = -1, .slot = -1 } };
 	enum filelist_order order = ORDER_NATURAL;
 	struct opt_common c;

@@ -3,6 +3,7 @@
 #include "row.h"
 #include "codec.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,37 @@ static void store(const struct row_spec *s, void *row, const void *pix, size_t n
 	}
 }
 
+/* Resize the W x H decoded pixels PIX to S's size: straight into ROW when
+ * the dtype has the decode's sample size (0), else into the scratch buffer,
+ * pointed to by *SRC for store() (1). -1 with errno set on failure. */
+static int resize_into_row(const struct row_spec *s, struct row_scratch *scratch,
+			   const void *pix, int w, int h, int depth16, void *row, void **src)
+{
+	struct resize_opts o = { .w = (int)s->w, .h = (int)s->h, .filter = s->filter,
+				 .fit = s->fit, .pad = s->pad };
+	size_t bps = depth16 ? 2 : 1, n = (size_t)s->w * s->h * (size_t)s->channels * bps;
+	size_t px = (size_t)s->channels * bps;
+	void *dst = row;
+
+	if (sample_size[s->dtype] != bps) {
+		if (scratch->cap < n) {
+			free(scratch->resized);
+			scratch->cap = 0;
+			if (!(scratch->resized = malloc(n))) {
+				errno = ENOMEM;
+				return -1;
+			}
+			scratch->cap = n;
+		}
+		dst = scratch->resized;
+	}
+	if (resize_image(&scratch->rz, &o, pix, w, h, (size_t)w * px, s->channels, depth16, dst,
+			 (size_t)s->w * px) < 0)
+		return -1;
+	*src = dst;
+	return dst != row;
+}
+
 int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
 	       struct row_scratch *scratch, char *why, size_t whylen)
 {
@@ -68,25 +100,15 @@ int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, 
 		return -1;
 	src = pix;
 	if (s->resize) {
-		size_t need = n * (depth16 ? 2 : 1);
+		int r = resize_into_row(s, scratch, pix, w, h, depth16, row, &src);
 
-		if (scratch->cap < need) {
-			free(scratch->resized);
-			scratch->cap = 0;
-			if (!(scratch->resized = malloc(need))) {
-				free(pix);
-				snprintf(why, whylen, "out of memory");
-				return -1;
-			}
-			scratch->cap = need;
-		}
-		if (codec_resize(pix, w, h, s->channels, depth16, scratch->resized, (int)s->w,
-				 (int)s->h) < 0) {
+		if (r <= 0) {
 			free(pix);
-			snprintf(why, whylen, "cannot resize: out of memory");
-			return -1;
+			if (r < 0)
+				snprintf(why, whylen, "cannot resize: %s", errno == EOVERFLOW ?
+					 "scaled size out of range" : "out of memory");
+			return r;
 		}
-		src = scratch->resized;
 	}
 	store(s, row, src, n, depth16);
 	free(pix);

@@ -4,6 +4,8 @@
 #ifndef PARIMG_ROW_H
 #define PARIMG_ROW_H
 
+#include "resize.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,15 +19,19 @@ struct row_spec {
 	int channels;		/* 1-4, every image converted to it */
 	enum row_dtype dtype;
 	int scale;		/* f4/f8: samples in [0,1] */
-	int resize;		/* resize every image to w x h */
+	int resize;		/* resize every image to w x h: */
+	enum resize_filter filter;	/* with this filter */
+	enum resize_fit fit;	/* and geometry */
+	unsigned pad;		/* contain's margins */
 	uint64_t max_pixels;	/* refuse larger images before decoding */
 	const char *size_from;	/* the image that fixed w x h, for messages */
 };
 
 /* Buffers a process reuses from row to row; zero-initialise. */
 struct row_scratch {
-	void *resized;
+	void *resized;		/* f4/f8: the resized samples */
 	size_t cap;
+	struct resize_ctx rz;	/* the resampler's plans and buffers */
 };
 
 /* Bytes of one sample of DTYPE. */
