@@ -16,7 +16,7 @@ PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -MMD -MP
-LDLIBS  = -ldeflate -lm
+LDLIBS  = -ljpeg -lwebp -ldeflate -lm
 BUILD  ?= build
 
 SRC      = $(filter-out %_test.c,$(wildcard src/*.c))
@@ -38,8 +38,8 @@ parimg: $(OBJ)
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# stb's code, compiled in codec.c, gets its own flags (see asan).
-$(BUILD)/codec.o: ALL_CFLAGS += $(STB_CFLAGS)
+# stb's code, compiled in these three, gets its own flags (see asan).
+$(BUILD)/codec.o $(BUILD)/dec_stb.o $(BUILD)/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
 
 $(BUILD):
 	mkdir -p $@

@@ -2,7 +2,7 @@
 # Install the Debian packages parimg needs to build and test, only those
 # missing; apt-get as root, through sudo otherwise. Called by "make deps".
 set -eu
-pkgs="libstb-dev libdeflate-dev libcriterion-dev python3-numpy python3-pil parallel mandoc groff-base"
+pkgs="libstb-dev libdeflate-dev libjpeg62-turbo-dev libwebp-dev libjpeg-turbo-progs libcriterion-dev python3-numpy python3-pil parallel mandoc groff-base"
 missing=
 for p in $pkgs ${EXTRA_PKGS:-}; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

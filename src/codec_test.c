@@ -69,12 +69,33 @@ static void encode(enum codec_format fmt, const unsigned char *pix, int w, int h
 	cr_assert_gt(out->len, 0);
 }
 
+/* Probe and decode with the given channels and depth into a new buffer;
+ * NULL with WHY on failure. */
+static void *try_decode(const unsigned char *data, size_t len, int channels, int depth16,
+			int *w, int *h, char *why, size_t whylen)
+{
+	struct codec_info info;
+	void *pix;
+
+	if (codec_probe(data, len, NOLIMIT, &info, why, whylen) < 0)
+		return NULL;
+	*w = info.w;
+	*h = info.h;
+	pix = malloc((size_t)info.w * (size_t)info.h * (size_t)channels * (depth16 ? 2 : 1));
+	cr_assert_not_null(pix);
+	if (codec_decode(data, len, &info, channels, depth16, pix, why, whylen) < 0) {
+		free(pix);
+		return NULL;
+	}
+	return pix;
+}
+
 /* Decode with the given channels and depth; dimensions must be W x H. */
 static void *decode(const struct buf *b, int channels, int depth16, int w, int h)
 {
 	char why[256] = "";
 	int dw = -1, dh = -1;
-	void *pix = codec_decode(b->p, b->len, channels, depth16, &dw, &dh, why, sizeof(why));
+	void *pix = try_decode(b->p, b->len, channels, depth16, &dw, &dh, why, sizeof(why));
 
 	cr_assert_not_null(pix, "decode to %d channels: %s", channels, why);
 	cr_assert_eq(dw, w);
@@ -305,7 +326,7 @@ Test(codec, truncated_files_never_overread)
 
 			ut_guard_copy(&g, b.p, len);
 			if (codec_probe(g.p, len, NOLIMIT, &info, why, sizeof(why)) == 0)
-				free(codec_decode(g.p, len, 3, 0, &w, &h, why, sizeof(why)));
+				free(try_decode(g.p, len, 3, 0, &w, &h, why, sizeof(why)));
 			ut_guard_free(&g);
 		}
 		free(pix);
@@ -669,7 +690,7 @@ Test(codec, decode_rejects_garbage)
 	char why[256] = "";
 	int w, h;
 
-	cr_assert_null(codec_decode(junk, sizeof(junk) - 1, 3, 0, &w, &h, why, sizeof(why)));
+	cr_assert_null(try_decode(junk, sizeof(junk) - 1, 3, 0, &w, &h, why, sizeof(why)));
 	cr_assert_not_null(strstr(why, "not a supported image"), "%s", why);
 }
 

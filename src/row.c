@@ -45,13 +45,27 @@ static void store(const struct row_spec *s, void *row, const void *pix, size_t n
 	}
 }
 
-int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
-	       struct row_scratch *scratch, char *why, size_t whylen)
+/* The buffer at *P (of *CAP bytes) grown to N bytes; NULL when out of memory. */
+static void *grow(void **p, size_t *cap, size_t n)
+{
+	if (*cap < n) {
+		free(*p);
+		*cap = 0;
+		if (!(*p = malloc(n)))
+			return NULL;
+		*cap = n;
+	}
+	return *p;
+}
+
+/* Decode as row_decode does, leaving ROW as it is on failure. */
+static int decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
+		  struct row_scratch *scratch, char *why, size_t whylen)
 {
 	size_t n = (size_t)s->w * s->h * (size_t)s->channels;
 	struct codec_info info;
-	int w, h, depth16;
-	void *pix, *src;
+	int depth16, direct;
+	void *pix;
 
 	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
 		return -1;
@@ -63,32 +77,42 @@ int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, 
 	/* 16-bit decodes where 16-bit values are kept: u2, and scaled floats
 	 * from 16-bit sources. */
 	depth16 = s->dtype == ROW_U2 || (s->scale && info.is16);
-	pix = codec_decode(data, len, s->channels, depth16, &w, &h, why, whylen);
-	if (!pix)
+	if (s->resize && s->draft)
+		codec_draft(&info, (int)s->w, (int)s->h);
+	/* u1 and u2 rows without resizing are the decoder's own output. */
+	direct = !s->resize && (s->dtype == ROW_U1 || s->dtype == ROW_U2);
+	pix = direct ? row : grow(&scratch->pix, &scratch->pixcap, (size_t)info.w *
+				  (size_t)info.h * (size_t)s->channels * (depth16 ? 2 : 1));
+	if (!pix) {
+		snprintf(why, whylen, "out of memory");
 		return -1;
-	src = pix;
+	}
+	if (codec_decode(data, len, &info, s->channels, depth16, pix, why, whylen) < 0)
+		return -1;
+	if (direct)
+		return 0;
 	if (s->resize) {
-		size_t need = n * (depth16 ? 2 : 1);
-
-		if (scratch->cap < need) {
-			free(scratch->resized);
-			scratch->cap = 0;
-			if (!(scratch->resized = malloc(need))) {
-				free(pix);
-				snprintf(why, whylen, "out of memory");
-				return -1;
-			}
-			scratch->cap = need;
+		if (!grow(&scratch->resized, &scratch->cap, n * (depth16 ? 2 : 1))) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
 		}
-		if (codec_resize(pix, w, h, s->channels, depth16, scratch->resized, (int)s->w,
-				 (int)s->h) < 0) {
-			free(pix);
+		if (codec_resize(pix, info.w, info.h, s->channels, depth16, scratch->resized,
+				 (int)s->w, (int)s->h) < 0) {
 			snprintf(why, whylen, "cannot resize: out of memory");
 			return -1;
 		}
-		src = scratch->resized;
+		pix = scratch->resized;
 	}
-	store(s, row, src, n, depth16);
-	free(pix);
+	store(s, row, pix, n, depth16);
 	return 0;
+}
+
+int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
+	       struct row_scratch *scratch, char *why, size_t whylen)
+{
+	if (decode(s, data, len, row, scratch, why, whylen) == 0)
+		return 0;
+	/* A decoder writing into the row may have got part way. */
+	memset(row, 0, row_bytes(s));
+	return -1;
 }
