@@ -6,6 +6,7 @@
 # fall on all of them alike: read the ratios, not the absolute times.
 #
 #   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
+#   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section j, real photos)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -108,6 +109,18 @@ echo "timing: whole processes, from spawn to exit; median [min .. max] of $RUNS 
 echo "        ($LONG_RUNS for the slow ones) after a warm-up round, a comparison's commands"
 echo "        interleaved. cpu: median user+sys of the process tree, less disturbed"
 echo "        by other load. Floors: the wall and CPU time they print for their timed part."
+
+# ---------------------------------------------------------------- photos only
+# "sh scripts/bench.sh photos": section j alone (scripts/bench_photos.sh),
+# then the summary.
+if [ "${1:-}" = photos ]; then
+	. scripts/bench_photos.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
 echo "workload: $N 100x100 gray PNGs (gen's defaults: --level 0, stored deflate), -j2"
 
 D2K=$S/d2000
@@ -332,6 +345,10 @@ rm -f "$S"/part-*.npy "$S/m.npy" "$S/cat.out" "$S/o.npy"
 echo
 echo "i. parimg bench on the same machine (its own table; --dir on the scratch tmpfs)"
 $PARIMG bench --dir "$S" -r 5
+
+# ---------------------------------------------------------------- j
+# Real photographs: scripts/bench_photos.sh (alone: sh scripts/bench.sh photos).
+. scripts/bench_photos.sh
 
 echo
 echo "summary (load average now $(loadavg)):"
