@@ -9,6 +9,7 @@
 # The corpora (scripts/photo_corpus.py: 1000 500x375 JPEGs, 1000 ImageNet-like
 # JPEGs of 300-640 px, 300 512x512 photo PNGs) are made once per run under $S,
 # or taken from $PHOTO_CORPUS when that directory holds a finished one.
+# shellcheck shell=sh disable=SC2154
 
 echo
 echo "j. load on real photographs vs Pool(2) + Pillow (recipe_pillow.py) and the decoders' floors"
@@ -146,16 +147,16 @@ fi
 rm -f "$S/o.npy" "$S/fl.u8"
 
 # ---------------------------------------------------------------- j3, j4
-# pngs NAME DIR GOAL_X FLOOR_X: load -j2 vs the recipe and png_floor with
-# the decoder png_floor -m finds fastest on DIR.
+# pngs ID NAME DIR GOAL_X FLOOR_X: load -j2 vs the recipe and png_floor
+# with the decoder png_floor -m finds fastest on DIR.
 pngs() {
-	ls "$2"/*.png >"$S/png.list"
+	ls "$3"/*.png >"$S/png.list"
 	n=$(wc -l <"$S/png.list")
 	m=$(build/png_floor -m -l "$S/png.list")
 	best=$(echo "$m" | awk '/^fastest/ { print $2 }')
 	info "decode only, one process, from memory" "$(echo "$m" | awk '/ms\/image/ { printf "%s%s %s ms", s, $1, $3; s = ", " }')"
-	out=$(bt "$PRUNS" true "$PY scripts/recipe_pillow.py -j 2 $2" \
-		"rm -f $S/o.npy" "$PARIMG load -q -c 3 -j2 -o $S/o.npy $2" \
+	out=$(bt "$PRUNS" true "$PY scripts/recipe_pillow.py -j 2 $3" \
+		"rm -f $S/o.npy" "$PARIMG load -q -c 3 -j2 -o $S/o.npy $3" \
 		"rm -f $S/fl.u8" "build/png_floor -j2 -d $best -o $S/fl.u8 -l $S/png.list")
 	rec=$(line "$out" 1) ld=$(line "$out" 2) fl=$(line "$out" 3)
 	row "recipe_pillow.py" "$(wall "$rec")" "$(cpu "$rec")"
@@ -164,16 +165,16 @@ pngs() {
 	info "per image, CPU: load, floor" "$(per_img "$(cpu "$ld")" "$n"), $(per_img "$(owncpu "$fl")" "$n")"
 	info "CPU ratio load/floor" "$(ratio "$(cpu "$ld")" "$(owncpu "$fl")")x"
 	r=$(ratio "$(first "$rec")" "$(first "$ld")")
-	goal "$1" "$1: load >= ${3}x faster than the recipe" "${r}x" "$(ge "$r" "$3")"
+	goal "$1" "$2: load >= ${4}x faster than recipe" "${r}x" "$(ge "$r" "$4")"
 	r=$(ratio "$(first "$ld")" "$(first "$(own "$fl")")")
-	goal "$1" "$1: load <= ${4}x the $best floor" "${r}x" "$(le "$r" "$4")"
+	goal "$1" "$2: load <= ${5}x the $best floor" "${r}x" "$(le "$r" "$5")"
 	rm -f "$S/o.npy" "$S/fl.u8"
 }
 echo
 echo "j3. 300 512x512 RGB photo PNGs (zlib level 6), load -c 3 -j2"
-pngs png512 "$PC/png512" 3.5 1.2
+pngs j3 png512 "$PC/png512" 3.5 1.2
 echo
 echo "j4. 300 PNGs of gen -s 512x512 -c 3 (noise, stored deflate), load -c 3 -j2"
-pngs gen512 "$S/gen512" 5 1.3
+pngs j4 gen512 "$S/gen512" 5 1.3
 rm -rf "$S/gen512"
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"
