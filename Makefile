@@ -55,6 +55,7 @@ unit: deps $(BUILD)/unit_tests
 cli: deps parimg
 	$(PYTHON) tests/cli_gen_test.py ./parimg
 	$(PYTHON) tests/cli_load_test.py ./parimg
+	$(PYTHON) tests/cli_decode_test.py ./parimg
 	$(PYTHON) tests/cli_shard_test.py ./parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
 	$(PYTHON) tests/cli_fault_test.py ./parimg
@@ -77,6 +78,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit_tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_gen_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_load_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_decode_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_fault_test.py ./parimg-asan

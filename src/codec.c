@@ -32,7 +32,7 @@ static const struct decoder *const decoders[] = {
 	&dec_png,	/* \x89PNG\r\n\x1a\n: own unfilter over libdeflate */
 	&dec_jpeg,	/* \xff\xd8\xff: libjpeg-turbo */
 	&dec_webp,	/* RIFF....WEBP: libwebp */
-	&dec_gif,	/* GIF87a, GIF89a: stb_image, first frame */
+	&dec_gif,	/* GIF87a, GIF89a: own LZW decoder, first frame */
 	&dec_bmp,	/* BM: stb_image */
 	&dec_pnm,	/* P5, P6: our own reader */
 	&dec_tga,	/* no magic number: stb_image */

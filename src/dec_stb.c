@@ -1,6 +1,5 @@
-/* dec_stb.c - BMP, TGA and GIF (its first frame, as Pillow loads it) through
- * stb_image 2.27, compiled here and only here with the formats it handles
- * for parimg, a dimension cap and an allocation cap. */
+/* dec_stb.c - BMP and TGA through stb_image 2.27, compiled here and only here
+ * with only those two formats, a dimension cap and an allocation cap. */
 #include "decoder.h"
 
 #include <stdio.h>
@@ -10,16 +9,14 @@
 /* Only what parimg sends here: less decoder code facing hostile files. */
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
-#define STBI_ONLY_GIF
 #define STBI_NO_STDIO
 #define STBI_NO_LINEAR
 #define STBI_NO_HDR
 #define STBI_MAX_DIMENSIONS (1 << 24)
 /* stb's allocations go through a cap (see decode_cap below). */
 static void *capped_malloc(size_t size);
-static void *capped_realloc(void *p, size_t size);
 #define STBI_MALLOC(size) capped_malloc(size)
-#define STBI_REALLOC(p, size) capped_realloc((p), (size))
+#define STBI_REALLOC(p, size) realloc((p), (size))	/* unused by BMP and TGA */
 #define STBI_FREE(p) free(p)
 #define STBI_FAILURE_USERMSG
 #define STB_IMAGE_IMPLEMENTATION
@@ -56,25 +53,11 @@ static void *capped_malloc(size_t size)
 	return malloc(size);
 }
 
-static void *capped_realloc(void *p, size_t size)
-{
-	if (decode_cap && size > decode_cap) {
-		cap_hit = 1;
-		return NULL;
-	}
-	return realloc(p, size);
-}
-
 static const char *stb_reason(void)
 {
 	const char *r = stbi_failure_reason();
 
 	return r ? r : "cannot decode";
-}
-
-static int gif_sniff(const unsigned char *d, size_t len)
-{
-	return len >= 6 && (memcmp(d, "GIF87a", 6) == 0 || memcmp(d, "GIF89a", 6) == 0);
 }
 
 static int bmp_sniff(const unsigned char *d, size_t len)
@@ -138,6 +121,5 @@ static int stb_decode(const unsigned char *d, size_t len, const struct codec_inf
 	return 0;
 }
 
-const struct decoder dec_gif = { "GIF", gif_sniff, stb_probe, stb_decode, 0 };
 const struct decoder dec_bmp = { "BMP", bmp_sniff, stb_probe, stb_decode, 0 };
 const struct decoder dec_tga = { "TGA", tga_sniff, stb_probe, stb_decode, 0 };

@@ -64,7 +64,7 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 {
 	size_t n = (size_t)s->w * s->h * (size_t)s->channels;
 	struct codec_info info;
-	int depth16, direct;
+	int depth16, direct, resize;
 	void *pix;
 
 	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
@@ -79,8 +79,10 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	depth16 = s->dtype == ROW_U2 || (s->scale && info.is16);
 	if (s->resize && s->draft)
 		codec_draft(&info, (int)s->w, (int)s->h);
+	/* Resizing to the decoded size is a copy, as in Pillow. */
+	resize = s->resize && ((uint32_t)info.w != s->w || (uint32_t)info.h != s->h);
 	/* u1 and u2 rows without resizing are the decoder's own output. */
-	direct = !s->resize && (s->dtype == ROW_U1 || s->dtype == ROW_U2);
+	direct = !resize && (s->dtype == ROW_U1 || s->dtype == ROW_U2);
 	pix = direct ? row : grow(&scratch->pix, &scratch->pixcap, (size_t)info.w *
 				  (size_t)info.h * (size_t)s->channels * (depth16 ? 2 : 1));
 	if (!pix) {
@@ -91,7 +93,7 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 		return -1;
 	if (direct)
 		return 0;
-	if (s->resize) {
+	if (resize) {
 		if (!grow(&scratch->resized, &scratch->cap, n * (depth16 ? 2 : 1))) {
 			snprintf(why, whylen, "out of memory");
 			return -1;
