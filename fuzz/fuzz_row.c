@@ -43,5 +43,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	row_decode(&s, data, size, row, &scratch, why, sizeof(why));
 	free(row);
 	free(scratch.resized);
+	free(scratch.pix);
 	return 0;
 }

@@ -107,7 +107,7 @@ static int gif_parse(const unsigned char *d, size_t len, struct gif *g, char *wh
 	if (d[off + 9] & 0x80) {
 		size_t lct = (size_t)3 << ((d[off + 9] & 7) + 1);
 
-		if (len - off - 10 < lct)
+		if (len - off - 11 < lct)
 			goto truncated;
 		colour_table(g, d + off + 10, (int)lct / 3);
 		off += lct;

@@ -21,7 +21,7 @@ struct png {
 	unsigned char pal[256][4];	/* RGBA; entries past PLTE's are opaque black */
 	int npal;
 	int has_trns;
-	uint16_t key[3];		/* gray or RGB tRNS key, in the stored depth */
+	uint16_t key[4];		/* gray or RGB tRNS key, in the stored depth */
 	const unsigned char *idat;	/* the first IDAT's data */
 	size_t idat_len, zlen;		/* its length; all IDATs' together */
 	int nidat;
