@@ -72,6 +72,7 @@ $L2
 build/jpeg_floor -j2 -o "$S/fl.u8" -l "$S/same.list" >/dev/null
 info "parimg vs TurboJPEG's (= Pillow's) pixels" "$(pct_differ "$S/o.npy" "$S/fl.u8")"
 rm -f "$S/fl.u8"
+info "CPU ratio recipe/load" "$(ratio "$(cpu "$rec")" "$(cpu "$ld")")x"
 info "CPU ratio load/floor, -j2 and -j1" "$(ratio "$(cpu "$ld")" "$(owncpu "$fl")")x, $(ratio "$(cpu "$ld1")" "$(owncpu "$fl1")")x"
 r=$(ratio "$(first "$rec")" "$(first "$ld")")
 goal j1 "photos: load >= 4x faster than the recipe" "${r}x" "$(ge "$r" 4)"
@@ -123,7 +124,7 @@ row "jpeg_floor -s 224x224 (any M/8, nearest)" "$(own "$fl")" "$(owncpu "$fl")"
 row "jpeg_floor -s 224x224 -2 (1/8..1 only)" "$(own "$fl2")" "$(owncpu "$fl2")"
 echo "   (the floors sample by nearest neighbour: below any real resize's cost)"
 info "ratio recipe/load, recipe+draft/load" "$(ratio "$(first "$rec")" "$(first "$ld")")x, $(ratio "$(first "$recd")" "$(first "$ld")")x"
-info "CPU ratio load/floor" "$(ratio "$(cpu "$ld")" "$(owncpu "$fl")")x"
+info "CPU ratio recipe/load, load/floor" "$(ratio "$(cpu "$rec")" "$(cpu "$ld")")x, $(ratio "$(cpu "$ld")" "$(owncpu "$fl")")x"
 k=6
 if opt --no-draft; then
 	nd=$(line "$out" $k)
@@ -163,7 +164,7 @@ pngs() {
 	row "parimg load -c 3 -j2" "$(wall "$ld")" "$(cpu "$ld")"
 	row "png_floor -j2 -d $best" "$(own "$fl")" "$(owncpu "$fl")"
 	info "per image, CPU: load, floor" "$(per_img "$(cpu "$ld")" "$n"), $(per_img "$(owncpu "$fl")" "$n")"
-	info "CPU ratio load/floor" "$(ratio "$(cpu "$ld")" "$(owncpu "$fl")")x"
+	info "CPU ratio recipe/load, load/floor" "$(ratio "$(cpu "$rec")" "$(cpu "$ld")")x, $(ratio "$(cpu "$ld")" "$(owncpu "$fl")")x"
 	r=$(ratio "$(first "$rec")" "$(first "$ld")")
 	goal "$1" "$2: load >= ${4}x faster than recipe" "${r}x" "$(ge "$r" "$4")"
 	r=$(ratio "$(first "$ld")" "$(first "$(own "$fl")")")
