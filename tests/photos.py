@@ -18,8 +18,9 @@ has its entropy-coded data changed: libjpeg decodes it with only a warning,
 and Pillow loads it, so a decoder may accept or refuse it.
 
 The JPEG CMYK kinds: jpeg_cmyk is Pillow's (Adobe transform 0), jpeg_ycck
-TurboJPEG's (transform 2, as Photoshop and ImageMagick write); both hold
-Adobe-inverted values, and Pillow reads every CMYK JPEG as inverted.
+TurboJPEG's (transform 2, as Photoshop and ImageMagick write), both holding
+Adobe-inverted values; jpeg_cmyk_no_adobe is jpeg_cmyk without its Adobe
+segment. Pillow reads every CMYK JPEG as inverted, marker or not.
 Needs cjpeg (libjpeg-turbo-progs), libturbojpeg.so.0 (libturbojpeg0) and
 Pillow with WebP.
 
@@ -106,6 +107,13 @@ def turbojpeg_ycck(im, quality=90):
         tj.tjDestroy(handle)
 
 
+def without_app14(jpg):
+    """jpg less its Adobe (APP14) segment: a plain 4-component JPEG, which
+    libjpeg takes for CMYK and Pillow, as always, for inverted CMYK."""
+    at = jpg.index(b"\xff\xee")
+    return jpg[:at] + jpg[at + 2 + int.from_bytes(jpg[at + 2:at + 4], "big"):]
+
+
 def crop(im, w, h):
     """A w x h region from the middle of im."""
     x, y = (im.width - w) // 2, (im.height - h) // 2
@@ -156,6 +164,7 @@ def valid_files():
     f["jpeg_gray_progressive"] = cjpeg(coffee, "-grayscale", "-progressive")
     f["jpeg_cmyk"] = pil_bytes(coffee.convert("CMYK"), "JPEG", quality=90)
     f["jpeg_ycck"] = turbojpeg_ycck(cat)
+    f["jpeg_cmyk_no_adobe"] = without_app14(f["jpeg_cmyk"])
     f["jpeg_exif_orientation6"] = pil_bytes(small, "JPEG", exif=b"Exif\0\0MM\0*\0\0\0\x08"
                                             b"\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0")
     f["jpeg_odd_33x17"] = pil_bytes(crop(cat, 33, 17), "JPEG", quality=90)
