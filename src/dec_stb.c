@@ -82,6 +82,12 @@ static int stb_probe(const unsigned char *d, size_t len, struct codec_info *info
 		return -1;
 	}
 	info->is16 = stbi_is_16_bit_from_memory(d, (int)len);
+	/* stb_image's own limit, checked before anything is allocated. */
+	if ((uint64_t)info->w * (uint64_t)info->h * 4 > INT32_MAX) {
+		snprintf(why, whylen, "unsupported %s (image of %dx%d, too large for stb_image)",
+			 info->dec->name, info->w, info->h);
+		return -1;
+	}
 	return 0;
 }
 
