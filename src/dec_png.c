@@ -193,13 +193,16 @@ static size_t row_len(const struct png *p, size_t w)
 	return (w * (size_t)(p->samples * p->depth) + 7) / 8;
 }
 
+/* Paeth's predictor, without branches: a, b, c in that order on ties. */
 static inline unsigned paeth(unsigned a, unsigned b, unsigned c)
 {
 	int pa = abs((int)b - (int)c), pb = abs((int)a - (int)c);
 	int pc = abs((int)a + (int)b - 2 * (int)c);
+	unsigned p = pb < pa ? b : a;
 
-	return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+	return pc < (pb < pa ? pb : pa) ? c : p;
 }
+
 
 /*
  * Undo filter F on the N bytes at SRC into DST (the same place or not),
