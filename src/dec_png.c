@@ -39,10 +39,10 @@ static int png_sniff(const unsigned char *d, size_t len)
 
 /*
  * Walk the chunks up to IEND, checking each CRC-32 as libpng and Pillow do
- * (a chunk running past the end of the file is truncation), and keep what
- * decoding needs: IHDR's fields, PLTE, tRNS, where the IDATs are.
+ * when CRC (a chunk running past the end of the file is truncation), and
+ * keep what decoding needs: IHDR's fields, PLTE, tRNS, where the IDATs are.
  */
-static int png_chunks(const unsigned char *d, size_t len, struct png *p, char *why,
+static int png_chunks(const unsigned char *d, size_t len, int crc, struct png *p, char *why,
 		      size_t whylen)
 {
 	size_t off = 8;
@@ -61,7 +61,8 @@ static int png_chunks(const unsigned char *d, size_t len, struct png *p, char *w
 			snprintf(why, whylen, "truncated PNG (chunk at byte %zu runs past the end)", off);
 			return -1;
 		}
-		if ((uint32_t)libdeflate_crc32(0, d + off + 4, (size_t)n + 4) != be32(d + off + 8 + n)) {
+		if (crc && (uint32_t)libdeflate_crc32(0, d + off + 4, (size_t)n + 4) !=
+			   be32(d + off + 8 + n)) {
 			snprintf(why, whylen, "corrupt PNG (bad CRC in %.4s chunk)",
 				 (const char *)d + off + 4);
 			return -1;
@@ -160,11 +161,12 @@ static int png_check(const struct png *p, char *why, size_t whylen)
 	return 0;
 }
 
-static int png_parse(const unsigned char *d, size_t len, struct png *p, char *why, size_t whylen)
+static int png_parse(const unsigned char *d, size_t len, int crc, struct png *p, char *why,
+		     size_t whylen)
 {
 	static const int samples[7] = { 1, 0, 3, 1, 2, 0, 4 };
 
-	if (png_chunks(d, len, p, why, whylen) < 0 || png_check(p, why, whylen) < 0)
+	if (png_chunks(d, len, crc, p, why, whylen) < 0 || png_check(p, why, whylen) < 0)
 		return -1;
 	p->samples = samples[p->ctype];
 	p->n = p->ctype == 3 ? (p->has_trns ? 4 : 3) : p->samples + (p->has_trns ? 1 : 0);
@@ -176,7 +178,7 @@ static int png_probe(const unsigned char *d, size_t len, struct codec_info *info
 {
 	struct png p;
 
-	if (png_parse(d, len, &p, why, whylen) < 0)
+	if (png_parse(d, len, 1, &p, why, whylen) < 0)
 		return -1;
 	info->w = (int)p.w;
 	info->h = (int)p.h;
@@ -462,8 +464,9 @@ static int png_decode(const unsigned char *d, size_t len, const struct codec_inf
 	unsigned char *raw;
 	size_t n;
 
+	/* The CRCs were checked when the file was probed. */
 	(void)info;
-	if (png_parse(d, len, &p, why, whylen) < 0)
+	if (png_parse(d, len, 0, &p, why, whylen) < 0)
 		return -1;
 	n = row_len(&p, p.w);
 	if (!dec_scratch(&rowbuf, (size_t)p.w * 8) || !dec_scratch(&zerobuf, n) ||
