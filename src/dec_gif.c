@@ -175,8 +175,9 @@ static int next_code(struct bits *b, int size)
 }
 
 /* The frame's indices, in the order they are stored, into OUT (N of them;
- * the ones the data does not reach are left as they are). -1 for a code
- * the table does not have yet. */
+ * after an early end code the rest are left as they are). -1 for a code
+ * the table does not have yet, 1 when the data ends first (Pillow's
+ * "image file is truncated"). */
 static int lzw(const unsigned char *d, const struct gif *g, unsigned char *out, size_t n)
 {
 	static uint16_t prefix[4096];
@@ -187,9 +188,11 @@ static int lzw(const unsigned char *d, const struct gif *g, unsigned char *out, 
 
 	for (code = 0; code < clear; code++)
 		suffix[code] = first[code] = (unsigned char)code;
-	while (at < n && (code = next_code(&b, size)) >= 0) {
+	while (at < n) {
 		int c, sp = 0;
 
+		if ((code = next_code(&b, size)) < 0)
+			return 1;
 		if (code == clear) {
 			size = g->mcs + 1;
 			next = clear + 2;
@@ -262,8 +265,9 @@ static int gif_decode(const unsigned char *d, size_t len, const struct codec_inf
 	}
 	bg = (unsigned char)(g.trns >= 0 ? g.trns : 0);
 	memset(idx, bg, n);
-	if (lzw(d, &g, idx, n) < 0) {
-		snprintf(why, whylen, "corrupt GIF (bad LZW code)");
+	if ((k = lzw(d, &g, idx, n)) != 0) {
+		snprintf(why, whylen, k < 0 ? "corrupt GIF (bad LZW code)" :
+			 "truncated GIF (its image data ends before the image does)");
 		return -1;
 	}
 	if (g.trns >= 0)

@@ -174,6 +174,27 @@ def test_broken_files_skipped_with_keep_going(d):
     assert "%d of %d rows skipped" % (len(bad), len(order)) in r.err, r
 
 
+def test_gif_data_ending_early(d):
+    """A GIF whose LZW sub-blocks stop (terminator and trailer in place)
+    before the frame is whole: Pillow says "image file is truncated"."""
+    src = photos.pil_bytes(photos.crop(photos.photo("coffee"), 80, 60).quantize(256), "GIF")
+    gct = 3 << ((src[10] & 7) + 1) if src[10] & 0x80 else 0
+    assert src[13 + gct:14 + gct] == b",", "an extension before the image"
+    start = 13 + gct + 11                   # no local colour table: past the code size
+    blocks, at = [], start
+    while src[at]:
+        blocks.append(src[at:at + 1 + src[at]])
+        at += 1 + src[at]
+    assert len(blocks) > 3, len(blocks)
+    path = os.path.join(d, "short.gif")
+    with open(path, "wb") as f:
+        f.write(src[:start] + b"".join(blocks[:2]) + b"\0;")
+    assert photos.pillow_refuses(path)
+    r = load(d, path)
+    assert r.code == 1, r
+    names(r, path, r"truncated GIF \(its image data ends before the image does\)")
+
+
 def test_lenient_jpeg_like_pillow(d):
     """Damaged entropy-coded data: libjpeg warns and Pillow loads it; so does
     load, to the same pixels."""
