@@ -16,7 +16,7 @@ PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -MMD -MP
-LDLIBS  = -ljpeg -lwebp -ldeflate -lm
+LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -lm
 BUILD  ?= build
 
 SRC      = $(filter-out %_test.c,$(wildcard src/*.c))

@@ -99,6 +99,23 @@ def test_float_rows_from_a_buffer(d):
     assert np.array_equal(loaded(d)[0], want)
 
 
+def test_animated_webp_first_frame(d):
+    """An animated WebP, lossy without alpha and lossless with: its first
+    frame, as Pillow loads it."""
+    frames = [photos.crop(photos.photo(n), 120, 90) for n in ("rocket", "chelsea", "coffee")]
+    rgba = [f.convert("RGBA") for f in frames]
+    rgba[0].putalpha(photos.crop(photos.photo("astronaut", "L"), 120, 90))
+    paths = [os.path.join(d, "anim.webp"), os.path.join(d, "anim_alpha.webp")]
+    frames[0].save(paths[0], save_all=True, append_images=frames[1:], duration=100, quality=80)
+    rgba[0].save(paths[1], save_all=True, append_images=rgba[1:], duration=100, lossless=True)
+    for path in paths:
+        with Image.open(path) as im:
+            assert im.n_frames == 3, path
+        for c, mode in MODES.items():
+            ok(load(d, "-f", "-c", c, path))
+            assert (loaded(d)[0] == photos.pillow_array(path, mode)).all(), (path, mode)
+
+
 def test_bytes_choose_the_decoder(d):
     """A PNG named .jpg and .JPEG, a JPEG named .png, a WebP named .jpg, a
     GIF named .png, in a directory listing: each read as what it is."""
