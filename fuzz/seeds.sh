@@ -40,6 +40,15 @@ for fmt in jpeg png webp gif; do
 		{ printf "\\$(printf '%03o' $((i % 256)))"; cat "$f"; } > "$out/$fmt/seed-$i"
 	done
 done
+# An animated WebP (fuzz_decode's WebP target reads its first frame).
+/usr/bin/python3 - "$out/webp" <<'PY'
+import io, sys
+from PIL import Image
+frames = [Image.new("RGBA", (9, 7), (40 * k, 90, 200 - 40 * k, 60 * k)) for k in range(3)]
+b = io.BytesIO()
+frames[0].save(b, "WEBP", save_all=True, append_images=frames[1:], duration=50)
+open(sys.argv[1] + "/anim", "wb").write(b"\x03" + b.getvalue())    # mode byte first
+PY
 /usr/bin/python3 - "$out/npy" <<'PY'
 import sys, numpy as np, io
 for i, (dt, shape) in enumerate([("u1", (3, 4, 5)), ("<f8", (2,)), ("<u2", (0, 7, 7, 3)), ("<f4", ())]):
