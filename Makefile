@@ -16,7 +16,7 @@ PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -MMD -MP
-LDLIBS  = -ldeflate -lm
+LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -lm
 BUILD  ?= build
 
 SRC      = $(filter-out %_test.c,$(wildcard src/*.c))
@@ -38,8 +38,8 @@ parimg: $(OBJ)
 $(BUILD)/%.o: src/%.c | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# stb's code, compiled in codec.c, gets its own flags (see asan).
-$(BUILD)/codec.o: ALL_CFLAGS += $(STB_CFLAGS)
+# stb's code, compiled in these three, gets its own flags (see asan).
+$(BUILD)/codec.o $(BUILD)/dec_stb.o $(BUILD)/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
 
 # The resampler's loops want the vectorizer at full strength (-O3), and its
 # coefficients Pillow's exact doubles: no fused multiply-adds.
@@ -61,6 +61,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_gen_test.py ./parimg
 	$(PYTHON) tests/cli_load_test.py ./parimg
 	$(PYTHON) tests/cli_resize_test.py ./parimg
+	$(PYTHON) tests/cli_decode_test.py ./parimg
 	$(PYTHON) tests/cli_shard_test.py ./parimg
 	$(PYTHON) tests/cli_dataset_test.py ./parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
@@ -86,6 +87,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_gen_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_load_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_resize_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_decode_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_dataset_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
@@ -103,20 +105,30 @@ valgrind: all
 	$(PYTHON) tests/cli_shard_test.py $(BUILD)/parimg-valgrind
 	$(PYTHON) tests/cli_dataset_test.py $(BUILD)/parimg-valgrind
 
-# libFuzzer targets: load's per-file decode path and the .npy header code,
-# each run FUZZ_TIME seconds from seeds (PngSuite, generated files); any
-# crash, leak or timeout fails the target.
+# libFuzzer targets: load's per-file decode path, each decoder of codec.c's
+# table on its own (fuzz_decode.c), and the .npy header code, each run
+# FUZZ_TIME seconds from seeds (PngSuite, generated files, the photo
+# fixtures); any crash, leak or timeout fails the target.
 FUZZ_TIME ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
+FUZZ_DECODERS = jpeg png webp gif
+DECODE_SRC = src/codec.c $(wildcard src/dec_*.c)
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/codec.c src/resize.c -ldeflate -lm
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/resize.c $(DECODE_SRC) $(LDLIBS)
+	for d in $(FUZZ_DECODERS); do \
+		clang $(FUZZ_FLAGS) -DDECODER=dec_$$d -o build-fuzz/fuzz_$$d fuzz/fuzz_decode.c \
+			$(DECODE_SRC) $(LDLIBS) || exit 1; \
+	done
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
 	rm -rf build-fuzz/seeds && sh fuzz/seeds.sh ./parimg build-fuzz/seeds
-	mkdir -p build-fuzz/corpus-row build-fuzz/corpus-npy
-	build-fuzz/fuzz_row -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
-		-artifact_prefix=build-fuzz/ build-fuzz/corpus-row build-fuzz/seeds/row
+	for t in row $(FUZZ_DECODERS); do \
+		mkdir -p build-fuzz/corpus-$$t && \
+		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=build-fuzz/$$t- build-fuzz/corpus-$$t build-fuzz/seeds/$$t || exit 1; \
+	done
+	mkdir -p build-fuzz/corpus-npy
 	build-fuzz/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \
 		-artifact_prefix=build-fuzz/ build-fuzz/corpus-npy build-fuzz/seeds/npy
 

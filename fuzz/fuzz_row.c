@@ -48,5 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(row);
 	free(scratch.resized);
 	resize_ctx_free(&scratch.rz);
+	free(scratch.pix);
 	return 0;
 }

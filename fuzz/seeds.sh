@@ -1,6 +1,7 @@
 #!/bin/sh
 # Seed corpora for make fuzz: PngSuite, a few images of every format parimg
-# writes, and numpy-written .npy headers. Usage: seeds.sh PARIMG OUTDIR
+# writes, the photo fixtures of tests/photos.py for each decoder's target,
+# and numpy-written .npy headers. Usage: seeds.sh PARIMG OUTDIR
 set -eu
 parimg=$1 out=$2
 suite=$(dirname "$0")/../tests/data/pngsuite
@@ -22,6 +23,32 @@ for fmt in png bmp tga jpg; do
 done
 printf 'P5\n4 2\n255\nabcdefgh' > "$tmp/p.pgm"
 { printf '\000'; cat "$tmp/p.pgm"; } > "$out/row/pgm"
+# Each decoder's seeds (fuzz_decode.c): its photo fixtures, good and broken,
+# PngSuite for PNG; a mode byte in front of each.
+/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import photos; photos.build(sys.argv[2])' \
+	"$(dirname "$0")/../tests" "$tmp/photos"
+for fmt in jpeg png webp gif; do
+	mkdir -p "$out/$fmt"
+	i=0
+	for f in "$tmp"/photos/*_"$fmt"_* "$tmp"/photos/"$fmt"_* "$suite"/*/*.png; do
+		[ -f "$f" ] || continue
+		case $fmt:$f in
+		png:*.png | jpeg:*.jpg | webp:*.webp | gif:*.gif) ;;
+		*) continue ;;
+		esac
+		i=$((i + 1))
+		{ printf "\\$(printf '%03o' $((i % 256)))"; cat "$f"; } > "$out/$fmt/seed-$i"
+	done
+done
+# An animated WebP (fuzz_decode's WebP target reads its first frame).
+/usr/bin/python3 - "$out/webp" <<'PY'
+import io, sys
+from PIL import Image
+frames = [Image.new("RGBA", (9, 7), (40 * k, 90, 200 - 40 * k, 60 * k)) for k in range(3)]
+b = io.BytesIO()
+frames[0].save(b, "WEBP", save_all=True, append_images=frames[1:], duration=50)
+open(sys.argv[1] + "/anim", "wb").write(b"\x03" + b.getvalue())    # mode byte first
+PY
 /usr/bin/python3 - "$out/npy" <<'PY'
 import sys, numpy as np, io
 for i, (dt, shape) in enumerate([("u1", (3, 4, 5)), ("<f8", (2,)), ("<u2", (0, 7, 7, 3)), ("<f4", ())]):

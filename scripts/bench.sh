@@ -1,12 +1,14 @@
 #!/bin/sh
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
-# Sections a-i time gen, load and merge; j class folders; k the resampler alone.
+# Sections a-i time gen, load and merge; j class folders; k the resampler
+# alone; l real photographs (scripts/bench_photos.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
 # fall on all of them alike: read the ratios, not the absolute times.
 #
 #   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
+#   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -114,6 +116,18 @@ echo "timing: whole processes, from spawn to exit; median [min .. max] of $RUNS 
 echo "        ($LONG_RUNS for the slow ones) after a warm-up round, a comparison's commands"
 echo "        interleaved. cpu: median user+sys of the process tree, less disturbed"
 echo "        by other load. Floors: the wall and CPU time they print for their timed part."
+
+# ---------------------------------------------------------------- photos only
+# "sh scripts/bench.sh photos": section l alone (scripts/bench_photos.sh),
+# then the summary.
+if [ "${1:-}" = photos ]; then
+	. scripts/bench_photos.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
 echo "workload: $N 100x100 gray PNGs (gen's defaults: --level 0, stored deflate), -j2"
 
 D2K=$S/d2000
@@ -405,6 +419,8 @@ if [ -n "$photo" ]; then
 else
 	skip k "no photograph (mate-backgrounds) for the resize benchmark"
 fi
+# Real photographs: scripts/bench_photos.sh (alone: sh scripts/bench.sh photos).
+. scripts/bench_photos.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

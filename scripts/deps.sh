@@ -2,7 +2,7 @@
 # Install the Debian packages parimg needs to build and test, only those
 # missing; apt-get as root, through sudo otherwise. Called by "make deps".
 set -eu
-pkgs="libstb-dev libdeflate-dev libcriterion-dev python3-numpy python3-pil parallel mandoc groff-base"
+pkgs="libstb-dev libdeflate-dev libjpeg62-turbo-dev libwebp-dev libjpeg-turbo-progs libcriterion-dev python3-numpy python3-pil parallel mandoc groff-base"
 # The Slurm test's own cluster (scripts/slurm_local.sh).
 pkgs="$pkgs munge slurmctld slurmd slurm-client"
 # mate-backgrounds: real photographs for the resize tests (tests/cli_resize_test.py).

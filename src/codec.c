@@ -1,38 +1,12 @@
-/* codec.c - stb_image, stb_image_write and stb_image_resize compiled here, and
- * only here, with our settings: the formats parimg reads, libdeflate for the
- * PNG writer's deflate and CRC-32, and a dimension cap. Also the checks stb
- * does not make (PNG CRCs) and the colour conversions Pillow makes. */
+/* codec.c - the table of decoders "parimg load" reads, chosen by each
+ * file's first bytes and never its name; the colour conversions Pillow makes,
+ * shared by every decoder; and the resizer (stb_image_resize, compiled here). */
 #include "codec.h"
+#include "decoder.h"
 
-#include <errno.h>
-#include <libdeflate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Only what "parimg load" accepts: less decoder code facing hostile files. */
-#define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
-#define STBI_ONLY_BMP
-#define STBI_ONLY_TGA
-#define STBI_NO_STDIO
-#define STBI_NO_LINEAR
-#define STBI_NO_HDR
-#define STBI_MAX_DIMENSIONS (1 << 24)
-/* stb's allocations go through a cap (see decode_cap below). */
-static void *capped_malloc(size_t size);
-static void *capped_realloc(void *p, size_t size);
-#define STBI_MALLOC(size) capped_malloc(size)
-#define STBI_REALLOC(p, size) capped_realloc((p), (size))
-#define STBI_FREE(p) free(p)
-#define STBI_FAILURE_USERMSG
-#define STB_IMAGE_IMPLEMENTATION
-
-static unsigned char *deflate_zlib(unsigned char *data, int len, int *outlen, int level);
-#define STBIW_ZLIB_COMPRESS deflate_zlib
-#define STBIW_CRC32(buf, len) libdeflate_crc32(0, (buf), (size_t)(len))
-#define STBI_WRITE_NO_STDIO
-#define STB_IMAGE_WRITE_IMPLEMENTATION
 
 #define STB_IMAGE_RESIZE_STATIC
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
@@ -43,80 +17,32 @@ static unsigned char *deflate_zlib(unsigned char *data, int len, int *outlen, in
 #pragma GCC diagnostic ignored "-Wextra"
 #pragma GCC diagnostic ignored "-Wshadow"
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#pragma GCC diagnostic ignored "-Wstrict-prototypes"
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
 #pragma GCC diagnostic ignored "-Wdouble-promotion"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#include <stb/stb_image.h>
-#include <stb/stb_image_write.h>
 #include <stb/stb_image_resize.h>
 #pragma GCC diagnostic pop
 
-const char *const codec_format_names[] = { "png", "bmp", "tga", "jpg", NULL };
-
 /*
- * While an image is decoded, no single allocation of stb's may exceed what
- * an image of its header's size can need. stb_image 2.27 inflates a PNG's
- * data into a buffer that it grows without bound, so a small file whose
- * header is honest but whose zlib stream expands to gigabytes (a
- * decompression bomb) would take that memory; with the cap it fails as soon
- * as the stream outgrows the image. Zero means no cap (encoding).
+ * Asked in this order; the first whose sniff accepts the file decodes it.
+ * Every format but TGA opens with a magic number, so their order does not
+ * matter; TGA has none (stb_image's test checks the header's fields for
+ * plausible values) and comes last, so that it only sees files no other
+ * format claims.
  */
-static size_t decode_cap;
-static int cap_hit;		/* the cap refused an allocation */
+static const struct decoder *const decoders[] = {
+	&dec_png,	/* \x89PNG\r\n\x1a\n: own unfilter over libdeflate */
+	&dec_jpeg,	/* \xff\xd8\xff: libjpeg-turbo */
+	&dec_webp,	/* RIFF....WEBP: libwebp */
+	&dec_gif,	/* GIF87a, GIF89a: own LZW decoder, first frame */
+	&dec_bmp,	/* BM: stb_image */
+	&dec_pnm,	/* P5, P6: our own reader */
+	&dec_tga,	/* no magic number: stb_image */
+	NULL
+};
 
-static void *capped_malloc(size_t size)
-{
-	if (decode_cap && size > decode_cap) {
-		cap_hit = 1;
-		return NULL;
-	}
-	return malloc(size);
-}
+/* No side longer than stb_image's limit, which was load's before. */
+#define MAX_SIDE (1 << 24)
 
-static void *capped_realloc(void *p, size_t size)
-{
-	if (decode_cap && size > decode_cap) {
-		cap_hit = 1;
-		return NULL;
-	}
-	return realloc(p, size);
-}
-
-/*
- * stb_image_write's zlib hook. One compressor per process and level, kept
- * for the process's life: allocating one costs more than compressing a small
- * image. Returns a malloc'd zlib stream, as stb frees it with free().
- */
-static unsigned char *deflate_zlib(unsigned char *data, int len, int *outlen, int level)
-{
-	static struct libdeflate_compressor *comp;
-	static int comp_level = -1;
-	size_t bound, n;
-	unsigned char *out;
-
-	if (!comp || comp_level != level) {
-		libdeflate_free_compressor(comp);
-		comp = libdeflate_alloc_compressor(level);
-		comp_level = level;
-		if (!comp)
-			return NULL;
-	}
-	bound = libdeflate_zlib_compress_bound(comp, (size_t)len);
-	out = malloc(bound);
-	if (!out)
-		return NULL;
-	n = libdeflate_zlib_compress(comp, data, (size_t)len, out, bound);
-	if (n == 0) {
-		free(out);
-		return NULL;
-	}
-	*outlen = (int)n;
-	return out;
-}
-
-static int buf_reserve(struct buf *b, size_t more)
+int buf_reserve(struct buf *b, size_t more)
 {
 	size_t cap = b->cap ? b->cap : 4096;
 	unsigned char *p;
@@ -133,260 +59,27 @@ static int buf_reserve(struct buf *b, size_t more)
 	return 0;
 }
 
-struct sink {
-	struct buf *buf;
-	int failed;		/* out of memory while appending */
-};
-
-static void sink_write(void *ctx, void *data, int size)
+void *dec_scratch(struct buf *b, size_t n)
 {
-	struct sink *s = ctx;
-
-	if (s->failed || buf_reserve(s->buf, (size_t)size) < 0) {
-		s->failed = 1;
-		return;
+	if (n > b->cap) {
+		free(b->p);
+		b->len = b->cap = 0;
+		if (!(b->p = malloc(n)))
+			return NULL;
+		b->cap = n;
 	}
-	memcpy(s->buf->p + s->buf->len, data, (size_t)size);
-	s->buf->len += (size_t)size;
+	return b->p;
 }
 
-/*
- * Encode to memory, never to a FILE: stb's stdio writer ignores write
- * errors, and the caller must see a full disk. For PNG the filter is fixed
- * to "none" at level 0: stb would otherwise try all five filters per row,
- * work that only pays when deflate looks for matches.
- */
-int codec_encode(enum codec_format fmt, int level, int quality,
-		 const unsigned char *pix, int w, int h, int c, struct buf *out)
+size_t dec_row_bytes(const struct dec_target *t, int w)
 {
-	struct sink s = { out, 0 };
-	int ok = 0;
-
-	out->len = 0;
-	switch (fmt) {
-	case CODEC_PNG: {
-		/* The PNG writer builds the file in memory anyway: take its
-		 * buffer rather than copying it out through a callback. */
-		unsigned char *png;
-		int len;
-
-		stbi_write_png_compression_level = level;
-		stbi_write_force_png_filter = level == 0 ? 0 : -1;
-		png = stbi_write_png_to_mem(pix, w * c, w, h, c, &len);
-		if ((ok = png != NULL)) {
-			free(out->p);
-			out->p = png;
-			out->len = out->cap = (size_t)len;
-		}
-		break;
-	}
-	case CODEC_BMP:
-		ok = stbi_write_bmp_to_func(sink_write, &s, w, h, c, pix);
-		break;
-	case CODEC_TGA:
-		stbi_write_tga_with_rle = 0;
-		ok = stbi_write_tga_to_func(sink_write, &s, w, h, c, pix);
-		break;
-	case CODEC_JPG:
-		ok = stbi_write_jpg_to_func(sink_write, &s, w, h, c, pix, quality);
-		break;
-	}
-	if (!ok || s.failed) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return 0;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/*
- * Walk a PNG's chunks up to IEND and check each CRC-32, as libpng and
- * Pillow do. A chunk running past the end of the file is truncation.
- */
-static int png_check_crcs(const unsigned char *d, size_t len, char *why, size_t whylen)
-{
-	size_t off = 8;
-
-	for (;;) {
-		uint32_t n, crc;
-
-		if (len - off < 12) {
-			snprintf(why, whylen, "truncated PNG (no IEND chunk)");
-			return -1;
-		}
-		n = be32(d + off);
-		if (n > 0x7fffffffu || n > len - off - 12) {
-			snprintf(why, whylen, "truncated PNG (chunk at byte %zu runs past the end)", off);
-			return -1;
-		}
-		crc = (uint32_t)libdeflate_crc32(0, d + off + 4, (size_t)n + 4);
-		if (crc != be32(d + off + 8 + n)) {
-			snprintf(why, whylen, "corrupt PNG (bad CRC in %.4s chunk)",
-				 (const char *)d + off + 4);
-			return -1;
-		}
-		if (memcmp(d + off + 4, "IEND", 4) == 0)
-			return 0;
-		off += (size_t)n + 12;
-	}
-}
-
-/*
- * stb_image 2.27 writes past its Huffman size table when a JPEG's DHT
- * segment counts more than 256 codes (fixed upstream in 2.28). Walk the
- * markers, through entropy-coded data too (progressive files put tables
- * between scans), and refuse such tables before stb sees them.
- */
-static int jpeg_check_tables(const unsigned char *d, size_t len, char *why, size_t whylen)
-{
-	size_t off = 0;
-
-	/* stb takes any run of 0xff fill bytes before the SOI marker. */
-	while (off < len && d[off] == 0xff)
-		off++;
-	if (off == 0 || off >= len || d[off] != 0xd8)
-		return 0;	/* not a JPEG to stb either */
-	off++;
-
-	while (off + 4 <= len) {
-		unsigned marker, seglen;
-
-		if (d[off] != 0xff) {
-			off++;		/* entropy-coded data */
-			continue;
-		}
-		marker = d[off + 1];
-		if (marker == 0x00 || marker == 0xff || (marker >= 0xd0 && marker <= 0xd7)) {
-			off += marker == 0xff ? 1 : 2;	/* stuffing, fill, restart */
-			continue;
-		}
-		if (marker == 0xd9)
-			return 0;	/* EOI */
-		seglen = (unsigned)d[off + 2] << 8 | d[off + 3];
-		if (seglen < 2)
-			return 0;	/* stb refuses it */
-		if (marker == 0xc4) {
-			/* A table cut short by the end of the file counts too:
-			 * stb reads zeros past the end and builds it anyway. */
-			size_t p = off + 4, end = off + 2 + seglen < len ? off + 2 + seglen : len;
-
-			while (p < end) {
-				unsigned k, total = 0;
-
-				for (k = 1; k <= 16 && p + k < len; k++)
-					total += d[p + k];
-				if (total > 256) {
-					snprintf(why, whylen, "corrupt JPEG (Huffman table of %u codes)", total);
-					return -1;
-				}
-				p += 17 + total;
-			}
-		}
-		if (off + 2 + seglen > len)
-			return 0;	/* truncated: stb reports it */
-		off += 2 + seglen;
-	}
-	return 0;
-}
-
-/* A PNM header number of at most 9 digits, after whitespace and comments. */
-static int pnm_number(const unsigned char *d, size_t len, size_t *off, uint64_t *v)
-{
-	int digits = 0;
-
-	for (;;) {
-		while (*off < len && strchr(" \t\r\n\v\f", d[*off]))
-			(*off)++;
-		if (*off < len && d[*off] == '#') {
-			while (*off < len && d[*off] != '\n' && d[*off] != '\r')
-				(*off)++;
-			continue;
-		}
-		break;
-	}
-	for (*v = 0; *off < len && d[*off] >= '0' && d[*off] <= '9'; digits++)
-		*v = *v * 10 + (uint64_t)(d[(*off)++] - '0');
-	/* stb adds up digits in an int: more than 9 overflow it. */
-	return digits > 0 && digits <= 9 ? 0 : -1;
-}
-
-/* A binary PNM (P5 gray, P6 RGB) header. */
-struct pnm {
-	uint64_t w, h, maxval;
-	int channels;
-	size_t data;		/* offset of the first sample */
-};
-
-static int is_pnm(const unsigned char *d, size_t len)
-{
-	return len >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6');
-}
-
-/*
- * Parse a PNM header and check that the samples it promises are there.
- * PNM is decoded here, not by stb_image 2.27, which copies the samples raw:
- * 16-bit ones come out byte-swapped, a maxval other than 255 or 65535 is
- * not scaled, and short files are read past their end.
- */
-static int pnm_header(const unsigned char *d, size_t len, struct pnm *p, char *why, size_t whylen)
-{
-	size_t off = 2;
-	uint64_t need;
-
-	p->channels = d[1] == '6' ? 3 : 1;
-	if (pnm_number(d, len, &off, &p->w) < 0 || pnm_number(d, len, &off, &p->h) < 0 ||
-	    pnm_number(d, len, &off, &p->maxval) < 0 || off >= len ||
-	    !strchr(" \t\r\n\v\f", d[off]) || p->maxval == 0 || p->maxval > 65535) {
-		snprintf(why, whylen, "corrupt PNM header");
-		return -1;
-	}
-	p->data = off + 1;	/* one whitespace ends the header */
-	need = p->w * p->h * (uint64_t)p->channels * (p->maxval > 255 ? 2 : 1);
-	if (need > len - p->data) {
-		snprintf(why, whylen, "truncated PNM (%llu bytes of pixels expected, %zu present)",
-			 (unsigned long long)need, len - p->data);
-		return -1;
-	}
-	return 0;
-}
-
-/* Samples of a checked PNM, scaled from 0..maxval to 0..255 or, DEPTH16,
- * 0..65535, rounding to nearest; a malloc'd buffer of w*h*channels. */
-static void *pnm_samples(const unsigned char *d, const struct pnm *p, int depth16)
-{
-	size_t n = (size_t)(p->w * p->h * (uint64_t)p->channels), k;
-	uint32_t top = depth16 ? 65535 : 255;
-	const unsigned char *s = d + p->data;
-	void *out = malloc(n * (depth16 ? 2 : 1));
-
-	for (k = 0; out && k < n; k++) {
-		uint32_t v = p->maxval > 255 ? (uint32_t)s[2 * k] << 8 | s[2 * k + 1] : s[k];
-		uint32_t x = (uint32_t)(((uint64_t)(v > p->maxval ? p->maxval : v) * top +
-					 p->maxval / 2) / p->maxval);
-
-		if (depth16)
-			((uint16_t *)out)[k] = (uint16_t)x;
-		else
-			((uint8_t *)out)[k] = (uint8_t)x;
-	}
-	return out;
-}
-
-static const char *stb_reason(void)
-{
-	const char *r = stbi_failure_reason();
-
-	return r ? r : "cannot decode";
+	return (size_t)w * (size_t)t->channels * (t->depth16 ? 2 : 1);
 }
 
 int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 		struct codec_info *info, char *why, size_t whylen)
 {
-	static const unsigned char png_sig[8] = { 137, 80, 78, 71, 13, 10, 26, 10 };
+	const struct decoder *const *d;
 
 	if (len == 0) {
 		snprintf(why, whylen, "empty file");
@@ -396,33 +89,24 @@ int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 		snprintf(why, whylen, "file too large to decode (%zu bytes)", len);
 		return -1;
 	}
-	if (len >= 8 && memcmp(data, png_sig, 8) == 0 &&
-	    png_check_crcs(data, len, why, whylen) < 0)
-		return -1;
-	if (jpeg_check_tables(data, len, why, whylen) < 0)
-		return -1;
-	if (is_pnm(data, len)) {
-		struct pnm p;
-
-		if (pnm_header(data, len, &p, why, whylen) < 0)
-			return -1;
-		if (p.w > INT32_MAX || p.h > INT32_MAX) {
-			snprintf(why, whylen, "image is %llux%llu, too large", (unsigned long long)p.w,
-				 (unsigned long long)p.h);
-			return -1;
-		}
-		info->w = (int)p.w;
-		info->h = (int)p.h;
-		info->channels = p.channels;
-		info->is16 = p.maxval > 255;
-	} else if (stbi_info_from_memory(data, (int)len, &info->w, &info->h, &info->channels)) {
-		info->is16 = stbi_is_16_bit_from_memory(data, (int)len);
-	} else {
-		snprintf(why, whylen, "not a supported image (%s)", stb_reason());
+	for (d = decoders; *d && !(*d)->sniff(data, len); d++)
+		;
+	if (!*d) {
+		snprintf(why, whylen, "not a supported image (unknown format)");
 		return -1;
 	}
+	memset(info, 0, sizeof(*info));
+	info->dec = *d;
+	info->scale = 8;
+	if ((*d)->probe(data, len, info, why, whylen) < 0)
+		return -1;
 	if (info->w <= 0 || info->h <= 0) {
 		snprintf(why, whylen, "image of %dx%d pixels", info->w, info->h);
+		return -1;
+	}
+	if (info->w > MAX_SIDE || info->h > MAX_SIDE) {
+		snprintf(why, whylen, "image is %dx%d, more than %d pixels a side",
+			 info->w, info->h, MAX_SIDE);
 		return -1;
 	}
 	if ((uint64_t)info->w * (uint64_t)info->h > max_pixels) {
@@ -430,104 +114,104 @@ int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 			 info->w, info->h, (unsigned long long)max_pixels);
 		return -1;
 	}
+	info->full_w = info->w;
+	info->full_h = info->h;
 	return 0;
 }
 
-/* ITU-R 601-2 luma in 16.16 fixed point, rounded: Pillow's RGB to L. */
-static uint32_t luma(uint32_t r, uint32_t g, uint32_t b)
+/*
+ * The scales tried, smallest first: those of Pillow's draft(), so that
+ * --draft decodes what Pillow's draft() decodes. libjpeg-turbo also has
+ * 3/8, 5/8, ...; see README for why they are left out.
+ */
+static const int draft_scales[] = { 1, 2, 4 };
+
+void codec_draft(struct codec_info *info, int w, int h)
 {
-	return (uint32_t)(((uint64_t)r * 19595 + (uint64_t)g * 38470 +
-			   (uint64_t)b * 7471 + 0x8000) >> 16);
+	uint64_t fw = (uint64_t)info->full_w, fh = (uint64_t)info->full_h;
+	size_t i;
+
+	if (!info->dec->draft || (uint64_t)w * 2 > fw || (uint64_t)h * 2 > fh)
+		return;
+	/* The scaled size before rounding up covers W x H, Pillow's rule. */
+	for (i = 0; i < sizeof(draft_scales) / sizeof(draft_scales[0]); i++) {
+		uint64_t m = (uint64_t)draft_scales[i];
+
+		if (fw * m >= (uint64_t)w * 8 && fh * m >= (uint64_t)h * 8) {
+			info->scale = (int)m;
+			info->w = (int)((fw * m + 7) / 8);
+			info->h = (int)((fh * m + 7) / 8);
+			return;
+		}
+	}
 }
 
-/* Convert COUNT pixels of N channels at S into C channels at D, as Pillow
- * does: gray replicated, colour to gray by luma, missing alpha opaque. */
-#define CONVERT(type, maxval, s, d, n, c, count)                              \
+int codec_decode(const unsigned char *data, size_t len, const struct codec_info *info,
+		 int channels, int depth16, void *pix, char *why, size_t whylen)
+{
+	struct dec_target t = { pix, channels, depth16 };
+
+	return info->dec->decode(data, len, info, &t, why, whylen);
+}
+
+/* ITU-R 601-2 luma in 16.16 fixed point, rounded: Pillow's RGB to L. */
+static inline uint32_t luma(uint32_t r, uint32_t g, uint32_t b)
+{
+	return (r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16;
+}
+
+/* Convert COUNT pixels of N channels of STYPE at S into C channels of DTYPE
+ * at D, each sample passed through DEPTH first: gray replicated, colour to
+ * gray by luma, missing alpha opaque (MAXVAL). */
+#define CONVERT(stype, dtype, depth, maxval, s, d, n, c, count)              \
 	do {                                                                   \
-		const type *s_ = (const type *)(s);                            \
-		type *d_ = (type *)(d);                                        \
+		const stype *s_ = (const stype *)(s);                          \
+		dtype *d_ = (dtype *)(d);                                      \
 		size_t k_;                                                     \
 		for (k_ = 0; k_ < (count); k_++, s_ += (n)) {                  \
-			uint32_t r_ = s_[0], g_ = (n) >= 3 ? s_[1] : r_;       \
-			uint32_t b_ = (n) >= 3 ? s_[2] : r_;                   \
-			uint32_t a_ = (n) == 2 ? s_[1] : (n) == 4 ? s_[3] : (maxval); \
+			uint32_t r_ = depth(s_[0]);                            \
+			uint32_t g_ = (n) >= 3 ? depth(s_[1]) : r_;            \
+			uint32_t b_ = (n) >= 3 ? depth(s_[2]) : r_;            \
+			uint32_t a_ = (n) == 2 ? depth(s_[1]) :                \
+				      (n) == 4 ? depth(s_[3]) : (maxval);      \
 			if ((c) <= 2) {                                        \
-				*d_++ = (type)luma(r_, g_, b_);                \
+				*d_++ = (dtype)luma(r_, g_, b_);               \
 			} else {                                               \
-				*d_++ = (type)r_;                              \
-				*d_++ = (type)g_;                              \
-				*d_++ = (type)b_;                              \
+				*d_++ = (dtype)r_;                             \
+				*d_++ = (dtype)g_;                             \
+				*d_++ = (dtype)b_;                             \
 			}                                                      \
 			if ((c) == 2 || (c) == 4)                              \
-				*d_++ = (type)a_;                              \
+				*d_++ = (dtype)a_;                             \
 		}                                                              \
 	} while (0)
 
-/* PIX (N channels, malloc'd) converted to C channels in a new buffer; PIX
- * is freed either way. NULL when out of memory. */
-static void *convert_channels(void *pix, int n, int c, size_t count, int depth16)
+#define SAME(v) ((uint32_t)(v))
+#define TO16(v) ((uint32_t)(v) * 257u)
+#define TO8(v) ((uint32_t)(v) >> 8)
+
+void dec_convert(const void *src, int n, int src16, void *dst, const struct dec_target *t,
+		 size_t count)
 {
-	void *out = malloc(count * (size_t)c * (depth16 ? 2 : 1));
+	int c = t->channels;
 
-	if (out && depth16)
-		CONVERT(uint16_t, 65535, pix, out, n, c, count);
-	else if (out)
-		CONVERT(uint8_t, 255, pix, out, n, c, count);
-	free(pix);
-	return out;
-}
-
-void *codec_decode(const unsigned char *data, size_t len, int channels,
-		   int depth16, int *w, int *h, char *why, size_t whylen)
-{
-	void *pix;
-	int n;
-
-	if (is_pnm(data, len)) {
-		struct pnm p;
-
-		if (pnm_header(data, len, &p, why, whylen) < 0)
-			return NULL;
-		*w = (int)p.w;
-		*h = (int)p.h;
-		n = p.channels;
-		pix = pnm_samples(data, &p, depth16);
-	} else {
-		int stored, req;
-
-		if (!stbi_info_from_memory(data, (int)len, w, h, &stored)) {
-			snprintf(why, whylen, "not a supported image (%s)", stb_reason());
-			return NULL;
-		}
-		/* stb's colour-to-gray weights differ from Pillow's and
-		 * OpenCV's: colour going to gray is asked as RGBA and
-		 * converted below. */
-		req = stored >= 3 && channels <= 2 ? 4 : channels;
-		/* 8 bytes a pixel (16-bit RGBA) plus each row's filter
-		 * bytes and Adam7's extra rows, and the file itself. */
-		decode_cap = (size_t)*w * (size_t)*h * 8 + ((size_t)*h + 8) * 8 + len + 65536;
-		cap_hit = 0;
-		if (depth16)
-			pix = stbi_load_16_from_memory(data, (int)len, w, h, &stored, req);
+	if (n == c && src16 == t->depth16) {
+		memcpy(dst, src, count * (size_t)c * (src16 ? 2 : 1));
+	} else if (!src16 && !t->depth16) {
+		/* The common cases spelt out, so the compiler unrolls them. */
+		if (n == 3 && c == 1)
+			CONVERT(uint8_t, uint8_t, SAME, 255, src, dst, 3, 1, count);
+		else if (n == 1 && c == 3)
+			CONVERT(uint8_t, uint8_t, SAME, 255, src, dst, 1, 3, count);
 		else
-			pix = stbi_load_from_memory(data, (int)len, w, h, &stored, req);
-		decode_cap = 0;
-		if (!pix && cap_hit) {
-			snprintf(why, whylen, "corrupt image (its data inflates past the %dx%d "
-				 "the header gives: a decompression bomb?)", *w, *h);
-			return NULL;
-		}
-		if (!pix) {
-			snprintf(why, whylen, "corrupt image (%s)", stb_reason());
-			return NULL;
-		}
-		n = req;
+			CONVERT(uint8_t, uint8_t, SAME, 255, src, dst, n, c, count);
+	} else if (!src16) {
+		CONVERT(uint8_t, uint16_t, TO16, 65535, src, dst, n, c, count);
+	} else if (t->depth16) {
+		CONVERT(uint16_t, uint16_t, SAME, 65535, src, dst, n, c, count);
+	} else {
+		CONVERT(uint16_t, uint8_t, TO8, 255, src, dst, n, c, count);
 	}
-	if (pix && n != channels)
-		pix = convert_channels(pix, n, channels, (size_t)*w * (size_t)*h, depth16);
-	if (!pix)
-		snprintf(why, whylen, "out of memory");
-	return pix;
 }
 
 int codec_resize(const void *in, int w, int h, int c, int depth16, void *out,

@@ -1,6 +1,6 @@
-/* codec.h - image encoding and decoding: the one place that compiles stb's
- * implementations (stb_image, stb_image_write, stb_image_resize) and sets
- * their macros, with libdeflate under the PNG writer. */
+/* codec.h - image encoding (gen's formats, encode.c) and decoding (load's):
+ * a table in codec.c of one decoder per library, chosen by the file's first
+ * bytes, behind codec_probe and codec_decode. */
 #ifndef PARIMG_CODEC_H
 #define PARIMG_CODEC_H
 
@@ -15,6 +15,10 @@ struct buf {
 	size_t len, cap;
 };
 
+/* Make room for MORE bytes past B's length, doubling. 0, or -1 when out of
+ * memory (B unchanged). */
+int buf_reserve(struct buf *b, size_t more);
+
 /* File name extensions of the formats, indexed by enum codec_format. */
 extern const char *const codec_format_names[];
 
@@ -24,26 +28,39 @@ extern const char *const codec_format_names[];
 int codec_encode(enum codec_format fmt, int level, int quality,
 		 const unsigned char *pix, int w, int h, int c, struct buf *out);
 
-/* What a file's header says. */
+struct decoder;
+
+/* What a file's header says, and how it will be decoded. */
 struct codec_info {
-	int w, h;		/* dimensions */
-	int channels;		/* samples per pixel as stored (palette: 3 or 4) */
+	int w, h;		/* dimensions of the decoded image */
+	int channels;		/* samples per pixel as stored (palette: 3 or 4,
+				 * CMYK: 3) */
 	int is16;		/* 16-bit samples */
+	int scale;		/* JPEG: decode at scale/8 of full size */
+	int full_w, full_h;	/* the image's own dimensions */
+	const struct decoder *dec;	/* chosen by the file's first bytes */
 };
 
-/* Check an encoded image before decoding it: a format we read, PNG chunk
- * CRCs (stb_image skips them), and dimensions within MAX_PIXELS.
- * 0 with INFO filled, or -1 with the reason in WHY. */
+/* Find the decoder for an encoded image by its first bytes and check its
+ * header: dimensions within MAX_PIXELS, PNG chunk CRCs. 0 with INFO filled,
+ * or -1 with the reason in WHY. */
 int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 		struct codec_info *info, char *why, size_t whylen);
 
-/* Decode DATA to CHANNELS channels of 8-bit samples, or 16-bit when DEPTH16
- * (8-bit sources scaled by 257). Colour reduced to gray uses the ITU-R 601-2
- * luma weights, rounded as Pillow does; gray is replicated to RGB; missing
- * alpha is opaque; palettes and tRNS are applied. The result is malloc'd;
- * NULL with the reason in WHY on failure. */
-void *codec_decode(const unsigned char *data, size_t len, int channels,
-		   int depth16, int *w, int *h, char *why, size_t whylen);
+/* Let the decoder shrink the image while decoding where that is cheap (a
+ * JPEG's reduced DCT scales, as Pillow's draft()): when W x H is at most
+ * half INFO's size in both dimensions, INFO's size becomes the smallest the
+ * decoder can make that still covers W x H. Changes pixels. */
+void codec_draft(struct codec_info *info, int w, int h);
+
+/* Decode DATA, probed into INFO, to PIX: INFO's w*h pixels of CHANNELS
+ * samples, 8-bit, or 16-bit when DEPTH16 (8-bit sources scaled by 257).
+ * Colour reduced to gray uses the ITU-R 601-2 luma weights, rounded as
+ * Pillow does; gray is replicated to RGB; missing alpha is opaque; palettes
+ * and tRNS are applied; CMYK is converted as Pillow converts it. 0, or -1
+ * with the reason in WHY and PIX possibly partly written. */
+int codec_decode(const unsigned char *data, size_t len, const struct codec_info *info,
+		 int channels, int depth16, void *pix, char *why, size_t whylen);
 
 /* Resize W x H pixels of C channels (8- or 16-bit) to NW x NH into OUT,
  * which holds NW*NH*C samples. 0, or -1 when out of memory. */

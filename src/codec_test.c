@@ -69,12 +69,33 @@ static void encode(enum codec_format fmt, const unsigned char *pix, int w, int h
 	cr_assert_gt(out->len, 0);
 }
 
+/* Probe and decode with the given channels and depth into a new buffer;
+ * NULL with WHY on failure. */
+static void *try_decode(const unsigned char *data, size_t len, int channels, int depth16,
+			int *w, int *h, char *why, size_t whylen)
+{
+	struct codec_info info;
+	void *pix;
+
+	if (codec_probe(data, len, NOLIMIT, &info, why, whylen) < 0)
+		return NULL;
+	*w = info.w;
+	*h = info.h;
+	pix = malloc((size_t)info.w * (size_t)info.h * (size_t)channels * (depth16 ? 2 : 1));
+	cr_assert_not_null(pix);
+	if (codec_decode(data, len, &info, channels, depth16, pix, why, whylen) < 0) {
+		free(pix);
+		return NULL;
+	}
+	return pix;
+}
+
 /* Decode with the given channels and depth; dimensions must be W x H. */
 static void *decode(const struct buf *b, int channels, int depth16, int w, int h)
 {
 	char why[256] = "";
 	int dw = -1, dh = -1;
-	void *pix = codec_decode(b->p, b->len, channels, depth16, &dw, &dh, why, sizeof(why));
+	void *pix = try_decode(b->p, b->len, channels, depth16, &dw, &dh, why, sizeof(why));
 
 	cr_assert_not_null(pix, "decode to %d channels: %s", channels, why);
 	cr_assert_eq(dw, w);
@@ -305,7 +326,7 @@ Test(codec, truncated_files_never_overread)
 
 			ut_guard_copy(&g, b.p, len);
 			if (codec_probe(g.p, len, NOLIMIT, &info, why, sizeof(why)) == 0)
-				free(codec_decode(g.p, len, 3, 0, &w, &h, why, sizeof(why)));
+				free(try_decode(g.p, len, 3, 0, &w, &h, why, sizeof(why)));
 			ut_guard_free(&g);
 		}
 		free(pix);
@@ -669,7 +690,7 @@ Test(codec, decode_rejects_garbage)
 	char why[256] = "";
 	int w, h;
 
-	cr_assert_null(codec_decode(junk, sizeof(junk) - 1, 3, 0, &w, &h, why, sizeof(why)));
+	cr_assert_null(try_decode(junk, sizeof(junk) - 1, 3, 0, &w, &h, why, sizeof(why)));
 	cr_assert_not_null(strstr(why, "not a supported image"), "%s", why);
 }
 
@@ -717,4 +738,97 @@ Test(codec, resize_keeps_ramp_order)
 			cr_assert_geq(out[y * NW + x], out[y * NW + x - 1], "row %d x %d", y, x);
 	cr_assert_lt(out[0], 16);
 	cr_assert_gt(out[NW - 1], 235);
+}
+
+/* Palette GIF, 3x2: indices 0 1 2 / 2 1 3 of (255,0,0) (0,0,255) (10,20,30)
+ * (200,100,50), index 1 transparent (written by Pillow, whose RGBA is
+ * below). */
+static const unsigned char gif_palette[] = {
+	0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x03, 0x00, 0x02, 0x00, 0x81, 0x00,
+	0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0x0a, 0x14, 0x1e, 0xc8, 0x64,
+	0x32, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x01, 0x00, 0x2c, 0x00, 0x00,
+	0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x08, 0x09, 0x00, 0x01, 0x04,
+	0x10, 0x20, 0x20, 0xc0, 0x80, 0x80, 0x00, 0x3b,
+};
+
+Test(codec, gif_palette_and_transparency)
+{
+	static const unsigned char want[] = {
+		255, 0, 0, 255, 0, 0, 255, 0, 10, 20, 30, 255,
+		10, 20, 30, 255, 0, 0, 255, 0, 200, 100, 50, 255,
+	};
+	struct buf b = { (unsigned char *)gif_palette, sizeof(gif_palette), 0 };
+	struct codec_info info;
+	char why[256] = "";
+	unsigned char *pix;
+	size_t len;
+
+	cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.channels, 4);
+	pix = decode(&b, 4, 0, 3, 2);
+	cr_assert_arr_eq(pix, want, sizeof(want));
+	free(pix);
+	/* Cut anywhere before the trailer's last data byte: refused. */
+	for (len = 1; len < sizeof(gif_palette) - 2; len++)
+		probe_bad(gif_palette, len, NOLIMIT, NULL);
+}
+
+/* --draft's scales: Pillow's rule, the largest of 1/2, 1/4, 1/8 whose
+ * unrounded size covers the target, and only at half size or less. */
+Test(codec, draft_scales)
+{
+	static const struct {
+		int tw, th, w, h;	/* target; decoded size (0: full) */
+	} cases[] = {
+		{ 160, 120, 160, 120 }, { 80, 60, 80, 60 }, { 40, 30, 40, 30 },
+		{ 10, 10, 40, 30 }, { 100, 75, 160, 120 }, { 161, 120, 0, 0 },
+		{ 160, 121, 0, 0 }, { 200, 10, 0, 0 }, { 41, 30, 80, 60 },
+	};
+	unsigned char *pix = random_pixels(320, 240, 3, 9), *out;
+	struct buf b = { 0 };
+	size_t i;
+
+	encode(CODEC_JPG, pix, 320, 240, 3, &b);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct codec_info info;
+		char why[256];
+
+		cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+		codec_draft(&info, cases[i].tw, cases[i].th);
+		cr_assert_eq(info.w, cases[i].w ? cases[i].w : 320, "%dx%d", cases[i].tw, cases[i].th);
+		cr_assert_eq(info.h, cases[i].h ? cases[i].h : 240, "%dx%d", cases[i].tw, cases[i].th);
+		out = malloc((size_t)info.w * (size_t)info.h * 3);
+		cr_assert_eq(codec_decode(b.p, b.len, &info, 3, 0, out, why, sizeof(why)), 0, "%s", why);
+		free(out);
+	}
+	free(pix);
+	free(b.p);
+}
+
+/* The file's bytes choose: a PNG is a PNG whatever it would be taken for,
+ * and text is nothing. */
+Test(codec, format_from_bytes)
+{
+	unsigned char *pix = random_pixels(5, 4, 3, 3);
+	enum codec_format f;
+
+	for (f = CODEC_PNG; f <= CODEC_JPG; f++) {
+		static const char *const name[] = { "PNG", "BMP", "TGA", "JPEG" };
+		struct buf b = { 0 };
+		struct codec_info info;
+		char why[256];
+
+		encode(f, pix, 5, 4, 3, &b);
+		cr_assert_eq(codec_probe(b.p, b.len, NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+		cr_assert_not_null(info.dec);
+		/* A decoder's errors name its format: cut the file short. */
+		if (f != CODEC_TGA && f != CODEC_BMP) {
+			cr_assert_eq(codec_probe(b.p, b.len / 2, NOLIMIT, &info, why, sizeof(why)) == 0 ?
+				     codec_decode(b.p, b.len / 2, &info, 3, 0, pix, why, sizeof(why)) : -1,
+				     -1);
+			cr_assert_not_null(strstr(why, name[f]), "%s: %s", name[f], why);
+		}
+		free(b.p);
+	}
+	free(pix);
 }

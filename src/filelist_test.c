@@ -178,11 +178,11 @@ Test(filelist_is_image_name, extensions)
 {
 	static const char *const yes[] = {
 		"a.png", "a.PNG", "a.JpEg", "a.jpg", "a.jpeg", "a.bmp", "a.tga", "a.pgm",
-		"a.ppm", "a.pnm", "x.y.png", "image_0001.Png", "a b.jpg", NULL,
+		"a.ppm", "a.pnm", "x.y.png", "image_0001.Png", "a b.jpg", "a.webp", "a.GIF", NULL,
 	};
 	static const char *const no[] = {
-		"png", "x.gif", "x.png.txt", "x.pngx", "x.jp", "x.", "x", "", "x.png ",
-		"x.npy", "x.webp", "x.tif", "xpng", NULL,
+		"png", "x.tiff", "x.png.txt", "x.pngx", "x.jp", "x.", "x", "", "x.png ",
+		"x.npy", "x.webpx", "x.tif", "xpng", NULL,
 	};
 	size_t i;
 
@@ -213,7 +213,7 @@ Test(filelist_add, directory_listing, .fini = ut_scratch_remove)
 	touch("image_10.png");
 	touch("image_2.png");
 	touch("notes.txt");
-	touch("x.gif");
+	touch("x.tif");
 	touch("x.png.txt");
 	touch("png");
 	touch(".hidden.png");

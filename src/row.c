@@ -46,44 +46,54 @@ static void store(const struct row_spec *s, void *row, const void *pix, size_t n
 	}
 }
 
-/* Resize the W x H decoded pixels PIX to S's size: straight into ROW when
- * the dtype has the decode's sample size (0), else into the scratch buffer,
- * pointed to by *SRC for store() (1). -1 with errno set on failure. */
-static int resize_into_row(const struct row_spec *s, struct row_scratch *scratch,
-			   const void *pix, int w, int h, int depth16, void *row, void **src)
+/* The buffer at *P (of *CAP bytes) grown to N bytes; NULL when out of memory. */
+static void *grow(void **p, size_t *cap, size_t n)
 {
-	struct resize_opts o = { .w = (int)s->w, .h = (int)s->h, .filter = s->filter,
-				 .fit = s->fit, .pad = s->pad };
+	if (*cap < n) {
+		free(*p);
+		*cap = 0;
+		if (!(*p = malloc(n)))
+			return NULL;
+		*cap = n;
+	}
+	return *p;
+}
+
+/* Resize the W x H decoded pixels PIX to S's size: straight into ROW when
+ * the dtype has the decode's sample size, else into the scratch buffer;
+ * *SRC is where the result is. 0, or -1 with the reason in WHY. */
+static int resize_into_row(const struct row_spec *s, const struct resize_opts *o,
+			   struct row_scratch *scratch, const void *pix, int w, int h,
+			   int depth16, void *row, void **src, char *why, size_t whylen)
+{
 	size_t bps = depth16 ? 2 : 1, n = (size_t)s->w * s->h * (size_t)s->channels * bps;
 	size_t px = (size_t)s->channels * bps;
 	void *dst = row;
 
-	if (sample_size[s->dtype] != bps) {
-		if (scratch->cap < n) {
-			free(scratch->resized);
-			scratch->cap = 0;
-			if (!(scratch->resized = malloc(n))) {
-				errno = ENOMEM;
-				return -1;
-			}
-			scratch->cap = n;
-		}
-		dst = scratch->resized;
-	}
-	if (resize_image(&scratch->rz, &o, pix, w, h, (size_t)w * px, s->channels, depth16, dst,
-			 (size_t)s->w * px) < 0)
+	if (sample_size[s->dtype] != bps && !(dst = grow(&scratch->resized, &scratch->cap, n))) {
+		snprintf(why, whylen, "out of memory");
 		return -1;
+	}
+	if (resize_image(&scratch->rz, o, pix, w, h, (size_t)w * px, s->channels, depth16, dst,
+			 (size_t)s->w * px) < 0) {
+		snprintf(why, whylen, "cannot resize: %s", errno == EOVERFLOW ?
+			 "scaled size out of range" : "out of memory");
+		return -1;
+	}
 	*src = dst;
-	return dst != row;
+	return 0;
 }
 
-int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
-	       struct row_scratch *scratch, char *why, size_t whylen)
+/* Decode as row_decode does, leaving ROW as it is on failure. */
+static int decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
+		  struct row_scratch *scratch, char *why, size_t whylen)
 {
+	struct resize_opts o = { .w = (int)s->w, .h = (int)s->h, .filter = s->filter,
+				 .fit = s->fit, .pad = s->pad };
 	size_t n = (size_t)s->w * s->h * (size_t)s->channels;
 	struct codec_info info;
-	int w, h, depth16;
-	void *pix, *src;
+	int depth16, direct, resize;
+	void *pix;
 
 	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
 		return -1;
@@ -95,22 +105,42 @@ int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, 
 	/* 16-bit decodes where 16-bit values are kept: u2, and scaled floats
 	 * from 16-bit sources. */
 	depth16 = s->dtype == ROW_U2 || (s->scale && info.is16);
-	pix = codec_decode(data, len, s->channels, depth16, &w, &h, why, whylen);
-	if (!pix)
-		return -1;
-	src = pix;
-	if (s->resize) {
-		int r = resize_into_row(s, scratch, pix, w, h, depth16, row, &src);
+	if (s->resize && s->draft) {
+		/* The reduced scale must still cover the whole image's scaled
+		 * size (cover's before its crop, contain's inside the margins). */
+		struct resize_geom g;
 
-		if (r <= 0) {
-			free(pix);
-			if (r < 0)
-				snprintf(why, whylen, "cannot resize: %s", errno == EOVERFLOW ?
-					 "scaled size out of range" : "out of memory");
-			return r;
-		}
+		if (resize_geometry(&o, info.w, info.h, &g) == 0)
+			codec_draft(&info, g.sw, g.sh);
 	}
-	store(s, row, src, n, depth16);
-	free(pix);
+	/* Resizing to the decoded size is a copy, as in Pillow. */
+	resize = s->resize && ((uint32_t)info.w != s->w || (uint32_t)info.h != s->h);
+	/* u1 and u2 rows without resizing are the decoder's own output. */
+	direct = !resize && (s->dtype == ROW_U1 || s->dtype == ROW_U2);
+	pix = direct ? row : grow(&scratch->pix, &scratch->pixcap, (size_t)info.w *
+				  (size_t)info.h * (size_t)s->channels * (depth16 ? 2 : 1));
+	if (!pix) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (codec_decode(data, len, &info, s->channels, depth16, pix, why, whylen) < 0)
+		return -1;
+	if (direct)
+		return 0;
+	if (resize && resize_into_row(s, &o, scratch, pix, info.w, info.h, depth16, row, &pix,
+				      why, whylen) < 0)
+		return -1;
+	if (pix != row)
+		store(s, row, pix, n, depth16);
 	return 0;
+}
+
+int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
+	       struct row_scratch *scratch, char *why, size_t whylen)
+{
+	if (decode(s, data, len, row, scratch, why, whylen) == 0)
+		return 0;
+	/* A decoder writing into the row may have got part way. */
+	memset(row, 0, row_bytes(s));
+	return -1;
 }

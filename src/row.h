@@ -23,12 +23,15 @@ struct row_spec {
 	enum resize_filter filter;	/* with this filter */
 	enum resize_fit fit;	/* and geometry */
 	unsigned pad;		/* contain's margins */
+	int draft;		/* with resize: let JPEGs decode at a reduced scale */
 	uint64_t max_pixels;	/* refuse larger images before decoding */
 	const char *size_from;	/* the image that fixed w x h, for messages */
 };
 
 /* Buffers a process reuses from row to row; zero-initialise. */
 struct row_scratch {
+	void *pix;		/* a decoded image, where it cannot go to the row */
+	size_t pixcap;
 	void *resized;		/* f4/f8: the resized samples */
 	size_t cap;
 	struct resize_ctx rz;	/* the resampler's plans and buffers */
@@ -39,8 +42,9 @@ size_t row_sample_size(enum row_dtype dtype);
 /* Bytes of one row. */
 size_t row_bytes(const struct row_spec *s);
 
-/* Decode the LEN bytes at DATA into ROW (row_bytes(S) bytes). 0, or -1 with
- * the reason in WHY and ROW possibly partly written. */
+/* Decode the LEN bytes at DATA into ROW (row_bytes(S) bytes): straight into
+ * it where the row's layout is the decoder's output (u1 or u2, no resize).
+ * 0, or -1 with the reason in WHY and ROW zero. */
 int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
 	       struct row_scratch *scratch, char *why, size_t whylen);
 

@@ -657,27 +657,29 @@ def refused(d, path, reason, extra=(), stdin=None):
 
 def test_hostile_png_huge_header(d):
     idat = zlib.compress(bytes(100))
-    # 100000x100000: stb's own size check; 20000x20000: parimg's --max-pixels.
+    # 100000x100000 and 20000x20000: parimg's --max-pixels.
     refused(d, write(os.path.join(d, "h", "huge.png"), png_bytes(100000, 100000, idat)),
             "not a supported image|too large|max-pixels")
     refused(d, write(os.path.join(d, "h", "big.png"), png_bytes(20000, 20000, idat)),
             r"image is 20000x20000, more than --max-pixels 268435456")
     refused(d, write(os.path.join(d, "h", "wide.png"), png_bytes(1 << 25, 1, idat)),
-            "not a supported image")
+            r"image is 33554432x1, more than 16777216 pixels a side")
 
 
 def test_hostile_jpeg_huge_header(d):
     p = write(os.path.join(d, "h", "huge.jpg"), jpeg_header(65535, 65535))
-    refused(d, p, r"image is 65535x65535, more than --max-pixels")
+    refused(d, p, r"image is 65535x65535, more than --max-pixels|more than 65500 pixels a side")
     # With --max-pixels out of the way (and --resize, so that the array stays
-    # small and the worker decodes), stb's own check must still refuse it.
-    refused(d, p, "Image too large to decode", extra=["--max-pixels", 1 << 40, "--resize", "8x8"])
+    # small and the worker decodes), libjpeg's own limit must still refuse it.
+    refused(d, p, r"unsupported JPEG \(more than 65500 pixels a side\)",
+            extra=["--max-pixels", 1 << 40, "--resize", "8x8"])
 
 
 def test_hostile_bmp_huge_header(d):
     p = write(os.path.join(d, "h", "huge.bmp"), bmp_header(100000, 100000))
-    refused(d, p, r"image is 100000x100000, more than --max-pixels")
-    refused(d, p, "corrupt image|not a supported image",
+    refused(d, p, r"image is 100000x100000, more than --max-pixels|too large for stb_image")
+    # 10^10 pixels: more than stb_image decodes.
+    refused(d, p, r"unsupported BMP \(image of 100000x100000, too large for stb_image\)",
             extra=["--max-pixels", 1 << 40, "--resize", "8x8"])
 
 

@@ -240,8 +240,9 @@ def flat_dir(d, names, h=12, w=16):
     os.makedirs(d, exist_ok=True)
     for k, n in enumerate(names):
         fmt = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "bmp": "BMP", "tga": "TGA",
-               "pgm": "PPM", "ppm": "PPM", "pnm": "PPM"}[n.rsplit(".", 1)[1].lower()]
-        kw = {"quality": 100} if fmt == "JPEG" else {}
+               "pgm": "PPM", "ppm": "PPM", "pnm": "PPM", "gif": "GIF",
+               "webp": "WEBP"}[n.rsplit(".", 1)[1].lower()]
+        kw = {"JPEG": {"quality": 100}, "WEBP": {"lossless": True}}.get(fmt, {})
         save_image(os.path.join(d, n), np.full((h, w), 10 * (k + 1), np.uint8), format=fmt, **kw)
 
 
@@ -306,13 +307,13 @@ def test_header_matches_np_save(d):
 
 def test_dir_filtering(d):
     kept = ["a.png", "b.PNG", "c.jpg", "d.JPEG", "e.bmp", "f.tga", "g.pgm", "h.ppm",
-            "i.pnm", "j.Jpg", "k.Bmp"]
+            "i.pnm", "j.Jpg", "k.Bmp", "l.gif", "m.webp", "n.WebP"]
     flat_dir(os.path.join(d, "in"), kept)
     junk = b"not an image at all\n"
     # Files that would make the load fail if they were taken.
-    for n in (".hidden.png", ".x.jpg", "x.gif", "y.txt", "noext", "png", "z.png.bak"):
+    for n in (".hidden.png", ".x.jpg", "x.tif", "y.txt", "noext", "png", "z.png.bak"):
         open(os.path.join(d, "in", n), "wb").write(junk)
-    Image.new("L", (3, 3)).save(os.path.join(d, "in", "real.gif"))
+    Image.new("L", (3, 3)).save(os.path.join(d, "in", "real.tif"))
     save_image(os.path.join(d, "in", "sub", "z.png"), np.zeros((5, 5), np.uint8))
     os.makedirs(os.path.join(d, "in", "dir.png"))     # a directory with an image name
     r = ok(load(d, "-o", "out.npy", "--manifest", "m.txt", "in"))

@@ -1,0 +1,296 @@
+#!/usr/bin/python3
+"""Command-line tests of "parimg load"'s decoders on real photographs: every
+fixture of tests/photos.py (JPEG of every kind, WebP, GIF, PNG, files named
+as another format) must give Pillow's Image.open(f).convert(mode), byte for
+byte; every broken one must be refused, named, and skipped under -k; --draft
+must decode what Pillow's draft() decodes.
+Run as: /usr/bin/python3 tests/cli_decode_test.py ./parimg [TEST...]
+"""
+import atexit
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import photos  # noqa: E402
+from harness import names, ok, run  # noqa: E402
+
+MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+_fixtures = None
+
+
+def fixtures():
+    """The fixtures, built once per run into a directory of their own."""
+    global _fixtures
+    if _fixtures is None:
+        d = tempfile.mkdtemp(prefix="parimg-photos-")
+        atexit.register(shutil.rmtree, d, True)
+        _fixtures = photos.build(d)
+    return _fixtures
+
+
+def load(d, *args):
+    return run("load", "-q", "-o", os.path.join(d, "out.npy"), *args, cwd=d)
+
+
+def loaded(d):
+    return np.load(os.path.join(d, "out.npy"))
+
+
+def by_size(files):
+    """{(w, h): [name, ...]} of the given fixtures."""
+    groups = {}
+    for name, path in sorted(files.items()):
+        with Image.open(path) as im:
+            groups.setdefault(im.size, []).append(name)
+    return groups
+
+
+# ---------------------------------------------------------------- Pillow's pixels
+
+def test_every_fixture_equals_pillow(d):
+    """Each valid file alone, at -c 1 to 4, u1: Pillow's convert(mode)."""
+    for name, path in sorted(photos.good(fixtures()).items()):
+        for c, mode in MODES.items():
+            ok(load(d, "-f", "-c", c, path))
+            got, want = loaded(d)[0], photos.pillow_array(path, mode)
+            assert got.shape == want.shape, (name, mode, got.shape, want.shape)
+            diff = int(np.count_nonzero(got != want))
+            assert diff == 0, "%s -c %d: %d samples differ from Pillow's %s" % (name, c, diff, mode)
+
+
+def test_same_size_files_in_one_worker(d):
+    """Files of one size loaded together, -j1 (one worker decodes them all,
+    its buffers and libjpeg state reused) and -j2: every row Pillow's."""
+    for size, group in by_size(photos.good(fixtures())).items():
+        if len(group) < 2:
+            continue
+        paths = [fixtures()[n] for n in group]
+        for jobs in (1, 2):
+            ok(load(d, "-f", "-c", 3, "--order", "none", "-j", jobs, *paths))
+            a = loaded(d)
+            for k, (name, path) in enumerate(zip(group, paths)):
+                want = photos.pillow_array(path, "RGB")
+                assert (a[k] == want).all(), "%s (row %d of %s, -j%d) differs" % (
+                    name, k, size, jobs)
+
+
+def test_u2_is_pillow_times_257(d):
+    for name, path in sorted(photos.good(fixtures()).items()):
+        ok(load(d, "-f", "-c", 3, "-t", "u2", path))
+        got = loaded(d)[0]
+        assert got.dtype == np.uint16, got.dtype
+        want = photos.pillow_array(path, "RGB").astype(np.uint16) * 257
+        assert (got == want).all(), name
+
+
+def test_float_rows_from_a_buffer(d):
+    """f4 cannot take the decoder's output directly: same values through the
+    worker's buffer."""
+    path = fixtures()["jpeg_progressive"]
+    ok(load(d, "-f", "-c", 3, "-t", "f4", "--scale", path))
+    want = photos.pillow_array(path, "RGB").astype(np.float32) / np.float32(255)
+    assert np.array_equal(loaded(d)[0], want)
+
+
+def test_animated_webp_first_frame(d):
+    """An animated WebP, lossy without alpha and lossless with: its first
+    frame, as Pillow loads it."""
+    frames = [photos.crop(photos.photo(n), 120, 90) for n in ("rocket", "chelsea", "coffee")]
+    rgba = [f.convert("RGBA") for f in frames]
+    rgba[0].putalpha(photos.crop(photos.photo("astronaut", "L"), 120, 90))
+    paths = [os.path.join(d, "anim.webp"), os.path.join(d, "anim_alpha.webp")]
+    frames[0].save(paths[0], save_all=True, append_images=frames[1:], duration=100, quality=80)
+    rgba[0].save(paths[1], save_all=True, append_images=rgba[1:], duration=100, lossless=True)
+    for path in paths:
+        with Image.open(path) as im:
+            assert im.n_frames == 3, path
+        for c, mode in MODES.items():
+            ok(load(d, "-f", "-c", c, path))
+            assert (loaded(d)[0] == photos.pillow_array(path, mode)).all(), (path, mode)
+
+
+def test_bytes_choose_the_decoder(d):
+    """A PNG named .jpg and .JPEG, a JPEG named .png, a WebP named .jpg, a
+    GIF named .png, in a directory listing: each read as what it is."""
+    fx = fixtures()
+    src = os.path.join(d, "in")
+    os.makedirs(src)
+    named = sorted(n for n in fx if n.startswith("named_"))
+    assert len(named) >= 4, named
+    for n in named:
+        shutil.copy(fx[n], os.path.join(src, n))
+    ok(load(d, "-f", "-c", 4, "--resize", "64x48", "--manifest", os.path.join(d, "m.txt"), "in"))
+    assert loaded(d).shape == (len(named), 48, 64, 4)
+    for n in named:
+        r = ok(load(d, "-f", "-c", 4, os.path.join(src, n)))
+        assert r.err == "", r
+        assert (loaded(d)[0] == photos.pillow_array(fx[n], "RGBA")).all(), n
+
+
+# ---------------------------------------------------------------- broken files
+
+REASON = {
+    "jpeg": r"(truncated|corrupt|unsupported) JPEG \(|image of 320x0 pixels",
+    "png": r"(truncated|corrupt) PNG \(",
+    "webp": r"(truncated|corrupt) WebP \(",
+    "gif": r"(truncated|corrupt) GIF \(",
+}
+
+
+def reason_for(name, path):
+    """What the message for a broken fixture must say."""
+    if os.path.getsize(path) == 0:
+        return "empty file"
+    fmt = name.split("_")[1]
+    # Damage to the magic number, or a file cut before it is whole, leaves
+    # nothing to recognise.
+    return REASON[fmt] + r"|not a supported image \(unknown format\)"
+
+
+def test_broken_files_refused(d):
+    """Alone (the parent's probe) and after a good file (a worker): exit 1,
+    a line 'parimg: PATH: reason', no output left."""
+    fx = fixtures()
+    good = fx["jpeg_baseline"]
+    for name, path in sorted(photos.broken(fx).items()):
+        for inputs in ([path], [good, path]):
+            r = load(d, "--order", "none", "--resize", "32x32", *inputs)
+            assert r.code == 1, "%s: %r" % (name, r)
+            names(r, path, reason_for(name, path))
+            assert not os.path.exists(os.path.join(d, "out.npy")), name
+            assert [f for f in os.listdir(d)] == [], os.listdir(d)
+
+
+def test_broken_files_skipped_with_keep_going(d):
+    """Every broken file between good ones, -k: exit 3, each named, its row
+    zero, the good rows Pillow's."""
+    fx = fixtures()
+    bad = sorted(photos.broken(fx))
+    goods = ["jpeg_baseline", "webp_lossy", "png_rgba", "gif_transparent"]
+    order = []
+    for k, n in enumerate(bad):
+        order.append(n)
+        order.append(goods[k % len(goods)])
+    r = load(d, "-k", "-j", 2, "-c", 3, "--order", "none", "--resize", "320x213",
+             *[fx[n] for n in order])
+    assert r.code == 3, r
+    a = loaded(d)
+    for k, n in enumerate(order):
+        if n in goods:
+            assert (a[k] == photos.pillow_array(fx[n], "RGB")).all(), n
+        else:
+            names(r, fx[n], reason_for(n, fx[n]))
+            assert not a[k].any(), "row %d (%s) not zero" % (k, n)
+    assert "%d of %d rows skipped" % (len(bad), len(order)) in r.err, r
+
+
+def test_gif_data_ending_early(d):
+    """A GIF whose LZW sub-blocks stop (terminator and trailer in place)
+    before the frame is whole: Pillow says "image file is truncated"."""
+    src = photos.pil_bytes(photos.crop(photos.photo("coffee"), 80, 60).quantize(256), "GIF")
+    gct = 3 << ((src[10] & 7) + 1) if src[10] & 0x80 else 0
+    assert src[13 + gct:14 + gct] == b",", "an extension before the image"
+    start = 13 + gct + 11                   # no local colour table: past the code size
+    blocks, at = [], start
+    while src[at]:
+        blocks.append(src[at:at + 1 + src[at]])
+        at += 1 + src[at]
+    assert len(blocks) > 3, len(blocks)
+    path = os.path.join(d, "short.gif")
+    with open(path, "wb") as f:
+        f.write(src[:start] + b"".join(blocks[:2]) + b"\0;")
+    assert photos.pillow_refuses(path)
+    r = load(d, path)
+    assert r.code == 1, r
+    names(r, path, r"truncated GIF \(its image data ends before the image does\)")
+
+
+def test_lenient_jpeg_like_pillow(d):
+    """Damaged entropy-coded data: libjpeg warns and Pillow loads it; so does
+    load, to the same pixels."""
+    for name, path in sorted(fixtures().items()):
+        if name.startswith("lenient_jpeg"):
+            ok(load(d, "-f", "-c", 3, path))
+            assert (loaded(d)[0] == photos.pillow_array(path, "RGB")).all(), name
+
+
+# ---------------------------------------------------------------- --draft
+
+def pillow_draft(path, mode, size):
+    with Image.open(path) as im:
+        im.draft(mode, size)
+        return np.asarray(im.convert(mode))
+
+
+def test_draft_decodes_as_pillow_draft(d):
+    """--draft --resize to exactly 1/2, 1/4, 1/8 of a JPEG: the reduced
+    decode itself, equal to Pillow's after draft()."""
+    fx = fixtures()
+    for name, c in (("jpeg_gray", 1), ("jpeg_440", 3), ("jpeg_arithmetic", 3),
+                    ("jpeg_restart_block", 3), ("jpeg_q75_optimized", 4)):
+        with Image.open(fx[name]) as im:
+            w, h = im.size
+        assert w % 8 == 0 and h % 8 == 0, (name, w, h)
+        for s in (2, 4, 8):
+            size = w // s, h // s
+            ok(load(d, "-f", "-c", c, "--draft", "--resize", "%dx%d" % size, fx[name]))
+            want = pillow_draft(fx[name], MODES[c], size)
+            assert want.shape[:2] == (size[1], size[0]), (name, s, want.shape)
+            assert (loaded(d)[0] == want).all(), "%s at 1/%d" % (name, s)
+
+
+def test_draft_then_resize(d):
+    """--draft to a size between scales: the scale Pillow's draft() picks,
+    then the resizer, as for any image of that reduced size (a PNG of
+    Pillow's draft decode, which --draft leaves alone)."""
+    fx = fixtures()
+    for name, size in (("jpeg_q75_optimized", (100, 100)), ("jpeg_q75_optimized", (50, 70)),
+                       ("jpeg_q75_optimized", (150, 40)), ("jpeg_progressive", (80, 54)),
+                       ("jpeg_cmyk", (40, 26)), ("jpeg_odd_301x201", (37, 25))):
+        path = fx[name]
+        png = os.path.join(d, "reduced.png")
+        Image.fromarray(pillow_draft(path, "RGB", size)).save(png)
+        arg = "%dx%d" % size
+        ok(load(d, "-f", "-c", 3, "--resize", arg, "--draft", png))
+        want = loaded(d)
+        ok(load(d, "-f", "-c", 3, "--resize", arg, "--draft", path))
+        assert (loaded(d) == want).all(), size
+        os.unlink(png)
+
+
+def test_draft_off_by_default_and_not_below_half(d):
+    fx = fixtures()
+    path = fx["jpeg_baseline"]                    # 320x213
+    runs = {}
+    for opts in ((), ("--no-draft",), ("--draft", "--no-draft"), ("--draft",)):
+        ok(load(d, "-f", "-c", 3, "--resize", "80x53", *opts, path))
+        runs[opts] = loaded(d)
+    assert (runs[()] == runs[("--no-draft",)]).all()
+    assert (runs[()] == runs[("--draft", "--no-draft")]).all()
+    assert (runs[()] != runs[("--draft",)]).any(), "--draft changed nothing"
+    # More than half the size: no reduced scale applies.
+    ok(load(d, "-f", "-c", 3, "--resize", "200x150", path))
+    full = loaded(d)
+    ok(load(d, "-f", "-c", 3, "--resize", "200x150", "--draft", path))
+    assert (loaded(d) == full).all()
+    # Not a JPEG: nothing to draft.
+    ok(load(d, "-f", "-c", 3, "--resize", "80x53", fx["webp_lossy"]))
+    full = loaded(d)
+    ok(load(d, "-f", "-c", 3, "--resize", "80x53", "--draft", fx["webp_lossy"]))
+    assert (loaded(d) == full).all()
+
+
+def test_draft_needs_resize(d):
+    r = load(d, "--draft", fixtures()["jpeg_baseline"])
+    assert r.code == 2 and re.search(r"^parimg: --draft needs --resize$", r.err, re.M), r
+    assert os.listdir(d) == [], os.listdir(d)
+
+
+harness.main(globals())
