@@ -29,7 +29,8 @@ ROOT = os.path.normpath(os.path.join(harness.HERE, ".."))
 # torchvision.datasets.folder.IMG_EXTENSIONS
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 # What "parimg load DIR" picks up (filelist.c).
-PARIMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tga", ".pgm", ".ppm", ".pnm")
+PARIMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tga", ".pgm", ".ppm",
+                     ".pnm")
 
 
 # ------------------------------------------------- the ImageFolder reference
@@ -265,19 +266,20 @@ def test_symlinks_followed_like_os_walk_followlinks(d):
 def test_hidden_names_and_extensions_parimg_does_not_share(d):
     """The documented differences: hidden names are skipped at every level
     (ImageFolder would make .ipynb_checkpoints a class), and the extensions
-    are load's own (.tga, .pnm; not .tif, .tiff, .webp)."""
+    are load's own (.gif, .tga, .pnm; not .tif, .tiff)."""
     spec = {"a/x.png": None, "a/.hidden.png": None, "a/.cache/y.png": None,
-            "a/pic.tga": None, "b/y.png": None, "b/z.tif": b"II*\0", "b/w.webp": b"RIFF",
+            "a/pic.tga": None, "b/y.png": None, "b/z.tif": b"II*\0", "b/w.gif": None,
             ".ipynb_checkpoints/a.png": None}
     root = tree(d, spec)
-    # The tga file holds PNG bytes: load goes by content, not by name.
+    # The tga and gif files hold PNG bytes: load goes by content, not by name.
     labelled(d, root, "--order", "name")
     classes, samples = image_folder(root, PARIMG_EXTENSIONS, skip_hidden=True)
     assert classes == ["a", "b"]
-    assert [os.path.relpath(p, root) for p, _ in samples] == ["a/pic.tga", "a/x.png", "b/y.png"]
+    assert [os.path.relpath(p, root) for p, _ in samples] == ["a/pic.tga", "a/x.png", "b/w.gif",
+                                                              "b/y.png"]
     check_against(d, root, classes, samples)
     full = image_folder(root)
-    assert ".ipynb_checkpoints" in full[0] and len(full[1]) == 7
+    assert ".ipynb_checkpoints" in full[0] and len(full[1]) == 6
 
 
 def test_empty_class_is_an_error_like_image_folder(d):
