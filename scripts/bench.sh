@@ -19,8 +19,8 @@ LONG_RUNS=${LONG_RUNS:-7}	# of the slow ones: the recipes, 100,000 images
 [ "$LONG_RUNS" -ge 5 ] || LONG_RUNS=5
 N=2000			# the reference workload: N 100x100 gray PNGs, -j2
 
-EXTRA_PKGS="python3-opencv hyperfine" sh scripts/deps.sh ||
-	echo "bench: could not install python3-opencv and hyperfine; going on without" >&2
+EXTRA_PKGS="python3-opencv hyperfine mate-backgrounds" sh scripts/deps.sh ||
+	echo "bench: could not install python3-opencv, hyperfine and mate-backgrounds; going on without" >&2
 [ -x ./parimg ] || { echo "bench: no ./parimg (run make first)" >&2; exit 1; }
 mkdir -p build
 for t in io_floor load_floor rss_tree fill_floor; do

@@ -5,8 +5,6 @@ set -eu
 pkgs="libstb-dev libdeflate-dev libjpeg62-turbo-dev libwebp-dev libjpeg-turbo-progs libcriterion-dev python3-numpy python3-pil parallel mandoc groff-base"
 # The Slurm test's own cluster (scripts/slurm_local.sh).
 pkgs="$pkgs munge slurmctld slurmd slurm-client"
-# mate-backgrounds: real photographs for the resize tests (tests/cli_resize_test.py).
-pkgs="$pkgs mate-backgrounds"
 missing=
 for p in $pkgs ${EXTRA_PKGS:-}; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

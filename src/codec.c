@@ -1,25 +1,12 @@
 /* codec.c - the table of decoders "parimg load" reads, chosen by each
  * file's first bytes and never its name; the colour conversions Pillow makes,
- * shared by every decoder; and the resizer (stb_image_resize, compiled here). */
+ * shared by every decoder. Resizing is resize.c's. */
 #include "codec.h"
 #include "decoder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define STB_IMAGE_RESIZE_STATIC
-#define STB_IMAGE_RESIZE_IMPLEMENTATION
-
-/* Third-party code: its warnings are not ours to fix. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wall"
-#pragma GCC diagnostic ignored "-Wextra"
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#pragma GCC diagnostic ignored "-Wdouble-promotion"
-#include <stb/stb_image_resize.h>
-#pragma GCC diagnostic pop
 
 /*
  * Asked in this order; the first whose sniff accepts the file decodes it.
@@ -212,18 +199,4 @@ void dec_convert(const void *src, int n, int src16, void *dst, const struct dec_
 	} else {
 		CONVERT(uint16_t, uint8_t, TO8, 255, src, dst, n, c, count);
 	}
-}
-
-int codec_resize(const void *in, int w, int h, int c, int depth16, void *out,
-		 int nw, int nh)
-{
-	int alpha = c == 2 ? 1 : c == 4 ? 3 : STBIR_ALPHA_CHANNEL_NONE;
-
-	if (depth16)
-		return stbir_resize_uint16_generic(in, w, h, 0, out, nw, nh, 0, c, alpha,
-						   0, STBIR_EDGE_CLAMP, STBIR_FILTER_DEFAULT,
-						   STBIR_COLORSPACE_LINEAR, NULL) ? 0 : -1;
-	return stbir_resize_uint8_generic(in, w, h, 0, out, nw, nh, 0, c, alpha, 0,
-					  STBIR_EDGE_CLAMP, STBIR_FILTER_DEFAULT,
-					  STBIR_COLORSPACE_LINEAR, NULL) ? 0 : -1;
 }

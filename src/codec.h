@@ -62,9 +62,4 @@ void codec_draft(struct codec_info *info, int w, int h);
 int codec_decode(const unsigned char *data, size_t len, const struct codec_info *info,
 		 int channels, int depth16, void *pix, char *why, size_t whylen);
 
-/* Resize W x H pixels of C channels (8- or 16-bit) to NW x NH into OUT,
- * which holds NW*NH*C samples. 0, or -1 when out of memory. */
-int codec_resize(const void *in, int w, int h, int c, int depth16, void *out,
-		 int nw, int nh);
-
 #endif

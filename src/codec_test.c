@@ -694,52 +694,6 @@ Test(codec, decode_rejects_garbage)
 	cr_assert_not_null(strstr(why, "not a supported image"), "%s", why);
 }
 
-/* A flat image resizes to the same flat image, and only NW*NH*C samples are
- * written. */
-Test(codec, resize_flat)
-{
-	enum { W = 40, H = 30, NW = 17, NH = 9 };
-	static unsigned char in8[W * H * 3], out8[NW * NH * 3 + 8];
-	static uint16_t in16[W * H], out16[NW * NH + 8];
-	size_t i;
-
-	memset(in8, 77, sizeof(in8));
-	memset(out8, 0xee, sizeof(out8));
-	cr_assert_eq(codec_resize(in8, W, H, 3, 0, out8, NW, NH), 0);
-	for (i = 0; i < NW * NH * 3; i++)
-		cr_assert_eq(out8[i], 77, "sample %zu: %u", i, out8[i]);
-	for (; i < sizeof(out8); i++)
-		cr_assert_eq(out8[i], 0xee, "wrote past the output at %zu", i);
-
-	for (i = 0; i < W * H; i++)
-		in16[i] = 40000;
-	for (i = 0; i < NW * NH + 8; i++)
-		out16[i] = 0xeeee;
-	cr_assert_eq(codec_resize(in16, W, H, 1, 1, out16, NW * 2, NH / 3), 0);
-	for (i = 0; i < (size_t)NW * 2 * (NH / 3); i++)
-		cr_assert_eq(out16[i], 40000, "sample %zu: %u", i, out16[i]);
-	for (; i < NW * NH + 8; i++)
-		cr_assert_eq(out16[i], 0xeeee, "wrote past the output at %zu", i);
-}
-
-/* A left-to-right ramp stays non-decreasing when shrunk. */
-Test(codec, resize_keeps_ramp_order)
-{
-	enum { W = 64, H = 8, NW = 16, NH = 4 };
-	static unsigned char in[W * H], out[NW * NH];
-	int x, y;
-
-	for (y = 0; y < H; y++)
-		for (x = 0; x < W; x++)
-			in[y * W + x] = (unsigned char)(x * 4);
-	cr_assert_eq(codec_resize(in, W, H, 1, 0, out, NW, NH), 0);
-	for (y = 0; y < NH; y++)
-		for (x = 1; x < NW; x++)
-			cr_assert_geq(out[y * NW + x], out[y * NW + x - 1], "row %d x %d", y, x);
-	cr_assert_lt(out[0], 16);
-	cr_assert_gt(out[NW - 1], 235);
-}
-
 /* Palette GIF, 3x2: indices 0 1 2 / 2 1 3 of (255,0,0) (0,0,255) (10,20,30)
  * (200,100,50), index 1 transparent (written by Pillow, whose RGBA is
  * below). */

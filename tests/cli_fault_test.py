@@ -81,6 +81,22 @@ def jpeg_set(d):
     return src
 
 
+def jpeg_set_long(d, copies=6):
+    """JPEG_N * COPIES JPEGs for a load that must still be running when a
+    worker is signalled: links image_K.jpg to jpeg_set's image_(K % JPEG_N),
+    so that a message's file name still gives its index in the run."""
+    src = os.path.join(cache(d), "jpg-long")
+    if not os.path.isdir(src):
+        base = jpeg_set(d)
+        tmp = src + ".part"
+        os.makedirs(tmp, exist_ok=True)
+        for k in range(JPEG_N * copies):
+            os.symlink(os.path.join(base, "image_%d.jpg" % (k % JPEG_N)),
+                       os.path.join(tmp, "image_%d.jpg" % k))
+        os.rename(tmp, src)
+    return src
+
+
 class Res:
     def __init__(self, code, out, err, left=()):
         self.code, self.out, self.err = code, out, err
@@ -319,23 +335,23 @@ def png_index(path):
 
 
 def test_load_worker_sigkill(d):
-    src = jpeg_set(d)
+    src = jpeg_set_long(d)
     out = os.path.join(d, "out.npy")
     # With -k too: a kill from outside is no file's fault, it ends the run.
     for k in ([], ["-k"]):
         r, took = kill_a_worker(d, ["load", "-q", "-j", 2, "--resize", "64x64", "-o", out, src] + k,
                                 signal.SIGKILL)
         note("load%s: parent exited %.3f s after SIGKILL to a worker" % (" -k" if k else "", took))
-        check_killed(r, took, 9, "SIGKILL", JPEG_N, jpg_index)
+        check_killed(r, took, 9, "SIGKILL", JPEG_N * 6, jpg_index)
         nothing_left(d, r, out)
 
 
 def test_load_worker_sigterm(d):
-    src = jpeg_set(d)
+    src = jpeg_set_long(d)
     out = os.path.join(d, "out.npy")
     r, took = kill_a_worker(d, ["load", "-q", "-j", 2, "--resize", "64x64", "-o", out, src],
                             signal.SIGTERM)
-    check_killed(r, took, 15, "SIGTERM", JPEG_N, jpg_index)
+    check_killed(r, took, 15, "SIGTERM", JPEG_N * 6, jpg_index)
     nothing_left(d, r, out)
 
 

@@ -1,13 +1,12 @@
 #!/usr/bin/python3
 """Command-line tests for "parimg load --resize": every filter and channel
-count against Pillow's Image.resize() on crops of real photographs (the
-mate-backgrounds package) and on synthetic edge patterns, array for array;
+count against Pillow's Image.resize() on crops of real photographs
+(tests/data/photos) and on synthetic edge patterns, array for array;
 --fit cover and contain against a Python reference of torchvision's and the
 letterbox's arithmetic and Pillow's pixels; 16-bit samples against a numpy
 float64 reference of the rules the man page states; and the usage errors.
 Run as: /usr/bin/python3 tests/cli_resize_test.py ./parimg [TEST...]
 """
-import glob
 import math
 import os
 import struct
@@ -21,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import ok, png_chunk, run, save_image  # noqa: E402
 
-PHOTOS = "/usr/share/backgrounds/mate/nature"     # Debian's mate-backgrounds
+PHOTOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "photos")
 FILTERS = {"nearest": Image.NEAREST, "box": Image.BOX, "bilinear": Image.BILINEAR,
            "hamming": Image.HAMMING, "bicubic": Image.BICUBIC, "lanczos": Image.LANCZOS}
 MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
@@ -33,15 +32,11 @@ _photos = []
 
 
 def photos():
-    """Three photographs, decoded by Pillow and reduced to 640 px wide."""
+    """Three colour photographs of the repository's (public domain, CC0)."""
     if not _photos:
-        paths = sorted(glob.glob(os.path.join(PHOTOS, "*.jpg")))
-        assert len(paths) >= 3, "no photographs in %s (make deps installs mate-backgrounds)" % PHOTOS
-        for p in paths[:3]:
-            with Image.open(p) as im:
-                im.draft("RGB", (1280, 1280))
-                im = im.convert("RGB")
-                _photos.append(im.resize((640, 640 * im.height // im.width), Image.BOX))
+        for n in ("astronaut.png", "chelsea.png", "coffee.png"):
+            with Image.open(os.path.join(PHOTOS, n)) as im:
+                _photos.append(im.convert("RGB"))
     return _photos
 
 
