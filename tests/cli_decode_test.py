@@ -287,6 +287,62 @@ def test_draft_off_by_default_and_not_below_half(d):
     assert (loaded(d) == full).all()
 
 
+def scaled_size(w, h, tw, th, fit):
+    """The size --fit scales a W x H image to (the man page's geometry):
+    cover covers TW x TH, contain fits inside it, the other side floored."""
+    wide = w * th >= h * tw
+    if fit == "cover":
+        return (max(tw, w * th // h), th) if wide else (tw, max(th, h * tw // w))
+    if fit == "contain":
+        return (tw, max(1, h * tw // w)) if wide else (max(1, w * th // h), th)
+    return tw, th
+
+
+def pillow_fit(im, tw, th, fit):
+    """RGB image IM resized as --fit does, by Pillow: cover crops the centre
+    (torchvision's CenterCrop rounding), contain pads around it with 0."""
+    sw, sh = scaled_size(im.width, im.height, tw, th, fit)
+    im = im.resize((sw, sh), Image.BILINEAR)
+    if fit == "cover":
+        x, y = int(round((sw - tw) / 2.0)), int(round((sh - th) / 2.0))
+        im = im.crop((x, y, x + tw, y + th))
+    out = np.zeros((th, tw, 3), np.uint8)
+    x, y = (tw - im.width) // 2, (th - im.height) // 2
+    out[y:y + im.height, x:x + im.width] = np.asarray(im)
+    return out
+
+
+def test_resize_without_draft_is_pillow_convert_then_resize(d):
+    """The default, --no-draft: every JPEG fixture decoded in full, then
+    resized, equal to Pillow's convert() and resize() (every --fit)."""
+    fx = fixtures()
+    for name, path in sorted(photos.good(fx).items()):
+        if not name.startswith("jpeg_") or min(Image.open(path).size) < 16:
+            continue
+        for fit, size in (("stretch", (45, 30)), ("cover", (24, 24)), ("contain", (40, 40))):
+            ok(load(d, "-f", "-c", 3, "--resize", "%dx%d" % size, "--fit", fit, path))
+            with Image.open(path) as im:
+                want = pillow_fit(im.convert("RGB"), size[0], size[1], fit)
+            assert (loaded(d)[0] == want).all(), (name, fit)
+
+
+def test_draft_follows_the_fit(d):
+    """--draft with cover and contain: the reduced scale is chosen for the
+    whole image's scaled size (cover's before its crop), and the geometry
+    then follows from the reduced image, as after Pillow's draft()."""
+    fx = fixtures()
+    for name in ("jpeg_baseline", "jpeg_progressive", "jpeg_420", "jpeg_odd_301x201"):
+        path = fx[name]
+        for fit, (tw, th) in (("cover", (64, 64)), ("cover", (30, 50)), ("contain", (50, 30)),
+                              ("contain", (40, 90))):
+            ok(load(d, "-f", "-c", 3, "--resize", "%dx%d" % (tw, th), "--fit", fit, "--draft",
+                    path))
+            with Image.open(path) as im:
+                im.draft("RGB", scaled_size(im.width, im.height, tw, th, fit))
+                want = pillow_fit(im.convert("RGB"), tw, th, fit)
+            assert (loaded(d)[0] == want).all(), (name, fit, tw, th)
+
+
 def test_draft_needs_resize(d):
     r = load(d, "--draft", fixtures()["jpeg_baseline"])
     assert r.code == 2 and re.search(r"^parimg: --draft needs --resize$", r.err, re.M), r
