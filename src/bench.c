@@ -10,6 +10,7 @@
 #include "npy.h"
 #include "opt.h"
 #include "pool.h"
+#include "row.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -31,6 +32,21 @@
 #define MAX_INPUTS 1024		/* DIR|FILE arguments */
 #define DEFAULT_RUNS 5
 
+/* Load's row options (opt.h), in the order bench passes them on; -c,
+ * which also describes the scratch dataset, first. */
+static const struct {
+	int ch;
+	const char *flag;
+	int has_value;
+} row_opts[] = {
+	{ 'c', "--channels", 1 }, { 't', "--dtype", 1 }, { OPT_SCALE, "--scale", 0 },
+	{ OPT_RESIZE, "--resize", 1 }, { OPT_FILTER, "--filter", 1 }, { OPT_FIT, "--fit", 1 },
+	{ OPT_PAD, "--pad", 1 }, { OPT_DRAFT, "--draft", 0 }, { OPT_NO_DRAFT, "--no-draft", 0 },
+	{ OPT_MAX_PIXELS, "--max-pixels", 1 },
+};
+#define NROW_OPTS (int)(sizeof(row_opts) / sizeof(row_opts[0]))
+#define MAX_LOAD_ARGS (2 * NROW_OPTS)
+
 enum phase { PHASE_GEN, PHASE_LOAD, NPHASES };
 static const char *const phase_names[] = { "gen", "load", NULL };
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_MARKDOWN };
@@ -47,6 +63,7 @@ struct bench {
 	uint64_t count;
 	uint32_t w, h;
 	int channels;
+	size_t sample;			/* bytes of one sample of the arrays */
 	unsigned jobs[MAX_JOBS_LIST];
 	int njobs;
 	int runs;
@@ -63,9 +80,15 @@ struct bench {
 	char count_arg[32], size_arg[32], channels_arg[8], data[PATH_MAX];
 	char **inputs;			/* the user's files and directories, or NULL */
 	int ninputs;
-	int dataset_opt;		/* -n, -s or -c given */
+	int dataset_opt;		/* -n or -s given */
 	int phase_opt;			/* --phase given */
-	const char *resize;		/* --resize WxH for load, or NULL */
+	/* Load's row options, for load on given inputs (-c also sizes the
+	 * scratch dataset); the last value given of each, and as arguments: */
+	struct row_spec spec;
+	struct opt_row given;
+	const char *row_arg[NROW_OPTS];	/* "" for an option without a value */
+	char *load_args[MAX_LOAD_ARGS];
+	int nload_args;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -75,20 +98,35 @@ static const char usage_text[] =
 	"\n"
 	"Time gen and load at each worker count on a scratch dataset, and check\n"
 	"that every run writes the same output. Given directories or files, time\n"
-	"'parimg load DIR|FILE...' on them instead (-n, -s, -c do not apply); the\n"
-	"arrays go to the scratch directory, never beside the inputs.\n"
+	"'parimg load [load options] DIR|FILE...' on them instead (-n and -s do\n"
+	"not apply); the arrays go to the scratch directory, never beside the\n"
+	"inputs.\n"
 	"\n"
 	"  -n, --count N           images in the dataset (default 2000)\n"
 	"  -s, --size WxH          image size (default 100x100)\n"
-	"  -c, --channels 1|2|3|4  channels (default 1)\n"
+	"  -c, --channels 1|2|3|4  channels (default 1); with given inputs, load's\n"
+	"                          -c: convert every image to C channels\n"
 	"  -j, --jobs LIST         comma-separated worker counts (default 1,CPUS)\n"
 	"  -r, --runs R            counted runs per point, after one warm-up (default 5)\n"
 	"      --dir DIR           scratch space (default $TMPDIR or /tmp)\n"
 	"      --phase LIST        gen, load or gen,load (default gen,load)\n"
 	"      --format FMT        table, csv, json or markdown (default table)\n"
-	"      --resize WxH        with given inputs: load them resized to W x H\n"
-	"                          (for images of different sizes)\n"
-	"  -h, --help              show this help and exit\n";
+	"  -h, --help              show this help and exit\n"
+	"\n"
+	"With given inputs only, passed on to load as they are (see parimg load\n"
+	"--help), and checked as load checks them:\n"
+	"  -t, --dtype u1|u2|f4|f8 sample type (default u1)\n"
+	"      --scale             f4/f8 only: samples in [0,1]\n"
+	"      --resize WxH        resize every image to W x H (for images of\n"
+	"                          different sizes)\n"
+	"      --filter nearest|box|bilinear|hamming|bicubic|lanczos\n"
+	"                          --resize's filter (default bilinear)\n"
+	"      --fit stretch|cover|contain\n"
+	"                          --resize's geometry (default stretch)\n"
+	"      --pad V             contain: the margins' value, 0-255 (default 0)\n"
+	"      --draft, --no-draft with --resize, let JPEGs decode at a reduced\n"
+	"                          scale first, or not (default)\n"
+	"      --max-pixels N      refuse images over N pixels (default 268435456)\n";
 
 static void on_signal(int sig)
 {
@@ -202,7 +240,7 @@ static int digest_load(struct bench *b, const char *path, uint64_t *d)
 	    npy_data_size(&h) != (uint64_t)st.st_size - h.header_len) {
 		ret = error("%s: %s", path, "not the .npy expected");
 	} else {
-		row = (size_t)b->w * b->h * (size_t)b->channels;
+		row = (size_t)b->w * b->h * (size_t)b->channels * b->sample;
 		d[0] = stats_digest(map, h.header_len);
 		for (i = 0; i < b->count; i++)
 			d[i + 1] = stats_digest(map + h.header_len + i * row, row);
@@ -228,7 +266,7 @@ static int learn_shape(struct bench *b, const char *path)
 	if (n < 0)
 		return error_errno("%s", path);
 	if (npy_parse_header(buf, (size_t)n, &h, why, sizeof(why)) < 0 || h.ndim < 3 ||
-	    strcmp(h.descr, "|u1") != 0)
+	    !(b->sample = npy_itemsize(h.descr)))
 		return error("%s: %s", path, "not the .npy expected");
 	b->count = h.shape[0];
 	b->h = (uint32_t)h.shape[1];
@@ -279,14 +317,13 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 	char out[PATH_MAX], j[16];
 	char *gen_argv[] = { "parimg", "gen", "-q", "-n", b->count_arg, "-s", b->size_arg,
 			     "-c", b->channels_arg, "-j", j, "-o", out, NULL };
-	char *load_argv[10 + MAX_INPUTS + 1] = { "parimg", "load", "-q", "-j", j, "-o", out };
+	char *load_argv[7 + MAX_LOAD_ARGS + 1 + MAX_INPUTS + 1] = { "parimg", "load", "-q", "-j",
+								     j, "-o", out };
 	double t[1000];
 	int run, i, n = 7;
 
-	if (b->resize) {
-		load_argv[n++] = "--resize";
-		load_argv[n++] = (char *)b->resize;
-	}
+	for (i = 0; i < b->nload_args; i++)
+		load_argv[n++] = b->load_args[i];
 	load_argv[n++] = "--";
 	for (i = 0; i < b->ninputs; i++)
 		load_argv[n++] = b->inputs[i];
@@ -337,7 +374,7 @@ static double images_per_s(const struct bench *b, const struct point *p)
 
 static double mb_per_s(const struct bench *b, const struct point *p)
 {
-	return (double)b->count * b->w * b->h * b->channels / p->st.median / 1e6;
+	return (double)b->count * b->w * b->h * b->channels * b->sample / p->st.median / 1e6;
 }
 
 static void print_results(const struct bench *b)
@@ -458,21 +495,49 @@ static int parse_phases(struct bench *b, const char *s)
 }
 
 /* Long-only options. */
-enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE, OPT_RESIZE };
+enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE };
 
 static const struct option longopts[] = {
-	{ "channels", required_argument, NULL, 'c' },
 	{ "count", required_argument, NULL, 'n' },
 	{ "dir", required_argument, NULL, OPT_DIR },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "phase", required_argument, NULL, OPT_PHASE },
-	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "runs", required_argument, NULL, 'r' },
 	{ "size", required_argument, NULL, 's' },
+	OPT_ROW_LONG,
 	{ NULL, 0, NULL, 0 }
 };
+
+/* Note row option CH (parsed) with its value ARG, to pass it on. */
+static void note_row_opt(struct bench *b, int ch, const char *arg)
+{
+	int k;
+
+	for (k = 0; k < NROW_OPTS; k++)
+		if (row_opts[k].ch == ch)
+			b->row_arg[k] = row_opts[k].has_value ? arg : "";
+}
+
+/* The row options given, as load's arguments: each with its last value,
+ * and of --draft and --no-draft the last one given. */
+static void make_load_args(struct bench *b)
+{
+	int k, n = 0;
+
+	for (k = 0; k < NROW_OPTS; k++) {
+		int ch = row_opts[k].ch;
+
+		if (!b->row_arg[k] ||
+		    ((ch == OPT_DRAFT || ch == OPT_NO_DRAFT) && b->spec.draft != (ch == OPT_DRAFT)))
+			continue;
+		b->load_args[n++] = (char *)row_opts[k].flag;
+		if (row_opts[k].has_value)
+			b->load_args[n++] = (char *)b->row_arg[k];
+	}
+	b->nload_args = n;
+}
 
 /* Bench load on the N inputs ARGS: only load, and none of the scratch
  * dataset's options. -1 to go on, else an exit status. */
@@ -481,7 +546,7 @@ static int user_inputs(struct bench *b, int n, char **args)
 	int i;
 
 	if (b->dataset_opt)
-		return usage_error("bench", "-n, -s and -c describe the scratch dataset, not given inputs");
+		return usage_error("bench", "-n and -s describe the scratch dataset, not given inputs");
 	if (b->phase_opt && b->phases[PHASE_GEN])
 		return usage_error("bench", "--phase gen times the scratch dataset, not given inputs");
 	if (n > MAX_INPUTS)
@@ -489,6 +554,9 @@ static int user_inputs(struct bench *b, int n, char **args)
 	for (i = 0; i < n; i++)
 		if (strcmp(args[i], "-") == 0)
 			return usage_error("bench", "inputs are read anew on every run: give paths, not -");
+	if (opt_row_check(&b->spec, &b->given, "bench") < 0)
+		return EXIT_USAGE;
+	make_load_args(b);
 	b->phases[PHASE_GEN] = 0;
 	b->phases[PHASE_LOAD] = 1;
 	b->inputs = args;
@@ -523,11 +591,16 @@ static int check_inputs(const struct bench *b)
 
 static int parse(int argc, char **argv, struct bench *b)
 {
-	uint32_t v32[2];
 	uint64_t v;
-	int ch, r;
+	int ch, k, r;
 
-	while ((ch = getopt_long(argc, argv, ":c:hj:n:r:s:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:hj:n:r:s:t:", longopts, NULL)) != -1) {
+		if ((r = opt_row_parse(&b->spec, &b->given, ch, optarg, "bench")) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			note_row_opt(b, ch, optarg);
+			continue;
+		}
 		switch (ch) {
 		case OPT_DIR:
 			b->dir = optarg;
@@ -537,21 +610,10 @@ static int parse(int argc, char **argv, struct bench *b)
 				return usage_error("bench", "invalid --format '%s' (table, csv, json or markdown)", optarg);
 			b->format = (enum format)r;
 			break;
-		case OPT_RESIZE:
-			if (opt_size(optarg, 1u << 24, &v32[0], &v32[1]) < 0)
-				return usage_error("bench", "invalid --resize '%s' (WxH, 1 to 16777216)", optarg);
-			b->resize = optarg;
-			break;
 		case OPT_PHASE:
 			if (parse_phases(b, optarg) < 0)
 				return usage_error("bench", "invalid --phase '%s' (gen, load or gen,load)", optarg);
 			b->phase_opt = 1;
-			break;
-		case 'c':
-			if (opt_u64(optarg, 1, 4, &v) < 0)
-				return usage_error("bench", "invalid --channels '%s' (1 to 4)", optarg);
-			b->channels = (int)v;
-			b->dataset_opt = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -582,8 +644,13 @@ static int parse(int argc, char **argv, struct bench *b)
 	}
 	if (optind < argc)
 		return user_inputs(b, argc - optind, argv + optind);
-	if (b->resize)
-		return usage_error("bench", "--resize applies to given inputs, not the scratch dataset");
+	/* Of load's row options, only -c describes the scratch dataset. */
+	for (k = 1; k < NROW_OPTS; k++)
+		if (b->row_arg[k])
+			return usage_error("bench", "%s applies to given inputs, not the scratch dataset",
+					   row_opts[k].flag);
+	if (b->spec.channels)
+		b->channels = b->spec.channels;
 	return -1;
 }
 
@@ -619,7 +686,7 @@ static int run_all(struct bench *b)
 
 int cmd_bench(int argc, char **argv)
 {
-	static struct bench b = { .count = 2000, .w = 100, .h = 100, .channels = 1,
+	static struct bench b = { .count = 2000, .w = 100, .h = 100, .channels = 1, .sample = 1,
 				  .runs = DEFAULT_RUNS, .phases = { 1, 1 } };
 	struct sigaction sa;
 	const char *tmp = getenv("TMPDIR");

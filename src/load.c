@@ -349,36 +349,24 @@ static int write_manifest(struct load *l, struct outfile *o)
 }
 
 /* Long-only options. */
-enum {
-	OPT_DRAFT = 0x200, OPT_FILTER, OPT_FIT, OPT_MANIFEST, OPT_MAX_PIXELS, OPT_NO_DRAFT,
-	OPT_ORDER, OPT_PAD, OPT_RESIZE, OPT_SCALE, OPT_SHARD
-};
+enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SHARD };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
 enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
 
 static const struct option longopts[] = {
-	{ "channels", required_argument, NULL, 'c' },
 	{ "classes", required_argument, NULL, OPT_CLASSES },
-	{ "draft", no_argument, NULL, OPT_DRAFT },
-	{ "dtype", required_argument, NULL, 't' },
-	{ "filter", required_argument, NULL, OPT_FILTER },
-	{ "fit", required_argument, NULL, OPT_FIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "keep-going", no_argument, NULL, 'k' },
 	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
-	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
-	{ "no-draft", no_argument, NULL, OPT_NO_DRAFT },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
-	{ "pad", required_argument, NULL, OPT_PAD },
-	{ "resize", required_argument, NULL, OPT_RESIZE },
-	{ "scale", no_argument, NULL, OPT_SCALE },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
 	{ "split", required_argument, NULL, OPT_SPLIT },
 	OPT_COMMON_LONG,
+	OPT_ROW_LONG,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -428,86 +416,34 @@ static int check_dataset_opts(const struct load *l, int argc, char **argv)
 	return 0;
 }
 
-/* --filter, --fit and --pad go with --resize, --pad with --fit contain. */
-static int check_resize(const struct load *l, int filter, int fit, int pad)
-{
-	const char *lone = filter ? "--filter" : fit ? "--fit" : pad ? "--pad" : NULL;
-
-	if (!l->spec.resize && lone)
-		return usage_error("load", "%s needs --resize", lone);
-	if (pad && l->spec.fit != RESIZE_CONTAIN)
-		return usage_error("load", "--pad needs --fit contain");
-	return -1;
-}
-
 /* Parse argv; -1 to go on, else an exit status. Inputs are left in argv
  * from optind. */
 static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		 enum filelist_order *order)
 {
-	int ch, r, filter = 0, fit = 0, pad = 0;
-	uint64_t v;
+	struct opt_row given = { 0 };
+	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qt:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0 ||
+		    (r = opt_row_parse(&l->spec, &given, ch, optarg, "load")) != 0 ||
 		    (r = parse_dataset_opt(l, ch, optarg)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
 		}
 		switch (ch) {
-		case OPT_DRAFT:
-		case OPT_NO_DRAFT:
-			l->spec.draft = ch == OPT_DRAFT;
-			break;
-		case OPT_SCALE:
-			l->spec.scale = 1;
-			break;
-		case OPT_SHARD:
-			if (opt_shard(optarg, &l->shard, "load") < 0)
-				return EXIT_USAGE;
-			break;
-		case OPT_FIT:
-			if ((r = opt_choice(optarg, resize_fit_names)) < 0)
-				return usage_error("load", "invalid --fit '%s' (stretch, cover or contain)",
-						   optarg);
-			l->spec.fit = (enum resize_fit)r;
-			fit = 1;
-			break;
-		case OPT_FILTER:
-			if ((r = opt_choice(optarg, resize_filter_names)) < 0)
-				return usage_error("load", "invalid --filter '%s' (nearest, box, bilinear, "
-						   "hamming, bicubic or lanczos)", optarg);
-			l->spec.filter = (enum resize_filter)r;
-			filter = 1;
-			break;
 		case OPT_MANIFEST:
 			l->manifest = optarg;
-			break;
-		case OPT_PAD:
-			if (opt_u64(optarg, 0, 255, &v) < 0)
-				return usage_error("load", "invalid --pad '%s' (0 to 255)", optarg);
-			l->spec.pad = (unsigned)v;
-			pad = 1;
 			break;
 		case OPT_ORDER:
 			if ((r = opt_choice(optarg, order_names)) < 0)
 				return usage_error("load", "invalid --order '%s' (natural, name or none)", optarg);
 			*order = (enum filelist_order)r;
 			break;
-		case OPT_MAX_PIXELS:
-			if (opt_u64(optarg, 1, UINT64_MAX, &l->spec.max_pixels) < 0)
-				return usage_error("load", "invalid --max-pixels '%s'", optarg);
-			break;
-		case OPT_RESIZE:
-			if (opt_size(optarg, 1u << 24, &l->spec.w, &l->spec.h) < 0)
-				return usage_error("load", "invalid --resize '%s' (WxH, 1 to 16777216)", optarg);
-			l->spec.resize = 1;
-			break;
-		case 'c':
-			if (opt_u64(optarg, 1, 4, &v) < 0)
-				return usage_error("load", "invalid --channels '%s' (1 to 4)", optarg);
-			l->spec.channels = (int)v;
+		case OPT_SHARD:
+			if (opt_shard(optarg, &l->shard, "load") < 0)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -518,11 +454,6 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		case 'o':
 			l->out = optarg;
 			break;
-		case 't':
-			if ((r = opt_choice(optarg, row_dtype_names)) < 0)
-				return usage_error("load", "invalid --dtype '%s' (u1, u2, f4 or f8)", optarg);
-			l->spec.dtype = (enum row_dtype)r;
-			break;
 		default:
 			return opt_bad(ch, argv, "load");
 		}
@@ -531,15 +462,13 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		return usage_error("load", "no output given (-o OUT.npy)");
 	if (optind == argc)
 		return usage_error("load", "no input given (a directory, files, or - for stdin)");
-	if (l->spec.draft && !l->spec.resize)
-		return usage_error("load", "--draft needs --resize");
-	if (l->spec.scale && l->spec.dtype != ROW_F4 && l->spec.dtype != ROW_F8)
-		return usage_error("load", "--scale needs --dtype f4 or f8");
+	if (opt_row_check(&l->spec, &given, "load") < 0)
+		return EXIT_USAGE;
 	if (l->manifest && strcmp(l->manifest, l->out) == 0)
 		return usage_error("load", "--manifest and --output name the same file");
 	if (check_dataset_opts(l, argc, argv) != 0)
 		return EXIT_USAGE;
-	return check_resize(l, filter, fit, pad);
+	return -1;
 }
 
 /* The output files: one target, or with --split one per part with the

@@ -72,6 +72,7 @@ unsigned opt_cpus(void)
 
 #include "err.h"
 #include "pool.h"
+#include "row.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -115,6 +116,76 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 		c->schedule = ch;
 		return 1;
 	}
+	return 0;
+}
+
+int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char *arg,
+		  const char *cmd)
+{
+	uint64_t v;
+	int r;
+
+	switch (ch) {
+	case OPT_DRAFT:
+	case OPT_NO_DRAFT:
+		s->draft = ch == OPT_DRAFT;
+		return 1;
+	case OPT_FILTER:
+		if ((r = opt_choice(arg, resize_filter_names)) < 0)
+			return usage_error(cmd, "invalid --filter '%s' (nearest, box, bilinear, "
+					   "hamming, bicubic or lanczos)", arg), -1;
+		s->filter = (enum resize_filter)r;
+		given->filter = 1;
+		return 1;
+	case OPT_FIT:
+		if ((r = opt_choice(arg, resize_fit_names)) < 0)
+			return usage_error(cmd, "invalid --fit '%s' (stretch, cover or contain)", arg), -1;
+		s->fit = (enum resize_fit)r;
+		given->fit = 1;
+		return 1;
+	case OPT_MAX_PIXELS:
+		if (opt_u64(arg, 1, UINT64_MAX, &s->max_pixels) < 0)
+			return usage_error(cmd, "invalid --max-pixels '%s'", arg), -1;
+		return 1;
+	case OPT_PAD:
+		if (opt_u64(arg, 0, 255, &v) < 0)
+			return usage_error(cmd, "invalid --pad '%s' (0 to 255)", arg), -1;
+		s->pad = (unsigned)v;
+		given->pad = 1;
+		return 1;
+	case OPT_RESIZE:
+		if (opt_size(arg, 1u << 24, &s->w, &s->h) < 0)
+			return usage_error(cmd, "invalid --resize '%s' (WxH, 1 to 16777216)", arg), -1;
+		s->resize = 1;
+		return 1;
+	case OPT_SCALE:
+		s->scale = 1;
+		return 1;
+	case 'c':
+		if (opt_u64(arg, 1, 4, &v) < 0)
+			return usage_error(cmd, "invalid --channels '%s' (1 to 4)", arg), -1;
+		s->channels = (int)v;
+		return 1;
+	case 't':
+		if ((r = opt_choice(arg, row_dtype_names)) < 0)
+			return usage_error(cmd, "invalid --dtype '%s' (u1, u2, f4 or f8)", arg), -1;
+		s->dtype = (enum row_dtype)r;
+		return 1;
+	}
+	return 0;
+}
+
+int opt_row_check(const struct row_spec *s, const struct opt_row *given, const char *cmd)
+{
+	const char *lone = given->filter ? "--filter" : given->fit ? "--fit"
+			   : given->pad ? "--pad" : s->draft ? "--draft" : NULL;
+
+	if (!s->resize && lone)
+		return usage_error(cmd, "%s needs --resize", lone), -1;
+	if (given->pad && s->fit != RESIZE_CONTAIN)
+		return usage_error(cmd, "--pad needs --fit contain"), -1;
+	if (s->scale && s->dtype != ROW_F4 && s->dtype != ROW_F8)
+		return usage_error(cmd, "--scale needs --dtype f4 or f8"), -1;
 	return 0;
 }
 

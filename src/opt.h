@@ -58,6 +58,39 @@ int opt_bad(int ch, char **argv, const char *cmd);
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The options that say how load makes each row of its array (row.h):
+ * load takes them, and bench passes them on to the loads it times. */
+enum {
+	OPT_DRAFT = 0x180, OPT_FILTER, OPT_FIT, OPT_MAX_PIXELS, OPT_NO_DRAFT, OPT_PAD,
+	OPT_RESIZE, OPT_SCALE
+};
+#define OPT_ROW_LONG                                                      \
+	{ "channels", required_argument, NULL, 'c' },                     \
+	{ "draft", no_argument, NULL, OPT_DRAFT },                        \
+	{ "dtype", required_argument, NULL, 't' },                        \
+	{ "filter", required_argument, NULL, OPT_FILTER },                \
+	{ "fit", required_argument, NULL, OPT_FIT },                      \
+	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },        \
+	{ "no-draft", no_argument, NULL, OPT_NO_DRAFT },                  \
+	{ "pad", required_argument, NULL, OPT_PAD },                      \
+	{ "resize", required_argument, NULL, OPT_RESIZE },                \
+	{ "scale", no_argument, NULL, OPT_SCALE }
+
+struct row_spec;
+/* Which of --filter, --fit and --pad were given, for opt_row_check. */
+struct opt_row {
+	int filter, fit, pad;
+};
+
+/* Handle a row option (getopt's CH with ARG) into S, noting it in GIVEN;
+ * 1 if it was one, 0 if not, -1 for a bad value (usage message for CMD). */
+int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char *arg,
+		  const char *cmd);
+/* The row options must fit together: --filter, --fit, --pad and --draft
+ * go with --resize, --pad with --fit contain, --scale with f4 or f8.
+ * 0, or -1 after a usage message for CMD. */
+int opt_row_check(const struct row_spec *s, const struct opt_row *given, const char *cmd);
+
 /* A shard: this run does part K of N of the index space. */
 struct opt_shard {
 	uint64_t k, n;		/* 0 <= k < n; 0/1 when not sharded */

@@ -2,6 +2,7 @@
  * numbers, WxH sizes, choices, the common options and shards. */
 #include "opt.h"
 #include "pool.h"
+#include "row.h"
 #include "unit_test.h"
 
 #include <criterion/criterion.h>
@@ -176,6 +177,75 @@ Test(opt_common, rejects_bad_values_with_message)
 			   "%s", err);
 	cr_assert_not_null(strstr(err, "parimg: invalid --schedule 'guided'"), "%s", err);
 	free(err);
+}
+
+Test(opt_row, parses_load_row_options)
+{
+	struct row_spec s = { .filter = RESIZE_BILINEAR };
+	struct opt_row given = { 0 };
+
+	cr_assert_eq(opt_row_parse(&s, &given, OPT_RESIZE, "12x9", "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, OPT_FILTER, "lanczos", "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, OPT_FIT, "contain", "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, OPT_PAD, "255", "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, OPT_DRAFT, NULL, "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, 'c', "4", "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, 't', "f8", "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, OPT_SCALE, NULL, "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, OPT_MAX_PIXELS, "99", "bench"), 1);
+	cr_assert_eq(opt_row_parse(&s, &given, 'j', "2", "bench"), 0, "not a row option");
+	cr_assert(s.resize && s.w == 12 && s.h == 9 && s.filter == RESIZE_LANCZOS);
+	cr_assert(s.fit == RESIZE_CONTAIN && s.pad == 255 && s.draft && s.channels == 4);
+	cr_assert(s.dtype == ROW_F8 && s.scale && s.max_pixels == 99);
+	cr_assert(given.filter && given.fit && given.pad);
+	cr_assert_eq(opt_row_check(&s, &given, "bench"), 0);
+	cr_assert_eq(opt_row_parse(&s, &given, OPT_NO_DRAFT, NULL, "bench"), 1);
+	cr_assert_eq(s.draft, 0, "--no-draft after --draft");
+}
+
+/* Each of ARGS (CH, ARG pairs) parses; then opt_row_check says MSG. */
+static void row_conflict(const char *msg, int n, const int *ch, const char *const *arg)
+{
+	struct row_spec s = { .filter = RESIZE_BILINEAR };
+	struct opt_row given = { 0 };
+	struct ut_capture cap;
+	char *err;
+	int i, r;
+
+	for (i = 0; i < n; i++)
+		cr_assert_eq(opt_row_parse(&s, &given, ch[i], arg[i], "load"), 1);
+	ut_capture_begin(&cap);
+	r = opt_row_check(&s, &given, "load");
+	err = ut_capture_end(&cap);
+	cr_assert_eq(r, -1, "%s: accepted", msg);
+	cr_assert_not_null(strstr(err, msg), "%s", err);
+	free(err);
+}
+
+Test(opt_row, refuses_bad_values_and_conflicts)
+{
+	struct row_spec s = { .pad = 7 };
+	struct opt_row given = { 0 };
+	struct ut_capture cap;
+	char *err;
+	int r1, r2, r3;
+
+	ut_capture_begin(&cap);
+	r1 = opt_row_parse(&s, &given, OPT_PAD, "256", "bench");
+	r2 = opt_row_parse(&s, &given, OPT_FILTER, "cubic", "bench");
+	r3 = opt_row_parse(&s, &given, 't', "i4", "bench");
+	err = ut_capture_end(&cap);
+	cr_assert(r1 == -1 && r2 == -1 && r3 == -1);
+	cr_assert(s.pad == 7 && !given.pad && !given.filter, "a refused value was kept");
+	cr_assert_not_null(strstr(err, "parimg: invalid --pad '256' (0 to 255)\n"), "%s", err);
+	cr_assert_not_null(strstr(err, "Try 'parimg bench --help'"), "%s", err);
+	free(err);
+	row_conflict("--filter needs --resize", 1, (int[]){ OPT_FILTER }, (const char *[]){ "box" });
+	row_conflict("--draft needs --resize", 1, (int[]){ OPT_DRAFT }, (const char *[]){ NULL });
+	row_conflict("--pad needs --fit contain", 2, (int[]){ OPT_RESIZE, OPT_PAD },
+		     (const char *[]){ "4x4", "1" });
+	row_conflict("--scale needs --dtype f4 or f8", 2, (int[]){ 't', OPT_SCALE },
+		     (const char *[]){ "u2", NULL });
 }
 
 static void accept_shard(const char *s, uint64_t k, uint64_t n)

@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import ok, procs_mentioning, run  # noqa: E402
@@ -587,8 +589,8 @@ def test_user_inputs_refusals(d):
     data, files = user_data(d)
     os.makedirs(os.path.join(data, "sub"))
     before = full_listing(data)
-    for args, msg in ((["-n", 5, data], "-n, -s and -c"), (["-s", "8x8", data], "-n, -s and -c"),
-                      (["-c", 3, data], "-n, -s and -c"), (["--phase", "gen", data], "--phase gen"),
+    for args, msg in ((["-n", 5, data], "-n and -s"), (["-s", "8x8", data], "-n and -s"),
+                      (["--phase", "gen", data], "--phase gen"),
                       (["--phase", "gen,load", data], "--phase gen"), (["-", data], "not -"),
                       (["--dir", data, data], "inside this input"),
                       (["--dir", os.path.join(data, "sub"), data], "inside this input")):
@@ -603,6 +605,149 @@ def test_user_inputs_refusals(d):
     r = ok(run("bench", "--dir", scratch, "-r", 1, "-j", 1, os.path.join(data, "README.txt")), 1)
     assert "parimg: bench: 'parimg load' failed (exit 1)" in r.err, r
     assert os.listdir(scratch) == []
+
+
+# ---------------------------------------------------------------- load's options on the user's files
+
+def caught_array(d, scratch, args, inputs):
+    """Run "parimg bench ARGS INPUTS" with many runs and catch one of its
+    load's arrays: a hard link to out.npy between load's rename and bench's
+    removal (a finished array, as load renames only complete ones). Then
+    stop bench (SIGTERM) and return the array."""
+    caught = os.path.join(d, "caught.npy")
+    p = subprocess.Popen([harness.BIN, "bench", "--dir", scratch, "-r", "1000", "-j", "1"] +
+                         [str(a) for a in args] + ["--"] + inputs,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 30
+        while not os.path.exists(caught):
+            assert p.poll() is None, "bench %r ended: %r" % (args, p.communicate())
+            assert time.monotonic() < end, "no array of bench %r caught" % (args,)
+            subs = [n for n in os.listdir(scratch) if n.startswith("parimg-bench.")]
+            for n in subs:
+                try:
+                    os.link(os.path.join(scratch, n, "out.npy"), caught)
+                except FileNotFoundError:
+                    pass
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == -signal.SIGTERM and err == "", (args, p.returncode, err)
+    assert os.listdir(scratch) == [], os.listdir(scratch)
+    a = np.load(caught)
+    os.unlink(caught)
+    return a
+
+
+def loaded(d, args, inputs):
+    out = os.path.join(d, "load.npy")
+    ok(run("load", "-q", "-f", "-o", out, *args, "--", *inputs))
+    a = np.load(out)
+    os.unlink(out)
+    return a
+
+
+def mixed_sizes(d):
+    """A user's directory of RGB PNGs of two sizes, and one JPEG directory."""
+    data = os.path.join(d, "mixed")
+    ok(run("gen", "-q", "-n", 5, "-c", 3, "-s", "30x20", "-o", data))
+    ok(run("gen", "-q", "-n", 4, "-c", 3, "-s", "17x40", "-p", "tall_", "--seed", 2, "-o", data))
+    jpegs = os.path.join(d, "jpegs")
+    ok(run("gen", "-q", "-n", 4, "-c", 3, "-s", "96x64", "-F", "jpg", "-o", jpegs))
+    return data, jpegs
+
+
+def test_user_inputs_load_options_reach_load(d):
+    """Each of load's options given to bench changes bench's array exactly
+    as it changes load's: the array bench times is load's with the same
+    options, and differs from load's without them."""
+    data, jpegs = mixed_sizes(d)
+    scratch = scratch_dir(d, "scratch")
+    before = full_listing(data), full_listing(jpegs)
+    cases = (
+        (data, ["--resize", "12x10", "--fit", "cover", "--filter", "nearest"], ["--resize", "12x10"]),
+        (data, ["--resize", "12x10", "--fit", "contain", "--pad", 200, "-c", 1, "-t", "f4", "--scale"],
+         ["--resize", "12x10", "--fit", "contain", "-c", 1, "-t", "f4", "--scale"]),
+        (data, ["--resize", "9x9", "-c", 4, "-t", "u2", "--filter", "box"], ["--resize", "9x9", "-c", 4]),
+        (jpegs, ["--resize", "12x8", "--draft"], ["--resize", "12x8"]),
+        (jpegs, ["--resize", "12x8", "--draft", "--no-draft"], ["--resize", "12x8", "--draft"]),
+        (jpegs, ["-t", "f8", "--no-draft", "--max-pixels", 96 * 64], ["-t", "f8", "--scale"]),
+    )
+    for inputs, args, other in cases:
+        got = caught_array(d, scratch, args, [inputs])
+        want = loaded(d, args, [inputs])
+        assert got.dtype == want.dtype and got.shape == want.shape, (args, got.dtype, got.shape, want.shape)
+        assert np.array_equal(got, want), "bench %r: not load's array" % args
+        base = loaded(d, other, [inputs])
+        assert got.dtype != base.dtype or got.shape != base.shape or not np.array_equal(got, base), \
+            "bench %r: the same array as load %r: the options made no difference" % (args, other)
+    assert (full_listing(data), full_listing(jpegs)) == before, "bench changed the user's files"
+
+
+def test_user_inputs_load_options_in_results(d):
+    """-c, -t and --resize show in the results: the shape, and MB/s that
+    counts the array's bytes (4 a sample for f4)."""
+    data, _ = mixed_sizes(d)
+    scratch = scratch_dir(d, "scratch")
+    r = bench(scratch, "-r", 2, "-j", "1,2", "--resize", "8x6", "--fit", "cover", "-c", 2, "-t", "f4",
+              "--format", "json", data)
+    rows = parse("json", r.out, n=9, w=8, h=6, c=2, runs=2)
+    check_consistency("json", rows, 9, 8, 6, 2 * 4)
+    r = bench(scratch, "-r", 1, "-j", 1, "-c", 1, "--format", "json", os.path.join(data, "image_0.png"))
+    check_consistency("json", parse("json", r.out, n=1, w=30, h=20, c=1, runs=1), 1, 30, 20, 1)
+
+
+def test_user_inputs_load_options_checked_as_load_does(d):
+    """A bad value, or options that do not fit together, is a usage error
+    before any run, with load's message; --max-pixels under an image's size
+    fails load, and so bench."""
+    data, _ = mixed_sizes(d)
+    scratch = scratch_dir(d, "scratch")
+    before = full_listing(data)
+    for args, msg in ((["--filter", "cubic", "--resize", "8x8"], "invalid --filter 'cubic'"),
+                      (["--fit", "fill", "--resize", "8x8"], "invalid --fit 'fill'"),
+                      (["--pad", 256, "--resize", "8x8", "--fit", "contain"], "invalid --pad '256'"),
+                      (["--pad", "-1", "--resize", "8x8", "--fit", "contain"], "invalid --pad '-1'"),
+                      (["-t", "u4"], "invalid --dtype 'u4'"), (["--dtype", ""], "invalid --dtype ''"),
+                      (["-c", 0], "invalid --channels '0'"), (["--channels", 5], "invalid --channels '5'"),
+                      (["--max-pixels", 0], "invalid --max-pixels '0'"),
+                      (["--resize", "8"], "invalid --resize '8'"),
+                      (["--filter", "box"], "--filter needs --resize"),
+                      (["--fit", "cover"], "--fit needs --resize"),
+                      (["--draft"], "--draft needs --resize"),
+                      (["--resize", "8x8", "--pad", 3], "--pad needs --fit contain"),
+                      (["--resize", "8x8", "--fit", "cover", "--pad", 3], "--pad needs --fit contain"),
+                      (["--scale"], "--scale needs --dtype f4 or f8"),
+                      (["-t", "u2", "--scale"], "--scale needs --dtype f4 or f8"),
+                      (["--draft", "--scale"], "needs"), (["--scale=1"], "takes no value")):
+        r = run("bench", "--dir", scratch, *args, data, cwd=d)
+        assert r.code == 2 and r.out == "", (args, r)
+        assert r.err.startswith("parimg: ") and msg in r.err.splitlines()[0], (args, r.err)
+        assert "parimg bench --help" in r.err, (args, r.err)
+        lr = run("load", "-o", os.path.join(d, "x.npy"), *args, data, cwd=d)
+        assert lr.code == 2 and lr.err.splitlines()[0] == r.err.splitlines()[0], (args, lr.err, r.err)
+        assert os.listdir(scratch) == [] and full_listing(data) == before, args
+    r = ok(run("bench", "--dir", scratch, "-r", 1, "-j", 1, "--max-pixels", 599, data, cwd=d), 1)
+    assert "more than --max-pixels 599" in r.err and "'parimg load' failed (exit 1)" in r.err, r
+    assert os.listdir(scratch) == [] and full_listing(data) == before
+
+
+def test_load_options_refused_without_inputs(d):
+    """Load's options other than -c mean nothing to the scratch dataset."""
+    scratch = scratch_dir(d, "scratch")
+    for args, flag in ((["--resize", "8x8"], "--resize"), (["--filter", "box"], "--filter"),
+                       (["--fit", "cover"], "--fit"), (["--pad", 1], "--pad"), (["--draft"], "--draft"),
+                       (["--no-draft"], "--no-draft"), (["-t", "f4"], "--dtype"),
+                       (["--scale"], "--scale"), (["--max-pixels", 100], "--max-pixels"),
+                       (["-c", 3, "--resize", "8x8", "--fit", "cover"], "--resize")):
+        r = run("bench", "--dir", scratch, *TINY, *args, cwd=d)
+        assert r.code == 2 and r.out == "", (args, r)
+        assert r.err.splitlines()[0] == \
+            "parimg: %s applies to given inputs, not the scratch dataset" % flag, (args, r.err)
+        assert os.listdir(scratch) == [], args
 
 
 harness.main(globals())
