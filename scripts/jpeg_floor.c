@@ -1,22 +1,29 @@
 /* jpeg_floor.c - the floor for "parimg load" on JPEG photographs: read each
  * file and decode it with TurboJPEG (libjpeg-turbo's default islow IDCT and
- * fancy upsampling, the pixels Pillow gives) to RGB, nothing else.
+ * fancy upsampling, the pixels Pillow gives) to RGB, and with -s resize it
+ * with parimg's own resampler (src/resize.c, linked as make builds it),
+ * nothing else.
  *
- *   jpeg_floor [-j P] [-o OUT] [-s WxH [-2]] (-l LIST | FILE...)
+ *   jpeg_floor [-j P] [-o OUT] [-s WxH [-f FILTER] [-n | -a]] (-l LIST | FILE...)
  *
  * prints "seconds S cpu C": the timed part's wall and CPU (workers' and its own).
  *
  * Rows go, in the given order, into one MAP_SHARED array of N*H*W*3 bytes: a
  * file OUT (sized with ftruncate, as parimg maps its .npy) or anonymous shared
  * memory. Without -s every file must have the first one's size, and decodes
- * straight into its row. With -s WxH each file decodes at the smallest
- * scale M/8 whose result covers WxH (-2: only 1/8, 1/4, 1/2 and 1, as
- * Pillow's draft() picks) into a buffer reused across a worker's images,
- * and is then sampled to WxH by nearest neighbour: the cheapest stand-in for
- * a resize, so a lower bound for any real one (issue 11 puts its resize
- * there). The timed part is making and mapping the array, forking P workers
- * (each a contiguous range, whose pages it reserves and maps in one go, as
- * parimg load does), their reads and decodes, waitpid, unmapping. */
+ * straight into its row. With -s WxH each file decodes at the scale
+ * "load --draft" picks (Pillow's draft(): the smallest of 1/8, 1/4 and 1/2
+ * whose unrounded size covers WxH, for an image at least twice WxH; -n: at
+ * full size, as --no-draft; -a: any M/8, which libjpeg-turbo also has) into
+ * a buffer reused across a worker's images, and is resized to WxH (FILTER:
+ * bilinear by default, as load's --filter) by resize_image() straight into
+ * its row, with one resize_ctx per worker; an image decoded at WxH is its
+ * row. So the output is byte-identical to "parimg load -c 3 --resize WxH
+ * [--filter F] --draft" (-n: "--no-draft") on the same files, header aside:
+ * bench_photos.sh (section l2) checks it on the mixed corpus every run.
+ * The timed part is making and mapping the array, forking P workers (each a
+ * contiguous range, whose pages it reserves and maps in one go, as parimg
+ * load does), their reads, decodes and resizes, waitpid, unmapping. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -32,10 +39,15 @@
 #include <turbojpeg.h>
 #include <unistd.h>
 
+#include "resize.h"
+
+enum scales { DRAFT, FULL, ANY };	/* -s's decode scales: default, -n, -a */
+
 struct job {
 	int w, h;		/* output image size */
-	int scaled;		/* -s given: decode scaled, then sample */
-	int pow2;		/* -2: Pillow's draft() scales only */
+	int scaled;		/* -s given: decode scaled, then resize */
+	enum scales scales;
+	struct resize_opts ro;	/* the resize: WxH, -f, stretched */
 };
 
 static void die(const char *what, const char *why)
@@ -107,21 +119,21 @@ static void jpeg_size(tjhandle tj, const char *path, const unsigned char *d, siz
 		die(path, tjGetErrorStr2(tj));
 }
 
-/* The smallest M/8 (M = 1..8; with POW2 1, 2, 4, 8) whose scaled W x H
- * still covers TW x TH; 8/8 when none smaller does. */
-static tjscalingfactor pick_scale(int w, int h, int tw, int th, int pow2)
+/* M of the M/8 scale to decode a W x H JPEG at for a TW x TH target, as
+ * src/codec.c's codec_draft picks it: the smallest M of 1, 2, 4 (ANY: 1-7)
+ * whose W*M/8 x H*M/8, before rounding up, covers TW x TH; DRAFT only for
+ * an image at least twice the target. 8 when none does. */
+static int pick_scale(int w, int h, int tw, int th, enum scales sc)
 {
-	tjscalingfactor f = { 8, 8 };
+	uint64_t fw = (uint64_t)w, fh = (uint64_t)h;
 
-	for (int m = 1; m < 8; m++) {
-		tjscalingfactor g = { m, 8 };
-
-		if (pow2 && (m & (m - 1)))
-			continue;
-		if (TJSCALED(w, g) >= tw && TJSCALED(h, g) >= th)
-			return g;
-	}
-	return f;
+	if (sc == FULL || (sc == DRAFT && ((uint64_t)tw * 2 > fw || (uint64_t)th * 2 > fh)))
+		return 8;
+	for (int m = 1; m < 8; m++)
+		if ((sc == ANY || m == 1 || m == 2 || m == 4) && fw * (uint64_t)m >= (uint64_t)tw * 8 &&
+		    fh * (uint64_t)m >= (uint64_t)th * 8)
+			return m;
+	return 8;
 }
 
 /* Decode D into DST (W x H RGB, pitch 0 = packed); warnings pass. */
@@ -133,22 +145,12 @@ static void decode(tjhandle tj, const char *path, const unsigned char *d, size_t
 		die(path, tjGetErrorStr2(tj));
 }
 
-/* Nearest-neighbour sample of SRC (SW x SH RGB) to DST (W x H RGB). */
-static void sample(const unsigned char *src, int sw, int sh, unsigned char *dst, int w, int h)
-{
-	for (int y = 0; y < h; y++) {
-		const unsigned char *row = src + (size_t)(y * sh / h) * (size_t)sw * 3;
-
-		for (int x = 0; x < w; x++, dst += 3)
-			memcpy(dst, row + (size_t)(x * sw / w) * 3, 3);
-	}
-}
-
 /* One worker: rows [b, e). */
 static void work(char **paths, size_t b, size_t e, struct job j, unsigned char *rows)
 {
 	size_t bytes = (size_t)j.w * (size_t)j.h * 3, cap = 0, scap = 0;
 	unsigned char *buf = NULL, *scaled = NULL;
+	struct resize_ctx rz = { 0 };
 	tjhandle tj = tjInitDecompress();
 
 	if (!tj)
@@ -165,16 +167,23 @@ static void work(char **paths, size_t b, size_t e, struct job j, unsigned char *
 			decode(tj, paths[i], buf, len, dst, w, h);
 			continue;
 		}
-		tjscalingfactor f = pick_scale(w, h, j.w, j.h, j.pow2);
+		tjscalingfactor f = { pick_scale(w, h, j.w, j.h, j.scales), 8 };
 		int sw = TJSCALED(w, f), sh = TJSCALED(h, f);
 
+		if (sw == j.w && sh == j.h) {
+			decode(tj, paths[i], buf, len, dst, sw, sh);
+			continue;
+		}
 		if ((size_t)sw * (size_t)sh * 3 > scap &&
 		    !(scaled = realloc(scaled, scap = (size_t)sw * (size_t)sh * 3)))
 			die(paths[i], "out of memory");
 		decode(tj, paths[i], buf, len, scaled, sw, sh);
-		sample(scaled, sw, sh, dst, j.w, j.h);
+		if (resize_image(&rz, &j.ro, scaled, sw, sh, (size_t)sw * 3, 3, 0, dst,
+				 (size_t)j.w * 3) < 0)
+			die(paths[i], strerror(errno));
 	}
 	tjDestroy(tj);
+	resize_ctx_free(&rz);
 	free(buf);
 	free(scaled);
 }
@@ -217,15 +226,15 @@ static void parse_size(const char *s, struct job *j)
 	h = strtol(end + 1, &end, 10);
 	if (*end || w < 1 || h < 1 || w > 65535 || h > 65535)
 		die(s, "invalid -s (want WxH)");
-	j->w = (int)w;
-	j->h = (int)h;
+	j->w = j->ro.w = (int)w;
+	j->h = j->ro.h = (int)h;
 	j->scaled = 1;
 }
 
 int main(int argc, char **argv)
 {
 	const char *list = NULL, *out = NULL;
-	struct job j = { 0, 0, 0, 0 };
+	struct job j = { .scales = DRAFT, .ro = { .filter = RESIZE_BILINEAR } };
 	struct timespec t0, t1;
 	double cpu0;
 	unsigned char *map;
@@ -234,12 +243,23 @@ int main(int argc, char **argv)
 	long jobs = 2;
 	int ch, fd = -1, bad = 0;
 
-	while ((ch = getopt(argc, argv, "2j:l:o:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "af:j:l:no:s:")) != -1) {
 		char *end;
+		int k;
 
 		switch (ch) {
-		case '2':
-			j.pow2 = 1;
+		case 'a':
+			j.scales = ANY;
+			break;
+		case 'f':
+			for (k = 0; resize_filter_names[k] && strcmp(optarg, resize_filter_names[k]); k++)
+				;
+			if (!resize_filter_names[k])
+				die(optarg, "unknown -f filter");
+			j.ro.filter = (enum resize_filter)k;
+			break;
+		case 'n':
+			j.scales = FULL;
 			break;
 		case 'j':
 			jobs = strtol(optarg, &end, 10);
@@ -265,8 +285,10 @@ int main(int argc, char **argv)
 		paths = argv + optind;
 		n = (size_t)(argc - optind);
 	}
+	if (!j.scaled && (j.scales != DRAFT || j.ro.filter != RESIZE_BILINEAR))
+		die("-f, -n and -a", "only with -s");
 	if (n == 0) {
-		fprintf(stderr, "usage: jpeg_floor [-j P] [-o OUT] [-s WxH [-2]] (-l LIST | FILE...)\n");
+		fprintf(stderr, "usage: jpeg_floor [-j P] [-o OUT] [-s WxH [-f FILTER] [-n | -a]] (-l LIST | FILE...)\n");
 		return 2;
 	}
 	if (!j.scaled) {
