@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	row_decode(&s, data, size, row, &scratch, why, sizeof(why));
 	free(row);
-	free(scratch.resized);
+	free(scratch.resized.p);
 	resize_ctx_free(&scratch.rz);
-	free(scratch.pix);
+	free(scratch.pix.p);
 	return 0;
 }

@@ -46,7 +46,7 @@ int buf_reserve(struct buf *b, size_t more)
 	return 0;
 }
 
-void *dec_scratch(struct buf *b, size_t n)
+void *buf_grow(struct buf *b, size_t n)
 {
 	if (n > b->cap) {
 		free(b->p);

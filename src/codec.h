@@ -19,6 +19,10 @@ struct buf {
  * memory (B unchanged). */
 int buf_reserve(struct buf *b, size_t more);
 
+/* B's storage grown to at least N bytes (contents not kept); NULL when out
+ * of memory. For buffers reused image to image: each decoder's, a row's. */
+void *buf_grow(struct buf *b, size_t n);
+
 /* File name extensions of the formats, indexed by enum codec_format. */
 extern const char *const codec_format_names[];
 

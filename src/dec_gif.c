@@ -257,9 +257,9 @@ static int gif_decode(const unsigned char *d, size_t len, const struct codec_inf
 	if (gif_parse(d, len, &g, why, whylen) < 0)
 		return -1;
 	n = (size_t)g.fw * (size_t)g.fh;
-	if (!(idx = dec_scratch(&idxbuf, n + 1)) ||
-	    !(row = dec_scratch(&rowbuf, (size_t)info->w * 4)) ||
-	    !(stored = dec_scratch(&mapbuf, ((size_t)g.fh + 1) * sizeof(int)))) {
+	if (!(idx = buf_grow(&idxbuf, n + 1)) ||
+	    !(row = buf_grow(&rowbuf, (size_t)info->w * 4)) ||
+	    !(stored = buf_grow(&mapbuf, ((size_t)g.fh + 1) * sizeof(int)))) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}

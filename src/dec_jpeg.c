@@ -184,8 +184,8 @@ static int read_rows(const struct dec_target *t, int n, char *why, size_t whylen
 	unsigned char *buf = NULL, *rgb = NULL;
 	int k, got;
 
-	if (!direct && (!(buf = dec_scratch(&rowbuf, w * (size_t)n * 16)) ||
-			(cmyk && !(rgb = dec_scratch(&rgbbuf, w * 3))))) {
+	if (!direct && (!(buf = buf_grow(&rowbuf, w * (size_t)n * 16)) ||
+			(cmyk && !(rgb = buf_grow(&rgbbuf, w * 3))))) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}

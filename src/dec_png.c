@@ -377,12 +377,12 @@ static unsigned char *inflate_all(const unsigned char *d, size_t len, const stru
 
 	if (!dec && !(dec = libdeflate_alloc_decompressor()))
 		goto oom;
-	if (!dec_scratch(&rawbuf, size))
+	if (!buf_grow(&rawbuf, size))
 		goto oom;
 	if (p->nidat > 1) {
 		/* Join the IDATs: libdeflate takes the stream in one piece. */
 		size_t off = (size_t)(p->idat - d) - 8, at = 0;
-		unsigned char *j = dec_scratch(&zbuf, p->zlen);
+		unsigned char *j = buf_grow(&zbuf, p->zlen);
 
 		if (!j)
 			goto oom;
@@ -469,8 +469,8 @@ static int png_decode(const unsigned char *d, size_t len, const struct codec_inf
 	if (png_parse(d, len, 0, &p, why, whylen) < 0)
 		return -1;
 	n = row_len(&p, p.w);
-	if (!dec_scratch(&rowbuf, (size_t)p.w * 8) || !dec_scratch(&zerobuf, n) ||
-	    (p.interlace && !dec_scratch(&pixbuf, dec_row_bytes(t, (int)p.w)))) {
+	if (!buf_grow(&rowbuf, (size_t)p.w * 8) || !buf_grow(&zerobuf, n) ||
+	    (p.interlace && !buf_grow(&pixbuf, dec_row_bytes(t, (int)p.w)))) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}

@@ -97,7 +97,7 @@ static int pnm_decode(const unsigned char *d, size_t len, const struct codec_inf
 
 	if (pnm_header(d, len, &p, why, whylen) < 0)
 		return -1;
-	if (!(row = dec_scratch(&rowbuf, n * 2))) {
+	if (!(row = buf_grow(&rowbuf, n * 2))) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}

@@ -100,7 +100,7 @@ static int webp_decode(const unsigned char *d, size_t len, const struct codec_in
 	}
 	if (config.input.has_animation)
 		return webp_first_frame(d, len, info, t, config.input.has_alpha, why, whylen);
-	pix = direct ? t->pix : dec_scratch(&scratch, size);
+	pix = direct ? t->pix : buf_grow(&scratch, size);
 	if (!pix || !WebPInitDecoderConfig(&config)) {
 		snprintf(why, whylen, "out of memory");
 		return -1;

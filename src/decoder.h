@@ -42,8 +42,4 @@ void dec_convert(const void *src, int n, int src16, void *dst, const struct dec_
 /* Bytes of one row of W pixels of T. */
 size_t dec_row_bytes(const struct dec_target *t, int w);
 
-/* B's storage grown to at least N bytes (contents not kept); NULL when out
- * of memory. Decoders keep one such buffer each, reused image to image. */
-void *dec_scratch(struct buf *b, size_t n);
-
 #endif

@@ -46,19 +46,6 @@ static void store(const struct row_spec *s, void *row, const void *pix, size_t n
 	}
 }
 
-/* The buffer at *P (of *CAP bytes) grown to N bytes; NULL when out of memory. */
-static void *grow(void **p, size_t *cap, size_t n)
-{
-	if (*cap < n) {
-		free(*p);
-		*cap = 0;
-		if (!(*p = malloc(n)))
-			return NULL;
-		*cap = n;
-	}
-	return *p;
-}
-
 /* Resize the W x H decoded pixels PIX to S's size: straight into ROW when
  * the dtype has the decode's sample size, else into the scratch buffer;
  * *SRC is where the result is. 0, or -1 with the reason in WHY. */
@@ -70,7 +57,7 @@ static int resize_into_row(const struct row_spec *s, const struct resize_opts *o
 	size_t px = (size_t)s->channels * bps;
 	void *dst = row;
 
-	if (sample_size[s->dtype] != bps && !(dst = grow(&scratch->resized, &scratch->cap, n))) {
+	if (sample_size[s->dtype] != bps && !(dst = buf_grow(&scratch->resized, n))) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
@@ -117,8 +104,8 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	resize = s->resize && ((uint32_t)info.w != s->w || (uint32_t)info.h != s->h);
 	/* u1 and u2 rows without resizing are the decoder's own output. */
 	direct = !resize && (s->dtype == ROW_U1 || s->dtype == ROW_U2);
-	pix = direct ? row : grow(&scratch->pix, &scratch->pixcap, (size_t)info.w *
-				  (size_t)info.h * (size_t)s->channels * (depth16 ? 2 : 1));
+	pix = direct ? row : buf_grow(&scratch->pix, (size_t)info.w *
+					(size_t)info.h * (size_t)s->channels * (depth16 ? 2 : 1));
 	if (!pix) {
 		snprintf(why, whylen, "out of memory");
 		return -1;

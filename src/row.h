@@ -4,6 +4,7 @@
 #ifndef PARIMG_ROW_H
 #define PARIMG_ROW_H
 
+#include "codec.h"
 #include "resize.h"
 
 #include <stddef.h>
@@ -30,10 +31,8 @@ struct row_spec {
 
 /* Buffers a process reuses from row to row; zero-initialise. */
 struct row_scratch {
-	void *pix;		/* a decoded image, where it cannot go to the row */
-	size_t pixcap;
-	void *resized;		/* f4/f8: the resized samples */
-	size_t cap;
+	struct buf pix;		/* a decoded image, where it cannot go to the row */
+	struct buf resized;	/* f4/f8: the resized samples */
 	struct resize_ctx rz;	/* the resampler's plans and buffers */
 };
 
