@@ -23,7 +23,10 @@ EXTRA_PKGS="python3-opencv hyperfine mate-backgrounds" sh scripts/deps.sh ||
 	echo "bench: could not install python3-opencv, hyperfine and mate-backgrounds; going on without" >&2
 [ -x ./parimg ] || { echo "bench: no ./parimg (run make first)" >&2; exit 1; }
 mkdir -p build
-for t in io_floor load_floor rss_tree fill_floor; do
+for t in io_floor load_floor; do
+	cc -O2 -Wall -o "build/$t" "scripts/$t.c" scripts/floor.c
+done
+for t in rss_tree fill_floor; do
 	cc -O2 -Wall -o "build/$t" "scripts/$t.c"
 done
 # scan_time runs load's own class-folder scan (src/dataset.c) alone.

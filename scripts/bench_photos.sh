@@ -18,8 +18,9 @@ EXTRA_PKGS="mate-backgrounds libturbojpeg0-dev libpng-dev libspng-dev libstb-dev
 	sh scripts/deps.sh ||
 	echo "bench: could not install the photo benchmarks' packages; going on" >&2
 # jpeg_floor -s resizes with parimg's resampler, as make built it (its flags).
-cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/jpeg_floor.c build/resize.o -lturbojpeg -lm
-cc -O2 -Wall -o build/png_floor scripts/png_floor.c -lpng -lspng -lm
+cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/jpeg_floor.c scripts/floor.c build/resize.o \
+	-lturbojpeg -lm
+cc -O2 -Wall -o build/png_floor scripts/png_floor.c scripts/floor.c -lpng -lspng -lm
 PC=${PHOTO_CORPUS:-$S/photos}
 if [ ! -f "$PC/.done" ]; then
 	$PY scripts/photo_corpus.py -j2 "$PC" | sed 's/^/   corpus: /'

@@ -15,23 +15,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "floor.h"
+
+const char floor_name[] = "io_floor";
 
 struct item {
 	char *name;		/* file name, no directory */
 	unsigned char *data;
 	size_t len;
 };
-
-static void die(const char *what)
-{
-	fprintf(stderr, "io_floor: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 static int by_name(const void *a, const void *b)
 {
@@ -48,7 +43,7 @@ static struct item *read_all(const char *dir, size_t *np)
 	char path[4096];
 
 	if (!d)
-		die(dir);
+		die(dir, strerror(errno));
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 		int fd;
@@ -57,7 +52,7 @@ static struct item *read_all(const char *dir, size_t *np)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
-			die(path);
+			die(path, strerror(errno));
 		if (!S_ISREG(st.st_mode)) {
 			close(fd);
 			continue;
@@ -65,18 +60,18 @@ static struct item *read_all(const char *dir, size_t *np)
 		if (n == cap) {
 			cap = cap ? 2 * cap : 1024;
 			if (!(v = realloc(v, cap * sizeof(*v))))
-				die("realloc");
+				die("realloc", strerror(errno));
 		}
 		v[n].name = strdup(de->d_name);
 		v[n].len = (size_t)st.st_size;
 		v[n].data = malloc(v[n].len ? v[n].len : 1);
 		if (!v[n].name || !v[n].data)
-			die("malloc");
+			die("malloc", strerror(errno));
 		for (size_t off = 0; off < v[n].len;) {
 			ssize_t r = read(fd, v[n].data + off, v[n].len - off);
 
 			if (r <= 0)
-				die(path);
+				die(path, strerror(errno));
 			off += (size_t)r;
 		}
 		close(fd);
@@ -88,9 +83,17 @@ static struct item *read_all(const char *dir, size_t *np)
 	return v;
 }
 
+/* What each worker is given. */
+struct work {
+	const struct item *v;
+	const char *dst;
+};
+
 /* One worker: write items [b, e) under DST; the exit status says if all went. */
-static int write_range(const struct item *v, size_t b, size_t e, const char *dst)
+static int write_range(size_t b, size_t e, void *arg)
 {
+	const struct item *v = ((struct work *)arg)->v;
+	const char *dst = ((struct work *)arg)->dst;
 	char path[4096];
 
 	for (size_t i = b; i < e; i++) {
@@ -117,24 +120,12 @@ static int write_range(const struct item *v, size_t b, size_t e, const char *dst
 	return 0;
 }
 
-/* CPU seconds (user + system) of this process, or of its reaped children. */
-static double cpu_seconds(int who)
-{
-	struct rusage ru;
-
-	getrusage(who, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 int main(int argc, char **argv)
 {
-	struct timespec t0, t1;
-	double cpu0;
 	struct item *v;
 	size_t n;
 	long jobs = 2;
-	int ch, bad = 0;
+	int ch, bad;
 
 	while ((ch = getopt(argc, argv, "j:")) != -1) {
 		char *end;
@@ -153,35 +144,9 @@ int main(int argc, char **argv)
 	}
 	v = read_all(argv[optind], &n);
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cpu0 = cpu_seconds(RUSAGE_SELF);
+	floor_start();
 	if (mkdir(argv[optind + 1], 0777) < 0 && errno != EEXIST)
-		die(argv[optind + 1]);
-	fflush(NULL);
-	for (long w = 0; w < jobs; w++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork");
-		if (pid == 0)
-			_exit(write_range(v, n * (size_t)w / (size_t)jobs,
-					  n * (size_t)(w + 1) / (size_t)jobs, argv[optind + 1]));
-	}
-	for (long w = 0; w < jobs; w++) {
-		int st;
-
-		while (wait(&st) < 0)
-			if (errno != EINTR)
-				die("wait");
-		bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (bad) {
-		fprintf(stderr, "io_floor: a worker failed\n");
-		return 1;
-	}
-	printf("seconds %.6f cpu %.6f\n",
-	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-	       cpu_seconds(RUSAGE_SELF) - cpu0 + cpu_seconds(RUSAGE_CHILDREN));
-	return 0;
+		die(argv[optind + 1], strerror(errno));
+	bad = floor_fork(jobs, n, write_range, &(struct work){ v, argv[optind + 1] });
+	return floor_done(bad);
 }

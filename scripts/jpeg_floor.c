@@ -26,20 +26,17 @@
  * load does), their reads, decodes and resizes, waitpid, unmapping. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <turbojpeg.h>
 #include <unistd.h>
 
+#include "floor.h"
 #include "resize.h"
+
+const char floor_name[] = "jpeg_floor";
 
 enum scales { DRAFT, FULL, ANY };	/* -s's decode scales: default, -n, -a */
 
@@ -49,65 +46,6 @@ struct job {
 	enum scales scales;
 	struct resize_opts ro;	/* the resize: WxH, -f, stretched */
 };
-
-static void die(const char *what, const char *why)
-{
-	fprintf(stderr, "jpeg_floor: %s: %s\n", what, why);
-	exit(1);
-}
-
-/* Read PATH whole into *BUF (grown as needed); its length. */
-static size_t slurp(const char *path, unsigned char **buf, size_t *cap)
-{
-	struct stat st;
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st) < 0)
-		die(path, strerror(errno));
-	if ((size_t)st.st_size > *cap) {
-		*cap = (size_t)st.st_size;
-		if (!(*buf = realloc(*buf, *cap)))
-			die(path, "out of memory");
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, *buf + len, (size_t)st.st_size - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			die(path, r < 0 ? strerror(errno) : "short read");
-		len += (size_t)r;
-	}
-	close(fd);
-	return len;
-}
-
-/* Paths from a file, one per line. */
-static char **read_list(const char *file, size_t *np)
-{
-	FILE *f = fopen(file, "r");
-	char **v = NULL, *line = NULL;
-	size_t n = 0, cap = 0, lcap = 0;
-	ssize_t r;
-
-	if (!f)
-		die(file, strerror(errno));
-	while ((r = getline(&line, &lcap, f)) > 0) {
-		if (line[r - 1] == '\n')
-			line[--r] = '\0';
-		if (r == 0)
-			continue;
-		if (n == cap && !(v = realloc(v, (cap = cap ? 2 * cap : 1024) * sizeof(*v))))
-			die(file, "out of memory");
-		if (!(v[n++] = strdup(line)))
-			die(file, "out of memory");
-	}
-	free(line);
-	fclose(f);
-	*np = n;
-	return v;
-}
 
 /* The image's width and height from its header. */
 static void jpeg_size(tjhandle tj, const char *path, const unsigned char *d, size_t len,
@@ -145,9 +83,17 @@ static void decode(tjhandle tj, const char *path, const unsigned char *d, size_t
 		die(path, tjGetErrorStr2(tj));
 }
 
+/* What each worker is given. */
+struct work {
+	char **paths;
+	struct job j;
+};
+
 /* One worker: rows [b, e). */
-static void work(char **paths, size_t b, size_t e, struct job j, unsigned char *rows)
+static int work(size_t b, size_t e, unsigned char *rows, void *arg)
 {
+	char **paths = ((struct work *)arg)->paths;
+	struct job j = ((struct work *)arg)->j;
 	size_t bytes = (size_t)j.w * (size_t)j.h * 3, cap = 0, scap = 0;
 	unsigned char *buf = NULL, *scaled = NULL;
 	struct resize_ctx rz = { 0 };
@@ -186,33 +132,7 @@ static void work(char **paths, size_t b, size_t e, struct job j, unsigned char *
 	resize_ctx_free(&rz);
 	free(buf);
 	free(scaled);
-}
-
-/*
- * Reserve a worker's rows in the file and map their pages with one call,
- * as parimg load does (fallocate, MADV_POPULATE_WRITE), rather than a page
- * fault every 4 KiB: the floor must not pay a cost that parimg avoids.
- */
-static void populate(int fd, unsigned char *map, size_t off, size_t len)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = (uintptr_t)(map + off) & ~(page - 1);
-
-	if (len == 0)
-		return;
-	if (fd >= 0 && fallocate(fd, 0, (off_t)off, (off_t)len) < 0 && errno != EOPNOTSUPP)
-		die("fallocate", strerror(errno));
-	madvise((void *)a, (uintptr_t)(map + off) + len - a, MADV_POPULATE_WRITE);
-}
-
-/* CPU seconds (user + system) of this process, or of its reaped children. */
-static double cpu_seconds(int who)
-{
-	struct rusage ru;
-
-	getrusage(who, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	return 0;
 }
 
 /* Parse "WxH" into J. */
@@ -235,16 +155,12 @@ int main(int argc, char **argv)
 {
 	const char *list = NULL, *out = NULL;
 	struct job j = { .scales = DRAFT, .ro = { .filter = RESIZE_BILINEAR } };
-	struct timespec t0, t1;
-	double cpu0;
-	unsigned char *map;
 	char **paths;
-	size_t n, total;
+	size_t n;
 	long jobs = 2;
-	int ch, fd = -1, bad = 0;
+	int ch;
 
 	while ((ch = getopt(argc, argv, "af:j:l:no:s:")) != -1) {
-		char *end;
 		int k;
 
 		switch (ch) {
@@ -262,9 +178,7 @@ int main(int argc, char **argv)
 			j.scales = FULL;
 			break;
 		case 'j':
-			jobs = strtol(optarg, &end, 10);
-			if (*end || jobs < 1 || jobs > 1024)
-				die(optarg, "invalid -j");
+			jobs = floor_jobs(optarg);
 			break;
 		case 'l':
 			list = optarg;
@@ -279,12 +193,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (list) {
-		paths = read_list(list, &n);
-	} else {
-		paths = argv + optind;
-		n = (size_t)(argc - optind);
-	}
+	paths = floor_paths(list, argc, argv, optind, &n);
 	if (!j.scaled && (j.scales != DRAFT || j.ro.filter != RESIZE_BILINEAR))
 		die("-f, -n and -a", "only with -s");
 	if (n == 0) {
@@ -303,52 +212,6 @@ int main(int argc, char **argv)
 		tjDestroy(tj);
 		free(first);
 	}
-	total = n * (size_t)j.w * (size_t)j.h * 3;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cpu0 = cpu_seconds(RUSAGE_SELF);
-	if (out) {
-		if ((fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 ||
-		    ftruncate(fd, (off_t)total) < 0)
-			die(out, strerror(errno));
-		map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	} else {
-		map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	}
-	if (map == MAP_FAILED)
-		die("mmap", strerror(errno));
-	fflush(NULL);
-	for (long w = 0; w < jobs; w++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork", strerror(errno));
-		if (pid == 0) {
-			size_t b = n * (size_t)w / (size_t)jobs, e = n * (size_t)(w + 1) / (size_t)jobs;
-
-			populate(fd, map, b * total / n, (e - b) * total / n);
-			work(paths, b, e, j, map);
-			_exit(0);
-		}
-	}
-	for (long w = 0; w < jobs; w++) {
-		int st;
-
-		while (wait(&st) < 0)
-			if (errno != EINTR)
-				die("wait", strerror(errno));
-		bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
-	}
-	munmap(map, total);
-	if (fd >= 0 && close(fd) < 0)
-		die(out, strerror(errno));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (bad) {
-		fprintf(stderr, "jpeg_floor: a worker failed\n");
-		return 1;
-	}
-	printf("seconds %.6f cpu %.6f\n",
-	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-	       cpu_seconds(RUSAGE_SELF) - cpu0 + cpu_seconds(RUSAGE_CHILDREN));
-	return 0;
+	return floor_rows(n, (size_t)j.w * (size_t)j.h * 3, jobs, out, 1, work,
+			  &(struct work){ paths, j });
 }

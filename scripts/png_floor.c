@@ -19,18 +19,12 @@
  * libpng, the fastest here, see -m) straight into their rows (stb_image:
  * decode, then copy). Prints "seconds S cpu C" of that timed part. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <png.h>
 #include <spng.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,15 +33,13 @@
 #define STBI_NO_STDIO
 #include <stb/stb_image.h>
 
+#include "floor.h"
+
+const char floor_name[] = "png_floor";
+
 /* decode: PNG D of LEN bytes into DST, W x H RGB rows of W*3 bytes. */
 typedef void decode_fn(const char *path, const unsigned char *d, size_t len,
 		       unsigned char *dst, uint32_t w, uint32_t h);
-
-static void die(const char *what, const char *why)
-{
-	fprintf(stderr, "png_floor: %s: %s\n", what, why);
-	exit(1);
-}
 
 static void dec_libpng(const char *path, const unsigned char *d, size_t len,
 		       unsigned char *dst, uint32_t w, uint32_t h)
@@ -108,59 +100,6 @@ static const struct decoder {
 	{ "stb", dec_stb },
 };
 #define NDEC (sizeof(decoders) / sizeof(decoders[0]))
-
-/* Read PATH whole into *BUF (grown as needed); its length. */
-static size_t slurp(const char *path, unsigned char **buf, size_t *cap)
-{
-	struct stat st;
-	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st) < 0)
-		die(path, strerror(errno));
-	if ((size_t)st.st_size > *cap) {
-		*cap = (size_t)st.st_size;
-		if (!(*buf = realloc(*buf, *cap)))
-			die(path, "out of memory");
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(fd, *buf + len, (size_t)st.st_size - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			die(path, r < 0 ? strerror(errno) : "short read");
-		len += (size_t)r;
-	}
-	close(fd);
-	return len;
-}
-
-/* Paths from a file, one per line. */
-static char **read_list(const char *file, size_t *np)
-{
-	FILE *f = fopen(file, "r");
-	char **v = NULL, *line = NULL;
-	size_t n = 0, cap = 0, lcap = 0;
-	ssize_t r;
-
-	if (!f)
-		die(file, strerror(errno));
-	while ((r = getline(&line, &lcap, f)) > 0) {
-		if (line[r - 1] == '\n')
-			line[--r] = '\0';
-		if (r == 0)
-			continue;
-		if (n == cap && !(v = realloc(v, (cap = cap ? 2 * cap : 1024) * sizeof(*v))))
-			die(file, "out of memory");
-		if (!(v[n++] = strdup(line)))
-			die(file, "out of memory");
-	}
-	free(line);
-	fclose(f);
-	*np = n;
-	return v;
-}
 
 /* Width and height from the IHDR, which must come first. */
 static void png_size(const char *path, const unsigned char *d, size_t len,
@@ -235,10 +174,19 @@ static int measure(char **paths, size_t n, int rounds)
 	return 0;
 }
 
+/* What each worker is given. */
+struct work {
+	char **paths;
+	decode_fn *fn;
+	uint32_t w, h;
+};
+
 /* One worker: rows [b, e), decoded with FN. */
-static void work(char **paths, size_t b, size_t e, decode_fn *fn, uint32_t w, uint32_t h,
-		 unsigned char *rows)
+static int work(size_t b, size_t e, unsigned char *rows, void *arg)
 {
+	char **paths = ((struct work *)arg)->paths;
+	decode_fn *fn = ((struct work *)arg)->fn;
+	uint32_t w = ((struct work *)arg)->w, h = ((struct work *)arg)->h;
 	size_t bytes = (size_t)w * h * 3, cap = 0;
 	unsigned char *buf = NULL;
 
@@ -248,33 +196,7 @@ static void work(char **paths, size_t b, size_t e, decode_fn *fn, uint32_t w, ui
 		fn(paths[i], buf, len, rows + i * bytes, w, h);
 	}
 	free(buf);
-}
-
-/*
- * Reserve a worker's rows in the file and map their pages with one call,
- * as parimg load does (fallocate, MADV_POPULATE_WRITE), rather than a page
- * fault every 4 KiB: the floor must not pay a cost that parimg avoids.
- */
-static void populate(int fd, unsigned char *map, size_t off, size_t len)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = (uintptr_t)(map + off) & ~(page - 1);
-
-	if (len == 0)
-		return;
-	if (fd >= 0 && fallocate(fd, 0, (off_t)off, (off_t)len) < 0 && errno != EOPNOTSUPP)
-		die("fallocate", strerror(errno));
-	madvise((void *)a, (uintptr_t)(map + off) + len - a, MADV_POPULATE_WRITE);
-}
-
-/* CPU seconds (user + system) of this process, or of its reaped children. */
-static double cpu_seconds(int who)
-{
-	struct rusage ru;
-
-	getrusage(who, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	return 0;
 }
 
 static decode_fn *find_decoder(const char *name)
@@ -289,59 +211,14 @@ static decode_fn *find_decoder(const char *name)
 /* The floor: the array made, mapped, filled by JOBS workers, unmapped. */
 static int floor_run(char **paths, size_t n, decode_fn *fn, long jobs, const char *out)
 {
-	unsigned char *first = NULL, *map;
-	size_t cap = 0, len = slurp(paths[0], &first, &cap), total;
-	double t0, cpu0;
+	unsigned char *first = NULL;
+	size_t cap = 0, len = slurp(paths[0], &first, &cap);
 	uint32_t w, h;
-	int fd = -1, bad = 0;
 
 	png_size(paths[0], first, len, &w, &h);
 	free(first);
-	total = n * (size_t)w * h * 3;
-	t0 = now();
-	cpu0 = cpu_seconds(RUSAGE_SELF);
-	if (out) {
-		if ((fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 ||
-		    ftruncate(fd, (off_t)total) < 0)
-			die(out, strerror(errno));
-		map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	} else {
-		map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	}
-	if (map == MAP_FAILED)
-		die("mmap", strerror(errno));
-	fflush(NULL);
-	for (long k = 0; k < jobs; k++) {
-		pid_t pid = fork();
-
-		if (pid < 0)
-			die("fork", strerror(errno));
-		if (pid == 0) {
-			size_t b = n * (size_t)k / (size_t)jobs, e = n * (size_t)(k + 1) / (size_t)jobs;
-
-			populate(fd, map, b * total / n, (e - b) * total / n);
-			work(paths, b, e, fn, w, h, map);
-			_exit(0);
-		}
-	}
-	for (long k = 0; k < jobs; k++) {
-		int st;
-
-		while (wait(&st) < 0)
-			if (errno != EINTR)
-				die("wait", strerror(errno));
-		bad |= !WIFEXITED(st) || WEXITSTATUS(st) != 0;
-	}
-	munmap(map, total);
-	if (fd >= 0 && close(fd) < 0)
-		die(out, strerror(errno));
-	if (bad) {
-		fprintf(stderr, "png_floor: a worker failed\n");
-		return 1;
-	}
-	printf("seconds %.6f cpu %.6f\n", now() - t0,
-	       cpu_seconds(RUSAGE_SELF) - cpu0 + cpu_seconds(RUSAGE_CHILDREN));
-	return 0;
+	return floor_rows(n, (size_t)w * h * 3, jobs, out, 1, work,
+			  &(struct work){ paths, fn, w, h });
 }
 
 int main(int argc, char **argv)
@@ -361,9 +238,7 @@ int main(int argc, char **argv)
 			fn = find_decoder(optarg);
 			break;
 		case 'j':
-			jobs = strtol(optarg, &end, 10);
-			if (*end || jobs < 1 || jobs > 1024)
-				die(optarg, "invalid -j");
+			jobs = floor_jobs(optarg);
 			break;
 		case 'l':
 			list = optarg;
@@ -383,12 +258,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (list) {
-		paths = read_list(list, &n);
-	} else {
-		paths = argv + optind;
-		n = (size_t)(argc - optind);
-	}
+	paths = floor_paths(list, argc, argv, optind, &n);
 	if (n == 0) {
 		fprintf(stderr, "usage: png_floor -m [-r R] (-l LIST | FILE...)\n"
 			"       png_floor [-d libpng|spng|stb] [-j P] [-o OUT] (-l LIST | FILE...)\n");
