@@ -37,22 +37,6 @@ struct ancestor {
 	const struct ancestor *up;
 };
 
-/* DIR/NAME, malloc'd (not asprintf: this runs once a file, 100,000 times
- * for a large dataset, and formatting was a tenth of the scan). */
-static char *join(const char *dir, const char *name)
-{
-	size_t len = strlen(dir), nlen = strlen(name);
-	int slash = !(len && dir[len - 1] == '/');
-	char *path = malloc(len + slash + nlen + 1);
-
-	if (!path)
-		return NULL;
-	memcpy(path, dir, len);
-	path[len] = '/';
-	memcpy(path + len + slash, name, nlen + 1);
-	return path;
-}
-
 /* Whether entry DE of DIR is a directory, following a symbolic link. */
 static int is_dir(const char *path, const struct dirent *de)
 {
@@ -97,7 +81,7 @@ static int list_folder(struct walk *w, const char *dir, DIR *d, struct filelist 
 			break;
 		if (de->d_name[0] == '.')
 			continue;
-		if (!(path = join(dir, de->d_name)))
+		if (!(path = filelist_join(dir, de->d_name)))
 			return error("out of memory");
 		if (is_dir(path, de)) {
 			if (filelist_push(subs, path) < 0)

@@ -50,6 +50,22 @@ int filelist_push(struct filelist *fl, char *path)
 	return 0;
 }
 
+/* Not asprintf: this runs once a file, 100,000 times for a large dataset,
+ * and formatting was a tenth of a class-folder scan. */
+char *filelist_join(const char *dir, const char *name)
+{
+	size_t len = strlen(dir), nlen = strlen(name);
+	int slash = !(len && dir[len - 1] == '/');
+	char *path = malloc(len + slash + nlen + 1);
+
+	if (!path)
+		return NULL;
+	memcpy(path, dir, len);
+	path[len] = '/';
+	memcpy(path + len + slash, name, nlen + 1);
+	return path;
+}
+
 /* Directory entries that are not directories: regular files, and symlinks
  * and the like, which then fail, named, when opened. */
 static int is_listable(const char *dir, const struct dirent *de)
@@ -67,8 +83,6 @@ static int is_listable(const char *dir, const struct dirent *de)
 
 static int add_dir(struct filelist *fl, const char *dir, DIR *d)
 {
-	size_t len = strlen(dir);
-	const char *sep = len && dir[len - 1] == '/' ? "" : "/";
 	struct dirent *de;
 
 	for (;;) {
@@ -81,8 +95,7 @@ static int add_dir(struct filelist *fl, const char *dir, DIR *d)
 		if (de->d_name[0] == '.' || !filelist_is_image_name(de->d_name) ||
 		    !is_listable(dir, de))
 			continue;
-		if (asprintf(&path, "%s%s%s", dir, sep, de->d_name) < 0)
-			path = NULL;
+		path = filelist_join(dir, de->d_name);
 		if (filelist_push(fl, path) < 0) {
 			closedir(d);
 			return -1;

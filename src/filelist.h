@@ -22,6 +22,9 @@ int filelist_add(struct filelist *fl, const char *arg);
 /* Append PATH (malloc'd; owned by FL from now on, freed on failure). 0, or
  * -1 with a message printed. */
 int filelist_push(struct filelist *fl, char *path);
+/* DIR/NAME, malloc'd (no second slash when DIR ends in one); NULL when out
+ * of memory. */
+char *filelist_join(const char *dir, const char *name);
 /* Sort by ORDER (stable for ORDER_NONE: nothing moves). */
 void filelist_sort(struct filelist *fl, enum filelist_order order);
 void filelist_free(struct filelist *fl);
