@@ -15,14 +15,15 @@ CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -MMD -MP
-LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -lm
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -Isrc/codec -MMD -MP
+LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lseccomp -lxxhash -lm
 BUILD  ?= build
 
-SRC      = $(filter-out %_test.c,$(wildcard src/*.c))
+# src/ holds the program, src/codec/ the decoders behind codec.c's table.
+SRC      = $(filter-out %_test.c,$(wildcard src/*.c src/codec/*.c))
 OBJ      = $(SRC:src/%.c=$(BUILD)/%.o)
 LIB_OBJ  = $(filter-out $(BUILD)/main.o,$(OBJ))
-TEST_SRC = $(wildcard src/*_test.c)
+TEST_SRC = $(wildcard src/*_test.c src/codec/*_test.c)
 TEST_OBJ = $(TEST_SRC:src/%.c=$(BUILD)/%.o)
 
 .PHONY: all deps test unit cli asan valgrind fuzz bench demo install uninstall clean
@@ -36,10 +37,11 @@ parimg: $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
 $(BUILD)/%.o: src/%.c | $(BUILD)
+	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # stb's code, compiled in these three, gets its own flags (see asan).
-$(BUILD)/codec.o $(BUILD)/dec_stb.o $(BUILD)/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
+$(BUILD)/codec/codec.o $(BUILD)/codec/dec_stb.o $(BUILD)/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
 
 # The resampler's loops want the vectorizer at full strength (-O3), and its
 # coefficients Pillow's exact doubles: no fused multiply-adds.
@@ -110,9 +112,9 @@ valgrind: all
 # FUZZ_TIME seconds from seeds (PngSuite, generated files, the photo
 # fixtures); any crash, leak or timeout fails the target.
 FUZZ_TIME ?= 60
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Isrc/codec
 FUZZ_DECODERS = jpeg png webp gif
-DECODE_SRC = src/codec.c $(wildcard src/dec_*.c)
+DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c)
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz

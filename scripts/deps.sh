@@ -3,6 +3,11 @@
 # missing; apt-get as root, through sudo otherwise. Called by "make deps".
 set -eu
 pkgs="libstb-dev libdeflate-dev libjpeg62-turbo-dev libwebp-dev libjpeg-turbo-progs libcriterion-dev python3-numpy python3-pil parallel mandoc groff-base"
+# TIFF (libtiff), the workers' seccomp filter, check's duplicate hash.
+pkgs="$pkgs libtiff-dev libseccomp-dev libxxhash-dev"
+# Test oracles and fixture makers: torchvision's transforms, ImageMagick's
+# and libtiff's writers.
+pkgs="$pkgs python3-torchvision imagemagick libtiff-tools"
 # The Slurm test's own cluster (scripts/slurm_local.sh).
 pkgs="$pkgs munge slurmctld slurmd slurm-client"
 missing=

@@ -9,6 +9,7 @@
 #include "dataset.h"
 #include "err.h"
 #include "filelist.h"
+#include "input.h"
 #include "npy.h"
 #include "opt.h"
 #include "outfile.h"
@@ -118,57 +119,6 @@ static const char usage_text[] =
 	"  -f, --force             replace an existing OUT (and manifest)\n"
 	OPT_COMMON_HELP;
 
-/* Read PATH whole into B. 0, or -1 with the reason in WHY. */
-static int read_file(const char *path, struct buf *b, char *why, size_t whylen)
-{
-	struct stat st;
-	size_t want;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st) < 0)
-		goto fail;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		goto fail;
-	}
-	want = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-	b->len = 0;
-	for (;;) {
-		ssize_t n;
-
-		if (b->cap - b->len < want) {
-			size_t cap = b->len + want;
-			unsigned char *p = realloc(b->p, cap);
-
-			if (!p) {
-				errno = ENOMEM;
-				goto fail;
-			}
-			b->p = p;
-			b->cap = cap;
-		}
-		n = read(fd, b->p + b->len, b->cap - b->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		/* A regular file is read once its size is in: no read for EOF. */
-		if (S_ISREG(st.st_mode) && b->len == (size_t)st.st_size)
-			break;
-		want = b->cap - b->len ? 1 : b->cap;
-	}
-	close(fd);
-	return 0;
-fail:
-	snprintf(why, whylen, "%s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 static const char *row_name(void *ctx, size_t i)
 {
 	return ((struct load *)ctx)->files.paths[i];
@@ -252,7 +202,7 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 	struct load *l = ctx;
 
 	limit_memory(l);
-	if (read_file(l->files.paths[i], &l->file, why, whylen) < 0)
+	if (input_read(l->files.paths[i], &l->file, why, whylen) < 0)
 		return -1;
 	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
 			  &l->scratch, why, whylen);
@@ -268,7 +218,7 @@ static int probe_shape(struct load *l)
 	size_t i;
 
 	for (i = 0; i < l->files.n; i++) {
-		if (read_file(l->files.paths[i], &l->file, why, sizeof(why)) == 0 &&
+		if (input_read(l->files.paths[i], &l->file, why, sizeof(why)) == 0 &&
 		    codec_probe(l->file.p, l->file.len, l->spec.max_pixels, &info, why,
 				sizeof(why)) == 0)
 			break;

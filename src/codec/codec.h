@@ -43,6 +43,11 @@ struct codec_info {
 	int scale;		/* JPEG: decode at scale/8 of full size */
 	int full_w, full_h;	/* the image's own dimensions */
 	const struct decoder *dec;	/* chosen by the file's first bytes */
+	/* What the file is, beyond the decoded shape (for "parimg check"): */
+	int palette;		/* colours from a palette (PNG, GIF, BMP, TGA, TIFF) */
+	int cmyk;		/* stored as CMYK or YCCK, decoded as colour */
+	int animated;		/* more than one frame; load reads the first */
+	int orientation;	/* EXIF orientation 1-8, 0 when the file has none */
 };
 
 /* Find the decoder for an encoded image by its first bytes and check its
