@@ -261,7 +261,7 @@ int dataset_scan(struct dataset *ds, struct filelist *files, const char *root,
 			walk_free(&w);
 			return -1;
 		}
-		if (w.files.n == 0)
+		if (w.files.n == 0 && !ds->allow_empty)
 			empty = error("%s: no image files in this class folder", ds->classes[k]);
 		walk_free(&w);
 	}

@@ -17,6 +17,8 @@ struct dataset {
 	int64_t *labels;	/* the class of each row; NULL without classes */
 	char **classes;		/* class names, indexed by label */
 	size_t nclasses;
+	int allow_empty;	/* set before dataset_scan: an empty class is no
+				 * error (check reports it; load refuses it) */
 };
 
 /*
@@ -26,8 +28,9 @@ struct dataset {
  * them) are found at any depth, following symbolic links; within a class
  * the files directly in each folder are sorted by ORDER, and the folders
  * taken in ORDER of their paths, as sorted(os.walk(...)) gives them to
- * ImageFolder (ORDER_NONE: as the directories list them). An empty class,
- * an unreadable folder or a symbolic-link loop is an error naming it.
+ * ImageFolder (ORDER_NONE: as the directories list them). An empty class
+ * (unless DS->allow_empty), an unreadable folder or a symbolic-link loop
+ * is an error naming it.
  * 0, or -1 with a message printed.
  */
 int dataset_scan(struct dataset *ds, struct filelist *files, const char *root,

@@ -27,8 +27,16 @@ int error_errno(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* Print "parimg: MESSAGE" and go on. */
 void warnx(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
+/* Copy SRC into DST (DSTLEN bytes, always NUL-terminated, cut before a
+ * character or escape that would not fit) with each byte that would not
+ * print as itself on a terminal written as \xHH: control characters, DEL,
+ * C1 controls and bytes that are not valid UTF-8. Printable UTF-8 is kept,
+ * and so is a backslash. Returns the length written. Every message goes
+ * through it, and so does whatever else prints a path or a reason. */
+size_t err_printable(char *dst, size_t dstlen, const char *src);
+
 /* Write "parimg: MESSAGE\n" to stderr in one write(2), so lines from
- * concurrent workers never interleave. */
+ * concurrent workers never interleave; MESSAGE made printable first. */
 void err_vreport(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
 
 #endif

@@ -150,6 +150,51 @@ int filelist_add(struct filelist *fl, const char *arg)
 	return filelist_push(fl, strdup(arg));
 }
 
+/* Subdirectories of DIR, hidden ones skipped; 0 when it cannot be read. */
+static size_t count_subdirs(const char *dir)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_LNK &&
+					     de->d_type != DT_UNKNOWN))
+			continue;
+		if (de->d_type == DT_DIR) {
+			n++;
+			continue;
+		}
+		if ((path = filelist_join(dir, de->d_name))) {
+			n += stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+			free(path);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+int filelist_none_found(char *const *args, int n, const char *hint)
+{
+	struct stat st;
+	size_t subs;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(args[i], "-") == 0 || stat(args[i], &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    (subs = count_subdirs(args[i])) == 0)
+			continue;
+		return error("%s: no image files; it has %zu subdirector%s (class folders? use %s)",
+			     args[i], subs, subs == 1 ? "y" : "ies", hint);
+	}
+	return error("%s: no image files in the input", n ? args[0] : "-");
+}
+
 int natcmp(const char *a, const char *b)
 {
 	const unsigned char *p = (const unsigned char *)a;

@@ -25,6 +25,10 @@ int filelist_push(struct filelist *fl, char *path);
 /* DIR/NAME, malloc'd (no second slash when DIR ends in one); NULL when out
  * of memory. */
 char *filelist_join(const char *dir, const char *name);
+/* The error for inputs ARGS[0..N) that named no image file: with, for a
+ * directory holding subdirectories (a class tree), how many and HINT, the
+ * option that reads class folders ("use --labels FILE"). Returns -1. */
+int filelist_none_found(char *const *args, int n, const char *hint);
 /* Sort by ORDER (stable for ORDER_NONE: nothing moves). */
 void filelist_sort(struct filelist *fl, enum filelist_order order);
 void filelist_free(struct filelist *fl);

@@ -10,6 +10,7 @@
 #include "err.h"
 #include "filelist.h"
 #include "input.h"
+#include "limit.h"
 #include "npy.h"
 #include "opt.h"
 #include "outfile.h"
@@ -25,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,52 +124,6 @@ static const char *row_name(void *ctx, size_t i)
 	return ((struct load *)ctx)->files.paths[i];
 }
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
-#define UNDER_SANITIZER 1
-#endif
-#elif defined(__SANITIZE_ADDRESS__)
-#define UNDER_SANITIZER 1
-#endif
-
-/*
- * Cap a decoding worker's heap (RLIMIT_DATA: private writable memory, which
- * leaves out the shared mapping of the output) at what the largest allowed
- * image needs, 16 bytes a pixel (a 16-bit RGBA decode, a conversion and a
- * resize) plus 256 MiB: a file that slips past the header checks, a zlib
- * bomb say, then fails with ENOMEM instead of taking the machine's memory.
- * Not under a sanitizer, whose shadow memory counts against the limit.
- */
-static void limit_memory(const struct load *l)
-{
-#ifndef UNDER_SANITIZER
-	static int done;	/* per worker: each is a fresh fork of the parent */
-	unsigned long long pages = 0, data = 0;
-	uint64_t budget;
-	struct rlimit rl;
-	FILE *f;
-
-	if (done)
-		return;
-	done = 1;
-	if ((f = fopen("/proc/self/statm", "re"))) {
-		if (fscanf(f, "%*u %*u %*u %*u %*u %llu", &pages) == 1)
-			data = pages * (unsigned long long)sysconf(_SC_PAGESIZE);
-		fclose(f);
-	}
-	if (__builtin_mul_overflow(l->spec.max_pixels, 16, &budget) ||
-	    __builtin_add_overflow(budget, data + (256ULL << 20), &budget))
-		return;
-	if (getrlimit(RLIMIT_DATA, &rl) == 0 &&
-	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > budget)) {
-		rl.rlim_cur = budget;
-		setrlimit(RLIMIT_DATA, &rl);
-	}
-#else
-	(void)l;
-#endif
-}
-
 /*
  * A worker is about to decode rows [BEGIN, END). Reserve their space in the
  * file (fallocate: a full disk is an error here, not a SIGBUS when a row is
@@ -201,7 +155,7 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 {
 	struct load *l = ctx;
 
-	limit_memory(l);
+	limit_worker_memory(l->spec.max_pixels);
 	if (input_read(l->files.paths[i], &l->file, why, whylen) < 0)
 		return -1;
 	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
@@ -598,7 +552,7 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 			if (filelist_add(&l->files, argv[i]) < 0)
 				return -1;
 		if (l->files.n == 0)
-			return error("%s: no image files in the input", argv[optind]);
+			return filelist_none_found(argv + optind, argc - optind, "--labels FILE");
 		filelist_sort(&l->files, order);
 	}
 	if (l->shuffle && dataset_shuffle(&l->ds, &l->files, l->seed) < 0)

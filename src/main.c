@@ -18,6 +18,7 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "gen", cmd_gen, "write N random-noise images" },
 	{ "load", cmd_load, "decode images into one packed .npy file" },
+	{ "check", cmd_check, "find broken files, describe a dataset, find duplicates" },
 	{ "merge", cmd_merge, "concatenate .npy parts along the first axis" },
 	{ "bench", cmd_bench, "time serial against parallel runs of gen and load" },
 };

@@ -7,6 +7,7 @@
 int cmd_gen(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 
 #endif

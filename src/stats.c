@@ -23,6 +23,19 @@ void stats_compute(double *t, size_t n, struct stats *s)
 	s->median = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
+static int cmp_int(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
+
+	return (a > b) - (a < b);
+}
+
+double stats_median_int(int *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_int);
+	return n % 2 ? v[n / 2] : ((double)v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 uint64_t stats_digest(const void *buf, size_t len)
 {
 	return (uint64_t)len << 32 | libdeflate_crc32(0, buf, len);

@@ -15,6 +15,10 @@ struct stats {
  * times in T (N >= 1). T is sorted in place. */
 void stats_compute(double *t, size_t n, struct stats *s);
 
+/* Median of the N >= 1 integers V (the mean of the middle two for an even
+ * count, as Python's statistics.median); V is sorted in place. */
+double stats_median_int(int *v, size_t n);
+
 /* A digest of LEN bytes: their CRC-32 and length. Different content gives
  * a different digest but for a 2^-32 chance. */
 uint64_t stats_digest(const void *buf, size_t len);

@@ -88,3 +88,17 @@ Test(stats, first_diff_finds_the_first_mismatch)
 	b[0] = 0;
 	cr_assert_eq(stats_first_diff(a, b, 6), 0);
 }
+
+Test(stats, median_of_integers)
+{
+	int odd[] = { 640, 1, 48, 48, 7 }, even[] = { 3, 1, 4, 2 }, one[] = { 9 };
+	int big[] = { 2147483647, 2147483646 };
+
+	cr_assert_float_eq(stats_median_int(odd, 5), 48.0, 1e-12);
+	cr_assert_eq(odd[0], 1);
+	cr_assert_eq(odd[4], 640);
+	cr_assert_float_eq(stats_median_int(even, 4), 2.5, 1e-12);
+	cr_assert_float_eq(stats_median_int(one, 1), 9.0, 1e-12);
+	/* The middle two added without overflowing an int. */
+	cr_assert_float_eq(stats_median_int(big, 2), 2147483646.5, 1e-3);
+}

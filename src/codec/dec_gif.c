@@ -19,6 +19,7 @@ struct gif {
 	unsigned char pal[256][4];	/* RGBA */
 	int mcs;			/* LZW minimum code size */
 	size_t data;			/* offset of the first data sub-block */
+	size_t end;			/* offset just past the first image */
 };
 
 static int gif_sniff(const unsigned char *d, size_t len)
@@ -117,6 +118,7 @@ static int gif_parse(const unsigned char *d, size_t len, struct gif *g, char *wh
 	off = g->data;
 	if (skip_blocks(d, len, &off) < 0)
 		goto truncated;
+	g->end = off;
 	if (g->mcs < 1 || g->mcs > 8) {
 		snprintf(why, whylen, "corrupt GIF (LZW code size %d)", g->mcs);
 		return -1;
@@ -129,6 +131,19 @@ truncated:
 	return -1;
 }
 
+/* Whether another image follows the first (which ends at OFF), past any
+ * extension blocks: the file is an animation, of which load reads the
+ * first frame. A file that ends or holds junk there has no second one. */
+static int second_image(const unsigned char *d, size_t len, size_t off)
+{
+	while (off < len && d[off] == '!') {
+		off += 2;
+		if (off > len || skip_blocks(d, len, &off) < 0)
+			return 0;
+	}
+	return off < len && d[off] == ',';
+}
+
 static int gif_probe(const unsigned char *d, size_t len, struct codec_info *info, char *why,
 		     size_t whylen)
 {
@@ -139,6 +154,8 @@ static int gif_probe(const unsigned char *d, size_t len, struct codec_info *info
 	info->w = g.w;
 	info->h = g.h;
 	info->channels = (g.has_pal ? 3 : 1) + (g.trns >= 0);
+	info->palette = g.has_pal;	/* a gray ramp is read as gray */
+	info->animated = second_image(d, len, g.end);
 	return 0;
 }
 

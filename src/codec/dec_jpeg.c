@@ -115,6 +115,7 @@ static int jpeg_probe(const unsigned char *d, size_t len, struct codec_info *inf
 				return -1;
 			}
 			info->channels = ncomp == 1 ? 1 : 3;
+			info->cmyk = ncomp == 4;	/* CMYK or YCCK */
 			if (info->w > JPEG_MAX_DIMENSION || info->h > JPEG_MAX_DIMENSION) {
 				snprintf(why, whylen, "unsupported JPEG (more than %ld pixels a side)",
 					 (long)JPEG_MAX_DIMENSION);

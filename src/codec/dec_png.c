@@ -25,6 +25,7 @@ struct png {
 	const unsigned char *idat;	/* the first IDAT's data */
 	size_t idat_len, zlen;		/* its length; all IDATs' together */
 	int nidat;
+	uint32_t frames;		/* APNG's acTL: frames of the animation */
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -114,6 +115,8 @@ static int png_chunks(const unsigned char *d, size_t len, int crc, struct png *p
 				p->idat_len = n;
 			}
 			p->zlen += n;
+		} else if (memcmp(d + off + 4, "acTL", 4) == 0 && n >= 8) {
+			p->frames = be32(body);
 		} else if (memcmp(d + off + 4, "IEND", 4) == 0) {
 			return 0;
 		}
@@ -186,6 +189,8 @@ static int png_probe(const unsigned char *d, size_t len, struct codec_info *info
 	 * stored (stb_image's count, which load's default has always been). */
 	info->channels = p.ctype == 3 ? p.n : p.samples;
 	info->is16 = p.depth == 16;
+	info->palette = p.ctype == 3;
+	info->animated = p.frames > 1;	/* load reads the default image */
 	return 0;
 }
 

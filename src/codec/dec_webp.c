@@ -30,6 +30,21 @@ static const char *status_reason(VP8StatusCode s)
 	}
 }
 
+/* The frames of an animated WebP, as its ANIM chunks count them (an
+ * animation of one frame is a still image to Pillow); 0 if unreadable. */
+static unsigned frame_count(const unsigned char *d, size_t len)
+{
+	WebPData data = { d, len };
+	WebPDemuxer *demux = WebPDemux(&data);
+	unsigned n;
+
+	if (!demux)
+		return 0;
+	n = WebPDemuxGetI(demux, WEBP_FF_FRAME_COUNT);
+	WebPDemuxDelete(demux);
+	return n;
+}
+
 static int webp_probe(const unsigned char *d, size_t len, struct codec_info *info, char *why,
 		      size_t whylen)
 {
@@ -43,6 +58,7 @@ static int webp_probe(const unsigned char *d, size_t len, struct codec_info *inf
 	info->w = f.width;
 	info->h = f.height;
 	info->channels = f.has_alpha ? 4 : 3;
+	info->animated = f.has_animation && frame_count(d, len) > 1;
 	return 0;
 }
 
