@@ -45,7 +45,11 @@ static const struct {
 	{ OPT_MAX_PIXELS, "--max-pixels", 1 },
 };
 #define NROW_OPTS (int)(sizeof(row_opts) / sizeof(row_opts[0]))
-#define MAX_LOAD_ARGS (2 * NROW_OPTS)
+/* And load's options of the rows' order and set, passed on after them:
+ * --labels FILE, --order, --shuffle, --seed, -k (bench's --labels is a
+ * flag: the labels go to the scratch directory). */
+#define NSET_ARGS 8
+#define MAX_LOAD_ARGS (2 * NROW_OPTS + NSET_ARGS)
 
 enum phase { PHASE_GEN, PHASE_LOAD, NPHASES };
 static const char *const phase_names[] = { "gen", "load", NULL };
@@ -89,6 +93,13 @@ struct bench {
 	const char *row_arg[NROW_OPTS];	/* "" for an option without a value */
 	char *load_args[MAX_LOAD_ARGS];
 	int nload_args;
+	/* Load's options of the rows' set and order, for given inputs: */
+	int labels;			/* --labels: the one input is a class tree */
+	const char *order;		/* --order's value, or NULL */
+	const char *seed;		/* --seed's value, or NULL */
+	int shuffle, keep_going;	/* --shuffle, -k */
+	const char *schedule;		/* --schedule's value, passed to gen and load */
+	char labels_out[PATH_MAX];	/* where load writes the labels */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -126,7 +137,23 @@ static const char usage_text[] =
 	"      --pad V             contain: the margins' value, 0-255 (default 0)\n"
 	"      --draft, --no-draft with --resize, let JPEGs decode at a reduced\n"
 	"                          scale first, or not (default)\n"
-	"      --max-pixels N      refuse images over N pixels (default 268435456)\n";
+	"      --max-pixels N      refuse images over N pixels (default 268435456)\n"
+	"      --labels            INPUT is one directory of class folders, loaded\n"
+	"                          as load --labels loads it (the labels are\n"
+	"                          written to the scratch directory)\n"
+	"      --order natural|name|none\n"
+	"                          the rows' order (default natural)\n"
+	"      --shuffle           rows in a random order fixed by the seed\n"
+	"      --seed S            the shuffle's seed (default 0)\n"
+	"  -k, --keep-going        skip the files load cannot decode (their rows\n"
+	"                          zero) instead of failing\n"
+	"\n"
+	"For gen and load alike:\n"
+	"      --schedule dynamic|static\n"
+	"                          the pool's schedule (default dynamic)\n"
+	"\n"
+	"Load's -o, --manifest, --classes, --split, --shard and -f are refused:\n"
+	"bench writes its arrays, one at a time, to its scratch directory.\n";
 
 static void on_signal(int sig)
 {
@@ -196,7 +223,9 @@ static double run_timed(struct bench *b, char *const argv[])
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (got_signal)
 		return -1;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	/* Under -k, load's 3 (files skipped) is a run like any other. */
+	if (!WIFEXITED(st) ||
+	    (WEXITSTATUS(st) != 0 && !(b->keep_going && WEXITSTATUS(st) == EXIT_SKIPPED))) {
 		if (WIFSIGNALED(st))
 			return error("bench: 'parimg %s' killed by signal %d", argv[1], WTERMSIG(st));
 		return error("bench: 'parimg %s' failed (exit %d)", argv[1], WEXITSTATUS(st));
@@ -316,11 +345,17 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 {
 	char out[PATH_MAX], j[16];
 	char *gen_argv[] = { "parimg", "gen", "-q", "-n", b->count_arg, "-s", b->size_arg,
-			     "-c", b->channels_arg, "-j", j, "-o", out, NULL };
-	char *load_argv[7 + MAX_LOAD_ARGS + 1 + MAX_INPUTS + 1] = { "parimg", "load", "-q", "-j",
+			     "-c", b->channels_arg, "-j", j, "-o", out,
+			     b->schedule ? "--schedule" : NULL, (char *)b->schedule, NULL };
+	char *load_argv[9 + MAX_LOAD_ARGS + 1 + MAX_INPUTS + 1] = { "parimg", "load", "-q", "-j",
 								     j, "-o", out };
 	double t[1000];
 	int run, i, n = 7;
+
+	if (b->schedule) {
+		load_argv[n++] = "--schedule";
+		load_argv[n++] = (char *)b->schedule;
+	}
 
 	for (i = 0; i < b->nload_args; i++)
 		load_argv[n++] = b->load_args[i];
@@ -332,10 +367,11 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 	load_argv[n] = NULL;
 	snprintf(j, sizeof(j), "%u", jobs);
 	snprintf(out, sizeof(out), "%s/%s", b->scratch, ph == PHASE_GEN ? "gen" : "out.npy");
+	snprintf(b->labels_out, sizeof(b->labels_out), "%s/labels.npy", b->scratch);
 	for (run = 0; run <= b->runs; run++) {
 		double secs;
 
-		if (rmtree(out) < 0 || got_signal)
+		if (rmtree(out) < 0 || (b->labels && rmtree(b->labels_out) < 0) || got_signal)
 			return -1;
 		if (isatty(STDERR_FILENO))
 			fprintf(stderr, "\rparimg: bench: %s -j %u run %d/%d\033[K",
@@ -496,6 +532,8 @@ static int parse_phases(struct bench *b, const char *s)
 
 /* Long-only options. */
 enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE };
+/* Load's options of the rows' set and order, and those bench refuses. */
+enum { OPT_LABELS = 0x280, OPT_ORDER, OPT_SEED, OPT_SHUFFLE, OPT_REFUSED_OPT };
 
 static const struct option longopts[] = {
 	{ "count", required_argument, NULL, 'n' },
@@ -503,9 +541,22 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
+	{ "keep-going", no_argument, NULL, 'k' },
+	{ "labels", no_argument, NULL, OPT_LABELS },
+	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "phase", required_argument, NULL, OPT_PHASE },
 	{ "runs", required_argument, NULL, 'r' },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
 	{ "size", required_argument, NULL, 's' },
+	/* Load's, which bench refuses by name (refused_opt). */
+	{ "classes", optional_argument, NULL, OPT_REFUSED_OPT },
+	{ "force", no_argument, NULL, 'f' },
+	{ "manifest", optional_argument, NULL, OPT_REFUSED_OPT },
+	{ "output", optional_argument, NULL, 'o' },
+	{ "shard", optional_argument, NULL, OPT_REFUSED_OPT },
+	{ "split", optional_argument, NULL, OPT_REFUSED_OPT },
 	OPT_ROW_LONG,
 	{ NULL, 0, NULL, 0 }
 };
@@ -536,6 +587,22 @@ static void make_load_args(struct bench *b)
 		if (row_opts[k].has_value)
 			b->load_args[n++] = (char *)b->row_arg[k];
 	}
+	if (b->labels) {
+		b->load_args[n++] = "--labels";
+		b->load_args[n++] = b->labels_out;
+	}
+	if (b->order) {
+		b->load_args[n++] = "--order";
+		b->load_args[n++] = (char *)b->order;
+	}
+	if (b->shuffle)
+		b->load_args[n++] = "--shuffle";
+	if (b->seed) {
+		b->load_args[n++] = "--seed";
+		b->load_args[n++] = (char *)b->seed;
+	}
+	if (b->keep_going)
+		b->load_args[n++] = "-k";
 	b->nload_args = n;
 }
 
@@ -554,6 +621,8 @@ static int user_inputs(struct bench *b, int n, char **args)
 	for (i = 0; i < n; i++)
 		if (strcmp(args[i], "-") == 0)
 			return usage_error("bench", "inputs are read anew on every run: give paths, not -");
+	if (b->labels && n != 1)
+		return usage_error("bench", "--labels takes one INPUT, the directory of class folders");
 	if (opt_row_check(&b->spec, &b->given, "bench") < 0)
 		return EXIT_USAGE;
 	make_load_args(b);
@@ -589,12 +658,72 @@ static int check_inputs(const struct bench *b)
 	return 0;
 }
 
+/* A load option that bench does not pass on (getopt's CH; ARG the
+ * argument it was in): say why. */
+static int refused_opt(int ch, const char *arg)
+{
+	int len;
+
+	if (strncmp(arg, "--", 2) != 0)
+		arg = ch == 'o' ? "-o" : "-f";
+	len = (int)strcspn(arg, "=");
+
+	return usage_error("bench", "%.*s is load's, not bench's: bench writes the arrays it "
+			   "times to its scratch directory, one at a time, and removes them",
+			   len, arg);
+}
+
+/* Handle an option of the rows' set and order (passed on to load) or
+ * --schedule (to gen and load): 1 if CH was one, 0 if not, -1 after a
+ * usage message. */
+static int parse_set_opt(struct bench *b, int ch, const char *arg)
+{
+	static const char *const orders[] = { "natural", "name", "none", NULL };
+	static const char *const schedules[] = { "dynamic", "static", NULL };
+	uint64_t v;
+
+	switch (ch) {
+	case OPT_LABELS:
+		b->labels = 1;
+		return 1;
+	case OPT_ORDER:
+		if (opt_choice(arg, orders) < 0)
+			return usage_error("bench", "invalid --order '%s' (natural, name or none)", arg),
+			       -1;
+		b->order = arg;
+		return 1;
+	case OPT_SCHEDULE:
+		if (opt_choice(arg, schedules) < 0)
+			return usage_error("bench", "invalid --schedule '%s' (static or dynamic)", arg),
+			       -1;
+		b->schedule = arg;
+		return 1;
+	case OPT_SEED:
+		if (opt_u64(arg, 0, UINT64_MAX, &v) < 0)
+			return usage_error("bench", "invalid --seed '%s'", arg), -1;
+		b->seed = arg;
+		return 1;
+	case OPT_SHUFFLE:
+		b->shuffle = 1;
+		return 1;
+	case 'k':
+		b->keep_going = 1;
+		return 1;
+	}
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct bench *b)
 {
 	uint64_t v;
 	int ch, k, r;
 
-	while ((ch = getopt_long(argc, argv, ":c:hj:n:r:s:t:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:fhj:kn:o:r:s:t:", longopts, NULL)) != -1) {
+		if ((r = parse_set_opt(b, ch, optarg)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			continue;
+		}
 		if ((r = opt_row_parse(&b->spec, &b->given, ch, optarg, "bench")) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -638,12 +767,22 @@ static int parse(int argc, char **argv, struct bench *b)
 				return usage_error("bench", "invalid --size '%s' (WxH, 1 to 16384 each)", optarg);
 			b->dataset_opt = 1;
 			break;
+		case 'f':
+		case 'o':
+		case OPT_REFUSED_OPT:
+			return refused_opt(ch, argv[optind - 1]);
 		default:
 			return opt_bad(ch, argv, "bench");
 		}
 	}
+	if (b->seed && !b->shuffle)
+		return usage_error("bench", "--seed needs --shuffle");
 	if (optind < argc)
 		return user_inputs(b, argc - optind, argv + optind);
+	if (b->labels || b->order || b->shuffle || b->keep_going)
+		return usage_error("bench", "%s applies to given inputs, not the scratch dataset",
+				   b->labels ? "--labels" : b->order ? "--order" : b->shuffle ?
+				   "--shuffle" : "-k");
 	/* Of load's row options, only -c describes the scratch dataset. */
 	for (k = 1; k < NROW_OPTS; k++)
 		if (b->row_arg[k])
