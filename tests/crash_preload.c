@@ -8,6 +8,8 @@
  *            oneself (a worker killed from outside while its temp file exists)
  *   "DENYME" in a path given to opendir(): fail with EACCES (an unreadable
  *            folder; the tests run as root, whom chmod 000 does not stop)
+ *   "NOREAD" in a path opened without O_CREAT: fail with EACCES (an
+ *            unreadable file, for the same reason)
  * Every other call goes to the real function found with dlsym(RTLD_NEXT).
  * Built by the test itself: cc -shared -fPIC -o crash_preload.so
  * tests/crash_preload.c -ldl */
@@ -57,6 +59,10 @@ static int do_open(const char *name, const char *path, int flags, mode_t mode)
 	int fd;
 
 	before(path);
+	if (path && !(flags & O_CREAT) && strstr(path, "NOREAD")) {
+		errno = EACCES;
+		return -1;
+	}
 	fd = real(path, flags, mode);
 	after(path, flags, fd);
 	return fd;
@@ -68,6 +74,10 @@ static int do_openat(const char *name, int dirfd, const char *path, int flags, m
 	int fd;
 
 	before(path);
+	if (path && !(flags & O_CREAT) && strstr(path, "NOREAD")) {
+		errno = EACCES;
+		return -1;
+	}
 	fd = real(dirfd, path, flags, mode);
 	after(path, flags, fd);
 	return fd;
