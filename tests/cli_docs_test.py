@@ -25,7 +25,7 @@ def man_text():
 
 
 def test_help_lists_the_subcommands(d):
-    assert commands() == ["gen", "load", "merge", "bench"], commands()
+    assert commands() == ["gen", "load", "check", "merge", "bench"], commands()
 
 
 def test_every_help_option_is_in_the_man_page(d):
@@ -94,11 +94,14 @@ def complete(*words):
 
 
 def test_bash_completion(d):
-    assert complete("") == sorted(["bench", "gen", "load", "merge", "--help", "--version"])
+    assert complete("") == sorted(["bench", "check", "gen", "load", "merge", "--help",
+                                   "--version"])
     assert complete("lo") == ["load"]
     assert complete("load", "--ma") == ["--manifest", "--max-pixels"]
     assert complete("gen", "--s") == ["--schedule", "--seed", "--shard", "--size"]
     assert complete("bench", "--ph") == ["--phase"]
+    assert complete("check", "--l") == ["--labels", "--list-broken"]
+    assert complete("bench", "--la") == ["--labels"]
 
 
 harness.main(globals())
