@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
 # Sections a-i time gen, load and merge; j class folders; k the resampler
-# alone; l real photographs (scripts/bench_photos.sh).
+# alone; l real photographs (scripts/bench_photos.sh); m check
+# (scripts/bench_check.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
@@ -9,6 +10,7 @@
 #
 #   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
 #   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
+#   CHECK_RUNS=N sh scripts/bench.sh check      (only section m, parimg check)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -125,6 +127,15 @@ echo "        by other load. Floors: the wall and CPU time they print for their 
 # then the summary.
 if [ "${1:-}" = photos ]; then
 	. scripts/bench_photos.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench.sh check": section m alone (scripts/bench_check.sh).
+if [ "${1:-}" = check ]; then
+	. scripts/bench_check.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"
@@ -424,6 +435,8 @@ else
 fi
 # Real photographs: scripts/bench_photos.sh (alone: sh scripts/bench.sh photos).
 . scripts/bench_photos.sh
+# check: scripts/bench_check.sh (alone: sh scripts/bench.sh check).
+. scripts/bench_check.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

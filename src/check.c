@@ -37,12 +37,14 @@
 #define SMALL_CLASS_DIVISOR 5
 
 /* The formats, as the decoders name themselves (decoder.h), and the file
- * name extensions that belong to each. */
+ * name extensions that belong to each; "other" for a decoder added to
+ * codec.c's table and not yet to this list. */
 static const char *const format_names[] = { "JPEG", "PNG", "WebP", "GIF", "BMP", "TGA", "PNM",
-					    NULL };
+					    "TIFF", "other", NULL };
 static const char *const format_exts[] = { "jpg jpeg", "png", "webp", "gif", "bmp", "tga",
-					   "pgm ppm pnm" };
-#define NFORMATS 7
+					   "pgm ppm pnm", "tif tiff", "" };
+#define NFORMATS 9
+#define FORMAT_OTHER 8
 
 enum mode { MODE_GRAY, MODE_GRAY_ALPHA, MODE_RGB, MODE_RGBA, MODE_PALETTE, MODE_CMYK,
 	    MODE_16BIT, NMODES };
@@ -163,15 +165,15 @@ static const char *file_name(void *ctx, size_t i)
 	return ((struct check *)ctx)->files.paths[i];
 }
 
-/* Index of the decoder DEC in format_names, -1 if it is none of them. */
+/* Index of the decoder DEC in format_names. */
 static int format_index(const struct decoder *dec)
 {
 	int k;
 
-	for (k = 0; dec && format_names[k]; k++)
+	for (k = 0; k < FORMAT_OTHER; k++)
 		if (strcmp(dec->name, format_names[k]) == 0)
 			return k;
-	return -1;
+	return FORMAT_OTHER;
 }
 
 /* In a worker: record file I as broken for reason WHY, copied into the
@@ -246,7 +248,8 @@ static int map_shared(struct check *k)
 
 	if (cap > ARENA_MAX)
 		cap = ARENA_MAX;
-	k->recs_len = k->files.n * sizeof(struct rec);
+	/* One record at least: a class tree may hold no file at all. */
+	k->recs_len = (k->files.n ? k->files.n : 1) * sizeof(struct rec);
 	k->recs = mmap(NULL, k->recs_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
 		       0);
 	if (k->recs == MAP_FAILED) {
@@ -349,7 +352,7 @@ static int name_fits(const char *path, int format)
 	ext[k] = '\0';
 	if (!filelist_is_image_name(path))
 		return 1;
-	for (k = 0; k < NFORMATS; k++) {
+	for (k = 0; k < FORMAT_OTHER; k++) {
 		const char *e = format_exts[k];
 		size_t n = strlen(ext);
 
@@ -487,11 +490,15 @@ static void summarize(struct check *k)
 			continue;
 		}
 		if (!s->ok) {
-			s->first_w = r->w;
-			s->first_h = r->h;
+			s->first_w = s->wmin = s->wmax = r->w;
+			s->first_h = s->hmin = s->hmax = r->h;
 			if (!s->channels)
 				s->channels = r->channels;
 		}
+		s->wmin = r->w < s->wmin ? r->w : s->wmin;
+		s->wmax = r->w > s->wmax ? r->w : s->wmax;
+		s->hmin = r->h < s->hmin ? r->h : s->hmin;
+		s->hmax = r->h > s->hmax ? r->h : s->hmax;
 		w[s->ok] = r->w;
 		h[s->ok++] = r->h;
 		s->format[r->format]++;
@@ -503,10 +510,6 @@ static void summarize(struct check *k)
 	if ((s->have_size = s->ok > 0)) {
 		s->wmed = stats_median_int(w, s->ok);
 		s->hmed = stats_median_int(h, s->ok);
-		s->wmin = w[0];
-		s->wmax = w[s->ok - 1];
-		s->hmin = h[0];
-		s->hmax = h[s->ok - 1];
 	}
 	free(w);
 	free(h);

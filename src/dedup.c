@@ -48,12 +48,56 @@ static void split_run(const struct dedup_key *keys, size_t n, dedup_same_fn same
 	}
 }
 
+/*
+ * Move to the front of KEYS the ones whose hash and size another key shares
+ * (the candidates), in one pass over an open-addressing table on the hash's
+ * low half, which is already uniform: the sort that follows then sees only
+ * them, not every file. Returns how many.
+ */
+static size_t candidates(struct dedup_key *keys, size_t n)
+{
+	size_t cap = 16, mask, i, m = 0;
+	size_t *slot;
+	unsigned char *twin;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	mask = cap - 1;
+	slot = malloc(cap * sizeof(*slot));
+	twin = calloc(n + 1, 1);
+	if (!slot || !twin)
+		die("out of memory");
+	memset(slot, 0xff, cap * sizeof(*slot));	/* SIZE_MAX: empty */
+	for (i = 0; i < n; i++) {
+		size_t h = (size_t)keys[i].hash[0] & mask;
+
+		while (slot[h] != SIZE_MAX && !same_key(&keys[slot[h]], &keys[i]))
+			h = (h + 1) & mask;
+		if (slot[h] == SIZE_MAX)
+			slot[h] = i;
+		else
+			twin[slot[h]] = twin[i] = 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (twin[i]) {
+			struct dedup_key t = keys[m];
+
+			keys[m++] = keys[i];
+			keys[i] = t;
+		}
+	}
+	free(slot);
+	free(twin);
+	return m;
+}
+
 size_t dedup_group(struct dedup_key *keys, size_t n, dedup_same_fn same, void *ctx, size_t *group,
 		   size_t nfiles)
 {
 	size_t i, j, next = 1, count = 0, *renum;
 
 	memset(group, 0, nfiles * sizeof(*group));
+	n = candidates(keys, n);
 	qsort(keys, n, sizeof(*keys), cmp_key);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && same_key(&keys[i], &keys[j]); j++)

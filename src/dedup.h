@@ -17,7 +17,7 @@ struct dedup_key {
 typedef int (*dedup_same_fn)(void *ctx, size_t a, size_t b);
 
 /*
- * Group the N files of KEYS (sorted in place) whose hash and size agree and
+ * Group the N files of KEYS (reordered) whose hash and size agree and
  * whose bytes SAME confirms equal. GROUP (indexed by file index, NFILES
  * entries) gets 0 for a file with no duplicate, else its group's number,
  * 1, 2, ... in order of each group's first file. SAME(a, b) is asked with

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libdeflate.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -30,10 +31,72 @@ static int cmp_int(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+static void swap_int(int *a, int *b)
+{
+	int t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Reorder the N ints at V so that V[K] is the one a sort would put there,
+ * with none greater before it and none smaller after it: Hoare's selection
+ * with a median-of-three pivot, linear on average. Inputs that defeat the
+ * pivot (past 64 rounds) are sorted instead, so the worst case stays
+ * n log n.
+ */
+static void select_kth(int *v, size_t n, size_t k)
+{
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+	int rounds = 0;
+
+	while (lo < hi) {
+		ptrdiff_t mid = lo + (hi - lo) / 2, i = lo, j = hi;
+		int pivot;
+
+		if (++rounds > 64) {
+			qsort(v + lo, (size_t)(hi - lo + 1), sizeof(*v), cmp_int);
+			return;
+		}
+		if (v[mid] < v[lo])
+			swap_int(&v[mid], &v[lo]);
+		if (v[hi] < v[lo])
+			swap_int(&v[hi], &v[lo]);
+		if (v[hi] < v[mid])
+			swap_int(&v[hi], &v[mid]);
+		pivot = v[mid];
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j)
+				swap_int(&v[i++], &v[j--]);
+		}
+		/* Now v[lo..j] <= pivot <= v[i..hi], and between them == pivot. */
+		if (kk <= j)
+			hi = j;
+		else if (kk >= i)
+			lo = i;
+		else
+			return;
+	}
+}
+
 double stats_median_int(int *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), cmp_int);
-	return n % 2 ? v[n / 2] : ((double)v[n / 2 - 1] + v[n / 2]) / 2;
+	size_t k = n / 2, i;
+	int below;
+
+	select_kth(v, n, k);
+	if (n % 2)
+		return v[k];
+	/* Even: the other middle one is the largest of those before V[K]. */
+	for (below = v[0], i = 1; i < k; i++)
+		if (v[i] > below)
+			below = v[i];
+	return ((double)below + v[k]) / 2;
 }
 
 uint64_t stats_digest(const void *buf, size_t len)

@@ -16,7 +16,8 @@ struct stats {
 void stats_compute(double *t, size_t n, struct stats *s);
 
 /* Median of the N >= 1 integers V (the mean of the middle two for an even
- * count, as Python's statistics.median); V is sorted in place. */
+ * count, as Python's statistics.median), in linear time on average; V is
+ * reordered. */
 double stats_median_int(int *v, size_t n);
 
 /* A digest of LEN bytes: their CRC-32 and length. Different content gives

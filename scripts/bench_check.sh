@@ -1,0 +1,68 @@
+# bench_check.sh - section m of bench.sh: "parimg check" (issue 20) against
+# load -k on the same files, the TurboJPEG floor's CPU, and the Python loop
+# users write (scripts/recipe_check.py: Pool(2), Image.open(f).load() and an
+# MD5 of each file); and on 100,000 small PNGs, what the summary and the
+# duplicate search cost over decoding alone. Sourced by bench.sh, whose
+# helpers, $S, $PY and $PARIMG it uses; to run it alone:
+#
+#   sh scripts/bench.sh check       (then the summary; CHECK_RUNS=N, default 5)
+#
+# The photo corpus (scripts/photo_corpus.py's same/, 1000 500x375 JPEGs) is
+# made under $S, or taken from $PHOTO_CORPUS when it holds a finished one.
+# shellcheck shell=sh disable=SC2154
+
+echo
+echo "m. check: decode every file, summary, duplicates; vs load -k, the floor and the recipe"
+CRUNS=${CHECK_RUNS:-5}
+EXTRA_PKGS="mate-backgrounds libturbojpeg0-dev" sh scripts/deps.sh ||
+	echo "bench: could not install the check benchmarks' packages; going on" >&2
+[ -x build/jpeg_floor ] ||
+	cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/jpeg_floor.c scripts/floor.c build/resize.o \
+		-lturbojpeg -lm
+PC=${PHOTO_CORPUS:-$S/photos}
+if [ ! -f "$PC/.done" ] && [ ! -f "$PC/same/.done" ]; then
+	$PY scripts/photo_corpus.py -j2 --only same "$PC" | sed 's/^/   corpus: /'
+	: >"$PC/same/.done"
+fi
+echo "   $CRUNS runs each, interleaved; timing and CPU as above. load average $(loadavg)"
+
+# ---------------------------------------------------------------- m1
+echo
+echo "m1. 1000 JPEG photos (500x375): check -j2 vs load -k -j2, jpeg_floor -j2, recipe_check.py"
+SAME=$PC/same
+ls "$SAME"/*.jpg >"$S/same.list"
+out=$(bt "$CRUNS" true "$PARIMG check -q -j2 $SAME" \
+	"rm -f $S/o.npy" "$PARIMG load -q -k -j2 -o $S/o.npy $SAME" \
+	"rm -f $S/fl.u8" "build/jpeg_floor -j2 -o $S/fl.u8 -l $S/same.list" \
+	true "$PY scripts/recipe_check.py -j 2 $SAME")
+ck=$(line "$out" 1) ld=$(line "$out" 2) fl=$(line "$out" 3) rec=$(line "$out" 4)
+row "parimg check -j2" "$(wall "$ck")" "$(cpu "$ck")"
+row "parimg load -k -j2 (writes the array)" "$(wall "$ld")" "$(cpu "$ld")"
+row "jpeg_floor -j2 (TurboJPEG, mapped file)" "$(own "$fl")" "$(owncpu "$fl")"
+row "recipe_check.py (Pool(2), load + MD5)" "$(wall "$rec")" "$(cpu "$rec")"
+row "  after its imports (its own clock)" "$(own "$rec")"
+info "CPU ratio check/load -k, check/floor" "$(ratio "$(cpu "$ck")" "$(cpu "$ld")")x, $(ratio "$(cpu "$ck")" "$(owncpu "$fl")")x"
+r=$(ratio "$(first "$ck")" "$(first "$ld")")
+goal m1 "check <= 1.05x load -k (wall)" "${r}x" "$(le "$r" 1.05)"
+r=$(ratio "$(first "$rec")" "$(first "$ck")")
+goal m1 "check >= 10x faster than recipe_check.py" "${r}x" "$(ge "$r" 10)"
+rm -f "$S/o.npy" "$S/fl.u8"
+
+# ---------------------------------------------------------------- m2
+echo
+echo "m2. 100,000 16x16 gray PNGs: check vs check --no-duplicates vs load -k, -j2"
+$PARIMG gen -q -j2 -n 100000 -s 16x16 -o "$S/small"
+out=$(bt "$CRUNS" true "$PARIMG check -q -j2 $S/small" \
+	true "$PARIMG check -q -j2 --no-duplicates $S/small" \
+	"rm -f $S/o.npy" "$PARIMG load -q -k -j2 -o $S/o.npy $S/small")
+ck=$(line "$out" 1) nd=$(line "$out" 2) ld=$(line "$out" 3)
+row "parimg check -j2" "$(wall "$ck")" "$(cpu "$ck")"
+row "parimg check -j2 --no-duplicates" "$(wall "$nd")" "$(cpu "$nd")"
+row "parimg load -k -j2 (writes the array)" "$(wall "$ld")" "$(cpu "$ld")"
+info "CPU ratio check/--no-duplicates, check/load -k" "$(ratio "$(cpu "$ck")" "$(cpu "$nd")")x, $(ratio "$(cpu "$ck")" "$(cpu "$ld")")x"
+r=$(ratio "$(first "$ck")" "$(first "$nd")")
+goal m2 "summary + duplicates <= 1.05x decode (--no-duplicates)" "${r}x" "$(le "$r" 1.05)"
+r=$(ratio "$(first "$ck")" "$(first "$ld")")
+goal m2 "check <= 1.05x load -k" "${r}x" "$(le "$r" 1.05)"
+rm -rf "$S/small" "$S/o.npy"
+[ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"
