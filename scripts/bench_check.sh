@@ -44,25 +44,36 @@ row "  after its imports (its own clock)" "$(own "$rec")"
 info "CPU ratio check/load -k, check/floor" "$(ratio "$(cpu "$ck")" "$(cpu "$ld")")x, $(ratio "$(cpu "$ck")" "$(owncpu "$fl")")x"
 r=$(ratio "$(first "$ck")" "$(first "$ld")")
 goal m1 "check <= 1.05x load -k (wall)" "${r}x" "$(le "$r" 1.05)"
+r=$(ratio "$(cpu "$ck")" "$(cpu "$ld")")
+goal m1 "check <= 1.05x load -k (CPU)" "${r}x" "$(le "$r" 1.05)"
 r=$(ratio "$(first "$rec")" "$(first "$ck")")
 goal m1 "check >= 10x faster than recipe_check.py" "${r}x" "$(ge "$r" 10)"
 rm -f "$S/o.npy" "$S/fl.u8"
 
 # ---------------------------------------------------------------- m2
 echo
-echo "m2. 100,000 16x16 gray PNGs: check vs check --no-duplicates vs load -k, -j2"
+echo "m2. 100,000 16x16 gray PNGs: check vs check --no-duplicates vs load -k, -j2;"
+echo "    the recipe on a tenth of them (10,000 files), its time scaled by 10"
 $PARIMG gen -q -j2 -n 100000 -s 16x16 -o "$S/small"
+mkdir "$S/small10k"
+ls "$S/small" | head -n 10000 | sed "s|^|$S/small/|" | xargs cp -t "$S/small10k"
 out=$(bt "$CRUNS" true "$PARIMG check -q -j2 $S/small" \
 	true "$PARIMG check -q -j2 --no-duplicates $S/small" \
-	"rm -f $S/o.npy" "$PARIMG load -q -k -j2 -o $S/o.npy $S/small")
-ck=$(line "$out" 1) nd=$(line "$out" 2) ld=$(line "$out" 3)
+	"rm -f $S/o.npy" "$PARIMG load -q -k -j2 -o $S/o.npy $S/small" \
+	true "$PY scripts/recipe_check.py -j 2 $S/small10k")
+ck=$(line "$out" 1) nd=$(line "$out" 2) ld=$(line "$out" 3) rec=$(line "$out" 4)
 row "parimg check -j2" "$(wall "$ck")" "$(cpu "$ck")"
 row "parimg check -j2 --no-duplicates" "$(wall "$nd")" "$(cpu "$nd")"
 row "parimg load -k -j2 (writes the array)" "$(wall "$ld")" "$(cpu "$ld")"
+row "recipe_check.py, 10,000 files" "$(wall "$rec")" "$(cpu "$rec")"
+r=$(awk -v a="$(first "$rec")" -v b="$(first "$ck")" 'BEGIN { printf "%.1f", 10 * a / b }')
+goal m2 "small files: check >= 10x recipe_check.py" "${r}x" "$(ge "$r" 10)"
 info "CPU ratio check/--no-duplicates, check/load -k" "$(ratio "$(cpu "$ck")" "$(cpu "$nd")")x, $(ratio "$(cpu "$ck")" "$(cpu "$ld")")x"
-r=$(ratio "$(first "$ck")" "$(first "$nd")")
-goal m2 "summary + duplicates <= 1.05x decode (--no-duplicates)" "${r}x" "$(le "$r" 1.05)"
-r=$(ratio "$(first "$ck")" "$(first "$ld")")
-goal m2 "check <= 1.05x load -k" "${r}x" "$(le "$r" 1.05)"
-rm -rf "$S/small" "$S/o.npy"
+# The cost in question is work, so its goals are on CPU (user+sys of the
+# process tree), which other load on the machine disturbs less than wall.
+r=$(ratio "$(cpu "$ck")" "$(cpu "$nd")")
+goal m2 "summary + dups <= 1.05x --no-duplicates (CPU)" "${r}x" "$(le "$r" 1.05)"
+r=$(ratio "$(cpu "$ck")" "$(cpu "$ld")")
+goal m2 "check <= 1.05x load -k (CPU)" "${r}x" "$(le "$r" 1.05)"
+rm -rf "$S/small" "$S/small10k" "$S/o.npy"
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"

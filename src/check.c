@@ -109,7 +109,7 @@ struct check {
 	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
 	struct opt_row given;
 	enum format format;
-	int list_broken, nul, no_dups;
+	int format_given, list_broken, nul, no_dups;
 	struct rec *recs;	/* shared with the workers */
 	size_t recs_len;
 	struct arena *arena;	/* likewise */
@@ -895,6 +895,7 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 				return usage_error("check", "invalid --format '%s' (table, json or csv)",
 						   optarg);
 			k->format = (enum format)r;
+			k->format_given = 1;
 			break;
 		case OPT_LABELS:
 			k->labels = 1;
@@ -918,6 +919,8 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		return EXIT_USAGE;
 	if (k->nul && !k->list_broken)
 		return usage_error("check", "-0 goes with --list-broken");
+	if (k->list_broken && k->format_given)
+		return usage_error("check", "--list-broken prints paths alone, in no --format");
 	if (k->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
 		return usage_error("check", "--labels takes one INPUT, the directory of class folders");
 	return -1;

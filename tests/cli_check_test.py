@@ -494,6 +494,7 @@ def test_bench_labels_on_a_class_tree(d):
 def test_usage_errors(d):
     for args, msg in ((["--format", "xml", "x"], "invalid --format 'xml'"),
                       (["-0", "x"], "-0 goes with --list-broken"),
+                      (["--list-broken", "--format", "csv", "x"], "in no --format"),
                       ([], "no input given"),
                       (["--labels", "a", "b"], "--labels takes one INPUT"),
                       (["--fit", "cover", "x"], "--fit needs --resize"),
