@@ -86,6 +86,14 @@ def chunk_type_png(png):
     return png[:at] + b"\xab" + png[at + 1:]
 
 
+def animation(fmt, **kw):
+    """Two frames of different colours as FMT bytes (APNG, animated WebP)."""
+    frames = [Image.new("RGB", (24, 16), c) for c in ((200, 30, 30), (30, 30, 200))]
+    out = io.BytesIO()
+    frames[0].save(out, fmt, save_all=True, append_images=frames[1:], duration=100, **kw)
+    return out.getvalue()
+
+
 def make_tree(d):
     """The class tree: cat, dog, empty (no images) and tiny (one image);
     return its root. Built from tests/photos.py's fixtures."""
@@ -106,6 +114,8 @@ def make_tree(d):
         "cat/rotated.jpg": data["jpeg_exif_orientation6"],
         "cat/png_named.jpg": data["png_rgb"],
         "cat/animated.gif": data["gif_animated"],
+        "cat/animated.png": animation("PNG"),
+        "dog/animated.webp": animation("WEBP", lossless=True),
         "cat/trunc.jpg": data["jpeg_baseline"][:len(data["jpeg_baseline"]) // 2],
         "cat/badcrc.png": bad_crc_png(data["png_gray"]),
         "cat/huge_header.jpg": huge_header_jpeg(data["jpeg_odd_33x17"]),
@@ -266,7 +276,7 @@ def test_summary_equals_pillow_reference(d):
     assert {k: v for k, v in doc["modes"].items() if v} == ref["modes"], (doc, ref)
     assert set(doc["modes"]) == {"gray", "gray+alpha", "RGB", "RGBA", "palette", "CMYK",
                                  "16-bit"}
-    assert doc["animated"] == ref["animated"] == 1, doc
+    assert doc["animated"] == ref["animated"] == 3, doc
     for axis, key in (("w", "width"), ("h", "height")):
         v = ref[axis]
         assert doc[key] == {"min": min(v), "median": statistics.median(v), "max": max(v)}, \
