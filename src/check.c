@@ -3,9 +3,10 @@
  * dataset holds (formats, modes, sizes, classes) and its exact duplicates.
  * Workers write one fixed-size record per file into a MAP_SHARED array (and
  * the reasons into a shared arena); the parent checks every field before it
- * uses one. */
+ * uses one, and sums them up for check_report.c to print. */
 #define _GNU_SOURCE
 #include "parimg.h"
+#include "check.h"
 #include "codec.h"
 #include "dataset.h"
 #include "decoder.h"
@@ -25,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/mman.h>
 #include <xxhash.h>
 
@@ -33,93 +33,8 @@
 #define REASON_MAX 512		/* bytes of one reason kept, NUL not included */
 #define ARENA_MAX (1ULL << 30)	/* the reasons' shared arena, at most */
 #define MAX_SIDE (1 << 24)	/* codec_probe's limit */
-/* A class is "small" with fewer images than the median class over this. */
-#define SMALL_CLASS_DIVISOR 5
 
-/* The formats, as the decoders name themselves (decoder.h), and the file
- * name extensions that belong to each; "other" for a decoder added to
- * codec.c's table and not yet to this list. */
-static const char *const format_names[] = { "JPEG", "PNG", "WebP", "GIF", "BMP", "TGA", "PNM",
-					    "TIFF", "other", NULL };
-static const char *const format_exts[] = { "jpg jpeg", "png", "webp", "gif", "bmp", "tga",
-					   "pgm ppm pnm", "tif tiff", "" };
-#define NFORMATS 9
-#define FORMAT_OTHER 8
-
-enum mode { MODE_GRAY, MODE_GRAY_ALPHA, MODE_RGB, MODE_RGBA, MODE_PALETTE, MODE_CMYK,
-	    MODE_16BIT, NMODES };
-static const char *const mode_names[] = { "gray", "gray+alpha", "RGB", "RGBA", "palette",
-					  "CMYK", "16-bit" };
-
-/* A record's state. PENDING is what a worker that died on the file left. */
-enum { REC_PENDING, REC_OK, REC_BROKEN };
-/* Its flags. */
-#define F_HASHED 0x01		/* hash and size are set */
-#define F_16BIT 0x02
-#define F_PALETTE 0x04
-#define F_CMYK 0x08
-#define F_ANIMATED 0x10
-#define F_ALL 0x1f
-
-/* One file's result, written by the worker that decoded it; the state
- * last, so a record is whole once its state is set. */
-struct rec {
-	uint32_t state;
-	uint32_t flags;
-	int32_t format;		/* index into format_names, -1 if unknown */
-	int32_t w, h;		/* the image's own size */
-	int32_t channels;	/* stored samples per pixel (codec_info's) */
-	int32_t orientation;	/* EXIF, 0 for none */
-	uint32_t reason_len;	/* broken: its reason at reason_off in the arena */
-	uint64_t reason_off;	/* UINT64_MAX when the arena was full */
-	uint64_t size;		/* bytes of the file */
-	uint64_t hash[2];	/* XXH3-128 of them, low half first */
-};
-
-struct arena {
-	uint64_t used;		/* bytes handed out, bumped atomically */
-	char text[];
-};
-
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 static const char *const output_names[] = { "table", "csv", "json", NULL };
-
-/* What the parent makes of the records. */
-struct summary {
-	size_t ok, broken;
-	size_t format[NFORMATS], mode[NMODES], animated, rotated;
-	int have_size;
-	int wmin, wmax, hmin, hmax;
-	double wmed, hmed;
-	size_t *class_n, *class_broken;	/* per class, with --labels */
-	double class_median;
-	size_t *group, ngroups;		/* duplicate group of each file, 0 if none */
-	/* With -c or --resize, what load would do: */
-	int channels;			/* -c, or the first image's */
-	size_t from_cmyk, from_palette, to_gray, to_colour, alpha_dropped, alpha_added, to8;
-	size_t upscaled, downscaled, same_size, cropped, padded, aspect;
-	size_t size_differs;		/* without --resize: not the first image's size */
-	int first_w, first_h;
-};
-
-struct check {
-	struct filelist files;
-	struct dataset ds;
-	int labels;		/* --labels: INPUT is a class tree */
-	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
-	struct opt_row given;
-	enum format format;
-	int format_given, list_broken, nul, no_dups;
-	struct rec *recs;	/* shared with the workers */
-	size_t recs_len;
-	struct arena *arena;	/* likewise */
-	size_t arena_cap, arena_len;
-	char **reasons;		/* the parent's checked copies, NULL if OK */
-	struct summary sum;
-	/* Per worker (and the parent's byte compare): */
-	struct buf file, pix, other;
-	size_t file_index;	/* whose bytes are in file, SIZE_MAX if none */
-};
 
 static const char usage_text[] =
 	"usage: parimg check [options] INPUT...\n"
@@ -171,7 +86,7 @@ static int format_index(const struct decoder *dec)
 	int k;
 
 	for (k = 0; k < FORMAT_OTHER; k++)
-		if (strcmp(dec->name, format_names[k]) == 0)
+		if (strcmp(dec->name, check_format_names[k]) == 0)
 			return k;
 	return FORMAT_OTHER;
 }
@@ -179,7 +94,7 @@ static int format_index(const struct decoder *dec)
 /* In a worker: record file I as broken for reason WHY, copied into the
  * arena, then publish OUT. Returns 0: a broken file is a result, not a
  * failure of the worker. */
-static int broken(struct check *k, struct rec *r, struct rec *out, const char *why)
+static int broken(struct check *k, struct check_rec *r, struct check_rec *out, const char *why)
 {
 	size_t len = strnlen(why, REASON_MAX);
 	uint64_t off = __atomic_fetch_add(&k->arena->used, len, __ATOMIC_RELAXED);
@@ -201,7 +116,7 @@ static int broken(struct check *k, struct rec *r, struct rec *out, const char *w
 static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 {
 	struct check *k = ctx;
-	struct rec *r = &k->recs[i], out = { .format = -1 };
+	struct check_rec *r = &k->recs[i], out = { .format = -1 };
 	struct codec_info info;
 	void *pix;
 
@@ -249,7 +164,7 @@ static int map_shared(struct check *k)
 	if (cap > ARENA_MAX)
 		cap = ARENA_MAX;
 	/* One record at least: a class tree may hold no file at all. */
-	k->recs_len = (k->files.n ? k->files.n : 1) * sizeof(struct rec);
+	k->recs_len = (k->files.n ? k->files.n : 1) * sizeof(struct check_rec);
 	k->recs = mmap(NULL, k->recs_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
 		       0);
 	if (k->recs == MAP_FAILED) {
@@ -257,7 +172,7 @@ static int map_shared(struct check *k)
 		return error_errno("mmap");
 	}
 	k->arena_cap = (size_t)cap;
-	k->arena_len = sizeof(struct arena) + k->arena_cap;
+	k->arena_len = sizeof(struct check_arena) + k->arena_cap;
 	k->arena = mmap(NULL, k->arena_len, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (k->arena == MAP_FAILED) {
@@ -284,7 +199,7 @@ static char *xstrdup(const char *s)
  */
 static void validate(struct check *k, size_t i)
 {
-	struct rec *r = &k->recs[i];
+	struct check_rec *r = &k->recs[i];
 	uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
 	const char *bad = NULL;
 
@@ -326,45 +241,6 @@ static void validate(struct check *k, size_t i)
 	r->flags &= F_HASHED;
 }
 
-static enum mode mode_of(const struct rec *r)
-{
-	if (r->flags & F_PALETTE)
-		return MODE_PALETTE;
-	if (r->flags & F_CMYK)
-		return MODE_CMYK;
-	if (r->flags & F_16BIT)
-		return MODE_16BIT;
-	return (enum mode)(MODE_GRAY + r->channels - 1);
-}
-
-/* Whether PATH's extension is one of FORMAT's, or none that says a format:
- * a file "load DIR" would not pick up by name raises no note. */
-static int name_fits(const char *path, int format)
-{
-	const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-	char ext[8];
-	int k;
-
-	if (!dot || (slash && dot < slash) || strlen(dot + 1) >= sizeof(ext) - 1)
-		return 1;
-	for (k = 0; dot[1 + k]; k++)
-		ext[k] = (char)(dot[1 + k] | 0x20);
-	ext[k] = '\0';
-	if (!filelist_is_image_name(path))
-		return 1;
-	for (k = 0; k < FORMAT_OTHER; k++) {
-		const char *e = format_exts[k];
-		size_t n = strlen(ext);
-
-		while ((e = strstr(e, ext))) {
-			if ((e == format_exts[k] || e[-1] == ' ') && (e[n] == ' ' || e[n] == '\0'))
-				return k == format;
-			e += n;
-		}
-	}
-	return 1;
-}
-
 /* In the parent: whether files A and B hold the same bytes (dedup.c asks,
  * for candidates whose hashes agree). A's bytes are kept for the next ask. */
 static int same_bytes(void *ctx, size_t a, size_t b)
@@ -385,7 +261,7 @@ static int same_bytes(void *ctx, size_t a, size_t b)
 
 static void find_duplicates(struct check *k)
 {
-	struct summary *s = &k->sum;
+	struct check_summary *s = &k->sum;
 	struct dedup_key *keys = malloc((k->files.n + 1) * sizeof(*keys));
 	size_t i, n = 0;
 
@@ -393,7 +269,7 @@ static void find_duplicates(struct check *k)
 	if (!keys || !s->group)
 		die("out of memory");
 	for (i = 0; i < k->files.n; i++) {
-		const struct rec *r = &k->recs[i];
+		const struct check_rec *r = &k->recs[i];
 
 		if (!(r->flags & F_HASHED))
 			continue;
@@ -408,9 +284,9 @@ static void find_duplicates(struct check *k)
 }
 
 /* What load -c C and --resize would do to image R. */
-static void would_load(struct check *k, const struct rec *r)
+static void would_load(struct check *k, const struct check_rec *r)
 {
-	struct summary *s = &k->sum;
+	struct check_summary *s = &k->sum;
 	const struct row_spec *sp = &k->spec;
 	int c = s->channels, n = r->channels;
 
@@ -446,7 +322,7 @@ static void would_load(struct check *k, const struct rec *r)
 
 static void summarize_classes(struct check *k)
 {
-	struct summary *s = &k->sum;
+	struct check_summary *s = &k->sum;
 	size_t c, i, m = 0;
 	int *v;
 
@@ -467,15 +343,10 @@ static void summarize_classes(struct check *k)
 	free(v);
 }
 
-static int class_small(const struct summary *s, size_t c)
-{
-	return s->class_n[c] && (double)s->class_n[c] * SMALL_CLASS_DIVISOR < s->class_median;
-}
-
 /* Every count of the report, from the checked records. */
 static void summarize(struct check *k)
 {
-	struct summary *s = &k->sum;
+	struct check_summary *s = &k->sum;
 	int *w = malloc((k->files.n + 1) * sizeof(int)), *h = malloc((k->files.n + 1) * sizeof(int));
 	size_t i;
 
@@ -483,7 +354,7 @@ static void summarize(struct check *k)
 		die("out of memory");
 	s->channels = k->spec.channels;
 	for (i = 0; i < k->files.n; i++) {
-		const struct rec *r = &k->recs[i];
+		const struct check_rec *r = &k->recs[i];
 
 		if (k->reasons[i]) {
 			s->broken++;
@@ -502,7 +373,7 @@ static void summarize(struct check *k)
 		w[s->ok] = r->w;
 		h[s->ok++] = r->h;
 		s->format[r->format]++;
-		s->mode[mode_of(r)]++;
+		s->mode[check_mode_of(r)]++;
 		s->animated += (r->flags & F_ANIMATED) != 0;
 		s->rotated += r->orientation > 1;
 		would_load(k, r);
@@ -517,340 +388,6 @@ static void summarize(struct check *k)
 		summarize_classes(k);
 	if (!k->no_dups)
 		find_duplicates(k);
-}
-
-/* S made printable (err_printable), in one of two rotating buffers. */
-static const char *pr(const char *s)
-{
-	static char buf[2][8192];
-	static int n;
-
-	n = !n;
-	err_printable(buf[n], sizeof(buf[n]), s);
-	return buf[n];
-}
-
-/* "PNG data in a .jpg file", for a file whose name says another format. */
-static const char *note_of(const struct check *k, size_t i)
-{
-	static char note[128];
-	const struct rec *r = &k->recs[i];
-
-	if (k->reasons[i] || name_fits(k->files.paths[i], r->format))
-		return NULL;
-	snprintf(note, sizeof(note), "%s data in a .%s file (load reads it as %s)",
-		 format_names[r->format], pr(strrchr(k->files.paths[i], '.') + 1),
-		 format_names[r->format]);
-	return note;
-}
-
-static int cross_class(const struct check *k, size_t g)
-{
-	size_t i;
-	int64_t label = -1;
-
-	if (!k->labels)
-		return 0;
-	for (i = 0; i < k->files.n; i++) {
-		if (k->sum.group[i] != g)
-			continue;
-		if (label >= 0 && k->ds.labels[i] != label)
-			return 1;
-		label = k->ds.labels[i];
-	}
-	return 0;
-}
-
-static const char *fmt_med(double v)
-{
-	static char buf[2][32];
-	static int n;
-
-	n = !n;
-	snprintf(buf[n], sizeof(buf[n]), v == (double)(long long)v ? "%.0f" : "%.1f", v);
-	return buf[n];
-}
-
-static void print_load_table(const struct check *k)
-{
-	const struct summary *s = &k->sum;
-	const struct row_spec *sp = &k->spec;
-
-	printf("\nwhat load would do (%d channel%s%s):\n", s->channels,
-	       s->channels > 1 ? "s" : "", sp->channels ? "" : ", the first image's");
-	printf("  %-28s %8zu\n", "converted from CMYK", s->from_cmyk);
-	printf("  %-28s %8zu\n", "palette expanded", s->from_palette);
-	printf("  %-28s %8zu\n", "colour made gray", s->to_gray);
-	printf("  %-28s %8zu\n", "gray made colour", s->to_colour);
-	printf("  %-28s %8zu\n", "alpha dropped", s->alpha_dropped);
-	printf("  %-28s %8zu\n", "alpha added (opaque)", s->alpha_added);
-	printf("  %-28s %8zu\n", "16-bit to 8-bit (u1)", s->to8);
-	if (sp->resize) {
-		printf("  resized to %ux%u, --fit %s:\n", sp->w, sp->h, resize_fit_names[sp->fit]);
-		printf("  %-28s %8zu\n", "upscaled", s->upscaled);
-		printf("  %-28s %8zu\n", "downscaled", s->downscaled);
-		printf("  %-28s %8zu\n", "already that size", s->same_size);
-		if (sp->fit == RESIZE_COVER)
-			printf("  %-28s %8zu\n", "cropped", s->cropped);
-		if (sp->fit == RESIZE_CONTAIN)
-			printf("  %-28s %8zu\n", "padded", s->padded);
-		if (sp->fit == RESIZE_STRETCH)
-			printf("  %-28s %8zu\n", "aspect ratio changed", s->aspect);
-	} else {
-		printf("  %-28s %8zu%s\n", "size differs from the first", s->size_differs,
-		       s->size_differs ? " (load refuses them without --resize)" : "");
-	}
-}
-
-static void print_table(const struct check *k)
-{
-	const struct summary *s = &k->sum;
-	size_t i, g, c;
-	int f, first;
-
-	printf("parimg check: %zu file%s, %zu image%s decoded, %zu broken\n", k->files.n,
-	       k->files.n == 1 ? "" : "s", s->ok, s->ok == 1 ? "" : "s", s->broken);
-	if (s->broken) {
-		printf("\nbroken:\n");
-		for (i = 0; i < k->files.n; i++)
-			if (k->reasons[i])
-				printf("%s: %s\n", pr(k->files.paths[i]), pr(k->reasons[i]));
-	}
-	for (first = 1, i = 0; i < k->files.n; i++) {
-		const char *note = note_of(k, i);
-
-		if (!note)
-			continue;
-		if (first)
-			printf("\nnotes:\n");
-		first = 0;
-		printf("%s: note: %s\n", pr(k->files.paths[i]), note);
-	}
-	printf("\n%-30s %8s\n", "format", "images");
-	for (f = 0; f < NFORMATS; f++)
-		if (s->format[f])
-			printf("  %-28s %8zu\n", format_names[f], s->format[f]);
-	printf("%-30s %8s\n", "mode", "images");
-	for (f = 0; f < NMODES; f++)
-		if (s->mode[f])
-			printf("  %-28s %8zu\n", mode_names[f], s->mode[f]);
-	printf("  %-28s %8zu\n", "animated (first frame read)", s->animated);
-	printf("  %-28s %8zu\n", "EXIF orientation not 1", s->rotated);
-	if (s->have_size) {
-		printf("%-30s %8s %8s %8s\n", "size", "min", "median", "max");
-		printf("  %-28s %8d %8s %8d\n", "width", s->wmin, fmt_med(s->wmed), s->wmax);
-		printf("  %-28s %8d %8s %8d\n", "height", s->hmin, fmt_med(s->hmed), s->hmax);
-	}
-	if (k->labels) {
-		printf("%-30s %8s %8s\n", "class", "images", "broken");
-		for (c = 0; c < k->ds.nclasses; c++)
-			printf("  %-28s %8zu %8zu%s\n", pr(k->ds.classes[c]), s->class_n[c],
-			       s->class_broken[c], !s->class_n[c] ? "  EMPTY"
-			       : class_small(s, c) ? "  SMALL" : "");
-	}
-	if (k->spec.channels || k->spec.resize)
-		print_load_table(k);
-	if (k->no_dups)
-		return;
-	printf("\nduplicates: %zu group%s\n", s->ngroups, s->ngroups == 1 ? "" : "s");
-	for (g = 1; g <= s->ngroups; g++) {
-		printf("group %zu%s:\n", g, cross_class(k, g) ? " (across classes)" : "");
-		for (i = 0; i < k->files.n; i++)
-			if (s->group[i] == g)
-				printf("  %s\n", pr(k->files.paths[i]));
-	}
-}
-
-/* S (made printable) as a JSON string. */
-static void json_str(const char *s)
-{
-	const char *p = pr(s);
-
-	putchar('"');
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			putchar('\\');
-		putchar(*p);
-	}
-	putchar('"');
-}
-
-static void json_count_map(const char *const *names, const size_t *n, int count)
-{
-	int f;
-
-	putchar('{');
-	for (f = 0; f < count; f++) {
-		printf("%s", f ? "," : "");
-		json_str(names[f]);
-		printf(":%zu", n[f]);
-	}
-	putchar('}');
-}
-
-static void json_load(const struct check *k)
-{
-	const struct summary *s = &k->sum;
-	const struct row_spec *sp = &k->spec;
-
-	if (!sp->channels && !sp->resize) {
-		printf("null");
-		return;
-	}
-	printf("{\"channels\":%d,\"from_cmyk\":%zu,\"palette_expanded\":%zu,\"colour_to_gray\":%zu,"
-	       "\"gray_to_colour\":%zu,\"alpha_dropped\":%zu,\"alpha_added\":%zu,"
-	       "\"depth_16_to_8\":%zu,", s->channels, s->from_cmyk, s->from_palette, s->to_gray,
-	       s->to_colour, s->alpha_dropped, s->alpha_added, s->to8);
-	if (sp->resize)
-		printf("\"resize\":{\"width\":%u,\"height\":%u,\"fit\":\"%s\",\"upscaled\":%zu,"
-		       "\"downscaled\":%zu,\"same_size\":%zu,\"cropped\":%zu,\"padded\":%zu,"
-		       "\"aspect_changed\":%zu},\"size_differs\":null}", sp->w, sp->h,
-		       resize_fit_names[sp->fit], s->upscaled, s->downscaled, s->same_size,
-		       s->cropped, s->padded, s->aspect);
-	else
-		printf("\"resize\":null,\"size_differs\":%zu}", s->size_differs);
-}
-
-static void print_json(const struct check *k)
-{
-	const struct summary *s = &k->sum;
-	size_t i, g, c;
-	int first;
-
-	printf("{\"files\":%zu,\"images\":%zu,\"broken\":%zu,\"broken_files\":[", k->files.n, s->ok,
-	       s->broken);
-	for (first = 1, i = 0; i < k->files.n; i++) {
-		if (!k->reasons[i])
-			continue;
-		printf("%s{\"path\":", first ? "" : ",");
-		json_str(k->files.paths[i]);
-		printf(",\"reason\":");
-		json_str(k->reasons[i]);
-		putchar('}');
-		first = 0;
-	}
-	printf("],\"notes\":[");
-	for (first = 1, i = 0; i < k->files.n; i++) {
-		const char *note = note_of(k, i);
-
-		if (!note)
-			continue;
-		printf("%s{\"path\":", first ? "" : ",");
-		json_str(k->files.paths[i]);
-		printf(",\"note\":");
-		json_str(note);
-		putchar('}');
-		first = 0;
-	}
-	printf("],\"formats\":");
-	json_count_map(format_names, s->format, NFORMATS);
-	printf(",\"modes\":");
-	json_count_map(mode_names, s->mode, NMODES);
-	printf(",\"animated\":%zu,\"orientation_not_1\":%zu,", s->animated, s->rotated);
-	if (s->have_size)
-		printf("\"width\":{\"min\":%d,\"median\":%s,\"max\":%d},"
-		       "\"height\":{\"min\":%d,\"median\":%s,\"max\":%d},", s->wmin, fmt_med(s->wmed),
-		       s->wmax, s->hmin, fmt_med(s->hmed), s->hmax);
-	else
-		printf("\"width\":null,\"height\":null,");
-	printf("\"classes\":");
-	if (!k->labels) {
-		printf("null");
-	} else {
-		putchar('[');
-		for (c = 0; c < k->ds.nclasses; c++) {
-			printf("%s{\"name\":", c ? "," : "");
-			json_str(k->ds.classes[c]);
-			printf(",\"images\":%zu,\"broken\":%zu,\"empty\":%s,\"small\":%s}",
-			       s->class_n[c], s->class_broken[c], s->class_n[c] ? "false" : "true",
-			       class_small(s, c) ? "true" : "false");
-		}
-		putchar(']');
-	}
-	printf(",\"duplicates\":");
-	if (k->no_dups) {
-		printf("null");
-	} else {
-		putchar('[');
-		for (g = 1; g <= s->ngroups; g++) {
-			printf("%s{\"cross_class\":%s,\"paths\":[", g > 1 ? "," : "",
-			       cross_class(k, g) ? "true" : "false");
-			for (first = 1, i = 0; i < k->files.n; i++) {
-				if (s->group[i] != g)
-					continue;
-				printf("%s", first ? "" : ",");
-				json_str(k->files.paths[i]);
-				first = 0;
-			}
-			printf("]}");
-		}
-		putchar(']');
-	}
-	printf(",\"load\":");
-	json_load(k);
-	printf("}\n");
-}
-
-/* S (made printable) as a CSV field, quoted. */
-static void csv_str(const char *s)
-{
-	const char *p = pr(s);
-
-	putchar('"');
-	for (; *p; p++) {
-		if (*p == '"')
-			putchar('"');
-		putchar(*p);
-	}
-	putchar('"');
-}
-
-static void print_csv(const struct check *k)
-{
-	size_t i;
-
-	printf("path,class,status,format,mode,width,height,animated,orientation,bytes,"
-	       "duplicate_group,reason\n");
-	for (i = 0; i < k->files.n; i++) {
-		const struct rec *r = &k->recs[i];
-		const char *note = note_of(k, i);
-
-		csv_str(k->files.paths[i]);
-		putchar(',');
-		if (k->labels)
-			csv_str(k->ds.classes[k->ds.labels[i]]);
-		if (k->reasons[i]) {
-			printf(",broken,,,,,,,%llu,", (unsigned long long)r->size);
-		} else {
-			printf(",ok,%s,%s,%d,%d,%d,%d,%llu,", format_names[r->format],
-			       mode_names[mode_of(r)], r->w, r->h, (r->flags & F_ANIMATED) != 0,
-			       r->orientation, (unsigned long long)r->size);
-		}
-		if (!k->no_dups && k->sum.group[i])
-			printf("%zu", k->sum.group[i]);
-		putchar(',');
-		if (k->reasons[i])
-			csv_str(k->reasons[i]);
-		else if (note)
-			csv_str(note);
-		putchar('\n');
-	}
-}
-
-/* --list-broken: the paths alone, escaped one a line, or as they are with
- * -0 (a NUL can be in no path). */
-static void print_broken_list(const struct check *k)
-{
-	size_t i;
-
-	for (i = 0; i < k->files.n; i++) {
-		if (!k->reasons[i])
-			continue;
-		if (k->nul)
-			fwrite(k->files.paths[i], 1, strlen(k->files.paths[i]) + 1, stdout);
-		else
-			printf("%s\n", pr(k->files.paths[i]));
-	}
 }
 
 /* Long-only options. */
@@ -877,11 +414,12 @@ static const struct option longopts[] = {
 /* Parse argv; -1 to go on, else an exit status. */
 static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 {
+	struct opt_row given = { 0 };
 	int ch, r;
 
 	while ((ch = getopt_long(argc, argv, ":0c:hj:qv", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "check")) != 0 ||
-		    (r = opt_row_parse(&k->spec, &k->given, ch, optarg, "check")) != 0) {
+		    (r = opt_row_parse(&k->spec, &given, ch, optarg, "check")) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
 			continue;
@@ -915,7 +453,7 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 	}
 	if (optind == argc)
 		return usage_error("check", "no input given (a directory, files, or - for stdin)");
-	if (opt_row_check(&k->spec, &k->given, "check") < 0)
+	if (opt_row_check(&k->spec, &given, "check") < 0)
 		return EXIT_USAGE;
 	if (k->nul && !k->list_broken)
 		return usage_error("check", "-0 goes with --list-broken");
@@ -1005,14 +543,7 @@ int cmd_check(int argc, char **argv)
 		return r;
 	r = EXIT_FAIL;
 	if (collect(&k, argc, argv) == 0 && run(&k, &c) == 0) {
-		if (k.list_broken)
-			print_broken_list(&k);
-		else if (k.format == FMT_JSON)
-			print_json(&k);
-		else if (k.format == FMT_CSV)
-			print_csv(&k);
-		else
-			print_table(&k);
+		check_report(&k);
 		r = k.sum.broken ? EXIT_SKIPPED : EXIT_OK;
 	}
 	check_free(&k);
