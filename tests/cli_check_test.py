@@ -542,5 +542,34 @@ def test_a_worker_crash_is_a_broken_file(d):
     assert doc["broken"] == len(BROKEN) + 1
 
 
+def test_progress_on_a_terminal_only(d):
+    """The progress line is drawn on stderr when it is a terminal (a pty
+    here), counting files, and never with -q or off a terminal."""
+    ok(run("gen", "-q", "-n", 60000, "-s", "8x8", "-o", "many", cwd=d))
+    for quiet in ([], ["-q"]):
+        master, slave = os.openpty()
+        p = subprocess.run([harness.BIN, "check", "-j", "2"] + quiet + ["many"], cwd=d,
+                           stdout=subprocess.PIPE, stderr=slave, timeout=300)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(master)
+        assert p.returncode == 0, p
+        assert p.stdout.startswith(b"parimg check: 60000 files"), p.stdout[:200]
+        if quiet:
+            assert seen == b"", seen
+        else:
+            assert re.search(rb"\rparimg: 60000/60000 files 100%", seen), seen[-300:]
+    r = ok(run("check", "many", cwd=d))
+    assert r.err == "", r
+
+
 if __name__ == "__main__":
     harness.main(globals())
