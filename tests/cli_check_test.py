@@ -351,12 +351,12 @@ def test_json_and_csv_parse_and_agree(d):
         assert r["class"] == os.path.relpath(r["path"], "train").split("/")[0], r
         if r["status"] == "ok":
             assert int(r["width"]) > 0 and r["format"] in doc["formats"], r
-    # The jq one-liner of the man page, if jq is there; Python's json in any case.
-    if shutil.which("jq"):
-        p = subprocess.run("%s check -q --labels --format json train | jq -r "
-                           "'.broken_files[].path'" % harness.BIN, shell=True, cwd=d, env=env,
-                           capture_output=True, text=True, timeout=60)
-        assert sorted(p.stdout.splitlines()) == sorted(b["path"] for b in doc["broken_files"])
+    # The jq one-liner of the man page (scripts/deps.sh installs jq).
+    p = subprocess.run("%s check -q --labels --format json train | jq -r "
+                       "'.broken_files[].path'" % harness.BIN, shell=True, cwd=d, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.stderr == "", p.stderr
+    assert sorted(p.stdout.splitlines()) == sorted(b["path"] for b in doc["broken_files"])
 
 
 def test_exit_status_and_tree_unchanged(d):
