@@ -56,7 +56,7 @@ echo "m2. 100,000 16x16 gray PNGs: check vs check --no-duplicates vs load -k, -j
 echo "    the recipe on a tenth of them (10,000 files), its time scaled by 10"
 $PARIMG gen -q -j2 -n 100000 -s 16x16 -o "$S/small"
 mkdir "$S/small10k"
-ls "$S/small" | head -n 10000 | sed "s|^|$S/small/|" | xargs cp -t "$S/small10k"
+find "$S/small" -name "image_[0-9]*.png" | head -n 10000 | xargs cp -t "$S/small10k"
 out=$(bt "$CRUNS" true "$PARIMG check -q -j2 $S/small" \
 	true "$PARIMG check -q -j2 --no-duplicates $S/small" \
 	"rm -f $S/o.npy" "$PARIMG load -q -k -j2 -o $S/o.npy $S/small" \
