@@ -253,6 +253,38 @@ char *ragged_index_path(const char *out)
 	return split_path(out, "index");
 }
 
+int ragged_read_index(const char *path, int64_t **index, size_t *n, char *why, size_t whylen)
+{
+	struct npy_header h;
+	struct buf b = { 0 };
+	char descr[8];
+	int le = 1;
+
+	*index = NULL;
+	if (input_read(path, &b, why, whylen) < 0)
+		return -1;
+	snprintf(descr, sizeof(descr), "%ci8", *(char *)&le ? '<' : '>');
+	if (npy_parse_header(b.p, b.len, &h, why, whylen) < 0)
+		goto fail;
+	if (strcmp(h.descr, descr) != 0 || h.ndim != 2 || h.shape[1] != RAGGED_COLS ||
+	    h.shape[0] > (SIZE_MAX - h.header_len) / (RAGGED_COLS * sizeof(int64_t)) ||
+	    b.len != h.header_len + h.shape[0] * RAGGED_COLS * sizeof(int64_t)) {
+		snprintf(why, whylen, "not a ragged index (an (N, 4) int64 array)");
+		goto fail;
+	}
+	*n = (size_t)h.shape[0];
+	if (!(*index = malloc(*n ? *n * RAGGED_COLS * sizeof(int64_t) : 1))) {
+		snprintf(why, whylen, "out of memory");
+		goto fail;
+	}
+	memcpy(*index, b.p + h.header_len, *n * RAGGED_COLS * sizeof(int64_t));
+	free(b.p);
+	return 0;
+fail:
+	free(b.p);
+	return -1;
+}
+
 int ragged_check_index(const int64_t *index, size_t n, uint64_t samples, char *why,
 		       size_t whylen)
 {

@@ -77,6 +77,11 @@ int ragged_write_index(const int64_t *index, size_t n, const char *path, struct 
  * name rule of --split, split_path). Allocated; NULL when out of memory. */
 char *ragged_index_path(const char *out);
 
+/* Read the index .npy at PATH (N x RAGGED_COLS int64, native order, the
+ * file holding exactly that) into *INDEX (malloc'd) and *N. 0, or -1 with
+ * the reason in WHY. */
+int ragged_read_index(const char *path, int64_t **index, size_t *n, char *why, size_t whylen);
+
 /* Check a ragged part's index (N x RAGGED_COLS int64, as read) against the
  * SAMPLES samples of its array: offsets in order, every image inside the
  * array, shapes within the limits. 0, or -1 with the reason in WHY. */
