@@ -172,6 +172,8 @@ Test(ragged_check_index, refusals)
 
 #include "opt.h"
 
+#include <criterion/redirect.h>
+
 /* --resize takes S (with --ragged) or WxH; the checks of opt_row_check. */
 Test(ragged_opts, parse_and_check, .init = cr_redirect_stderr)
 {
