@@ -5,6 +5,7 @@
 
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct row_spec spec(uint32_t short_side, uint32_t max_side)
@@ -199,4 +200,42 @@ Test(ragged_opts, parse_and_check, .init = cr_redirect_stderr)
 	cr_assert_eq(opt_row_check(&s, &given, "load"), 0);	/* --filter with --max-side */
 	given = (struct opt_row){ .fit = 1 };
 	cr_assert_eq(opt_row_check(&s, &given, "load"), -1);
+}
+
+/* A file that probes otherwise than in the header pass is refused, its
+ * slot untouched; one that matches decodes into exactly its slot. */
+Test(ragged_decode, changed_file_and_slot)
+{
+	unsigned char pix[6 * 4 * 3], slot[6 * 4 * 3 + 8];
+	struct row_scratch scratch = { 0 };
+	struct row_spec s = spec(0, 0);
+	struct ragged_dims d = { 6, 4, 3 }, other = { 4, 6, 3 };
+	int64_t idx[RAGGED_COLS] = { 0, 4, 6, 3 }, small[RAGGED_COLS] = { 0, 2, 3, 3 };
+	struct buf png = { 0 };
+	char why[256];
+	size_t i;
+
+	s.max_pixels = 1000;
+	for (i = 0; i < sizeof(pix); i++)
+		pix[i] = (unsigned char)(i * 7);
+	cr_assert_eq(codec_encode(CODEC_PNG, 0, 0, pix, 6, 4, 3, &png), 0);
+	memset(slot, 0xAB, sizeof(slot));
+	cr_assert_eq(ragged_decode(&s, &other, idx, png.p, png.len, slot, &scratch, why,
+				   sizeof(why)), -1);
+	cr_assert(strstr(why, "changed while loading"), "%s", why);
+	for (i = 0; i < sizeof(slot); i++)
+		cr_assert_eq(slot[i], 0xAB);
+	cr_assert_eq(ragged_decode(&s, &d, idx, png.p, png.len, slot, &scratch, why,
+				   sizeof(why)), 0, "%s", why);
+	cr_assert_eq(memcmp(slot, pix, sizeof(pix)), 0);
+	cr_assert_eq(slot[sizeof(pix)], 0xAB);
+	/* Planned at 3x2: resized into its 18 samples, not one more. */
+	memset(slot, 0xAB, sizeof(slot));
+	cr_assert_eq(ragged_decode(&s, &d, small, png.p, png.len, slot, &scratch, why,
+				   sizeof(why)), 0, "%s", why);
+	cr_assert_eq(slot[18], 0xAB);
+	free(png.p);
+	free(scratch.pix.p);
+	free(scratch.resized.p);
+	resize_ctx_free(&scratch.rz);
 }

@@ -180,6 +180,21 @@ def test_sixteen_bit_and_float_dtypes(d):
         assert np.array_equal(ims[0][:, :, 0], v16.astype(typ) / typ(65535)), t
 
 
+def test_header_past_the_first_read(d):
+    """A JPEG whose SOF comes after 130 KB of APP segments: the header
+    pass's first read is not enough, and the whole file is read."""
+    import struct
+    with open(fixtures()["jpeg_baseline"], "rb") as f:
+        jpg = f.read()
+    seg = b"\xff\xe5" + struct.pack(">H", 65002) + bytes(65000)
+    path = os.path.join(d, "far.jpg")
+    with open(path, "wb") as f:
+        f.write(jpg[:2] + seg + seg + jpg[2:])
+    ok(load(d, "-c", 3, path))
+    ims, idx = images(os.path.join(d, "x.npy"))
+    assert np.array_equal(ims[0], pillow(path, 3))
+
+
 # ------------------------------------------------ sizes that keep the aspect ratio
 
 def tv_resize(path, c, s, interp="BILINEAR"):
