@@ -626,7 +626,6 @@ static int finish_ragged(struct load *l, struct target *t)
 		if (l->failed[i])
 			l->plan[i * RAGGED_COLS + RAGGED_H] = l->plan[i * RAGGED_COLS + RAGGED_W] = 0;
 	munmap(l->failed, t->nrows ? t->nrows : 1);
-	l->failed = NULL;
 	return ragged_write_index(l->plan, t->nrows, t->index, &t->idx);
 }
 
@@ -665,6 +664,9 @@ static int run_target(struct load *l, struct target *t, struct opt_common *c, si
 	ok = pool_run(&task, &res) == 0;
 	if (ok && l->spec.ragged)
 		ok = finish_ragged(l, t) == 0;
+	else if (l->failed)
+		munmap(l->failed, t->nrows ? t->nrows : 1);
+	l->failed = NULL;
 	if (munmap(map, maplen) < 0 && ok)
 		ok = error_errno("%s", l->out) == 0;
 	*skipped += res.skipped;
@@ -714,7 +716,8 @@ static int run(struct load *l, struct opt_common *c)
 	if (outfile_commit_all(o, n, c->force) < 0)
 		return EXIT_FAIL;
 	if (skipped) {
-		warnx("%s: %zu of %zu rows skipped (left zero)", l->out, skipped, nrows);
+		warnx("%s: %zu of %zu rows skipped (%s)", l->out, skipped, nrows,
+		      l->spec.ragged ? "index rows 0x0" : "left zero");
 		return EXIT_SKIPPED;
 	}
 	return EXIT_OK;

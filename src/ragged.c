@@ -126,20 +126,22 @@ int ragged_probe(const char *path, const struct row_spec *s, struct buf *b,
 {
 	struct codec_info info;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1, reg;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || (S_ISDIR(st.st_mode) && (errno = EISDIR)) ||
-	    (S_ISREG(st.st_mode) && read_head(fd, b, FIRST_READ) < 0)) {
-		snprintf(why, whylen, "%s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
 	}
+	/* Pipes and the like are read whole by input_read. */
+	reg = S_ISREG(st.st_mode);
+	if (reg && read_head(fd, b, FIRST_READ) < 0)
+		goto fail;
 	close(fd);
-	r = -1;
-	if (S_ISREG(st.st_mode))
+	if (reg)
 		r = codec_probe(b->p, b->len, s->max_pixels, &info, why, whylen);
-	if (r < 0 && (!S_ISREG(st.st_mode) || (off_t)b->len < st.st_size)) {
+	if (r < 0 && (!reg || (off_t)b->len < st.st_size)) {
 		if (input_read(path, b, why, whylen) < 0)
 			return -1;
 		r = codec_probe(b->p, b->len, s->max_pixels, &info, why, whylen);
@@ -150,6 +152,11 @@ int ragged_probe(const char *path, const struct row_spec *s, struct buf *b,
 	d->h = info.h;
 	d->c = info.channels;
 	return 0;
+fail:
+	snprintf(why, whylen, "%s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 /* The header pass's pool context. */
