@@ -230,13 +230,15 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 
 		if (r[RAGGED_H] == 0)
 			return 0;	/* skipped in the header pass, and reported */
+		/* Marked until done: a worker that crashes on the file (the
+		 * pool skips it under -k) leaves its row marked too. */
+		l->failed[i - l->row0] = 1;
 		if (input_read(l->files.paths[i], &l->file, why, whylen) < 0 ||
 		    ragged_decode(&l->spec, &l->dims[i - l->row0], r, l->file.p, l->file.len,
 				  l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype),
-				  &l->scratch, why, whylen) < 0) {
-			l->failed[i - l->row0] = 1;
+				  &l->scratch, why, whylen) < 0)
 			return -1;
-		}
+		l->failed[i - l->row0] = 0;
 		return 0;
 	}
 	if (input_read(l->files.paths[i], &l->file, why, whylen) < 0)

@@ -380,6 +380,42 @@ def test_bad_files_refused_or_skipped(d):
     assert (np.diff(idx[:, 0]) >= 0).all()
 
 
+def test_worker_crash_in_the_header_pass(d):
+    """A worker that crashes on a file (tests/crash_preload.c's CRASHME,
+    as the header pass opens it): without -k the run fails naming the file;
+    with -k its index row is 0x0 and the rest is Pillow's."""
+    so = os.path.join(d, "crash_preload.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", so, os.path.join(harness.HERE,
+                    "crash_preload.c"), "-ldl"], check=True, timeout=60)
+    env = dict(os.environ, LD_PRELOAD=so)
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":handle_segv=0:handle_abort=0"
+    f = mixed_set(d)
+    paths = sorted(f.values())
+    bad = os.path.join(d, "mixed", "CRASHME.png")
+    shutil.copy(paths[2], bad)
+    order = paths[:5] + [bad] + paths[5:]
+    out = os.path.join(d, "x.npy")
+    for jobs in (1, 2):
+        for f in ("x.npy", "x.index.npy"):
+            if os.path.exists(os.path.join(d, f)):
+                os.remove(os.path.join(d, f))
+        r = run("load", "-q", "--ragged", "-j", jobs, "--order", "none", "-o", out, *order,
+                env=env)
+        ok(r, 1)
+        names(r, bad, "SIGSEGV")
+        assert not os.path.exists(out) and not os.path.exists(os.path.join(d, "x.index.npy"))
+        r = run("load", "-q", "-k", "-f", "--ragged", "-j", jobs, "--order", "none", "-o", out,
+                *order, env=env)
+        ok(r, 3)
+        assert "1 of %d rows skipped (index rows 0x0)" % len(order) in r.err, r
+        ims, idx = images(out)
+        for p, im, row in zip(order, ims, idx):
+            if p == bad:
+                assert row[1] == row[2] == 0, row
+            else:
+                assert np.array_equal(im, pillow(p, own_channels(p))), p
+
+
 def test_max_pixels(d):
     f = mixed_set(d)
     paths = sorted(f.values())
