@@ -357,6 +357,32 @@ def test_labels_shuffle_split(d):
                                   for n in os.listdir(os.path.join(root, c)))
 
 
+def test_shards_with_labels_merged(d):
+    """Shards of a --labels --shuffle --ragged load, merged with --labels
+    and --index: the bytes of one run; a labels part of another length is
+    refused."""
+    cat = photos.photo("chelsea")
+    root = os.path.join(d, "pets")
+    for k in range(10):          # shards of 3, 3 and 4 rows
+        os.makedirs(os.path.join(root, "c%d" % (k % 2)), exist_ok=True)
+        photos.crop(cat, 10 + k, 30 - k).save(os.path.join(root, "c%d" % (k % 2), "%d.png" % k))
+    base = ["load", "-q", "--ragged", "--shuffle", "-c", 3]
+    ok(run(*base, "--labels", os.path.join(d, "y.npy"), "-o", os.path.join(d, "x.npy"), root))
+    xs, ys = [], []
+    for k in range(3):
+        xs.append(os.path.join(d, "x-%d.npy" % k))
+        ys.append(os.path.join(d, "y-%d.npy" % k))
+        ok(run(*base, "--shard", "%d/3" % k, "--labels", ys[-1], "-o", xs[-1], root))
+    m = os.path.join(d, "m")
+    ok(run("merge", "-q", "--index", m + ".index.npy", "--labels", m + ".y.npy", "-o",
+           m + ".npy", *xs, *ys))
+    for a, b in (("m.npy", "x.npy"), ("m.index.npy", "x.index.npy"), ("m.y.npy", "y.npy")):
+        assert open(os.path.join(d, a), "rb").read() == open(os.path.join(d, b), "rb").read(), a
+    r = ok(run("merge", "-q", "-f", "--index", m + ".index.npy", "--labels", m + ".y.npy",
+               "-o", m + ".npy", *xs, ys[0], ys[2], ys[1]), 1)
+    assert "labels for the" in r.err, r
+
+
 # ------------------------------------------------ bad files, failures, no leftovers
 
 def test_bad_files_refused_or_skipped(d):
