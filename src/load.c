@@ -39,6 +39,13 @@ struct target {
 	char *index;			/* --ragged: the index's name, else NULL */
 	size_t row0, nrows;		/* this shard's rows of the part */
 	struct outfile arr, lab, man, idx;	/* fd -1 until opened */
+	/* Made by prepare_target for decode_target (struct load's fields): */
+	void *map;			/* the array, mapped; NULL until then */
+	size_t maplen;
+	unsigned char *rows, *failed;
+	struct ragged_dims *dims;
+	int64_t *plan;
+	uint64_t samples;
 };
 
 struct load {
@@ -567,15 +574,14 @@ static int plan_ragged(struct load *l, struct target *t, struct opt_common *c, s
 	char why[1024];
 	size_t i, bad;
 
-	free(l->dims);
-	free(l->plan);
-	l->plan = NULL;
-	if (ragged_scan(l->files.paths, &l->spec, &task, &l->dims) < 0)
+	if (ragged_scan(l->files.paths, &l->spec, &task, &t->dims) < 0)
 		return -1;
+	l->dims = t->dims;
 	for (i = 0; i < t->nrows; i++)
 		if (l->dims[i].w == 0 && l->dims[i].h == 0 && l->dims[i].c == 0)
 			++*skipped;
-	if (!(l->plan = malloc((t->nrows ? t->nrows : 1) * RAGGED_COLS * sizeof(int64_t))))
+	if (!(t->plan = l->plan = malloc((t->nrows ? t->nrows : 1) * RAGGED_COLS *
+					  sizeof(int64_t))))
 		return error("out of memory");
 	while (ragged_plan(&l->spec, l->dims, t->nrows, l->plan, &l->samples, &bad, why,
 			   sizeof(why)) < 0) {
@@ -627,34 +633,72 @@ static int finish_ragged(struct load *l, struct target *t)
 	for (i = 0; i < t->nrows; i++)
 		if (l->failed[i])
 			l->plan[i * RAGGED_COLS + RAGGED_H] = l->plan[i * RAGGED_COLS + RAGGED_W] = 0;
-	munmap(l->failed, t->nrows ? t->nrows : 1);
 	return ragged_write_index(l->plan, t->nrows, t->index, &t->idx);
 }
 
-/* Decode target T's rows into its array's mapping, writing its labels and
- * manifest beside it; nothing is committed here. Returns 0, or -1. */
-static int run_target(struct load *l, struct target *t, struct opt_common *c, size_t *skipped)
+/* Point L's per-target fields at T's (see struct target). */
+static void use_target(struct load *l, const struct target *t)
 {
-	struct pool_result res;
-	struct pool_task task;
-	struct progress prog;
-	size_t maplen = 0;
-	void *map = NULL;
-	int ok;
-
 	l->out = t->out;
 	l->manifest = t->manifest;
 	l->row0 = t->row0;
 	l->nrows = t->nrows;
+	l->map = t->map;
+	l->rows = t->rows;
+	l->fd = t->arr.fd;
+	l->failed = t->failed;
+	l->dims = t->dims;
+	l->plan = t->plan;
+	l->samples = t->samples;
+}
+
+/* Before any target is decoded: plan target T's rows (--ragged's header
+ * pass), make, reserve and map its array, and write its labels and
+ * manifest beside it; nothing is committed here. Returns 0, or -1. */
+static int prepare_target(struct load *l, struct target *t, struct opt_common *c,
+			  size_t *skipped)
+{
+	use_target(l, t);
 	if (l->spec.ragged && plan_ragged(l, t, c, skipped) < 0)
 		return -1;
-	if (create_array(l, &t->arr, &map, &maplen) < 0)
+	t->samples = l->samples;
+	if (create_array(l, &t->arr, &t->map, &t->maplen) < 0)
 		return -1;
-	if (reserve(l, maplen) < 0 || (l->spec.ragged && share_failed(l) < 0) || (t->manifest && write_manifest(l, &t->man) < 0) ||
-	    (t->labels && dataset_write_labels(&l->ds, t->row0, t->nrows, t->labels, &t->lab) < 0)) {
-		munmap(map, maplen);
+	t->rows = l->rows;
+	if (reserve(l, t->maplen) < 0 || (l->spec.ragged && share_failed(l) < 0))
 		return -1;
-	}
+	t->failed = l->failed;
+	if ((t->manifest && write_manifest(l, &t->man) < 0) ||
+	    (t->labels && dataset_write_labels(&l->ds, t->row0, t->nrows, t->labels, &t->lab) < 0))
+		return -1;
+	return 0;
+}
+
+/* Unmap what prepare_target mapped for T. 0, or -1 with a message. */
+static int unmap_target(struct target *t)
+{
+	int r = 0;
+
+	if (t->failed)
+		munmap(t->failed, t->nrows ? t->nrows : 1);
+	t->failed = NULL;
+	if (t->map && t->map != MAP_FAILED && munmap(t->map, t->maplen) < 0)
+		r = error_errno("%s", t->out);
+	t->map = NULL;
+	return r;
+}
+
+/* Decode target T's rows into its array's mapping, then (--ragged) write
+ * its index beside it. Returns 0, or -1. */
+static int decode_target(struct load *l, struct target *t, struct opt_common *c,
+			 size_t *skipped)
+{
+	struct pool_result res;
+	struct pool_task task;
+	struct progress prog;
+	int ok;
+
+	use_target(l, t);
 	progress_init(&prog, c->quiet, "images");
 	task = (struct pool_task){
 		.first = l->row0, .count = l->nrows, .jobs = c->jobs, .schedule = c->schedule,
@@ -666,11 +710,8 @@ static int run_target(struct load *l, struct target *t, struct opt_common *c, si
 	ok = pool_run(&task, &res) == 0;
 	if (ok && l->spec.ragged)
 		ok = finish_ragged(l, t) == 0;
-	else if (l->failed)
-		munmap(l->failed, t->nrows ? t->nrows : 1);
-	l->failed = NULL;
-	if (munmap(map, maplen) < 0 && ok)
-		ok = error_errno("%s", l->out) == 0;
+	if (unmap_target(t) < 0)
+		ok = 0;
 	*skipped += res.skipped;
 	return ok ? 0 : -1;
 }
@@ -693,8 +734,9 @@ static int all_outfiles(struct load *l, struct outfile **o)
 	return n;
 }
 
-/* Decode every target's rows; commit all the outputs only if every pool
- * succeeded. Returns the exit status. */
+/* Prepare every target (so that all the output space is reserved before
+ * the first decode), decode each; commit all the outputs only if every
+ * pool succeeded. Returns the exit status. */
 static int run(struct load *l, struct opt_common *c)
 {
 	struct outfile *o[4 * SPLIT_MAX + 1];
@@ -702,10 +744,14 @@ static int run(struct load *l, struct opt_common *c)
 	size_t skipped = 0, nrows = 0;
 	int i, n, ok = 1;
 
+	for (i = 0; ok && i < l->ntargets; i++)
+		ok = prepare_target(l, &l->targets[i], c, &skipped) == 0;
 	for (i = 0; ok && i < l->ntargets; i++) {
-		ok = run_target(l, &l->targets[i], c, &skipped) == 0;
+		ok = decode_target(l, &l->targets[i], c, &skipped) == 0;
 		nrows += l->targets[i].nrows;
 	}
+	for (i = 0; i < l->ntargets; i++)
+		unmap_target(&l->targets[i]);
 	l->out = out;
 	if (ok && l->classes)
 		ok = dataset_write_classes(&l->ds, l->classes, &l->cls) == 0;
@@ -756,12 +802,12 @@ static void load_free(struct load *l)
 		free(l->targets[i].labels);
 		free(l->targets[i].manifest);
 		free(l->targets[i].index);
+		free(l->targets[i].dims);
+		free(l->targets[i].plan);
 	}
 	free(l->targets);
 	dataset_free(&l->ds);
 	filelist_free(&l->files);
-	free(l->dims);
-	free(l->plan);
 	free(l->file.p);
 }
 

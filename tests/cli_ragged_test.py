@@ -476,6 +476,24 @@ def test_disk_too_small_fails_before_decoding(d):
     assert p.returncode == 1, p
     assert re.match(r"^parimg: %s: File too large\n$" % re.escape(out), p.stderr), p.stderr
     assert listing(d) == [], listing(d)
+    # --split: every part is reserved before the first is decoded. Part a
+    # (a small file cut short after its header, and a small good one) fits;
+    # part b does not, and is named. The same for a fixed-shape load.
+    small = os.path.join(d, "..", "small.jpg")
+    photos.crop(photos.photo("chelsea"), 40, 30).save(small, quality=90)
+    cut = os.path.join(d, "..", "cut.jpg")
+    with open(small, "rb") as f, open(cut, "wb") as g:
+        g.write(f.read()[:700])
+    part_b = sorted(photos.good(fx).values())[:9]
+    for args in (["--ragged"], ["-c", 3, "--resize", "100x100"]):
+        p = subprocess.run([harness.BIN, "load", "-q", "--order", "none", "--split",
+                            "a=0.2,b=0.8", "-o", out] + [str(a) for a in args]
+                           + [cut, small] + part_b,
+                           capture_output=True, text=True, preexec_fn=limit, timeout=60)
+        assert p.returncode == 1, p
+        b = os.path.join(d, "x.b.npy")
+        assert re.match(r"^parimg: %s: File too large\n$" % re.escape(b), p.stderr), (args, p)
+        assert listing(d) == [], listing(d)
 
 
 def test_refuses_to_overwrite(d):
