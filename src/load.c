@@ -2,7 +2,8 @@
  * The parent probes the first image for the shape, sizes a temporary file
  * beside OUT, writes the header and maps the file MAP_SHARED; workers decode
  * their rows into that mapping; the parent renames it onto OUT only if every
- * row is accounted for. There is no copy of the dataset in between. */
+ * row is accounted for. There is no copy of the dataset in between. With
+ * --ragged, a header pass in the pool (ragged.c) sizes each image instead. */
 #define _GNU_SOURCE
 #include "parimg.h"
 #include "codec.h"
