@@ -11,6 +11,7 @@
 #   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
 #   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
 #   CHECK_RUNS=N sh scripts/bench.sh check      (only section m, parimg check)
+#   PHOTO_RUNS=N sh scripts/bench.sh ragged     (only section l5, load --ragged)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -133,9 +134,10 @@ if [ "${1:-}" = photos ]; then
 	exit 0
 fi
 
-# "sh scripts/bench.sh check": section m alone (scripts/bench_check.sh).
-if [ "${1:-}" = check ]; then
-	. scripts/bench_check.sh
+# "sh scripts/bench.sh check" and "ragged": section m or l5 alone
+# (scripts/bench_check.sh, scripts/bench_ragged.sh).
+if [ "${1:-}" = check ] || [ "${1:-}" = ragged ]; then
+	. "scripts/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"

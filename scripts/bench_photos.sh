@@ -1,7 +1,8 @@
 # bench_photos.sh - section l of bench.sh: load on real photographs (issues
 # "Real photographs" and "Resize like Pillow"), against the Pool(2) + Pillow
 # recipe (scripts/recipe_pillow.py) and the decoders' own floors
-# (scripts/jpeg_floor.c, scripts/png_floor.c). Sourced by bench.sh, whose
+# (scripts/jpeg_floor.c, scripts/png_floor.c); l5, load --ragged, is
+# scripts/bench_ragged.sh. Sourced by bench.sh, whose
 # helpers, $S, $PY and $PARIMG it uses; to run it alone:
 #
 #   sh scripts/bench.sh photos      (then the summary; PHOTO_RUNS=N, default 5)
@@ -180,4 +181,6 @@ echo
 echo "l4. 300 PNGs of gen -s 512x512 -c 3 (noise, stored deflate), load -c 3 -j2"
 pngs l4 gen512 "$S/gen512" 5 1.3
 rm -rf "$S/gen512"
+# l5: images at their own sizes (load --ragged), on the mixed corpus.
+. scripts/bench_ragged.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"

@@ -5,6 +5,7 @@
  * nothing else.
  *
  *   jpeg_floor [-j P] [-o OUT] [-s WxH [-f FILTER] [-n | -a]] (-l LIST | FILE...)
+ *   jpeg_floor -r [-j P] [-o OUT] (-l LIST | FILE...)
  *
  * prints "seconds S cpu C": the timed part's wall and CPU (workers' and its own).
  *
@@ -23,13 +24,22 @@
  * bench_photos.sh (section l2) checks it on the mixed corpus every run.
  * The timed part is making and mapping the array, forking P workers (each a
  * contiguous range, whose pages it reserves and maps in one go, as parimg
- * load does), their reads, decodes and resizes, waitpid, unmapping. */
+ * load does), their reads, decodes and resizes, waitpid, unmapping.
+ *
+ * -r is the floor of "parimg load --ragged -c 3": every file at its own
+ * size, packed one after another. The timed part also holds the sizes: the
+ * parent reads each file's first 64 KiB (all of it when TurboJPEG needs
+ * more) for its header, then sizes the file, and each worker reserves and
+ * maps its bytes and decodes its range in full straight into its slots.
+ * The output is the data of load --ragged -c 3's array, byte for byte. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <turbojpeg.h>
 #include <unistd.h>
 
@@ -135,6 +145,101 @@ static int work(size_t b, size_t e, unsigned char *rows, void *arg)
 	return 0;
 }
 
+/* -r's state: the offsets (in bytes) of each file's slot, N + 1 of them. */
+struct ragged {
+	char **paths;
+	size_t *off;
+	unsigned char *map;
+	int fd;
+};
+
+/* Read up to 64 KiB of PATH into BUF (CAP bytes at least); bytes read. */
+static size_t head(const char *path, unsigned char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || (n = pread(fd, buf, cap, 0)) < 0)
+		die(path, strerror(errno));
+	close(fd);
+	return (size_t)n;
+}
+
+/* One -r worker: reserve and map its slots' pages, then decode each. */
+static int ragged_work(size_t b, size_t e, void *arg)
+{
+	struct ragged *r = arg;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)(r->map + r->off[b]) & ~(page - 1);
+	size_t cap = 0, len = r->off[e] - r->off[b];
+	unsigned char *buf = NULL;
+	tjhandle tj = tjInitDecompress();
+
+	if (!tj)
+		die("tjInitDecompress", tjGetErrorStr2(NULL));
+	if (len && r->fd >= 0 && fallocate(r->fd, 0, (off_t)r->off[b], (off_t)len) < 0 &&
+	    errno != EOPNOTSUPP)
+		die("fallocate", strerror(errno));
+	if (len)
+		madvise((void *)a, (uintptr_t)(r->map + r->off[b]) + len - a, MADV_POPULATE_WRITE);
+	for (size_t i = b; i < e; i++) {
+		size_t n = slurp(r->paths[i], &buf, &cap);
+		int w, h;
+
+		jpeg_size(tj, r->paths[i], buf, n, &w, &h);
+		if ((size_t)w * (size_t)h * 3 != r->off[i + 1] - r->off[i])
+			die(r->paths[i], "size changed");
+		decode(tj, r->paths[i], buf, n, r->map + r->off[i], w, h);
+	}
+	tjDestroy(tj);
+	free(buf);
+	return 0;
+}
+
+/* -r: the header pass, the file sized and mapped, the workers; as floor_done. */
+static int ragged_floor(char **paths, size_t n, long jobs, const char *out)
+{
+	static unsigned char buf[65536];
+	struct ragged r = { .paths = paths, .fd = -1 };
+	unsigned char *whole = NULL;
+	size_t cap = 0, total;
+	tjhandle tj = tjInitDecompress();
+	int bad, w, h, sub, cs;
+
+	if (!tj || !(r.off = malloc((n + 1) * sizeof(*r.off))))
+		die("jpeg_floor", "out of memory");
+	floor_start();
+	r.off[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = head(paths[i], buf, sizeof(buf));
+
+		if (tjDecompressHeader3(tj, buf, (unsigned long)len, &w, &h, &sub, &cs) < 0) {
+			len = slurp(paths[i], &whole, &cap);
+			jpeg_size(tj, paths[i], whole, len, &w, &h);
+		}
+		r.off[i + 1] = r.off[i] + (size_t)w * (size_t)h * 3;
+	}
+	total = r.off[n] ? r.off[n] : 1;
+	if (out) {
+		if ((r.fd = open(out, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0 ||
+		    ftruncate(r.fd, (off_t)r.off[n]) < 0)
+			die(out, strerror(errno));
+		r.map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, r.fd, 0);
+	} else {
+		r.map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	}
+	if (r.map == MAP_FAILED)
+		die("mmap", strerror(errno));
+	bad = floor_fork(jobs, n, ragged_work, &r);
+	munmap(r.map, total);
+	if (r.fd >= 0 && close(r.fd) < 0)
+		die(out, strerror(errno));
+	tjDestroy(tj);
+	free(whole);
+	free(r.off);
+	return floor_done(bad);
+}
+
 /* Parse "WxH" into J. */
 static void parse_size(const char *s, struct job *j)
 {
@@ -158,9 +263,9 @@ int main(int argc, char **argv)
 	char **paths;
 	size_t n;
 	long jobs = 2;
-	int ch;
+	int ch, ragged = 0;
 
-	while ((ch = getopt(argc, argv, "af:j:l:no:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "af:j:l:no:rs:")) != -1) {
 		int k;
 
 		switch (ch) {
@@ -186,6 +291,9 @@ int main(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'r':
+			ragged = 1;
+			break;
 		case 's':
 			parse_size(optarg, &j);
 			break;
@@ -200,6 +308,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: jpeg_floor [-j P] [-o OUT] [-s WxH [-f FILTER] [-n | -a]] (-l LIST | FILE...)\n");
 		return 2;
 	}
+	if (ragged && j.scaled)
+		die("-r", "not with -s");
+	if (ragged)
+		return ragged_floor(paths, n, jobs, out);
 	if (!j.scaled) {
 		/* The shape, from the first file (not timed: the list is given). */
 		unsigned char *first = NULL;

@@ -4,7 +4,8 @@
  * from its workers. This runs the command under ptrace, follows every fork,
  * and reads each process's VmHWM from /proc as it exits.
  *
- *   rss_tree CMD [ARG...]   prints "parent_kib P children N max_child_kib C"
+ *   rss_tree CMD [ARG...]   prints "parent_kib P children N max_child_kib C
+ *                           sum_kib S" (S: every process's peak, added up)
  *                           on stderr; exits with CMD's status
  *
  * VmHWM counts every resident page the process mapped, shared ones (a
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
 		    PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL;
 	int st, status = 1, live = 1;
 	pid_t root, pid;
-	long maxc = 0;
+	long maxc = 0, sum = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: rss_tree CMD [ARG...]\n");
@@ -127,12 +128,14 @@ int main(int argc, char **argv)
 			sig = WSTOPSIG(st);	/* a real signal: deliver it */
 		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
 	}
-	for (int i = 0; i < nprocs; i++)
+	for (int i = 0; i < nprocs; i++) {
+		sum += procs[i].hwm_kib;
 		if (procs[i].tgid != root && procs[i].hwm_kib > maxc)
 			maxc = procs[i].hwm_kib;
+	}
 	for (int i = 0; i < nprocs; i++)
 		if (procs[i].tgid == root)
-			fprintf(stderr, "parent_kib %ld children %d max_child_kib %ld\n",
-				procs[i].hwm_kib, nprocs - 1, maxc);
+			fprintf(stderr, "parent_kib %ld children %d max_child_kib %ld sum_kib %ld\n",
+				procs[i].hwm_kib, nprocs - 1, maxc, sum);
 	return status;
 }

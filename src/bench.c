@@ -10,6 +10,7 @@
 #include "npy.h"
 #include "opt.h"
 #include "pool.h"
+#include "ragged.h"
 #include "row.h"
 #include "stats.h"
 
@@ -42,7 +43,8 @@ static const struct {
 	{ 'c', "--channels", 1 }, { 't', "--dtype", 1 }, { OPT_SCALE, "--scale", 0 },
 	{ OPT_RESIZE, "--resize", 1 }, { OPT_FILTER, "--filter", 1 }, { OPT_FIT, "--fit", 1 },
 	{ OPT_PAD, "--pad", 1 }, { OPT_DRAFT, "--draft", 0 }, { OPT_NO_DRAFT, "--no-draft", 0 },
-	{ OPT_MAX_PIXELS, "--max-pixels", 1 },
+	{ OPT_MAX_PIXELS, "--max-pixels", 1 }, { OPT_RAGGED, "--ragged", 0 },
+	{ OPT_MAX_SIDE, "--max-side", 1 },
 };
 #define NROW_OPTS (int)(sizeof(row_opts) / sizeof(row_opts[0]))
 /* And load's options of the rows' order and set, passed on after them:
@@ -68,6 +70,7 @@ struct bench {
 	uint32_t w, h;
 	int channels;
 	size_t sample;			/* bytes of one sample of the arrays */
+	uint64_t ragged;		/* load --ragged: the samples of all images */
 	unsigned jobs[MAX_JOBS_LIST];
 	int njobs;
 	int runs;
@@ -138,6 +141,10 @@ static const char usage_text[] =
 	"      --draft, --no-draft with --resize, let JPEGs decode at a reduced\n"
 	"                          scale first, or not (default)\n"
 	"      --max-pixels N      refuse images over N pixels (default 268435456)\n"
+	"      --ragged            keep each image's own size (a 1-D array and an\n"
+	"                          index); its runs are checked image by image\n"
+	"      --resize S          --ragged: the shorter side becomes S\n"
+	"      --max-side L        --ragged: shrink longer sides over L to L\n"
 	"      --labels            INPUT is one directory of class folders, loaded\n"
 	"                          as load --labels loads it (the labels are\n"
 	"                          written to the scratch directory)\n"
@@ -249,6 +256,37 @@ static int digest_gen(struct bench *b, const char *dir, uint64_t *d)
 	return 0;
 }
 
+/* A ragged array mapped at MAP (SIZE bytes, header H) and the index beside
+ * PATH: each image's digest covers its index row and its samples. */
+static int digest_ragged(struct bench *b, const char *path, const unsigned char *map,
+			 const struct npy_header *h, size_t size, uint64_t *d)
+{
+	char *ip = ragged_index_path(path), why[256];
+	int64_t *idx = NULL;
+	size_t n, i;
+	int ret = 0;
+
+	if (!ip)
+		return error("out of memory");
+	if (h->ndim != 1 || ragged_read_index(ip, &idx, &n, why, sizeof(why)) < 0 ||
+	    n != b->count || ragged_check_index(idx, n, h->shape[0], why, sizeof(why)) < 0) {
+		ret = error("%s: %s", ip, "not the index expected");
+	} else {
+		d[0] = stats_digest(map, h->header_len);
+		for (i = 0; i < n; i++) {
+			const int64_t *r = idx + i * RAGGED_COLS;
+			size_t len = (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) * b->sample;
+			size_t at = h->header_len + (size_t)r[RAGGED_OFF] * b->sample;
+
+			d[i + 1] = stats_digest(map + at, len < size - at ? len : size - at) ^
+				   (stats_digest(r, RAGGED_COLS * sizeof(*r)) * 31);
+		}
+	}
+	free(idx);
+	free(ip);
+	return ret;
+}
+
 /* Digest the .npy at PATH: its header, then each row. */
 static int digest_load(struct bench *b, const char *path, uint64_t *d)
 {
@@ -268,6 +306,8 @@ static int digest_load(struct bench *b, const char *path, uint64_t *d)
 	if (npy_parse_header(map, (size_t)st.st_size, &h, why, sizeof(why)) < 0 ||
 	    npy_data_size(&h) != (uint64_t)st.st_size - h.header_len) {
 		ret = error("%s: %s", path, "not the .npy expected");
+	} else if (b->ragged) {
+		ret = digest_ragged(b, path, map, &h, (size_t)st.st_size, d);
 	} else {
 		row = (size_t)b->w * b->h * (size_t)b->channels * b->sample;
 		d[0] = stats_digest(map, h.header_len);
@@ -276,6 +316,33 @@ static int digest_load(struct bench *b, const char *path, uint64_t *d)
 	}
 	munmap(map, (size_t)st.st_size);
 	return ret;
+}
+
+/* load --ragged: the index beside PATH tells the images' count, H's
+ * 1-D shape their samples. */
+static int learn_ragged(struct bench *b, const char *path, const struct npy_header *h)
+{
+	char *ip = ragged_index_path(path), why[256];
+	int64_t *idx = NULL;
+	size_t n;
+
+	if (!ip)
+		return error("out of memory");
+	if (ragged_read_index(ip, &idx, &n, why, sizeof(why)) < 0) {
+		error("%s: %s", ip, why);
+		free(ip);
+		return -1;
+	}
+	free(idx);
+	free(ip);
+	b->count = n;
+	b->ragged = h->shape[0];
+	b->w = b->h = 0;
+	b->channels = 0;
+	b->cur = malloc((b->count + 1) * sizeof(uint64_t));
+	if (!b->cur)
+		return error("out of memory");
+	return 0;
 }
 
 /* On the user's inputs, the first array tells the images' count and shape,
@@ -294,9 +361,11 @@ static int learn_shape(struct bench *b, const char *path)
 	close(fd);
 	if (n < 0)
 		return error_errno("%s", path);
-	if (npy_parse_header(buf, (size_t)n, &h, why, sizeof(why)) < 0 || h.ndim < 3 ||
-	    !(b->sample = npy_itemsize(h.descr)))
+	if (npy_parse_header(buf, (size_t)n, &h, why, sizeof(why)) < 0 ||
+	    h.ndim < (b->spec.ragged ? 1 : 3) || !(b->sample = npy_itemsize(h.descr)))
 		return error("%s: %s", path, "not the .npy expected");
+	if (b->spec.ragged)
+		return learn_ragged(b, path, &h);
 	b->count = h.shape[0];
 	b->h = (uint32_t)h.shape[1];
 	b->w = (uint32_t)h.shape[2];
@@ -343,7 +412,7 @@ static int verify(struct bench *b, enum phase ph, unsigned jobs, int run, const 
  * each from a clean slate and each checked. */
 static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *st)
 {
-	char out[PATH_MAX], j[16];
+	char out[PATH_MAX], idx[PATH_MAX + 16], j[16];
 	char *gen_argv[] = { "parimg", "gen", "-q", "-n", b->count_arg, "-s", b->size_arg,
 			     "-c", b->channels_arg, "-j", j, "-o", out,
 			     b->schedule ? "--schedule" : NULL, (char *)b->schedule, NULL };
@@ -371,7 +440,9 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 	for (run = 0; run <= b->runs; run++) {
 		double secs;
 
-		if (rmtree(out) < 0 || (b->labels && rmtree(b->labels_out) < 0) || got_signal)
+		snprintf(idx, sizeof(idx), "%s/out.index.npy", b->scratch);
+		if (rmtree(out) < 0 || (ph == PHASE_LOAD && rmtree(idx) < 0) ||
+		    (b->labels && rmtree(b->labels_out) < 0) || got_signal)
 			return -1;
 		if (isatty(STDERR_FILENO))
 			fprintf(stderr, "\rparimg: bench: %s -j %u run %d/%d\033[K",
@@ -410,6 +481,8 @@ static double images_per_s(const struct bench *b, const struct point *p)
 
 static double mb_per_s(const struct bench *b, const struct point *p)
 {
+	if (b->ragged)
+		return (double)b->ragged * b->sample / p->st.median / 1e6;
 	return (double)b->count * b->w * b->h * b->channels * b->sample / p->st.median / 1e6;
 }
 
@@ -419,9 +492,14 @@ static void print_results(const struct bench *b)
 
 	switch (b->format) {
 	case FMT_TABLE:
-		printf("parimg bench: %llu images %ux%u, %d channel%s, median of %d runs\n\n",
-		       (unsigned long long)b->count, b->w, b->h, b->channels,
-		       b->channels > 1 ? "s" : "", b->runs);
+		if (b->ragged)
+			printf("parimg bench: %llu images at their own sizes (--ragged, %llu "
+			       "samples), median of %d runs\n\n", (unsigned long long)b->count,
+			       (unsigned long long)b->ragged, b->runs);
+		else
+			printf("parimg bench: %llu images %ux%u, %d channel%s, median of %d runs\n\n",
+			       (unsigned long long)b->count, b->w, b->h, b->channels,
+			       b->channels > 1 ? "s" : "", b->runs);
 		printf("%-5s %5s %9s %9s %9s %10s %9s %8s %6s\n", "phase", "jobs", "median_s",
 		       "min_s", "max_s", "images/s", "MB/s", "speedup", "eff");
 		for (i = 0; i < b->npoints; i++) {

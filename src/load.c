@@ -2,7 +2,8 @@
  * The parent probes the first image for the shape, sizes a temporary file
  * beside OUT, writes the header and maps the file MAP_SHARED; workers decode
  * their rows into that mapping; the parent renames it onto OUT only if every
- * row is accounted for. There is no copy of the dataset in between. */
+ * row is accounted for. There is no copy of the dataset in between. With
+ * --ragged, a header pass in the pool (ragged.c) sizes each image instead. */
 #define _GNU_SOURCE
 #include "parimg.h"
 #include "codec.h"
@@ -16,6 +17,7 @@
 #include "outfile.h"
 #include "pool.h"
 #include "progress.h"
+#include "ragged.h"
 #include "row.h"
 #include "split.h"
 
@@ -35,8 +37,16 @@
  * each taking its own range of the rows. */
 struct target {
 	char *out, *labels, *manifest;	/* final names; labels, manifest NULL if none */
+	char *index;			/* --ragged: the index's name, else NULL */
 	size_t row0, nrows;		/* this shard's rows of the part */
-	struct outfile arr, lab, man;	/* fd -1 until opened */
+	struct outfile arr, lab, man, idx;	/* fd -1 until opened */
+	/* Made by prepare_target for decode_target (struct load's fields): */
+	void *map;			/* the array, mapped; NULL until then */
+	size_t maplen;
+	unsigned char *rows, *failed;
+	struct ragged_dims *dims;
+	int64_t *plan;
+	uint64_t samples;
 };
 
 struct load {
@@ -60,6 +70,12 @@ struct load {
 	unsigned char *map;	/* the output file, mapped */
 	int fd;			/* and open */
 	unsigned char *rows;	/* its data, row 0 first */
+	/* --ragged (ragged.c), for the target being loaded: */
+	const char *index;	/* --index, or NULL for the default name */
+	struct ragged_dims *dims;	/* the header pass's, row row0 first */
+	int64_t *plan;		/* the index: nrows x RAGGED_COLS */
+	uint64_t samples;	/* in all */
+	unsigned char *failed;	/* MAP_SHARED, a byte a row: failed decoding */
 	/* Per worker: */
 	struct buf file;	/* the encoded file being decoded */
 	struct row_scratch scratch;
@@ -112,6 +128,16 @@ static const char usage_text[] =
 	"                          Pillow's draft() does: faster, pixels differ\n"
 	"      --no-draft          decode at full size, then resize (default)\n"
 	"      --max-pixels N      refuse images over N pixels (default 268435456)\n"
+	"      --ragged            keep each image's own size (and, without -c, its\n"
+	"                          own channels): OUT is a 1-D array of all their\n"
+	"                          samples, image after image, and an index of\n"
+	"                          (offset, H, W, C) rows is written beside it\n"
+	"      --index FILE        --ragged: the index's name (default: OUT's name\n"
+	"                          with .index before .npy)\n"
+	"      --resize S          --ragged: the shorter side becomes S, as\n"
+	"                          torchvision's Resize(S) does\n"
+	"      --max-side L        --ragged: shrink images whose longer side is\n"
+	"                          over L to L, keeping the aspect ratio\n"
 "      --shard K/N         decode only part K of N (0-based) of the sorted\n"
 	"                          inputs, or 'slurm' to take K and N from a job array\n"
 	"  -k, --keep-going        report a bad file, leave its row zero, go on;\n"
@@ -125,12 +151,10 @@ static const char *row_name(void *ctx, size_t i)
 }
 
 /*
- * A worker is about to decode rows [BEGIN, END). Reserve their space in the
- * file (fallocate: a full disk is an error here, not a SIGBUS when a row is
- * written) and map their pages in one call instead of a page fault every
- * 4 KiB. Done by the workers, in parallel, since on tmpfs both mean zeroing
- * the pages; the parent only sets the file's size. MADV_POPULATE_WRITE is a
- * hint: before Linux 5.14 it says EINVAL and the faults happen as usual.
+ * A worker is about to decode rows [BEGIN, END), whose space the parent
+ * reserved (reserve): map their pages in one call instead of a page fault
+ * every 4 KiB. MADV_POPULATE_WRITE is a hint: before Linux 5.14 it says
+ * EINVAL and the faults happen as usual.
  */
 static int load_range(void *ctx, size_t begin, size_t end, char *why, size_t whylen)
 {
@@ -138,15 +162,22 @@ static int load_range(void *ctx, size_t begin, size_t end, char *why, size_t why
 	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	unsigned char *first = l->rows + (begin - l->row0) * l->row_bytes;
 	size_t len = (end - begin) * l->row_bytes;
-	uintptr_t a = (uintptr_t)first & ~(page - 1);
+	uintptr_t a;
 
-	if (len == 0)
-		return 0;
-	if (fallocate(l->fd, 0, (off_t)(first - l->map), (off_t)len) < 0 && errno != EOPNOTSUPP) {
-		snprintf(why, whylen, "%s: %s", l->out, strerror(errno));
-		return -1;
+	(void)why;
+	(void)whylen;
+	if (l->plan) {
+		/* Ragged: the rows' slots, from the offsets. */
+		size_t ss = row_sample_size(l->spec.dtype);
+		uint64_t e = end - l->row0 == l->nrows ? l->samples
+			     : (uint64_t)l->plan[(end - l->row0) * RAGGED_COLS + RAGGED_OFF];
+
+		first = l->rows + (uint64_t)l->plan[(begin - l->row0) * RAGGED_COLS + RAGGED_OFF] * ss;
+		len = (size_t)(l->rows + e * ss - first);
 	}
-	madvise((void *)a, (uintptr_t)first + len - a, MADV_POPULATE_WRITE);
+	a = (uintptr_t)first & ~(page - 1);
+	if (len)
+		madvise((void *)a, (uintptr_t)first + len - a, MADV_POPULATE_WRITE);
 	return 0;
 }
 
@@ -156,6 +187,22 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 	struct load *l = ctx;
 
 	limit_worker_memory(l->spec.max_pixels);
+	if (l->plan) {
+		const int64_t *r = l->plan + (i - l->row0) * RAGGED_COLS;
+
+		if (r[RAGGED_H] == 0)
+			return 0;	/* skipped in the header pass, and reported */
+		/* Marked until done: a worker that crashes on the file (the
+		 * pool skips it under -k) leaves its row marked too. */
+		l->failed[i - l->row0] = 1;
+		if (input_read(l->files.paths[i], &l->file, why, whylen) < 0 ||
+		    ragged_decode(&l->spec, &l->dims[i - l->row0], r, l->file.p, l->file.len,
+				  l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype),
+				  &l->scratch, why, whylen) < 0)
+			return -1;
+		l->failed[i - l->row0] = 0;
+		return 0;
+	}
 	if (input_read(l->files.paths[i], &l->file, why, whylen) < 0)
 		return -1;
 	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
@@ -171,6 +218,8 @@ static int probe_shape(struct load *l)
 	struct codec_info info;
 	size_t i;
 
+	if (l->spec.ragged)
+		return 0;	/* each its own, from the header pass */
 	for (i = 0; i < l->files.n; i++) {
 		if (input_read(l->files.paths[i], &l->file, why, sizeof(why)) == 0 &&
 		    codec_probe(l->file.p, l->file.len, l->spec.max_pixels, &info, why,
@@ -192,8 +241,7 @@ static int probe_shape(struct load *l)
 }
 
 /* Create OUT's temporary file, sized for the header and the shard's rows
- * (a sparse file: each worker reserves its rows' space, see load_range),
- * write the header and map it all. */
+ * (reserved by the caller, see reserve), write the header and map it all. */
 static int create_array(struct load *l, struct outfile *o, void **map, size_t *maplen)
 {
 	const struct row_spec *s = &l->spec;
@@ -204,11 +252,15 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 
 	snprintf(hdr.descr, sizeof(hdr.descr), "%c%s",
 		 s->dtype == ROW_U1 ? '|' : *(char *)&le ? '<' : '>', row_dtype_names[s->dtype]);
-	hdr.shape[hdr.ndim++] = l->nrows;
-	hdr.shape[hdr.ndim++] = s->h;
-	hdr.shape[hdr.ndim++] = s->w;
-	if (s->channels > 1)
-		hdr.shape[hdr.ndim++] = (uint64_t)s->channels;
+	if (s->ragged) {
+		hdr.shape[hdr.ndim++] = l->samples;
+	} else {
+		hdr.shape[hdr.ndim++] = l->nrows;
+		hdr.shape[hdr.ndim++] = s->h;
+		hdr.shape[hdr.ndim++] = s->w;
+		if (s->channels > 1)
+			hdr.shape[hdr.ndim++] = (uint64_t)s->channels;
+	}
 	data = npy_data_size(&hdr);
 	if (!npy_format_header(&hdr, head, sizeof(head)) || (data == 0 && errno == EOVERFLOW) ||
 	    __builtin_add_overflow(data, (uint64_t)hdr.header_len, &total) ||
@@ -218,7 +270,6 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 	l->row_bytes = row_bytes(s);
 	if (outfile_open(o, l->out) < 0)
 		return -1;
-	/* Only the size: the workers reserve their rows' space (load_range). */
 	if (ftruncate(o->fd, (off_t)total) < 0 || outfile_write(o, head, hdr.header_len) < 0) {
 		error_errno("%s", l->out);
 		outfile_abort(o);
@@ -253,13 +304,14 @@ static int write_manifest(struct load *l, struct outfile *o)
 }
 
 /* Long-only options. */
-enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SHARD };
+enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SHARD, OPT_INDEX };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
 enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
 
 static const struct option longopts[] = {
 	{ "classes", required_argument, NULL, OPT_CLASSES },
 	{ "help", no_argument, NULL, 'h' },
+	{ "index", required_argument, NULL, OPT_INDEX },
 	{ "keep-going", no_argument, NULL, 'k' },
 	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
@@ -337,6 +389,9 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			continue;
 		}
 		switch (ch) {
+		case OPT_INDEX:
+			l->index = optarg;
+			break;
 		case OPT_MANIFEST:
 			l->manifest = optarg;
 			break;
@@ -368,6 +423,8 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		return usage_error("load", "no input given (a directory, files, or - for stdin)");
 	if (opt_row_check(&l->spec, &given, "load") < 0)
 		return EXIT_USAGE;
+	if (l->index && !l->spec.ragged)
+		return usage_error("load", "--index needs --ragged");
 	if (l->manifest && strcmp(l->manifest, l->out) == 0)
 		return usage_error("load", "--manifest and --output name the same file");
 	if (check_dataset_opts(l, argc, argv) != 0)
@@ -380,7 +437,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
  * 0, or an exit status. */
 static int make_targets(struct load *l)
 {
-	const char *names[3 * SPLIT_MAX + 1];
+	const char *names[4 * SPLIT_MAX + 1];
 	int parts = l->split.n ? l->split.n : 1, i, j, n = 0;
 
 	l->targets = calloc((size_t)parts, sizeof(*l->targets));
@@ -391,15 +448,21 @@ static int make_targets(struct load *l)
 		struct target *t = &l->targets[i];
 		const char *part = l->split.n ? l->split.name[i] : NULL;
 
-		t->arr.fd = t->lab.fd = t->man.fd = -1;
-		t->arr.slot = t->lab.slot = t->man.slot = -1;
+		t->arr.fd = t->lab.fd = t->man.fd = t->idx.fd = -1;
+		t->arr.slot = t->lab.slot = t->man.slot = t->idx.slot = -1;
 		t->out = part ? split_path(l->out, part) : strdup(l->out);
 		t->labels = !l->labels ? NULL : part ? split_path(l->labels, part) : strdup(l->labels);
 		t->manifest = !l->manifest ? NULL
 			      : part ? split_path(l->manifest, part) : strdup(l->manifest);
-		if (!t->out || (l->labels && !t->labels) || (l->manifest && !t->manifest))
+		if (l->spec.ragged)
+			t->index = !l->index ? ragged_index_path(t->out)
+				   : part ? split_path(l->index, part) : strdup(l->index);
+		if (!t->out || (l->labels && !t->labels) || (l->manifest && !t->manifest) ||
+		    (l->spec.ragged && !t->index))
 			die("out of memory");
 		names[n++] = t->out;
+		if (t->index)
+			names[n++] = t->index;
 		if (t->labels)
 			names[n++] = t->labels;
 		if (t->manifest)
@@ -421,10 +484,10 @@ static int refuse_existing(const struct load *l)
 
 	for (i = 0; i < l->ntargets; i++) {
 		const struct target *t = &l->targets[i];
-		const char *p[] = { t->out, t->labels, t->manifest };
+		const char *p[] = { t->out, t->labels, t->manifest, t->index };
 		size_t k;
 
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < 4; k++)
 			if (p[k] && outfile_exists(p[k]))
 				return error("%s: file exists (use -f to replace it)", p[k]);
 	}
@@ -453,28 +516,144 @@ static void place_targets(struct load *l)
 	}
 }
 
-/* Decode target T's rows into its array's mapping, writing its labels and
- * manifest beside it; nothing is committed here. Returns 0, or -1. */
-static int run_target(struct load *l, struct target *t, struct opt_common *c, size_t *skipped)
+/*
+ * --ragged: the header pass over T's rows, then their offsets (ragged.c).
+ * Under -k a file whose header fails, or whose resized size is out of
+ * range, is skipped (counted in *SKIPPED, its index row 0x0, no samples).
+ */
+static int plan_ragged(struct load *l, struct target *t, struct opt_common *c, size_t *skipped)
 {
-	struct pool_result res;
-	struct pool_task task;
-	struct progress prog;
-	size_t maplen = 0;
-	void *map = NULL;
-	int ok;
+	struct pool_task task = { .first = t->row0, .count = t->nrows, .jobs = c->jobs,
+				  .schedule = c->schedule, .keep_going = l->keep_going,
+				  .verbose = c->verbose };
+	char why[1024];
+	size_t i, bad;
 
+	if (ragged_scan(l->files.paths, &l->spec, &task, &t->dims) < 0)
+		return -1;
+	l->dims = t->dims;
+	for (i = 0; i < t->nrows; i++)
+		if (l->dims[i].w == 0 && l->dims[i].h == 0 && l->dims[i].c == 0)
+			++*skipped;
+	if (!(t->plan = l->plan = malloc((t->nrows ? t->nrows : 1) * RAGGED_COLS *
+					  sizeof(int64_t))))
+		return error("out of memory");
+	while (ragged_plan(&l->spec, l->dims, t->nrows, l->plan, &l->samples, &bad, why,
+			   sizeof(why)) < 0) {
+		if (!l->keep_going)
+			return error("%s: %s", l->files.paths[t->row0 + bad], why);
+		warnx("%s: %s", l->files.paths[t->row0 + bad], why);
+		memset(&l->dims[bad], 0, sizeof(l->dims[bad]));
+		++*skipped;
+	}
+	return 0;
+}
+
+/*
+ * Reserve the whole array before the first decode: a disk too small fails
+ * here, naming OUT, not in a worker an hour in. On tmpfs this zeroes the
+ * pages in the parent (about 0.1 s a GB here), which the workers then map
+ * without zeroing (load_range), so the CPU time is the same; on ext4 it is
+ * metadata only. Where the filesystem cannot, the workers' page faults or
+ * writes report a full disk as before.
+ */
+static int reserve(struct load *l, size_t maplen)
+{
+	int e = posix_fallocate(l->fd, 0, (off_t)maplen);
+
+	if (e && e != EOPNOTSUPP && e != EINVAL)
+		return error("%s: %s", l->out, strerror(e));
+	return 0;
+}
+
+/* --ragged: share a byte a row for the workers to mark the rows that
+ * failed under -k. */
+static int share_failed(struct load *l)
+{
+	l->failed = mmap(NULL, l->nrows ? l->nrows : 1, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (l->failed == MAP_FAILED) {
+		l->failed = NULL;
+		return error_errno("mmap");
+	}
+	return 0;
+}
+
+/* --ragged, after the decode: a row that failed under -k keeps its slot
+ * (zero) but gets H = W = 0; then the index goes beside the array. */
+static int finish_ragged(struct load *l, struct target *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows; i++)
+		if (l->failed[i])
+			l->plan[i * RAGGED_COLS + RAGGED_H] = l->plan[i * RAGGED_COLS + RAGGED_W] = 0;
+	return ragged_write_index(l->plan, t->nrows, t->index, &t->idx);
+}
+
+/* Point L's per-target fields at T's (see struct target). */
+static void use_target(struct load *l, const struct target *t)
+{
 	l->out = t->out;
 	l->manifest = t->manifest;
 	l->row0 = t->row0;
 	l->nrows = t->nrows;
-	if (create_array(l, &t->arr, &map, &maplen) < 0)
+	l->map = t->map;
+	l->rows = t->rows;
+	l->fd = t->arr.fd;
+	l->failed = t->failed;
+	l->dims = t->dims;
+	l->plan = t->plan;
+	l->samples = t->samples;
+}
+
+/* Before any target is decoded: plan target T's rows (--ragged's header
+ * pass), make, reserve and map its array, and write its labels and
+ * manifest beside it; nothing is committed here. Returns 0, or -1. */
+static int prepare_target(struct load *l, struct target *t, struct opt_common *c,
+			  size_t *skipped)
+{
+	use_target(l, t);
+	if (l->spec.ragged && plan_ragged(l, t, c, skipped) < 0)
 		return -1;
+	t->samples = l->samples;
+	if (create_array(l, &t->arr, &t->map, &t->maplen) < 0)
+		return -1;
+	t->rows = l->rows;
+	if (reserve(l, t->maplen) < 0 || (l->spec.ragged && share_failed(l) < 0))
+		return -1;
+	t->failed = l->failed;
 	if ((t->manifest && write_manifest(l, &t->man) < 0) ||
-	    (t->labels && dataset_write_labels(&l->ds, t->row0, t->nrows, t->labels, &t->lab) < 0)) {
-		munmap(map, maplen);
+	    (t->labels && dataset_write_labels(&l->ds, t->row0, t->nrows, t->labels, &t->lab) < 0))
 		return -1;
-	}
+	return 0;
+}
+
+/* Unmap what prepare_target mapped for T. 0, or -1 with a message. */
+static int unmap_target(struct target *t)
+{
+	int r = 0;
+
+	if (t->failed)
+		munmap(t->failed, t->nrows ? t->nrows : 1);
+	t->failed = NULL;
+	if (t->map && t->map != MAP_FAILED && munmap(t->map, t->maplen) < 0)
+		r = error_errno("%s", t->out);
+	t->map = NULL;
+	return r;
+}
+
+/* Decode target T's rows into its array's mapping, then (--ragged) write
+ * its index beside it. Returns 0, or -1. */
+static int decode_target(struct load *l, struct target *t, struct opt_common *c,
+			 size_t *skipped)
+{
+	struct pool_result res;
+	struct pool_task task;
+	struct progress prog;
+	int ok;
+
+	use_target(l, t);
 	progress_init(&prog, c->quiet, "images");
 	task = (struct pool_task){
 		.first = l->row0, .count = l->nrows, .jobs = c->jobs, .schedule = c->schedule,
@@ -484,8 +663,10 @@ static int run_target(struct load *l, struct target *t, struct opt_common *c, si
 		.progress_ctx = &prog,
 	};
 	ok = pool_run(&task, &res) == 0;
-	if (munmap(map, maplen) < 0 && ok)
-		ok = error_errno("%s", l->out) == 0;
+	if (ok && l->spec.ragged)
+		ok = finish_ragged(l, t) == 0;
+	if (unmap_target(t) < 0)
+		ok = 0;
 	*skipped += res.skipped;
 	return ok ? 0 : -1;
 }
@@ -500,6 +681,7 @@ static int all_outfiles(struct load *l, struct outfile **o)
 	for (i = 0; i < l->ntargets; i++) {
 		o[n++] = &l->targets[i].man;
 		o[n++] = &l->targets[i].lab;
+		o[n++] = &l->targets[i].idx;
 	}
 	o[n++] = &l->cls;
 	for (i = 0; i < l->ntargets; i++)
@@ -507,19 +689,24 @@ static int all_outfiles(struct load *l, struct outfile **o)
 	return n;
 }
 
-/* Decode every target's rows; commit all the outputs only if every pool
- * succeeded. Returns the exit status. */
+/* Prepare every target (so that all the output space is reserved before
+ * the first decode), decode each; commit all the outputs only if every
+ * pool succeeded. Returns the exit status. */
 static int run(struct load *l, struct opt_common *c)
 {
-	struct outfile *o[3 * SPLIT_MAX + 1];
+	struct outfile *o[4 * SPLIT_MAX + 1];
 	const char *out = l->out;
 	size_t skipped = 0, nrows = 0;
 	int i, n, ok = 1;
 
+	for (i = 0; ok && i < l->ntargets; i++)
+		ok = prepare_target(l, &l->targets[i], c, &skipped) == 0;
 	for (i = 0; ok && i < l->ntargets; i++) {
-		ok = run_target(l, &l->targets[i], c, &skipped) == 0;
+		ok = decode_target(l, &l->targets[i], c, &skipped) == 0;
 		nrows += l->targets[i].nrows;
 	}
+	for (i = 0; i < l->ntargets; i++)
+		unmap_target(&l->targets[i]);
 	l->out = out;
 	if (ok && l->classes)
 		ok = dataset_write_classes(&l->ds, l->classes, &l->cls) == 0;
@@ -532,7 +719,8 @@ static int run(struct load *l, struct opt_common *c)
 	if (outfile_commit_all(o, n, c->force) < 0)
 		return EXIT_FAIL;
 	if (skipped) {
-		warnx("%s: %zu of %zu rows skipped (left zero)", l->out, skipped, nrows);
+		warnx("%s: %zu of %zu rows skipped (%s)", l->out, skipped, nrows,
+		      l->spec.ragged ? "index rows 0x0" : "left zero");
 		return EXIT_SKIPPED;
 	}
 	return EXIT_OK;
@@ -568,6 +756,9 @@ static void load_free(struct load *l)
 		free(l->targets[i].out);
 		free(l->targets[i].labels);
 		free(l->targets[i].manifest);
+		free(l->targets[i].index);
+		free(l->targets[i].dims);
+		free(l->targets[i].plan);
 	}
 	free(l->targets);
 	dataset_free(&l->ds);

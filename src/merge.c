@@ -10,6 +10,7 @@
 #include "outfile.h"
 #include "pool.h"
 #include "progress.h"
+#include "ragged.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@ struct part {
 	struct npy_header h;
 	uint64_t data;		/* bytes of array data */
 	uint64_t dst;		/* where they go in the output */
+	uint64_t rows;		/* images: the first axis, or a ragged part's index rows */
 };
 
 struct merge {
@@ -32,11 +34,15 @@ struct merge {
 	size_t nparts;
 	int out_fd;		/* the output's temporary file, shared by workers */
 	const char *out;	/* its final name, for messages */
+	const char *index;	/* --index: the parts are ragged; the index to write */
+	int64_t *rows;		/* and the parts' indexes, rebased, concatenated */
+	size_t nrows;
 };
 
 static const char usage_text[] =
 	"usage: parimg merge [options] -o OUT.npy PART.npy...\n"
 	"       parimg merge [options] -o OUT.npy --labels Y.npy PART... YPART...\n"
+	"       parimg merge [options] -o OUT.npy --index OUT.index.npy PART.npy...\n"
 	"\n"
 	"Concatenate .npy arrays along the first axis, in the order given (the\n"
 	"parts of a sharded load: part-0.npy part-1.npy ...). Every part must have\n"
@@ -46,6 +52,9 @@ static const char usage_text[] =
 	"      --labels Y.npy      the second half of the parts are the labels of\n"
 	"                          the first half's, in the same order: merge them\n"
 	"                          into Y.npy; both outputs appear, or neither\n"
+	"      --index FILE        the parts are load --ragged's, each with its\n"
+	"                          index beside it (PART.index.npy for PART.npy):\n"
+	"                          merge the indexes, offsets rebased, into FILE\n"
 	"  -f, --force             replace an existing OUT\n"
 	OPT_COMMON_HELP;
 
@@ -73,6 +82,7 @@ static int read_part(struct part *p)
 	if (p->h.ndim < 1)
 		return error("%s: a 0-d array has no first axis to concatenate", p->path);
 	p->data = npy_data_size(&p->h);
+	p->rows = p->h.shape[0];
 	if (p->data == 0 && errno == EOVERFLOW)
 		return error("%s: shape too large", p->path);
 	if ((uint64_t)st.st_size != p->h.header_len + p->data)
@@ -124,6 +134,64 @@ static int check_parts(struct merge *m, struct npy_header *out)
 				     shape_str(a, 1, s2, sizeof(s2)), m->parts[0].path);
 		if (__builtin_add_overflow(out->shape[0], p->h.shape[0], &out->shape[0]))
 			return error("%s: too many rows in all", p->path);
+	}
+	return 0;
+}
+
+/*
+ * With --index, every part is a ragged one (1-D, its index beside it, by
+ * ragged_index_path): read and check each index against its part, rebase
+ * its offsets past the parts before it and append it to M->rows. Without,
+ * a 1-D part with an index beside it is refused: its index would be lost.
+ */
+static int check_ragged(struct merge *m)
+{
+	uint64_t base = 0;
+	size_t i, k;
+
+	for (i = 0; i < m->nparts; i++) {
+		struct part *p = &m->parts[i];
+		char *ip = ragged_index_path(p->path), why[256];
+		int64_t *idx = NULL, *grown;
+		size_t n;
+
+		if (!ip)
+			return error("out of memory");
+		if (!m->index) {
+			if (p->h.ndim == 1 && outfile_exists(ip)) {
+				error("%s: a ragged part (%s beside it): merge ragged parts with "
+				      "--index", p->path, ip);
+				free(ip);
+				return -1;
+			}
+			free(ip);
+			continue;
+		}
+		if (p->h.ndim != 1) {
+			free(ip);
+			return error("%s: a fixed-shape array, not a ragged part", p->path);
+		}
+		if (ragged_read_index(ip, &idx, &n, why, sizeof(why)) < 0 ||
+		    ragged_check_index(idx, n, p->h.shape[0], why, sizeof(why)) < 0) {
+			error("%s: its index %s: %s", p->path, ip, why);
+			free(ip);
+			free(idx);
+			return -1;
+		}
+		free(ip);
+		grown = realloc(m->rows, (m->nrows + n + 1) * RAGGED_COLS * sizeof(int64_t));
+		if (!grown) {
+			free(idx);
+			return error("out of memory");
+		}
+		m->rows = grown;
+		for (k = 0; k < n; k++)
+			idx[k * RAGGED_COLS + RAGGED_OFF] += (int64_t)base;
+		memcpy(m->rows + m->nrows * RAGGED_COLS, idx, n * RAGGED_COLS * sizeof(int64_t));
+		free(idx);
+		m->nrows += n;
+		p->rows = n;
+		base += p->h.shape[0];
 	}
 	return 0;
 }
@@ -205,10 +273,11 @@ fail:
 	return -1;
 }
 
-enum { OPT_LABELS = 0x200 };
+enum { OPT_LABELS = 0x200, OPT_INDEX };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
+	{ "index", required_argument, NULL, OPT_INDEX },
 	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "output", required_argument, NULL, 'o' },
 	OPT_COMMON_LONG,
@@ -227,10 +296,10 @@ static int check_labels(const struct merge *m, const struct merge *l)
 		if (y->h.ndim != 1 || (y->h.descr[1] != 'i' && y->h.descr[1] != 'u'))
 			return error("%s: not labels (a 1-d integer array), the labels part "
 				     "of %s", y->path, a->path);
-		if (y->h.shape[0] != a->h.shape[0])
+		if (y->h.shape[0] != a->rows)
 			return error("%s: %llu labels for the %llu rows of %s", y->path,
 				     (unsigned long long)y->h.shape[0],
-				     (unsigned long long)a->h.shape[0], a->path);
+				     (unsigned long long)a->rows, a->path);
 	}
 	return 0;
 }
@@ -280,26 +349,30 @@ static int merge(struct merge *m, struct npy_header *h, struct outfile *o,
 static int merge_all(struct merge *m, struct merge *l, const struct opt_common *c)
 {
 	struct outfile o = { .fd = -1, .slot = -1 }, lo = { .fd = -1, .slot = -1 };
-	struct outfile *all[] = { &lo, &o };	/* the array renamed last */
+	struct outfile io = { .fd = -1, .slot = -1 };
+	struct outfile *all[] = { &lo, &io, &o };	/* the array renamed last */
 	struct npy_header h, lh;
 
-	if (check_parts(m, &h) < 0 ||
+	if (check_parts(m, &h) < 0 || check_ragged(m) < 0 ||
 	    (l->nparts && (check_parts(l, &lh) < 0 || check_labels(m, l) < 0)))
 		return EXIT_FAIL;
 	if (merge(m, &h, &o, c) < 0)
 		return EXIT_FAIL;
-	if (l->nparts && merge(l, &lh, &lo, c) < 0) {
+	if ((l->nparts && merge(l, &lh, &lo, c) < 0) ||
+	    (m->index && ragged_write_index(m->rows, m->nrows, m->index, &io) < 0)) {
 		outfile_abort(&o);
+		outfile_abort(&lo);
+		outfile_abort(&io);
 		return EXIT_FAIL;
 	}
-	return outfile_commit_all(all, 2, c->force) < 0 ? EXIT_FAIL : EXIT_OK;
+	return outfile_commit_all(all, 3, c->force) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_merge(int argc, char **argv)
 {
 	struct merge m = { .out_fd = -1 }, l = { .out_fd = -1 };
 	struct opt_common c;
-	const char *out = NULL, *labels = NULL;
+	const char *out = NULL, *labels = NULL, *index = NULL;
 	size_t i, n;
 	int ch, r;
 
@@ -311,6 +384,9 @@ int cmd_merge(int argc, char **argv)
 			continue;
 		}
 		switch (ch) {
+		case OPT_INDEX:
+			index = optarg;
+			break;
 		case OPT_LABELS:
 			labels = optarg;
 			break;
@@ -334,6 +410,10 @@ int cmd_merge(int argc, char **argv)
 				   "(PART.npy... then YPART.npy...) as array parts", n);
 	if (labels && strcmp(labels, out) == 0)
 		return usage_error("merge", "--labels and --output name the same file");
+	if (index && (strcmp(index, out) == 0 || (labels && strcmp(index, labels) == 0)))
+		return usage_error("merge", "--index names the same file as another output");
+	if (!c.force && index && outfile_exists(index))
+		return error("%s: file exists (use -f to replace it)", index), EXIT_FAIL;
 	if (!c.force && outfile_exists(out))
 		return error("%s: file exists (use -f to replace it)", out), EXIT_FAIL;
 	if (!c.force && labels && outfile_exists(labels))
@@ -348,8 +428,10 @@ int cmd_merge(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		m.parts[i].path = argv[optind + (int)i];
 	m.out = out;
+	m.index = index;
 	l.out = labels;
 	r = merge_all(&m, &l, &c);
+	free(m.rows);
 	free(m.parts);
 	return r;
 }

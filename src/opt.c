@@ -143,6 +143,11 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
 		s->fit = (enum resize_fit)r;
 		given->fit = 1;
 		return 1;
+	case OPT_MAX_SIDE:
+		if (opt_u64(arg, 1, 1u << 24, &v) < 0)
+			return usage_error(cmd, "invalid --max-side '%s' (1 to 16777216)", arg), -1;
+		s->max_side = (uint32_t)v;
+		return 1;
 	case OPT_MAX_PIXELS:
 		if (opt_u64(arg, 1, UINT64_MAX, &s->max_pixels) < 0)
 			return usage_error(cmd, "invalid --max-pixels '%s'", arg), -1;
@@ -153,10 +158,21 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
 		s->pad = (unsigned)v;
 		given->pad = 1;
 		return 1;
+	case OPT_RAGGED:
+		s->ragged = 1;
+		return 1;
 	case OPT_RESIZE:
+		/* One number: the shorter side, for --ragged (opt_row_check). */
+		if (!strpbrk(arg, "xX") && opt_u64(arg, 1, 1u << 24, &v) == 0) {
+			s->short_side = (uint32_t)v;
+			s->resize = 0;
+			return 1;
+		}
 		if (opt_size(arg, 1u << 24, &s->w, &s->h) < 0)
-			return usage_error(cmd, "invalid --resize '%s' (WxH, 1 to 16777216)", arg), -1;
+			return usage_error(cmd, "invalid --resize '%s' (WxH or, with --ragged, S; "
+					   "1 to 16777216)", arg), -1;
 		s->resize = 1;
+		s->short_side = 0;
 		return 1;
 	case OPT_SCALE:
 		s->scale = 1;
@@ -180,8 +196,18 @@ int opt_row_check(const struct row_spec *s, const struct opt_row *given, const c
 	const char *lone = given->filter ? "--filter" : given->fit ? "--fit"
 			   : given->pad ? "--pad" : s->draft ? "--draft" : NULL;
 
-	if (!s->resize && lone)
-		return usage_error(cmd, "%s needs --resize", lone), -1;
+	if (s->ragged && s->resize)
+		return usage_error(cmd, "--ragged keeps each image's aspect ratio: use --resize S "
+				   "(the shorter side) or --max-side L, not --resize WxH"), -1;
+	if (s->ragged && (given->fit || given->pad))
+		return usage_error(cmd, "%s cannot go with --ragged", given->fit ? "--fit" : "--pad"), -1;
+	if (!s->ragged && (s->short_side || s->max_side))
+		return usage_error(cmd, "%s needs --ragged", s->short_side ? "--resize S"
+				   : "--max-side"), -1;
+	if (s->short_side && s->max_side)
+		return usage_error(cmd, "--resize S and --max-side cannot go together"), -1;
+	if (!s->resize && !s->short_side && !s->max_side && lone)
+		return usage_error(cmd, "%s needs --resize%s", lone, s->ragged ? " or --max-side" : ""), -1;
 	if (given->pad && s->fit != RESIZE_CONTAIN)
 		return usage_error(cmd, "--pad needs --fit contain"), -1;
 	if (s->scale && s->dtype != ROW_F4 && s->dtype != ROW_F8)

@@ -62,7 +62,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
  * load takes them, and bench passes them on to the loads it times. */
 enum {
 	OPT_DRAFT = 0x180, OPT_FILTER, OPT_FIT, OPT_MAX_PIXELS, OPT_NO_DRAFT, OPT_PAD,
-	OPT_RESIZE, OPT_SCALE
+	OPT_RESIZE, OPT_SCALE, OPT_MAX_SIDE, OPT_RAGGED
 };
 #define OPT_ROW_LONG                                                      \
 	{ "channels", required_argument, NULL, 'c' },                     \
@@ -71,8 +71,10 @@ enum {
 	{ "filter", required_argument, NULL, OPT_FILTER },                \
 	{ "fit", required_argument, NULL, OPT_FIT },                      \
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },        \
+	{ "max-side", required_argument, NULL, OPT_MAX_SIDE },            \
 	{ "no-draft", no_argument, NULL, OPT_NO_DRAFT },                  \
 	{ "pad", required_argument, NULL, OPT_PAD },                      \
+	{ "ragged", no_argument, NULL, OPT_RAGGED },                      \
 	{ "resize", required_argument, NULL, OPT_RESIZE },                \
 	{ "scale", no_argument, NULL, OPT_SCALE }
 
@@ -87,7 +89,9 @@ struct opt_row {
 int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char *arg,
 		  const char *cmd);
 /* The row options must fit together: --filter, --fit, --pad and --draft
- * go with --resize, --pad with --fit contain, --scale with f4 or f8.
+ * go with --resize, --pad with --fit contain, --scale with f4 or f8;
+ * --resize S and --max-side need --ragged, which refuses --resize WxH,
+ * --fit and --pad.
  * 0, or -1 after a usage message for CMD. */
 int opt_row_check(const struct row_spec *s, const struct opt_row *given, const char *cmd);
 

@@ -27,6 +27,10 @@ struct row_spec {
 	int draft;		/* with resize: let JPEGs decode at a reduced scale */
 	uint64_t max_pixels;	/* refuse larger images before decoding */
 	const char *size_from;	/* the image that fixed w x h, for messages */
+	/* --ragged (ragged.c): each image at its own size, or one of these: */
+	int ragged;
+	uint32_t short_side;	/* --resize S: the shorter side becomes S */
+	uint32_t max_side;	/* --max-side L: a longer side over L becomes L */
 };
 
 /* Buffers a process reuses from row to row; zero-initialise. */

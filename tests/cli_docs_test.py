@@ -97,7 +97,7 @@ def test_bash_completion(d):
     assert complete("") == sorted(["bench", "check", "gen", "load", "merge", "--help",
                                    "--version"])
     assert complete("lo") == ["load"]
-    assert complete("load", "--ma") == ["--manifest", "--max-pixels"]
+    assert complete("load", "--ma") == ["--manifest", "--max-pixels", "--max-side"]
     assert complete("gen", "--s") == ["--schedule", "--seed", "--shard", "--size"]
     assert complete("bench", "--ph") == ["--phase"]
     assert complete("check", "--l") == ["--labels", "--list-broken"]
