@@ -16,6 +16,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "row.h"
+#include "sandbox.h"
 #include "split.h"
 
 #include <errno.h>
@@ -54,6 +55,7 @@ struct load {
 	struct outfile cls;		/* the classes file */
 	struct row_spec spec;	/* channels 0 and w 0 until probed */
 	int keep_going;
+	enum sandbox_mode sandbox;	/* --sandbox */
 	struct opt_shard shard;
 	size_t row0, nrows;	/* this shard's inputs: [row0, row0 + nrows) */
 	size_t row_bytes;
@@ -116,6 +118,11 @@ static const char usage_text[] =
 	"                          inputs, or 'slurm' to take K and N from a job array\n"
 	"  -k, --keep-going        report a bad file, leave its row zero, go on;\n"
 	"                          exit status 3 when rows were skipped\n"
+	"      --sandbox auto|require|off\n"
+	"                          confine the decoding workers with seccomp: where\n"
+	"                          the kernel can, else warn once (default); or\n"
+	"                          fail if it cannot; or never (see SECURITY in\n"
+	"                          parimg(1))\n"
 	"  -f, --force             replace an existing OUT (and manifest)\n"
 	OPT_COMMON_HELP;
 
@@ -140,8 +147,9 @@ static const char *row_name(void *ctx, size_t i)
  * bomb say, then fails with ENOMEM instead of taking the machine's memory.
  * Not under a sanitizer, whose shadow memory counts against the limit.
  */
-static void limit_memory(const struct load *l)
+static void limit_memory(void *ctx)
 {
+	const struct load *l = ctx;
 #ifndef UNDER_SANITIZER
 	static int done;	/* per worker: each is a fresh fork of the parent */
 	unsigned long long pages = 0, data = 0;
@@ -166,7 +174,7 @@ static void limit_memory(const struct load *l)
 		setrlimit(RLIMIT_DATA, &rl);
 	}
 #else
-	(void)l;
+	(void)ctx;
 #endif
 }
 
@@ -201,8 +209,7 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 {
 	struct load *l = ctx;
 
-	limit_memory(l);
-	if (input_read(l->files.paths[i], &l->file, why, whylen) < 0)
+	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0)
 		return -1;
 	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
 			  &l->scratch, why, whylen);
@@ -299,7 +306,7 @@ static int write_manifest(struct load *l, struct outfile *o)
 }
 
 /* Long-only options. */
-enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SHARD };
+enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
 enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
 
@@ -311,6 +318,7 @@ static const struct option longopts[] = {
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
@@ -390,6 +398,12 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			if ((r = opt_choice(optarg, order_names)) < 0)
 				return usage_error("load", "invalid --order '%s' (natural, name or none)", optarg);
 			*order = (enum filelist_order)r;
+			break;
+		case OPT_SANDBOX:
+			if ((r = opt_choice(optarg, sandbox_mode_names)) < 0)
+				return usage_error("load", "invalid --sandbox '%s' (auto, require or off)",
+						   optarg);
+			l->sandbox = (enum sandbox_mode)r;
 			break;
 		case OPT_SHARD:
 			if (opt_shard(optarg, &l->shard, "load") < 0)
@@ -501,7 +515,8 @@ static void place_targets(struct load *l)
 
 /* Decode target T's rows into its array's mapping, writing its labels and
  * manifest beside it; nothing is committed here. Returns 0, or -1. */
-static int run_target(struct load *l, struct target *t, struct opt_common *c, size_t *skipped)
+static int run_target(struct load *l, struct target *t, struct opt_common *c, int confine,
+		      size_t *skipped)
 {
 	struct pool_result res;
 	struct pool_task task;
@@ -528,6 +543,9 @@ static int run_target(struct load *l, struct target *t, struct opt_common *c, si
 		.range = load_range,
 		.name = row_name, .ctx = l, .progress = progress_update,
 		.progress_ctx = &prog,
+		/* Confined after the memory cap; they keep the output for
+		 * load_range's fallocate. */
+		.confine = confine, .confine_fd = l->fd, .setup = limit_memory,
 	};
 	ok = pool_run(&task, &res) == 0;
 	if (munmap(map, maplen) < 0 && ok)
@@ -560,10 +578,10 @@ static int run(struct load *l, struct opt_common *c)
 	struct outfile *o[3 * SPLIT_MAX + 1];
 	const char *out = l->out;
 	size_t skipped = 0, nrows = 0;
-	int i, n, ok = 1;
+	int i, n, ok, confine = sandbox_resolve(l->sandbox);
 
-	for (i = 0; ok && i < l->ntargets; i++) {
-		ok = run_target(l, &l->targets[i], c, &skipped) == 0;
+	for (ok = confine >= 0, i = 0; ok && i < l->ntargets; i++) {
+		ok = run_target(l, &l->targets[i], c, confine, &skipped) == 0;
 		nrows += l->targets[i].nrows;
 	}
 	l->out = out;
