@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
 # Sections a-i time gen, load and merge; j class folders; k the resampler
-# alone; l real photographs (scripts/bench_photos.sh).
+# alone; l real photographs (scripts/bench_photos.sh); m confined workers
+# against unconfined (scripts/bench_sandbox.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
@@ -9,6 +10,7 @@
 #
 #   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
 #   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
+#   SANDBOX_RUNS=N sh scripts/bench.sh sandbox  (only section m, the sandbox)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -138,6 +140,16 @@ D20K=$S/d20000
 $PARIMG gen -q -j2 -n $N -o "$D2K"
 $PARIMG gen -q -j2 -n 20000 -o "$D20K"
 GEN="$PARIMG gen -q -j2 -n $N -o $S/o"
+
+# ---------------------------------------------------------------- sandbox only
+# "sh scripts/bench.sh sandbox": section m alone (scripts/bench_sandbox.sh).
+if [ "${1:-}" = sandbox ]; then
+	. scripts/bench_sandbox.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
 
 # ---------------------------------------------------------------- a
 echo
@@ -424,6 +436,8 @@ else
 fi
 # Real photographs: scripts/bench_photos.sh (alone: sh scripts/bench.sh photos).
 . scripts/bench_photos.sh
+# Confined workers against unconfined: scripts/bench_sandbox.sh.
+. scripts/bench_sandbox.sh
 
 echo
 echo "summary (load average now $(loadavg)):"
