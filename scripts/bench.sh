@@ -133,14 +133,6 @@ if [ "${1:-}" = photos ]; then
 	exit 0
 fi
 
-echo "workload: $N 100x100 gray PNGs (gen's defaults: --level 0, stored deflate), -j2"
-
-D2K=$S/d2000
-D20K=$S/d20000
-$PARIMG gen -q -j2 -n $N -o "$D2K"
-$PARIMG gen -q -j2 -n 20000 -o "$D20K"
-GEN="$PARIMG gen -q -j2 -n $N -o $S/o"
-
 # ---------------------------------------------------------------- sandbox only
 # "sh scripts/bench.sh sandbox": section m alone (scripts/bench_sandbox.sh).
 if [ "${1:-}" = sandbox ]; then
@@ -150,6 +142,14 @@ if [ "${1:-}" = sandbox ]; then
 	cat "$S/goals"
 	exit 0
 fi
+
+echo "workload: $N 100x100 gray PNGs (gen's defaults: --level 0, stored deflate), -j2"
+
+D2K=$S/d2000
+D20K=$S/d20000
+$PARIMG gen -q -j2 -n $N -o "$D2K"
+$PARIMG gen -q -j2 -n 20000 -o "$D20K"
+GEN="$PARIMG gen -q -j2 -n $N -o $S/o"
 
 # ---------------------------------------------------------------- a
 echo

@@ -82,7 +82,7 @@ struct worker {
 	int hup;		/* the channel is closed or no longer read */
 	size_t begin, end;	/* the range or chunk it was given */
 	size_t handed;		/* inputs handed out: up to this item */
-	size_t warned;		/* items it reported failed: below this */
+	size_t warned;		/* items it may no longer report failed: below this */
 	int drained;		/* dynamic: it was told no chunk is left */
 	char violation[160];	/* why it was killed, if for breaking the rules */
 	int stopping;		/* we sent it SIGTERM: its death is expected */
@@ -590,16 +590,23 @@ static void hand_chunk(struct run_state *rs, unsigned w)
 		violation(rs, w, "does not read its replies");
 }
 
-/* Print a warning text from a worker, its bytes made printable. */
-static void print_warning(const char *name, const char *text, size_t len)
+/* A confined worker's text made harmless for a terminal, in place: its
+ * control characters (escape sequences) become '?'; UTF-8 stays. */
+static void defang(char *text, size_t len)
 {
-	char clean[WARN_MAX + 1];
 	size_t k;
 
-	for (k = 0; k < len; k++)
-		clean[k] = text[k] >= 0x20 && text[k] < 0x7f ? text[k] : '?';
-	clean[len] = '\0';
-	warnx("%s: %s", name, clean);
+	for (k = 0; k < len && text[k]; k++)
+		if ((unsigned char)text[k] < 0x20 || text[k] == 0x7f)
+			text[k] = '?';
+}
+
+/* Print a warning text from a worker. */
+static void print_warning(const char *name, char *text, size_t len)
+{
+	text[len] = '\0';
+	defang(text, len);
+	warnx("%s: %s", name, text);
 }
 
 /* Read and answer one request of confined worker W, checking it first.
@@ -642,7 +649,7 @@ static int serve(struct run_state *rs, unsigned w)
 		else
 			hand_chunk(rs, w);
 	} else if (m.type == MSG_WARN) {
-		if (!t->keep_going || m.begin < wk->warned || m.begin >= wk->handed) {
+		if (!t->keep_going || m.begin < wk->warned || m.begin >= wk->end) {
 			violation(rs, w, "reported a failure of item %llu, not one it had",
 				  (unsigned long long)(t->first + m.begin));
 		} else {
@@ -719,7 +726,7 @@ static int confined_death(struct run_state *rs, unsigned w, int st, const char *
 		snprintf(msg, sizeof(msg),
 			 "%s: worker stopped: blocked system call %s (possible exploit or a bug in parimg)",
 			 name, call);
-	} else if (i == SIZE_MAX && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+	} else if (i == SIZE_MAX && busy && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		snprintf(msg, sizeof(msg), "%s: %s broke the protocol (item in hand outside its "
 			 "range) and died", name, who);
 		busy = 0;
@@ -768,6 +775,8 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 	}
 	describe(who, sizeof(who), t, s, w);
 	s->err_msg[sizeof(s->err_msg) - 1] = '\0';	/* its word, bounded */
+	if (t->confine)
+		defang(s->err_msg, sizeof(s->err_msg));
 	if (t->confine && !wk[w].stopping && confined_death(rs, w, st, who))
 		return;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
