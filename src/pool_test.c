@@ -934,7 +934,7 @@ Test(pool_confined, request_outside_the_range_is_killed, .fini = ut_scratch_remo
 		t = confined_task(&f, 2, scheds[k]);
 		err = run_captured(&t, &r, &ret);
 		cr_assert_eq(ret, -1, "stderr: %s", err);
-		cr_assert_not_null(strstr(err, "/item-2: worker 0/2"), "stderr: %s", err);
+		cr_assert_not_null(strstr(err, "/item-2: worker "), "stderr: %s", err);
 		cr_assert_not_null(strstr(err, "broke the protocol (asked for items 15-15, not its "
 					  "own) and was killed"), "stderr: %s", err);
 		free(err);

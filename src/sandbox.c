@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -37,8 +38,11 @@ int sandbox_resolve(enum sandbox_mode m)
 {
 	if (m == SANDBOX_OFF)
 		return 0;
-	/* API level 1 or more: the kernel takes seccomp filters. */
-	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 && seccomp_api_get() >= 1)
+	/* A kernel with seccomp filters fails a NULL filter with EFAULT, one
+	 * without them with EINVAL; libseccomp must see them too. */
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL, 0, 0) < 0 && errno == EFAULT &&
+	    seccomp_api_get() >= 1)
 		return 1;
 	if (m == SANDBOX_REQUIRE)
 		return error("--sandbox=require: this kernel has no seccomp filters; "
@@ -148,22 +152,22 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s)
 	int r = 0;
 
 	/* Its inputs, handed over by the parent. */
-	r |= ALLOW(ctx, read, 1, SCMP_A0(SCMP_CMP_GT, 2));
-	r |= ALLOW(ctx, pread64, 1, SCMP_A0(SCMP_CMP_GT, 2));
-	r |= ALLOW(ctx, lseek, 1, SCMP_A0(SCMP_CMP_GT, 2));
+	r |= ALLOW(ctx, read, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
+	r |= ALLOW(ctx, pread64, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
+	r |= ALLOW(ctx, lseek, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
 	r |= ALLOW(ctx, close, 0);
 	r |= ALLOW(ctx, fstat, 0);
 	/* glibc's fstat(): newfstatat(fd, "", AT_EMPTY_PATH). */
 	r |= ALLOW(ctx, newfstatat, 1, SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
 	/* The channel to the parent. */
-	r |= ALLOW(ctx, sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, ch));
-	r |= ALLOW(ctx, recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, ch));
-	r |= ALLOW(ctx, sendto, 1, SCMP_A0(SCMP_CMP_EQ, ch));
-	r |= ALLOW(ctx, recvfrom, 1, SCMP_A0(SCMP_CMP_EQ, ch));
-	r |= ALLOW(ctx, write, 1, SCMP_A0(SCMP_CMP_EQ, ch));
+	r |= ALLOW(ctx, sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+	r |= ALLOW(ctx, recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+	r |= ALLOW(ctx, sendto, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+	r |= ALLOW(ctx, recvfrom, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+	r |= ALLOW(ctx, write, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
 #ifdef UNDER_SANITIZER
 	/* The sanitizers' reports. */
-	r |= ALLOW(ctx, write, 1, SCMP_A0(SCMP_CMP_EQ, 2));
+	r |= ALLOW(ctx, write, 1, SCMP_A0(SCMP_CMP_EQ, 2, 0));
 	r |= ALLOW(ctx, sigaltstack, 0);
 	r |= ALLOW(ctx, sched_yield, 0);
 #endif
@@ -177,13 +181,13 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s)
 	r |= ALLOW(ctx, madvise, 0);
 	/* Its output rows' space (load_range). */
 	if (s->output >= 0)
-		r |= ALLOW(ctx, fallocate, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->output));
+		r |= ALLOW(ctx, fallocate, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->output, 0));
 	/* Signals to itself (raise, abort, the fatal-signal handler). */
 	r |= ALLOW(ctx, rt_sigaction, 0);
 	r |= ALLOW(ctx, rt_sigprocmask, 0);
 	r |= ALLOW(ctx, rt_sigreturn, 0);
-	r |= ALLOW(ctx, tgkill, 1, SCMP_A0(SCMP_CMP_EQ, self));
-	r |= ALLOW(ctx, kill, 1, SCMP_A0(SCMP_CMP_EQ, self));
+	r |= ALLOW(ctx, tgkill, 1, SCMP_A0(SCMP_CMP_EQ, self, 0));
+	r |= ALLOW(ctx, kill, 1, SCMP_A0(SCMP_CMP_EQ, self, 0));
 	/* Trivia. */
 	r |= ALLOW(ctx, getpid, 0);
 	r |= ALLOW(ctx, gettid, 0);
