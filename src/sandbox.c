@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -178,10 +179,13 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s)
 	r |= ALLOW(ctx, munmap, 0);
 	r |= ALLOW(ctx, mremap, 0);
 	r |= ALLOW(ctx, brk, 0);
-	r |= ALLOW(ctx, madvise, 0);
-	/* Its output rows' space (load_range). */
+	/* Not MADV_REMOVE, which would punch holes in the output file. */
+	r |= ALLOW(ctx, madvise, 1, SCMP_A2(SCMP_CMP_NE, MADV_REMOVE, 0));
+	/* Its output rows' space (load_range): plain allocation only, no
+	 * hole punching; growing the file is RLIMIT_FSIZE's to refuse. */
 	if (s->output >= 0)
-		r |= ALLOW(ctx, fallocate, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->output, 0));
+		r |= ALLOW(ctx, fallocate, 2, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->output, 0),
+			   SCMP_A1(SCMP_CMP_EQ, 0, 0));
 	/* Signals to itself (raise, abort, the fatal-signal handler). */
 	r |= ALLOW(ctx, rt_sigaction, 0);
 	r |= ALLOW(ctx, rt_sigprocmask, 0);
@@ -216,6 +220,7 @@ static int set_limit(int res, rlim_t v)
 int sandbox_enter(const struct sandbox_spec *s, char *why, size_t whylen)
 {
 	struct sigaction sa;
+	struct stat st;
 	scmp_filter_ctx ctx;
 	int top = s->channel > s->output ? s->channel : s->output, r;
 
@@ -227,7 +232,9 @@ int sandbox_enter(const struct sandbox_spec *s, char *why, size_t whylen)
 	blocked_out = s->blocked;
 	if (sigaction(SIGSYS, &sa, NULL) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    set_limit(RLIMIT_NOFILE, (rlim_t)top + 1 + s->max_fds) < 0 ||
-	    set_limit(RLIMIT_NPROC, 0) < 0 || set_limit(RLIMIT_CORE, 0) < 0) {
+	    set_limit(RLIMIT_NPROC, 0) < 0 || set_limit(RLIMIT_CORE, 0) < 0 ||
+	    (s->output >= 0 && (fstat(s->output, &st) < 0 ||
+				set_limit(RLIMIT_FSIZE, (rlim_t)st.st_size) < 0))) {
 		snprintf(why, whylen, "sandbox: %s", strerror(errno));
 		return -1;
 	}

@@ -24,14 +24,15 @@ int sandbox_resolve(enum sandbox_mode m);
 /* What a worker keeps once confined. */
 struct sandbox_spec {
 	int channel;		/* its socket to the parent: send, recv, write */
-	int output;		/* fallocate allowed on it; -1 for none */
+	int output;		/* fallocate allowed on it (mode 0, within its
+				 * size: RLIMIT_FSIZE); -1 for none */
 	unsigned max_fds;	/* descriptors it may be handed at once */
 	volatile int *blocked;	/* the SIGSYS handler stores the call's number + 1 here */
 };
 
 /* In a worker, after its setup and before the first untrusted byte: close
  * every descriptor above 2 but S's, set no-new-privs, RLIMIT_NOFILE,
- * RLIMIT_NPROC and RLIMIT_CORE, add a Landlock ruleset that allows no file
+ * RLIMIT_NPROC, RLIMIT_CORE and RLIMIT_FSIZE (the output's size), add a Landlock ruleset that allows no file
  * access (skipped quietly where the kernel has none) and load the seccomp
  * filter. A call outside it raises SIGSYS, whose handler records the call
  * and _exits with SANDBOX_EXIT_BLOCKED. 0, or -1 with WHY. */

@@ -27,7 +27,8 @@ MARKED = 7
 ATTACKS = {         # the shim's action: the call the filter must name
     "openat": "openat", "socket": "socket", "connect": "connect", "execve": "execve",
     "fork": "clone|fork|clone3", "ptrace": "ptrace", "kill": "kill", "stdout": "write",
-    "newfile": "openat", "mmapfile": "mmap", "mmapexec": "mmap",
+    "newfile": "openat", "mmapfile": "mmap", "mmapexec": "mmap", "punch": "fallocate",
+    "madvremove": "madvise",
 }
 LIES = {            # the shim's lie: what the parent must say of it
     "badindex": r"asked for items 1099511627776-1099511627776, not its own",
@@ -162,6 +163,20 @@ def test_lies_to_the_parent(d):
             nothing_left(d, r)
 
 
+def test_output_cannot_grow(d):
+    # fallocate of 1 GiB on the output: allowed as a call (load_range's),
+    # refused by RLIMIT_FSIZE; the load goes on and the file keeps its size.
+    want = reference(d)
+    jpegs(d, "grow")
+    for args in schedules():
+        r, out = load(d, args, env_for(d))
+        ok(r)
+        assert os.path.getsize(out) < 1 << 20, os.path.getsize(out)
+        assert os.stat(out).st_blocks * 512 < 1 << 20, os.stat(out).st_blocks
+        assert np.array_equal(np.load(out), want)
+        nothing_left(d, r)
+
+
 def test_attacks_are_real_unconfined(d):
     # The same shim, told to attack an unconfined worker: what the filter
     # stops would have happened.
@@ -174,6 +189,11 @@ def test_attacks_are_real_unconfined(d):
         r, out = load(d, ["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))
         ok(r)
         assert os.path.exists(PWNED), "the unconfined attack did not create %s" % PWNED
+        jpegs(d, "grow")
+        r, out = load(d, ["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))
+        ok(r)
+        assert os.path.getsize(out) >= 1 << 30, "the unconfined worker did not grow the output"
+        os.remove(out)
     finally:
         if os.path.exists(PWNED):
             os.remove(PWNED)

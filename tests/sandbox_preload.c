@@ -7,7 +7,8 @@
  *   "SBX_fork"     fork                    "SBX_ptrace"  PTRACE_TRACEME
  *   "SBX_kill"     SIGTERM to the parent   "SBX_stdout"  write to stdout
  *   "SBX_newfile"  create a file           "SBX_mmapfile" map its input file
- *   "SBX_mmapexec" executable memory
+ *   "SBX_mmapexec" executable memory       "SBX_punch"   punch a hole in the output
+ *   "SBX_madvremove" MADV_REMOVE           "SBX_grow"    grow the output by 1 GiB
  * or, against the parent's checks of its channel (the layout mirrors
  * pool.c's struct msg):
  *   "SBX_badindex" ask for the inputs of items far outside its range
@@ -55,6 +56,7 @@ static int locked;		/* this worker's filter is loaded */
 static int channel = -1;	/* its socket, from its first sendmsg */
 static const char *armed;	/* the marked input in hand: its action */
 static int armed_fd = -1;
+static int output_fd = -1;	/* the output, from load_range's fallocate */
 
 __attribute__((constructor)) static void init(void)
 {
@@ -159,6 +161,24 @@ ssize_t sendmsg(int fd, const struct msghdr *mh, int flags)
 	return real(fd, mh, flags);
 }
 
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	int (*real)(int, int, off_t, off_t) =
+		(int (*)(int, int, off_t, off_t))dlsym(RTLD_NEXT, "fallocate");
+
+	output_fd = fd;
+	return real(fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	int (*real)(int, int, off_t, off_t) =
+		(int (*)(int, int, off_t, off_t))dlsym(RTLD_NEXT, "fallocate64");
+
+	output_fd = fd;
+	return real(fd, mode, off, len);
+}
+
 /* In a worker: is the input FD marked? */
 int fstat(int fd, struct stat *st)
 {
@@ -228,6 +248,13 @@ static void attack(const char *a)
 	else if (!strcmp(a, "mmapexec"))
 		mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
 		     -1, 0);
+	else if (!strcmp(a, "punch"))
+		syscall(SYS_fallocate, output_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			4096);
+	else if (!strcmp(a, "grow"))
+		syscall(SYS_fallocate, output_fd, 0, 0, 1L << 30);
+	else if (!strcmp(a, "madvremove"))
+		syscall(SYS_madvise, big + 4096 - ((uintptr_t)big & 4095), 4096, MADV_REMOVE);
 	else if (!strcmp(a, "badindex"))
 		forge((struct msg){ .type = MSG_FDS, .begin = 1ULL << 40, .end = (1ULL << 40) + 1 },
 		      NULL, 0);
