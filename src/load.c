@@ -146,11 +146,13 @@ static const char *row_name(void *ctx, size_t i)
  * resize) plus 256 MiB: a file that slips past the header checks, a zlib
  * bomb say, then fails with ENOMEM instead of taking the machine's memory.
  * Not under a sanitizer, whose shadow memory counts against the limit.
+ * The pool's setup hook: in each worker, before it is confined (it reads
+ * /proc/self/statm).
  */
 static void limit_memory(void *ctx)
 {
-	const struct load *l = ctx;
 #ifndef UNDER_SANITIZER
+	const struct load *l = ctx;
 	static int done;	/* per worker: each is a fresh fork of the parent */
 	unsigned long long pages = 0, data = 0;
 	uint64_t budget;
