@@ -217,6 +217,15 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 			  &l->scratch, why, whylen);
 }
 
+/* Under -k, in the parent: item I's worker died while decoding it, maybe
+ * half way through its row; the row is to be left zero. */
+static void load_lost(void *ctx, size_t i)
+{
+	struct load *l = ctx;
+
+	memset(l->rows + (i - l->row0) * l->row_bytes, 0, l->row_bytes);
+}
+
 /* Fix the array's shape from the first image that can be probed (with -k,
  * bad files before it are left to the workers to report). Always from the
  * whole list, never the shard's part, so that every shard agrees. */
@@ -548,6 +557,7 @@ static int run_target(struct load *l, struct target *t, struct opt_common *c, in
 		/* Confined after the memory cap; they keep the output for
 		 * load_range's fallocate. */
 		.confine = confine, .confine_fd = l->fd, .setup = limit_memory,
+		.lost = load_lost,
 	};
 	ok = pool_run(&task, &res) == 0;
 	if (munmap(map, maplen) < 0 && ok)

@@ -693,6 +693,8 @@ static void item_died(struct run_state *rs, unsigned w, size_t i, const char *ms
 		return;
 	}
 	warnx("%s", msg);
+	if (t->lost)
+		t->lost(t->ctx, t->first + i);
 	rs->crashed++;
 	s->busy = 0;
 	s->pos = i + 1;

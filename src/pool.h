@@ -41,6 +41,10 @@ struct pool_task {
 	 * cleanup (killed by a signal): remove what it may have left, such as
 	 * temporary files carrying its pid. */
 	void (*orphaned)(void *ctx, pid_t pid);
+	/* Optional, in the parent when keep_going skips item I because its
+	 * worker died on it (a crash, a blocked call, a broken rule): undo
+	 * what the worker may have half done, such as clearing its row. */
+	void (*lost)(void *ctx, size_t i);
 	/* Confinement (sandbox.h), for tasks that parse untrusted input. With
 	 * CONFINE set, each worker runs SETUP, then is locked down before its
 	 * first item: from then on it cannot open files, and takes item I's

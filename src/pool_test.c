@@ -1001,3 +1001,49 @@ Test(pool_confined, crash_under_keep_going, .fini = ut_scratch_remove)
 	fixture_free(&f);
 	assert_no_children();
 }
+
+static size_t lost_items[4], nlost;
+
+static void note_lost(void *ctx, size_t i)
+{
+	(void)ctx;
+	if (nlost < 4)
+		lost_items[nlost] = i;
+	nlost++;
+}
+
+/* Under keep_going, lost() hears of each item a worker died on, in the
+ * parent, confined or not; a plain failure is not one. */
+Test(pool_run, lost_hook_names_the_items_workers_died_on, .fini = ut_scratch_remove)
+{
+	int confined;
+
+	for (confined = 0; confined < 2; confined++) {
+		struct fixture f;
+		struct pool_task t;
+		struct pool_result r;
+		char *err;
+		int ret;
+
+		fixture_init(&f, 100, 10);
+		f.item[3].act = ACT_SEGV;
+		f.item[5].act = ACT_FAIL;
+		f.item[7].act = confined ? ACT_BLOCKED : ACT_ABORT;
+		t = confined ? confined_task(&f, 2, POOL_STATIC) : task_for(&f, 2, POOL_STATIC);
+		t.keep_going = 1;
+		t.lost = note_lost;
+		nlost = 0;
+		err = run_captured(&t, &r, &ret);
+		cr_assert_eq(ret, 0, "stderr: %s", err);
+		cr_assert_eq(r.skipped, 3, "stderr: %s", err);
+		cr_assert_eq(nlost, 2, "lost() called %zu times", nlost);
+		cr_assert(lost_items[0] + lost_items[1] == 210 &&
+			  (lost_items[0] == 103 || lost_items[0] == 107),
+			  "lost items %zu, %zu", lost_items[0], lost_items[1]);
+		free(err);
+		fixture_free(&f);
+		if (confined)
+			ut_scratch_remove();
+		assert_no_children();
+	}
+}

@@ -138,6 +138,8 @@ def test_attacks_keep_going(d):
             for i in range(N):
                 if i != MARKED:
                     assert np.array_equal(arr[i], want[i]), "%s: row %d changed" % (action, i)
+            # Stopped after decoding part of it: the parent clears the row.
+            assert not arr[MARKED].any(), "%s: the skipped row is not zero" % action
             nothing_left(d, r)
 
 
