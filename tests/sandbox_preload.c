@@ -44,6 +44,11 @@
 
 #define NMARKS 64
 
+/* The library calls interposed, as their headers would declare them. */
+int seccomp_api_get(void);
+int seccomp_load(void *ctx);
+unsigned jpeg_read_scanlines(void *ci, unsigned char **rows, unsigned max);
+
 struct mark {
 	dev_t dev;
 	ino_t ino;
