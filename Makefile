@@ -70,6 +70,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_ragged_test.py ./parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
 	$(PYTHON) tests/cli_fault_test.py ./parimg
+	$(PYTHON) tests/cli_sandbox_test.py ./parimg
 	$(PYTHON) tests/cli_docs_test.py ./parimg
 	$(PYTHON) tests/cli_slurm_test.py ./parimg
 
@@ -98,6 +99,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_ragged_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_fault_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_sandbox_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_slurm_test.py ./parimg-asan
 
 # The command-line tests with every parimg process (workers included) under

@@ -2,7 +2,8 @@
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
 # Sections a-i time gen, load and merge; j class folders; k the resampler
 # alone; l real photographs (scripts/bench_photos.sh); m check
-# (scripts/bench_check.sh).
+# (scripts/bench_check.sh); n confined workers against unconfined
+# (scripts/bench_sandbox.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
@@ -12,6 +13,7 @@
 #   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
 #   CHECK_RUNS=N sh scripts/bench.sh check      (only section m, parimg check)
 #   PHOTO_RUNS=N sh scripts/bench.sh ragged     (only section l5, load --ragged)
+#   SANDBOX_RUNS=N sh scripts/bench.sh sandbox  (only section n, the sandbox)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -134,9 +136,9 @@ if [ "${1:-}" = photos ]; then
 	exit 0
 fi
 
-# "sh scripts/bench.sh check" and "ragged": section m or l5 alone
-# (scripts/bench_check.sh, scripts/bench_ragged.sh).
-if [ "${1:-}" = check ] || [ "${1:-}" = ragged ]; then
+# "sh scripts/bench.sh check", "ragged" and "sandbox": section m, l5 or n
+# alone (scripts/bench_check.sh, scripts/bench_ragged.sh, bench_sandbox.sh).
+if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ]; then
 	. "scripts/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
@@ -439,6 +441,8 @@ fi
 . scripts/bench_photos.sh
 # check: scripts/bench_check.sh (alone: sh scripts/bench.sh check).
 . scripts/bench_check.sh
+# Confined workers against unconfined: scripts/bench_sandbox.sh.
+. scripts/bench_sandbox.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

@@ -1,7 +1,9 @@
 /* input.c - how a worker gets an input file's bytes: read whole into a
- * buffer reused from file to file. */
+ * buffer reused from file to file, from a descriptor its parent opened (a
+ * confined worker, see pool_input) or from the path. */
 #define _GNU_SOURCE
 #include "input.h"
+#include "pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +15,29 @@
 
 int input_read(const char *path, struct buf *b, char *why, size_t whylen)
 {
+	return input_read_fd(open(path, O_RDONLY | O_CLOEXEC), b, why, whylen);
+}
+
+int input_read_item(size_t i, const char *path, struct buf *b, char *why, size_t whylen)
+{
+	int fd = pool_input(i);
+
+	return input_read_fd(fd == -2 ? open(path, O_RDONLY | O_CLOEXEC) : fd, b, why, whylen);
+}
+
+int input_skip_item(size_t i)
+{
+	int fd = pool_input(i);
+
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int input_read_fd(int fd, struct buf *b, char *why, size_t whylen)
+{
 	struct stat st;
 	size_t want;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto fail;

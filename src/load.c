@@ -19,6 +19,7 @@
 #include "progress.h"
 #include "ragged.h"
 #include "row.h"
+#include "sandbox.h"
 #include "split.h"
 
 #include <errno.h>
@@ -64,6 +65,8 @@ struct load {
 	struct outfile cls;		/* the classes file */
 	struct row_spec spec;	/* channels 0 and w 0 until probed */
 	int keep_going;
+	enum sandbox_mode sandbox;	/* --sandbox */
+	int confine;			/* and its outcome: confine the workers */
 	struct opt_shard shard;
 	size_t row0, nrows;	/* this shard's inputs: [row0, row0 + nrows) */
 	size_t row_bytes;
@@ -142,6 +145,11 @@ static const char usage_text[] =
 	"                          inputs, or 'slurm' to take K and N from a job array\n"
 	"  -k, --keep-going        report a bad file, leave its row zero, go on;\n"
 	"                          exit status 3 when rows were skipped\n"
+	"      --sandbox auto|require|off\n"
+	"                          confine the decoding workers with seccomp: where\n"
+	"                          the kernel can, else warn once (default); or\n"
+	"                          fail if it cannot; or never (see SECURITY in\n"
+	"                          parimg(1))\n"
 	"  -f, --force             replace an existing OUT (and manifest)\n"
 	OPT_COMMON_HELP;
 
@@ -181,21 +189,27 @@ static int load_range(void *ctx, size_t begin, size_t end, char *why, size_t why
 	return 0;
 }
 
+/* The pool's setup hook: in each worker, before it is confined (the cap
+ * reads /proc/self/statm). */
+static void load_setup(void *ctx)
+{
+	limit_worker_memory(((struct load *)ctx)->spec.max_pixels);
+}
+
 /* Decode image I into its row of the mapping. */
 static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 {
 	struct load *l = ctx;
 
-	limit_worker_memory(l->spec.max_pixels);
 	if (l->plan) {
 		const int64_t *r = l->plan + (i - l->row0) * RAGGED_COLS;
 
-		if (r[RAGGED_H] == 0)
-			return 0;	/* skipped in the header pass, and reported */
+		if (r[RAGGED_H] == 0)	/* skipped in the header pass, and reported */
+			return input_skip_item(i);
 		/* Marked until done: a worker that crashes on the file (the
 		 * pool skips it under -k) leaves its row marked too. */
 		l->failed[i - l->row0] = 1;
-		if (input_read(l->files.paths[i], &l->file, why, whylen) < 0 ||
+		if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
 		    ragged_decode(&l->spec, &l->dims[i - l->row0], r, l->file.p, l->file.len,
 				  l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype),
 				  &l->scratch, why, whylen) < 0)
@@ -203,10 +217,28 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 		l->failed[i - l->row0] = 0;
 		return 0;
 	}
-	if (input_read(l->files.paths[i], &l->file, why, whylen) < 0)
+	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0)
 		return -1;
 	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
 			  &l->scratch, why, whylen);
+}
+
+/* Under -k, in the parent: item I's worker died while decoding it, maybe
+ * half way through its row; the row is to be left zero. */
+static void load_lost(void *ctx, size_t i)
+{
+	struct load *l = ctx;
+	const int64_t *r;
+
+	if (!l->plan) {
+		memset(l->rows + (i - l->row0) * l->row_bytes, 0, l->row_bytes);
+		return;
+	}
+	/* --ragged: the slot the plan gave it (its index row then says 0x0,
+	 * as the worker had marked it failed). */
+	r = l->plan + (i - l->row0) * RAGGED_COLS;
+	memset(l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype), 0,
+	       (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) * row_sample_size(l->spec.dtype));
 }
 
 /* Fix the array's shape from the first image that can be probed (with -k,
@@ -304,7 +336,7 @@ static int write_manifest(struct load *l, struct outfile *o)
 }
 
 /* Long-only options. */
-enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SHARD, OPT_INDEX };
+enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD, OPT_INDEX };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
 enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
 
@@ -317,6 +349,7 @@ static const struct option longopts[] = {
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
@@ -399,6 +432,12 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			if ((r = opt_choice(optarg, order_names)) < 0)
 				return usage_error("load", "invalid --order '%s' (natural, name or none)", optarg);
 			*order = (enum filelist_order)r;
+			break;
+		case OPT_SANDBOX:
+			if ((r = opt_choice(optarg, sandbox_mode_names)) < 0)
+				return usage_error("load", "invalid --sandbox '%s' (auto, require or off)",
+						   optarg);
+			l->sandbox = (enum sandbox_mode)r;
 			break;
 		case OPT_SHARD:
 			if (opt_shard(optarg, &l->shard, "load") < 0)
@@ -523,9 +562,10 @@ static void place_targets(struct load *l)
  */
 static int plan_ragged(struct load *l, struct target *t, struct opt_common *c, size_t *skipped)
 {
+	/* The header pass parses untrusted headers: confined as the decode. */
 	struct pool_task task = { .first = t->row0, .count = t->nrows, .jobs = c->jobs,
 				  .schedule = c->schedule, .keep_going = l->keep_going,
-				  .verbose = c->verbose };
+				  .verbose = c->verbose, .confine = l->confine, .confine_fd = -1 };
 	char why[1024];
 	size_t i, bad;
 
@@ -661,6 +701,10 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		.range = load_range,
 		.name = row_name, .ctx = l, .progress = progress_update,
 		.progress_ctx = &prog,
+		/* Confined after the memory cap. The parent reserved the
+		 * output (reserve), so they keep no descriptor of it. */
+		.confine = l->confine, .confine_fd = -1, .setup = load_setup,
+		.lost = load_lost,
 	};
 	ok = pool_run(&task, &res) == 0;
 	if (ok && l->spec.ragged)
@@ -697,8 +741,10 @@ static int run(struct load *l, struct opt_common *c)
 	struct outfile *o[4 * SPLIT_MAX + 1];
 	const char *out = l->out;
 	size_t skipped = 0, nrows = 0;
-	int i, n, ok = 1;
+	int i, n, ok;
 
+	/* Confined workers, or not (--sandbox); -1: required but not here. */
+	ok = (l->confine = sandbox_resolve(l->sandbox)) >= 0;
 	for (i = 0; ok && i < l->ntargets; i++)
 		ok = prepare_target(l, &l->targets[i], c, &skipped) == 0;
 	for (i = 0; ok && i < l->ntargets; i++) {

@@ -41,7 +41,27 @@ struct pool_task {
 	 * cleanup (killed by a signal): remove what it may have left, such as
 	 * temporary files carrying its pid. */
 	void (*orphaned)(void *ctx, pid_t pid);
-	void *ctx;			/* for run, name and orphaned */
+	/* Optional, in the parent when keep_going skips item I because its
+	 * worker died on it (a crash, a blocked call, a broken rule): undo
+	 * what the worker may have half done, such as clearing its row. */
+	void (*lost)(void *ctx, size_t i);
+	/* Confinement (sandbox.h), for tasks that parse untrusted input. With
+	 * CONFINE set, each worker runs SETUP, then is locked down before its
+	 * first item: from then on it cannot open files, and takes item I's
+	 * input with pool_input(I), a descriptor the parent opened read-only
+	 * from name(I), which must then be the input's path. run() must take
+	 * the input of every item it is given (the parent counts on it), and
+	 * the parent checks every request and every number a confined worker
+	 * leaves in the shared slots: one that breaks the rules is killed and
+	 * its item fails as on a crash. */
+	int confine;
+	int confine_fd;			/* with confine: a descriptor the worker keeps and
+					 * may fallocate (the output), or -1 */
+	/* Optional, in a worker once, before it is confined (or before its
+	 * first item): what needs the calls denied later, such as reading
+	 * /proc or setting rlimits. */
+	void (*setup)(void *ctx);
+	void *ctx;			/* for run, name, range, setup and orphaned */
 	void *progress_ctx;		/* for progress */
 };
 
@@ -58,6 +78,13 @@ int pool_run(const struct pool_task *t, struct pool_result *r);
 /* Part K of N items split into PARTS contiguous ranges: [*begin, *end),
  * [K*N/PARTS, (K+1)*N/PARTS). Worker ranges and shards both use it. */
 void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end);
+
+/* In a confined worker: item I's input (absolute index), opened
+ * read-only by the parent; the caller owns the descriptor and closes it.
+ * -1 with errno set when the parent could not open it; -2 in a worker that
+ * is not confined, which opens its inputs itself. Inputs come over in
+ * batches, in increasing order: ask for the items in the order given. */
+int pool_input(size_t i);
 
 /* 1 in a pool worker, 0 in the parent. */
 int pool_in_worker(void);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,10 @@ enum action {
 				 * is reaped, then fail */
 	ACT_NAP,		/* sleep 20 ms */
 	ACT_FAIL_READY,		/* wait until item READY is ready, then fail */
+	/* Confined tasks only (run_input): */
+	ACT_NO_INPUT,		/* do not take the item's input */
+	ACT_BLOCKED,		/* make a call the filter stops (getppid) */
+	ACT_BAD_INDEX,		/* ask for the input of an item past the end */
 };
 
 /* One item's record, in memory shared with the workers. */
@@ -47,7 +52,7 @@ struct fixture {
 	size_t maplen;
 	size_t after;		/* ACT_FAIL_AFTER waits for this item's worker */
 	size_t ready;		/* ACT_FAIL_READY waits for this item */
-	char name[64];		/* name()'s buffer */
+	char name[128];		/* name()'s buffer */
 };
 
 struct progress_log {
@@ -762,4 +767,283 @@ Test(pool_run, slow_worker_is_stopped)
 Test(pool_run, worker_ignoring_sigterm_is_killed)
 {
 	slow_worker_stopped(ACT_SLOW_NOTERM);
+}
+
+/* ---------------------------------------------------------------- confined */
+
+/* name() of a confined task: item I's input, ut_scratch/item-I. */
+static const char *path_item(void *ctx, size_t i)
+{
+	struct fixture *f = ctx;
+
+	snprintf(f->name, sizeof(f->name), "%s/item-%zu", ut_scratch, i);
+	return f->name;
+}
+
+/* A confined item: take its input from the parent and check it holds
+ * "item-I", then do what run_item does. */
+static int run_input(void *ctx, size_t i, char *why, size_t whylen)
+{
+	struct fixture *f = ctx;
+	struct item *it = &f->item[i - f->first];
+	char want[32], got[32] = "";
+	ssize_t n;
+	int fd;
+
+	if (it->act == ACT_BAD_INDEX)
+		pool_input(f->first + f->count + 5);
+	if (it->act == ACT_BLOCKED)
+		syscall(SYS_getppid);
+	if (it->act != ACT_NO_INPUT) {
+		if ((fd = pool_input(i)) < 0) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			__atomic_fetch_add(&it->hits, 1, __ATOMIC_SEQ_CST);
+			return -1;
+		}
+		n = read(fd, got, sizeof(got) - 1);
+		close(fd);
+		snprintf(want, sizeof(want), "item-%zu", i);
+		if (n < 0 || strcmp(got, want) != 0) {
+			snprintf(why, whylen, "wrong input '%s'", got);
+			__atomic_fetch_add(&it->hits, 1, __ATOMIC_SEQ_CST);
+			return -1;
+		}
+	}
+	return run_item(ctx, i, why, whylen);
+}
+
+/* F's items as files, and a confined task over them. */
+static struct pool_task confined_task(struct fixture *f, unsigned jobs, enum pool_schedule sched)
+{
+	struct pool_task t = task_for(f, jobs, sched);
+	size_t i;
+
+	ut_scratch_make();
+	for (i = 0; i < f->count; i++) {
+		FILE *fp = fopen(path_item(f, f->first + i), "w");
+
+		cr_assert_not_null(fp);
+		fprintf(fp, "item-%zu", f->first + i);
+		fclose(fp);
+	}
+	t.run = run_input;
+	t.name = path_item;
+	t.confine = 1;
+	t.confine_fd = -1;
+	return t;
+}
+
+Test(pool_confined, every_item_gets_its_own_input, .fini = ut_scratch_remove)
+{
+	static const enum pool_schedule scheds[] = { POOL_STATIC, POOL_DYNAMIC };
+	static const unsigned jobs[] = { 1, 3 };
+	size_t k, j;
+
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < 2; j++) {
+			struct fixture f;
+			struct pool_task t;
+			struct pool_result r;
+			char *err;
+			int ret;
+
+			/* Over 32 items a worker: more than one batch. */
+			fixture_init(&f, 5, 200);
+			t = confined_task(&f, jobs[j], scheds[k]);
+			err = run_captured(&t, &r, &ret);
+			cr_assert_eq(ret, 0, "sched=%d j=%u stderr: %s", scheds[k], jobs[j], err);
+			cr_assert_eq(r.done, 200);
+			cr_assert_eq(r.skipped, 0);
+			assert_each_once(&f, "confined");
+			free(err);
+			fixture_free(&f);
+			ut_scratch_remove();
+			assert_no_children();
+		}
+}
+
+Test(pool_confined, missing_input_is_the_open_error, .fini = ut_scratch_remove)
+{
+	struct fixture f;
+	struct pool_task t;
+	struct pool_result r;
+	char *err;
+	int ret;
+
+	fixture_init(&f, 0, 10);
+	t = confined_task(&f, 2, POOL_STATIC);
+	t.keep_going = 1;
+	unlink(path_item(&f, 6));
+	err = run_captured(&t, &r, &ret);
+	cr_assert_eq(ret, 0, "stderr: %s", err);
+	cr_assert_eq(r.skipped, 1);
+	cr_assert_not_null(strstr(err, "/item-6: No such file or directory"), "stderr: %s", err);
+	free(err);
+	fixture_free(&f);
+	assert_no_children();
+}
+
+/* A call outside the filter: named, the item failed; under keep_going the
+ * rest goes on in a fresh worker. */
+Test(pool_confined, blocked_call_is_named, .fini = ut_scratch_remove)
+{
+	int kg;
+
+	for (kg = 0; kg < 2; kg++) {
+		struct fixture f;
+		struct pool_task t;
+		struct pool_result r;
+		char *err;
+		int ret;
+
+		fixture_init(&f, 0, 10);
+		f.item[3].act = ACT_BLOCKED;
+		t = confined_task(&f, 2, POOL_STATIC);
+		t.keep_going = kg;
+		err = run_captured(&t, &r, &ret);
+		cr_assert_eq(ret, kg ? 0 : -1, "stderr: %s", err);
+		cr_assert_not_null(strstr(err, "/item-3: worker stopped: blocked system call getppid "
+					  "(possible exploit or a bug in parimg)"), "stderr: %s", err);
+		if (kg) {
+			cr_assert_eq(r.skipped, 1);
+			cr_assert_eq(f.item[4].hits, 1, "the rest of the range did not run");
+		}
+		free(err);
+		fixture_free(&f);
+		ut_scratch_remove();
+		assert_no_children();
+	}
+}
+
+/* The parent checks a worker's request against the range it gave it, and
+ * kills a worker that asks for another's input. */
+Test(pool_confined, request_outside_the_range_is_killed, .fini = ut_scratch_remove)
+{
+	static const enum pool_schedule scheds[] = { POOL_STATIC, POOL_DYNAMIC };
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		struct fixture f;
+		struct pool_task t;
+		struct pool_result r;
+		char *err;
+		int ret;
+
+		fixture_init(&f, 0, 10);
+		f.item[2].act = ACT_BAD_INDEX;
+		t = confined_task(&f, 2, scheds[k]);
+		err = run_captured(&t, &r, &ret);
+		cr_assert_eq(ret, -1, "stderr: %s", err);
+		cr_assert_not_null(strstr(err, "/item-2: worker "), "stderr: %s", err);
+		cr_assert_not_null(strstr(err, "broke the protocol (asked for items 15-15, not its "
+					  "own) and was killed"), "stderr: %s", err);
+		free(err);
+		fixture_free(&f);
+		ut_scratch_remove();
+		assert_no_children();
+	}
+}
+
+/* A worker that exits 0 without taking all its items' inputs has not done
+ * its work: the parent does not take its word for it. */
+Test(pool_confined, exit_before_taking_all_items_fails, .fini = ut_scratch_remove)
+{
+	static const enum pool_schedule scheds[] = { POOL_STATIC, POOL_DYNAMIC };
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		struct fixture f;
+		struct pool_task t;
+		struct pool_result r;
+		char *err;
+		int ret;
+
+		fixture_init(&f, 0, 1);
+		f.item[0].act = ACT_NO_INPUT;
+		t = confined_task(&f, 1, scheds[k]);
+		err = run_captured(&t, &r, &ret);
+		cr_assert_eq(ret, -1, "stderr: %s", err);
+		/* Dynamic: caught as it asks for the next chunk. */
+		cr_assert_not_null(strstr(err, scheds[k] == POOL_STATIC
+					  ? "broke the protocol (exited before taking all its items)"
+					  : "broke the protocol (asked for a chunk with items 0-0 "
+					    "still to take)"), "stderr: %s", err);
+		free(err);
+		fixture_free(&f);
+		ut_scratch_remove();
+		assert_no_children();
+	}
+}
+
+/* The crash tests, confined: a crash is still a crash. */
+Test(pool_confined, crash_under_keep_going, .fini = ut_scratch_remove)
+{
+	struct fixture f;
+	struct pool_task t;
+	struct pool_result r;
+	char *err;
+	int ret;
+
+	fixture_init(&f, 0, 20);
+	f.item[4].act = ACT_SEGV;
+	f.item[11].act = ACT_FAIL;
+	t = confined_task(&f, 3, POOL_DYNAMIC);
+	t.keep_going = 1;
+	err = run_captured(&t, &r, &ret);
+	cr_assert_eq(ret, 0, "stderr: %s", err);
+	cr_assert_eq(r.skipped, 2, "skipped %zu, stderr: %s", r.skipped, err);
+	cr_assert_eq(r.done, 20);
+	assert_each_once(&f, "confined crash");
+	cr_assert_not_null(strstr(err, "/item-4: "), "stderr: %s", err);
+	cr_assert_not_null(strstr(err, "SIGSEGV"), "stderr: %s", err);
+	cr_assert_not_null(strstr(err, "/item-11: boom"), "stderr: %s", err);
+	free(err);
+	fixture_free(&f);
+	assert_no_children();
+}
+
+static size_t lost_items[4], nlost;
+
+static void note_lost(void *ctx, size_t i)
+{
+	(void)ctx;
+	if (nlost < 4)
+		lost_items[nlost] = i;
+	nlost++;
+}
+
+/* Under keep_going, lost() hears of each item a worker died on, in the
+ * parent, confined or not; a plain failure is not one. */
+Test(pool_run, lost_hook_names_the_items_workers_died_on, .fini = ut_scratch_remove)
+{
+	int confined;
+
+	for (confined = 0; confined < 2; confined++) {
+		struct fixture f;
+		struct pool_task t;
+		struct pool_result r;
+		char *err;
+		int ret;
+
+		fixture_init(&f, 100, 10);
+		f.item[3].act = ACT_SEGV;
+		f.item[5].act = ACT_FAIL;
+		f.item[7].act = confined ? ACT_BLOCKED : ACT_ABORT;
+		t = confined ? confined_task(&f, 2, POOL_STATIC) : task_for(&f, 2, POOL_STATIC);
+		t.keep_going = 1;
+		t.lost = note_lost;
+		nlost = 0;
+		err = run_captured(&t, &r, &ret);
+		cr_assert_eq(ret, 0, "stderr: %s", err);
+		cr_assert_eq(r.skipped, 3, "stderr: %s", err);
+		cr_assert_eq(nlost, 2, "lost() called %zu times", nlost);
+		cr_assert(lost_items[0] + lost_items[1] == 210 &&
+			  (lost_items[0] == 103 || lost_items[0] == 107),
+			  "lost items %zu, %zu", lost_items[0], lost_items[1]);
+		free(err);
+		fixture_free(&f);
+		if (confined)
+			ut_scratch_remove();
+		assert_no_children();
+	}
 }

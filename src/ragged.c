@@ -122,13 +122,15 @@ static int read_head(int fd, struct buf *b, size_t max)
 
 /* A JPEG's SOF can come after a large EXIF block, and a PNG's probe checks
  * every chunk: when the first read is not enough, the whole file is read. */
-int ragged_probe(const char *path, const struct row_spec *s, struct buf *b,
+int ragged_probe(size_t i, const char *path, const struct row_spec *s, struct buf *b,
 		 struct ragged_dims *d, char *why, size_t whylen)
 {
 	struct codec_info info;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r = -1, reg;
+	int fd = pool_input(i), r = -1, reg;
 
+	if (fd == -2)		/* not confined: the worker opens its inputs */
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto fail;
 	if (S_ISDIR(st.st_mode)) {
@@ -139,13 +141,16 @@ int ragged_probe(const char *path, const struct row_spec *s, struct buf *b,
 	reg = S_ISREG(st.st_mode);
 	if (reg && read_head(fd, b, FIRST_READ) < 0)
 		goto fail;
-	close(fd);
 	if (reg)
 		r = codec_probe(b->p, b->len, s->max_pixels, &info, why, whylen);
 	if (r < 0 && (!reg || (off_t)b->len < st.st_size)) {
-		if (input_read(path, b, why, whylen) < 0)
+		/* The same descriptor, still at offset 0 (read_head preads);
+		 * input_read_fd closes it. */
+		if (input_read_fd(fd, b, why, whylen) < 0)
 			return -1;
 		r = codec_probe(b->p, b->len, s->max_pixels, &info, why, whylen);
+	} else {
+		close(fd);
 	}
 	if (r < 0)
 		return -1;
@@ -174,11 +179,16 @@ static int scan_one(void *ctx, size_t i, char *why, size_t whylen)
 	struct scan *sc = ctx;
 	struct ragged_dims d;
 
-	limit_worker_memory(sc->spec->max_pixels);
-	if (ragged_probe(sc->paths[i], sc->spec, &sc->file, &d, why, whylen) < 0)
+	if (ragged_probe(i, sc->paths[i], sc->spec, &sc->file, &d, why, whylen) < 0)
 		return -1;
 	sc->dims[i - sc->first] = d;
 	return 0;
+}
+
+/* The pool's setup hook, before a worker is confined: load's memory cap. */
+static void scan_setup(void *ctx)
+{
+	limit_worker_memory(((struct scan *)ctx)->spec->max_pixels);
 }
 
 static const char *scan_name(void *ctx, size_t i)
@@ -198,6 +208,7 @@ int ragged_scan(char *const *paths, const struct row_spec *s, const struct pool_
 	sc.dims = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sc.dims == MAP_FAILED)
 		return error_errno("mmap");
+	task.setup = scan_setup;
 	task.run = scan_one;
 	task.name = scan_name;
 	task.range = NULL;

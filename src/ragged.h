@@ -45,10 +45,11 @@ int ragged_channels(const struct row_spec *s, int native);
 int ragged_plan(const struct row_spec *s, const struct ragged_dims *dims, size_t n,
 		int64_t *index, uint64_t *total, size_t *bad, char *why, size_t whylen);
 
-/* Read as much of PATH as its header needs (a first bounded read, the whole
- * file when the probe needs more) into B and probe it into D. 0, or -1
- * with the reason in WHY. */
-int ragged_probe(const char *path, const struct row_spec *s, struct buf *b,
+/* Read as much of item I's input, PATH, as its header needs (a first
+ * bounded read, the whole file when the probe needs more) into B and probe
+ * it into D; in a confined worker from the descriptor its parent hands over
+ * (pool_input). 0, or -1 with the reason in WHY. */
+int ragged_probe(size_t i, const char *path, const struct row_spec *s, struct buf *b,
 		 struct ragged_dims *d, char *why, size_t whylen);
 
 struct pool_task;

@@ -10,6 +10,11 @@
  *            folder; the tests run as root, whom chmod 000 does not stop)
  *   "NOREAD" in a path opened without O_CREAT: fail with EACCES (an
  *            unreadable file, for the same reason)
+ * A confined worker opens nothing: its parent opens its inputs and hands them
+ * over (pool_input). So in the parent, the process the shim was loaded into,
+ * a marked path only has its file's device and inode noted in a table shared
+ * with the workers, and a worker dies in fstat(), which input_read_fd calls
+ * on each input, when the file is a marked one.
  * Every other call goes to the real function found with dlsym(RTLD_NEXT).
  * Built by the test itself: cc -shared -fPIC -o crash_preload.so
  * tests/crash_preload.c -ldl */
@@ -22,21 +27,88 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 
-/* Die before opening PATH if it is marked; return to go on. */
-static void before(const char *path)
+#define NMARKS 256
+
+static struct mark {
+	dev_t dev;
+	ino_t ino;
+	int sig;
+} *marks;		/* shared: the parent notes, its workers look up */
+static pid_t parent;	/* the process the shim was loaded into */
+
+__attribute__((constructor)) static void init(void)
+{
+	parent = getpid();
+	marks = mmap(NULL, sizeof(*marks) * NMARKS, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (marks == MAP_FAILED)
+		marks = NULL;
+}
+
+/* The signal a marked PATH dies with, or 0. */
+static int marked(const char *path)
 {
 	if (!path)
-		return;
+		return 0;
 	if (strstr(path, "CRASHME"))
-		raise(SIGSEGV);
+		return SIGSEGV;
 	if (strstr(path, "ABORTME"))
+		return SIGABRT;
+	return 0;
+}
+
+static void die_with(int sig)
+{
+	if (sig == SIGSEGV)
+		raise(SIGSEGV);
+	if (sig == SIGABRT)
 		abort();
+}
+
+/* Die before opening PATH if it is marked and this is a worker; return to
+ * go on. */
+static void before(const char *path)
+{
+	if (getpid() != parent)
+		die_with(marked(path));
+}
+
+/* In the parent: note the marked file just opened as FD. */
+static void note(const char *path, int fd)
+{
+	struct stat st;
+	int sig = marked(path), k;
+
+	if (!sig || fd < 0 || !marks || getpid() != parent || fstat(fd, &st) < 0)
+		return;
+	for (k = 0; k < NMARKS; k++)
+		if (!marks[k].sig || (marks[k].ino == st.st_ino && marks[k].dev == st.st_dev)) {
+			marks[k].dev = st.st_dev;
+			marks[k].ino = st.st_ino;
+			marks[k].sig = sig;
+			return;
+		}
+}
+
+/* In a worker: die on a marked input. */
+int fstat(int fd, struct stat *st)
+{
+	int (*real)(int, struct stat *) = (int (*)(int, struct stat *))dlsym(RTLD_NEXT, "fstat");
+	int r = real(fd, st), k;
+
+	if (r == 0 && marks && getpid() != parent)
+		for (k = 0; k < NMARKS && marks[k].sig; k++)
+			if (marks[k].ino == st->st_ino && marks[k].dev == st->st_dev)
+				die_with(marks[k].sig);
+	return r;
 }
 
 /* After a successful O_CREAT open of a "KILLME" path: the file exists and
@@ -64,6 +136,7 @@ static int do_open(const char *name, const char *path, int flags, mode_t mode)
 		return -1;
 	}
 	fd = real(path, flags, mode);
+	note(path, fd);
 	after(path, flags, fd);
 	return fd;
 }
@@ -79,6 +152,7 @@ static int do_openat(const char *name, int dirfd, const char *path, int flags, m
 		return -1;
 	}
 	fd = real(dirfd, path, flags, mode);
+	note(path, fd);
 	after(path, flags, fd);
 	return fd;
 }

@@ -1,0 +1,45 @@
+/* sandbox.h - confinement of the decoding workers: no-new-privs, rlimits,
+ * Landlock where the kernel has it, and a seccomp allow-list. A confined
+ * worker can read the descriptors it is handed, use memory, talk to its
+ * parent over one socket and touch its output file's space; nothing else. */
+#ifndef PARIMG_SANDBOX_H
+#define PARIMG_SANDBOX_H
+
+#include <stddef.h>
+
+/* --sandbox: confine when the kernel can (warn once if not), confine or
+ * fail, or never confine. */
+enum sandbox_mode { SANDBOX_AUTO, SANDBOX_REQUIRE, SANDBOX_OFF };
+extern const char *const sandbox_mode_names[];	/* "auto", "require", "off", NULL */
+
+/* The exit status of a worker stopped by the filter (its SIGSYS handler
+ * recorded the call first). Out of the range the workers otherwise use. */
+#define SANDBOX_EXIT_BLOCKED 125
+
+/* In the parent, before starting workers: 1 if they are to be confined, 0
+ * if not (OFF, or AUTO on a kernel without seccomp filters, after one
+ * warning), -1 after an error (REQUIRE without them). */
+int sandbox_resolve(enum sandbox_mode m);
+
+/* What a worker keeps once confined. */
+struct sandbox_spec {
+	int channel;		/* its socket to the parent: send, recv, write */
+	int output;		/* fallocate allowed on it (mode 0, within its
+				 * size: RLIMIT_FSIZE); -1 for none */
+	unsigned max_fds;	/* descriptors it may be handed at once */
+	volatile int *blocked;	/* the SIGSYS handler stores the call's number + 1 here */
+};
+
+/* In a worker, after its setup and before the first untrusted byte: close
+ * every descriptor above 2 but S's, set no-new-privs, RLIMIT_NOFILE,
+ * RLIMIT_NPROC, RLIMIT_CORE and RLIMIT_FSIZE (the output's size), add a Landlock ruleset that allows no file
+ * access (skipped quietly where the kernel has none) and load the seccomp
+ * filter. A call outside it raises SIGSYS, whose handler records the call
+ * and _exits with SANDBOX_EXIT_BLOCKED. 0, or -1 with WHY. */
+int sandbox_enter(const struct sandbox_spec *s, char *why, size_t whylen);
+
+/* The name of system call NR of this architecture, e.g. "openat", into
+ * BUF; "number NR" when it has none. */
+void sandbox_syscall_name(long nr, char *buf, size_t len);
+
+#endif

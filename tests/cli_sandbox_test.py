@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""Confinement tests for parimg load's workers (src/sandbox.c, pool.c's
+channel): death tests through the LD_PRELOAD shim tests/sandbox_preload.c,
+whose worker, once locked down and in the middle of decoding a marked JPEG,
+tries what an exploited decoder would (open a file, a socket, exec, fork,
+ptrace, signal its parent, write to stdout or a new file, map a file or
+executable memory) or lies to its parent over the channel. Each must be
+stopped and reported naming the file, with exit 1 and nothing left behind,
+or under -k exit 3 with every other row as an unconfined load makes it.
+
+Run: /usr/bin/python3 tests/cli_sandbox_test.py ./parimg [test_name...]
+"""
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import ok, procs_mentioning, run, save_image  # noqa: E402
+
+SHIM_SRC = os.path.join(harness.HERE, "sandbox_preload.c")
+N = 12              # JPEGs per load; the marked one is row MARKED
+MARKED = 7
+ATTACKS = {         # the shim's action: the call the filter must name
+    "openat": "openat", "socket": "socket", "connect": "connect", "execve": "execve",
+    "fork": "clone|fork|clone3", "ptrace": "ptrace", "kill": "kill", "stdout": "write",
+    "newfile": "openat", "mmapfile": "mmap", "mmapexec": "mmap", "punch": "fallocate",
+    "grow": "fallocate", "madvremove": "madvise",
+}
+LIES = {            # the shim's lie: what the parent must say of it
+    "badindex": r"asked for items 1099511627776-1099511627776, not its own",
+    "longmsg": r"sent a message of \d+ bytes",
+    "forged": r"reported a failure of item 1099511627776, not one it had",
+    "badtype": r"sent a message of unknown type 77",
+}
+PWNED = "/tmp/parimg_sandbox_pwned"
+SHIM = None
+
+
+def shim(d):
+    """The sandbox_preload.so, built once per run."""
+    global SHIM
+    if SHIM is None:
+        SHIM = os.path.join(os.path.dirname(d), "sandbox_preload.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", SHIM, SHIM_SRC, "-ldl"], check=True,
+                       timeout=60)
+    return SHIM
+
+
+def env_for(d, **extra):
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = shim(d)
+    env.update(extra)
+    return env
+
+
+def jpegs(d, action=None):
+    """N small colour JPEGs (noise) in D/in, row MARKED named for ACTION."""
+    src = os.path.join(d, "in")
+    if os.path.isdir(src):
+        for n in os.listdir(src):
+            os.remove(os.path.join(src, n))
+    rng = np.random.default_rng(5)
+    paths = []
+    for i in range(N):
+        name = "img_%02d.jpg" % i
+        if i == MARKED and action:
+            name = "img_%02d_SBX_%s.jpg" % (i, action)
+        paths.append(save_image(os.path.join(src, name),
+                                rng.integers(0, 256, (24, 32, 3), dtype=np.uint8), quality=90))
+    return src, paths
+
+
+def reference(d):
+    """The rows of an unconfined load of the unmarked set."""
+    src, _ = jpegs(d)
+    out = os.path.join(d, "ref.npy")
+    ok(run("load", "-q", "-f", "--sandbox", "off", "-o", out, src))
+    return np.load(out)
+
+
+def temps(d):
+    return [os.path.join(r, n) for r, _, fs in os.walk(d) for n in fs
+            if n.startswith(".") and n.endswith(".tmp")]
+
+
+def load(d, args, env):
+    out = os.path.join(d, "out.npy")
+    if os.path.exists(out):
+        os.remove(out)
+    r = run("load", "-q", "-o", out, *args, os.path.join(d, "in"), env=env, timeout=60)
+    return r, out
+
+
+def nothing_left(d, r, out=None):
+    if out is not None:
+        assert not os.path.lexists(out), "%s was left behind\n%r" % (out, r)
+    assert not temps(d), "temporary files left: %s\n%r" % (temps(d), r)
+    left = procs_mentioning(d)
+    assert not left, "processes left running: %r\n%r" % (left, r)
+    assert not os.path.exists(PWNED), "the worker created %s" % PWNED
+    assert "pwned" not in r.out, r
+
+
+def blocked_line(path, call):
+    return (r"^parimg: %s: worker stopped: blocked system call (%s) "
+            r"\(possible exploit or a bug in parimg\)$" % (re.escape(path), call))
+
+
+def schedules():
+    return (["-j", "2", "--schedule", "static"], ["-j", "2", "--schedule", "dynamic"],
+            ["-j", "1"])
+
+
+def test_attacks_stopped(d):
+    for action, call in sorted(ATTACKS.items()):
+        _, paths = jpegs(d, action)
+        for args in schedules():
+            r, out = load(d, args, env_for(d))
+            assert r.code == 1, "%s %s: expected exit 1, got %r" % (action, args, r)
+            assert re.search(blocked_line(paths[MARKED], call), r.err, re.M), (action, r)
+            nothing_left(d, r, out)
+
+
+def test_attacks_keep_going(d):
+    want = reference(d)
+    for action, call in sorted(ATTACKS.items()):
+        _, paths = jpegs(d, action)
+        for args in schedules():
+            r, out = load(d, ["-k"] + args, env_for(d))
+            assert r.code == 3, "%s %s: expected exit 3, got %r" % (action, args, r)
+            assert re.search(blocked_line(paths[MARKED], call), r.err, re.M), (action, r)
+            assert re.search(r"1 of %d rows skipped" % N, r.err), r
+            arr = np.load(out)
+            for i in range(N):
+                if i != MARKED:
+                    assert np.array_equal(arr[i], want[i]), "%s: row %d changed" % (action, i)
+            # Stopped after decoding part of it: the parent clears the row.
+            assert not arr[MARKED].any(), "%s: the skipped row is not zero" % action
+            nothing_left(d, r)
+
+
+def test_lies_to_the_parent(d):
+    want = reference(d)
+    for lie, what in sorted(LIES.items()):
+        _, paths = jpegs(d, lie)
+        for args in schedules():
+            line = (r"^parimg: %s: worker \d+/\d+ \((items|chunk) \d+-\d+\) broke the "
+                    r"protocol \(%s\) and was killed$" % (re.escape(paths[MARKED]), what))
+            r, out = load(d, args, env_for(d))
+            assert r.code == 1, "%s %s: expected exit 1, got %r" % (lie, args, r)
+            assert re.search(line, r.err, re.M), (lie, r)
+            nothing_left(d, r, out)
+            r, out = load(d, ["-k"] + args, env_for(d))
+            assert r.code == 3, "%s %s -k: expected exit 3, got %r" % (lie, args, r)
+            assert re.search(line, r.err, re.M), (lie, r)
+            arr = np.load(out)
+            for i in range(N):
+                if i != MARKED:
+                    assert np.array_equal(arr[i], want[i]), "%s: row %d changed" % (lie, i)
+            assert "AAAA" not in r.err and "forged" not in r.err.replace(paths[MARKED], ""), r
+            nothing_left(d, r)
+
+
+def test_attacks_are_real_unconfined(d):
+    # The same shim, told to attack an unconfined worker: what the filter
+    # stops would have happened.
+    try:
+        _, paths = jpegs(d, "stdout")
+        r, out = load(d, ["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))
+        ok(r)
+        assert "pwned" in r.out, r
+        _, paths = jpegs(d, "newfile")
+        r, out = load(d, ["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))
+        ok(r)
+        assert os.path.exists(PWNED), "the unconfined attack did not create %s" % PWNED
+        jpegs(d, "grow")
+        r, out = load(d, ["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))
+        ok(r)
+        assert os.path.getsize(out) >= 1 << 30, "the unconfined worker did not grow the output"
+        os.remove(out)
+    finally:
+        if os.path.exists(PWNED):
+            os.remove(PWNED)
+
+
+def test_sandbox_option(d):
+    src, _ = jpegs(d)
+    outs = []
+    for mode in ("auto", "require", "off"):
+        out = os.path.join(d, "%s.npy" % mode)
+        r = ok(run("load", "-q", "--sandbox", mode, "-o", out, src))
+        assert r.err == "", r
+        outs.append(np.load(out))
+    assert all(np.array_equal(outs[0], o) for o in outs[1:])
+    r = run("load", "-q", "--sandbox", "maybe", "-o", os.path.join(d, "x.npy"), src)
+    assert r.code == 2 and "invalid --sandbox 'maybe'" in r.err, r
+    assert "--sandbox auto|require|off" in ok(run("load", "--help")).out
+
+
+def test_kernel_without_seccomp(d):
+    src, _ = jpegs(d)
+    env = env_for(d, SBX_NO_SECCOMP="1")
+    out = os.path.join(d, "auto.npy")
+    r = ok(run("load", "-q", "-o", out, src, env=env))
+    warns = [ln for ln in r.err.splitlines() if "no seccomp" in ln]
+    assert len(warns) == 1 and warns[0].startswith("parimg: warning: "), r
+    assert np.load(out).shape == (N, 24, 32, 3)
+    out = os.path.join(d, "req.npy")
+    r = run("load", "-q", "--sandbox=require", "-o", out, src, env=env)
+    assert r.code == 1 and re.search(r"^parimg: --sandbox=require: .*no seccomp", r.err, re.M), r
+    nothing_left(d, r, out)
+    r = ok(run("load", "-q", "--sandbox=off", "-o", os.path.join(d, "off.npy"), src, env=env))
+    assert r.err == "", r
+
+
+def test_workers_are_confined(d):
+    # Seccomp mode 2 in a worker's /proc status while it decodes: a load
+    # long enough to look at its workers.
+    src = os.path.join(d, "big")
+    rng = np.random.default_rng(2)
+    for i in range(200):
+        save_image(os.path.join(src, "b%03d.jpg" % i),
+                   rng.integers(0, 256, (256, 256, 3), dtype=np.uint8), quality=90)
+    p = subprocess.Popen([harness.BIN, "load", "-q", "-j", "2", "-o", os.path.join(d, "b.npy"),
+                          src], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    modes = set()
+    try:
+        while p.poll() is None and 2 not in modes:
+            for pid in os.listdir("/proc"):
+                try:
+                    with open("/proc/%s/stat" % pid) as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) != p.pid:
+                            continue
+                    with open("/proc/%s/status" % pid) as f:
+                        for ln in f:
+                            if ln.startswith("Seccomp:"):
+                                modes.add(int(ln.split()[1]))
+                except (OSError, ValueError, IndexError):
+                    pass
+    finally:
+        p.wait(timeout=60)
+    assert p.returncode == 0, p.stderr.read()
+    # (A worker just forked is in mode 0 until it has set itself up.)
+    assert 2 in modes, "workers in seccomp modes %r, never 2 (filter)" % modes
+
+
+harness.main(globals())

@@ -1,0 +1,309 @@
+/* sandbox_preload.c - an LD_PRELOAD shim for tests/cli_sandbox_test.py only.
+ * It makes a confined worker behave as an exploited decoder would: after the
+ * lock-down (its seccomp_load returned) and in the middle of decoding a
+ * marked JPEG (in jpeg_read_scanlines), it tries what its file's name says:
+ *   "SBX_openat"   open /etc/passwd        "SBX_socket"  a TCP socket
+ *   "SBX_connect"  connect fd 0 somewhere  "SBX_execve"  exec /bin/sh
+ *   "SBX_fork"     fork                    "SBX_ptrace"  PTRACE_TRACEME
+ *   "SBX_kill"     SIGTERM to the parent   "SBX_stdout"  write to stdout
+ *   "SBX_newfile"  create a file           "SBX_mmapfile" map its input file
+ *   "SBX_mmapexec" executable memory       "SBX_punch"   punch a hole in the output
+ *   "SBX_madvremove" MADV_REMOVE           "SBX_grow"    grow the output by 1 GiB
+ * or, against the parent's checks of its channel (the layout mirrors
+ * pool.c's struct msg):
+ *   "SBX_badindex" ask for the inputs of items far outside its range
+ *   "SBX_longmsg"  send an over-long message
+ *   "SBX_forged"   report a failure of an item that is not its own
+ *   "SBX_badtype"  send a message of no known type
+ * With SBX_UNCONFINED=1 in the environment it attacks in an unconfined
+ * worker too (--sandbox off), to show the attacks are real; with
+ * SBX_NO_SECCOMP=1, seccomp_api_get() says the kernel has no filters.
+ * The parent opens the inputs (pool_input), so the shim learns which file
+ * is which there: its open wrappers record a marked file's device and
+ * inode in a table shared with the workers, and the workers' fstat, which
+ * input_read_fd calls on each input, looks them up. Built by the test:
+ * cc -shared -fPIC -o sandbox_preload.so tests/sandbox_preload.c -ldl */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define NMARKS 64
+
+/* The library calls interposed, as their headers would declare them. */
+int seccomp_api_get(void);
+int seccomp_load(void *ctx);
+unsigned jpeg_read_scanlines(void *ci, unsigned char **rows, unsigned max);
+
+struct mark {
+	dev_t dev;
+	ino_t ino;
+	char action[24];
+};
+
+static struct mark *marks;	/* shared: the parent writes, workers read */
+static pid_t parent;		/* the process the shim was loaded into */
+static int locked;		/* this worker's filter is loaded */
+static int channel = -1;	/* its socket, from its first sendmsg */
+static const char *armed;	/* the marked input in hand: its action */
+static int armed_fd = -1;
+static int output_fd = -1;	/* the output, from the parent's posix_fallocate */
+
+__attribute__((constructor)) static void init(void)
+{
+	parent = getpid();
+	marks = mmap(NULL, sizeof(struct mark) * NMARKS, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (marks == MAP_FAILED)
+		marks = NULL;
+	else
+		memset(marks, 0, sizeof(struct mark) * NMARKS);
+}
+
+/* Remember the file FD if PATH is marked (in the parent, or in an
+ * unconfined worker, which opens its own inputs). */
+static void note(const char *path, int fd)
+{
+	const char *m = path ? strstr(path, "SBX_") : NULL;
+	struct stat st;
+	size_t k, n;
+
+	if (!m || fd < 0 || !marks || fstat(fd, &st) < 0)
+		return;
+	m += 4;
+	for (n = 0; m[n] && m[n] != '.' && m[n] != '_' && n < sizeof(marks[0].action) - 1; n++)
+		;
+	for (k = 0; k < NMARKS; k++) {
+		if (marks[k].ino == 0 || (marks[k].ino == st.st_ino && marks[k].dev == st.st_dev)) {
+			marks[k].dev = st.st_dev;
+			marks[k].ino = st.st_ino;
+			memcpy(marks[k].action, m, n);
+			marks[k].action[n] = '\0';
+			return;
+		}
+	}
+}
+
+static mode_t mode_arg(int flags, va_list ap)
+{
+	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode_t)va_arg(ap, int) : 0;
+}
+
+#define OPEN_WRAPPER(fn)                                                          \
+	int fn(const char *path, int flags, ...)                                  \
+	{                                                                         \
+		int (*real)(const char *, int, ...) =                             \
+			(int (*)(const char *, int, ...))dlsym(RTLD_NEXT, #fn);   \
+		va_list ap;                                                       \
+		mode_t mode;                                                      \
+		int fd;                                                           \
+                                                                                  \
+		va_start(ap, flags);                                              \
+		mode = mode_arg(flags, ap);                                       \
+		va_end(ap);                                                       \
+		fd = real(path, flags, mode);                                     \
+		note(path, fd);                                                   \
+		return fd;                                                        \
+	}
+#define OPENAT_WRAPPER(fn)                                                        \
+	int fn(int dirfd, const char *path, int flags, ...)                       \
+	{                                                                         \
+		int (*real)(int, const char *, int, ...) =                        \
+			(int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, #fn); \
+		va_list ap;                                                       \
+		mode_t mode;                                                      \
+		int fd;                                                           \
+                                                                                  \
+		va_start(ap, flags);                                              \
+		mode = mode_arg(flags, ap);                                       \
+		va_end(ap);                                                       \
+		fd = real(dirfd, path, flags, mode);                              \
+		note(path, fd);                                                   \
+		return fd;                                                        \
+	}
+OPEN_WRAPPER(open)
+OPEN_WRAPPER(open64)
+OPENAT_WRAPPER(openat)
+OPENAT_WRAPPER(openat64)
+
+int seccomp_api_get(void)
+{
+	int (*real)(void) = (int (*)(void))dlsym(RTLD_NEXT, "seccomp_api_get");
+
+	return getenv("SBX_NO_SECCOMP") ? 0 : real();
+}
+
+int seccomp_load(void *ctx)
+{
+	int (*real)(void *) = (int (*)(void *))dlsym(RTLD_NEXT, "seccomp_load");
+	int r = real(ctx);
+
+	locked = r == 0;
+	return r;
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *mh, int flags)
+{
+	ssize_t (*real)(int, const struct msghdr *, int) =
+		(ssize_t(*)(int, const struct msghdr *, int))dlsym(RTLD_NEXT, "sendmsg");
+
+	if (locked && channel < 0)
+		channel = fd;
+	return real(fd, mh, flags);
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	int (*real)(int, int, off_t, off_t) =
+		(int (*)(int, int, off_t, off_t))dlsym(RTLD_NEXT, "fallocate");
+
+	output_fd = fd;
+	return real(fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	int (*real)(int, int, off_t, off_t) =
+		(int (*)(int, int, off_t, off_t))dlsym(RTLD_NEXT, "fallocate64");
+
+	output_fd = fd;
+	return real(fd, mode, off, len);
+}
+
+/* The parent reserves the output (load.c's reserve) before it forks: the
+ * workers inherit the descriptor's number. */
+int posix_fallocate(int fd, off_t off, off_t len)
+{
+	int (*real)(int, off_t, off_t) =
+		(int (*)(int, off_t, off_t))dlsym(RTLD_NEXT, "posix_fallocate");
+
+	output_fd = fd;
+	return real(fd, off, len);
+}
+
+int posix_fallocate64(int fd, off_t off, off_t len)
+{
+	int (*real)(int, off_t, off_t) =
+		(int (*)(int, off_t, off_t))dlsym(RTLD_NEXT, "posix_fallocate64");
+
+	output_fd = fd;
+	return real(fd, off, len);
+}
+
+/* In a worker: is the input FD marked? */
+int fstat(int fd, struct stat *st)
+{
+	int (*real)(int, struct stat *) = (int (*)(int, struct stat *))dlsym(RTLD_NEXT, "fstat");
+	int r = real(fd, st);
+	size_t k;
+
+	if (r == 0 && (locked || getenv("SBX_UNCONFINED")) && marks && getpid() != parent) {
+		armed = NULL;
+		for (k = 0; k < NMARKS && marks[k].ino; k++)
+			if (marks[k].ino == st->st_ino && marks[k].dev == st->st_dev) {
+				armed = marks[k].action;
+				armed_fd = fd;
+			}
+	}
+	return r;
+}
+
+/* pool.c's struct msg and its types. */
+struct msg {
+	uint32_t type, len;
+	uint64_t begin, end;
+};
+enum { MSG_FDS = 1, MSG_CHUNK, MSG_WARN };
+
+/* Send M (and TEXT) on the channel, then wait: the parent is to kill us. */
+static void forge(struct msg m, const char *text, size_t len)
+{
+	char buf[16384];
+
+	m.len = (uint32_t)len;
+	memcpy(buf, &m, sizeof(m));
+	memcpy(buf + sizeof(m), text, len);
+	syscall(SYS_sendto, channel, buf, sizeof(m) + len, MSG_NOSIGNAL, NULL, 0);
+	for (;;)
+		syscall(SYS_recvfrom, channel, buf, sizeof(buf), 0, NULL, 0);
+}
+
+static void attack(const char *a)
+{
+	static char *const argv[] = { "/bin/sh", "-c", "echo pwned", NULL };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+	char big[9000];
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (!strcmp(a, "openat"))
+		syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+	else if (!strcmp(a, "socket"))
+		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	else if (!strcmp(a, "connect"))
+		syscall(SYS_connect, 0, &sin, sizeof(sin));
+	else if (!strcmp(a, "execve"))
+		syscall(SYS_execve, "/bin/sh", argv, NULL);
+	else if (!strcmp(a, "fork"))
+		fork();
+	else if (!strcmp(a, "ptrace"))
+		syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+	else if (!strcmp(a, "kill"))
+		syscall(SYS_kill, parent, SIGTERM);
+	else if (!strcmp(a, "stdout"))
+		syscall(SYS_write, 1, "pwned\n", 6);
+	else if (!strcmp(a, "newfile"))
+		syscall(SYS_openat, AT_FDCWD, "/tmp/parimg_sandbox_pwned",
+			O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	else if (!strcmp(a, "mmapfile"))
+		mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, armed_fd, 0);
+	else if (!strcmp(a, "mmapexec"))
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	else if (!strcmp(a, "punch"))
+		syscall(SYS_fallocate, output_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			4096);
+	else if (!strcmp(a, "grow"))
+		syscall(SYS_fallocate, output_fd, 0, 0, 1L << 30);
+	else if (!strcmp(a, "madvremove"))
+		syscall(SYS_madvise, big + 4096 - ((uintptr_t)big & 4095), 4096, MADV_REMOVE);
+	else if (!strcmp(a, "badindex"))
+		forge((struct msg){ .type = MSG_FDS, .begin = 1ULL << 40, .end = (1ULL << 40) + 1 },
+		      NULL, 0);
+	else if (!strcmp(a, "longmsg")) {
+		memset(big, 'A', sizeof(big));
+		forge((struct msg){ .type = MSG_WARN, .begin = 0 }, big, sizeof(big));
+	} else if (!strcmp(a, "forged"))
+		forge((struct msg){ .type = MSG_WARN, .begin = 1ULL << 40 }, "forged", 6);
+	else if (!strcmp(a, "badtype"))
+		forge((struct msg){ .type = 77 }, NULL, 0);
+}
+
+/* libjpeg's row loop: the middle of decoding a real file. */
+unsigned jpeg_read_scanlines(void *ci, unsigned char **rows, unsigned max)
+{
+	unsigned (*real)(void *, unsigned char **, unsigned) =
+		(unsigned (*)(void *, unsigned char **, unsigned))dlsym(RTLD_NEXT,
+									  "jpeg_read_scanlines");
+	unsigned got = real(ci, rows, max);
+	const char *a = armed;
+
+	if (a) {
+		armed = NULL;
+		attack(a);
+	}
+	return got;
+}
