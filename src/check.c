@@ -20,6 +20,7 @@
 #include "progress.h"
 #include "resize.h"
 #include "row.h"
+#include "sandbox.h"
 #include "stats.h"
 
 #include <getopt.h>
@@ -64,6 +65,9 @@ static const char usage_text[] =
 	"                          --resize's geometry (default stretch)\n"
 	"      --max-pixels N      count images over N pixels as broken, as load\n"
 	"                          refuses them (default 268435456)\n"
+	"      --sandbox auto|require|off\n"
+	"                          confine the decoding workers, as load does\n"
+	"                          (default auto: where the kernel can)\n"
 	"  -j, --jobs N            worker processes (default: online CPUs)\n"
 	"      --schedule dynamic|static\n"
 	"                          hand out chunks as workers free up\n"
@@ -111,6 +115,12 @@ static int broken(struct check *k, struct check_rec *r, struct check_rec *out, c
 	return 0;
 }
 
+/* The pool's setup hook: in each worker, before it is confined. */
+static void check_setup(void *ctx)
+{
+	limit_worker_memory(((struct check *)ctx)->spec.max_pixels);
+}
+
 /* In a worker: read, hash, probe and decode file I, and record the result.
  * Only input_read, the decoders and the shared record: nothing else. */
 static int check_one(void *ctx, size_t i, char *why, size_t whylen)
@@ -120,8 +130,7 @@ static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 	struct codec_info info;
 	void *pix;
 
-	limit_worker_memory(k->spec.max_pixels);
-	if (input_read(k->files.paths[i], &k->file, why, whylen) < 0)
+	if (input_read_item(i, k->files.paths[i], &k->file, why, whylen) < 0)
 		return broken(k, r, &out, why);
 	out.size = k->file.len;
 	if (!k->no_dups && k->file.len) {
@@ -391,7 +400,7 @@ static void summarize(struct check *k)
 }
 
 /* Long-only options. */
-enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS };
+enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_SANDBOX };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -406,6 +415,7 @@ static const struct option longopts[] = {
 	{ "null", no_argument, NULL, '0' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "resize", required_argument, NULL, OPT_RESIZE },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
@@ -443,6 +453,12 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 			break;
 		case OPT_NO_DUPS:
 			k->no_dups = 1;
+			break;
+		case OPT_SANDBOX:
+			if ((r = opt_choice(optarg, sandbox_mode_names)) < 0)
+				return usage_error("check", "invalid --sandbox '%s' (auto, require or off)",
+						   optarg);
+			k->sandbox = (enum sandbox_mode)r;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -490,8 +506,9 @@ static int run(struct check *k, struct opt_common *c)
 	struct pool_task task;
 	struct progress prog;
 	size_t i;
+	int confine = sandbox_resolve(k->sandbox);
 
-	if (map_shared(k) < 0)
+	if (confine < 0 || map_shared(k) < 0)
 		return -1;
 	k->reasons = calloc(k->files.n + 1, sizeof(*k->reasons));
 	if (!k->reasons)
@@ -501,6 +518,9 @@ static int run(struct check *k, struct opt_common *c)
 		.count = k->files.n, .jobs = c->jobs, .schedule = c->schedule, .keep_going = 1,
 		.verbose = c->verbose, .run = check_one, .name = file_name, .ctx = k,
 		.progress = progress_update, .progress_ctx = &prog,
+		/* Confined as load's are: the records and reasons are shared
+		 * mappings made before the pool starts. */
+		.confine = confine, .confine_fd = -1, .setup = check_setup,
 	};
 	if (pool_run(&task, &res) < 0)
 		return -1;

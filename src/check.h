@@ -8,6 +8,7 @@
 #include "dataset.h"
 #include "filelist.h"
 #include "row.h"
+#include "sandbox.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +81,7 @@ struct check {
 	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
 	enum format format;
 	int format_given, list_broken, nul, no_dups;
+	enum sandbox_mode sandbox;	/* --sandbox */
 	struct check_rec *recs;	/* shared with the workers */
 	size_t recs_len;
 	struct check_arena *arena;	/* likewise */

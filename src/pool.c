@@ -887,8 +887,10 @@ static void wait_events(struct run_state *rs, int sfd)
 static void monitor(struct run_state *rs, unsigned alive, int sfd)
 {
 	const struct pool_task *t = rs->t;
+	double next_draw = 0;	/* progress: at most once a TICK_MS */
 
 	while (alive > 0) {
+		struct timespec now;
 		pid_t pid;
 		int st;
 
@@ -908,8 +910,14 @@ static void monitor(struct run_state *rs, unsigned alive, int sfd)
 		if (alive == 0)
 			break;
 		kill_stragglers(rs);
-		if (t->progress && !rs->failing)
+		/* The loop turns on every message from a worker, many times a
+		 * tick: a terminal that is not read would fill and block us. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (t->progress && !rs->failing &&
+		    now.tv_sec + now.tv_nsec / 1e9 >= next_draw) {
 			t->progress(t->progress_ctx, total_done(rs), t->count, 0);
+			next_draw = now.tv_sec + now.tv_nsec / 1e9 + TICK_MS / 1e3;
+		}
 		wait_events(rs, sfd);
 	}
 }
