@@ -40,8 +40,8 @@ $(BUILD)/%.o: src/%.c | $(BUILD)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# stb's code, compiled in these three, gets its own flags (see asan).
-$(BUILD)/codec/codec.o $(BUILD)/codec/dec_stb.o $(BUILD)/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
+# stb_image_write's code, compiled in encode.c, gets its own flags (see asan).
+$(BUILD)/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
 
 # The resampler's loops want the vectorizer at full strength (-O3), and its
 # coefficients Pillow's exact doubles: no fused multiply-adds.
@@ -74,7 +74,7 @@ cli: deps parimg
 # The whole suite again, instrumented, in a build directory of its own.
 # stb_image_write's JPEG bit writer shifts signed ints past their top bit
 # (undefined, harmless on every compiler; not ours to fix), so that one check
-# is off for codec.c.
+# is off for encode.c.
 SANITIZER_PKGS = clang libclang-rt-dev
 asan: deps
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh

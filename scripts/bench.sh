@@ -9,6 +9,7 @@
 #
 #   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
 #   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
+#   PHOTO_RUNS=N sh scripts/bench.sh formats    (only l5: BMP, TGA, PNM)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -125,6 +126,15 @@ echo "        by other load. Floors: the wall and CPU time they print for their 
 # then the summary.
 if [ "${1:-}" = photos ]; then
 	. scripts/bench_photos.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+# "sh scripts/bench.sh formats": section l5 alone (BMP, TGA, PNM).
+if [ "${1:-}" = formats ]; then
+	PRUNS=${PHOTO_RUNS:-5} PC=${PHOTO_CORPUS:-$S/photos}
+	. scripts/bench_formats.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"
