@@ -229,7 +229,17 @@ static int bmp_header(const unsigned char *d, size_t len, struct bmp *b, char *w
 		return -1;
 	}
 	b->data = (size_t)offset;
-	if (b->rle || b->w == 0 || b->h == 0)
+	if (b->w == 0 || b->h == 0)
+		return 0;
+	/* Two bytes of RLE make at most a delta's 255 rows and 255 pixels: a
+	 * file too short for its size is refused before anything is allocated. */
+	if (b->rle && (uint64_t)(len - b->data) / 2 * (255 * (uint64_t)b->w + 255) <
+		      (uint64_t)b->w * b->h) {
+		snprintf(why, whylen, "truncated BMP (%zu bytes of RLE data cannot make %ux%u "
+			 "pixels)", len - b->data, b->w, b->h);
+		return -1;
+	}
+	if (b->rle)
 		return 0;
 	b->stride = (((uint64_t)b->w * (uint64_t)b->bits + 31) >> 3) & ~(uint64_t)3;
 	b->rowbytes = ((uint64_t)b->w * (uint64_t)raw_bits[b->raw] + 7) / 8;

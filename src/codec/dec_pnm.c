@@ -95,15 +95,16 @@ static int pnm_header(const unsigned char *d, size_t len, struct pnm *p, char *w
 		return -1;
 	}
 	p->data = off;
+	/* Plain data is checked as it is read; a byte at least a sample. */
 	if (p->kind <= 3)
-		return 0;	/* plain: checked as it is read */
-	if (p->kind == 4)
+		need = p->w * p->h * (uint64_t)p->channels;
+	else if (p->kind == 4)
 		need = (p->w + 7) / 8 * p->h;
 	else
 		need = p->w * p->h * (uint64_t)p->channels * (p->maxval > 255 ? 2 : 1);
 	if (need > len - p->data) {
-		snprintf(why, whylen, "truncated PNM (%llu bytes of pixels expected, %zu present)",
-			 (unsigned long long)need, len - p->data);
+		snprintf(why, whylen, "truncated PNM (%s%llu bytes of pixels expected, %zu present)",
+			 p->kind <= 3 ? "at least " : "", (unsigned long long)need, len - p->data);
 		return -1;
 	}
 	return 0;

@@ -124,6 +124,13 @@ static int tga_header(const unsigned char *d, size_t len, struct tga *t, char *w
 	}
 	t->data = pos;
 	t->rowbytes = ((size_t)t->w * (size_t)t->depth + 7) / 8;
+	/* A byte of RLE makes at most 128: a file too short for its size is
+	 * refused before anything is allocated. */
+	if (t->rle && (uint64_t)(len - pos) * 128 < (uint64_t)t->rowbytes * t->h) {
+		snprintf(why, whylen, "truncated TGA (%zu bytes of RLE data cannot make %ux%u "
+			 "pixels)", len - pos, t->w, t->h);
+		return -1;
+	}
 	if (!t->rle && (uint64_t)t->rowbytes * t->h > len - pos) {
 		snprintf(why, whylen, "truncated TGA (%llu bytes of pixels expected, %zu present)",
 			 (unsigned long long)t->rowbytes * t->h, len - pos);
