@@ -115,7 +115,7 @@ valgrind: all
 # fixtures); any crash, leak or timeout fails the target.
 FUZZ_TIME ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Isrc/codec
-FUZZ_DECODERS = jpeg png webp gif
+FUZZ_DECODERS = jpeg png webp gif bmp tga pnm
 DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c)
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh

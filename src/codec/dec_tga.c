@@ -4,6 +4,7 @@
  * samples are Pillow's. Replaces stb_image 2.27. */
 #include "decoder.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -200,50 +201,63 @@ static int tga_rle(const unsigned char *d, size_t len, const struct tga *t, unsi
 static unsigned char lut5[32];
 
 /* One row of W pixels at S into OUT (T's channels, 8-bit), mirrored when
- * the origin is at the right. */
+ * the origin is at the right: each mode's loop on its own, pixel by pixel
+ * from the row's end when mirrored. */
 static void tga_unpack(const struct tga *t, const unsigned char *s, const unsigned char *pal,
 		       unsigned char *out, size_t w)
 {
 	size_t x, n = (size_t)t->channels;
+	ptrdiff_t step = t->flip ? -(ptrdiff_t)n : (ptrdiff_t)n;
+	unsigned char *o = t->flip ? out + n * (w - 1) : out;
 
-	for (x = 0; x < w; x++) {
-		unsigned char *o = out + n * (t->flip ? w - 1 - x : x);
-		uint32_t v;
-
-		switch (t->raw) {
-		case T_P: case T_L: case T_LA:
-			if (!t->palette) {
-				o[0] = s[x * (n == 2 ? 2 : 1)];
-				if (n == 2)
-					o[1] = s[2 * x + 1];
-				break;
+	switch (t->raw) {
+	case T_P: case T_L: case T_LA:
+		if (!t->palette && n == 1) {
+			for (x = 0; x < w; x++, o += step)
+				o[0] = s[x];
+		} else if (!t->palette) {
+			for (x = 0; x < w; x++, o += step) {
+				o[0] = s[2 * x];
+				o[1] = s[2 * x + 1];
 			}
-			v = s[t->raw == T_LA ? 2 * x : x];
-			memcpy(o, pal + 3 * v, 3);
-			if (t->raw == T_LA)
+		} else if (t->raw == T_LA) {
+			for (x = 0; x < w; x++, o += step) {
+				memcpy(o, pal + 3 * s[2 * x], 3);
 				o[3] = s[2 * x + 1];
-			break;
-		case T_1:
+			}
+		} else {
+			for (x = 0; x < w; x++, o += step)
+				memcpy(o, pal + 3 * s[x], 3);
+		}
+		break;
+	case T_1:
+		for (x = 0; x < w; x++, o += step)
 			o[0] = s[x >> 3] >> (7 - (x & 7)) & 1 ? 255 : 0;
-			break;
-		case T_BGR5:
-			v = u16le(s + 2 * x);
+		break;
+	case T_BGR5:
+		for (x = 0; x < w; x++, o += step) {
+			uint32_t v = u16le(s + 2 * x);
+
 			o[0] = lut5[v >> 10 & 31];
 			o[1] = lut5[v >> 5 & 31];
 			o[2] = lut5[v & 31];
-			break;
-		case T_BGR:
-			o[0] = s[3 * x + 2];
-			o[1] = s[3 * x + 1];
-			o[2] = s[3 * x];
-			break;
-		case T_BGRA:
-			o[0] = s[4 * x + 2];
-			o[1] = s[4 * x + 1];
-			o[2] = s[4 * x];
-			o[3] = s[4 * x + 3];
-			break;
 		}
+		break;
+	case T_BGR:
+		for (x = 0; x < w; x++, o += step, s += 3) {
+			o[0] = s[2];
+			o[1] = s[1];
+			o[2] = s[0];
+		}
+		break;
+	case T_BGRA:
+		for (x = 0; x < w; x++, o += step, s += 4) {
+			o[0] = s[2];
+			o[1] = s[1];
+			o[2] = s[0];
+			o[3] = s[3];
+		}
+		break;
 	}
 }
 
