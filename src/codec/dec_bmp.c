@@ -371,6 +371,17 @@ static void bmp_luts(void)
 	}
 }
 
+/* W pixels of BGR at S as RGB at OUT (not overlapping: the compiler may
+ * vectorize). */
+static void bgr_to_rgb(const unsigned char *restrict s, unsigned char *restrict out, size_t w)
+{
+	for (size_t x = 0; x < 3 * w; x += 3) {
+		out[x] = s[x + 2];
+		out[x + 1] = s[x + 1];
+		out[x + 2] = s[x];
+	}
+}
+
 /* One row of W pixels of raw mode RAW at S into OUT (B's channels, 8-bit),
  * palette indexes through PAL. */
 static void bmp_unpack(const struct bmp *b, const unsigned char *s, const unsigned char *pal,
@@ -410,11 +421,7 @@ static void bmp_unpack(const struct bmp *b, const unsigned char *s, const unsign
 		}
 		break;
 	case RAW_BGR:
-		for (x = 0; x < w; x++, out += 3, s += 3) {
-			out[0] = s[2];
-			out[1] = s[1];
-			out[2] = s[0];
-		}
+		bgr_to_rgb(s, out, w);
 		break;
 	case RAW_BGRX:
 		for (x = 0; x < w; x++, out += 3, s += 4) {
@@ -482,23 +489,23 @@ static int bmp_decode(const unsigned char *d, size_t len, const struct codec_inf
 		if (bmp_rle(d, len, &b, idx, why, whylen) < 0)
 			return -1;
 	}
+	/* Rows in file order, which the prefetcher follows. */
 	for (y = 0; y < h; y++) {
-		size_t r = b.topdown ? y : h - 1 - y;	/* the row in file order */
-		unsigned char *o = direct ? out : row;
+		unsigned char *dst = out + (b.topdown ? y : h - 1 - y) * dec_row_bytes(t, info->w);
+		unsigned char *o = direct ? dst : row;
 
 		if (!b.rle) {
-			bmp_unpack(&b, d + b.data + r * b.stride, pal, o, w);
+			bmp_unpack(&b, d + b.data + y * b.stride, pal, o, w);
 		} else if (b.raw == RAW_L) {
-			memcpy(o, idx + r * w, w);
+			memcpy(o, idx + y * w, w);
 		} else {
-			const unsigned char *s = idx + r * w;
+			const unsigned char *s = idx + y * w;
 
 			for (size_t x = 0; x < w; x++)
 				memcpy(o + 3 * x, pal + 3 * s[x], 3);
 		}
 		if (!direct)
-			dec_convert(row, info->channels, 0, out, t, w);
-		out += dec_row_bytes(t, info->w);
+			dec_convert(row, info->channels, 0, dst, t, w);
 	}
 	return 0;
 }

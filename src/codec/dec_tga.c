@@ -200,6 +200,17 @@ static int tga_rle(const unsigned char *d, size_t len, const struct tga *t, unsi
 /* 5 bits to 8 as Pillow's BGR;5 unpacker: v * 255 / 31, truncated. */
 static unsigned char lut5[32];
 
+/* W pixels of BGR at S as RGB at OUT (not overlapping: the compiler may
+ * vectorize). */
+static void bgr_to_rgb(const unsigned char *restrict s, unsigned char *restrict out, size_t w)
+{
+	for (size_t x = 0; x < 3 * w; x += 3) {
+		out[x] = s[x + 2];
+		out[x + 1] = s[x + 1];
+		out[x + 2] = s[x];
+	}
+}
+
 /* One row of W pixels at S into OUT (T's channels, 8-bit), mirrored when
  * the origin is at the right: each mode's loop on its own, pixel by pixel
  * from the row's end when mirrored. */
@@ -244,6 +255,10 @@ static void tga_unpack(const struct tga *t, const unsigned char *s, const unsign
 		}
 		break;
 	case T_BGR:
+		if (!t->flip) {
+			bgr_to_rgb(s, out, w);
+			break;
+		}
 		for (x = 0; x < w; x++, o += step, s += 3) {
 			o[0] = s[2];
 			o[1] = s[1];
@@ -328,13 +343,13 @@ static int tga_decode(const unsigned char *d, size_t len, const struct codec_inf
 		t.channels = 1;
 		direct = !dt->depth16;
 	}
+	/* Rows in file order, which the prefetcher follows. */
 	for (y = 0; y < h; y++) {
-		size_t r = t.topdown ? y : h - 1 - y;	/* the row in file order */
+		unsigned char *o = out + (t.topdown ? y : h - 1 - y) * dec_row_bytes(dt, info->w);
 
-		tga_unpack(&t, src + r * t.rowbytes, pal, direct ? out : row, w);
+		tga_unpack(&t, src + y * t.rowbytes, pal, direct ? o : row, w);
 		if (!direct)
-			dec_convert(row, t.channels, 0, out, dt, w);
-		out += dec_row_bytes(dt, info->w);
+			dec_convert(row, t.channels, 0, o, dt, w);
 	}
 	return 0;
 }
