@@ -5,15 +5,18 @@
 # shellcheck shell=sh disable=SC2154
 # ---------------------------------------------------------------- l5
 # BMP, TGA and PNM (issue 18): parimg's own readers, one core, per image,
-# against stb_image 2.27 (scripts/stb_floor.c: decode to RGB from memory,
-# nothing else), which decoded them before. The photo PNGs of l3 converted
+# against stb_image 2.27 (scripts/stb_floor.c: read, decode to RGB, nothing
+# else), which decoded them before: load -j1 whole, and the two decoders
+# alone (stb_floor, stb_floor -p). The photo PNGs of l3 converted
 # by Pillow, and gen's own BMP and TGA.
 if [ ! -d "$PC/png512" ]; then
 	$PY scripts/photo_corpus.py -j2 --only png512 "$PC" | sed 's/^/   corpus: /'
 fi
 echo
 echo "l5. BMP, TGA and PPM: load -c 3 -j1 vs stb_image 2.27's decode (stb_floor -j1), 300 each"
-cc -O2 -Wall -o build/stb_floor scripts/stb_floor.c scripts/floor.c -lm
+# stb_floor -p decodes with parimg's readers as make built them.
+cc -O2 -Wall -Isrc -Isrc/codec -o build/stb_floor scripts/stb_floor.c scripts/floor.c \
+	build/codec/codec.o build/codec/dec_*.o -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lm
 per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
 FM=$S/fmt
 mkdir -p "$FM"
@@ -39,10 +42,12 @@ for k in bmp:1.44 tga:2.74 ppm:22.53 genbmp:1.92 gentga:2.73; do
 	ls "$FM/$k"/* >"$S/fmt.list"
 	n=$(wc -l <"$S/fmt.list")
 	out=$(bt "$PRUNS" "rm -f $S/o.npy" "$PARIMG load -q -c 3 -j1 -o $S/o.npy $FM/$k" \
-		true "build/stb_floor -j1 -l $S/fmt.list")
-	ld=$(line "$out" 1) st=$(line "$out" 2)
-	info "$k: load -j1, stb_floor -j1 (CPU)" "$(per_img "$(cpu "$ld")" "$n"), $(per_img "$(owncpu "$st")" "$n")"
+		true "build/stb_floor -j1 -l $S/fmt.list" true "build/stb_floor -p -j1 -l $S/fmt.list")
+	ld=$(line "$out" 1) st=$(line "$out" 2) pd=$(line "$out" 3)
+	info "$k: load -j1; decode alone: stb, parimg" "$(per_img "$(cpu "$ld")" "$n"); $(per_img "$(owncpu "$st")" "$n"), $(per_img "$(owncpu "$pd")" "$n") (CPU)"
 	r=$(ratio "$(cpu "$ld")" "$(owncpu "$st")")
 	goal l5 "$k: load/stb CPU <= stb-era ${old}x" "${r}x" "$(le "$r" "$old")"
+	r=$(ratio "$(owncpu "$pd")" "$(owncpu "$st")")
+	goal l5 "$k: decode alone, parimg/stb CPU <= 1" "${r}x" "$(le "$r" 1)"
 done
 rm -rf "$FM" "$S/o.npy"
