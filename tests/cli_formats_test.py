@@ -27,7 +27,7 @@ import harness  # noqa: E402
 import photos  # noqa: E402
 from harness import names, ok, run  # noqa: E402
 
-MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 W, H = 61, 47          # odd: BMP rows padded, PBM rows ending mid-byte
 
 
