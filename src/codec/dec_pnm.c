@@ -265,6 +265,7 @@ static int pnm_decode(const unsigned char *d, size_t len, const struct codec_inf
 	struct plain pl;
 	struct pnm p;
 	void *row;
+	int direct;
 
 	if (pnm_header(d, len, &p, why, whylen) < 0)
 		return -1;
@@ -280,10 +281,8 @@ static int pnm_decode(const unsigned char *d, size_t len, const struct codec_inf
 	}
 	pl = (struct plain){ d, len, p.data };
 	s = d + p.data;
+	direct = p.kind > 4 && p.maxval == 255 && !t->depth16 && t->channels == info->channels;
 	for (y = 0; y < (size_t)info->h; y++) {
-		int direct = p.kind > 4 && p.maxval == 255 && !t->depth16 &&
-			     t->channels == info->channels;
-
 		if (p.kind <= 3) {
 			if (pnm_plain_row(&pl, &p, lut, t->depth16, row, n, why, whylen) < 0)
 				return -1;
