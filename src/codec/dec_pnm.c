@@ -89,7 +89,8 @@ static int pnm_header(const unsigned char *d, size_t len, struct pnm *p, char *w
 			 (unsigned long long)p->maxval);
 		return -1;
 	}
-	if (p->w > INT32_MAX || p->h > INT32_MAX) {
+	/* Sides of 31 bits, so that the byte counts below fit 64. */
+	if (p->w > INT32_MAX || p->h > INT32_MAX || p->w * p->h > UINT64_MAX / 8) {
 		snprintf(why, whylen, "image is %llux%llu, too large", (unsigned long long)p->w,
 			 (unsigned long long)p->h);
 		return -1;
