@@ -233,8 +233,8 @@ static int bmp_header(const unsigned char *d, size_t len, struct bmp *b, char *w
 		return 0;
 	/* Two bytes of RLE make at most a delta's 255 rows and 255 pixels: a
 	 * file too short for its size is refused before anything is allocated. */
-	if (b->rle && (uint64_t)(len - b->data) / 2 * (255 * (uint64_t)b->w + 255) <
-		      (uint64_t)b->w * b->h) {
+	if (b->rle && (uint64_t)b->w * b->h / (255 * (uint64_t)b->w + 255) >
+		      (uint64_t)(len - b->data) / 2) {
 		snprintf(why, whylen, "truncated BMP (%zu bytes of RLE data cannot make %ux%u "
 			 "pixels)", len - b->data, b->w, b->h);
 		return -1;
