@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
 # Sections a-i time gen, load and merge; j class folders; k the resampler
-# alone; l real photographs (scripts/bench_photos.sh).
+# alone; l real photographs (scripts/bench_photos.sh; l5, BMP, TGA and PNM,
+# scripts/bench_formats.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
