@@ -1,7 +1,8 @@
 #!/bin/sh
 # Seed corpora for make fuzz: PngSuite, a few images of every format parimg
 # writes, the photo fixtures of tests/photos.py for each decoder's target,
-# and numpy-written .npy headers. Usage: seeds.sh PARIMG OUTDIR
+# the BMP, TGA and PNM files of tests/cli_formats_test.py, and numpy-written
+# .npy headers. Usage: seeds.sh PARIMG OUTDIR
 set -eu
 parimg=$1 out=$2
 suite=$(dirname "$0")/../tests/data/pngsuite
@@ -40,6 +41,29 @@ for fmt in jpeg png webp gif; do
 		{ printf "\\$(printf '%03o' $((i % 256)))"; cat "$f"; } > "$out/$fmt/seed-$i"
 	done
 done
+# BMP, TGA and PNM: tests/cli_formats_test.py's hand-made files and the ones
+# Pillow refuses, and Pillow's of a photo in each mode; by first bytes.
+/usr/bin/python3 - "$(dirname "$0")/../tests" "$out" <<'PY'
+import io, os, sys
+sys.path.insert(0, sys.argv[1])
+import cli_formats_test as t  # noqa: E402
+import photos  # noqa: E402
+files = list(t.hand_files().values()) + [b for b, _ in t.REFUSED.values()]
+im = photos.crop(photos.photo("chelsea"), 23, 17)
+for mode in ("RGB", "RGBA", "L", "LA", "P", "1"):
+    for fmt, kw in (("BMP", {}), ("TGA", {}), ("TGA", {"compression": "tga_rle"}), ("PPM", {})):
+        b = io.BytesIO()
+        try:
+            im.convert(mode).save(b, fmt, **kw)
+        except (OSError, ValueError):
+            continue
+        files.append(b.getvalue())
+for k, data in enumerate(files):
+    fmt = "bmp" if data[:2] == b"BM" else "pnm" if data[:1] == b"P" else "tga"
+    os.makedirs(os.path.join(sys.argv[2], fmt), exist_ok=True)
+    with open(os.path.join(sys.argv[2], fmt, "seed-%d" % k), "wb") as f:
+        f.write(bytes([k % 256]) + data)    # mode byte first
+PY
 # An animated WebP (fuzz_decode's WebP target reads its first frame).
 /usr/bin/python3 - "$out/webp" <<'PY'
 import io, sys

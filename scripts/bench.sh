@@ -3,7 +3,8 @@
 # Sections a-i time gen, load and merge; j class folders; k the resampler
 # alone; l real photographs (scripts/bench_photos.sh); m check
 # (scripts/bench_check.sh); n confined workers against unconfined
-# (scripts/bench_sandbox.sh).
+# (scripts/bench_sandbox.sh). Within l: l5 load --ragged
+# (scripts/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench_formats.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
@@ -14,6 +15,7 @@
 #   CHECK_RUNS=N sh scripts/bench.sh check      (only section m, parimg check)
 #   PHOTO_RUNS=N sh scripts/bench.sh ragged     (only section l5, load --ragged)
 #   SANDBOX_RUNS=N sh scripts/bench.sh sandbox  (only section n, the sandbox)
+#   PHOTO_RUNS=N sh scripts/bench.sh formats    (only l6: BMP, TGA, PNM)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -130,6 +132,15 @@ echo "        by other load. Floors: the wall and CPU time they print for their 
 # then the summary.
 if [ "${1:-}" = photos ]; then
 	. scripts/bench_photos.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+# "sh scripts/bench.sh formats": section l6 alone (BMP, TGA, PNM).
+if [ "${1:-}" = formats ]; then
+	PRUNS=${PHOTO_RUNS:-5} PC=${PHOTO_CORPUS:-$S/photos}
+	. scripts/bench_formats.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"

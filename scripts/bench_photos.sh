@@ -183,4 +183,7 @@ pngs l4 gen512 "$S/gen512" 5 1.3
 rm -rf "$S/gen512"
 # l5: images at their own sizes (load --ragged), on the mixed corpus.
 . scripts/bench_ragged.sh
+# l6: BMP, TGA and PNM (alone: sh scripts/bench.sh formats).
+. scripts/bench_formats.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"
+

@@ -692,10 +692,30 @@ def test_hostile_jpeg_huge_header(d):
 
 
 def test_hostile_bmp_huge_header(d):
+    """The header's size against the file's: refused before anything is
+    allocated, whatever --max-pixels allows (the RLE one too: two bytes of
+    RLE make at most 255 rows)."""
     p = write(os.path.join(d, "h", "huge.bmp"), bmp_header(100000, 100000))
-    refused(d, p, r"image is 100000x100000, more than --max-pixels|too large for stb_image")
-    # 10^10 pixels: more than stb_image decodes.
-    refused(d, p, r"unsupported BMP \(image of 100000x100000, too large for stb_image\)",
+    refused(d, p, r"truncated BMP \(30000000000 bytes of pixels expected, 16 present\)")
+    refused(d, p, r"truncated BMP \(30000000000 bytes of pixels expected, 16 present\)",
+            extra=["--max-pixels", 1 << 40, "--resize", "8x8"])
+    rle = bytearray(bmp_header(100000, 100000) + bytes(1024))
+    rle[28:34] = struct.pack("<HI", 8, 1)      # 8 bits, RLE8
+    rle[10:14] = struct.pack("<I", 54 + 1024)  # pixels after a 256-entry palette
+    rle += b"\x00\x02\x00\x00\xff\xff" * 4
+    p = write(os.path.join(d, "h", "huge_rle.bmp"), bytes(rle))
+    refused(d, p, r"truncated BMP \(40 bytes of RLE data cannot make 100000x100000 pixels\)",
+            extra=["--max-pixels", 1 << 40, "--resize", "8x8"])
+
+
+def test_hostile_tga_huge_header(d):
+    hdr = struct.pack("<BBBHHBHHHHBB", 0, 0, 10, 0, 0, 0, 0, 0, 65535, 65535, 32, 0)
+    p = write(os.path.join(d, "h", "huge.tga"), hdr + b"\xff\x00\x00\x00\x00" * 4)
+    refused(d, p, r"truncated TGA \(20 bytes of RLE data cannot make 65535x65535 pixels\)",
+            extra=["--max-pixels", 1 << 40, "--resize", "8x8"])
+    hdr = struct.pack("<BBBHHBHHHHBB", 0, 0, 2, 0, 0, 0, 0, 0, 65535, 65535, 24, 0)
+    p = write(os.path.join(d, "h", "huge_raw.tga"), hdr + bytes(30))
+    refused(d, p, r"truncated TGA \(12884508675 bytes of pixels expected, 30 present\)",
             extra=["--max-pixels", 1 << 40, "--resize", "8x8"])
 
 
@@ -704,6 +724,9 @@ def test_hostile_pgm_short(d):
     refused(d, p, r"truncated PNM \(10000000000 bytes of pixels expected, 10 present\)")
     p = write(os.path.join(d, "h", "short16.pgm"), b"P5\n4 4\n65535\n" + bytes(16))
     refused(d, p, r"truncated PNM \(32 bytes of pixels expected, 16 present\)")
+    p = write(os.path.join(d, "h", "huge_plain.pgm"), b"P2 100000 100000 255\n" + b"1 " * 10)
+    refused(d, p, r"truncated PNM \(at least 10000000000 bytes of pixels expected, 20 present\)",
+            extra=["--max-pixels", 1 << 40, "--resize", "8x8"])
 
 
 def zlib_bomb(d):

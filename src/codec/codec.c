@@ -11,22 +11,21 @@
 /*
  * Asked in this order; the first whose sniff accepts the file decodes it.
  * Every format but TGA opens with a magic number, so their order does not
- * matter; TGA has none (stb_image's test checks the header's fields for
- * plausible values) and comes last, so that it only sees files no other
- * format claims.
+ * matter; TGA has none (its sniff checks the header's fields as Pillow
+ * does) and comes last, so that it only sees files no other format claims.
  */
 static const struct decoder *const decoders[] = {
 	&dec_png,	/* \x89PNG\r\n\x1a\n: own unfilter over libdeflate */
 	&dec_jpeg,	/* \xff\xd8\xff: libjpeg-turbo */
 	&dec_webp,	/* RIFF....WEBP: libwebp */
 	&dec_gif,	/* GIF87a, GIF89a: own LZW decoder, first frame */
-	&dec_bmp,	/* BM: stb_image */
-	&dec_pnm,	/* P5, P6: our own reader */
-	&dec_tga,	/* no magic number: stb_image */
+	&dec_bmp,	/* BM: our own reader */
+	&dec_pnm,	/* P1 to P6: our own reader */
+	&dec_tga,	/* no magic number: our own reader */
 	NULL
 };
 
-/* No side longer than stb_image's limit, which was load's before. */
+/* No side longer than this (stb_image's limit, which was load's before). */
 #define MAX_SIDE (1 << 24)
 
 int buf_reserve(struct buf *b, size_t more)

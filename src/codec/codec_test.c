@@ -786,3 +786,42 @@ Test(codec, format_from_bytes)
 	}
 	free(pix);
 }
+
+/* codec_info's palette flag (for "parimg check"): set for BMP and TGA files
+ * whose colours come from a palette, not for direct colour or a BMP whose
+ * palette is all gray (Pillow's mode L). */
+Test(codec, bmp_tga_palette_flag)
+{
+	/* 2x1 8-bit BMP, 2 colours: red and blue, then a gray ramp. */
+	static unsigned char bmp[14 + 40 + 8 + 4] = "BM";
+	static const unsigned char tga_p[18 + 6 + 2] = {
+		0, 1, 1, 0, 0, 2, 0, 24, 0, 0, 0, 0, 2, 0, 1, 0, 8, 0,
+		0, 0, 255, 255, 0, 0, 0, 1 };
+	static const unsigned char tga_rgb[18 + 6] = {
+		0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0, 24, 0 };
+	struct codec_info info;
+	char why[256];
+
+	bmp[10] = 14 + 40 + 8;
+	bmp[14] = 40;
+	bmp[18] = 2;
+	bmp[22] = 1;
+	bmp[26] = 1;
+	bmp[28] = 8;
+	bmp[46] = 2;
+	bmp[14 + 40 + 2] = 255;	/* entry 0 red (BGRX) */
+	bmp[14 + 40 + 4] = 255;	/* entry 1 blue */
+	cr_assert_eq(codec_probe(bmp, sizeof(bmp), NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.palette, 1);
+	cr_assert_eq(info.channels, 3);
+	bmp[14 + 40 + 2] = 0;		/* black and white: mode 1 */
+	bmp[14 + 40 + 4] = bmp[14 + 40 + 5] = bmp[14 + 40 + 6] = 255;
+	cr_assert_eq(codec_probe(bmp, sizeof(bmp), NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.palette, 0);
+	cr_assert_eq(info.channels, 1);
+	cr_assert_eq(codec_probe(tga_p, sizeof(tga_p), NOLIMIT, &info, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(info.palette, 1);
+	cr_assert_eq(codec_probe(tga_rgb, sizeof(tga_rgb), NOLIMIT, &info, why, sizeof(why)), 0,
+		     "%s", why);
+	cr_assert_eq(info.palette, 0);
+}
