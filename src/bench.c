@@ -42,7 +42,8 @@ static const struct {
 	{ 'c', "--channels", 1 }, { 't', "--dtype", 1 }, { OPT_SCALE, "--scale", 0 },
 	{ OPT_RESIZE, "--resize", 1 }, { OPT_FILTER, "--filter", 1 }, { OPT_FIT, "--fit", 1 },
 	{ OPT_PAD, "--pad", 1 }, { OPT_DRAFT, "--draft", 0 }, { OPT_NO_DRAFT, "--no-draft", 0 },
-	{ OPT_MAX_PIXELS, "--max-pixels", 1 },
+	{ OPT_MAX_PIXELS, "--max-pixels", 1 }, { OPT_LAYOUT, "--layout", 1 },
+	{ OPT_NORMALIZE, "--normalize", 1 },
 };
 #define NROW_OPTS (int)(sizeof(row_opts) / sizeof(row_opts[0]))
 #define MAX_LOAD_ARGS (2 * NROW_OPTS)
@@ -269,9 +270,15 @@ static int learn_shape(struct bench *b, const char *path)
 	    !(b->sample = npy_itemsize(h.descr)))
 		return error("%s: %s", path, "not the .npy expected");
 	b->count = h.shape[0];
-	b->h = (uint32_t)h.shape[1];
-	b->w = (uint32_t)h.shape[2];
-	b->channels = h.ndim > 3 ? (int)h.shape[3] : 1;
+	if (b->spec.layout == TENSOR_NCHW && h.ndim == 4) {
+		b->channels = (int)h.shape[1];
+		b->h = (uint32_t)h.shape[2];
+		b->w = (uint32_t)h.shape[3];
+	} else {
+		b->h = (uint32_t)h.shape[1];
+		b->w = (uint32_t)h.shape[2];
+		b->channels = h.ndim > 3 ? (int)h.shape[3] : 1;
+	}
 	b->cur = malloc((b->count + 1) * sizeof(uint64_t));
 	if (!b->cur)
 		return error("out of memory");
@@ -554,6 +561,9 @@ static int user_inputs(struct bench *b, int n, char **args)
 	for (i = 0; i < n; i++)
 		if (strcmp(args[i], "-") == 0)
 			return usage_error("bench", "inputs are read anew on every run: give paths, not -");
+	if (b->spec.norm.from_stats)
+		return usage_error("bench", "--normalize stats needs load's --stats-from; "
+				   "give the figures instead");
 	if (opt_row_check(&b->spec, &b->given, "bench") < 0)
 		return EXIT_USAGE;
 	make_load_args(b);

@@ -61,8 +61,8 @@ int usage_error(const char *cmd, const char *fmt, ...)
 /* The options that say how load makes each row of its array (row.h):
  * load takes them, and bench passes them on to the loads it times. */
 enum {
-	OPT_DRAFT = 0x180, OPT_FILTER, OPT_FIT, OPT_MAX_PIXELS, OPT_NO_DRAFT, OPT_PAD,
-	OPT_RESIZE, OPT_SCALE
+	OPT_DRAFT = 0x180, OPT_FILTER, OPT_FIT, OPT_LAYOUT, OPT_MAX_PIXELS, OPT_NO_DRAFT,
+	OPT_NORMALIZE, OPT_PAD, OPT_RESIZE, OPT_SCALE
 };
 #define OPT_ROW_LONG                                                      \
 	{ "channels", required_argument, NULL, 'c' },                     \
@@ -70,16 +70,18 @@ enum {
 	{ "dtype", required_argument, NULL, 't' },                        \
 	{ "filter", required_argument, NULL, OPT_FILTER },                \
 	{ "fit", required_argument, NULL, OPT_FIT },                      \
+	{ "layout", required_argument, NULL, OPT_LAYOUT },                \
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },        \
 	{ "no-draft", no_argument, NULL, OPT_NO_DRAFT },                  \
+	{ "normalize", required_argument, NULL, OPT_NORMALIZE },          \
 	{ "pad", required_argument, NULL, OPT_PAD },                      \
 	{ "resize", required_argument, NULL, OPT_RESIZE },                \
 	{ "scale", no_argument, NULL, OPT_SCALE }
 
 struct row_spec;
-/* Which of --filter, --fit and --pad were given, for opt_row_check. */
+/* Which of --filter, --fit, --pad and -t were given, for opt_row_check. */
 struct opt_row {
-	int filter, fit, pad;
+	int filter, fit, pad, dtype;
 };
 
 /* Handle a row option (getopt's CH with ARG) into S, noting it in GIVEN;
@@ -87,9 +89,10 @@ struct opt_row {
 int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char *arg,
 		  const char *cmd);
 /* The row options must fit together: --filter, --fit, --pad and --draft
- * go with --resize, --pad with --fit contain, --scale with f4 or f8.
- * 0, or -1 after a usage message for CMD. */
-int opt_row_check(const struct row_spec *s, const struct opt_row *given, const char *cmd);
+ * go with --resize, --pad with --fit contain, --scale with f4 or f8;
+ * --normalize makes f4 unless -t f8 is given, and its values must match -c
+ * when -c is given. 0, or -1 after a usage message for CMD. */
+int opt_row_check(struct row_spec *s, const struct opt_row *given, const char *cmd);
 
 /* A shard: this run does part K of N of the index space. */
 struct opt_shard {
