@@ -9,6 +9,7 @@
 #
 #   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
 #   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
+#   PHOTO_RUNS=N sh scripts/bench.sh tensor     (only l5, tensors for PyTorch)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -125,6 +126,16 @@ echo "        by other load. Floors: the wall and CPU time they print for their 
 # then the summary.
 if [ "${1:-}" = photos ]; then
 	. scripts/bench_photos.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench.sh tensor": section l5 alone (scripts/bench_tensor.sh).
+if [ "${1:-}" = tensor ]; then
+	per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
+	. scripts/bench_tensor.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"

@@ -180,4 +180,6 @@ echo
 echo "l4. 300 PNGs of gen -s 512x512 -c 3 (noise, stored deflate), load -c 3 -j2"
 pngs l4 gen512 "$S/gen512" 5 1.3
 rm -rf "$S/gen512"
+# l5: tensors for PyTorch (scripts/bench_tensor.sh; alone: sh scripts/bench.sh tensor).
+. scripts/bench_tensor.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"

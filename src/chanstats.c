@@ -15,85 +15,119 @@
 
 typedef unsigned __int128 u128;
 
-/*
- * Sum C-channel pixels into per-channel partial sums small enough for the
- * vectorizer: 8-bit samples 65536 pixels at a time in 32 bits (65536 x
- * 255^2 < 2^32), 16-bit ones 2^24 at a time in 64; then scaled to the
- * 16-bit scale into A. Inlined per channel count, so C is a constant.
- */
-static inline __attribute__((always_inline)) void
-add_c(struct chanstats_acc *a, const void *pix, size_t npix, const int c, int depth16)
+/* Fold partial sums S, Q (scaled by F to the 16-bit scale) and extremes of
+ * C channels, over N more pixels, into A. */
+static void fold(struct chanstats_acc *a, const uint64_t *s, const uint64_t *q,
+		 const uint32_t *mn, const uint32_t *mx, int c, uint32_t f, size_t n)
 {
-	const size_t chunk = depth16 ? (size_t)1 << 24 : (size_t)1 << 16;
-	const uint8_t *p8 = pix;
-	const uint16_t *p16 = pix;
+	int k;
+
+	for (k = 0; k < c; k++) {
+		a->sum[k] += (u128)s[k] * f;
+		a->sq[k] += (u128)q[k] * f * f;
+		if (a->pixels == 0 || mn[k] * f < a->min[k])
+			a->min[k] = mn[k] * f;
+		if (a->pixels == 0 || mx[k] * f > a->max[k])
+			a->max[k] = mx[k] * f;
+	}
+	a->pixels += n;
+}
+
+/*
+ * 8-bit samples, the common case, read as one flat run: sample i goes to
+ * lane i % 48, and 48 is a multiple of every channel count, so a lane holds
+ * one channel's samples (channel lane % C) and the loop over the lanes is
+ * plain vector code. 32-bit lanes take 65536 samples each (65536 x 255^2 <
+ * 2^32) before they are folded into 64-bit channel sums.
+ */
+#define LANES 48
+static void add8(struct chanstats_acc *a, const uint8_t *p, size_t npix, int c)
+{
+	const size_t chunk = (size_t)LANES << 16;	/* samples; a multiple of C */
+	size_t n = npix * (size_t)c;
+
+	while (n > 0) {
+		size_t m = n < chunk ? n : chunk, i, j;
+		uint32_t s[LANES] = { 0 }, q[LANES] = { 0 }, mn[CHANSTATS_MAX], mx[CHANSTATS_MAX];
+		uint64_t cs[CHANSTATS_MAX] = { 0 }, cq[CHANSTATS_MAX] = { 0 };
+		uint8_t lo[LANES], hi[LANES];
+		int k;
+
+		memset(lo, 255, sizeof(lo));
+		memset(hi, 0, sizeof(hi));
+		for (i = 0; i + LANES <= m; i += LANES)
+			for (j = 0; j < LANES; j++) {
+				uint8_t v = p[i + j];
+
+				s[j] += v;
+				q[j] += (uint32_t)v * v;
+				lo[j] = v < lo[j] ? v : lo[j];
+				hi[j] = v > hi[j] ? v : hi[j];
+			}
+		for (j = 0; i + j < m; j++) {
+			uint8_t v = p[i + j];
+
+			s[j] += v;
+			q[j] += (uint32_t)v * v;
+			lo[j] = v < lo[j] ? v : lo[j];
+			hi[j] = v > hi[j] ? v : hi[j];
+		}
+		for (k = 0; k < c; k++) {
+			mn[k] = 255;
+			mx[k] = 0;
+		}
+		/* Untouched lanes hold 255 and 0: no effect on the extremes. */
+		for (j = 0; j < LANES; j++) {
+			k = (int)(j % (size_t)c);
+			cs[k] += s[j];
+			cq[k] += q[j];
+			mn[k] = lo[j] < mn[k] ? lo[j] : mn[k];
+			mx[k] = hi[j] > mx[k] ? hi[j] : mx[k];
+		}
+		fold(a, cs, cq, mn, mx, c, 257, m / (size_t)c);
+		p += m;
+		n -= m;
+	}
+}
+
+/* 16-bit samples (u2, or --scale of 16-bit images), 2^24 pixels at a time
+ * in 64 bits (2^24 x 65535^2 < 2^64). */
+static void add16(struct chanstats_acc *a, const uint16_t *p, size_t npix, int c)
+{
+	const size_t chunk = (size_t)1 << 24;
 
 	while (npix > 0) {
 		size_t n = npix < chunk ? npix : chunk, i;
 		uint64_t s[CHANSTATS_MAX] = { 0 }, q[CHANSTATS_MAX] = { 0 };
-		uint32_t mn[CHANSTATS_MAX], mx[CHANSTATS_MAX], f = depth16 ? 1 : 257;
+		uint32_t mn[CHANSTATS_MAX], mx[CHANSTATS_MAX];
 		int k;
 
 		for (k = 0; k < c; k++) {
 			mn[k] = UINT32_MAX;
 			mx[k] = 0;
 		}
-		if (depth16) {
-			for (i = 0; i < n; i++, p16 += c)
-				for (k = 0; k < c; k++) {
-					uint64_t v = p16[k];
-
-					s[k] += v;
-					q[k] += v * v;
-					mn[k] = v < mn[k] ? (uint32_t)v : mn[k];
-					mx[k] = v > mx[k] ? (uint32_t)v : mx[k];
-				}
-		} else {
-			uint32_t s32[CHANSTATS_MAX] = { 0 }, q32[CHANSTATS_MAX] = { 0 };
-
-			for (i = 0; i < n; i++, p8 += c)
-				for (k = 0; k < c; k++) {
-					uint32_t v = p8[k];
-
-					s32[k] += v;
-					q32[k] += v * v;
-					mn[k] = v < mn[k] ? v : mn[k];
-					mx[k] = v > mx[k] ? v : mx[k];
-				}
+		for (i = 0; i < n; i++, p += c)
 			for (k = 0; k < c; k++) {
-				s[k] = s32[k];
-				q[k] = q32[k];
+				uint64_t v = p[k];
+
+				s[k] += v;
+				q[k] += v * v;
+				mn[k] = v < mn[k] ? (uint32_t)v : mn[k];
+				mx[k] = v > mx[k] ? (uint32_t)v : mx[k];
 			}
-		}
-		for (k = 0; k < c; k++) {
-			a->sum[k] += (u128)s[k] * f;
-			a->sq[k] += (u128)q[k] * f * f;
-			if (a->pixels == 0 || mn[k] * f < a->min[k])
-				a->min[k] = mn[k] * f;
-			if (a->pixels == 0 || mx[k] * f > a->max[k])
-				a->max[k] = mx[k] * f;
-		}
-		a->pixels += n;
+		fold(a, s, q, mn, mx, c, 1, n);
 		npix -= n;
 	}
 }
 
 void chanstats_add(struct chanstats_acc *a, const void *pix, size_t npix, int c, int depth16)
 {
-	switch (c) {
-	case 1:
-		add_c(a, pix, npix, 1, depth16);
-		break;
-	case 2:
-		add_c(a, pix, npix, 2, depth16);
-		break;
-	case 3:
-		add_c(a, pix, npix, 3, depth16);
-		break;
-	default:
-		add_c(a, pix, npix, 4, depth16);
-		break;
-	}
+	if (npix == 0)
+		return;
+	if (depth16)
+		add16(a, pix, npix, c);
+	else
+		add8(a, pix, npix, c);
 }
 
 int chanstats_merge(struct chanstats_acc *a, const struct chanstats_acc *b, int c)

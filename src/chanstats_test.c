@@ -27,7 +27,7 @@ Test(chanstats, sums_on_the_16_bit_scale)
 
 Test(chanstats, large_rows_are_summed_in_chunks)
 {
-	size_t n = (1 << 17) + 3, i;
+	size_t n = ((size_t)48 << 16) + 3, i;	/* past one chunk of 32-bit lanes */
 	uint8_t *p = malloc(n);
 	struct chanstats_acc a = { 0 };
 
@@ -37,6 +37,13 @@ Test(chanstats, large_rows_are_summed_in_chunks)
 	chanstats_add(&a, p, n, 1, 0);
 	cr_assert(a.pixels == n && a.sum[0] == (unsigned __int128)n * 65535);
 	cr_assert(a.sq[0] == (unsigned __int128)n * 65535 * 65535);
+	/* As 3 channels: n / 3 pixels, the last channel's min from the zeros. */
+	p[2] = 0;
+	memset(&a, 0, sizeof(a));
+	chanstats_add(&a, p, n / 3, 3, 0);
+	cr_assert(a.pixels == n / 3 && a.sum[1] == (unsigned __int128)(n / 3) * 65535);
+	cr_assert(a.sum[2] == (unsigned __int128)(n / 3 - 1) * 65535);
+	cr_assert(a.min[2] == 0 && a.min[1] == 65535 && a.max[2] == 65535);
 	free(p);
 }
 

@@ -8,8 +8,10 @@ shard ("merge --stats"); "--normalize stats --stats-from"; merge refusing
 mixed layouts; and the usage errors.
 Run as: /usr/bin/python3 tests/cli_tensor_test.py ./parimg [TEST...]
 """
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -27,13 +29,24 @@ IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 _fixtures = None
 
 
-def fixtures():
-    """The valid photo fixtures, name-sorted: every decoder and kind."""
+def all_fixtures():
+    """tests/photos.py's fixtures, built once per run (removed at exit)."""
     global _fixtures
     if _fixtures is None:
         d = tempfile.mkdtemp(prefix="parimg-tensor-fx-")
-        _fixtures = sorted(photos.good(photos.build(d)).values())
+        atexit.register(shutil.rmtree, d, True)
+        _fixtures = photos.build(d)
     return _fixtures
+
+
+def fixtures():
+    """The valid photo fixtures, name-sorted: every decoder and kind."""
+    return sorted(photos.good(all_fixtures()).values())
+
+
+def broken():
+    """The broken fixtures, name-sorted."""
+    return sorted(photos.broken(all_fixtures()).values())
 
 
 def load(d, files, *args, out="a.npy", code=0):
@@ -235,8 +248,7 @@ def test_three_shards_merged_equal_one_run(d):
 
 
 def test_stats_count_skipped_rows_as_their_zeros(d):
-    bad = sorted(photos.broken(photos.build(tempfile.mkdtemp(prefix="parimg-fx-"))).values())
-    files = fixtures()[:6] + bad[:1]
+    files = fixtures()[:6] + broken()[:1]
     a = load(d, files, "-k", "-c", "3", "--resize", "40x30", "--stats",
              os.path.join(d, "s.json"), code=3)
     assert not a[-1].any()
@@ -244,8 +256,7 @@ def test_stats_count_skipped_rows_as_their_zeros(d):
 
 
 def test_no_stats_file_when_the_load_fails(d):
-    bad = sorted(photos.broken(photos.build(tempfile.mkdtemp(prefix="parimg-fx-"))).values())
-    load(d, fixtures()[:3] + bad[:1], "-c", "3", "--resize", "40x30", "--stats",
+    load(d, fixtures()[:3] + broken()[:1], "-c", "3", "--resize", "40x30", "--stats",
          os.path.join(d, "s.json"), code=1)
     assert harness.listing(d) == [], harness.listing(d)
 
