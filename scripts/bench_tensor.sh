@@ -21,19 +21,24 @@ nt=$(ls "$MIXED" | wc -l)
 LT="$PARIMG load -q -c 3 -j2 --resize 224x224 --fit cover -o $S/o.npy $MIXED"
 out=$(bt "$PRUNS" "rm -f $S/o.npy" "$LT" \
 	"rm -f $S/o.npy" "$LT --layout nchw --normalize imagenet" \
+	"rm -f $S/o.npy" "$LT -t f4 --scale" \
 	"rm -f $S/o.npy $S/s.json" "$LT --stats $S/s.json" \
 	"rm -f $S/o.npy $S/s.json" "$LT --layout nchw --normalize imagenet --stats $S/s.json" \
 	"rm -f $S/t.npy" "$PY scripts/recipe_torchvision.py -j 2 --size 224 -o $S/t.npy $MIXED")
-u1=$(line "$out" 1) nc=$(line "$out" 2) st=$(line "$out" 3) ncs=$(line "$out" 4)
-tv=$(line "$out" 5)
+u1=$(line "$out" 1) nc=$(line "$out" 2) f4=$(line "$out" 3) st=$(line "$out" 4)
+ncs=$(line "$out" 5) tv=$(line "$out" 6)
 row "load u1 NHWC" "$(wall "$u1")" "$(cpu "$u1")"
 row "load --layout nchw --normalize imagenet" "$(wall "$nc")" "$(cpu "$nc")"
+row "load -t f4 --scale (NHWC, not normalised)" "$(wall "$f4")" "$(cpu "$f4")"
 row "load u1 NHWC --stats" "$(wall "$st")" "$(cpu "$st")"
 row "load nchw --normalize imagenet --stats" "$(wall "$ncs")" "$(cpu "$ncs")"
 row "recipe_torchvision.py (DataLoader, 2 workers)" "$(wall "$tv")" "$(cpu "$tv")"
 row "  after its imports (its own clock)" "$(own "$tv")"
 info "per image, CPU: u1, nchw normalised" "$(per_img "$(cpu "$u1")" "$nt"), $(per_img "$(cpu "$nc")" "$nt")"
-info "CPU ratios nchw/u1, stats/u1" "$(ratio "$(cpu "$nc")" "$(cpu "$u1")")x, $(ratio "$(cpu "$st")" "$(cpu "$u1")")x"
+info "CPU ratios nchw/u1, nchw/f4, stats/u1" "$(ratio "$(cpu "$nc")" "$(cpu "$u1")")x, $(ratio "$(cpu "$nc")" "$(cpu "$f4")")x, $(ratio "$(cpu "$st")" "$(cpu "$u1")")x"
+# f4 is 4x u1's bytes: the pages of the mapping, zeroed by the kernel, cost
+# the same whatever goes into them.
+info "output size: u1, float32" "$((nt * 224 * 224 * 3 / 1000000)) MB, $((nt * 224 * 224 * 12 / 1000000)) MB"
 # Both arrays must hold the same floats, or this compares different work.
 rm -f "$S/o.npy" "$S/t.npy"
 $LT --layout nchw --normalize imagenet
