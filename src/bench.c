@@ -127,7 +127,10 @@ static const char usage_text[] =
 	"      --pad V             contain: the margins' value, 0-255 (default 0)\n"
 	"      --draft, --no-draft with --resize, let JPEGs decode at a reduced\n"
 	"                          scale first, or not (default)\n"
-	"      --max-pixels N      refuse images over N pixels (default 268435456)\n";
+	"      --max-pixels N      refuse images over N pixels (default 268435456)\n"
+	"      --layout nhwc|nchw  (N,H,W,C) (default) or channels first\n"
+	"      --normalize MEAN,...:STD,...|imagenet\n"
+	"                          torchvision's Normalize(ToTensor()), float\n";
 
 static void on_signal(int sig)
 {

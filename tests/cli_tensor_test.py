@@ -247,6 +247,30 @@ def test_three_shards_merged_equal_one_run(d):
     ok(run("merge", "-f", "--stats", m, *parts))
 
 
+def test_empty_shards_merge_too(d):
+    files = fixtures()[:3]
+    load(d, files, "-c", "3", "--resize", "20x20", "--stats", os.path.join(d, "all.json"))
+    parts = []
+    for k in range(8):
+        p = os.path.join(d, "p%d.json" % k)
+        load(d, files, "-c", "3", "--resize", "20x20", "--shard", "%d/8" % k, "--stats", p,
+             out="p%d.npy" % k)
+        parts.append(p)
+    empty = [read_stats(d, "p%d.json" % k) for k in range(8)]
+    empty = [s for s in empty if s["rows"] == 0]
+    assert empty and empty[0]["mean"] == [None] * 3 and empty[0]["sum"] == [0] * 3
+    m = os.path.join(d, "m.json")
+    ok(run("merge", "--stats", m, *parts))
+    with open(m, "rb") as f, open(os.path.join(d, "all.json"), "rb") as g:
+        assert f.read() == g.read()
+
+
+def test_bench_passes_layout_and_normalize_on(d):
+    r = ok(run("bench", "-r", "1", "-j", "1", "--dir", d, "--resize", "40x30", "--layout",
+               "nchw", "--normalize", "imagenet", *fixtures()[:4]))
+    assert "4 images 40x30, 3 channels" in r.out, r.out
+
+
 def test_stats_count_skipped_rows_as_their_zeros(d):
     files = fixtures()[:6] + broken()[:1]
     a = load(d, files, "-k", "-c", "3", "--resize", "40x30", "--stats",
