@@ -130,6 +130,25 @@ static void norm_table_f8(const struct tensor_norm *n, int c, double lut[][256])
 		}
 }
 
+/* Without --normalize, 8-bit samples as store_plain converts them. */
+static void plain_table_f4(int scale, int c, float lut[][256])
+{
+	int k, v;
+
+	for (k = 0; k < c; k++)
+		for (v = 0; v < 256; v++)
+			lut[k][v] = (float)(v / (scale ? 255.0 : 1.0));
+}
+
+static void plain_table_f8(int scale, int c, double lut[][256])
+{
+	int k, v;
+
+	for (k = 0; k < c; k++)
+		for (v = 0; v < 256; v++)
+			lut[k][v] = v / (scale ? 255.0 : 1.0);
+}
+
 /* Convert PIX's N pixels of C channel-interleaved samples into DST, as
  * they are (NHWC) or a plane per channel (NCHW, written in order):
  * DST[...] = CONV(sample) with the sample in V. */
@@ -195,18 +214,25 @@ void tensor_store(const struct row_spec *s, void *dst, const void *pix, size_t w
 	size_t npix = w * h;
 	int c = s->channels, nchw = s->layout == TENSOR_NCHW;
 
-	/* --normalize's samples are 8-bit, as ToTensor scales only those. */
-	if (!s->norm.on) {
+	/* 8-bit samples to floats go through a table per channel (--normalize's
+	 * samples are 8-bit, as ToTensor scales only those). */
+	if (depth16 || (s->dtype != ROW_F4 && s->dtype != ROW_F8)) {
 		store_plain(s, dst, pix, npix, depth16);
 	} else if (s->dtype == ROW_F4) {
 		float lut[4][256];
 
-		norm_table_f4(&s->norm, c, lut);
+		if (s->norm.on)
+			norm_table_f4(&s->norm, c, lut);
+		else
+			plain_table_f4(s->scale, c, lut);
 		STORE(float, dst, uint8_t, pix, npix, c, nchw, lut[k_][v_]);
 	} else {
 		double lut[4][256];
 
-		norm_table_f8(&s->norm, c, lut);
+		if (s->norm.on)
+			norm_table_f8(&s->norm, c, lut);
+		else
+			plain_table_f8(s->scale, c, lut);
 		STORE(double, dst, uint8_t, pix, npix, c, nchw, lut[k_][v_]);
 	}
 }

@@ -109,6 +109,29 @@ Test(tensor, scaled_f4_nchw_is_value_over_255)
 			cr_assert_eq(out[c * 6 + p], (float)pix8[p * 3 + c] / 255.0f);
 }
 
+Test(tensor, plain_floats_every_value)
+{
+	struct row_spec s = { .w = 256, .h = 1, .channels = 1 };
+	static uint8_t pix[256];
+	static float f[256];
+	static double d[256];
+	int v, scale;
+
+	for (v = 0; v < 256; v++)
+		pix[v] = (uint8_t)v;
+	for (scale = 0; scale < 2; scale++) {
+		s.scale = scale;
+		s.dtype = ROW_F4;
+		tensor_store(&s, f, pix, 256, 1, 0);
+		s.dtype = ROW_F8;
+		tensor_store(&s, d, pix, 256, 1, 0);
+		for (v = 0; v < 256; v++) {
+			cr_assert_eq(f[v], scale ? (float)v / 255.0f : (float)v);
+			cr_assert_eq(d[v], scale ? v / 255.0 : v);
+		}
+	}
+}
+
 /* What torch computes for one sample, operation by operation: ToTensor's
  * img.float().div(255), Normalize's sub_(mean) then div_(std), in float32
  * (volatile: each result rounded to float, whatever the compiler does). */
