@@ -47,6 +47,9 @@ $(BUILD)/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
 # coefficients Pillow's exact doubles: no fused multiply-adds.
 RESIZE_CFLAGS ?= -O3 -ffp-contract=off
 $(BUILD)/resize.o: ALL_CFLAGS += $(RESIZE_CFLAGS)
+# The same for the store step (torchvision's float32 operations, each
+# rounded: no contraction) and the statistics' per-row sums.
+$(BUILD)/tensor.o $(BUILD)/chanstats.o: ALL_CFLAGS += $(RESIZE_CFLAGS)
 
 $(BUILD):
 	mkdir -p $@
@@ -72,6 +75,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
 	$(PYTHON) tests/cli_fault_test.py ./parimg
 	$(PYTHON) tests/cli_sandbox_test.py ./parimg
+	$(PYTHON) tests/cli_tensor_test.py ./parimg
 	$(PYTHON) tests/cli_docs_test.py ./parimg
 	$(PYTHON) tests/cli_slurm_test.py ./parimg
 
@@ -102,6 +106,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_fault_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_sandbox_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_tensor_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_slurm_test.py ./parimg-asan
 
 # The command-line tests with every parimg process (workers included) under
@@ -126,7 +131,7 @@ DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c)
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/resize.c $(DECODE_SRC) $(LDLIBS)
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/resize.c src/tensor.c src/chanstats.c src/err.c $(DECODE_SRC) $(LDLIBS)
 	for d in $(FUZZ_DECODERS); do \
 		clang $(FUZZ_FLAGS) -DDECODER=dec_$$d -o build-fuzz/fuzz_$$d fuzz/fuzz_decode.c \
 			$(DECODE_SRC) $(LDLIBS) || exit 1; \

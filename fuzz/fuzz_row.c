@@ -1,8 +1,9 @@
 /* fuzz_row.c - libFuzzer target for load's per-file path: header check, PNG
  * CRC check, decode, channel conversion, resize and store into a row. The
  * first input byte picks the channels, dtype, scaling and resizing; the
- * length, the resize's filter and fit. */
+ * length, the resize's filter and fit, the layout, --normalize and --stats. */
 #include "row.h"
+#include "chanstats.h"
 #include "codec.h"
 
 #include <stdint.h>
@@ -14,6 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct row_spec s = { .max_pixels = 1 << 20, .size_from = "fuzz" };
 	struct row_scratch scratch = { 0 };
+	struct chanstats_acc acc = { 0 };
 	struct codec_info info;
 	char why[256];
 	void *row;
@@ -41,6 +43,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s.w = (uint32_t)info.w;
 		s.h = (uint32_t)info.h;
 	}
+	s.layout = (size / 18) & 1 ? TENSOR_NCHW : TENSOR_NHWC;
+	if (s.dtype >= ROW_F4 && !s.scale && (size / 36) & 1) {
+		int k;
+
+		s.norm.on = 1;
+		s.norm.n = s.channels;
+		for (k = 0; k < s.channels; k++) {
+			s.norm.mean[k] = 0.5;
+			s.norm.std[k] = 0.25;
+		}
+	}
+	if ((size / 72) & 1)
+		scratch.stats = &acc;
 	row = malloc(row_bytes(&s));
 	if (!row)
 		return 0;

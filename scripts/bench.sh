@@ -4,7 +4,8 @@
 # alone; l real photographs (scripts/bench_photos.sh); m check
 # (scripts/bench_check.sh); n confined workers against unconfined
 # (scripts/bench_sandbox.sh). Within l: l5 load --ragged
-# (scripts/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench_formats.sh).
+# (scripts/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench_formats.sh), l7
+# tensors for PyTorch (scripts/bench_tensor.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
@@ -16,6 +17,7 @@
 #   PHOTO_RUNS=N sh scripts/bench.sh ragged     (only section l5, load --ragged)
 #   SANDBOX_RUNS=N sh scripts/bench.sh sandbox  (only section n, the sandbox)
 #   PHOTO_RUNS=N sh scripts/bench.sh formats    (only l6: BMP, TGA, PNM)
+#   PHOTO_RUNS=N sh scripts/bench.sh tensor     (only l7, tensors for PyTorch)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -151,6 +153,16 @@ fi
 # alone (scripts/bench_check.sh, scripts/bench_ragged.sh, bench_sandbox.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ]; then
 	. "scripts/bench_$1.sh"
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench.sh tensor": section l7 alone (scripts/bench_tensor.sh).
+if [ "${1:-}" = tensor ]; then
+	per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
+	. scripts/bench_tensor.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"

@@ -185,5 +185,7 @@ rm -rf "$S/gen512"
 . scripts/bench_ragged.sh
 # l6: BMP, TGA and PNM (alone: sh scripts/bench.sh formats).
 . scripts/bench_formats.sh
+# l7: tensors for PyTorch (scripts/bench_tensor.sh; alone: sh scripts/bench.sh tensor).
+. scripts/bench_tensor.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"
 

@@ -45,6 +45,8 @@ static const struct {
 	{ OPT_PAD, "--pad", 1 }, { OPT_DRAFT, "--draft", 0 }, { OPT_NO_DRAFT, "--no-draft", 0 },
 	{ OPT_MAX_PIXELS, "--max-pixels", 1 }, { OPT_RAGGED, "--ragged", 0 },
 	{ OPT_MAX_SIDE, "--max-side", 1 },
+	{ OPT_MAX_PIXELS, "--max-pixels", 1 }, { OPT_LAYOUT, "--layout", 1 },
+	{ OPT_NORMALIZE, "--normalize", 1 },
 };
 #define NROW_OPTS (int)(sizeof(row_opts) / sizeof(row_opts[0]))
 /* And load's options of the rows' order and set, passed on after them:
@@ -145,6 +147,9 @@ static const char usage_text[] =
 	"                          index); its runs are checked image by image\n"
 	"      --resize S          --ragged: the shorter side becomes S\n"
 	"      --max-side L        --ragged: shrink longer sides over L to L\n"
+	"      --layout nhwc|nchw  (N,H,W,C) (default) or channels first\n"
+	"      --normalize MEAN,...:STD,...|imagenet\n"
+	"                          torchvision's Normalize(ToTensor()), float\n"
 	"      --labels            INPUT is one directory of class folders, loaded\n"
 	"                          as load --labels loads it (the labels are\n"
 	"                          written to the scratch directory)\n"
@@ -367,9 +372,15 @@ static int learn_shape(struct bench *b, const char *path)
 	if (b->spec.ragged)
 		return learn_ragged(b, path, &h);
 	b->count = h.shape[0];
-	b->h = (uint32_t)h.shape[1];
-	b->w = (uint32_t)h.shape[2];
-	b->channels = h.ndim > 3 ? (int)h.shape[3] : 1;
+	if (b->spec.layout == TENSOR_NCHW && h.ndim == 4) {
+		b->channels = (int)h.shape[1];
+		b->h = (uint32_t)h.shape[2];
+		b->w = (uint32_t)h.shape[3];
+	} else {
+		b->h = (uint32_t)h.shape[1];
+		b->w = (uint32_t)h.shape[2];
+		b->channels = h.ndim > 3 ? (int)h.shape[3] : 1;
+	}
 	b->cur = malloc((b->count + 1) * sizeof(uint64_t));
 	if (!b->cur)
 		return error("out of memory");
@@ -701,6 +712,9 @@ static int user_inputs(struct bench *b, int n, char **args)
 			return usage_error("bench", "inputs are read anew on every run: give paths, not -");
 	if (b->labels && n != 1)
 		return usage_error("bench", "--labels takes one INPUT, the directory of class folders");
+	if (b->spec.norm.from_stats)
+		return usage_error("bench", "--normalize stats needs load's --stats-from; "
+				   "give the figures instead");
 	if (opt_row_check(&b->spec, &b->given, "bench") < 0)
 		return EXIT_USAGE;
 	make_load_args(b);

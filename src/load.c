@@ -6,6 +6,7 @@
  * --ragged, a header pass in the pool (ragged.c) sizes each image instead. */
 #define _GNU_SOURCE
 #include "parimg.h"
+#include "chanstats.h"
 #include "codec.h"
 #include "dataset.h"
 #include "err.h"
@@ -39,8 +40,9 @@
 struct target {
 	char *out, *labels, *manifest;	/* final names; labels, manifest NULL if none */
 	char *index;			/* --ragged: the index's name, else NULL */
+	char *stats;			/* --stats's file, or NULL */
 	size_t row0, nrows;		/* this shard's rows of the part */
-	struct outfile arr, lab, man, idx;	/* fd -1 until opened */
+	struct outfile arr, lab, man, idx, st;	/* fd -1 until opened */
 	/* Made by prepare_target for decode_target (struct load's fields): */
 	void *map;			/* the array, mapped; NULL until then */
 	size_t maplen;
@@ -54,6 +56,8 @@ struct load {
 	struct filelist files;
 	const char *out;
 	const char *manifest;
+	const char *stats, *stats_from;	/* --stats, --stats-from */
+	struct chanstats_acc *slots;	/* --stats: one per worker, shared; or NULL */
 	/* Class folders, shuffle and split (dataset.c, split.c): */
 	const char *labels, *classes;	/* --labels, --classes */
 	int shuffle, seed_given;
@@ -117,6 +121,19 @@ static const char usage_text[] =
 	"  -t, --dtype u1|u2|f4|f8 sample type (default u1); u2 keeps 16-bit\n"
 	"                          samples, f4/f8 hold 8-bit sample values\n"
 	"      --scale             f4/f8 only: samples in [0,1] (16-bit exact)\n"
+	"      --layout nhwc|nchw  (N,H,W,C) (default), or channels first,\n"
+	"                          (N,C,H,W), as a PyTorch model takes them\n"
+	"      --normalize MEAN,...:STD,...|imagenet|stats\n"
+	"                          each sample as torchvision's\n"
+	"                          Normalize(MEAN, STD)(ToTensor()(img)), bit for\n"
+	"                          bit; makes -t f4 (or f8); imagenet is\n"
+	"                          0.485,0.456,0.406:0.229,0.224,0.225; stats\n"
+	"                          takes --stats-from's mean and std\n"
+	"      --stats FILE.json   write each channel's mean, std, min and max on\n"
+	"                          the [0,1] scale, and the exact sums behind them\n"
+	"      --stats-from FILE.json\n"
+	"                          --normalize stats: the mean and std of FILE,\n"
+	"                          an earlier --stats (a train split's, say)\n"
 	"      --resize WxH        resize every image to W x H, as Pillow's\n"
 	"                          Image.resize() does\n"
 	"      --filter nearest|box|bilinear|hamming|bicubic|lanczos\n"
@@ -201,6 +218,8 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 {
 	struct load *l = ctx;
 
+	if (l->slots)		/* --stats: this worker's own accumulator */
+		l->scratch.stats = &l->slots[pool_worker_index()];
 	if (l->plan) {
 		const int64_t *r = l->plan + (i - l->row0) * RAGGED_COLS;
 
@@ -272,6 +291,36 @@ static int probe_shape(struct load *l)
 	return 0;
 }
 
+/* With the channels known, --normalize's figures (those of --stats-from
+ * for "stats") must be one per channel, and no std zero. Returns the exit
+ * status: a mismatch is a usage error. */
+static int setup_normalize(struct load *l)
+{
+	struct tensor_norm *n = &l->spec.norm;
+	struct chanstats cs;
+	char why[256];
+	int k;
+
+	if (!n->on)
+		return EXIT_OK;
+	if (n->from_stats) {
+		if (chanstats_read(l->stats_from, &cs) < 0)
+			return EXIT_FAIL;
+		if (cs.acc.pixels == 0)
+			return error("%s: no samples, so no mean and std", l->stats_from), EXIT_FAIL;
+		n->n = cs.channels;
+		for (k = 0; k < cs.channels; k++) {
+			n->mean[k] = cs.mean[k];
+			n->std[k] = cs.std[k];
+		}
+	}
+	if (tensor_norm_check(n, l->spec.channels, l->spec.dtype == ROW_F4, why, sizeof(why)) < 0)
+		return usage_error("load", "invalid --normalize%s%s: %s",
+				   n->from_stats ? " stats from " : "",
+				   n->from_stats ? l->stats_from : "", why);
+	return EXIT_OK;
+}
+
 /* Create OUT's temporary file, sized for the header and the shard's rows
  * (reserved by the caller, see reserve), write the header and map it all. */
 static int create_array(struct load *l, struct outfile *o, void **map, size_t *maplen)
@@ -286,6 +335,12 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 		 s->dtype == ROW_U1 ? '|' : *(char *)&le ? '<' : '>', row_dtype_names[s->dtype]);
 	if (s->ragged) {
 		hdr.shape[hdr.ndim++] = l->samples;
+	} else if (s->layout == TENSOR_NCHW) {
+		/* Channels first, even one: ToTensor's (1, H, W). */
+		hdr.shape[hdr.ndim++] = l->nrows;
+		hdr.shape[hdr.ndim++] = (uint64_t)s->channels;
+		hdr.shape[hdr.ndim++] = s->h;
+		hdr.shape[hdr.ndim++] = s->w;
 	} else {
 		hdr.shape[hdr.ndim++] = l->nrows;
 		hdr.shape[hdr.ndim++] = s->h;
@@ -336,7 +391,8 @@ static int write_manifest(struct load *l, struct outfile *o)
 }
 
 /* Long-only options. */
-enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD, OPT_INDEX };
+enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD, OPT_INDEX, OPT_STATS,
+       OPT_STATS_FROM };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
 enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
 
@@ -354,6 +410,8 @@ static const struct option longopts[] = {
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
 	{ "split", required_argument, NULL, OPT_SPLIT },
+	{ "stats", required_argument, NULL, OPT_STATS },
+	{ "stats-from", required_argument, NULL, OPT_STATS_FROM },
 	OPT_COMMON_LONG,
 	OPT_ROW_LONG,
 	{ NULL, 0, NULL, 0 }
@@ -443,6 +501,12 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			if (opt_shard(optarg, &l->shard, "load") < 0)
 				return EXIT_USAGE;
 			break;
+		case OPT_STATS:
+			l->stats = optarg;
+			break;
+		case OPT_STATS_FROM:
+			l->stats_from = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -464,8 +528,14 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		return EXIT_USAGE;
 	if (l->index && !l->spec.ragged)
 		return usage_error("load", "--index needs --ragged");
+	if (l->spec.ragged && !l->spec.channels && (l->stats || l->spec.norm.on))
+		return usage_error("load", "%s with --ragged needs -c: without it each image keeps "
+				   "its own channels", l->stats ? "--stats" : "--normalize");
 	if (l->manifest && strcmp(l->manifest, l->out) == 0)
 		return usage_error("load", "--manifest and --output name the same file");
+	if (l->spec.norm.from_stats != !!l->stats_from)
+		return usage_error("load", l->stats_from ? "--stats-from needs --normalize stats"
+				   : "--normalize stats needs --stats-from FILE.json");
 	if (check_dataset_opts(l, argc, argv) != 0)
 		return EXIT_USAGE;
 	return -1;
@@ -476,7 +546,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
  * 0, or an exit status. */
 static int make_targets(struct load *l)
 {
-	const char *names[4 * SPLIT_MAX + 1];
+	const char *names[5 * SPLIT_MAX + 1];
 	int parts = l->split.n ? l->split.n : 1, i, j, n = 0;
 
 	l->targets = calloc((size_t)parts, sizeof(*l->targets));
@@ -487,8 +557,8 @@ static int make_targets(struct load *l)
 		struct target *t = &l->targets[i];
 		const char *part = l->split.n ? l->split.name[i] : NULL;
 
-		t->arr.fd = t->lab.fd = t->man.fd = t->idx.fd = -1;
-		t->arr.slot = t->lab.slot = t->man.slot = t->idx.slot = -1;
+		t->arr.fd = t->lab.fd = t->man.fd = t->idx.fd = t->st.fd = -1;
+		t->arr.slot = t->lab.slot = t->man.slot = t->idx.slot = t->st.slot = -1;
 		t->out = part ? split_path(l->out, part) : strdup(l->out);
 		t->labels = !l->labels ? NULL : part ? split_path(l->labels, part) : strdup(l->labels);
 		t->manifest = !l->manifest ? NULL
@@ -496,8 +566,9 @@ static int make_targets(struct load *l)
 		if (l->spec.ragged)
 			t->index = !l->index ? ragged_index_path(t->out)
 				   : part ? split_path(l->index, part) : strdup(l->index);
+		t->stats = !l->stats ? NULL : part ? split_path(l->stats, part) : strdup(l->stats);
 		if (!t->out || (l->labels && !t->labels) || (l->manifest && !t->manifest) ||
-		    (l->spec.ragged && !t->index))
+		    (l->spec.ragged && !t->index) || (l->stats && !t->stats))
 			die("out of memory");
 		names[n++] = t->out;
 		if (t->index)
@@ -506,6 +577,8 @@ static int make_targets(struct load *l)
 			names[n++] = t->labels;
 		if (t->manifest)
 			names[n++] = t->manifest;
+		if (t->stats)
+			names[n++] = t->stats;
 	}
 	if (l->classes)
 		names[n++] = l->classes;
@@ -523,10 +596,10 @@ static int refuse_existing(const struct load *l)
 
 	for (i = 0; i < l->ntargets; i++) {
 		const struct target *t = &l->targets[i];
-		const char *p[] = { t->out, t->labels, t->manifest, t->index };
+		const char *p[] = { t->out, t->labels, t->manifest, t->index, t->stats };
 		size_t k;
 
-		for (k = 0; k < 4; k++)
+		for (k = 0; k < 5; k++)
 			if (p[k] && outfile_exists(p[k]))
 				return error("%s: file exists (use -f to replace it)", p[k]);
 	}
@@ -553,6 +626,56 @@ static void place_targets(struct load *l)
 		l->targets[i].nrows = b - a;
 		begin += sizes[i];
 	}
+}
+
+/* The workers' --stats accumulators, zero, in memory they share with the
+ * parent: one per worker, each written by its worker alone. */
+static struct chanstats_acc *stats_slots(unsigned jobs)
+{
+	void *p = mmap(NULL, (size_t)jobs * sizeof(struct chanstats_acc), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		error_errno("mmap");
+		return NULL;
+	}
+	return p;
+}
+
+/* Sum the workers' accumulators (checked: they are the workers' word) in
+ * worker order into target T's statistics, counting its SKIPPED rows as
+ * the zeros they are in the array (--ragged: a skipped image has no
+ * samples), and write them to T's stats file. */
+static int write_stats(struct load *l, struct target *t, unsigned jobs, size_t skipped)
+{
+	struct chanstats cs = { .channels = l->spec.channels, .rows = t->nrows };
+	uint64_t px = (uint64_t)l->spec.w * l->spec.h, want, zeros;
+	char buf[4096];
+	size_t len, i;
+	unsigned w;
+
+	if (l->plan) {		/* the index rows finish_ragged left */
+		for (want = 0, i = 0; i < t->nrows; i++)
+			want += (uint64_t)(l->plan[i * RAGGED_COLS + RAGGED_H] *
+					   l->plan[i * RAGGED_COLS + RAGGED_W]);
+		zeros = 0;
+	} else {
+		want = (t->nrows - skipped) * px;
+		zeros = skipped * px;
+	}
+	for (w = 0; w < jobs; w++)
+		if (chanstats_merge(&cs.acc, &l->slots[w], cs.channels) < 0)
+			return error("%s: worker %u's statistics are out of range", t->out, w);
+	if (cs.acc.pixels != want)
+		return error("%s: the workers' statistics count %llu samples, not %llu", t->out,
+			     (unsigned long long)cs.acc.pixels, (unsigned long long)want);
+	chanstats_add_zeros(&cs.acc, zeros);
+	chanstats_finish(&cs);
+	if (!(len = chanstats_format(&cs, buf, sizeof(buf))))
+		return error("%s: statistics too long", t->stats);
+	if (outfile_open(&t->st, t->stats) < 0)
+		return -1;
+	return outfile_write(&t->st, buf, len);
 }
 
 /*
@@ -694,6 +817,8 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 	int ok;
 
 	use_target(l, t);
+	if (t->stats && !(l->slots = stats_slots(c->jobs)))
+		return -1;
 	progress_init(&prog, c->quiet, "images");
 	task = (struct pool_task){
 		.first = l->row0, .count = l->nrows, .jobs = c->jobs, .schedule = c->schedule,
@@ -709,6 +834,12 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 	ok = pool_run(&task, &res) == 0;
 	if (ok && l->spec.ragged)
 		ok = finish_ragged(l, t) == 0;
+	if (l->slots) {
+		if (ok)
+			ok = write_stats(l, t, c->jobs, res.skipped) == 0;
+		munmap(l->slots, (size_t)c->jobs * sizeof(*l->slots));
+		l->slots = NULL;
+	}
 	if (unmap_target(t) < 0)
 		ok = 0;
 	*skipped += res.skipped;
@@ -726,6 +857,7 @@ static int all_outfiles(struct load *l, struct outfile **o)
 		o[n++] = &l->targets[i].man;
 		o[n++] = &l->targets[i].lab;
 		o[n++] = &l->targets[i].idx;
+		o[n++] = &l->targets[i].st;
 	}
 	o[n++] = &l->cls;
 	for (i = 0; i < l->ntargets; i++)
@@ -738,7 +870,7 @@ static int all_outfiles(struct load *l, struct outfile **o)
  * pool succeeded. Returns the exit status. */
 static int run(struct load *l, struct opt_common *c)
 {
-	struct outfile *o[4 * SPLIT_MAX + 1];
+	struct outfile *o[5 * SPLIT_MAX + 1];
 	const char *out = l->out;
 	size_t skipped = 0, nrows = 0;
 	int i, n, ok;
@@ -805,6 +937,7 @@ static void load_free(struct load *l)
 		free(l->targets[i].index);
 		free(l->targets[i].dims);
 		free(l->targets[i].plan);
+		free(l->targets[i].stats);
 	}
 	free(l->targets);
 	dataset_free(&l->ds);
@@ -832,7 +965,7 @@ int cmd_load(int argc, char **argv)
 	r = EXIT_FAIL;
 	if ((c.force || refuse_existing(&l) == 0) && collect(&l, argc, argv, order) == 0) {
 		place_targets(&l);
-		if (probe_shape(&l) == 0)
+		if (probe_shape(&l) == 0 && (r = setup_normalize(&l)) == EXIT_OK)
 			r = run(&l, &c);
 	}
 	load_free(&l);

@@ -4,6 +4,7 @@
  * places in the output with copy_file_range, no per-row work. */
 #define _GNU_SOURCE
 #include "parimg.h"
+#include "chanstats.h"
 #include "err.h"
 #include "npy.h"
 #include "opt.h"
@@ -43,10 +44,11 @@ static const char usage_text[] =
 	"usage: parimg merge [options] -o OUT.npy PART.npy...\n"
 	"       parimg merge [options] -o OUT.npy --labels Y.npy PART... YPART...\n"
 	"       parimg merge [options] -o OUT.npy --index OUT.index.npy PART.npy...\n"
+	"       parimg merge [options] --stats OUT.json PART.json...\n"
 	"\n"
 	"Concatenate .npy arrays along the first axis, in the order given (the\n"
 	"parts of a sharded load: part-0.npy part-1.npy ...). Every part must have\n"
-	"the first part's dtype and trailing shape.\n"
+	"the first part's dtype and trailing shape (and so layout).\n"
 	"\n"
 	"  -o, --output OUT.npy    the array to write (required)\n"
 	"      --labels Y.npy      the second half of the parts are the labels of\n"
@@ -55,6 +57,9 @@ static const char usage_text[] =
 	"      --index FILE        the parts are load --ragged's, each with its\n"
 	"                          index beside it (PART.index.npy for PART.npy):\n"
 	"                          merge the indexes, offsets rebased, into FILE\n"
+	"      --stats OUT.json    instead of arrays, combine the parts' load\n"
+	"                          --stats files (their exact sums) into the\n"
+	"                          figures of one run over all the parts\n"
 	"  -f, --force             replace an existing OUT\n"
 	OPT_COMMON_HELP;
 
@@ -108,6 +113,20 @@ static const char *shape_str(const struct npy_header *h, int from, char *buf, si
 	return buf;
 }
 
+/* Whether rows of shape P's and A's are images of one size in the two
+ * layouts: P's (C, H, W), load --layout nchw's, and A's (H, W, C), or
+ * (1, H, W) and (H, W) for one channel. */
+static int nchw_of(const struct npy_header *p, const struct npy_header *a)
+{
+	const uint64_t *s = p->shape, *t = a->shape;
+
+	if (p->ndim != 4)
+		return 0;
+	if (a->ndim == 4)
+		return s[1] <= 4 && s[1] == t[3] && s[2] == t[1] && s[3] == t[2];
+	return a->ndim == 3 && s[1] == 1 && s[2] == t[1] && s[3] == t[2];
+}
+
 /* Every part must match the first: dtype, number of axes, trailing shape. */
 static int check_parts(struct merge *m, struct npy_header *out)
 {
@@ -127,6 +146,13 @@ static int check_parts(struct merge *m, struct npy_header *out)
 		if (strcmp(p->h.descr, a->descr) != 0)
 			return error("%s: dtype '%s' differs from '%s' of %s", p->path, p->h.descr,
 				     a->descr, m->parts[0].path);
+		if ((nchw_of(&p->h, a) || nchw_of(a, &p->h)) &&
+		    memcmp(p->h.shape + 1, a->shape + 1, 3 * sizeof(a->shape[0])))
+			return error("%s: layout %s (rows of shape %s) differs from %s (%s) of %s",
+				     p->path, nchw_of(&p->h, a) ? "nchw" : "nhwc",
+				     shape_str(&p->h, 1, s1, sizeof(s1)),
+				     nchw_of(&p->h, a) ? "nhwc" : "nchw",
+				     shape_str(a, 1, s2, sizeof(s2)), m->parts[0].path);
 		if (p->h.ndim != a->ndim ||
 		    memcmp(p->h.shape + 1, a->shape + 1, (size_t)(a->ndim - 1) * sizeof(a->shape[0])))
 			return error("%s: rows of shape %s differ from %s of %s", p->path,
@@ -273,13 +299,14 @@ fail:
 	return -1;
 }
 
-enum { OPT_LABELS = 0x200, OPT_INDEX };
+enum { OPT_INDEX = 0x200, OPT_LABELS, OPT_STATS };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "index", required_argument, NULL, OPT_INDEX },
 	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "output", required_argument, NULL, 'o' },
+	{ "stats", required_argument, NULL, OPT_STATS },
 	OPT_COMMON_LONG,
 	{ NULL, 0, NULL, 0 }
 };
@@ -368,11 +395,46 @@ static int merge_all(struct merge *m, struct merge *l, const struct opt_common *
 	return outfile_commit_all(all, 3, c->force) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
+/* Combine the N load --stats files PATHS into OUT: their exact sums add
+ * up to what one run over all their rows would have written. Returns the
+ * exit status. */
+static int merge_stats(const char *out, char **paths, int n, int force)
+{
+	struct outfile o = { .fd = -1, .slot = -1 };
+	struct chanstats all = { 0 }, part;
+	char buf[4096];
+	size_t len;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (chanstats_read(paths[i], &part) < 0)
+			return EXIT_FAIL;
+		if (i == 0)
+			all.channels = part.channels;
+		if (part.channels != all.channels)
+			return error("%s: %d channels differ from %d of %s", paths[i], part.channels,
+				     all.channels, paths[0]), EXIT_FAIL;
+		if (chanstats_merge(&all.acc, &part.acc, all.channels) < 0 ||
+		    __builtin_add_overflow(all.rows, part.rows, &all.rows))
+			return error("%s: too many samples in all", paths[i]), EXIT_FAIL;
+	}
+	chanstats_finish(&all);
+	if (!(len = chanstats_format(&all, buf, sizeof(buf))))
+		return error("%s: statistics too long", out), EXIT_FAIL;
+	if (outfile_open(&o, out) < 0)
+		return EXIT_FAIL;
+	if (outfile_write(&o, buf, len) < 0) {
+		outfile_abort(&o);
+		return EXIT_FAIL;
+	}
+	return outfile_commit(&o, force) < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_merge(int argc, char **argv)
 {
 	struct merge m = { .out_fd = -1 }, l = { .out_fd = -1 };
 	struct opt_common c;
-	const char *out = NULL, *labels = NULL, *index = NULL;
+	const char *out = NULL, *labels = NULL, *index = NULL, *stats = NULL;
 	size_t i, n;
 	int ch, r;
 
@@ -390,6 +452,9 @@ int cmd_merge(int argc, char **argv)
 		case OPT_LABELS:
 			labels = optarg;
 			break;
+		case OPT_STATS:
+			stats = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -400,6 +465,15 @@ int cmd_merge(int argc, char **argv)
 			return opt_bad(ch, argv, "merge");
 		}
 	}
+	if (stats && (out || labels || index))
+		return usage_error("merge", "--stats combines statistics files alone: "
+				   "merge the arrays (-o, --labels, --index) in a call of their own");
+	if (stats && optind == argc)
+		return usage_error("merge", "no parts given");
+	if (stats && !c.force && outfile_exists(stats))
+		return error("%s: file exists (use -f to replace it)", stats), EXIT_FAIL;
+	if (stats)
+		return merge_stats(stats, argv + optind, argc - optind, c.force);
 	if (!out)
 		return usage_error("merge", "no output given (-o OUT.npy)");
 	if (optind == argc)

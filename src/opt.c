@@ -122,6 +122,7 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char *arg,
 		  const char *cmd)
 {
+	char why[256];
 	uint64_t v;
 	int r;
 
@@ -148,9 +149,18 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
 			return usage_error(cmd, "invalid --max-side '%s' (1 to 16777216)", arg), -1;
 		s->max_side = (uint32_t)v;
 		return 1;
+	case OPT_LAYOUT:
+		if ((r = opt_choice(arg, tensor_layout_names)) < 0)
+			return usage_error(cmd, "invalid --layout '%s' (nhwc or nchw)", arg), -1;
+		s->layout = (enum tensor_layout)r;
+		return 1;
 	case OPT_MAX_PIXELS:
 		if (opt_u64(arg, 1, UINT64_MAX, &s->max_pixels) < 0)
 			return usage_error(cmd, "invalid --max-pixels '%s'", arg), -1;
+		return 1;
+	case OPT_NORMALIZE:
+		if (tensor_norm_parse(arg, &s->norm, why, sizeof(why)) < 0)
+			return usage_error(cmd, "invalid --normalize '%s': %s", arg, why), -1;
 		return 1;
 	case OPT_PAD:
 		if (opt_u64(arg, 0, 255, &v) < 0)
@@ -186,15 +196,17 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
 		if ((r = opt_choice(arg, row_dtype_names)) < 0)
 			return usage_error(cmd, "invalid --dtype '%s' (u1, u2, f4 or f8)", arg), -1;
 		s->dtype = (enum row_dtype)r;
+		given->dtype = 1;
 		return 1;
 	}
 	return 0;
 }
 
-int opt_row_check(const struct row_spec *s, const struct opt_row *given, const char *cmd)
+int opt_row_check(struct row_spec *s, const struct opt_row *given, const char *cmd)
 {
 	const char *lone = given->filter ? "--filter" : given->fit ? "--fit"
 			   : given->pad ? "--pad" : s->draft ? "--draft" : NULL;
+	char why[256];
 
 	if (s->ragged && s->resize)
 		return usage_error(cmd, "--ragged keeps each image's aspect ratio: use --resize S "
@@ -212,6 +224,19 @@ int opt_row_check(const struct row_spec *s, const struct opt_row *given, const c
 		return usage_error(cmd, "--pad needs --fit contain"), -1;
 	if (s->scale && s->dtype != ROW_F4 && s->dtype != ROW_F8)
 		return usage_error(cmd, "--scale needs --dtype f4 or f8"), -1;
+	if (!s->norm.on)
+		return 0;
+	/* Normalize(ToTensor(img)) is a float tensor. */
+	if (s->scale)
+		return usage_error(cmd, "--normalize scales as ToTensor does: leave out --scale"), -1;
+	if (given->dtype && s->dtype != ROW_F4 && s->dtype != ROW_F8)
+		return usage_error(cmd, "--normalize needs --dtype f4 or f8 (the default with it: f4)"),
+		       -1;
+	if (!given->dtype)
+		s->dtype = ROW_F4;
+	if (s->channels && !s->norm.from_stats &&
+	    tensor_norm_check(&s->norm, s->channels, s->dtype == ROW_F4, why, sizeof(why)) < 0)
+		return usage_error(cmd, "invalid --normalize: %s", why), -1;
 	return 0;
 }
 

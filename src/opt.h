@@ -61,8 +61,8 @@ int usage_error(const char *cmd, const char *fmt, ...)
 /* The options that say how load makes each row of its array (row.h):
  * load takes them, and bench passes them on to the loads it times. */
 enum {
-	OPT_DRAFT = 0x180, OPT_FILTER, OPT_FIT, OPT_MAX_PIXELS, OPT_NO_DRAFT, OPT_PAD,
-	OPT_RESIZE, OPT_SCALE, OPT_MAX_SIDE, OPT_RAGGED
+	OPT_DRAFT = 0x180, OPT_FILTER, OPT_FIT, OPT_LAYOUT, OPT_MAX_PIXELS, OPT_MAX_SIDE,
+	OPT_NO_DRAFT, OPT_NORMALIZE, OPT_PAD, OPT_RAGGED, OPT_RESIZE, OPT_SCALE
 };
 #define OPT_ROW_LONG                                                      \
 	{ "channels", required_argument, NULL, 'c' },                     \
@@ -70,18 +70,20 @@ enum {
 	{ "dtype", required_argument, NULL, 't' },                        \
 	{ "filter", required_argument, NULL, OPT_FILTER },                \
 	{ "fit", required_argument, NULL, OPT_FIT },                      \
+	{ "layout", required_argument, NULL, OPT_LAYOUT },                \
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },        \
 	{ "max-side", required_argument, NULL, OPT_MAX_SIDE },            \
 	{ "no-draft", no_argument, NULL, OPT_NO_DRAFT },                  \
+	{ "normalize", required_argument, NULL, OPT_NORMALIZE },          \
 	{ "pad", required_argument, NULL, OPT_PAD },                      \
 	{ "ragged", no_argument, NULL, OPT_RAGGED },                      \
 	{ "resize", required_argument, NULL, OPT_RESIZE },                \
 	{ "scale", no_argument, NULL, OPT_SCALE }
 
 struct row_spec;
-/* Which of --filter, --fit and --pad were given, for opt_row_check. */
+/* Which of --filter, --fit, --pad and -t were given, for opt_row_check. */
 struct opt_row {
-	int filter, fit, pad;
+	int filter, fit, pad, dtype;
 };
 
 /* Handle a row option (getopt's CH with ARG) into S, noting it in GIVEN;
@@ -91,9 +93,10 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
 /* The row options must fit together: --filter, --fit, --pad and --draft
  * go with --resize, --pad with --fit contain, --scale with f4 or f8;
  * --resize S and --max-side need --ragged, which refuses --resize WxH,
- * --fit and --pad.
- * 0, or -1 after a usage message for CMD. */
-int opt_row_check(const struct row_spec *s, const struct opt_row *given, const char *cmd);
+ * --fit and --pad; --normalize makes f4 unless -t f8 is given, and its
+ * values must match -c when -c is given. 0, or -1 after a usage message
+ * for CMD. */
+int opt_row_check(struct row_spec *s, const struct opt_row *given, const char *cmd);
 
 /* A shard: this run does part K of N of the index space. */
 struct opt_shard {

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NSLOTS 40	/* load --split: 4 files a part (--ragged), 8 parts, the classes */
+#define NSLOTS 48	/* load --split: 5 files a part (--ragged, --stats), 8 parts, the classes */
 
 static struct {
 	volatile pid_t owner;		/* 0 when the slot is free */

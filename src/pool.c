@@ -105,6 +105,14 @@ int pool_in_worker(void)
 	return parent_pid != 0 && getpid() != parent_pid;
 }
 
+/* This process's worker number, set in the child as it starts. */
+static unsigned worker_index;
+
+unsigned pool_worker_index(void)
+{
+	return worker_index;
+}
+
 void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end)
 {
 	*begin = (size_t)((unsigned __int128)n * k / parts);
@@ -409,6 +417,7 @@ static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
+		worker_index = w;
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
 		worker_main(t, sh, w, sv[1]);
 	}

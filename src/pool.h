@@ -88,6 +88,10 @@ int pool_input(size_t i);
 
 /* 1 in a pool worker, 0 in the parent. */
 int pool_in_worker(void);
+/* In a worker, its number w, 0 <= w < jobs (a worker restarted after a
+ * crash keeps its number), for per-worker slots of shared memory; 0 in
+ * the parent. */
+unsigned pool_worker_index(void);
 
 /* Stop and reap all live workers (SIGTERM, then SIGKILL after a grace
  * period). Async-signal-safe: for the parent's fatal-signal handler. */

@@ -1,6 +1,7 @@
 /* row.c - the per-file path of "parimg load", from encoded bytes to a row of
  * samples in the output's dtype: probe, size check, decode, resize, store. */
 #include "row.h"
+#include "chanstats.h"
 #include "codec.h"
 
 #include <errno.h>
@@ -21,33 +22,9 @@ size_t row_bytes(const struct row_spec *s)
 	return (size_t)s->w * s->h * (size_t)s->channels * sample_size[s->dtype];
 }
 
-/* Store N decoded samples (8- or 16-bit) into ROW as S's dtype. Without
- * --scale, f4/f8 hold the sample values; with it, values over their maximum. */
-static void store(const struct row_spec *s, void *row, const void *pix, size_t n, int depth16)
-{
-	const uint8_t *p8 = pix;
-	const uint16_t *p16 = pix;
-	double div = !s->scale ? 1.0 : depth16 ? 65535.0 : 255.0;
-	size_t k;
-
-	switch (s->dtype) {
-	case ROW_U1:
-	case ROW_U2:
-		memcpy(row, pix, n * sample_size[s->dtype]);
-		break;
-	case ROW_F4:
-		for (k = 0; k < n; k++)
-			((float *)row)[k] = (float)((depth16 ? p16[k] : p8[k]) / div);
-		break;
-	case ROW_F8:
-		for (k = 0; k < n; k++)
-			((double *)row)[k] = (depth16 ? p16[k] : p8[k]) / div;
-		break;
-	}
-}
-
 /* Resize the W x H decoded pixels PIX to S's size: straight into ROW when
- * the dtype has the decode's sample size, else into the scratch buffer;
+ * the dtype has the decode's sample size and the layout is NHWC, else into
+ * the scratch buffer;
  * *SRC is where the result is. 0, or -1 with the reason in WHY. */
 static int resize_into_row(const struct row_spec *s, const struct resize_opts *o,
 			   struct row_scratch *scratch, const void *pix, int w, int h,
@@ -57,7 +34,8 @@ static int resize_into_row(const struct row_spec *s, const struct resize_opts *o
 	size_t px = (size_t)s->channels * bps;
 	void *dst = row;
 
-	if (sample_size[s->dtype] != bps && !(dst = buf_grow(&scratch->resized, n))) {
+	if ((sample_size[s->dtype] != bps || s->layout != TENSOR_NHWC) &&
+	    !(dst = buf_grow(&scratch->resized, n))) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
@@ -77,7 +55,6 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 {
 	struct resize_opts o = { .w = (int)s->w, .h = (int)s->h, .filter = s->filter,
 				 .fit = s->fit, .pad = s->pad };
-	size_t n = (size_t)s->w * s->h * (size_t)s->channels;
 	struct codec_info info;
 	int depth16, direct, resize;
 	void *pix;
@@ -102,8 +79,9 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	}
 	/* Resizing to the decoded size is a copy, as in Pillow. */
 	resize = s->resize && ((uint32_t)info.w != s->w || (uint32_t)info.h != s->h);
-	/* u1 and u2 rows without resizing are the decoder's own output. */
-	direct = !resize && (s->dtype == ROW_U1 || s->dtype == ROW_U2);
+	/* u1 and u2 NHWC rows without resizing are the decoder's own output. */
+	direct = !resize && (s->dtype == ROW_U1 || s->dtype == ROW_U2) &&
+		 s->layout == TENSOR_NHWC;
 	pix = direct ? row : buf_grow(&scratch->pix, (size_t)info.w *
 					(size_t)info.h * (size_t)s->channels * (depth16 ? 2 : 1));
 	if (!pix) {
@@ -112,13 +90,14 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	}
 	if (codec_decode(data, len, &info, s->channels, depth16, pix, why, whylen) < 0)
 		return -1;
-	if (direct)
-		return 0;
 	if (resize && resize_into_row(s, &o, scratch, pix, info.w, info.h, depth16, row, &pix,
 				      why, whylen) < 0)
 		return -1;
+	/* PIX holds the row's samples now, in the row or beside it. */
+	if (scratch->stats)
+		chanstats_add(scratch->stats, pix, (size_t)s->w * s->h, s->channels, depth16);
 	if (pix != row)
-		store(s, row, pix, n, depth16);
+		tensor_store(s, row, pix, s->w, s->h, depth16);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "codec.h"
 #include "resize.h"
+#include "tensor.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,13 +32,18 @@ struct row_spec {
 	int ragged;
 	uint32_t short_side;	/* --resize S: the shorter side becomes S */
 	uint32_t max_side;	/* --max-side L: a longer side over L becomes L */
+	enum tensor_layout layout;	/* NHWC, or NCHW planes */
+	struct tensor_norm norm;	/* --normalize (f4/f8, 8-bit samples) */
 };
+
+struct chanstats_acc;
 
 /* Buffers a process reuses from row to row; zero-initialise. */
 struct row_scratch {
 	struct buf pix;		/* a decoded image, where it cannot go to the row */
 	struct buf resized;	/* f4/f8: the resized samples */
 	struct resize_ctx rz;	/* the resampler's plans and buffers */
+	struct chanstats_acc *stats;	/* if set, each row's samples are added to it */
 };
 
 /* Bytes of one sample of DTYPE. */
@@ -46,7 +52,8 @@ size_t row_sample_size(enum row_dtype dtype);
 size_t row_bytes(const struct row_spec *s);
 
 /* Decode the LEN bytes at DATA into ROW (row_bytes(S) bytes): straight into
- * it where the row's layout is the decoder's output (u1 or u2, no resize).
+ * it where the row's layout is the decoder's output (u1 or u2, NHWC, no
+ * resize). With SCRATCH->stats set, the row's samples are added to it.
  * 0, or -1 with the reason in WHY and ROW zero. */
 int row_decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
 	       struct row_scratch *scratch, char *why, size_t whylen);

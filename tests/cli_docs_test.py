@@ -101,7 +101,7 @@ def test_bash_completion(d):
     assert complete("gen", "--s") == ["--schedule", "--seed", "--shard", "--size"]
     assert complete("bench", "--ph") == ["--phase"]
     assert complete("check", "--l") == ["--labels", "--list-broken"]
-    assert complete("bench", "--la") == ["--labels"]
+    assert complete("bench", "--la") == ["--labels", "--layout"]
 
 
 harness.main(globals())

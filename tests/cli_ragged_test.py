@@ -559,4 +559,38 @@ def test_readme_ragged_example(d):
     assert p.stdout.strip() == want, (p.stdout, want)
 
 
+def test_channels_first_normalized_and_stats(d):
+    """--ragged with --layout nchw: each image C x H x W; with --normalize
+    imagenet equal to torchvision's Normalize(ToTensor()) image by image;
+    --stats equal to NumPy over every image's samples; -c required for
+    --stats and --normalize (channels would vary)."""
+    import json
+    import torch  # noqa: F401 (torchvision's own dependency)
+    import torchvision.transforms as T
+    src = os.path.join(ROOT, "tests", "data", "photos")
+    files = sorted(os.path.join(src, f) for f in os.listdir(src) if f.endswith(".png"))
+    out, st = os.path.join(d, "x.npy"), os.path.join(d, "s.json")
+    ok(run("load", "-q", "--ragged", "-c", "3", "--layout", "nchw", "-o", out, *files, cwd=d))
+    x, idx = np.load(out), np.load(os.path.join(d, "x.index.npy"))
+    for (o, h, w, c), f in zip(idx, files):
+        want = np.asarray(Image.open(f).convert("RGB")).transpose(2, 0, 1)
+        assert np.array_equal(x[o:o + h * w * c].reshape(c, h, w), want), f
+    tf = T.Compose([T.ToTensor(), T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])])
+    ok(run("load", "-q", "-f", "--ragged", "-c", "3", "--layout", "nchw", "--normalize",
+           "imagenet", "--stats", st, "-o", out, *files, cwd=d))
+    x, idx = np.load(out), np.load(os.path.join(d, "x.index.npy"))
+    assert x.dtype == np.float32
+    pix = []
+    for (o, h, w, c), f in zip(idx, files):
+        im = Image.open(f).convert("RGB")
+        assert np.array_equal(x[o:o + h * w * c].reshape(c, h, w), tf(im).numpy()), f
+        pix.append(np.asarray(im).reshape(-1, 3) / 255.0)
+    a, s = np.concatenate(pix), json.load(open(st))
+    assert np.allclose(s["mean"], a.mean(0), rtol=1e-9, atol=0), (s["mean"], a.mean(0))
+    assert np.allclose(s["std"], a.std(0), rtol=1e-9, atol=0), (s["std"], a.std(0))
+    for extra in (["--stats", st], ["--normalize", "imagenet"]):
+        r = run("load", "-q", "-f", "--ragged", "-o", out, *extra, *files, cwd=d)
+        assert r.code == 2 and "needs -c" in r.err, r
+
+
 harness.main(globals())
