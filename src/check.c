@@ -58,7 +58,10 @@ static const char usage_text[] =
 	"                          byte instead, as they are (for xargs -0)\n"
 	"      --no-duplicates     skip hashing and the duplicate search\n"
 	"  -c, --channels 1|2|3|4  also report what converting to C channels, as\n"
-	"                          load -c would, does to the images\n"
+	"                          load -c would, does to the images, and each\n"
+	"                          channel's mean, std, min and max in [0,1] (the\n"
+	"                          figures load -c C --stats writes, before any\n"
+	"                          resize)\n"
 	"      --resize WxH        also report what load --resize would do: which\n"
 	"                          images it scales up, down, crops or pads\n"
 	"      --fit stretch|cover|contain\n"
@@ -128,6 +131,7 @@ static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 	struct check *k = ctx;
 	struct check_rec *r = &k->recs[i], out = { .format = -1 };
 	struct codec_info info;
+	int ch, depth16;
 	void *pix;
 
 	if (input_read_item(i, k->files.paths[i], &k->file, why, whylen) < 0)
@@ -149,15 +153,20 @@ static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 	out.orientation = info.orientation;
 	out.flags |= (info.is16 ? F_16BIT : 0) | (info.palette ? F_PALETTE : 0) |
 		     (info.cmyk ? F_CMYK : 0) | (info.animated ? F_ANIMATED : 0);
-	pix = buf_grow(&k->pix, (size_t)info.w * (size_t)info.h * (size_t)info.channels *
-				(info.is16 ? 2 : 1));
+	/* With -c, decoded as load -c decodes (8-bit), for the statistics;
+	 * else as stored. */
+	ch = k->slots ? k->spec.channels : info.channels;
+	depth16 = k->slots ? 0 : info.is16;
+	pix = buf_grow(&k->pix, (size_t)info.w * (size_t)info.h * (size_t)ch * (depth16 ? 2 : 1));
 	if (!pix) {
 		snprintf(why, whylen, "out of memory");
 		return broken(k, r, &out, why);
 	}
-	if (codec_decode(k->file.p, k->file.len, &info, info.channels, info.is16, pix, why,
-			 whylen) < 0)
+	if (codec_decode(k->file.p, k->file.len, &info, ch, depth16, pix, why, whylen) < 0)
 		return broken(k, r, &out, why);
+	if (k->slots)
+		chanstats_add(&k->slots[pool_worker_index()], pix, (size_t)info.w * (size_t)info.h,
+			      ch, 0);
 	*r = out;
 	__atomic_store_n(&r->state, REC_OK, __ATOMIC_RELEASE);
 	return 0;
@@ -188,6 +197,44 @@ static int map_shared(struct check *k)
 		k->arena = NULL;
 		return error_errno("mmap");
 	}
+	return 0;
+}
+
+/* With -c: one statistics accumulator a worker, zero, shared. */
+static int map_stats(struct check *k, unsigned jobs)
+{
+	k->nslots = jobs;
+	k->slots = mmap(NULL, (size_t)jobs * sizeof(*k->slots), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (k->slots == MAP_FAILED) {
+		k->slots = NULL;
+		return error_errno("mmap");
+	}
+	return 0;
+}
+
+/* The workers' sums, checked and added in worker order (the same figures
+ * for every -j and schedule), over the images decoded. */
+static int sum_stats(struct check *k)
+{
+	struct chanstats *cs = &k->cstats;
+	uint64_t want = 0;
+	unsigned w;
+	size_t i;
+
+	cs->channels = k->spec.channels;
+	cs->rows = k->sum.ok;
+	for (w = 0; w < k->nslots; w++)
+		if (chanstats_merge(&cs->acc, &k->slots[w], cs->channels) < 0)
+			return error("worker %u's statistics are out of range", w);
+	for (i = 0; i < k->files.n; i++)
+		if (!k->reasons[i])
+			want += (uint64_t)k->recs[i].w * k->recs[i].h;
+	if (cs->acc.pixels != want)
+		return error("the workers' statistics count %llu pixels, not %llu",
+			     (unsigned long long)cs->acc.pixels, (unsigned long long)want);
+	chanstats_finish(cs);
+	k->have_cstats = 1;
 	return 0;
 }
 
@@ -508,7 +555,7 @@ static int run(struct check *k, struct opt_common *c)
 	size_t i;
 	int confine = sandbox_resolve(k->sandbox);
 
-	if (confine < 0 || map_shared(k) < 0)
+	if (confine < 0 || map_shared(k) < 0 || (k->spec.channels && map_stats(k, c->jobs) < 0))
 		return -1;
 	k->reasons = calloc(k->files.n + 1, sizeof(*k->reasons));
 	if (!k->reasons)
@@ -527,7 +574,7 @@ static int run(struct check *k, struct opt_common *c)
 	for (i = 0; i < k->files.n; i++)
 		validate(k, i);
 	summarize(k);
-	return 0;
+	return k->slots ? sum_stats(k) : 0;
 }
 
 static void check_free(struct check *k)
@@ -542,6 +589,8 @@ static void check_free(struct check *k)
 		munmap(k->recs, k->recs_len);
 	if (k->arena)
 		munmap(k->arena, k->arena_len);
+	if (k->slots)
+		munmap(k->slots, (size_t)k->nslots * sizeof(*k->slots));
 	free(k->sum.class_n);
 	free(k->sum.class_broken);
 	free(k->sum.group);

@@ -4,6 +4,7 @@
 #ifndef PARIMG_CHECK_H
 #define PARIMG_CHECK_H
 
+#include "chanstats.h"
 #include "codec.h"
 #include "dataset.h"
 #include "filelist.h"
@@ -88,6 +89,11 @@ struct check {
 	size_t arena_cap, arena_len;
 	char **reasons;		/* the parent's checked copies, NULL if OK */
 	struct check_summary sum;
+	/* With -c: the decoded samples' statistics, as load --stats has them. */
+	struct chanstats_acc *slots;	/* one per worker, shared; NULL without -c */
+	unsigned nslots;
+	struct chanstats cstats;	/* their sum, checked */
+	int have_cstats;
 	/* Per worker (and the parent's byte compare): */
 	struct buf file, pix, other;
 	size_t file_index;	/* whose bytes are in file, SIZE_MAX if none */

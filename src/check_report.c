@@ -146,6 +146,48 @@ static void print_load_table(const struct check *k)
 	}
 }
 
+/* -c's channel statistics, on the [0,1] scale, as load --stats gives them. */
+static void print_stats_table(const struct chanstats *cs)
+{
+	static const char *const what[] = { "mean", "std", "min", "max" };
+	const double *v[] = { cs->mean, cs->std, cs->min, cs->max };
+	int i, ch;
+
+	printf("\nchannel statistics ([0,1], as load --stats):\n  %-8s", "channel");
+	for (ch = 0; ch < cs->channels; ch++)
+		printf(" %10d", ch);
+	putchar('\n');
+	for (i = 0; i < 4; i++) {
+		printf("  %-8s", what[i]);
+		for (ch = 0; ch < cs->channels; ch++)
+			printf(" %10.6f", v[i][ch]);
+		putchar('\n');
+	}
+}
+
+/* The same as JSON: null without -c. Numbers round-trip (%.17g). */
+static void json_stats(const struct check *k)
+{
+	const struct chanstats *cs = &k->cstats;
+	static const char *const what[] = { "mean", "std", "min", "max" };
+	const double *v[] = { cs->mean, cs->std, cs->min, cs->max };
+	int i, ch;
+
+	if (!k->have_cstats) {
+		printf("null");
+		return;
+	}
+	printf("{\"channels\":%d,\"pixels\":%llu", cs->channels,
+	       (unsigned long long)cs->acc.pixels);
+	for (i = 0; i < 4; i++) {
+		printf(",\"%s\":[", what[i]);
+		for (ch = 0; ch < cs->channels; ch++)
+			printf("%s%.17g", ch ? "," : "", v[i][ch]);
+		putchar(']');
+	}
+	putchar('}');
+}
+
 static void print_table(const struct check *k)
 {
 	const struct check_summary *s = &k->sum;
@@ -194,6 +236,8 @@ static void print_table(const struct check *k)
 	}
 	if (k->spec.channels || k->spec.resize)
 		print_load_table(k);
+	if (k->have_cstats)
+		print_stats_table(&k->cstats);
 	if (k->no_dups)
 		return;
 	printf("\nduplicates: %zu group%s\n", s->ngroups, s->ngroups == 1 ? "" : "s");
@@ -332,6 +376,8 @@ static void print_json(const struct check *k)
 	}
 	printf(",\"load\":");
 	json_load(k);
+	printf(",\"channel_stats\":");
+	json_stats(k);
 	printf("}\n");
 }
 

@@ -445,6 +445,31 @@ def test_channels_and_resize_say_what_load_would_do(d):
     assert "load refuses them without --resize" in r.out, r
 
 
+def test_channel_stats_with_c(d):
+    """With -c, check's summary has the per-channel mean, std, min and max
+    of the decoded samples: NumPy's float64 figures to 1e-9, the very
+    numbers load --stats writes, and the same for every -j and schedule."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "photos")
+    files = sorted(os.path.join(src, f) for f in os.listdir(src) if f.endswith(".png"))
+    docs = []
+    for args in (["-j", "1"], ["-j", "2"], ["-j", "2", "--schedule", "static"]):
+        docs.append(json.loads(ok(run("check", "-q", "--format", "json", "-c", "3", *args,
+                                      *files, cwd=d)).out)["channel_stats"])
+    assert docs[0] == docs[1] == docs[2], docs
+    a = np.concatenate([np.asarray(Image.open(f).convert("RGB")).reshape(-1, 3) / 255.0
+                        for f in files])
+    cs = docs[0]
+    assert cs["channels"] == 3 and cs["pixels"] == len(a)
+    assert np.allclose(cs["mean"], a.mean(0), rtol=1e-9, atol=0)
+    assert np.allclose(cs["std"], a.std(0), rtol=1e-9, atol=0)
+    assert cs["min"] == list(a.min(0)) and cs["max"] == list(a.max(0))
+    ok(run("load", "-q", "--ragged", "-c", "3", "--stats", "s.json", "-o", "x.npy", *files, cwd=d))
+    st = json.load(open(os.path.join(d, "s.json")))
+    assert [cs[k] for k in ("mean", "std")] == [st[k] for k in ("mean", "std")], (cs, st)
+    plain = json.loads(ok(run("check", "-q", "--format", "json", *files, cwd=d)).out)
+    assert plain["channel_stats"] is None
+
+
 def test_class_tree_hint_as_the_user_types_it(d):
     make_tree(d)
     r = ok(run("load", "-o", "out.npy", "train", cwd=d), 1)
