@@ -340,8 +340,8 @@ def test_json_and_csv_parse_and_agree(d):
     doc = json.loads(check(d, "-q", "--labels", "--format", "json", "train", env=env).out)
     assert list(doc) == ["files", "images", "broken", "broken_files", "notes", "formats", "modes",
                          "animated", "orientation_not_1", "width", "height", "classes",
-                         "duplicates", "load"], list(doc)
-    assert doc["load"] is None
+                         "duplicates", "load", "channel_stats"], list(doc)
+    assert doc["load"] is None and doc["channel_stats"] is None
     rows = list(csv.DictReader(io.StringIO(check(d, "-q", "--labels", "--format", "csv",
                                                  "train", env=env).out)))
     assert len(rows) == len(image_files(root)) == doc["files"]
