@@ -229,8 +229,11 @@ static int probe_shape(struct load *l)
 		return error("%s: no input could be read", l->out);
 	l->spec.size_from = l->files.paths[i];
 	if (!l->spec.resize) {
-		l->spec.w = (uint32_t)info.w;
-		l->spec.h = (uint32_t)info.h;
+		int w, h;
+
+		row_image_size(&l->spec, &info, &w, &h);
+		l->spec.w = (uint32_t)w;
+		l->spec.h = (uint32_t)h;
 	}
 	if (!l->spec.channels)
 		l->spec.channels = info.channels;

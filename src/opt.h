@@ -62,16 +62,18 @@ int usage_error(const char *cmd, const char *fmt, ...)
  * load takes them, and bench passes them on to the loads it times. */
 enum {
 	OPT_DRAFT = 0x180, OPT_FILTER, OPT_FIT, OPT_MAX_PIXELS, OPT_NO_DRAFT, OPT_PAD,
-	OPT_RESIZE, OPT_SCALE
+	OPT_RESIZE, OPT_SCALE, OPT_EXIF_TRANSPOSE, OPT_NO_EXIF_TRANSPOSE
 };
 #define OPT_ROW_LONG                                                      \
 	{ "channels", required_argument, NULL, 'c' },                     \
 	{ "draft", no_argument, NULL, OPT_DRAFT },                        \
 	{ "dtype", required_argument, NULL, 't' },                        \
+	{ "exif-transpose", no_argument, NULL, OPT_EXIF_TRANSPOSE },      \
 	{ "filter", required_argument, NULL, OPT_FILTER },                \
 	{ "fit", required_argument, NULL, OPT_FIT },                      \
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },        \
 	{ "no-draft", no_argument, NULL, OPT_NO_DRAFT },                  \
+	{ "no-exif-transpose", no_argument, NULL, OPT_NO_EXIF_TRANSPOSE }, \
 	{ "pad", required_argument, NULL, OPT_PAD },                      \
 	{ "resize", required_argument, NULL, OPT_RESIZE },                \
 	{ "scale", no_argument, NULL, OPT_SCALE }

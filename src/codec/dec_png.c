@@ -279,11 +279,14 @@ static void expand(const struct png *p, const unsigned char *raw, void *out, siz
 	} else if (p->depth == 8 && p->ctype != 3) {
 		unsigned char *o = out;
 
+		/* Pillow keys 8-bit gray by the low byte of a key past 255. */
+		unsigned gkey = p->samples == 1 ? p->key[0] & 0xffu : 0x10000;
+
 		for (x = 0; x < w; x++, raw += p->samples) {
 			int keyed = 1;
 
 			for (k = 0; k < p->samples; k++) {
-				keyed &= raw[k] == p->key[k];
+				keyed &= raw[k] == (p->samples == 1 ? gkey : p->key[k]);
 				*o++ = raw[k];
 			}
 			*o++ = keyed ? 0 : 255;
@@ -292,6 +295,12 @@ static void expand(const struct png *p, const unsigned char *raw, void *out, siz
 		unsigned char *o = out;
 		int d = p->depth, shift = 8 - d;
 		unsigned mask = (1u << d) - 1;
+		/* A key past the bit depth's range matches no stored sample;
+		 * Pillow compares its low byte with the sample scaled to 8
+		 * bits, and so does this (a 1-bit image's key 255 keys its
+		 * white). */
+		int scaled = p->key[0] > mask;
+		unsigned key = scaled ? p->key[0] & 0xffu : p->key[0];
 
 		for (x = 0; x < w; x++) {
 			unsigned v = d == 8 ? raw[x] : (raw[x * (size_t)d / 8] >> (shift - (int)(x * (size_t)d % 8))) & mask;
@@ -302,7 +311,7 @@ static void expand(const struct png *p, const unsigned char *raw, void *out, siz
 			} else {
 				*o++ = (unsigned char)(v * scale[d]);
 				if (p->has_trns)
-					*o++ = v == p->key[0] ? 0 : 255;
+					*o++ = (scaled ? v * scale[d] : v) == key ? 0 : 255;
 			}
 		}
 	}
