@@ -74,7 +74,8 @@ static int resize_into_row(const struct row_spec *s, const struct resize_opts *o
 
 void row_image_size(const struct row_spec *s, const struct codec_info *info, int *w, int *h)
 {
-	orient_size(s->exif_transpose ? info->orientation : 1, info->w, info->h, w, h);
+	orient_size(s->exif_transpose && !info->oriented ? info->orientation : 1, info->w, info->h,
+		    w, h);
 }
 
 /*
@@ -89,7 +90,7 @@ static int decode_values(const struct row_spec *s, const unsigned char *data, si
 			 char *why, size_t whylen)
 {
 	size_t n = (size_t)info->w * (size_t)info->h, k;
-	int turn = s->exif_transpose && info->orientation > 1, ow, oh;
+	int turn = s->exif_transpose && !info->oriented && info->orientation > 1, ow, oh;
 	double *v, *t;
 
 	if (s->dtype != ROW_F4 && s->dtype != ROW_F8)
@@ -144,7 +145,7 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	/* 16-bit decodes where 16-bit values are kept: u2, and scaled floats
 	 * from 16-bit sources. */
 	depth16 = s->dtype == ROW_U2 || (s->scale && info.is16);
-	turn = s->exif_transpose && info.orientation > 1;
+	turn = s->exif_transpose && !info.oriented && info.orientation > 1;
 	if (s->resize && s->draft) {
 		/* The reduced scale must still cover the whole image's scaled
 		 * size (cover's before its crop, contain's inside the margins),

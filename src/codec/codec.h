@@ -48,6 +48,8 @@ struct codec_info {
 	int cmyk;		/* stored as CMYK or YCCK, decoded as colour */
 	int animated;		/* more than one frame; load reads the first */
 	int orientation;	/* EXIF orientation 1-8, 0 when the file has none */
+	int oriented;		/* the decode applies it itself (TIFF: Pillow's
+				 * TIFF loader does), w and h are turned */
 	int values;		/* one sample of 32-bit float or int, or 16-bit
 				 * signed int (Pillow's modes F and I): decoded
 				 * by codec_decode_values only */

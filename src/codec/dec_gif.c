@@ -141,6 +141,7 @@ static int gif_probe(const unsigned char *d, size_t len, struct codec_info *info
 	info->w = g.w;
 	info->h = g.h;
 	info->channels = (g.has_pal ? 3 : 1) + (g.trns >= 0);
+	info->palette = g.has_pal;
 	return 0;
 }
 

@@ -110,6 +110,7 @@ static int jpeg_probe(const unsigned char *d, size_t len, struct codec_info *inf
 
 			app1 = 1;
 			info->orientation = exif_orientation(d + off + 2, n);
+			info->orientation = info->orientation > 0 ? info->orientation : 0;
 		} else if (!sof && m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
 			int ncomp;
 

@@ -1,8 +1,10 @@
 /* dec_tiff.c - TIFF through libtiff, read from memory: libtiff decompresses
  * each strip or tile (every compression it was built with), this file lays
  * the samples out and converts them as Pillow 9.4's TiffImagePlugin and
- * convert() do. First page only; libtiff never prints. */
+ * convert() do, the Orientation tag applied as Pillow's loader applies it.
+ * First page only; libtiff never prints. */
 #include "decoder.h"
+#include "orient.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@ struct tiff_hdr {
 	enum alpha alpha;
 	int invert;		/* MinIsWhite, 1 to 8 bits (Pillow's ;I modes) */
 	int ncolour;		/* colour samples before the extra ones */
+	int orientation;	/* the Orientation tag, 1 when absent or invalid */
 };
 
 /* The memory libtiff reads from, and the first error it reported. */
@@ -251,6 +254,8 @@ layout:
 /* Read the first page's header fields. 0, or -1 with WHY. */
 static int read_header(TIFF *tif, struct tiff_hdr *p, char *why, size_t whylen)
 {
+	uint16_t orient;
+
 	memset(p, 0, sizeof(*p));
 	if (!TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &p->w) ||
 	    !TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &p->h)) {
@@ -262,6 +267,9 @@ static int read_header(TIFF *tif, struct tiff_hdr *p, char *why, size_t whylen)
 	TIFFGetFieldDefaulted(tif, TIFFTAG_PLANARCONFIG, &p->planar);
 	TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLEFORMAT, &p->format);
 	TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &p->compression);
+	p->orientation = 1;
+	if (TIFFGetField(tif, TIFFTAG_ORIENTATION, &orient) && orient >= 1 && orient <= 8)
+		p->orientation = orient;
 	if (!TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &p->photometric)) {
 		snprintf(why, whylen, "corrupt TIFF (no photometric interpretation)");
 		return -1;
@@ -308,8 +316,9 @@ static int tiff_probe(const unsigned char *d, size_t len, struct codec_info *inf
 		TIFFClose(tif);
 		return -1;
 	}
-	info->w = (int)p.w;
-	info->h = (int)p.h;
+	/* Pillow's TIFF loader turns the image by its Orientation tag. */
+	orient_size(p.orientation, (int)p.w, (int)p.h, &info->w, &info->h);
+	info->oriented = 1;
 	info->channels = p.kind == K_VALUES ? 1 : p.kind == K_GRAY ? 1 + (p.alpha != A_NONE) :
 			 p.kind == K_RGB ? 3 + (p.alpha != A_NONE) : 3;
 	info->is16 = p.bits == 16 && (p.kind == K_GRAY || p.kind == K_RGB);
@@ -522,7 +531,10 @@ static int decode_ycbcr(TIFF *tif, const struct tiff_hdr *p, const struct dec_ta
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	if (!TIFFRGBAImageOK(tif, emsg) ||
+	/* libtiff's reader would flip (never transpose) by the tag itself;
+	 * the turn is made after, as for every other page. */
+	if (!TIFFSetField(tif, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT) ||
+	    !TIFFRGBAImageOK(tif, emsg) ||
 	    !TIFFReadRGBAImageOriented(tif, p->w, p->h, rgba, ORIENTATION_TOPLEFT, 1)) {
 		snprintf(why, whylen, "corrupt TIFF (%s)", m->msg[0] ? m->msg : emsg);
 		return -1;
@@ -616,17 +628,32 @@ static int tiff_decode(const unsigned char *d, size_t len, const struct codec_in
 	struct mem m = { d, len, 0, "" };
 	struct tiff_hdr p;
 	TIFF *tif;
-	int r = -1;
+	int r = -1, w, h;
 
 	if (!(tif = open_mem(&m, mem_limit(info), why, whylen)))
 		return -1;
 	if (read_header(tif, &p, why, whylen) < 0)
 		goto out;
-	if ((int)p.w != info->w || (int)p.h != info->h || t->values != (p.kind == K_VALUES)) {
+	orient_size(p.orientation, (int)p.w, (int)p.h, &w, &h);
+	if (w != info->w || h != info->h || t->values != (p.kind == K_VALUES)) {
 		snprintf(why, whylen, "corrupt TIFF (its header changed since the probe)");
 		goto out;
 	}
-	r = decode_page(tif, &p, t, &m, why, whylen);
+	if (p.orientation == 1) {
+		r = decode_page(tif, &p, t, &m, why, whylen);
+	} else {
+		/* Decoded as stored into a buffer, then turned into T. */
+		static struct buf stored;
+		size_t px = t->values ? sizeof(double) : dec_row_bytes(t, 1);
+		struct dec_target s = *t;
+
+		if (!(s.pix = buf_grow(&stored, (size_t)p.w * p.h * px))) {
+			snprintf(why, whylen, "out of memory");
+			goto out;
+		}
+		if ((r = decode_page(tif, &p, &s, &m, why, whylen)) == 0)
+			orient_apply(p.orientation, s.pix, (int)p.w, (int)p.h, px, t->pix);
+	}
 out:
 	TIFFClose(tif);
 	return r;

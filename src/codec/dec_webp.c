@@ -4,6 +4,7 @@
  * reads WebP as unpremultiplied RGBA, or RGB without alpha: the same
  * samples as here. */
 #include "decoder.h"
+#include "exif.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,40 @@ static const char *status_reason(VP8StatusCode s)
 	}
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * The orientation in the first EXIF chunk, the one libwebpdemux hands
+ * Pillow. Only the extended format (a VP8X chunk first) has one; the walk
+ * over the RIFF chunks moves at least 8 bytes a step and stops at the end.
+ */
+static int webp_orientation(const unsigned char *d, size_t len)
+{
+	size_t off = 12;
+
+	if (len < 20 || memcmp(d + 12, "VP8X", 4) != 0)
+		return 0;
+	while (len - off >= 8) {
+		uint32_t n = le32(d + off + 4);
+		size_t body = off + 8;
+
+		if (n > len - body)
+			return 0;
+		if (memcmp(d + off, "EXIF", 4) == 0) {
+			int o = exif_orientation(d + body, n);
+
+			return o > 0 ? o : 0;
+		}
+		off = body + n + (n & 1);
+		if (off > len)
+			return 0;
+	}
+	return 0;
+}
+
 static int webp_probe(const unsigned char *d, size_t len, struct codec_info *info, char *why,
 		      size_t whylen)
 {
@@ -43,6 +78,8 @@ static int webp_probe(const unsigned char *d, size_t len, struct codec_info *inf
 	info->w = f.width;
 	info->h = f.height;
 	info->channels = f.has_alpha ? 4 : 3;
+	info->animated = f.has_animation;
+	info->orientation = webp_orientation(d, len);
 	return 0;
 }
 

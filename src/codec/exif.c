@@ -82,7 +82,7 @@ int exif_orientation(const unsigned char *d, size_t len)
 	uint32_t ifd;
 	unsigned n, i;
 	long orientation = 0;
-	int be;
+	int be, found = 0;
 
 	if (len >= 6 && memcmp(d, "Exif\0\0", 6) == 0)
 		d += 6, len -= 6;
@@ -104,7 +104,76 @@ int exif_orientation(const unsigned char *d, size_t len)
 		long v;
 
 		if (u16(e, be) == TAG_ORIENTATION && first_value(d, len, e, be, &v) == 0)
-			orientation = v;
+			orientation = v, found = 1;
 	}
-	return orientation >= 1 && orientation <= 8 ? (int)orientation : 0;
+	if (!found)
+		return 0;
+	return orientation >= 1 && orientation <= 8 ? (int)orientation : -1;
+}
+
+static int hexdigit(unsigned char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/*
+ * ImageMagick's and exiftool's way of keeping EXIF in PNG text: a blank
+ * line, "exif", the length, then hex. Pillow drops the first three lines
+ * and the newlines and reads the rest with bytes.fromhex (whitespace
+ * between pairs allowed); the block is decoded here a bounded piece at a
+ * time, since only its first IFD is read.
+ */
+int exif_raw_profile(const unsigned char *t, size_t len)
+{
+	static unsigned char block[1 << 16];
+	size_t k = 0, n = 0;
+	int lines = 0;
+
+	while (k < len && lines < 3)
+		if (t[k++] == '\n')
+			lines++;
+	if (lines < 3)
+		return 0;
+	while (k < len) {
+		int hi, lo;
+
+		if (t[k] == '\n' || is_space(t[k])) {
+			k++;
+			continue;
+		}
+		/* A pair may be split by a newline (they are joined first). */
+		hi = hexdigit(t[k++]);
+		while (k < len && t[k] == '\n')
+			k++;
+		if (hi < 0 || k >= len || (lo = hexdigit(t[k++])) < 0)
+			return 0;	/* fromhex's ValueError: Pillow gets no EXIF */
+		if (n < sizeof(block))
+			block[n++] = (unsigned char)(hi << 4 | lo);
+	}
+	return exif_orientation(block, n);
+}
+
+int exif_xmp(const unsigned char *x, size_t len)
+{
+	static const char tag[] = "tiff:Orientation";
+	size_t t = sizeof(tag) - 1, k;
+
+	for (k = 0; len >= t + 2 && k <= len - t - 2; k++) {
+		const unsigned char *v = x + k + t;
+
+		if (memcmp(x + k, tag, t) != 0)
+			continue;
+		if (v[0] == '>' && v[1] >= '0' && v[1] <= '9')
+			return v[1] >= '1' && v[1] <= '8' ? v[1] - '0' : 0;
+		if (v[0] == '=' && v[1] == '"' && k + t + 2 < len && x[k + t + 2] >= '0' &&
+		    x[k + t + 2] <= '9')
+			return x[k + t + 2] >= '1' && x[k + t + 2] <= '8' ? x[k + t + 2] - '0' : 0;
+	}
+	return 0;
 }
