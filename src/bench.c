@@ -43,6 +43,8 @@ static const struct {
 	{ OPT_RESIZE, "--resize", 1 }, { OPT_FILTER, "--filter", 1 }, { OPT_FIT, "--fit", 1 },
 	{ OPT_PAD, "--pad", 1 }, { OPT_DRAFT, "--draft", 0 }, { OPT_NO_DRAFT, "--no-draft", 0 },
 	{ OPT_MAX_PIXELS, "--max-pixels", 1 },
+	{ OPT_EXIF_TRANSPOSE, "--exif-transpose", 0 },
+	{ OPT_NO_EXIF_TRANSPOSE, "--no-exif-transpose", 0 },
 };
 #define NROW_OPTS (int)(sizeof(row_opts) / sizeof(row_opts[0]))
 #define MAX_LOAD_ARGS (2 * NROW_OPTS)
@@ -126,7 +128,10 @@ static const char usage_text[] =
 	"      --pad V             contain: the margins' value, 0-255 (default 0)\n"
 	"      --draft, --no-draft with --resize, let JPEGs decode at a reduced\n"
 	"                          scale first, or not (default)\n"
-	"      --max-pixels N      refuse images over N pixels (default 268435456)\n";
+	"      --max-pixels N      refuse images over N pixels (default 268435456)\n"
+	"      --exif-transpose, --no-exif-transpose\n"
+	"                          turn each image by its EXIF orientation first,\n"
+	"                          or not (default), as load\n";
 
 static void on_signal(int sig)
 {
@@ -521,7 +526,8 @@ static void note_row_opt(struct bench *b, int ch, const char *arg)
 }
 
 /* The row options given, as load's arguments: each with its last value,
- * and of --draft and --no-draft the last one given. */
+ * and of --draft and --no-draft (--exif-transpose and its --no-) the last
+ * one given. */
 static void make_load_args(struct bench *b)
 {
 	int k, n = 0;
@@ -530,7 +536,9 @@ static void make_load_args(struct bench *b)
 		int ch = row_opts[k].ch;
 
 		if (!b->row_arg[k] ||
-		    ((ch == OPT_DRAFT || ch == OPT_NO_DRAFT) && b->spec.draft != (ch == OPT_DRAFT)))
+		    ((ch == OPT_DRAFT || ch == OPT_NO_DRAFT) && b->spec.draft != (ch == OPT_DRAFT)) ||
+		    ((ch == OPT_EXIF_TRANSPOSE || ch == OPT_NO_EXIF_TRANSPOSE) &&
+		     b->spec.exif_transpose != (ch == OPT_EXIF_TRANSPOSE)))
 			continue;
 		b->load_args[n++] = (char *)row_opts[k].flag;
 		if (row_opts[k].has_value)
