@@ -64,6 +64,8 @@ cli: deps parimg
 	$(PYTHON) tests/cli_load_test.py ./parimg
 	$(PYTHON) tests/cli_resize_test.py ./parimg
 	$(PYTHON) tests/cli_decode_test.py ./parimg
+	$(PYTHON) tests/cli_tiff_test.py ./parimg
+	$(PYTHON) tests/cli_exif_test.py ./parimg
 	$(PYTHON) tests/cli_shard_test.py ./parimg
 	$(PYTHON) tests/cli_dataset_test.py ./parimg
 	$(PYTHON) tests/cli_bench_test.py ./parimg
@@ -90,6 +92,8 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_load_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_resize_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_decode_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_tiff_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_exif_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_dataset_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
