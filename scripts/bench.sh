@@ -9,6 +9,7 @@
 #
 #   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
 #   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
+#   PHOTO_RUNS=N sh scripts/bench.sh tiff       (only l5, TIFF photos)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -123,8 +124,13 @@ echo "        by other load. Floors: the wall and CPU time they print for their 
 # ---------------------------------------------------------------- photos only
 # "sh scripts/bench.sh photos": section l alone (scripts/bench_photos.sh),
 # then the summary.
-if [ "${1:-}" = photos ]; then
-	. scripts/bench_photos.sh
+if [ "${1:-}" = photos ] || [ "${1:-}" = tiff ]; then
+	per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
+	if [ "$1" = photos ]; then
+		. scripts/bench_photos.sh
+	else
+		. scripts/bench_tiff.sh		# l5 alone: "sh scripts/bench.sh tiff"
+	fi
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"

@@ -1,7 +1,8 @@
 # bench_photos.sh - section l of bench.sh: load on real photographs (issues
 # "Real photographs" and "Resize like Pillow"), against the Pool(2) + Pillow
 # recipe (scripts/recipe_pillow.py) and the decoders' own floors
-# (scripts/jpeg_floor.c, scripts/png_floor.c). Sourced by bench.sh, whose
+# (scripts/jpeg_floor.c, scripts/png_floor.c); l5, TIFF, is bench_tiff.sh.
+# Sourced by bench.sh, whose
 # helpers, $S, $PY and $PARIMG it uses; to run it alone:
 #
 #   sh scripts/bench.sh photos      (then the summary; PHOTO_RUNS=N, default 5)
@@ -180,4 +181,5 @@ echo
 echo "l4. 300 PNGs of gen -s 512x512 -c 3 (noise, stored deflate), load -c 3 -j2"
 pngs l4 gen512 "$S/gen512" 5 1.3
 rm -rf "$S/gen512"
+. scripts/bench_tiff.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"

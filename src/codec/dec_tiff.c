@@ -590,6 +590,13 @@ static int decode_page(TIFF *tif, const struct tiff_hdr *p, const struct dec_tar
 		snprintf(why, whylen, "corrupt TIFF (rows of %zu bytes)", rowbytes);
 		return -1;
 	}
+	/* 8-bit gray or RGB(A) stored as T wants it: the strips and tiles go
+	 * straight into T, as PNG and JPEG rows do. */
+	if ((p->kind == K_GRAY || p->kind == K_RGB) && p->bits == 8 && !p->invert &&
+	    p->planar == PLANARCONFIG_CONTIG && p->alpha != A_ASSOCIATED && !t->depth16 &&
+	    !t->values && p->spp == t->channels && p->spp == (p->kind == K_GRAY ? 1 : 3) +
+	    (p->alpha != A_NONE))
+		return read_blocks(tif, p, t->pix, rowbytes, 1, m, why, whylen);
 	if (p->kind == K_PALETTE &&
 	    !TIFFGetField(tif, TIFFTAG_COLORMAP, &cmap[0], &cmap[1], &cmap[2])) {
 		snprintf(why, whylen, "corrupt TIFF (palette image without a colour map)");
