@@ -103,6 +103,7 @@ static void mem_unmap(thandle_t h, void *base, toff_t size)
 }
 
 /* libtiff's errors: the first is kept as the reason, none is printed. */
+__attribute__((format(printf, 4, 0)))
 static int on_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
 	struct mem *m = user;
