@@ -5,6 +5,7 @@
  * First page only; libtiff never prints. */
 #include "decoder.h"
 #include "orient.h"
+#include "tiff_lzw.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@ struct tiff_hdr {
 	int invert;		/* MinIsWhite, 1 to 8 bits (Pillow's ;I modes) */
 	int ncolour;		/* colour samples before the extra ones */
 	int orientation;	/* the Orientation tag, 1 when absent or invalid */
+	int fast_lzw;		/* LZW that tiff_lzw.c decodes as libtiff would */
 };
 
 /* The memory libtiff reads from, and the first error it reported. */
@@ -283,6 +285,16 @@ static int read_header(TIFF *tif, struct tiff_hdr *p, char *why, size_t whylen)
 		snprintf(why, whylen, "unsupported TIFF (compression %u)", p->compression);
 		return -1;
 	}
+	if (p->compression == COMPRESSION_LZW) {
+		uint16_t predictor = PREDICTOR_NONE, fill = FILLORDER_MSB2LSB;
+
+		/* Without a predictor, bit reversal or byte swapping, the
+		 * decoded bytes are the samples. */
+		TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &predictor);
+		TIFFGetFieldDefaulted(tif, TIFFTAG_FILLORDER, &fill);
+		p->fast_lzw = predictor == PREDICTOR_NONE && fill == FILLORDER_MSB2LSB &&
+			      (p->bits <= 8 || !TIFFIsByteSwapped(tif));
+	}
 	return classify(tif, p, why, whylen);
 }
 
@@ -334,6 +346,33 @@ static int tiff_probe(const unsigned char *d, size_t len, struct codec_info *inf
 }
 
 /*
+ * Strip or tile K's LZW data decoded by tiff_lzw.c into DST (N bytes),
+ * straight from the file in memory: 1, or 0 to leave the block to libtiff
+ * (data not where the tags say, old-style LZW), or -1 when it is corrupt.
+ */
+static int lzw_block(TIFF *tif, const struct tiff_hdr *p, struct mem *m, uint32_t k,
+		     unsigned char *dst, size_t n)
+{
+	int tiled = TIFFIsTiled(tif);
+	uint64_t *offs = NULL, *counts = NULL, off, count;
+
+	if (!p->fast_lzw ||
+	    !TIFFGetField(tif, tiled ? TIFFTAG_TILEOFFSETS : TIFFTAG_STRIPOFFSETS, &offs) ||
+	    !TIFFGetField(tif, tiled ? TIFFTAG_TILEBYTECOUNTS : TIFFTAG_STRIPBYTECOUNTS, &counts) ||
+	    !offs || !counts || k >= (tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif)))
+		return 0;
+	off = offs[k];
+	count = counts[k];
+	if (count == 0 || off > m->len || count > m->len - off ||
+	    !tiff_lzw_starts(m->d + off, (size_t)count))
+		return 0;
+	if (tiff_lzw_decode(m->d + off, (size_t)count, dst, n) == 0)
+		return 1;
+	snprintf(m->msg, sizeof(m->msg), "bad LZW data in %s %u", tiled ? "tile" : "strip", k);
+	return -1;
+}
+
+/*
  * Read every strip or tile of the page into IMG: plane after plane (one
  * when contiguous) of H rows of ROWBYTES. Strips go straight in; tiles
  * through a buffer, clipped at the right and bottom edges.
@@ -356,8 +395,10 @@ static int read_blocks(TIFF *tif, const struct tiff_hdr *p, unsigned char *img, 
 				tmsize_t want = (tmsize_t)(rows * rowbytes);
 				unsigned char *dst = img + ((size_t)pl * p->h + y) * rowbytes;
 
-				if (TIFFReadEncodedStrip(tif, TIFFComputeStrip(tif, y, (uint16_t)pl),
-							 dst, want) != want)
+				uint32_t s = TIFFComputeStrip(tif, y, (uint16_t)pl);
+				int r = lzw_block(tif, p, m, s, dst, (size_t)want);
+
+				if (r < 0 || (r == 0 && TIFFReadEncodedStrip(tif, s, dst, want) != want))
 					goto fail;
 			}
 		return 0;
@@ -388,8 +429,10 @@ static int read_blocks(TIFF *tif, const struct tiff_hdr *p, unsigned char *img, 
 
 					if (n > (size_t)trow)
 						n = (size_t)trow;
-					if (TIFFReadEncodedTile(tif, TIFFComputeTile(tif, x, y, 0,
-							(uint16_t)pl), t, tsize) != tsize)
+					uint32_t k = TIFFComputeTile(tif, x, y, 0, (uint16_t)pl);
+					int rr = lzw_block(tif, p, m, k, t, (size_t)tsize);
+
+					if (rr < 0 || (rr == 0 && TIFFReadEncodedTile(tif, k, t, tsize) != tsize))
 						goto fail;
 					for (r = 0; r < rows; r++)
 						memcpy(img + ((size_t)pl * p->h + y + r) * rowbytes + col,
