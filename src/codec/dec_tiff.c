@@ -151,7 +151,7 @@ static TIFF *open_mem(struct mem *m, tmsize_t limit, char *why, size_t whylen)
 	TIFFOpenOptionsSetWarningHandlerExtR(o, on_warning, m);
 	m->off = 0;
 	m->msg[0] = '\0';
-	tif = TIFFClientOpenExt("TIFF", "rm", m, mem_read, mem_write, mem_seek, mem_close,
+	tif = TIFFClientOpenExt("TIFF", "r", m, mem_read, mem_write, mem_seek, mem_close,
 				mem_size, mem_map, mem_unmap, o);
 	TIFFOpenOptionsFree(o);
 	if (!tif)
