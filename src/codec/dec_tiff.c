@@ -36,6 +36,7 @@ struct tiff_hdr {
 	int ncolour;		/* colour samples before the extra ones */
 	int orientation;	/* the Orientation tag, 1 when absent or invalid */
 	int fast_lzw;		/* LZW that tiff_lzw.c decodes as libtiff would */
+	int differenced;	/* and then undoes 8-bit horizontal differencing */
 };
 
 /* The memory libtiff reads from, and the first error it reported. */
@@ -288,12 +289,13 @@ static int read_header(TIFF *tif, struct tiff_hdr *p, char *why, size_t whylen)
 	if (p->compression == COMPRESSION_LZW) {
 		uint16_t predictor = PREDICTOR_NONE, fill = FILLORDER_MSB2LSB;
 
-		/* Without a predictor, bit reversal or byte swapping, the
-		 * decoded bytes are the samples. */
+		/* Without bit reversal or byte swapping, the decoded bytes
+		 * are the samples, or with 8-bit samples their differences. */
 		TIFFGetFieldDefaulted(tif, TIFFTAG_PREDICTOR, &predictor);
 		TIFFGetFieldDefaulted(tif, TIFFTAG_FILLORDER, &fill);
-		p->fast_lzw = predictor == PREDICTOR_NONE && fill == FILLORDER_MSB2LSB &&
-			      (p->bits <= 8 || !TIFFIsByteSwapped(tif));
+		p->differenced = predictor == PREDICTOR_HORIZONTAL && p->bits == 8;
+		p->fast_lzw = (predictor == PREDICTOR_NONE || p->differenced) &&
+			      fill == FILLORDER_MSB2LSB && (p->bits <= 8 || !TIFFIsByteSwapped(tif));
 	}
 	return classify(tif, p, why, whylen);
 }
@@ -346,13 +348,15 @@ static int tiff_probe(const unsigned char *d, size_t len, struct codec_info *inf
 }
 
 /*
- * Strip or tile K's LZW data decoded by tiff_lzw.c into DST (N bytes),
- * straight from the file in memory: 1, or 0 to leave the block to libtiff
- * (data not where the tags say, old-style LZW), or -1 when it is corrupt.
+ * Strip or tile K's LZW data decoded by tiff_lzw.c into DST (N bytes, rows
+ * of ROWLEN), straight from the file in memory, differencing undone as
+ * libtiff's horAcc8 does: 1, or 0 to leave the block to libtiff (data not
+ * where the tags say, old-style LZW), or -1 when it is corrupt.
  */
 static int lzw_block(TIFF *tif, const struct tiff_hdr *p, struct mem *m, uint32_t k,
-		     unsigned char *dst, size_t n)
+		     unsigned char *dst, size_t n, size_t rowlen)
 {
+	size_t spc = p->planar == PLANARCONFIG_CONTIG ? p->spp : 1;
 	int tiled = TIFFIsTiled(tif);
 	uint64_t *offs = NULL, *counts = NULL, off, count;
 
@@ -366,8 +370,16 @@ static int lzw_block(TIFF *tif, const struct tiff_hdr *p, struct mem *m, uint32_
 	if (count == 0 || off > m->len || count > m->len - off ||
 	    !tiff_lzw_starts(m->d + off, (size_t)count))
 		return 0;
-	if (tiff_lzw_decode(m->d + off, (size_t)count, dst, n) == 0)
+	if (p->differenced && (rowlen == 0 || n % rowlen != 0))
+		return 0;
+	if (tiff_lzw_decode(m->d + off, (size_t)count, dst, n) == 0) {
+		size_t y, x;
+
+		for (y = 0; p->differenced && y < n; y += rowlen)
+			for (x = spc; x < rowlen; x++)
+				dst[y + x] = (unsigned char)(dst[y + x] + dst[y + x - spc]);
 		return 1;
+	}
 	snprintf(m->msg, sizeof(m->msg), "bad LZW data in %s %u", tiled ? "tile" : "strip", k);
 	return -1;
 }
@@ -396,7 +408,7 @@ static int read_blocks(TIFF *tif, const struct tiff_hdr *p, unsigned char *img, 
 				unsigned char *dst = img + ((size_t)pl * p->h + y) * rowbytes;
 
 				uint32_t s = TIFFComputeStrip(tif, y, (uint16_t)pl);
-				int r = lzw_block(tif, p, m, s, dst, (size_t)want);
+				int r = lzw_block(tif, p, m, s, dst, (size_t)want, rowbytes);
 
 				if (r < 0 || (r == 0 && TIFFReadEncodedStrip(tif, s, dst, want) != want))
 					goto fail;
@@ -430,7 +442,8 @@ static int read_blocks(TIFF *tif, const struct tiff_hdr *p, unsigned char *img, 
 					if (n > (size_t)trow)
 						n = (size_t)trow;
 					uint32_t k = TIFFComputeTile(tif, x, y, 0, (uint16_t)pl);
-					int rr = lzw_block(tif, p, m, k, t, (size_t)tsize);
+					int rr = lzw_block(tif, p, m, k, t, (size_t)tsize,
+							   (size_t)trow);
 
 					if (rr < 0 || (rr == 0 && TIFFReadEncodedTile(tif, k, t, tsize) != tsize))
 						goto fail;
