@@ -66,7 +66,8 @@ Image.fromarray(g.astype(np.float32) / 3, "F").save(os.path.join(d, "float.tif")
 Image.fromarray(g.astype(np.int32) * 1000, "I").save(os.path.join(d, "int.tif"))
 PY
 n=0
-for args in "-t -w 16 -l 16" "-p separate -c lzw" "-c zip:2" "-B -c packbits"; do
+for args in "-t -w 16 -l 16" "-p separate -c lzw" "-c zip:2" "-B -c packbits" "-c lzw:2" \
+	"-c lzw:2 -t -w 16 -l 16"; do
 	n=$((n + 1))
 	# shellcheck disable=SC2086
 	tiffcp $args "$tmp/tiff/rgba.tif" "$tmp/tiff/cp-$n.tif"
