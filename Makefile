@@ -68,6 +68,8 @@ cli: deps parimg
 	$(PYTHON) tests/cli_resize_test.py ./parimg
 	$(PYTHON) tests/cli_decode_test.py ./parimg
 	$(PYTHON) tests/cli_formats_test.py ./parimg
+	$(PYTHON) tests/cli_tiff_test.py ./parimg
+	$(PYTHON) tests/cli_exif_test.py ./parimg
 	$(PYTHON) tests/cli_shard_test.py ./parimg
 	$(PYTHON) tests/cli_dataset_test.py ./parimg
 	$(PYTHON) tests/cli_check_test.py ./parimg
@@ -99,6 +101,8 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_resize_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_decode_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_formats_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_tiff_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_exif_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_dataset_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_check_test.py ./parimg-asan
@@ -121,24 +125,28 @@ valgrind: all
 	$(PYTHON) tests/cli_dataset_test.py $(BUILD)/parimg-valgrind
 
 # libFuzzer targets: load's per-file decode path, each decoder of codec.c's
-# table on its own (fuzz_decode.c), and the .npy header code, each run
+# table on its own (fuzz_decode.c), the EXIF parser and the .npy header
+# code, each run
 # FUZZ_TIME seconds from seeds (PngSuite, generated files, the photo
 # fixtures); any crash, leak or timeout fails the target.
 FUZZ_TIME ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Isrc/codec
-FUZZ_DECODERS = jpeg png webp gif bmp tga pnm
-DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c)
+FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff
+DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c) src/codec/exif.c src/codec/tiff_lzw.c \
+	src/orient.c
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/resize.c src/tensor.c src/chanstats.c src/err.c $(DECODE_SRC) $(LDLIBS)
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/resize.c src/tensor.c \
+		src/chanstats.c src/err.c $(DECODE_SRC) $(LDLIBS)
 	for d in $(FUZZ_DECODERS); do \
 		clang $(FUZZ_FLAGS) -DDECODER=dec_$$d -o build-fuzz/fuzz_$$d fuzz/fuzz_decode.c \
 			$(DECODE_SRC) $(LDLIBS) || exit 1; \
 	done
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_exif fuzz/fuzz_exif.c src/codec/exif.c
 	rm -rf build-fuzz/seeds && sh fuzz/seeds.sh ./parimg build-fuzz/seeds
-	for t in row $(FUZZ_DECODERS); do \
+	for t in row $(FUZZ_DECODERS) exif; do \
 		mkdir -p build-fuzz/corpus-$$t && \
 		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix=build-fuzz/$$t- build-fuzz/corpus-$$t build-fuzz/seeds/$$t || exit 1; \

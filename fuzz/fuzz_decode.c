@@ -37,6 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		codec_draft(&info, info.w / d > 0 ? info.w / d : 1, info.h / d > 0 ? info.h / d : 1);
 	}
+	if (info.values) {
+		/* A TIFF of float or int samples: its values, as doubles. */
+		if ((pix = malloc((size_t)info.w * (size_t)info.h * sizeof(double))))
+			codec_decode_values(data, size, &info, pix, why, sizeof(why));
+		free(pix);
+		return 0;
+	}
 	pix = malloc((size_t)info.w * (size_t)info.h * (size_t)channels * (depth16 ? 2u : 1u));
 	if (!pix)
 		return 0;

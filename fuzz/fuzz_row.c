@@ -1,7 +1,8 @@
 /* fuzz_row.c - libFuzzer target for load's per-file path: header check, PNG
  * CRC check, decode, channel conversion, resize and store into a row. The
  * first input byte picks the channels, dtype, scaling and resizing; the
- * length, the resize's filter and fit, the layout, --normalize and --stats. */
+ * length, the resize's filter and fit, the layout, --normalize, --stats and
+ * --exif-transpose. */
 #include "row.h"
 #include "chanstats.h"
 #include "codec.h"
@@ -30,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.dtype = (enum row_dtype)((mode >> 2) & 3);
 	s.scale = (mode >> 4) & 1 && s.dtype >= ROW_F4;
 	s.resize = (mode >> 5) & 1;
+	s.exif_transpose = size / 18 % 2;
 	if (s.resize) {
 		s.w = 1 + ((mode >> 6) & 3) * 7;
 		s.h = 5;
@@ -38,10 +40,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s.fit = (enum resize_fit)(size / 6 % 3);
 	} else {
 		/* The size the first image would have fixed. */
+		int w, h;
+
 		if (codec_probe(data, size, s.max_pixels, &info, why, sizeof(why)) < 0)
 			return 0;
-		s.w = (uint32_t)info.w;
-		s.h = (uint32_t)info.h;
+		row_image_size(&s, &info, &w, &h);
+		s.w = (uint32_t)w;
+		s.h = (uint32_t)h;
 	}
 	s.layout = (size / 18) & 1 ? TENSOR_NCHW : TENSOR_NHWC;
 	if (s.dtype >= ROW_F4 && !s.scale && (size / 36) & 1) {
@@ -64,5 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(scratch.resized.p);
 	resize_ctx_free(&scratch.rz);
 	free(scratch.pix.p);
+	free(scratch.turned.p);
+	free(scratch.values.p);
 	return 0;
 }

@@ -63,6 +63,59 @@ for k, data in enumerate(files):
     os.makedirs(os.path.join(sys.argv[2], fmt), exist_ok=True)
     with open(os.path.join(sys.argv[2], fmt, "seed-%d" % k), "wb") as f:
         f.write(bytes([k % 256]) + data)    # mode byte first
+# Small TIFFs of every kind dec_tiff.c reads, from Pillow and tiffcp, and
+# EXIF blocks, raw profile texts and XMP for fuzz_exif (no mode byte).
+mkdir -p "$out/tiff" "$out/exif"
+/usr/bin/python3 - "$tmp/tiff" "$(dirname "$0")/../tests/data/photos/coffee.png" <<'PY'
+import os, sys
+import numpy as np
+from PIL import Image
+d = sys.argv[1]
+os.makedirs(d)
+im = Image.open(sys.argv[2]).convert("RGB").crop((0, 0, 24, 16))
+rgba = im.convert("RGBA")
+rgba.putalpha(im.convert("L"))
+for name, x, kw in (("rgb", im, {}), ("gray", im.convert("L"), {}), ("bit", im.convert("1"), {}),
+                    ("pal", im.quantize(16), {}), ("cmyk", im.convert("CMYK"), {}),
+                    ("la", rgba.convert("LA"), {}), ("rgba", rgba, {}),
+                    ("lzw", im, {"compression": "tiff_lzw"}), ("jpeg", im, {"compression": "jpeg"}),
+                    ("g4", im.convert("1"), {"compression": "group4"}),
+                    ("turned", im, {"tiffinfo": {274: 6}}),
+                    ("pages", im, {"save_all": True, "append_images": [im.convert("L")]})):
+    x.save(os.path.join(d, name + ".tif"), **kw)
+g = np.asarray(im.convert("L"))
+Image.fromarray(g.astype(np.uint16) * 257, "I;16").save(os.path.join(d, "gray16.tif"))
+Image.fromarray(g.astype(np.float32) / 3, "F").save(os.path.join(d, "float.tif"))
+Image.fromarray(g.astype(np.int32) * 1000, "I").save(os.path.join(d, "int.tif"))
+PY
+n=0
+for args in "-t -w 16 -l 16" "-p separate -c lzw" "-c zip:2" "-B -c packbits" "-c lzw:2" \
+	"-c lzw:2 -t -w 16 -l 16"; do
+	n=$((n + 1))
+	# shellcheck disable=SC2086
+	tiffcp $args "$tmp/tiff/rgba.tif" "$tmp/tiff/cp-$n.tif"
+done
+tiffcp -c jpeg -r 16 "$tmp/tiff/rgb.tif" "$tmp/tiff/cp-jpeg.tif"
+i=0
+for f in "$tmp"/tiff/*.tif; do
+	i=$((i + 1))
+	{ printf "\\$(printf '%03o' $((i % 256)))"; cat "$f"; } > "$out/tiff/seed-$i"
+done
+# load's path (fuzz_row) gets them too: TIFF's values and orientation.
+for f in "$out"/tiff/seed-*; do cp "$f" "$out/row/tiff-${f##*-}"; done
+/usr/bin/python3 - "$out/exif" <<'PY'
+import struct, sys
+def block(o, be):
+    f = ">" if be else "<"
+    return ((b"MM" if be else b"II") + struct.pack(f + "HIH", 42, 8, 2) +
+            struct.pack(f + "HHIHH", 0x0110, 2, 4, 0x4142, 0x4300) +
+            struct.pack(f + "HHIHH", 0x0112, 3, 1, o, 0) + struct.pack(f + "I", 0))
+b = block(6, True)
+seeds = {"be": b, "le": block(3, False), "prefixed": b"Exif\0\0" + block(8, False),
+         "profile": ("\nexif\n%8d\n%s\n" % (len(b), b.hex())).encode(),
+         "xmp": b'<x:xmpmeta><rdf:Description tiff:Orientation="5"/></x:xmpmeta>'}
+for name, data in seeds.items():
+    open("%s/%s" % (sys.argv[1], name), "wb").write(data)
 PY
 # An animated WebP (fuzz_decode's WebP target reads its first frame).
 /usr/bin/python3 - "$out/webp" <<'PY'

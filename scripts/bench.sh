@@ -18,6 +18,7 @@
 #   SANDBOX_RUNS=N sh scripts/bench.sh sandbox  (only section n, the sandbox)
 #   PHOTO_RUNS=N sh scripts/bench.sh formats    (only l6: BMP, TGA, PNM)
 #   PHOTO_RUNS=N sh scripts/bench.sh tensor     (only l7, tensors for PyTorch)
+#   PHOTO_RUNS=N sh scripts/bench.sh tiff       (only l8, TIFF photos)
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -132,8 +133,13 @@ echo "        by other load. Floors: the wall and CPU time they print for their 
 # ---------------------------------------------------------------- photos only
 # "sh scripts/bench.sh photos": section l alone (scripts/bench_photos.sh),
 # then the summary.
-if [ "${1:-}" = photos ]; then
-	. scripts/bench_photos.sh
+if [ "${1:-}" = photos ] || [ "${1:-}" = tiff ]; then
+	per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
+	if [ "$1" = photos ]; then
+		. scripts/bench_photos.sh
+	else
+		. scripts/bench_tiff.sh		# l8 alone: "sh scripts/bench.sh tiff"
+	fi
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"

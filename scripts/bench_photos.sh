@@ -2,7 +2,8 @@
 # "Real photographs" and "Resize like Pillow"), against the Pool(2) + Pillow
 # recipe (scripts/recipe_pillow.py) and the decoders' own floors
 # (scripts/jpeg_floor.c, scripts/png_floor.c); l5, load --ragged, is
-# scripts/bench_ragged.sh. Sourced by bench.sh, whose
+# scripts/bench_ragged.sh, l6 bench_formats.sh, l7 bench_tensor.sh and l8,
+# TIFF, bench_tiff.sh. Sourced by bench.sh, whose
 # helpers, $S, $PY and $PARIMG it uses; to run it alone:
 #
 #   sh scripts/bench.sh photos      (then the summary; PHOTO_RUNS=N, default 5)
@@ -187,5 +188,7 @@ rm -rf "$S/gen512"
 . scripts/bench_formats.sh
 # l7: tensors for PyTorch (scripts/bench_tensor.sh; alone: sh scripts/bench.sh tensor).
 . scripts/bench_tensor.sh
+# l8: TIFF (alone: sh scripts/bench.sh tiff).
+. scripts/bench_tiff.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"
 

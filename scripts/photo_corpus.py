@@ -4,7 +4,7 @@ from photographs: the nature JPEGs of Debian's mate-backgrounds (GPL-2+,
 /usr/share/backgrounds/mate/nature; `EXTRA_PKGS=mate-backgrounds sh
 scripts/deps.sh`) and the repository's tests/data/photos.
 
-    photo_corpus.py [-j J] [-n N] [--png N] [--only same,mixed,png512] DST
+    photo_corpus.py [-j J] [-n N] [--png N] [--only same,mixed,png512,...] DST
 
 Makes, under DST:
   same/    N JPEGs of 500x375: crops of different regions and scales of the
@@ -12,6 +12,8 @@ Makes, under DST:
   mixed/   N ImageNet-like JPEGs, each side 300-640 px, landscape and
            portrait, quality 75-95, a fifth progressive, one in 12 gray
   png512/  --png (300) 512x512 RGB photo PNGs, zlib level 6
+  tiff512/, tiff512lzw/ (only when --only names them) --png (300) 512x512
+           RGB photo TIFFs, uncompressed and LZW, written by Pillow
 N is 1000. Every image draws from its own seeded generator (its corpus and
 index), so a run makes the same files whatever J is; on one machine (one
 Pillow and libjpeg-turbo) the same bytes. Prints one line per corpus.
@@ -100,7 +102,14 @@ def make_png(i):
     return ".png", im, "PNG", {"compress_level": 6}
 
 
-MAKERS = {"same": make_same, "mixed": make_mixed, "png512": make_png}
+def make_tiff(i, compression=None):
+    rng = rng_for("tiff512", i)
+    im = crop_to(rng, pick(rng, True), 512, 512)
+    return ".tif", im, "TIFF", {"compression": compression} if compression else {}
+
+
+MAKERS = {"same": make_same, "mixed": make_mixed, "png512": make_png, "tiff512": make_tiff,
+          "tiff512lzw": lambda i: make_tiff(i, "tiff_lzw")}
 
 
 def write_one(job):
@@ -128,7 +137,7 @@ def main():
             t = time.perf_counter()
             d = os.path.join(args.dst, corpus)
             os.makedirs(d, exist_ok=True)
-            n = args.png if corpus == "png512" else args.n
+            n = args.png if corpus.startswith(("png", "tiff")) else args.n
             sizes = pool.map(write_one, [(corpus, i, d) for i in range(n)], chunksize=16)
             print("%s: %d files, %.1f MB, in %.1f s" % (d, n, sum(sizes) / 1e6,
                                                         time.perf_counter() - t))

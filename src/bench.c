@@ -44,9 +44,9 @@ static const struct {
 	{ OPT_RESIZE, "--resize", 1 }, { OPT_FILTER, "--filter", 1 }, { OPT_FIT, "--fit", 1 },
 	{ OPT_PAD, "--pad", 1 }, { OPT_DRAFT, "--draft", 0 }, { OPT_NO_DRAFT, "--no-draft", 0 },
 	{ OPT_MAX_PIXELS, "--max-pixels", 1 }, { OPT_RAGGED, "--ragged", 0 },
-	{ OPT_MAX_SIDE, "--max-side", 1 },
-	{ OPT_MAX_PIXELS, "--max-pixels", 1 }, { OPT_LAYOUT, "--layout", 1 },
-	{ OPT_NORMALIZE, "--normalize", 1 },
+	{ OPT_MAX_SIDE, "--max-side", 1 }, { OPT_LAYOUT, "--layout", 1 },
+	{ OPT_NORMALIZE, "--normalize", 1 }, { OPT_EXIF_TRANSPOSE, "--exif-transpose", 0 },
+	{ OPT_NO_EXIF_TRANSPOSE, "--no-exif-transpose", 0 },
 };
 #define NROW_OPTS (int)(sizeof(row_opts) / sizeof(row_opts[0]))
 /* And load's options of the rows' order and set, passed on after them:
@@ -150,6 +150,9 @@ static const char usage_text[] =
 	"      --layout nhwc|nchw  (N,H,W,C) (default) or channels first\n"
 	"      --normalize MEAN,...:STD,...|imagenet\n"
 	"                          torchvision's Normalize(ToTensor()), float\n"
+	"      --exif-transpose, --no-exif-transpose\n"
+	"                          turn each image by its EXIF orientation first,\n"
+	"                          or not (default), as load\n"
 	"      --labels            INPUT is one directory of class folders, loaded\n"
 	"                          as load --labels loads it (the labels are\n"
 	"                          written to the scratch directory)\n"
@@ -661,7 +664,8 @@ static void note_row_opt(struct bench *b, int ch, const char *arg)
 }
 
 /* The row options given, as load's arguments: each with its last value,
- * and of --draft and --no-draft the last one given. */
+ * and of --draft and --no-draft (--exif-transpose and its --no-) the last
+ * one given. */
 static void make_load_args(struct bench *b)
 {
 	int k, n = 0;
@@ -670,7 +674,9 @@ static void make_load_args(struct bench *b)
 		int ch = row_opts[k].ch;
 
 		if (!b->row_arg[k] ||
-		    ((ch == OPT_DRAFT || ch == OPT_NO_DRAFT) && b->spec.draft != (ch == OPT_DRAFT)))
+		    ((ch == OPT_DRAFT || ch == OPT_NO_DRAFT) && b->spec.draft != (ch == OPT_DRAFT)) ||
+		    ((ch == OPT_EXIF_TRANSPOSE || ch == OPT_NO_EXIF_TRANSPOSE) &&
+		     b->spec.exif_transpose != (ch == OPT_EXIF_TRANSPOSE)))
 			continue;
 		b->load_args[n++] = (char *)row_opts[k].flag;
 		if (row_opts[k].has_value)

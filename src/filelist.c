@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 
 static const char *const image_exts[] = {
-	"png", "jpg", "jpeg", "webp", "gif", "bmp", "tga", "pgm", "ppm", "pnm", NULL
+	"png", "jpg", "jpeg", "webp", "gif", "bmp", "tga", "pgm", "ppm", "pnm", "tif", "tiff",
+	NULL
 };
 
 int filelist_is_image_name(const char *name)

@@ -178,11 +178,12 @@ Test(filelist_is_image_name, extensions)
 {
 	static const char *const yes[] = {
 		"a.png", "a.PNG", "a.JpEg", "a.jpg", "a.jpeg", "a.bmp", "a.tga", "a.pgm",
-		"a.ppm", "a.pnm", "x.y.png", "image_0001.Png", "a b.jpg", "a.webp", "a.GIF", NULL,
+		"a.ppm", "a.pnm", "x.y.png", "image_0001.Png", "a b.jpg", "a.webp", "a.GIF",
+		"a.tif", "a.TIFF", NULL,
 	};
 	static const char *const no[] = {
-		"png", "x.tiff", "x.png.txt", "x.pngx", "x.jp", "x.", "x", "", "x.png ",
-		"x.npy", "x.webpx", "x.tif", "xpng", NULL,
+		"png", "x.tiffx", "x.png.txt", "x.pngx", "x.jp", "x.", "x", "", "x.png ",
+		"x.npy", "x.webpx", "x.ti", "xpng", NULL,
 	};
 	size_t i;
 
@@ -196,7 +197,7 @@ Test(filelist_add, directory_listing, .fini = ut_scratch_remove)
 {
 	static const char *const want[] = {
 		"/a.JPG", "/b.png", "/c.jpeg", "/d.bmp", "/e.tga", "/f.pgm", "/g.ppm",
-		"/h.pnm", "/image_10.png", "/image_2.png", "/link.png", NULL,
+		"/h.pnm", "/image_10.png", "/image_2.png", "/link.png", "/x.tif", NULL,
 	};
 	struct filelist fl = { 0 };
 	char dir_slash[80], link[256];
@@ -214,6 +215,7 @@ Test(filelist_add, directory_listing, .fini = ut_scratch_remove)
 	touch("image_2.png");
 	touch("notes.txt");
 	touch("x.tif");
+	touch("x.tiff.txt");
 	touch("x.png.txt");
 	touch("png");
 	touch(".hidden.png");

@@ -92,10 +92,10 @@ static const char usage_text[] =
 	"usage: parimg load [options] -o OUT.npy INPUT...\n"
 	"\n"
 	"Decode images into one packed NumPy .npy array, (N,H,W) or (N,H,W,C).\n"
-	"INPUT is a directory (its png, jpg, jpeg, webp, gif, bmp, tga, pgm, ppm\n"
-	"and pnm files, not recursing, hidden files skipped), an image file, or -\n"
-	"for newline-separated paths on standard input. A file's first bytes,\n"
-	"not its name, say what format it is. With --labels, INPUT is one\n"
+	"INPUT is a directory (its png, jpg, jpeg, webp, gif, bmp, tga, pgm, ppm,\n"
+	"pnm, tif and tiff files, not recursing, hidden files skipped), an image\n"
+	"file, or - for newline-separated paths on standard input. A file's first\n"
+	"bytes, not its name, say what format it is. With --labels, INPUT is one\n"
 	"directory whose subdirectories are the classes.\n"
 	"\n"
 	"  -o, --output OUT.npy    the array to write (required)\n"
@@ -119,7 +119,9 @@ static const char usage_text[] =
 	"  -c, --channels 1|2|3|4  convert every image to C channels\n"
 	"                          (default: the first image's)\n"
 	"  -t, --dtype u1|u2|f4|f8 sample type (default u1); u2 keeps 16-bit\n"
-	"                          samples, f4/f8 hold 8-bit sample values\n"
+	"                          samples, f4/f8 hold 8-bit sample values (a\n"
+	"                          float or 32-bit int TIFF's own values: f4/f8\n"
+	"                          and -c 1 only)\n"
 	"      --scale             f4/f8 only: samples in [0,1] (16-bit exact)\n"
 	"      --layout nhwc|nchw  (N,H,W,C) (default), or channels first,\n"
 	"                          (N,C,H,W), as a PyTorch model takes them\n"
@@ -158,6 +160,13 @@ static const char usage_text[] =
 	"                          torchvision's Resize(S) does\n"
 	"      --max-side L        --ragged: shrink images whose longer side is\n"
 	"                          over L to L, keeping the aspect ratio\n"
+	"      --exif-transpose    turn each image by its EXIF orientation (JPEG,\n"
+	"                          PNG, WebP) before --resize, as Pillow's\n"
+	"                          ImageOps.exif_transpose() does\n"
+	"      --no-exif-transpose keep images as stored (default: Pillow's\n"
+	"                          Image.open() and ImageFolder ignore the tag;\n"
+	"                          a TIFF is turned by its own tag either way,\n"
+	"                          as Pillow's TIFF loader turns it)\n"
 "      --shard K/N         decode only part K of N (0-based) of the sorted\n"
 	"                          inputs, or 'slurm' to take K and N from a job array\n"
 	"  -k, --keep-going        report a bad file, leave its row zero, go on;\n"
@@ -283,8 +292,11 @@ static int probe_shape(struct load *l)
 		return error("%s: no input could be read", l->out);
 	l->spec.size_from = l->files.paths[i];
 	if (!l->spec.resize) {
-		l->spec.w = (uint32_t)info.w;
-		l->spec.h = (uint32_t)info.h;
+		int w, h;
+
+		row_image_size(&l->spec, &info, &w, &h);
+		l->spec.w = (uint32_t)w;
+		l->spec.h = (uint32_t)h;
 	}
 	if (!l->spec.channels)
 		l->spec.channels = info.channels;

@@ -131,6 +131,10 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
 	case OPT_NO_DRAFT:
 		s->draft = ch == OPT_DRAFT;
 		return 1;
+	case OPT_EXIF_TRANSPOSE:
+	case OPT_NO_EXIF_TRANSPOSE:
+		s->exif_transpose = ch == OPT_EXIF_TRANSPOSE;
+		return 1;
 	case OPT_FILTER:
 		if ((r = opt_choice(arg, resize_filter_names)) < 0)
 			return usage_error(cmd, "invalid --filter '%s' (nearest, box, bilinear, "

@@ -61,13 +61,15 @@ int usage_error(const char *cmd, const char *fmt, ...)
 /* The options that say how load makes each row of its array (row.h):
  * load takes them, and bench passes them on to the loads it times. */
 enum {
-	OPT_DRAFT = 0x180, OPT_FILTER, OPT_FIT, OPT_LAYOUT, OPT_MAX_PIXELS, OPT_MAX_SIDE,
-	OPT_NO_DRAFT, OPT_NORMALIZE, OPT_PAD, OPT_RAGGED, OPT_RESIZE, OPT_SCALE
+	OPT_DRAFT = 0x180, OPT_EXIF_TRANSPOSE, OPT_FILTER, OPT_FIT, OPT_LAYOUT, OPT_MAX_PIXELS,
+	OPT_MAX_SIDE, OPT_NO_DRAFT, OPT_NO_EXIF_TRANSPOSE, OPT_NORMALIZE, OPT_PAD, OPT_RAGGED,
+	OPT_RESIZE, OPT_SCALE
 };
 #define OPT_ROW_LONG                                                      \
 	{ "channels", required_argument, NULL, 'c' },                     \
 	{ "draft", no_argument, NULL, OPT_DRAFT },                        \
 	{ "dtype", required_argument, NULL, 't' },                        \
+	{ "exif-transpose", no_argument, NULL, OPT_EXIF_TRANSPOSE },      \
 	{ "filter", required_argument, NULL, OPT_FILTER },                \
 	{ "fit", required_argument, NULL, OPT_FIT },                      \
 	{ "layout", required_argument, NULL, OPT_LAYOUT },                \
@@ -75,6 +77,7 @@ enum {
 	{ "max-side", required_argument, NULL, OPT_MAX_SIDE },            \
 	{ "no-draft", no_argument, NULL, OPT_NO_DRAFT },                  \
 	{ "normalize", required_argument, NULL, OPT_NORMALIZE },          \
+	{ "no-exif-transpose", no_argument, NULL, OPT_NO_EXIF_TRANSPOSE }, \
 	{ "pad", required_argument, NULL, OPT_PAD },                      \
 	{ "ragged", no_argument, NULL, OPT_RAGGED },                      \
 	{ "resize", required_argument, NULL, OPT_RESIZE },                \

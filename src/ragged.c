@@ -154,8 +154,8 @@ int ragged_probe(size_t i, const char *path, const struct row_spec *s, struct bu
 	}
 	if (r < 0)
 		return -1;
-	d->w = info.w;
-	d->h = info.h;
+	/* The size the row gets: turned by --exif-transpose. */
+	row_image_size(s, &info, &d->w, &d->h);
 	d->c = info.channels;
 	return 0;
 fail:
@@ -232,12 +232,14 @@ int ragged_decode(const struct row_spec *s, const struct ragged_dims *d, const i
 {
 	struct row_spec one = *s;
 	struct codec_info info;
+	int w, h;
 
 	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
 		return -1;
-	if (info.w != d->w || info.h != d->h || info.channels != d->c) {
+	row_image_size(s, &info, &w, &h);
+	if (w != d->w || h != d->h || info.channels != d->c) {
 		snprintf(why, whylen, "changed while loading: %dx%d x %d, the header pass read "
-			 "%dx%d x %d", info.w, info.h, info.channels, d->w, d->h, d->c);
+			 "%dx%d x %d", w, h, info.channels, d->w, d->h, d->c);
 		return -1;
 	}
 	one.w = (uint32_t)idx[RAGGED_W];

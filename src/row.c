@@ -3,6 +3,7 @@
 #include "row.h"
 #include "chanstats.h"
 #include "codec.h"
+#include "orient.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -49,6 +50,58 @@ static int resize_into_row(const struct row_spec *s, const struct resize_opts *o
 	return 0;
 }
 
+void row_image_size(const struct row_spec *s, const struct codec_info *info, int *w, int *h)
+{
+	orient_size(s->exif_transpose && !info->oriented ? info->orientation : 1, info->w, info->h,
+		    w, h);
+}
+
+/*
+ * An image of float or int samples (a TIFF of Pillow's mode F or I): its
+ * values, one channel, into an f4 or f8 row. 8-bit dtypes would have to
+ * clip or scale them, which Pillow's convert() does by no rule a user
+ * would guess, so they are refused, as are --scale (no range to scale by)
+ * and --resize (the resampler takes 8- and 16-bit samples).
+ */
+static int decode_values(const struct row_spec *s, const unsigned char *data, size_t len,
+			 const struct codec_info *info, void *row, struct row_scratch *scratch,
+			 char *why, size_t whylen)
+{
+	size_t n = (size_t)info->w * (size_t)info->h, k;
+	int turn = s->exif_transpose && !info->oriented && info->orientation > 1, ow, oh;
+	double *v, *t;
+
+	if (s->dtype != ROW_F4 && s->dtype != ROW_F8)
+		return snprintf(why, whylen, "float or 32-bit int samples need --dtype f4 or f8"), -1;
+	if (s->channels != 1)
+		return snprintf(why, whylen, "float or 32-bit int samples load as one channel, "
+				"not %d", s->channels), -1;
+	if (s->scale)
+		return snprintf(why, whylen, "float or 32-bit int samples have no range for "
+				"--scale"), -1;
+	if (s->norm.on || scratch->stats)
+		return snprintf(why, whylen, "float or 32-bit int samples have no range for "
+				"%s", s->norm.on ? "--normalize" : "--stats"), -1;
+	row_image_size(s, info, &ow, &oh);
+	if (s->resize && ((uint32_t)ow != s->w || (uint32_t)oh != s->h))
+		return snprintf(why, whylen, "cannot --resize float or 32-bit int samples"), -1;
+	if (!(v = buf_grow(&scratch->values, n * sizeof(double) * (turn ? 2 : 1))))
+		return snprintf(why, whylen, "out of memory"), -1;
+	if (codec_decode_values(data, len, info, v, why, whylen) < 0)
+		return -1;
+	if (turn) {
+		orient_apply(info->orientation, v, info->w, info->h, sizeof(double), v + n);
+		v += n;
+	}
+	t = v;
+	if (s->dtype == ROW_F8)
+		memcpy(row, t, n * sizeof(double));
+	else
+		for (k = 0; k < n; k++)
+			((float *)row)[k] = (float)t[k];
+	return 0;
+}
+
 /* Decode as row_decode does, leaving ROW as it is on failure. */
 static int decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
 		  struct row_scratch *scratch, char *why, size_t whylen)
@@ -56,41 +109,65 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	struct resize_opts o = { .w = (int)s->w, .h = (int)s->h, .filter = s->filter,
 				 .fit = s->fit, .pad = s->pad };
 	struct codec_info info;
-	int depth16, direct, resize;
+	int depth16, direct, resize, turn, w, h, asis;
+	size_t px;
 	void *pix;
 
 	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
 		return -1;
-	if (!s->resize && ((uint32_t)info.w != s->w || (uint32_t)info.h != s->h)) {
+	row_image_size(s, &info, &w, &h);
+	if (!s->resize && ((uint32_t)w != s->w || (uint32_t)h != s->h)) {
 		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize)",
-			 info.w, info.h, s->w, s->h, s->size_from);
+			 w, h, s->w, s->h, s->size_from);
 		return -1;
 	}
+	if (info.values)
+		return decode_values(s, data, len, &info, row, scratch, why, whylen);
 	/* 16-bit decodes where 16-bit values are kept: u2, and scaled floats
 	 * from 16-bit sources. */
 	depth16 = s->dtype == ROW_U2 || (s->scale && info.is16);
+	turn = s->exif_transpose && !info.oriented && info.orientation > 1;
 	if (s->resize && s->draft) {
 		/* The reduced scale must still cover the whole image's scaled
-		 * size (cover's before its crop, contain's inside the margins). */
+		 * size (cover's before its crop, contain's inside the margins),
+		 * turned back to the stored image's axes. */
 		struct resize_geom g;
 
-		if (resize_geometry(&o, info.w, info.h, &g) == 0)
-			codec_draft(&info, g.sw, g.sh);
+		if (resize_geometry(&o, w, h, &g) == 0) {
+			if (turn && info.orientation >= 5)
+				codec_draft(&info, g.sh, g.sw);
+			else
+				codec_draft(&info, g.sw, g.sh);
+			row_image_size(s, &info, &w, &h);
+		}
 	}
 	/* Resizing to the decoded size is a copy, as in Pillow. */
-	resize = s->resize && ((uint32_t)info.w != s->w || (uint32_t)info.h != s->h);
-	/* u1 and u2 NHWC rows without resizing are the decoder's own output. */
-	direct = !resize && (s->dtype == ROW_U1 || s->dtype == ROW_U2) &&
-		 s->layout == TENSOR_NHWC;
-	pix = direct ? row : buf_grow(&scratch->pix, (size_t)info.w *
-					(size_t)info.h * (size_t)s->channels * (depth16 ? 2 : 1));
+	resize = s->resize && ((uint32_t)w != s->w || (uint32_t)h != s->h);
+	/* u1 and u2 NHWC rows hold the samples as decoded... */
+	asis = (s->dtype == ROW_U1 || s->dtype == ROW_U2) && s->layout == TENSOR_NHWC;
+	/* ...so without resizing or turning they are the decoder's own output. */
+	direct = !resize && !turn && asis;
+	px = (size_t)s->channels * (depth16 ? 2 : 1);
+	pix = direct ? row : buf_grow(&scratch->pix, (size_t)info.w * (size_t)info.h * px);
 	if (!pix) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	if (codec_decode(data, len, &info, s->channels, depth16, pix, why, whylen) < 0)
 		return -1;
-	if (resize && resize_into_row(s, &o, scratch, pix, info.w, info.h, depth16, row, &pix,
+	if (turn) {
+		/* Straight into the row when nothing follows but the copy. */
+		void *dst = !resize && asis ? row :
+			    buf_grow(&scratch->turned, (size_t)info.w * (size_t)info.h * px);
+
+		if (!dst) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		orient_apply(info.orientation, pix, info.w, info.h, px, dst);
+		pix = dst;
+	}
+	if (resize && resize_into_row(s, &o, scratch, pix, w, h, depth16, row, &pix,
 				      why, whylen) < 0)
 		return -1;
 	/* PIX holds the row's samples now, in the row or beside it. */

@@ -26,6 +26,7 @@ struct row_spec {
 	enum resize_fit fit;	/* and geometry */
 	unsigned pad;		/* contain's margins */
 	int draft;		/* with resize: let JPEGs decode at a reduced scale */
+	int exif_transpose;	/* turn each image by its EXIF orientation first */
 	uint64_t max_pixels;	/* refuse larger images before decoding */
 	const char *size_from;	/* the image that fixed w x h, for messages */
 	/* --ragged (ragged.c): each image at its own size, or one of these: */
@@ -44,12 +45,18 @@ struct row_scratch {
 	struct buf resized;	/* f4/f8: the resized samples */
 	struct resize_ctx rz;	/* the resampler's plans and buffers */
 	struct chanstats_acc *stats;	/* if set, each row's samples are added to it */
+	struct buf turned;	/* --exif-transpose: the turned image */
+	struct buf values;	/* float and int samples, as doubles */
 };
 
 /* Bytes of one sample of DTYPE. */
 size_t row_sample_size(enum row_dtype dtype);
 /* Bytes of one row. */
 size_t row_bytes(const struct row_spec *s);
+
+/* The size of INFO's image in a row of S, before any resize: turned by its
+ * EXIF orientation under --exif-transpose. */
+void row_image_size(const struct row_spec *s, const struct codec_info *info, int *w, int *h);
 
 /* Decode the LEN bytes at DATA into ROW (row_bytes(S) bytes): straight into
  * it where the row's layout is the decoder's output (u1 or u2, NHWC, no

@@ -30,7 +30,7 @@ ROOT = os.path.normpath(os.path.join(harness.HERE, ".."))
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 # What "parimg load DIR" picks up (filelist.c).
 PARIMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tga", ".pgm", ".ppm",
-                     ".pnm")
+                     ".pnm", ".tif", ".tiff")
 
 
 # ------------------------------------------------- the ImageFolder reference
@@ -266,17 +266,17 @@ def test_symlinks_followed_like_os_walk_followlinks(d):
 def test_hidden_names_and_extensions_parimg_does_not_share(d):
     """The documented differences: hidden names are skipped at every level
     (ImageFolder would make .ipynb_checkpoints a class), and the extensions
-    are load's own (.gif, .tga, .pnm; not .tif, .tiff)."""
+    are load's own (.gif, .tga, .pnm besides ImageFolder's)."""
     spec = {"a/x.png": None, "a/.hidden.png": None, "a/.cache/y.png": None,
-            "a/pic.tga": None, "b/y.png": None, "b/z.tif": b"II*\0", "b/w.gif": None,
+            "a/pic.tga": None, "b/y.png": None, "b/z.tif": None, "b/w.gif": None,
             ".ipynb_checkpoints/a.png": None}
     root = tree(d, spec)
-    # The tga and gif files hold PNG bytes: load goes by content, not by name.
+    # The tga, gif and tif files hold PNG bytes: load goes by content, not by name.
     labelled(d, root, "--order", "name")
     classes, samples = image_folder(root, PARIMG_EXTENSIONS, skip_hidden=True)
     assert classes == ["a", "b"]
     assert [os.path.relpath(p, root) for p, _ in samples] == ["a/pic.tga", "a/x.png", "b/w.gif",
-                                                              "b/y.png"]
+                                                              "b/y.png", "b/z.tif"]
     check_against(d, root, classes, samples)
     full = image_folder(root)
     assert ".ipynb_checkpoints" in full[0] and len(full[1]) == 6

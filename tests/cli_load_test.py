@@ -241,7 +241,7 @@ def flat_dir(d, names, h=12, w=16):
     for k, n in enumerate(names):
         fmt = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG", "bmp": "BMP", "tga": "TGA",
                "pgm": "PPM", "ppm": "PPM", "pnm": "PPM", "gif": "GIF",
-               "webp": "WEBP"}[n.rsplit(".", 1)[1].lower()]
+               "webp": "WEBP", "tif": "TIFF", "tiff": "TIFF"}[n.rsplit(".", 1)[1].lower()]
         kw = {"JPEG": {"quality": 100}, "WEBP": {"lossless": True}}.get(fmt, {})
         save_image(os.path.join(d, n), np.full((h, w), 10 * (k + 1), np.uint8), format=fmt, **kw)
 
@@ -307,13 +307,14 @@ def test_header_matches_np_save(d):
 
 def test_dir_filtering(d):
     kept = ["a.png", "b.PNG", "c.jpg", "d.JPEG", "e.bmp", "f.tga", "g.pgm", "h.ppm",
-            "i.pnm", "j.Jpg", "k.Bmp", "l.gif", "m.webp", "n.WebP"]
+            "i.pnm", "j.Jpg", "k.Bmp", "l.gif", "m.webp", "n.WebP", "o.tif", "p.TIFF"]
     flat_dir(os.path.join(d, "in"), kept)
     junk = b"not an image at all\n"
     # Files that would make the load fail if they were taken.
-    for n in (".hidden.png", ".x.jpg", "x.tif", "y.txt", "noext", "png", "z.png.bak"):
+    for n in (".hidden.png", ".x.jpg", ".x.tif", "x.tif.orig", "y.txt", "noext", "png",
+              "z.png.bak"):
         open(os.path.join(d, "in", n), "wb").write(junk)
-    Image.new("L", (3, 3)).save(os.path.join(d, "in", "real.tif"))
+    Image.new("L", (3, 3)).save(os.path.join(d, "in", "real.tiff.1"), "TIFF")
     save_image(os.path.join(d, "in", "sub", "z.png"), np.zeros((5, 5), np.uint8))
     os.makedirs(os.path.join(d, "in", "dir.png"))     # a directory with an image name
     r = ok(load(d, "-o", "out.npy", "--manifest", "m.txt", "in"))

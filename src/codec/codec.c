@@ -21,6 +21,7 @@ static const struct decoder *const decoders[] = {
 	&dec_gif,	/* GIF87a, GIF89a: own LZW decoder, first frame */
 	&dec_bmp,	/* BM: our own reader */
 	&dec_pnm,	/* P1 to P6: our own reader */
+	&dec_tiff,	/* II*\0, MM\0* (and BigTIFF's +): libtiff */
 	&dec_tga,	/* no magic number: our own reader */
 	NULL
 };
@@ -135,7 +136,19 @@ void codec_draft(struct codec_info *info, int w, int h)
 int codec_decode(const unsigned char *data, size_t len, const struct codec_info *info,
 		 int channels, int depth16, void *pix, char *why, size_t whylen)
 {
-	struct dec_target t = { pix, channels, depth16 };
+	struct dec_target t = { pix, channels, depth16, 0 };
+
+	if (info->values) {
+		snprintf(why, whylen, "internal error: a decode of sample values to pixels");
+		return -1;
+	}
+	return info->dec->decode(data, len, info, &t, why, whylen);
+}
+
+int codec_decode_values(const unsigned char *data, size_t len, const struct codec_info *info,
+			double *pix, char *why, size_t whylen)
+{
+	struct dec_target t = { (unsigned char *)pix, 1, 0, 1 };
 
 	return info->dec->decode(data, len, info, &t, why, whylen);
 }

@@ -48,6 +48,11 @@ struct codec_info {
 	int cmyk;		/* stored as CMYK or YCCK, decoded as colour */
 	int animated;		/* more than one frame; load reads the first */
 	int orientation;	/* EXIF orientation 1-8, 0 when the file has none */
+	int oriented;		/* the decode applies it itself (TIFF: Pillow's
+				 * TIFF loader does), w and h are turned */
+	int values;		/* one sample of 32-bit float or int, or 16-bit
+				 * signed int (Pillow's modes F and I): decoded
+				 * by codec_decode_values only */
 };
 
 /* Find the decoder for an encoded image by its first bytes and check its
@@ -70,5 +75,10 @@ void codec_draft(struct codec_info *info, int w, int h);
  * with the reason in WHY and PIX possibly partly written. */
 int codec_decode(const unsigned char *data, size_t len, const struct codec_info *info,
 		 int channels, int depth16, void *pix, char *why, size_t whylen);
+
+/* Decode DATA, probed into INFO with INFO->values set, to PIX: INFO's w*h
+ * samples as their own values. 0, or -1 with the reason in WHY. */
+int codec_decode_values(const unsigned char *data, size_t len, const struct codec_info *info,
+			double *pix, char *why, size_t whylen);
 
 #endif

@@ -119,7 +119,9 @@ static int gif_parse(const unsigned char *d, size_t len, struct gif *g, char *wh
 	if (skip_blocks(d, len, &off) < 0)
 		goto truncated;
 	g->end = off;
-	if (g->mcs < 1 || g->mcs > 8) {
+	/* Pillow takes code sizes up to 12, its LZW's limit; a literal past
+	 * 255 is the index of its low byte, as Pillow stores it. */
+	if (g->mcs < 1 || g->mcs > 12) {
 		snprintf(why, whylen, "corrupt GIF (LZW code size %d)", g->mcs);
 		return -1;
 	}

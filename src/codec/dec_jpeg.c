@@ -2,6 +2,7 @@
  * Pillow uses (islow IDCT, fancy upsampling, CMYK read as Adobe's inverted
  * CMYK), so that load gives the array Pillow and OpenCV give. */
 #include "decoder.h"
+#include "exif.h"
 
 #include <setjmp.h>
 #include <stdio.h>
@@ -73,12 +74,15 @@ static int jpeg_sniff(const unsigned char *d, size_t len)
 /*
  * The frame header, found by walking the markers (no tables built, nothing
  * allocated): SOF0-3, 5-7, 9-11, 13-15. Like Pillow, only 8-bit samples and
- * 1, 3 or 4 components (gray, YCbCr or RGB, CMYK or YCCK).
+ * 1, 3 or 4 components (gray, YCbCr or RGB, CMYK or YCCK). The walk goes on
+ * to the scan for the orientation of the first APP1 that starts "Exif\0",
+ * the one Pillow reads.
  */
 static int jpeg_probe(const unsigned char *d, size_t len, struct codec_info *info, char *why,
 		      size_t whylen)
 {
 	size_t off = 2;
+	int sof = 0, app1 = 0;
 
 	for (;;) {
 		unsigned m, seglen;
@@ -93,12 +97,21 @@ static int jpeg_probe(const unsigned char *d, size_t len, struct codec_info *inf
 		if (m == 0x01 || (m >= 0xd0 && m <= 0xd8))
 			continue;	/* markers without a segment */
 		if (m == 0xd9 || m == 0xda) {
+			if (sof)
+				return 0;
 			snprintf(why, whylen, "corrupt JPEG (no frame header before the %s)",
 				 m == 0xd9 ? "end of the image" : "image data");
 			return -1;
 		}
 		seglen = (unsigned)d[off] << 8 | d[off + 1];
-		if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+		if (m == 0xe1 && !app1 && seglen >= 7 && off + 7 <= len &&
+		    memcmp(d + off + 2, "Exif\0", 5) == 0) {
+			size_t n = seglen - 2 < len - off - 2 ? seglen - 2 : len - off - 2;
+
+			app1 = 1;
+			info->orientation = exif_orientation(d + off + 2, n);
+			info->orientation = info->orientation > 0 ? info->orientation : 0;
+		} else if (!sof && m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
 			int ncomp;
 
 			if (seglen < 8 || off + 8 > len)
@@ -121,10 +134,12 @@ static int jpeg_probe(const unsigned char *d, size_t len, struct codec_info *inf
 					 (long)JPEG_MAX_DIMENSION);
 				return -1;
 			}
-			return 0;
+			sof = 1;
 		}
 		off += seglen;
 	}
+	if (sof)
+		return 0;
 	snprintf(why, whylen, "truncated JPEG (the file ends before the frame header)");
 	return -1;
 }
@@ -180,7 +195,9 @@ static int out_space(const struct dec_target *t, int *n)
 static int read_rows(const struct dec_target *t, int n, char *why, size_t whylen)
 {
 	size_t w = ci.output_width, tstride = dec_row_bytes(t, (int)w);
-	int direct = n == t->channels && !t->depth16, cmyk = ci.out_color_space == JCS_CMYK;
+	int cmyk = ci.out_color_space == JCS_CMYK;
+	/* CMYK is never T's layout, even at four channels: it becomes RGB. */
+	int direct = n == t->channels && !t->depth16 && !cmyk;
 	JSAMPROW rows[16];
 	unsigned char *buf = NULL, *rgb = NULL;
 	int k, got;

@@ -4,6 +4,7 @@
  * where the layouts differ). Every colour type, bit depth, palette, tRNS and
  * Adam7 interlacing, with stb_image's and Pillow's sample values. */
 #include "decoder.h"
+#include "exif.h"
 
 #include <libdeflate.h>
 #include <stdio.h>
@@ -26,6 +27,12 @@ struct png {
 	size_t idat_len, zlen;		/* its length; all IDATs' together */
 	int nidat;
 	uint32_t frames;		/* APNG's acTL: frames of the animation */
+	/* Where Pillow's getexif() looks, the last chunk of each kind: */
+	struct text { const unsigned char *p; size_t len; int z; }
+		exif,			/* eXIf, or tEXt "exif" */
+		profile,		/* "Raw profile type exif" text */
+		xmp;			/* "XML:com.adobe.xmp" text */
+	int exif_frozen;		/* EXIF before IDAT: Pillow reads no further */
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -36,6 +43,86 @@ static uint32_t be32(const unsigned char *p)
 static int png_sniff(const unsigned char *d, size_t len)
 {
 	return len >= 8 && memcmp(d, png_sig, 8) == 0;
+}
+
+/*
+ * Note a chunk Pillow may take EXIF or XMP from (KIND, its N bytes at B):
+ * eXIf; tEXt, zTXt or iTXt (compressed by zlib or not) of the keywords
+ * Pillow looks for. Pillow turns zTXt and iTXt "exif" into text, which its
+ * EXIF reader then fails on, so they are left out.
+ */
+static void exif_chunk(struct png *p, const unsigned char *kind, const unsigned char *b, uint32_t n)
+{
+	static const char prof[] = "Raw profile type exif", xmp[] = "XML:com.adobe.xmp";
+	const unsigned char *nul = memchr(b, 0, n), *v;
+	size_t klen, left;
+	struct text t = { NULL, 0, 0 };
+
+	if (memcmp(kind, "eXIf", 4) == 0) {
+		p->exif = (struct text){ b, n, 0 };
+		return;
+	}
+	if (!nul)
+		return;
+	klen = (size_t)(nul - b);
+	v = nul + 1;
+	left = n - klen - 1;
+	if (kind[0] == 'z') {
+		if (left < 1 || v[0] != 0)
+			return;
+		t = (struct text){ v + 1, left - 1, 1 };
+	} else if (kind[0] == 'i') {
+		const unsigned char *lang, *tkey;
+
+		if (left < 2 || (v[0] && v[1]) || !(lang = memchr(v + 2, 0, left - 2)) ||
+		    !(tkey = memchr(lang + 1, 0, (size_t)(b + n - lang - 1))))
+			return;
+		t = (struct text){ tkey + 1, (size_t)(b + n - tkey - 1), v[0] };
+	} else {
+		t = (struct text){ v, left, 0 };
+	}
+	if (klen == 4 && memcmp(b, "exif", 4) == 0 && kind[0] == 't')
+		p->exif = t;
+	else if (klen == sizeof(prof) - 1 && memcmp(b, prof, klen) == 0)
+		p->profile = t;
+	else if (klen == sizeof(xmp) - 1 && memcmp(b, xmp, klen) == 0)
+		p->xmp = t;
+}
+
+/* T's text, inflated into a buffer of Pillow's text limit (1 MiB) if it is
+ * compressed; NULL when it does not inflate within it. */
+static const unsigned char *text_of(const struct text *t, size_t *len)
+{
+	static struct libdeflate_decompressor *dec;
+	static unsigned char *out;
+	const size_t max = 1 << 20;
+
+	if (!t->z) {
+		*len = t->len;
+		return t->p;
+	}
+	if ((!dec && !(dec = libdeflate_alloc_decompressor())) || (!out && !(out = malloc(max))))
+		return NULL;
+	if (libdeflate_zlib_decompress(dec, t->p, t->len, out, max, len) != LIBDEFLATE_SUCCESS)
+		return NULL;
+	return out;
+}
+
+/* The orientation Pillow's getexif() finds: the EXIF block, else the raw
+ * profile's; XMP's when neither has the tag. */
+static int png_orientation(const struct png *p)
+{
+	const unsigned char *s;
+	size_t n;
+	int o = 0;
+
+	if (p->exif.p)
+		o = exif_orientation(p->exif.p, p->exif.len);
+	else if (p->profile.p && (s = text_of(&p->profile, &n)))
+		o = exif_raw_profile(s, n);
+	if (o == 0 && p->xmp.p && (s = text_of(&p->xmp, &n)))
+		o = exif_xmp(s, n);
+	return o > 0 ? o : 0;
 }
 
 /*
@@ -109,7 +196,13 @@ static int png_chunks(const unsigned char *d, size_t len, int crc, struct png *p
 					p->key[k] = (uint16_t)(body[2 * k] << 8 | body[2 * k + 1]);
 				p->has_trns = 1;
 			}
+		} else if (!p->exif_frozen && (memcmp(d + off + 4, "eXIf", 4) == 0 ||
+					       memcmp(d + off + 4, "tEXt", 4) == 0 ||
+					       memcmp(d + off + 4, "zTXt", 4) == 0 ||
+					       memcmp(d + off + 4, "iTXt", 4) == 0)) {
+			exif_chunk(p, d + off + 4, body, n);
 		} else if (memcmp(d + off + 4, "IDAT", 4) == 0) {
+			p->exif_frozen |= p->exif.p != NULL;
 			if (p->nidat++ == 0) {
 				p->idat = body;
 				p->idat_len = n;
@@ -191,6 +284,7 @@ static int png_probe(const unsigned char *d, size_t len, struct codec_info *info
 	info->is16 = p.depth == 16;
 	info->palette = p.ctype == 3;
 	info->animated = p.frames > 1;	/* load reads the default image */
+	info->orientation = png_orientation(&p);
 	return 0;
 }
 
@@ -284,11 +378,14 @@ static void expand(const struct png *p, const unsigned char *raw, void *out, siz
 	} else if (p->depth == 8 && p->ctype != 3) {
 		unsigned char *o = out;
 
+		/* Pillow keys 8-bit gray by the low byte of a key past 255. */
+		unsigned gkey = p->samples == 1 ? p->key[0] & 0xffu : 0x10000;
+
 		for (x = 0; x < w; x++, raw += p->samples) {
 			int keyed = 1;
 
 			for (k = 0; k < p->samples; k++) {
-				keyed &= raw[k] == p->key[k];
+				keyed &= raw[k] == (p->samples == 1 ? gkey : p->key[k]);
 				*o++ = raw[k];
 			}
 			*o++ = keyed ? 0 : 255;
@@ -297,6 +394,12 @@ static void expand(const struct png *p, const unsigned char *raw, void *out, siz
 		unsigned char *o = out;
 		int d = p->depth, shift = 8 - d;
 		unsigned mask = (1u << d) - 1;
+		/* A key past the bit depth's range matches no stored sample;
+		 * Pillow compares its low byte with the sample scaled to 8
+		 * bits, and so does this (a 1-bit image's key 255 keys its
+		 * white). */
+		int scaled = p->key[0] > mask;
+		unsigned key = scaled ? p->key[0] & 0xffu : p->key[0];
 
 		for (x = 0; x < w; x++) {
 			unsigned v = d == 8 ? raw[x] : (raw[x * (size_t)d / 8] >> (shift - (int)(x * (size_t)d % 8))) & mask;
@@ -307,7 +410,7 @@ static void expand(const struct png *p, const unsigned char *raw, void *out, siz
 			} else {
 				*o++ = (unsigned char)(v * scale[d]);
 				if (p->has_trns)
-					*o++ = v == p->key[0] ? 0 : 255;
+					*o++ = (scaled ? v * scale[d] : v) == key ? 0 : 255;
 			}
 		}
 	}

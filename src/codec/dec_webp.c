@@ -4,6 +4,7 @@
  * reads WebP as unpremultiplied RGBA, or RGB without alpha: the same
  * samples as here. */
 #include "decoder.h"
+#include "exif.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,40 @@ static unsigned frame_count(const unsigned char *d, size_t len)
 	return n;
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/*
+ * The orientation in the first EXIF chunk, the one libwebpdemux hands
+ * Pillow. Only the extended format (a VP8X chunk first) has one; the walk
+ * over the RIFF chunks moves at least 8 bytes a step and stops at the end.
+ */
+static int webp_orientation(const unsigned char *d, size_t len)
+{
+	size_t off = 12;
+
+	if (len < 20 || memcmp(d + 12, "VP8X", 4) != 0)
+		return 0;
+	while (len - off >= 8) {
+		uint32_t n = le32(d + off + 4);
+		size_t body = off + 8;
+
+		if (n > len - body)
+			return 0;
+		if (memcmp(d + off, "EXIF", 4) == 0) {
+			int o = exif_orientation(d + body, n);
+
+			return o > 0 ? o : 0;
+		}
+		off = body + n + (n & 1);
+		if (off > len)
+			return 0;
+	}
+	return 0;
+}
+
 static int webp_probe(const unsigned char *d, size_t len, struct codec_info *info, char *why,
 		      size_t whylen)
 {
@@ -59,6 +94,7 @@ static int webp_probe(const unsigned char *d, size_t len, struct codec_info *inf
 	info->h = f.height;
 	info->channels = f.has_alpha ? 4 : 3;
 	info->animated = f.has_animation && frame_count(d, len) > 1;
+	info->orientation = webp_orientation(d, len);
 	return 0;
 }
 

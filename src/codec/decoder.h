@@ -15,6 +15,7 @@ struct dec_target {
 	unsigned char *pix;	/* w*h pixels of channels samples, rows packed */
 	int channels;		/* 1-4 */
 	int depth16;		/* uint16_t samples, else uint8_t */
+	int values;		/* info->values images: one double a pixel */
 };
 
 struct decoder {
@@ -30,7 +31,8 @@ struct decoder {
 	int draft;		/* decodes at M/8 scales (info->scale) */
 };
 
-extern const struct decoder dec_png, dec_jpeg, dec_webp, dec_pnm, dec_gif, dec_bmp, dec_tga;
+extern const struct decoder dec_png, dec_jpeg, dec_webp, dec_pnm, dec_gif, dec_bmp, dec_tga,
+	dec_tiff;
 
 /* Convert COUNT pixels of N channels at SRC (16-bit when SRC16) into T's
  * channels and depth at DST: depth first (16 to 8 by the high byte, 8 to 16
