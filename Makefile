@@ -2,7 +2,7 @@
 #   make            build ./parimg (installing missing Debian packages first)
 #   make test       unit tests (Criterion) and command-line tests: what CI runs
 #   make asan       the tests again under AddressSanitizer + UBSan (clang)
-#   make bench      benchmarks of scripts/ (not tests: they never fail on time)
+#   make bench      benchmarks of scripts/bench/ (not tests: they never fail on time)
 #   make demo       install, build, generate and load a demo dataset
 #   make install    PREFIX (/usr/local) and DESTDIR honoured; make uninstall
 
@@ -148,7 +148,7 @@ fuzz: all
 		-artifact_prefix=build-fuzz/ build-fuzz/corpus-npy build-fuzz/seeds/npy
 
 bench: all
-	sh scripts/bench.sh
+	sh scripts/bench/bench.sh
 
 demo: all
 	sh scripts/demo.sh
