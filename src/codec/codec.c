@@ -135,8 +135,18 @@ void codec_draft(struct codec_info *info, int w, int h)
 int codec_decode(const unsigned char *data, size_t len, const struct codec_info *info,
 		 int channels, int depth16, void *pix, char *why, size_t whylen)
 {
-	struct dec_target t = { pix, channels, depth16 };
+	struct dec_target t = { pix, channels, depth16, NULL, NULL };
 
+	return info->dec->decode(data, len, info, &t, why, whylen);
+}
+
+int codec_decode_window(const unsigned char *data, size_t len, const struct codec_info *info,
+			int channels, int depth16, void *pix, const struct codec_window *want,
+			struct codec_window *got, char *why, size_t whylen)
+{
+	struct dec_target t = { pix, channels, depth16, want, got };
+
+	*got = (struct codec_window){ 0, info->w, 0, info->h };
 	return info->dec->decode(data, len, info, &t, why, whylen);
 }
 
