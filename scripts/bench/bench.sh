@@ -5,7 +5,8 @@
 # (scripts/bench/bench_check.sh); n confined workers against unconfined
 # (scripts/bench/bench_sandbox.sh). Within l: l5 load --ragged
 # (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
-# tensors for PyTorch (scripts/bench/bench_tensor.sh).
+# tensors for PyTorch (scripts/bench/bench_tensor.sh), l8 --fit cover's partial
+# decode against the ML pipelines (scripts/bench/bench_cover.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
 # interleaved (scripts/bench/bench_time.py), so that a noisy machine's slow spells
@@ -18,6 +19,7 @@
 #   SANDBOX_RUNS=N sh scripts/bench/bench.sh sandbox  (only section n, the sandbox)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh formats    (only l6: BMP, TGA, PNM)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh tensor     (only l7, tensors for PyTorch)
+#   PHOTO_RUNS=N sh scripts/bench/bench.sh cover      (only l8, cover vs the ML pipelines)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -153,6 +155,15 @@ fi
 # alone (scripts/bench/bench_check.sh, scripts/bench/bench_ragged.sh, bench_sandbox.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ]; then
 	. "scripts/bench/bench_$1.sh"
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench/bench.sh cover": section l8 alone (scripts/bench/bench_cover.sh).
+if [ "${1:-}" = cover ]; then
+	. scripts/bench/bench_cover.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"

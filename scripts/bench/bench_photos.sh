@@ -187,5 +187,7 @@ rm -rf "$S/gen512"
 . scripts/bench/bench_formats.sh
 # l7: tensors for PyTorch (scripts/bench/bench_tensor.sh; alone: sh scripts/bench/bench.sh tensor).
 . scripts/bench/bench_tensor.sh
+# l8: --fit cover's partial decode vs the ML pipelines (alone: sh scripts/bench/bench.sh cover).
+. scripts/bench/bench_cover.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"
 

@@ -249,8 +249,14 @@ static int window_safe(const unsigned char *d, size_t len)
  * Set libjpeg up to decode T's window and say so in T: the columns cropped
  * (jpeg_crop_scanline, which keeps whole iMCU columns), the rows above
  * skipped by whole iMCU rows from the top (a skip from a row group's start,
- * clear of 2.1.5's bug), *Y0 and *Y1 the rows to read. The margins are
- * jpeg_window.h's.
+ * clear of 2.1.5's bug), *Y0 and *Y1 the rows to read. The margins: one
+ * chroma sample's extent in output pixels (the sampling factor: at a
+ * reduced DCT scale a chroma sample spans no more) before and after the
+ * columns, as the crop's edges are upsampled as if they were the image's;
+ * one before the rows, as vertical fancy upsampling reads a chroma row
+ * either side (the rows read after the skip are the whole decode's, and
+ * so are the last, which libjpeg upsamples with the row below before
+ * returning them: no margin after).
  */
 static void window_start(const struct dec_target *t, JDIMENSION *y0, JDIMENSION *y1)
 {
@@ -259,8 +265,9 @@ static void window_start(const struct dec_target *t, JDIMENSION *y0, JDIMENSION 
 	int w = (int)ci.output_width, h = (int)ci.output_height, x0, x1, r0, r1;
 	JDIMENSION xoff, width;
 
-	jpeg_window_axis(t->want->x0, t->want->x1, w, xunit, xunit, &x0, &x1);
-	jpeg_window_axis(t->want->y0, t->want->y1, h, yunit, 0, &r0, &r1);
+	jpeg_window_axis(t->want->x0, t->want->x1, w, xunit, ci.max_h_samp_factor,
+			 ci.max_h_samp_factor, &x0, &x1);
+	jpeg_window_axis(t->want->y0, t->want->y1, h, yunit, ci.max_v_samp_factor, 0, &r0, &r1);
 	if (x0 > 0 || x1 < w) {
 		xoff = (JDIMENSION)x0;
 		width = (JDIMENSION)(x1 - x0);

@@ -3,9 +3,10 @@
  * without a file to decode. */
 #include "jpeg_window.h"
 
-void jpeg_window_axis(int lo, int hi, int size, int unit, int after, int *from, int *to)
+void jpeg_window_axis(int lo, int hi, int size, int unit, int before, int after, int *from,
+		      int *to)
 {
-	int f = lo - unit;
+	int f = lo - before;
 
 	*from = f <= 0 ? 0 : f / unit * unit;
 	*to = hi > size - after ? size : hi + after;

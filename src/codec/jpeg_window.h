@@ -6,11 +6,11 @@
 
 /* One axis: [LO, HI) of SIZE output pixels is needed; UNIT is the iMCU's
  * extent on it in output pixels (a sampling factor times the DCT's scaled
- * size). Sets [*FROM, *TO), what to decode: FROM a whole iMCU before LO's
- * iMCU (the fancy upsampler's and the skip's edge rows are inexact, the
- * iMCU after them is not), aligned to UNIT; TO AFTER pixels past HI (the
- * crop's right edge is upsampled as an image edge: a unit there; rows need
- * none, as the ones read are the whole decode's), within SIZE. */
-void jpeg_window_axis(int lo, int hi, int size, int unit, int after, int *from, int *to);
+ * size). Sets [*FROM, *TO), what to decode: BEFORE pixels more before LO,
+ * that start aligned down to UNIT (libjpeg crops and skips whole iMCUs),
+ * and AFTER pixels more past HI, both within [0, SIZE). dec_jpeg.c says
+ * which margins each axis needs, and why. */
+void jpeg_window_axis(int lo, int hi, int size, int unit, int before, int after, int *from,
+		      int *to);
 
 #endif
