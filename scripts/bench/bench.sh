@@ -3,7 +3,8 @@
 # Sections a-i time gen, load and merge; j class folders; k the resampler
 # alone; l real photographs (scripts/bench/bench_photos.sh); m check
 # (scripts/bench/bench_check.sh); n confined workers against unconfined
-# (scripts/bench/bench_sandbox.sh). Within l: l5 load --ragged
+# (scripts/bench/bench_sandbox.sh); o the parent's share of the CPU
+# (scripts/bench/bench_parent.sh). Within l: l5 load --ragged
 # (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
 # tensors for PyTorch (scripts/bench/bench_tensor.sh), l8 --fit cover's partial
 # decode against the ML pipelines (scripts/bench/bench_cover.sh).
@@ -20,6 +21,7 @@
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh formats    (only l6: BMP, TGA, PNM)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh tensor     (only l7, tensors for PyTorch)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh cover      (only l8, cover vs the ML pipelines)
+#   sh scripts/bench/bench.sh parent                  (only o, the parent's share)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -155,6 +157,15 @@ fi
 # alone (scripts/bench/bench_check.sh, scripts/bench/bench_ragged.sh, bench_sandbox.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ]; then
 	. "scripts/bench/bench_$1.sh"
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench/bench.sh parent": section o alone (scripts/bench/bench_parent.sh).
+if [ "${1:-}" = parent ]; then
+	. scripts/bench/bench_parent.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"
@@ -477,6 +488,8 @@ fi
 . scripts/bench/bench_check.sh
 # Confined workers against unconfined: scripts/bench/bench_sandbox.sh.
 . scripts/bench/bench_sandbox.sh
+# The parent's share with many cores in mind: scripts/bench/bench_parent.sh.
+. scripts/bench/bench_parent.sh
 
 echo
 echo "summary (load average now $(loadavg)):"
