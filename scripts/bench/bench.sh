@@ -22,6 +22,8 @@
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh tensor     (only l7, tensors for PyTorch)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh cover      (only l8, cover vs the ML pipelines)
 #   sh scripts/bench/bench.sh parent                  (only o, the parent's share)
+#   HUGE_DIR=DIR sh scripts/bench/bench.sh huge       (p alone and only on demand: an
+#                                                      output larger than RAM on DIR's disk)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -157,6 +159,16 @@ fi
 # alone (scripts/bench/bench_check.sh, scripts/bench/bench_ragged.sh, bench_sandbox.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ]; then
 	. "scripts/bench/bench_$1.sh"
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench/bench.sh huge": section p, opt-in (an output larger than
+# RAM, on HUGE_DIR's disk: scripts/bench/bench_huge.sh); never in the full run.
+if [ "${1:-}" = huge ]; then
+	. scripts/bench/bench_huge.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"
