@@ -68,7 +68,9 @@ static const struct codec_window *cover_window(const struct row_spec *s,
 
 	if (full < 0)
 		full = getenv("PARIMG_FULL_DECODE") != NULL;
-	if (full || s->fit != RESIZE_COVER ||
+	/* An image turned by its EXIF orientation before the resize reads
+	 * another window of the file: decoded whole. */
+	if (full || s->fit != RESIZE_COVER || info->orientation > 1 ||
 	    resize_source_window(&scratch->rz, o, info->w, info->h, s->channels, depth16,
 				 &win) < 0)
 		return NULL;
