@@ -96,8 +96,8 @@ def test_every_filter_and_target_matches_the_whole_decode(d):
 
 def test_channels_and_depths_match_the_whole_decode(d):
     paths = fixtures(d)
-    for args in (["-c", "1"], ["-c", "4"], ["-t", "u2"], ["-c", "1", "-t", "u2"],
-                 ["-t", "f4", "--scale"]):
+    for args in (["-c", "1"], ["-c", "2"], ["-c", "4"], ["-t", "u2"], ["-c", "1", "-t", "u2"],
+                 ["-t", "f4", "--scale"], ["-c", "3", "--layout", "nchw", "--normalize", "imagenet"]):
         for f in ("nearest", "bilinear", "lanczos"):
             for tw, th in TARGETS[:3]:
                 for draft in ("--no-draft", "--draft"):
