@@ -2,7 +2,7 @@
 #   make            build ./parimg (installing missing Debian packages first)
 #   make test       unit tests (Criterion) and command-line tests: what CI runs
 #   make asan       the tests again under AddressSanitizer + UBSan (clang)
-#   make bench      benchmarks of scripts/ (not tests: they never fail on time)
+#   make bench      benchmarks of scripts/bench/ (not tests: they never fail on time)
 #   make demo       install, build, generate and load a demo dataset
 #   make install    PREFIX (/usr/local) and DESTDIR honoured; make uninstall
 
@@ -78,6 +78,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_fault_test.py ./parimg
 	$(PYTHON) tests/cli_sandbox_test.py ./parimg
 	$(PYTHON) tests/cli_tensor_test.py ./parimg
+	$(PYTHON) tests/cli_cover_decode_test.py ./parimg
 	$(PYTHON) tests/cli_docs_test.py ./parimg
 	$(PYTHON) tests/cli_slurm_test.py ./parimg
 
@@ -111,6 +112,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_fault_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_sandbox_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_tensor_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_cover_decode_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_slurm_test.py ./parimg-asan
 
 # The command-line tests with every parimg process (workers included) under
@@ -156,7 +158,7 @@ fuzz: all
 		-artifact_prefix=build-fuzz/ build-fuzz/corpus-npy build-fuzz/seeds/npy
 
 bench: all
-	sh scripts/bench.sh
+	sh scripts/bench/bench.sh
 
 demo: all
 	sh scripts/demo.sh

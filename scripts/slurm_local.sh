@@ -1,6 +1,6 @@
 #!/bin/sh
 # slurm_local.sh - a throwaway Slurm cluster of one node on this machine, to
-# try scripts/slurm_array.sbatch (and to test it: tests/cli_slurm_test.py).
+# try scripts/examples/slurm_array.sbatch (and to test it: tests/cli_slurm_test.py).
 #
 #   sh scripts/slurm_local.sh start DIR    # as root; prints the line below
 #   export SLURM_CONF=DIR/slurm.conf       # sbatch, squeue... now use it

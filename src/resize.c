@@ -5,6 +5,7 @@
 #include "resize.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -718,6 +719,7 @@ struct job {
 	unsigned char *dst;		/* where the kept region starts */
 	size_t dst_stride;
 	size_t bps;			/* bytes per sample */
+	int xend;			/* source columns from xend on are absent */
 };
 
 #define SRC_ROW(j, y) ((j)->src + (size_t)(y) * (j)->stride)
@@ -782,7 +784,7 @@ static void nearest(const struct job *jb)
 		switch (px) {
 		case 1: gather(d, s, x, n, 1); break;
 		case 2: gather(d, s, x, n, 2); break;
-		case 3: gather3(d, s, x, n, p->w); break;
+		case 3: gather3(d, s, x, n, jb->xend); break;
 		case 4: gather(d, s, x, n, 4); break;
 		case 6: gather(d, s, x, n, 6); break;
 		default: gather(d, s, x, n, 8); break;
@@ -1042,17 +1044,80 @@ static void pad(const struct resize_plan *p, unsigned char *dst, size_t dst_stri
 	}
 }
 
+/* The source span axis A reads: its windows, or NEAREST's indices
+ * (START + 1 each; -1, off the image, reads nothing), or the kept span
+ * [FROM, FROM + COUNT) when the axis needs no pass. */
+static void axis_span(const struct resize_axis *a, int pass, int taps, int from, int count,
+		      int *lo, int *hi)
+{
+	int i;
+
+	if (!pass) {
+		*lo = from;
+		*hi = from + count;
+		return;
+	}
+	*lo = INT_MAX;
+	*hi = 0;
+	for (i = 0; i < a->n; i++) {
+		if (a->start[i] < 0)
+			continue;
+		if (a->start[i] < *lo)
+			*lo = a->start[i];
+		if (a->start[i] + taps > *hi)
+			*hi = a->start[i] + taps;
+	}
+	if (*lo > *hi)
+		*lo = *hi = 0;
+}
+
+int resize_source_window(struct resize_ctx *ctx, const struct resize_opts *o, int w, int h,
+			 int c, int depth16, struct resize_window *win)
+{
+	struct resize_plan *p = plan_get(ctx, o, w, h, c, depth16);
+	int nearest_, copy, taps;
+
+	if (!p)
+		return -1;
+	/* A copy reads the kept region; NEAREST reads its indices on both
+	 * axes; the filters read their windows where an axis is resampled,
+	 * the kept span where it is not. */
+	nearest_ = o->filter == RESIZE_NEAREST;
+	copy = !p->need_x && !p->need_y;
+	taps = nearest_ ? 1 : p->x.taps;
+	axis_span(&p->x, !copy && (nearest_ || p->need_x), taps, p->g.cx, p->g.cw, &win->x0,
+		  &win->x1);
+	taps = nearest_ ? 1 : p->y.taps;
+	axis_span(&p->y, !copy && (nearest_ || p->need_y), taps, p->g.cy, p->g.ch, &win->y0,
+		  &win->y1);
+	return 0;
+}
+
 int resize_image(struct resize_ctx *ctx, const struct resize_opts *o, const void *src, int w,
 		 int h, size_t stride, int c, int depth16, void *dst, size_t dst_stride)
+{
+	return resize_image_window(ctx, o, src, w, h, 0, 0, stride, c, depth16, dst, dst_stride);
+}
+
+int resize_image_window(struct resize_ctx *ctx, const struct resize_opts *o, const void *src,
+			int w, int h, int x0, int y0, size_t stride, int c, int depth16,
+			void *dst, size_t dst_stride)
 {
 	struct resize_plan *p = plan_get(ctx, o, w, h, c, depth16);
 	struct job jb;
 
+	size_t px = (size_t)c * (depth16 ? 2u : 1u);
+
 	if (!p)
 		return -1;
+	/* The passes address the source by its own coordinates: SRC is
+	 * where its pixel (0, 0) would be (they read only the window). */
 	jb = (struct job){
-		.p = p, .src = src, .stride = stride, .dst_stride = dst_stride,
-		.bps = depth16 ? 2 : 1,
+		.p = p, .stride = stride, .dst_stride = dst_stride, .bps = depth16 ? 2 : 1,
+		.src = (const unsigned char *)((uintptr_t)src - (size_t)y0 * stride -
+					       (size_t)x0 * px),
+		/* Where a row's pixels end: the window's, or the image's. */
+		.xend = stride / px + (size_t)x0 < (size_t)w ? (int)(stride / px) + x0 : w,
 	};
 	jb.dst = (unsigned char *)dst + (size_t)p->g.oy * dst_stride +
 		 (size_t)p->g.ox * (size_t)c * jb.bps;

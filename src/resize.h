@@ -81,6 +81,24 @@ struct resize_ctx {
 int resize_image(struct resize_ctx *ctx, const struct resize_opts *o, const void *src, int w,
 		 int h, size_t stride, int c, int depth16, void *dst, size_t dst_stride);
 
+/* The source rectangle [X0, X1) x [Y0, Y1) that resizing a W x H source
+ * under O reads: a decoder that can decode less need decode only that. */
+struct resize_window {
+	int x0, x1, y0, y1;
+};
+
+/* Fill WIN for the W x H source of C channels at DEPTH16 (the plan is made
+ * and kept, as resize_image makes it). 0, or -1 as resize_image fails. */
+int resize_source_window(struct resize_ctx *ctx, const struct resize_opts *o, int w, int h,
+			 int c, int depth16, struct resize_window *win);
+
+/* resize_image of a W x H source of which only a window is in memory: SRC
+ * is its pixel (X0, Y0), rows STRIDE bytes apart, and the window must hold
+ * the rectangle resize_source_window gives. */
+int resize_image_window(struct resize_ctx *ctx, const struct resize_opts *o, const void *src,
+			int w, int h, int x0, int y0, size_t stride, int c, int depth16,
+			void *dst, size_t dst_stride);
+
 /* Free what CTX holds; it can be used again. */
 void resize_ctx_free(struct resize_ctx *ctx);
 

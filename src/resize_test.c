@@ -317,3 +317,57 @@ Test(resize, strides)
 	}
 	resize_ctx_free(&ctx);
 }
+
+/* Resizing only the window resize_source_window names, copied out of the
+ * image (what a partial decode gives), is resizing the whole image: every
+ * filter, fit, channel count and depth, sources wider, taller, smaller and
+ * of the target's size; and cover's window leaves out what it crops. */
+Test(resize, source_window_is_all_that_is_read)
+{
+	static const int sizes[][2] = { { 61, 37 }, { 37, 61 }, { 20, 20 }, { 7, 3 }, { 200, 90 } };
+	static const int targets[][2] = { { 20, 20 }, { 13, 5 }, { 5, 13 }, { 1, 1 }, { 40, 30 } };
+	struct resize_ctx ctx = { 0 };
+	size_t si, ti;
+	int f, fit, c, d16;
+
+	srand(22);
+	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
+	for (ti = 0; ti < sizeof(targets) / sizeof(targets[0]); ti++)
+	for (f = RESIZE_NEAREST; f <= RESIZE_LANCZOS; f++)
+	for (fit = RESIZE_STRETCH; fit <= RESIZE_CONTAIN; fit++)
+	for (c = 1; c <= 4; c++)
+	for (d16 = 0; d16 <= 1; d16++) {
+		int w = sizes[si][0], h = sizes[si][1];
+		struct resize_opts o = { targets[ti][0], targets[ti][1], f, fit, 7 };
+		size_t px = (size_t)c * (d16 ? 2 : 1), n = (size_t)w * h * px, y, i;
+		size_t out = (size_t)o.w * o.h * px, ww;
+		unsigned char *src = malloc(n), *win = malloc(n), *a = malloc(out), *b = malloc(out);
+		struct resize_window rw;
+
+		cr_assert(src && win && a && b);
+		for (i = 0; i < n; i++)
+			src[i] = (unsigned char)rand();
+		cr_assert(resize_source_window(&ctx, &o, w, h, c, d16, &rw) == 0);
+		cr_assert(rw.x0 >= 0 && rw.x0 < rw.x1 && rw.x1 <= w && rw.y0 >= 0 && rw.y0 < rw.y1 &&
+			  rw.y1 <= h, "window %d..%d x %d..%d of %dx%d", rw.x0, rw.x1, rw.y0, rw.y1, w, h);
+		ww = (size_t)(rw.x1 - rw.x0) * px;
+		for (y = (size_t)rw.y0; y < (size_t)rw.y1; y++)
+			memcpy(win + (y - (size_t)rw.y0) * ww, src + y * (size_t)w * px +
+			       (size_t)rw.x0 * px, ww);
+		cr_assert(resize_image(&ctx, &o, src, w, h, (size_t)w * px, c, d16, a,
+				       (size_t)o.w * px) == 0);
+		cr_assert(resize_image_window(&ctx, &o, win, w, h, rw.x0, rw.y0, ww, c, d16, b,
+					      (size_t)o.w * px) == 0);
+		cr_assert(memcmp(a, b, out) == 0, "%dx%d to %dx%d, filter %d, fit %d, c %d, 16-bit %d",
+			  w, h, o.w, o.h, f, fit, c, d16);
+		/* 200x90 under cover to 20x20 keeps 20 of 44 scaled columns. */
+		if (fit == RESIZE_COVER && w == 200 && o.w == 20 && o.h == 20)
+			cr_assert(rw.x0 > 40 && rw.x1 < 160,
+				  "filter %d: columns %d..%d", f, rw.x0, rw.x1);
+		free(src);
+		free(win);
+		free(a);
+		free(b);
+	}
+	resize_ctx_free(&ctx);
+}

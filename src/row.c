@@ -23,13 +23,14 @@ size_t row_bytes(const struct row_spec *s)
 	return (size_t)s->w * s->h * (size_t)s->channels * sample_size[s->dtype];
 }
 
-/* Resize the W x H decoded pixels PIX to S's size: straight into ROW when
- * the dtype has the decode's sample size and the layout is NHWC, else into
- * the scratch buffer;
+/* Resize the W x H decoded pixels PIX (the window GOT of them) to S's
+ * size: straight into ROW when the dtype has the decode's sample size and
+ * the layout is NHWC, else into the scratch buffer;
  * *SRC is where the result is. 0, or -1 with the reason in WHY. */
 static int resize_into_row(const struct row_spec *s, const struct resize_opts *o,
 			   struct row_scratch *scratch, const void *pix, int w, int h,
-			   int depth16, void *row, void **src, char *why, size_t whylen)
+			   const struct codec_window *got, int depth16, void *row, void **src,
+			   char *why, size_t whylen)
 {
 	size_t bps = depth16 ? 2 : 1, n = (size_t)s->w * s->h * (size_t)s->channels * bps;
 	size_t px = (size_t)s->channels * bps;
@@ -40,8 +41,9 @@ static int resize_into_row(const struct row_spec *s, const struct resize_opts *o
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	if (resize_image(&scratch->rz, o, pix, w, h, (size_t)w * px, s->channels, depth16, dst,
-			 (size_t)s->w * px) < 0) {
+	if (resize_image_window(&scratch->rz, o, pix, w, h, got->x0, got->y0,
+				(size_t)(got->x1 - got->x0) * px, s->channels, depth16, dst,
+				(size_t)s->w * px) < 0) {
 		snprintf(why, whylen, "cannot resize: %s", errno == EOVERFLOW ?
 			 "scaled size out of range" : "out of memory");
 		return -1;
@@ -102,6 +104,36 @@ static int decode_values(const struct row_spec *s, const unsigned char *data, si
 	return 0;
 }
 
+/*
+ * What of the source the resize reads, for the decoder to decode only
+ * that: cover's crop, set into WANT when it leaves some of the source
+ * unread. The whole decode still happens when PARIMG_FULL_DECODE is set
+ * (for the tests, which compare the two). Returns WANT or NULL.
+ */
+static const struct codec_window *cover_window(const struct row_spec *s,
+						const struct resize_opts *o,
+						struct row_scratch *scratch,
+						const struct codec_info *info, int depth16,
+						struct codec_window *want)
+{
+	static int full = -1;
+	struct resize_window win;
+
+	if (full < 0)
+		full = getenv("PARIMG_FULL_DECODE") != NULL;
+	/* An image turned by its EXIF orientation before the resize reads
+	 * another window of the file: decoded whole. */
+	if (full || s->fit != RESIZE_COVER ||
+	    (s->exif_transpose && !info->oriented && info->orientation > 1) ||
+	    resize_source_window(&scratch->rz, o, info->w, info->h, s->channels, depth16,
+				 &win) < 0)
+		return NULL;
+	if (win.x0 == 0 && win.y0 == 0 && win.x1 == info->w && win.y1 == info->h)
+		return NULL;
+	*want = (struct codec_window){ win.x0, win.x1, win.y0, win.y1 };
+	return want;
+}
+
 /* Decode as row_decode does, leaving ROW as it is on failure. */
 static int decode(const struct row_spec *s, const unsigned char *data, size_t len, void *row,
 		  struct row_scratch *scratch, char *why, size_t whylen)
@@ -111,6 +143,8 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	struct codec_info info;
 	int depth16, direct, resize, turn, w, h, asis;
 	size_t px;
+	struct codec_window want, got;
+	const struct codec_window *window = NULL;
 	void *pix;
 
 	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
@@ -153,7 +187,10 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	if (codec_decode(data, len, &info, s->channels, depth16, pix, why, whylen) < 0)
+	if (resize)
+		window = cover_window(s, &o, scratch, &info, depth16, &want);
+	if (codec_decode_window(data, len, &info, s->channels, depth16, pix, window, &got, why,
+				whylen) < 0)
 		return -1;
 	if (turn) {
 		/* Straight into the row when nothing follows but the copy. */
@@ -166,9 +203,10 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 		}
 		orient_apply(info.orientation, pix, info.w, info.h, px, dst);
 		pix = dst;
+		got = (struct codec_window){ 0, w, 0, h };	/* never a window */
 	}
-	if (resize && resize_into_row(s, &o, scratch, pix, w, h, depth16, row, &pix,
-				      why, whylen) < 0)
+	if (resize && resize_into_row(s, &o, scratch, pix, w, h, &got, depth16, row, &pix, why,
+				      whylen) < 0)
 		return -1;
 	/* PIX holds the row's samples now, in the row or beside it. */
 	if (scratch->stats)

@@ -701,7 +701,7 @@ def test_merge_output_directory_missing(d):
 
 # ---------------------------------------------------------------- example scripts
 
-SCRIPTS = os.path.normpath(os.path.join(harness.HERE, "..", "scripts"))
+SCRIPTS = os.path.normpath(os.path.join(harness.HERE, "..", "scripts", "examples"))
 
 
 def test_slurm_array_script_simulated(d):

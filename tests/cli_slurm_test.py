@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Slurm for real: scripts/slurm_array.sbatch submitted, as a user would
-("bash scripts/slurm_array.sbatch submit"), to a throwaway cluster of one
+"""Slurm for real: scripts/examples/slurm_array.sbatch submitted, as a user would
+("bash scripts/examples/slurm_array.sbatch submit"), to a throwaway cluster of one
 node that scripts/slurm_local.sh starts (munged, slurmctld and slurmd from
 Debian's packages, with a key, config, ports, state and logs of their own).
 The oracles are a single-machine gen and load of the same images: the merged
@@ -32,7 +32,7 @@ from harness import file_bytes, ok, run  # noqa: E402
 
 ROOT = os.path.dirname(harness.HERE)
 LOCAL = os.path.join(ROOT, "scripts", "slurm_local.sh")
-SBATCH = os.path.join(ROOT, "scripts", "slurm_array.sbatch")
+SBATCH = os.path.join(ROOT, "scripts", "examples", "slurm_array.sbatch")
 DAEMONS = ("munged", "slurmctld", "slurmd")
 DONE = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
         "BOOT_FAIL", "DEADLINE", "PREEMPTED"}

@@ -136,7 +136,7 @@ void codec_draft(struct codec_info *info, int w, int h)
 int codec_decode(const unsigned char *data, size_t len, const struct codec_info *info,
 		 int channels, int depth16, void *pix, char *why, size_t whylen)
 {
-	struct dec_target t = { pix, channels, depth16, 0 };
+	struct dec_target t = { .pix = pix, .channels = channels, .depth16 = depth16 };
 
 	if (info->values) {
 		snprintf(why, whylen, "internal error: a decode of sample values to pixels");
@@ -148,8 +148,19 @@ int codec_decode(const unsigned char *data, size_t len, const struct codec_info 
 int codec_decode_values(const unsigned char *data, size_t len, const struct codec_info *info,
 			double *pix, char *why, size_t whylen)
 {
-	struct dec_target t = { (unsigned char *)pix, 1, 0, 1 };
+	struct dec_target t = { .pix = (unsigned char *)pix, .channels = 1, .values = 1 };
 
+	return info->dec->decode(data, len, info, &t, why, whylen);
+}
+
+int codec_decode_window(const unsigned char *data, size_t len, const struct codec_info *info,
+			int channels, int depth16, void *pix, const struct codec_window *want,
+			struct codec_window *got, char *why, size_t whylen)
+{
+	struct dec_target t = { .pix = pix, .channels = channels, .depth16 = depth16,
+				.want = want, .got = got };
+
+	*got = (struct codec_window){ 0, info->w, 0, info->h };
 	return info->dec->decode(data, len, info, &t, why, whylen);
 }
 

@@ -80,5 +80,18 @@ int codec_decode(const unsigned char *data, size_t len, const struct codec_info 
  * samples as their own values. 0, or -1 with the reason in WHY. */
 int codec_decode_values(const unsigned char *data, size_t len, const struct codec_info *info,
 			double *pix, char *why, size_t whylen);
+/* A rectangle of a decoded image: columns [X0, X1), rows [Y0, Y1). */
+struct codec_window {
+	int x0, x1, y0, y1;
+};
+
+/* codec_decode of part of the image: the decoder may decode only a
+ * rectangle holding WANT (a JPEG's iMCUs, with the margins its upsampler
+ * needs), with exactly the pixels the whole decode has there. *GOT is set
+ * to what was decoded (the whole image where the decoder cannot do less),
+ * its rows packed at PIX from its first pixel. */
+int codec_decode_window(const unsigned char *data, size_t len, const struct codec_info *info,
+			int channels, int depth16, void *pix, const struct codec_window *want,
+			struct codec_window *got, char *why, size_t whylen);
 
 #endif

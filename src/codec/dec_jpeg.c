@@ -3,6 +3,7 @@
  * CMYK), so that load gives the array Pillow and OpenCV give. */
 #include "decoder.h"
 #include "exif.h"
+#include "jpeg_window.h"
 
 #include <setjmp.h>
 #include <stdio.h>
@@ -190,9 +191,11 @@ static int out_space(const struct dec_target *t, int *n)
 	}
 }
 
-/* Read the scanlines: straight into T when libjpeg's output is T's layout,
- * else through the row buffer and a conversion. */
-static int read_rows(const struct dec_target *t, int n, char *why, size_t whylen)
+/* Read scanlines [Y0, Y1) (Y0 where libjpeg is): straight into T when
+ * libjpeg's output is T's layout, else through the row buffer and a
+ * conversion. */
+static int read_rows(const struct dec_target *t, int n, JDIMENSION y0, JDIMENSION y1, char *why,
+		     size_t whylen)
 {
 	size_t w = ci.output_width, tstride = dec_row_bytes(t, (int)w);
 	int cmyk = ci.out_color_space == JCS_CMYK;
@@ -207,9 +210,9 @@ static int read_rows(const struct dec_target *t, int n, char *why, size_t whylen
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	while (ci.output_scanline < ci.output_height) {
-		unsigned char *out = t->pix + (size_t)ci.output_scanline * tstride;
-		int want = (int)(ci.output_height - ci.output_scanline);
+	while (ci.output_scanline < y1) {
+		unsigned char *out = t->pix + (size_t)(ci.output_scanline - y0) * tstride;
+		int want = (int)(y1 - ci.output_scanline);
 
 		want = want < 16 ? want : 16;
 		for (k = 0; k < want; k++)
@@ -225,6 +228,97 @@ static int read_rows(const struct dec_target *t, int n, char *why, size_t whylen
 			dec_convert(src, cmyk ? 3 : n, 0, out + (size_t)k * tstride, t, w);
 		}
 	}
+	return 0;
+}
+
+/* ------------------------------------------------------ partial decode */
+
+/*
+ * Whether decoding only a window of this file gives the whole decode's
+ * pixels there, as the tests show for these cases: one Huffman-coded scan
+ * (progressive and arithmetic-coded files are decoded whole); gray at 1x1,
+ * or three components with luma at 1 or 2 either way and chroma at 1x1
+ * (4:4:4, 4:2:2, 4:2:0, 4:4:0; 4:1:1 and 4x2 or 2x4 luma, where
+ * libjpeg-turbo 2.1.5's crop and skip have known bugs under scaling, are
+ * decoded whole, and so are CMYK and YCCK); and the file ending in its end
+ * marker, as a decode stopped early would not see it cut short, which the
+ * whole decode refuses.
+ */
+static int window_safe(const unsigned char *d, size_t len)
+{
+	const jpeg_component_info *c = ci.comp_info;
+	int i;
+
+	if (ci.progressive_mode || ci.arith_code || len < 4 || d[len - 2] != 0xff ||
+	    d[len - 1] != 0xd9)
+		return 0;
+	if (ci.num_components == 1)
+		return c[0].h_samp_factor == 1 && c[0].v_samp_factor == 1;
+	if (ci.num_components != 3 || c[0].h_samp_factor > 2 || c[0].v_samp_factor > 2)
+		return 0;
+	for (i = 1; i < 3; i++)
+		if (c[i].h_samp_factor != 1 || c[i].v_samp_factor != 1)
+			return 0;
+	return 1;
+}
+
+/*
+ * Set libjpeg up to decode T's window and say so in T: the columns cropped
+ * (jpeg_crop_scanline, which keeps whole iMCU columns), the rows above
+ * skipped by whole iMCU rows from the top (a skip from a row group's start,
+ * clear of 2.1.5's bug), *Y0 and *Y1 the rows to read. The margins: one
+ * chroma sample's extent in output pixels (the sampling factor: at a
+ * reduced DCT scale a chroma sample spans no more) before and after the
+ * columns, as the crop's edges are upsampled as if they were the image's;
+ * one before the rows, as vertical fancy upsampling reads a chroma row
+ * either side (the rows read after the skip are the whole decode's, and
+ * so are the last, which libjpeg upsamples with the row below before
+ * returning them: no margin after).
+ */
+static void window_start(const struct dec_target *t, JDIMENSION *y0, JDIMENSION *y1)
+{
+	int xunit = ci.min_DCT_scaled_size * (ci.num_components == 1 ? 1 : ci.max_h_samp_factor);
+	int yunit = ci.min_DCT_scaled_size * ci.max_v_samp_factor;
+	int w = (int)ci.output_width, h = (int)ci.output_height, x0, x1, r0, r1;
+	JDIMENSION xoff, width;
+
+	jpeg_window_axis(t->want->x0, t->want->x1, w, xunit, ci.max_h_samp_factor,
+			 ci.max_h_samp_factor, &x0, &x1);
+	jpeg_window_axis(t->want->y0, t->want->y1, h, yunit, ci.max_v_samp_factor, 0, &r0, &r1);
+	if (x0 > 0 || x1 < w) {
+		xoff = (JDIMENSION)x0;
+		width = (JDIMENSION)(x1 - x0);
+		jpeg_crop_scanline(&ci, &xoff, &width);
+		x0 = (int)xoff;
+		x1 = (int)(xoff + width);
+	}
+	if (r0 > 0 && jpeg_skip_scanlines(&ci, (JDIMENSION)r0) != (JDIMENSION)r0)
+		r0 = (int)ci.output_scanline;	/* not seen: the skip stops only at the end */
+	*y0 = (JDIMENSION)r0;
+	*y1 = (JDIMENSION)r1;
+	*t->got = (struct codec_window){ x0, x1, r0, r1 };
+}
+
+/* Read T's window (the whole image without one) and end the decode. */
+static int read_image(const unsigned char *d, size_t len, const struct dec_target *t, int n,
+		      char *why, size_t whylen)
+{
+	JDIMENSION y0 = 0, y1 = ci.output_height;
+
+	if (t->want && window_safe(d, len))
+		window_start(t, &y0, &y1);
+	if (read_rows(t, n, y0, y1, why, whylen) < 0) {
+		jpeg_abort_decompress(&ci);
+		return -1;
+	}
+	/* A window ending above the last row ends the decode there (the
+	 * entropy decoding below it is skipped too). Otherwise it reads on to
+	 * the end marker: a file cut short after its last row is refused, as
+	 * Pillow refuses it. */
+	if (y1 < ci.output_height)
+		jpeg_abort_decompress(&ci);
+	else
+		jpeg_finish_decompress(&ci);
 	return 0;
 }
 
@@ -267,14 +361,7 @@ static int jpeg_decode(const unsigned char *d, size_t len, const struct codec_in
 		jpeg_abort_decompress(&ci);
 		return -1;
 	}
-	if (read_rows(t, n, why, whylen) < 0) {
-		jpeg_abort_decompress(&ci);
-		return -1;
-	}
-	/* Reads on to the end marker: a file cut short after its last row is
-	 * refused, as Pillow refuses it. */
-	jpeg_finish_decompress(&ci);
-	return 0;
+	return read_image(d, len, t, n, why, whylen);
 }
 
 const struct decoder dec_jpeg = { "JPEG", jpeg_sniff, jpeg_probe, jpeg_decode, 1 };

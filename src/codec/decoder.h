@@ -16,6 +16,11 @@ struct dec_target {
 	int channels;		/* 1-4 */
 	int depth16;		/* uint16_t samples, else uint8_t */
 	int values;		/* info->values images: one double a pixel */
+	/* NULL, or the part of the image wanted: a decoder that can may
+	 * decode less (a rectangle holding it, into pix from its first
+	 * pixel) and say what in *got, which starts as the whole image. */
+	const struct codec_window *want;
+	struct codec_window *got;
 };
 
 struct decoder {

@@ -1,14 +1,14 @@
 # bench_photos.sh - section l of bench.sh: load on real photographs (issues
 # "Real photographs" and "Resize like Pillow"), against the Pool(2) + Pillow
-# recipe (scripts/recipe_pillow.py) and the decoders' own floors
-# (scripts/jpeg_floor.c, scripts/png_floor.c); l5, load --ragged, is
-# scripts/bench_ragged.sh, l6 bench_formats.sh, l7 bench_tensor.sh and l8,
-# TIFF, bench_tiff.sh. Sourced by bench.sh, whose
+# recipe (scripts/bench/recipe_pillow.py) and the decoders' own floors
+# (scripts/bench/jpeg_floor.c, scripts/bench/png_floor.c); l5, load --ragged, is
+# scripts/bench/bench_ragged.sh, l6 bench_formats.sh, l7 bench_tensor.sh, l8,
+# TIFF, bench_tiff.sh and l9, cover, bench_cover.sh. Sourced by bench.sh, whose
 # helpers, $S, $PY and $PARIMG it uses; to run it alone:
 #
-#   sh scripts/bench.sh photos      (then the summary; PHOTO_RUNS=N, default 5)
+#   sh scripts/bench/bench.sh photos      (then the summary; PHOTO_RUNS=N, default 5)
 #
-# The corpora (scripts/photo_corpus.py: 1000 500x375 JPEGs, 1000 ImageNet-like
+# The corpora (scripts/bench/photo_corpus.py: 1000 500x375 JPEGs, 1000 ImageNet-like
 # JPEGs of 300-640 px, 300 512x512 photo PNGs) are made once per run under $S,
 # or taken from $PHOTO_CORPUS when that directory holds a finished one.
 # shellcheck shell=sh disable=SC2154
@@ -20,12 +20,12 @@ EXTRA_PKGS="mate-backgrounds libturbojpeg0-dev libpng-dev libspng-dev libstb-dev
 	sh scripts/deps.sh ||
 	echo "bench: could not install the photo benchmarks' packages; going on" >&2
 # jpeg_floor -s resizes with parimg's resampler, as make built it (its flags).
-cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/jpeg_floor.c scripts/floor.c build/resize.o \
+cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/bench/jpeg_floor.c scripts/bench/floor.c build/resize.o \
 	-lturbojpeg -lm
-cc -O2 -Wall -o build/png_floor scripts/png_floor.c scripts/floor.c -lpng -lspng -lm
+cc -O2 -Wall -o build/png_floor scripts/bench/png_floor.c scripts/bench/floor.c -lpng -lspng -lm
 PC=${PHOTO_CORPUS:-$S/photos}
 if [ ! -f "$PC/.done" ]; then
-	$PY scripts/photo_corpus.py -j2 "$PC" | sed 's/^/   corpus: /'
+	$PY scripts/bench/photo_corpus.py -j2 "$PC" | sed 's/^/   corpus: /'
 	: >"$PC/.done"
 fi
 $PARIMG gen -q -j2 -n 300 -s 512x512 -c 3 -o "$S/gen512"
@@ -55,7 +55,7 @@ ls "$SAME"/*.jpg >"$S/same.list"
 ns=$(wc -l <"$S/same.list")
 L2="$PARIMG load -q -c 3 -j2 -o $S/o.npy $SAME"
 L1="$PARIMG load -q -c 3 -j1 -o $S/o.npy $SAME"
-out=$(bt "$PRUNS" true "$PY scripts/recipe_pillow.py -j 2 $SAME" \
+out=$(bt "$PRUNS" true "$PY scripts/bench/recipe_pillow.py -j 2 $SAME" \
 	"rm -f $S/o.npy" "$L2" \
 	"rm -f $S/fl.u8" "build/jpeg_floor -j2 -o $S/fl.u8 -l $S/same.list" \
 	"rm -f $S/o.npy" "$L1" \
@@ -111,8 +111,8 @@ nm=$(wc -l <"$S/mixed.list")
 # -a: any M/8) and parimg's resampler, from 2 processes, nothing else.
 LR="$PARIMG load -q -c 3 -j2 --resize 224x224 --filter bilinear -o $S/o.npy $MIXED"
 FL="build/jpeg_floor -j2 -s 224x224 -f bilinear -o $S/fl.u8 -l $S/mixed.list"
-out=$(bt "$PRUNS" true "$PY scripts/recipe_pillow.py -j 2 --resize 224x224 $MIXED" \
-	true "$PY scripts/recipe_pillow.py -j 2 --resize 224x224 --draft $MIXED" \
+out=$(bt "$PRUNS" true "$PY scripts/bench/recipe_pillow.py -j 2 --resize 224x224 $MIXED" \
+	true "$PY scripts/bench/recipe_pillow.py -j 2 --resize 224x224 --draft $MIXED" \
 	"rm -f $S/o.npy" "$LR --no-draft" \
 	"rm -f $S/fl.u8" "$FL -n" \
 	"rm -f $S/o.npy" "$LR --draft" \
@@ -160,7 +160,7 @@ pngs() {
 	m=$(build/png_floor -m -l "$S/png.list")
 	best=$(echo "$m" | awk '/^fastest/ { print $2 }')
 	info "decode only, one process, from memory" "$(echo "$m" | awk '/ms\/image/ { printf "%s%s %s ms", s, $1, $3; s = ", " }')"
-	out=$(bt "$PRUNS" true "$PY scripts/recipe_pillow.py -j 2 $3" \
+	out=$(bt "$PRUNS" true "$PY scripts/bench/recipe_pillow.py -j 2 $3" \
 		"rm -f $S/o.npy" "$PARIMG load -q -c 3 -j2 -o $S/o.npy $3" \
 		"rm -f $S/fl.u8" "build/png_floor -j2 -d $best -o $S/fl.u8 -l $S/png.list")
 	rec=$(line "$out" 1) ld=$(line "$out" 2) fl=$(line "$out" 3)
@@ -183,12 +183,14 @@ echo "l4. 300 PNGs of gen -s 512x512 -c 3 (noise, stored deflate), load -c 3 -j2
 pngs l4 gen512 "$S/gen512" 5 1.3
 rm -rf "$S/gen512"
 # l5: images at their own sizes (load --ragged), on the mixed corpus.
-. scripts/bench_ragged.sh
-# l6: BMP, TGA and PNM (alone: sh scripts/bench.sh formats).
-. scripts/bench_formats.sh
-# l7: tensors for PyTorch (scripts/bench_tensor.sh; alone: sh scripts/bench.sh tensor).
-. scripts/bench_tensor.sh
-# l8: TIFF (alone: sh scripts/bench.sh tiff).
-. scripts/bench_tiff.sh
+. scripts/bench/bench_ragged.sh
+# l6: BMP, TGA and PNM (alone: sh scripts/bench/bench.sh formats).
+. scripts/bench/bench_formats.sh
+# l7: tensors for PyTorch (scripts/bench/bench_tensor.sh; alone: sh scripts/bench/bench.sh tensor).
+. scripts/bench/bench_tensor.sh
+# l8: TIFF (alone: sh scripts/bench/bench.sh tiff).
+. scripts/bench/bench_tiff.sh
+# l9: --fit cover's partial decode vs the ML pipelines (alone: sh scripts/bench/bench.sh cover).
+. scripts/bench/bench_cover.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"
 

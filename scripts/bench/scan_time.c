@@ -1,6 +1,6 @@
 /* scan_time.c - how long "load --labels" takes to list and sort a tree of
  * class folders, alone: dataset_scan() from src/dataset.c, the very code
- * load runs, timed in-process. For scripts/bench.sh (section j); prints
+ * load runs, timed in-process. For scripts/bench/bench.sh (section j); prints
  * "rows N seconds S cpu C" (bench_time.py reads the last two).
  *
  *   scan_time [-r name|natural] DIR */

@@ -6,9 +6,11 @@ Compose([Resize(S), CenterCrop(S), ToTensor(), Normalize(MEAN, STD)]), a
 DataLoader(num_workers=J, batch_size=B), and every batch copied into one
 float32 (N, 3, S, S) .npy (numpy.lib.format.open_memmap), as parimg writes.
 
-    recipe_torchvision.py [-j J] [--size S] [--batch B] [--stretch] -o OUT.npy DIR
+    recipe_torchvision.py [-j J] [--size S] [--batch B] [--stretch] [--uint8] -o OUT.npy DIR
 
---stretch resizes to (S, S) ignoring the aspect ratio (parimg's default
+--uint8 ends with PILToTensor() instead of ToTensor() + Normalize: the
+batches stacked into one uint8 (N, 3, S, S) array, what "parimg load
+--layout nchw" writes. --stretch resizes to (S, S) ignoring the aspect ratio (parimg's default
 --fit), instead of Resize(S) + CenterCrop(S) (--fit cover). MEAN and STD are
 the ImageNet figures (--normalize imagenet).
 
@@ -47,16 +49,18 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--stretch", action="store_true")
+    ap.add_argument("--uint8", action="store_true")
     ap.add_argument("-o", required=True)
     ap.add_argument("dir")
     args = ap.parse_args()
     s = args.size
     geometry = [T.Resize((s, s))] if args.stretch else [T.Resize(s), T.CenterCrop(s)]
-    tf = T.Compose(geometry + [T.ToTensor(), T.Normalize(MEAN, STD)])
+    tail = [T.PILToTensor()] if args.uint8 else [T.ToTensor(), T.Normalize(MEAN, STD)]
+    tf = T.Compose(geometry + tail)
 
     t0 = time.perf_counter()
     paths = sorted(p for p in glob.glob(os.path.join(args.dir, "*")) if os.path.isfile(p))
-    out = np.lib.format.open_memmap(args.o, mode="w+", dtype=np.float32,
+    out = np.lib.format.open_memmap(args.o, mode="w+", dtype=np.uint8 if args.uint8 else np.float32,
                                     shape=(len(paths), 3, s, s))
     i = 0
     loader = DataLoader(Files(paths, tf), batch_size=args.batch, num_workers=args.j)

@@ -6,7 +6,7 @@
 # batches of 32; its CPU per image is the cost to watch. Sourced by bench.sh;
 # alone:
 #
-#   sh scripts/bench.sh sandbox     (SANDBOX_RUNS=N, default LONG_RUNS)
+#   sh scripts/bench/bench.sh sandbox     (SANDBOX_RUNS=N, default LONG_RUNS)
 # shellcheck shell=sh disable=SC2154
 
 echo
@@ -14,7 +14,7 @@ echo "n. confined workers (--sandbox auto) vs --sandbox off, -j2"
 MRUNS=${SANDBOX_RUNS:-$LONG_RUNS}
 PC=${PHOTO_CORPUS:-$S/photos}
 if [ ! -f "$PC/.done" ]; then
-	$PY scripts/photo_corpus.py -j2 "$PC" | sed 's/^/   corpus: /'
+	$PY scripts/bench/photo_corpus.py -j2 "$PC" | sed 's/^/   corpus: /'
 	: >"$PC/.done"
 fi
 T=$S/tree

@@ -31,7 +31,7 @@ from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MATE = "/usr/share/backgrounds/mate/nature"
-REPO = os.path.join(HERE, "..", "tests", "data", "photos")
+REPO = os.path.join(HERE, "..", "..", "tests", "data", "photos")
 SRC = []        # (name, RGB image): the sources, loaded before the pool forks
 
 

@@ -1,26 +1,34 @@
 #!/bin/sh
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
 # Sections a-i time gen, load and merge; j class folders; k the resampler
-# alone; l real photographs (scripts/bench_photos.sh); m check
-# (scripts/bench_check.sh); n confined workers against unconfined
-# (scripts/bench_sandbox.sh). Within l: l5 load --ragged
-# (scripts/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench_formats.sh), l7
-# tensors for PyTorch (scripts/bench_tensor.sh).
+# alone; l real photographs (scripts/bench/bench_photos.sh); m check
+# (scripts/bench/bench_check.sh); n confined workers against unconfined
+# (scripts/bench/bench_sandbox.sh); p the parent's share of the CPU
+# (scripts/bench/bench_parent.sh); q, on demand, an output larger than RAM
+# (scripts/bench/bench_huge.sh). Within l: l5 load --ragged
+# (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
+# tensors for PyTorch (scripts/bench/bench_tensor.sh), l8 TIFF
+# (scripts/bench/bench_tiff.sh), l9 --fit cover's partial decode against the
+# ML pipelines (scripts/bench/bench_cover.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
 # and nothing here fails on speed. The commands of a comparison run
-# interleaved (scripts/bench_time.py), so that a noisy machine's slow spells
+# interleaved (scripts/bench/bench_time.py), so that a noisy machine's slow spells
 # fall on all of them alike: read the ratios, not the absolute times.
 #
-#   RUNS=N LONG_RUNS=M sh scripts/bench.sh      (defaults 11 and 7, at least 5)
-#   PHOTO_RUNS=N sh scripts/bench.sh photos     (only section l, real photos)
-#   CHECK_RUNS=N sh scripts/bench.sh check      (only section m, parimg check)
-#   PHOTO_RUNS=N sh scripts/bench.sh ragged     (only section l5, load --ragged)
-#   SANDBOX_RUNS=N sh scripts/bench.sh sandbox  (only section n, the sandbox)
-#   PHOTO_RUNS=N sh scripts/bench.sh formats    (only l6: BMP, TGA, PNM)
-#   PHOTO_RUNS=N sh scripts/bench.sh tensor     (only l7, tensors for PyTorch)
-#   PHOTO_RUNS=N sh scripts/bench.sh tiff       (only l8, TIFF photos)
+#   RUNS=N LONG_RUNS=M sh scripts/bench/bench.sh      (defaults 11 and 7, at least 5)
+#   PHOTO_RUNS=N sh scripts/bench/bench.sh photos     (only section l, real photos)
+#   CHECK_RUNS=N sh scripts/bench/bench.sh check      (only section m, parimg check)
+#   PHOTO_RUNS=N sh scripts/bench/bench.sh ragged     (only section l5, load --ragged)
+#   SANDBOX_RUNS=N sh scripts/bench/bench.sh sandbox  (only section n, the sandbox)
+#   PHOTO_RUNS=N sh scripts/bench/bench.sh formats    (only l6: BMP, TGA, PNM)
+#   PHOTO_RUNS=N sh scripts/bench/bench.sh tensor     (only l7, tensors for PyTorch)
+#   PHOTO_RUNS=N sh scripts/bench/bench.sh tiff       (only l8, TIFF photos)
+#   PHOTO_RUNS=N sh scripts/bench/bench.sh cover      (only l9, cover vs the ML pipelines)
+#   sh scripts/bench/bench.sh parent                  (only p, the parent's share)
+#   HUGE_DIR=DIR sh scripts/bench/bench.sh huge       (q alone and only on demand: an
+#                                                      output larger than RAM on DIR's disk)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 PY=${PY:-/usr/bin/python3}	# Debian's, with numpy and cv2; not a pyenv python3
 RUNS=${RUNS:-11}	# runs of the fast commands
@@ -34,16 +42,16 @@ EXTRA_PKGS="python3-opencv hyperfine mate-backgrounds" sh scripts/deps.sh ||
 [ -x ./parimg ] || { echo "bench: no ./parimg (run make first)" >&2; exit 1; }
 mkdir -p build
 for t in io_floor load_floor; do
-	cc -O2 -Wall -o "build/$t" "scripts/$t.c" scripts/floor.c
+	cc -O2 -Wall -o "build/$t" "scripts/bench/$t.c" scripts/bench/floor.c
 done
 for t in rss_tree fill_floor; do
-	cc -O2 -Wall -o "build/$t" "scripts/$t.c"
+	cc -O2 -Wall -o "build/$t" "scripts/bench/$t.c"
 done
 # scan_time runs load's own class-folder scan (src/dataset.c) alone.
-cc -O2 -Wall -Isrc -o build/scan_time scripts/scan_time.c src/dataset.c src/filelist.c \
+cc -O2 -Wall -Isrc -o build/scan_time scripts/bench/scan_time.c src/dataset.c src/filelist.c \
 	src/err.c src/rng.c src/npy.c src/outfile.c
 # The resampler alone, as make built it (its flags: the Makefile's).
-cc -O2 -Wall -Isrc -o build/resize_bench scripts/resize_bench.c build/resize.o -lm
+cc -O2 -Wall -Isrc -o build/resize_bench scripts/bench/resize_bench.c build/resize.o -lm
 
 # Scratch on tmpfs: every file lives in memory, so there are no caches to
 # drop (that needs root, and would not apply anyway) and no disk in the
@@ -66,7 +74,7 @@ $PY -c 'import cv2, numpy' 2>/dev/null && have_cv2=1
 # bt RUNS PREPARE CMD [PREPARE CMD ...]: a line per CMD (bench_time.py), of
 # which: wall = "median min max", own = the same of the time CMD reports,
 # cpu = median CPU seconds of the process tree, owncpu = the CPU it reports.
-bt() { $PY scripts/bench_time.py "$@"; }
+bt() { $PY scripts/bench/bench_time.py "$@"; }
 line() { echo "$1" | sed -n "$2p"; }
 wall() { echo "$1" | cut -d' ' -f1-3; }
 own() { echo "$1" | cut -d' ' -f4-6; }
@@ -131,44 +139,72 @@ echo "        interleaved. cpu: median user+sys of the process tree, less distur
 echo "        by other load. Floors: the wall and CPU time they print for their timed part."
 
 # ---------------------------------------------------------------- photos only
-# "sh scripts/bench.sh photos": section l alone (scripts/bench_photos.sh),
+# "sh scripts/bench/bench.sh photos": section l alone (scripts/bench/bench_photos.sh),
 # then the summary.
 if [ "${1:-}" = photos ] || [ "${1:-}" = tiff ]; then
 	per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
 	if [ "$1" = photos ]; then
-		. scripts/bench_photos.sh
+		. scripts/bench/bench_photos.sh
 	else
-		. scripts/bench_tiff.sh		# l8 alone: "sh scripts/bench.sh tiff"
+		. scripts/bench/bench_tiff.sh	# l8 alone: "sh scripts/bench/bench.sh tiff"
 	fi
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"
 	exit 0
 fi
-# "sh scripts/bench.sh formats": section l6 alone (BMP, TGA, PNM).
+# "sh scripts/bench/bench.sh formats": section l6 alone (BMP, TGA, PNM).
 if [ "${1:-}" = formats ]; then
 	PRUNS=${PHOTO_RUNS:-5} PC=${PHOTO_CORPUS:-$S/photos}
-	. scripts/bench_formats.sh
+	. scripts/bench/bench_formats.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"
 	exit 0
 fi
 
-# "sh scripts/bench.sh check", "ragged" and "sandbox": section m, l5 or n
-# alone (scripts/bench_check.sh, scripts/bench_ragged.sh, bench_sandbox.sh).
+# "sh scripts/bench/bench.sh check", "ragged" and "sandbox": section m, l5 or n
+# alone (scripts/bench/bench_check.sh, scripts/bench/bench_ragged.sh, bench_sandbox.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ]; then
-	. "scripts/bench_$1.sh"
+	. "scripts/bench/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"
 	exit 0
 fi
 
-# "sh scripts/bench.sh tensor": section l7 alone (scripts/bench_tensor.sh).
+# "sh scripts/bench/bench.sh huge": section p, opt-in (an output larger than
+# RAM, on HUGE_DIR's disk: scripts/bench/bench_huge.sh); never in the full run.
+if [ "${1:-}" = huge ]; then
+	. scripts/bench/bench_huge.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench/bench.sh parent": section o alone (scripts/bench/bench_parent.sh).
+if [ "${1:-}" = parent ]; then
+	. scripts/bench/bench_parent.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench/bench.sh cover": section l8 alone (scripts/bench/bench_cover.sh).
+if [ "${1:-}" = cover ]; then
+	. scripts/bench/bench_cover.sh
+	echo
+	echo "summary (load average now $(loadavg)):"
+	cat "$S/goals"
+	exit 0
+fi
+
+# "sh scripts/bench/bench.sh tensor": section l7 alone (scripts/bench/bench_tensor.sh).
 if [ "${1:-}" = tensor ]; then
 	per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
-	. scripts/bench_tensor.sh
+	. scripts/bench/bench_tensor.sh
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"
@@ -202,7 +238,7 @@ goal a "gen <= 1.5x its I/O floor" "${r}x" "$(le "$r" 1.5)"
 echo
 echo "b. gen -j2 vs the Python recipe (Pool(2).map, np.random.randint, cv2.imwrite)"
 if [ "$have_cv2" = 1 ]; then
-	out=$(bt "$LONG_RUNS" "rm -rf $S/ro" "$PY scripts/recipe_gen.py $S/ro $N 2" \
+	out=$(bt "$LONG_RUNS" "rm -rf $S/ro" "$PY scripts/bench/recipe_gen.py $S/ro $N 2" \
 		"rm -rf $S/o" "$GEN")
 	rec=$(line "$out" 1)
 	g=$(line "$out" 2)
@@ -280,7 +316,7 @@ echo "   (sorted(glob), RawArray('d', N*H*W*3), Pool(2) doing cv2.imread)"
 LOAD="$PARIMG load -q -j2 -o $S/o.npy $D2K"
 F8="$PARIMG load -q -j2 -c 3 -t f8 --order name -o $S/o.npy $D2K"
 if [ "$have_cv2" = 1 ]; then
-	out=$(bt "$LONG_RUNS" true "$PY scripts/recipe_load.py -j 2 $D2K" \
+	out=$(bt "$LONG_RUNS" true "$PY scripts/bench/recipe_load.py -j 2 $D2K" \
 		"rm -f $S/o.npy" "$LOAD" "rm -f $S/o.npy" "$F8")
 	rec=$(line "$out" 1)
 	ld=$(line "$out" 2)
@@ -303,11 +339,11 @@ rm -f "$S/o.npy"
 info "  GNU time -v (the whole tree's largest)" "$(tree_rss $LOAD)"
 if [ "$have_cv2" = 1 ]; then
 	# shellcheck disable=SC2046
-	set -- $(rss "$PY" scripts/recipe_load.py -j 2 "$D2K")
+	set -- $(rss "$PY" scripts/bench/recipe_load.py -j 2 "$D2K")
 	rp=$1 rc=$2
 	info "recipe peak RSS, parent / largest worker" "$rp / $rc KiB"
 	info "  its own getrusage, parent / worker" "$(awk '{ print $4 " / " $6 }' "$S/rss.out") KiB"
-	info "  GNU time -v (the whole tree's largest)" "$(tree_rss "$PY" scripts/recipe_load.py -j 2 "$D2K")"
+	info "  GNU time -v (the whole tree's largest)" "$(tree_rss "$PY" scripts/bench/recipe_load.py -j 2 "$D2K")"
 	info "CPU ratio recipe/load" "$(ratio "$(cpu "$rec")" "$(cpu "$ld")")x"
 	r=$(ratio "$(first "$rec")" "$(first "$ld")")
 	goal e "load >= 40x faster than the recipe" "${r}x" "$(ge "$r" 40)"
@@ -331,7 +367,7 @@ info "parimg peak RSS, parent / largest worker" "$(rss $F8 | sed 's| | / |') KiB
 [ -f "$S/o.npy" ] || $F8
 if [ "$have_cv2" = 1 ]; then
 	row "recipe_load.py (from e.)" "$(wall "$rec")" "$(cpu "$rec")"
-	$PY scripts/recipe_load.py -j 2 --save "$S/rec.npy" "$D2K" >/dev/null
+	$PY scripts/bench/recipe_load.py -j 2 --save "$S/rec.npy" "$D2K" >/dev/null
 	eq=$($PY -c 'import numpy as np, sys
 a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
 print(a.dtype == b.dtype and np.array_equal(a, b))' "$S/o.npy" "$S/rec.npy")
@@ -448,13 +484,13 @@ done
 echo "k. resize alone, one core: parimg's resampler vs Pillow's Image.resize(), same pixels"
 photo=$(ls /usr/share/backgrounds/mate/nature/*.jpg 2>/dev/null | head -n 1)
 if [ -n "$photo" ]; then
-	$PY scripts/resize_pillow.py photo "$photo" "$S/photo.png" "$S/photo.raw"
+	$PY scripts/bench/resize_pillow.py photo "$photo" "$S/photo.png" "$S/photo.raw"
 	info "input" "$(basename "$photo"): centre, 4:3, at 500x375 RGB (decoded)"
 	info "per call, ms: median [min .. max] of 15" "rounds, and CPU; ratio = Pillow / parimg (CPU)"
 	for fit in stretch cover; do
 		for f in nearest box bilinear hamming bicubic lanczos; do
 			p=$(build/resize_bench "$S/photo.raw" 500 375 3 224 224 "$f" "$fit")
-			q=$($PY scripts/resize_pillow.py time "$S/photo.png" 224 224 "$f" "$fit" | cut -d' ' -f2-)
+			q=$($PY scripts/bench/resize_pillow.py time "$S/photo.png" 224 224 "$f" "$fit" | cut -d' ' -f2-)
 			r=$(ratio "$(echo "$q" | cut -d' ' -f4)" "$(echo "$p" | cut -d' ' -f4)")
 			printf '   %-8s %-8s parimg %7.3f [%.3f .. %.3f] cpu %.3f   Pillow %7.3f [%.3f .. %.3f] cpu %.3f   %sx\n' \
 				"$fit" "$f" $p $q "$r"
@@ -466,12 +502,14 @@ if [ -n "$photo" ]; then
 else
 	skip k "no photograph (mate-backgrounds) for the resize benchmark"
 fi
-# Real photographs: scripts/bench_photos.sh (alone: sh scripts/bench.sh photos).
-. scripts/bench_photos.sh
-# check: scripts/bench_check.sh (alone: sh scripts/bench.sh check).
-. scripts/bench_check.sh
-# Confined workers against unconfined: scripts/bench_sandbox.sh.
-. scripts/bench_sandbox.sh
+# Real photographs: scripts/bench/bench_photos.sh (alone: sh scripts/bench/bench.sh photos).
+. scripts/bench/bench_photos.sh
+# check: scripts/bench/bench_check.sh (alone: sh scripts/bench/bench.sh check).
+. scripts/bench/bench_check.sh
+# Confined workers against unconfined: scripts/bench/bench_sandbox.sh.
+. scripts/bench/bench_sandbox.sh
+# The parent's share with many cores in mind: scripts/bench/bench_parent.sh.
+. scripts/bench/bench_parent.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

@@ -1,21 +1,21 @@
 # bench_formats.sh - section l6 of bench.sh: BMP, TGA and PNM (issue 18),
 # parimg's own readers against stb_image 2.27, which decoded them before.
-# Sourced by bench_photos.sh (or alone: sh scripts/bench.sh formats), whose
+# Sourced by bench_photos.sh (or alone: sh scripts/bench/bench.sh formats), whose
 # $PC, $PRUNS and helpers it uses; makes $PC/png512 when it is missing.
 # shellcheck shell=sh disable=SC2154
 # ---------------------------------------------------------------- l6
 # BMP, TGA and PNM (issue 18): parimg's own readers, one core, per image,
-# against stb_image 2.27 (scripts/stb_floor.c: read, decode to RGB, nothing
+# against stb_image 2.27 (scripts/bench/stb_floor.c: read, decode to RGB, nothing
 # else), which decoded them before: load -j1 whole, and the two decoders
 # alone (stb_floor, stb_floor -p). The photo PNGs of l3 converted
 # by Pillow, and gen's own BMP and TGA.
 if [ ! -d "$PC/png512" ]; then
-	$PY scripts/photo_corpus.py -j2 --only png512 "$PC" | sed 's/^/   corpus: /'
+	$PY scripts/bench/photo_corpus.py -j2 --only png512 "$PC" | sed 's/^/   corpus: /'
 fi
 echo
 echo "l6. BMP, TGA and PPM: load -c 3 -j1 vs stb_image 2.27's decode (stb_floor -j1), 300 each"
 # stb_floor -p decodes with parimg's readers as make built them.
-cc -O2 -Wall -Isrc -Isrc/codec -o build/stb_floor scripts/stb_floor.c scripts/floor.c \
+cc -O2 -Wall -Isrc -Isrc/codec -o build/stb_floor scripts/bench/stb_floor.c scripts/bench/floor.c \
 	build/codec/codec.o build/codec/dec_*.o -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lm
 per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
 FM=$S/fmt

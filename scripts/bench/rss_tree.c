@@ -6,7 +6,13 @@
  *
  *   rss_tree CMD [ARG...]   prints "parent_kib P children N max_child_kib C
  *                           sum_kib S" (S: every process's peak, added up)
- *                           on stderr; exits with CMD's status
+ *                           then "parent_cpu_s PC children_cpu_s CC
+ *                           parent_minflt PF children_minflt CF
+ *                           children_majflt CM" (user + system time and
+ *                           page faults, each task's own as it exits: the
+ *                           parent's apart from its workers', which
+ *                           getrusage cannot tell) on stderr; exits with
+ *                           CMD's status
  *
  * VmHWM counts every resident page the process mapped, shared ones (a
  * MAP_SHARED output, a shared array) included. Ptrace slows the command:
@@ -26,16 +32,51 @@
 static struct {
 	pid_t tgid;		/* process (threads are folded into it) */
 	long hwm_kib;		/* the largest VmHWM seen for it */
+	long long ticks;	/* its tasks' utime + stime, in clock ticks */
+	long long minflt, majflt;
 } procs[MAXP];
 static int nprocs;
 static pid_t seen[MAXP];	/* tasks already past their first stop */
 static int nseen;
 
-/* Fold task TID's current VmHWM into its process's entry. */
+/* Task TID's own minor and major faults and CPU ticks (/proc/TID/stat's
+ * fields 10, 12, 14 and 15, counted after the command's name). */
+static void task_stat(pid_t tid, long long *minflt, long long *majflt, long long *ticks)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v[13] = { 0 };
+	FILE *f;
+	size_t n;
+	int k;
+
+	*minflt = *majflt = *ticks = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+	if (!(f = fopen(path, "r")))
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if (!(p = strrchr(buf, ')')))
+		return;
+	p += 2;			/* field 3, the state */
+	for (k = 0; k < 13 && *p; k++) {
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+		v[k] = strtoull(p, NULL, 10);	/* v[k]: field 4 + k */
+	}
+	*minflt = (long long)v[6];
+	*majflt = (long long)v[8];
+	*ticks = (long long)(v[10] + v[11]);
+}
+
+/* Fold task TID's current VmHWM, faults and CPU into its process's entry. */
 static void record(pid_t tid)
 {
 	char path[64], line[256];
 	long hwm = -1, tgid = -1;
+	long long minflt, majflt, ticks;
 	FILE *f;
 	int i;
 
@@ -60,6 +101,10 @@ static void record(pid_t tid)
 	}
 	if (hwm > procs[i].hwm_kib)
 		procs[i].hwm_kib = hwm;
+	task_stat(tid, &minflt, &majflt, &ticks);
+	procs[i].minflt += minflt;
+	procs[i].majflt += majflt;
+	procs[i].ticks += ticks;
 }
 
 /* 1 the first time TID is seen (its initial SIGSTOP is ours to swallow). */
@@ -80,6 +125,8 @@ int main(int argc, char **argv)
 	int st, status = 1, live = 1;
 	pid_t root, pid;
 	long maxc = 0, sum = 0;
+	long long cticks = 0, cmin = 0, cmaj = 0;
+	double hz = (double)sysconf(_SC_CLK_TCK);
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: rss_tree CMD [ARG...]\n");
@@ -132,10 +179,19 @@ int main(int argc, char **argv)
 		sum += procs[i].hwm_kib;
 		if (procs[i].tgid != root && procs[i].hwm_kib > maxc)
 			maxc = procs[i].hwm_kib;
+		if (procs[i].tgid != root) {
+			cticks += procs[i].ticks;
+			cmin += procs[i].minflt;
+			cmaj += procs[i].majflt;
+		}
 	}
 	for (int i = 0; i < nprocs; i++)
-		if (procs[i].tgid == root)
+		if (procs[i].tgid == root) {
 			fprintf(stderr, "parent_kib %ld children %d max_child_kib %ld sum_kib %ld\n",
 				procs[i].hwm_kib, nprocs - 1, maxc, sum);
+			fprintf(stderr, "parent_cpu_s %.3f children_cpu_s %.3f parent_minflt %lld "
+				"children_minflt %lld children_majflt %lld\n", (double)procs[i].ticks / hz,
+				(double)cticks / hz, procs[i].minflt, cmin, cmaj);
+		}
 	return status;
 }

@@ -5,13 +5,13 @@
 # order into a single .npy, byte for byte what one load would write.
 #
 # Usage:
-#   sh scripts/parallel_hosts.sh
+#   sh scripts/examples/parallel_hosts.sh
 #       Try it on this machine alone (GNU parallel's "-S :"): a small dataset
 #       in a temporary directory, then a check with cmp that the merged
 #       array equals a single-run load, and that the sharded gen wrote the
 #       same files as a single gen. Exit 0 when both hold.
-#   sh scripts/parallel_hosts.sh -S host1,host2 -d /shared/work [options]
-#   sh scripts/parallel_hosts.sh -F hosts.txt -d /shared/work [options]
+#   sh scripts/examples/parallel_hosts.sh -S host1,host2 -d /shared/work [options]
+#   sh scripts/examples/parallel_hosts.sh -F hosts.txt -d /shared/work [options]
 #       Run on the hosts (GNU parallel --sshlogin / --sshloginfile; ":" is
 #       the local machine). WORK must be on a filesystem every host mounts
 #       at the same path, and parimg must be on each host's PATH (or give
@@ -59,7 +59,7 @@ if [ -z "${PARIMG:-}" ]; then
 	if command -v parimg >/dev/null; then
 		PARIMG=parimg
 	else
-		PARIMG=$(cd "$(dirname "$0")/.." && pwd)/parimg
+		PARIMG=$(cd "$(dirname "$0")/../.." && pwd)/parimg
 		[ -x "$PARIMG" ] || die "parimg not found: build it (make) or set PARIMG"
 	fi
 fi
