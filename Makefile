@@ -135,7 +135,7 @@ FUZZ_TIME ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Isrc/codec
 FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff
 DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c) src/codec/exif.c src/codec/tiff_lzw.c \
-	src/orient.c
+	src/codec/jpeg_window.c src/orient.c
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz

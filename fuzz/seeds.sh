@@ -63,6 +63,7 @@ for k, data in enumerate(files):
     os.makedirs(os.path.join(sys.argv[2], fmt), exist_ok=True)
     with open(os.path.join(sys.argv[2], fmt, "seed-%d" % k), "wb") as f:
         f.write(bytes([k % 256]) + data)    # mode byte first
+PY
 # Small TIFFs of every kind dec_tiff.c reads, from Pillow and tiffcp, and
 # EXIF blocks, raw profile texts and XMP for fuzz_exif (no mode byte).
 mkdir -p "$out/tiff" "$out/exif"
