@@ -16,7 +16,7 @@ PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -Isrc/codec -MMD -MP
-LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lseccomp -lxxhash -lm
+LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lseccomp -lxxhash -larchive -lm
 BUILD  ?= build
 
 # src/ holds the program, src/codec/ the decoders behind codec.c's table.

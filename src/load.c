@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "dataset.h"
 #include "err.h"
+#include "arch.h"
 #include "filelist.h"
 #include "input.h"
 #include "limit.h"
@@ -69,6 +70,7 @@ struct load {
 	struct outfile cls;		/* the classes file */
 	struct row_spec spec;	/* channels 0 and w 0 until probed */
 	int keep_going;
+	int recursive;			/* -r: directories at any depth */
 	enum sandbox_mode sandbox;	/* --sandbox */
 	int confine;			/* and its outcome: confine the workers */
 	struct opt_shard shard;
@@ -173,6 +175,12 @@ static const char usage_text[] =
 static const char *row_name(void *ctx, size_t i)
 {
 	return ((struct load *)ctx)->files.paths[i];
+}
+
+/* The pool's open hook: what a confined worker is handed for row I. */
+static int row_open(void *ctx, size_t i)
+{
+	return input_open(row_name(ctx, i));
 }
 
 /*
@@ -405,6 +413,7 @@ static const struct option longopts[] = {
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
+	{ "recursive", no_argument, NULL, 'r' },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shard", required_argument, NULL, OPT_SHARD },
@@ -471,7 +480,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 	struct opt_row given = { 0 };
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qt:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qrt:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0 ||
 		    (r = opt_row_parse(&l->spec, &given, ch, optarg, "load")) != 0 ||
 		    (r = parse_dataset_opt(l, ch, optarg)) != 0) {
@@ -515,6 +524,9 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			break;
 		case 'o':
 			l->out = optarg;
+			break;
+		case 'r':
+			l->recursive = 1;
 			break;
 		default:
 			return opt_bad(ch, argv, "load");
@@ -824,7 +836,7 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		.first = l->row0, .count = l->nrows, .jobs = c->jobs, .schedule = c->schedule,
 		.keep_going = l->keep_going, .verbose = c->verbose, .run = load_one,
 		.range = load_range,
-		.name = row_name, .ctx = l, .progress = progress_update,
+		.name = row_name, .open = row_open, .ctx = l, .progress = progress_update,
 		.progress_ctx = &prog,
 		/* Confined after the memory cap. The parent reserved the
 		 * output (reserve), so they keep no descriptor of it. */
@@ -910,8 +922,11 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 {
 	int i;
 
+	arch_set_member_max(l->spec.max_pixels * 8 + (1 << 20));
+	l->files.recursive = l->recursive;
 	if (l->labels) {
-		if (dataset_scan(&l->ds, &l->files, argv[optind], order) < 0)
+		if ((arch_sniff(argv[optind]) ? arch_scan : dataset_scan)(&l->ds, &l->files,
+									  argv[optind], order) < 0)
 			return -1;
 	} else {
 		for (i = optind; i < argc; i++)

@@ -1,0 +1,942 @@
+/* arch.c - tar and zip archives as load's inputs. libarchive lists them in
+ * the parent; a plain tar's members are read by the workers in place (one
+ * pread at the data offset libarchive's reader reached), every other kind's
+ * (compressed tars, zip) are decompressed once, while listing, into one
+ * sealed memory file per archive, which the workers then pread alike. */
+#define _GNU_SOURCE
+#include "arch.h"
+#include "err.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define CLS_MAX 64		/* longest .cls member read */
+
+/* An archive whose members are rows: where their bytes are. */
+struct source {
+	char *path;
+	int fd;			/* the archive itself (plain tar) or its memory file */
+};
+
+/* A member, by its row name "ARCHIVE:MEMBER", in an open-addressed table. */
+struct entry {
+	char *name;		/* NULL: free slot */
+	uint64_t hash;
+	uint32_t src;
+	uint64_t off, len;
+};
+
+static struct source *srcs;
+static size_t nsrcs;
+static struct entry *tab;
+static size_t tab_cap, tab_n;
+static uint64_t member_max = (1ULL << 28) * 8 + (1 << 20);
+
+void arch_set_member_max(uint64_t bytes)
+{
+	member_max = bytes;
+}
+
+/* ---- pure parts ---- */
+
+int arch_clean_name(char *p)
+{
+	char *out = p, *s = p;
+
+	if (*p == '/')
+		return -1;
+	if (!*p || strchr(p, '\n'))
+		return -2;
+	while (*s) {
+		char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return -1;
+		if (n && !(n == 1 && s[0] == '.')) {
+			if (out != p)
+				*out++ = '/';
+			memmove(out, s, n);
+			out += n;
+		}
+		s += n + (e != NULL);
+	}
+	*out = '\0';
+	return out == p ? -2 : 0;
+}
+
+int arch_is_hidden(const char *p)
+{
+	for (;;) {
+		if (*p == '.')
+			return 1;
+		if (!(p = strchr(p, '/')))
+			return 0;
+		p++;
+	}
+}
+
+size_t arch_wds_key(const char *p)
+{
+	const char *base = strrchr(p, '/');
+	const char *dot;
+
+	base = base ? base + 1 : p;
+	dot = strchr(base, '.');
+	return dot && dot > base ? (size_t)(dot - p) : 0;
+}
+
+int arch_parse_cls(const unsigned char *s, size_t len, int64_t *v)
+{
+	size_t i = 0;
+	int64_t x = 0;
+
+	while (i < len && isspace(s[i]))
+		i++;
+	if (i == len || !isdigit(s[i]))
+		return -1;
+	for (; i < len && isdigit(s[i]); i++) {
+		if (x > (INT64_MAX - (s[i] - '0')) / 10)
+			return -1;
+		x = x * 10 + (s[i] - '0');
+	}
+	while (i < len && isspace(s[i]))
+		i++;
+	if (i != len)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* ---- the member table ---- */
+
+static struct entry *slot_for(const char *name, uint64_t h)
+{
+	size_t k = (size_t)h & (tab_cap - 1);
+
+	while (tab[k].name && (tab[k].hash != h || strcmp(tab[k].name, name) != 0))
+		k = (k + 1) & (tab_cap - 1);
+	return &tab[k];
+}
+
+static const struct entry *find(const char *name)
+{
+	struct entry *e;
+
+	if (!tab_n)
+		return NULL;
+	e = slot_for(name, XXH3_64bits(name, strlen(name)));
+	return e->name ? e : NULL;
+}
+
+/* Add NAME; 1 if it was there already, 0, or -1 out of memory. */
+static int insert(const char *name, uint32_t src, uint64_t off, uint64_t len)
+{
+	uint64_t h = XXH3_64bits(name, strlen(name));
+	struct entry *e;
+
+	if ((tab_n + 1) * 2 > tab_cap) {
+		size_t cap = tab_cap ? tab_cap * 2 : 1024, k;
+		struct entry *old = tab, *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return -1;
+		tab = t;
+		for (k = 0; k < tab_cap; k++)
+			if (old[k].name)
+				*slot_for(old[k].name, old[k].hash) = old[k];
+		free(old);
+		tab_cap = cap;
+	}
+	e = slot_for(name, h);
+	if (e->name)
+		return 1;
+	if (!(e->name = strdup(name)))
+		return -1;
+	e->hash = h;
+	e->src = src;
+	e->off = off;
+	e->len = len;
+	tab_n++;
+	return 0;
+}
+
+int arch_is_member(const char *name)
+{
+	return find(name) != NULL;
+}
+
+int arch_open(const char *name)
+{
+	const struct entry *e = find(name);
+
+	if (!e)
+		return -2;
+	return fcntl(srcs[e->src].fd, F_DUPFD_CLOEXEC, 3);
+}
+
+int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
+{
+	const struct entry *e = find(name);
+	int own = fd == -2;
+	size_t got = 0;
+
+	if (!e) {
+		snprintf(why, whylen, "not an archive member");
+		goto fail;
+	}
+	if (own)
+		fd = srcs[e->src].fd;
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	if (b->cap < e->len + 1) {
+		unsigned char *p = realloc(b->p, e->len + 1);
+
+		if (!p) {
+			snprintf(why, whylen, "out of memory");
+			goto fail;
+		}
+		b->p = p;
+		b->cap = e->len + 1;
+	}
+	while (got < e->len) {
+		ssize_t n = pread(fd, b->p + got, e->len - got, (off_t)(e->off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(why, whylen, "%s", n ? strerror(errno) : "the archive is truncated");
+			goto fail;
+		}
+		got += (size_t)n;
+	}
+	b->len = got;
+	if (!own)
+		close(fd);
+	return 0;
+fail:
+	if (!own && fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* ---- sniffing and listing ---- */
+
+int arch_sniff(const char *path)
+{
+	static const struct {
+		size_t at, len;
+		const char *magic;
+	} m[] = {
+		{ 0, 2, "\x1f\x8b" },			/* gzip */
+		{ 0, 3, "BZh" },			/* bzip2 */
+		{ 0, 6, "\xfd" "7zXZ\0" },		/* xz */
+		{ 0, 4, "\x28\xb5\x2f\xfd" },		/* zstd */
+		{ 0, 4, "PK\3\4" },			/* zip */
+		{ 0, 4, "PK\5\6" },			/* an empty zip */
+		{ 257, 5, "ustar" },			/* POSIX and GNU tar */
+	};
+	unsigned char head[512];
+	struct stat st;
+	ssize_t n;
+	size_t k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	for (k = 0; n > 0 && k < sizeof(m) / sizeof(m[0]); k++)
+		if ((size_t)n >= m[k].at + m[k].len && memcmp(head + m[k].at, m[k].magic, m[k].len) == 0)
+			return 1;
+	return 0;
+}
+
+/* One member met while listing. */
+struct member {
+	char *path;		/* cleaned, relative to the archive */
+	uint64_t off, len;
+};
+
+/* What listing an archive gives. */
+struct listing {
+	const char *archive;
+	struct member *m;	/* image members */
+	size_t n, cap;
+	struct filelist dirs;	/* every folder met (entries and members' parents) */
+	struct member *cls;	/* webdataset .cls members: path = KEY, off = class */
+	size_t ncls, clscap;
+	int src;
+};
+
+static int push_member(struct member **v, size_t *n, size_t *cap, char *path, uint64_t off,
+		       uint64_t len)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		struct member *p = realloc(*v, c * sizeof(*p));
+
+		if (!p) {
+			free(path);
+			return error("out of memory");
+		}
+		*v = p;
+		*cap = c;
+	}
+	(*v)[*n].path = path;
+	(*v)[*n].off = off;
+	(*v)[*n].len = len;
+	(*n)++;
+	return 0;
+}
+
+static void listing_free(struct listing *ls)
+{
+	size_t k;
+
+	for (k = 0; k < ls->n; k++)
+		free(ls->m[k].path);
+	for (k = 0; k < ls->ncls; k++)
+		free(ls->cls[k].path);
+	free(ls->m);
+	free(ls->cls);
+	filelist_free(&ls->dirs);
+}
+
+/* Record the folders PATH names among the first two levels ("a" and
+ * "a/b" for "a/b/c.jpg"; a folder entry names itself): where the classes
+ * are found. */
+static int note_dir(struct listing *ls, const char *path, int is_dir)
+{
+	size_t len = strlen(path), n = 0;
+	int level;
+
+	for (level = 0; level < 2; level++) {
+		const char *slash = strchr(path + n, '/');
+		size_t m = slash ? (size_t)(slash - path) : is_dir ? len : 0;
+		size_t k;
+		int seen = 0;
+
+		if (!m || m == n)
+			return 0;
+		/* Consecutive members share folders: keep the list short. */
+		for (k = ls->dirs.n; k > 0 && k + 4 > ls->dirs.n && !seen; k--)
+			seen = strlen(ls->dirs.paths[k - 1]) == m &&
+			       memcmp(ls->dirs.paths[k - 1], path, m) == 0;
+		if (!seen && filelist_push(&ls->dirs, strndup(path, m)) < 0)
+			return -1;
+		if (!slash)
+			return 0;
+		n = m + 1;
+	}
+	return 0;
+}
+
+/* Copy the current entry's data into memory file MFD at *END, at most MAX
+ * bytes. Its length, or -1 with a message naming the member. */
+static int64_t copy_data(struct archive *a, const char *archive, const char *name, int mfd,
+			 uint64_t *end, uint64_t max)
+{
+	uint64_t got = 0;
+
+	for (;;) {
+		const void *p;
+		size_t size;
+		la_int64_t at;
+		int r = archive_read_data_block(a, &p, &size, &at);
+
+		if (r == ARCHIVE_EOF)
+			return (int64_t)got;
+		if (r != ARCHIVE_OK)
+			return error("%s:%s: %s", archive, name, archive_error_string(a)), -1;
+		if ((uint64_t)at != got)
+			return error("%s:%s: a sparse member (holes are not read)", archive, name), -1;
+		if (got + size > max)
+			return error("%s:%s: inflates past %s (%" PRIu64 " bytes): refused as a bomb",
+				     archive, name, max == member_max ? "the member limit"
+				     : "its declared size", max), -1;
+		while (size) {
+			ssize_t n = pwrite(mfd, p, size, (off_t)(*end + got));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return error_errno("%s: memory file", archive), -1;
+			p = (const char *)p + n;
+			size -= (size_t)n;
+			got += (uint64_t)n;
+		}
+	}
+}
+
+/* Read a .cls member's text and record its class under KEY. */
+static int take_cls(struct listing *ls, struct archive *a, const char *name, size_t keylen)
+{
+	unsigned char text[CLS_MAX];
+	la_ssize_t n = archive_read_data(a, text, sizeof(text));
+	int64_t v;
+	char *key;
+
+	if (n < 0)
+		return error("%s:%s: %s", ls->archive, name, archive_error_string(a));
+	if ((size_t)n == sizeof(text) || arch_parse_cls(text, (size_t)n, &v) < 0)
+		return error("%s:%s: not a decimal class number", ls->archive, name);
+	if (!(key = strndup(name, keylen)))
+		return error("out of memory");
+	return push_member(&ls->cls, &ls->ncls, &ls->clscap, key, (uint64_t)v, 0);
+}
+
+/* The entry's clean path (malloc'd), or NULL: skipped (*bad 0) or refused
+ * (*bad -1, message printed). */
+static char *entry_path(const struct listing *ls, struct archive_entry *ent, int *bad)
+{
+	const char *raw = archive_entry_pathname(ent);
+	char *p;
+	int r;
+
+	*bad = 0;
+	if (!raw)
+		raw = archive_entry_pathname_utf8(ent);
+	if (!raw) {
+		*bad = error("%s: a member name that cannot be read", ls->archive);
+		return NULL;
+	}
+	if (!(p = strdup(raw))) {
+		*bad = error("out of memory");
+		return NULL;
+	}
+	r = arch_clean_name(p);
+	if (r == 0)
+		return p;
+	if (r == -1)
+		*bad = error("%s:%s: an absolute or ../ member name (refused: it names no place in "
+			     "the tree)", ls->archive, raw);
+	else if (strchr(raw, '\n'))
+		*bad = error("%s: a member name with a newline cannot be listed", ls->archive);
+	free(p);
+	return NULL;
+}
+
+/* Take entry ENT: a folder, an image member, a .cls, or nothing. */
+static int take_entry(struct listing *ls, struct archive *a, struct archive_entry *ent,
+		      int direct, int mfd, uint64_t *end, off_t size)
+{
+	mode_t type = archive_entry_filetype(ent);
+	int bad;
+	char *p = entry_path(ls, ent, &bad);
+	const char *base;
+	uint64_t len, off;
+	size_t key;
+
+	if (!p)
+		return bad;
+	if (arch_is_hidden(p) || (type != AE_IFREG && type != AE_IFDIR)) {
+		free(p);
+		return 0;	/* hidden, or a link or device: not a row */
+	}
+	if (note_dir(ls, p, type == AE_IFDIR) < 0) {
+		free(p);
+		return -1;
+	}
+	base = strrchr(p, '/');
+	base = base ? base + 1 : p;
+	key = arch_wds_key(p);
+	if (type == AE_IFREG && key && strcmp(p + key, ".cls") == 0) {
+		int r = take_cls(ls, a, p, key);
+
+		free(p);
+		return r;
+	}
+	if (type == AE_IFDIR || !filelist_is_image_name(base)) {
+		free(p);
+		return 0;
+	}
+	len = archive_entry_size_is_set(ent) ? (uint64_t)archive_entry_size(ent) : member_max;
+	if (archive_entry_size_is_set(ent) && len > member_max) {
+		error("%s:%s: %" PRIu64 " bytes, over the member limit (%" PRIu64 ", from "
+		      "--max-pixels)", ls->archive, p, len, member_max);
+		free(p);
+		return -1;
+	}
+	if (archive_entry_is_encrypted(ent)) {
+		error("%s:%s: an encrypted member", ls->archive, p);
+		free(p);
+		return -1;
+	}
+	if (direct) {
+		off = (uint64_t)archive_filter_bytes(a, 0);
+		if (archive_entry_sparse_count(ent) > 0) {
+			error("%s:%s: a sparse member (holes are not read)", ls->archive, p);
+			free(p);
+			return -1;
+		}
+		if (off > (uint64_t)size || len > (uint64_t)size - off) {
+			error("%s:%s: claims %" PRIu64 " bytes, past the archive's end (truncated?)",
+			      ls->archive, p, len);
+			free(p);
+			return -1;
+		}
+	} else {
+		int64_t got = copy_data(a, ls->archive, p, mfd, end, len);
+
+		if (got < 0) {
+			free(p);
+			return -1;
+		}
+		off = *end;
+		len = (uint64_t)got;
+		*end += len;
+	}
+	return push_member(&ls->m, &ls->n, &ls->cap, p, off, len);
+}
+
+static struct archive *reader(void)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	/* The filters by name, never _all: no external program is run. */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_zip(a);
+	return a;
+}
+
+static int add_source(const char *path, int fd)
+{
+	struct source *s = realloc(srcs, (nsrcs + 1) * sizeof(*s));
+
+	if (!s)
+		return error("out of memory");
+	srcs = s;
+	if (!(srcs[nsrcs].path = strdup(path)))
+		return error("out of memory");
+	srcs[nsrcs].fd = fd;
+	nsrcs++;
+	return 0;
+}
+
+/* List ARCHIVE into LS, its members' bytes made readable for arch_read. */
+static int list(struct listing *ls, const char *archive)
+{
+	struct archive *a = reader();
+	struct archive_entry *ent;
+	struct stat st;
+	uint64_t end = 0;
+	int direct = -1, mfd = -1, fd = -1, r = 0;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->archive = archive;
+	if (!a)
+		return error("out of memory");
+	fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = error_errno("%s", archive);
+		goto out;
+	}
+	if (archive_read_open_filename(a, archive, 1 << 16) != ARCHIVE_OK) {
+		r = error("%s: %s", archive, archive_error_string(a));
+		goto out;
+	}
+	for (;;) {
+		int h = archive_read_next_header(a, &ent);
+
+		if (h == ARCHIVE_EOF)
+			break;
+		if (h < ARCHIVE_WARN) {
+			r = error("%s: %s", archive, archive_error_string(a));
+			goto out;
+		}
+		if (direct < 0) {
+			/* A plain tar is read in place; anything else is
+			 * decompressed once, now, into memory. */
+			direct = archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
+				 (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+			if (!direct && (mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
+							   MFD_ALLOW_SEALING)) < 0) {
+				r = error_errno("%s: memfd_create", archive);
+				goto out;
+			}
+		}
+		if ((r = take_entry(ls, a, ent, direct, mfd, &end, st.st_size)) < 0)
+			goto out;
+	}
+	if (mfd >= 0 && fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+			      F_SEAL_SEAL) < 0) {
+		r = error_errno("%s: sealing its memory file", archive);
+		goto out;
+	}
+	ls->src = (int)nsrcs;
+	if ((r = add_source(archive, direct > 0 ? fd : mfd)) == 0) {
+		if (direct > 0)
+			fd = -1;
+		else
+			mfd = -1;
+	}
+out:
+	archive_read_free(a);
+	if (fd >= 0)
+		close(fd);
+	if (mfd >= 0)
+		close(mfd);
+	return r;
+}
+
+/* Enter member M of LS into the table under its row name (malloc'd). */
+static char *enter(const struct listing *ls, const struct member *m)
+{
+	size_t al = strlen(ls->archive), ml = strlen(m->path);
+	char *name = malloc(al + 1 + ml + 1);
+	int r;
+
+	if (!name) {
+		error("out of memory");
+		return NULL;
+	}
+	memcpy(name, ls->archive, al);
+	name[al] = ':';
+	memcpy(name + al + 1, m->path, ml + 1);
+	r = insert(name, (uint32_t)ls->src, m->off, m->len);
+	if (r != 0) {
+		if (r > 0)
+			error("%s: a duplicate member name (refused: which is the row?)", name);
+		else
+			error("out of memory");
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+int arch_add(struct filelist *fl, const char *archive)
+{
+	struct listing ls;
+	size_t k;
+	int r = list(&ls, archive);
+
+	for (k = 0; r == 0 && k < ls.n; k++) {
+		char *name = enter(&ls, &ls.m[k]);
+
+		r = name ? filelist_push(fl, name) : -1;
+	}
+	listing_free(&ls);
+	return r;
+}
+
+/* ---- --labels ---- */
+
+struct keyed {
+	const char *key;	/* what rows sort by */
+	char *name;		/* the row's name */
+	int64_t label;
+};
+
+/* Folder-then-file order, as dataset.c walks a class. */
+static int cmp_in_class(const void *x, const void *y, void *ctx)
+{
+	const struct keyed *a = x, *b = y;
+	enum filelist_order order = *(enum filelist_order *)ctx;
+	const char *sa = strrchr(a->key, '/'), *sb = strrchr(b->key, '/');
+	size_t da = sa ? (size_t)(sa - a->key) : 0, db = sb ? (size_t)(sb - b->key) : 0;
+	int c;
+
+	if (a->label != b->label)
+		return a->label < b->label ? -1 : 1;
+	if (order == ORDER_NONE)
+		return 0;
+	if (da != db || memcmp(a->key, b->key, da) != 0) {
+		char *fa = strndup(a->key, da), *fb = strndup(b->key, db);
+
+		c = fa && fb ? (order == ORDER_NATURAL ? natcmp(fa, fb) : strcmp(fa, fb)) : 0;
+		free(fa);
+		free(fb);
+		if (c)
+			return c;
+	}
+	return order == ORDER_NATURAL ? natcmp(a->key + da, b->key + db)
+				      : strcmp(a->key + da, b->key + db);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int cmp_cls_key(const void *x, const void *y)
+{
+	return strcmp(((const struct member *)x)->path, ((const struct member *)y)->path);
+}
+
+static int cmp_label(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The one folder that is all of LS's root, when it holds folders (as an
+ * unzip gives a dataset's folder): its length with the slash, or 0. */
+static size_t common_top(const struct listing *ls)
+{
+	size_t k, n;
+	int subs = 0;
+
+	if (!ls->dirs.n)
+		return 0;
+	n = strcspn(ls->dirs.paths[0], "/");
+	for (k = 0; k < ls->n; k++)
+		if (strncmp(ls->m[k].path, ls->dirs.paths[0], n) != 0 || ls->m[k].path[n] != '/')
+			return 0;	/* an image at the root */
+	for (k = 0; k < ls->dirs.n; k++) {
+		const char *d = ls->dirs.paths[k];
+
+		if (strncmp(d, ls->dirs.paths[0], n) != 0 || (d[n] != '\0' && d[n] != '/'))
+			return 0;	/* another folder at the root */
+		subs |= d[n] == '/';
+	}
+	return subs ? n + 1 : 0;
+}
+
+/* The class folders: the folders one level under the top (TOP bytes of a
+ * path, slash included; 0 for the archive's root), sorted bytewise. */
+static int class_names(const struct listing *ls, size_t top, struct filelist *names)
+{
+	size_t k, w;
+
+	for (k = 0; k < ls->dirs.n; k++) {
+		const char *d = ls->dirs.paths[k];
+
+		if (strlen(d) > top &&
+		    (top == 0 || (strncmp(d, ls->dirs.paths[0], top - 1) == 0 && d[top - 1] == '/')) &&
+		    !strchr(d + top, '/') &&
+		    filelist_push(names, strdup(d + top)) < 0)
+			return -1;
+	}
+	filelist_sort(names, ORDER_NAME);
+	for (k = w = 0; k < names->n; k++) {
+		if (w && strcmp(names->paths[k], names->paths[w - 1]) == 0)
+			free(names->paths[k]);
+		else
+			names->paths[w++] = names->paths[k];
+	}
+	names->n = w;
+	return 0;
+}
+
+static int scan_folders(struct dataset *ds, struct filelist *files, struct listing *ls,
+			enum filelist_order order)
+{
+	size_t top = common_top(ls), k, n = 0, c;
+	struct filelist names = { 0 };
+	struct keyed *rows = NULL;
+	size_t *count = NULL;
+	int r = -1;
+
+	if (class_names(ls, top, &names) < 0)
+		goto out;
+	if (names.n == 0) {
+		r = error("%s: no class folders in it", ls->archive);
+		goto out;
+	}
+	for (k = 0; k < names.n; k++)
+		if (strchr(names.paths[k], '\n')) {
+			r = error("%s: a class name with a newline cannot be listed", ls->archive);
+			goto out;
+		}
+	rows = calloc(ls->n + 1, sizeof(*rows));
+	count = calloc(names.n, sizeof(*count));
+	if (!rows || !count) {
+		r = error("out of memory");
+		goto out;
+	}
+	for (k = 0; k < ls->n; k++) {
+		const char *rest = ls->m[k].path + top;
+		const char *slash = strchr(rest, '/');
+		char *cls, **hit;
+
+		if (!slash)
+			continue;	/* an image beside the classes: no row */
+		if (!(cls = strndup(rest, (size_t)(slash - rest))))
+			goto oom;
+		hit = bsearch(&cls, names.paths, names.n, sizeof(char *), cmp_str);
+		free(cls);
+		rows[n].key = ls->m[k].path;
+		rows[n].label = (int64_t)(hit - names.paths);
+		if (!(rows[n].name = enter(ls, &ls->m[k])))
+			goto out;
+		count[hit - names.paths]++;
+		n++;
+	}
+	for (c = 0; c < names.n; c++)
+		if (!count[c] && !ds->allow_empty) {
+			r = error("%s:%.*s%s: no image files in this class folder", ls->archive,
+				  (int)top, ls->dirs.paths[0], names.paths[c]);
+			goto out;
+		}
+	/* Stable for ORDER_NONE: qsort_r is not, so break ties by position. */
+	if (order == ORDER_NONE) {
+		/* Labels ascending, archive order within: a counting pass. */
+		struct keyed *sorted = malloc((n + 1) * sizeof(*sorted));
+		size_t *at = calloc(names.n + 1, sizeof(*at));
+
+		if (!sorted || !at) {
+			free(sorted);
+			free(at);
+			goto oom;
+		}
+		for (c = 1; c <= names.n; c++)
+			at[c] = at[c - 1] + count[c - 1];
+		for (k = 0; k < n; k++)
+			sorted[at[rows[k].label]++] = rows[k];
+		free(at);
+		free(rows);
+		rows = sorted;
+	} else {
+		qsort_r(rows, n, sizeof(*rows), cmp_in_class, &order);
+	}
+	if (!(ds->labels = realloc(ds->labels, (files->n + n + 1) * sizeof(*ds->labels))))
+		goto oom;
+	for (k = 0; k < n; k++) {
+		ds->labels[files->n] = rows[k].label;
+		r = filelist_push(files, rows[k].name);
+		rows[k].name = NULL;
+		if (r < 0)
+			goto out;
+	}
+	ds->classes = names.paths;
+	ds->nclasses = names.n;
+	names.paths = NULL;
+	names.n = 0;
+	r = 0;
+	goto out;
+oom:
+	r = error("out of memory");
+out:
+	if (rows)
+		for (k = 0; k < n; k++)
+			free(rows[k].name);
+	free(rows);
+	free(count);
+	filelist_free(&names);
+	return r;
+}
+
+/* The class of webdataset member PATH: its KEY.cls's number, or NULL. */
+static const struct member *cls_of(const struct listing *ls, const char *path)
+{
+	size_t key = arch_wds_key(path);
+	struct member want = { .path = strndup(path, key) };
+	const struct member *hit;
+
+	if (!key || !want.path) {
+		free(want.path);
+		return NULL;
+	}
+	hit = bsearch(&want, ls->cls, ls->ncls, sizeof(*ls->cls), cmp_cls_key);
+	free(want.path);
+	return hit;
+}
+
+/* webdataset: each image's label is its KEY.cls's number; the rows follow
+ * --order as a plain archive's, and the classes are the numbers found. */
+static int scan_wds(struct dataset *ds, struct filelist *files, struct listing *ls,
+		    enum filelist_order order)
+{
+	size_t k, start = files->n, skip = strlen(ls->archive) + 1;
+	struct filelist mine = { 0 };
+	int64_t *seen = NULL, *lab;
+	int r = -1;
+
+	qsort(ls->cls, ls->ncls, sizeof(*ls->cls), cmp_cls_key);
+	for (k = 1; k < ls->ncls; k++)
+		if (strcmp(ls->cls[k].path, ls->cls[k - 1].path) == 0)
+			return error("%s:%s.cls: a duplicate member name", ls->archive,
+				     ls->cls[k].path);
+	for (k = 0; k < ls->n; k++) {
+		char *name;
+
+		if (!cls_of(ls, ls->m[k].path)) {
+			r = error("%s:%s: no KEY.cls member beside it for its label (in a webdataset "
+				  "shard every image's key needs one)", ls->archive, ls->m[k].path);
+			goto out;
+		}
+		if (!(name = enter(ls, &ls->m[k])) || filelist_push(&mine, name) < 0)
+			goto out;
+	}
+	filelist_sort(&mine, order);
+	seen = malloc((mine.n + 1) * sizeof(*seen));
+	lab = realloc(ds->labels, (start + mine.n + 1) * sizeof(*lab));
+	if (lab)
+		ds->labels = lab;
+	if (!seen || !lab) {
+		r = error("out of memory");
+		goto out;
+	}
+	for (k = 0; k < mine.n; k++) {
+		ds->labels[start + k] = seen[k] = (int64_t)cls_of(ls, mine.paths[k] + skip)->off;
+		if (filelist_push(files, mine.paths[k]) < 0) {
+			mine.paths[k] = NULL;
+			goto out;
+		}
+		mine.paths[k] = NULL;
+	}
+	qsort(seen, mine.n, sizeof(*seen), cmp_label);
+	if (!(ds->classes = calloc(mine.n + 1, sizeof(char *)))) {
+		r = error("out of memory");
+		goto out;
+	}
+	for (k = 0; k < mine.n; k++) {
+		char num[32];
+
+		if (k && seen[k] == seen[k - 1])
+			continue;
+		snprintf(num, sizeof(num), "%" PRId64, seen[k]);
+		if (!(ds->classes[ds->nclasses] = strdup(num))) {
+			r = error("out of memory");
+			goto out;
+		}
+		ds->nclasses++;
+	}
+	r = 0;
+out:
+	for (k = 0; k < mine.n; k++)
+		free(mine.paths[k]);
+	free(mine.paths);
+	free(seen);
+	return r;
+}
+
+int arch_scan(struct dataset *ds, struct filelist *files, const char *archive,
+	      enum filelist_order order)
+{
+	struct listing ls;
+	int r = list(&ls, archive);
+
+	if (r == 0)
+		r = ls.ncls ? scan_wds(ds, files, &ls, order) : scan_folders(ds, files, &ls, order);
+	listing_free(&ls);
+	return r;
+}
