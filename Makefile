@@ -76,6 +76,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_fault_test.py ./parimg
 	$(PYTHON) tests/cli_sandbox_test.py ./parimg
 	$(PYTHON) tests/cli_tensor_test.py ./parimg
+	$(PYTHON) tests/cli_archive_test.py ./parimg
 	$(PYTHON) tests/cli_docs_test.py ./parimg
 	$(PYTHON) tests/cli_slurm_test.py ./parimg
 
@@ -107,6 +108,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_fault_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_sandbox_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_tensor_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_archive_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_slurm_test.py ./parimg-asan
 
 # The command-line tests with every parimg process (workers included) under
