@@ -123,13 +123,17 @@ valgrind: all
 	$(PYTHON) tests/cli_dataset_test.py $(BUILD)/parimg-valgrind
 
 # libFuzzer targets: load's per-file decode path, each decoder of codec.c's
-# table on its own (fuzz_decode.c), and the .npy header code, each run
+# table on its own (fuzz_decode.c), the .npy header code, and the archive
+# reader (fuzz_archive.c, seeded with small tars and zips), each run
 # FUZZ_TIME seconds from seeds (PngSuite, generated files, the photo
 # fixtures); any crash, leak or timeout fails the target.
 FUZZ_TIME ?= 60
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Isrc/codec
 FUZZ_DECODERS = jpeg png webp gif bmp tga pnm
 DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c)
+# The archive reader with what it lists into (a file list, a dataset).
+ARCHIVE_SRC = src/arch.c src/filelist.c src/dataset.c src/err.c src/npy.c src/rng.c \
+	src/outfile.c
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz
@@ -139,6 +143,7 @@ fuzz: all
 			$(DECODE_SRC) $(LDLIBS) || exit 1; \
 	done
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_archive fuzz/fuzz_archive.c $(ARCHIVE_SRC) $(LDLIBS)
 	rm -rf build-fuzz/seeds && sh fuzz/seeds.sh ./parimg build-fuzz/seeds
 	for t in row $(FUZZ_DECODERS); do \
 		mkdir -p build-fuzz/corpus-$$t && \
@@ -148,6 +153,9 @@ fuzz: all
 	mkdir -p build-fuzz/corpus-npy
 	build-fuzz/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \
 		-artifact_prefix=build-fuzz/ build-fuzz/corpus-npy build-fuzz/seeds/npy
+	mkdir -p build-fuzz/corpus-archive
+	build-fuzz/fuzz_archive -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
+		-artifact_prefix=build-fuzz/archive- build-fuzz/corpus-archive build-fuzz/seeds/archive
 
 bench: all
 	sh scripts/bench.sh

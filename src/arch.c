@@ -173,6 +173,25 @@ static int insert(const char *name, uint32_t src, uint64_t off, uint64_t len)
 	return 0;
 }
 
+void arch_free(void)
+{
+	size_t k;
+
+	for (k = 0; k < tab_cap; k++)
+		free(tab[k].name);
+	free(tab);
+	tab = NULL;
+	tab_cap = tab_n = 0;
+	for (k = 0; k < nsrcs; k++) {
+		if (srcs[k].fd >= 0)
+			close(srcs[k].fd);
+		free(srcs[k].path);
+	}
+	free(srcs);
+	srcs = NULL;
+	nsrcs = 0;
+}
+
 int arch_is_member(const char *name)
 {
 	return find(name) != NULL;
@@ -735,7 +754,8 @@ static int class_names(const struct listing *ls, size_t top, struct filelist *na
 		    filelist_push(names, strdup(d + top)) < 0)
 			return -1;
 	}
-	filelist_sort(names, ORDER_NAME);
+	if (names->n)
+		filelist_sort(names, ORDER_NAME);
 	for (k = w = 0; k < names->n; k++) {
 		if (w && strcmp(names->paths[k], names->paths[w - 1]) == 0)
 			free(names->paths[k]);
@@ -870,7 +890,8 @@ static int scan_wds(struct dataset *ds, struct filelist *files, struct listing *
 	int64_t *seen = NULL, *lab;
 	int r = -1;
 
-	qsort(ls->cls, ls->ncls, sizeof(*ls->cls), cmp_cls_key);
+	if (ls->ncls)
+		qsort(ls->cls, ls->ncls, sizeof(*ls->cls), cmp_cls_key);
 	for (k = 1; k < ls->ncls; k++)
 		if (strcmp(ls->cls[k].path, ls->cls[k - 1].path) == 0)
 			return error("%s:%s.cls: a duplicate member name", ls->archive,
@@ -886,7 +907,8 @@ static int scan_wds(struct dataset *ds, struct filelist *files, struct listing *
 		if (!(name = enter(ls, &ls->m[k])) || filelist_push(&mine, name) < 0)
 			goto out;
 	}
-	filelist_sort(&mine, order);
+	if (mine.n)
+		filelist_sort(&mine, order);
 	seen = malloc((mine.n + 1) * sizeof(*seen));
 	lab = realloc(ds->labels, (start + mine.n + 1) * sizeof(*lab));
 	if (lab)
@@ -903,7 +925,8 @@ static int scan_wds(struct dataset *ds, struct filelist *files, struct listing *
 		}
 		mine.paths[k] = NULL;
 	}
-	qsort(seen, mine.n, sizeof(*seen), cmp_label);
+	if (mine.n)
+		qsort(seen, mine.n, sizeof(*seen), cmp_label);
 	if (!(ds->classes = calloc(mine.n + 1, sizeof(char *)))) {
 		r = error("out of memory");
 		goto out;

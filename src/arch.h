@@ -43,6 +43,9 @@ int arch_open(const char *name);
  * 0, or -1 with the reason in WHY. */
 int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen);
 
+/* Forget every archive listed: close their descriptors, free the table. */
+void arch_free(void);
+
 /* --- pure parts, for the unit tests --- */
 
 /* Normalize member path P in place: "./" and empty components dropped.

@@ -564,6 +564,7 @@ static void check_free(struct check *k)
 	free(k->sum.group);
 	dataset_free(&k->ds);
 	filelist_free(&k->files);
+	arch_free();
 	free(k->file.p);
 	free(k->pix.p);
 	free(k->other.p);

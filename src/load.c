@@ -957,6 +957,7 @@ static void load_free(struct load *l)
 	free(l->targets);
 	dataset_free(&l->ds);
 	filelist_free(&l->files);
+	arch_free();
 	free(l->file.p);
 }
 
