@@ -4,6 +4,7 @@
  * read out of bounds, or a member longer than the limit. */
 #define _GNU_SOURCE
 #include "arch.h"
+#include "codec.h"
 #include "dataset.h"
 
 #include <stdint.h>

@@ -3,7 +3,8 @@
 # Sections a-i time gen, load and merge; j class folders; k the resampler
 # alone; l real photographs (scripts/bench_photos.sh); m check
 # (scripts/bench_check.sh); n confined workers against unconfined
-# (scripts/bench_sandbox.sh). Within l: l5 load --ragged
+# (scripts/bench_sandbox.sh); o archives as inputs (scripts/bench_archive.sh).
+# Within l: l5 load --ragged
 # (scripts/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench_formats.sh), l7
 # tensors for PyTorch (scripts/bench_tensor.sh).
 # Not tests: each goal is printed with its measured number and MET or NOT MET,
@@ -16,6 +17,7 @@
 #   CHECK_RUNS=N sh scripts/bench.sh check      (only section m, parimg check)
 #   PHOTO_RUNS=N sh scripts/bench.sh ragged     (only section l5, load --ragged)
 #   SANDBOX_RUNS=N sh scripts/bench.sh sandbox  (only section n, the sandbox)
+#   ARCHIVE_RUNS=N sh scripts/bench.sh archive  (only section o, archives)
 #   PHOTO_RUNS=N sh scripts/bench.sh formats    (only l6: BMP, TGA, PNM)
 #   PHOTO_RUNS=N sh scripts/bench.sh tensor     (only l7, tensors for PyTorch)
 set -eu
@@ -39,8 +41,8 @@ for t in rss_tree fill_floor; do
 	cc -O2 -Wall -o "build/$t" "scripts/$t.c"
 done
 # scan_time runs load's own class-folder scan (src/dataset.c) alone.
-cc -O2 -Wall -Isrc -o build/scan_time scripts/scan_time.c src/dataset.c src/filelist.c \
-	src/err.c src/rng.c src/npy.c src/outfile.c
+cc -O2 -Wall -Isrc -Isrc/codec -o build/scan_time scripts/scan_time.c src/dataset.c \
+	src/filelist.c src/arch.c src/err.c src/rng.c src/npy.c src/outfile.c -larchive -lxxhash
 # The resampler alone, as make built it (its flags: the Makefile's).
 cc -O2 -Wall -Isrc -o build/resize_bench scripts/resize_bench.c build/resize.o -lm
 
@@ -151,7 +153,8 @@ fi
 
 # "sh scripts/bench.sh check", "ragged" and "sandbox": section m, l5 or n
 # alone (scripts/bench_check.sh, scripts/bench_ragged.sh, bench_sandbox.sh).
-if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ]; then
+if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ] ||
+	[ "${1:-}" = archive ]; then
 	. "scripts/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
@@ -466,6 +469,8 @@ fi
 . scripts/bench_check.sh
 # Confined workers against unconfined: scripts/bench_sandbox.sh.
 . scripts/bench_sandbox.sh
+# Archives as inputs: scripts/bench_archive.sh.
+. scripts/bench_archive.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

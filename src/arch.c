@@ -5,6 +5,7 @@
  * sealed memory file per archive, which the workers then pread alike. */
 #define _GNU_SOURCE
 #include "arch.h"
+#include "codec.h"
 #include "err.h"
 
 #include <archive.h>
@@ -148,17 +149,17 @@ static int insert(const char *name, uint32_t src, uint64_t off, uint64_t len)
 	struct entry *e;
 
 	if ((tab_n + 1) * 2 > tab_cap) {
-		size_t cap = tab_cap ? tab_cap * 2 : 1024, k;
+		size_t cap = tab_cap ? tab_cap * 2 : 1024, old_cap = tab_cap, k;
 		struct entry *old = tab, *t = calloc(cap, sizeof(*t));
 
 		if (!t)
 			return -1;
 		tab = t;
-		for (k = 0; k < tab_cap; k++)
+		tab_cap = cap;
+		for (k = 0; k < old_cap; k++)
 			if (old[k].name)
 				*slot_for(old[k].name, old[k].hash) = old[k];
 		free(old);
-		tab_cap = cap;
 	}
 	e = slot_for(name, h);
 	if (e->name)

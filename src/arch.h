@@ -4,12 +4,13 @@
 #ifndef PARIMG_ARCH_H
 #define PARIMG_ARCH_H
 
-#include "codec.h"
 #include "dataset.h"
 #include "filelist.h"
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct buf;		/* codec.h */
 
 /* 1 when PATH is a regular file whose first bytes are a tar, zip, gzip,
  * bzip2, xz or zstd stream's; 0 when not (or it cannot be read: the

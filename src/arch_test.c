@@ -3,6 +3,7 @@
  * written by libarchive, listed and read back through the member table. */
 #define _GNU_SOURCE
 #include "arch.h"
+#include "codec.h"
 #include "unit_test.h"
 
 #include <archive.h>
@@ -166,4 +167,35 @@ Test(arch, not_an_archive)
 	cr_assert(!arch_sniff(path));
 	cr_assert(!arch_sniff(ut_scratch));
 	cr_assert(!arch_sniff("/nonexistent/file"));
+}
+
+/* Thousands of members: the table grows, every one still found. */
+Test(arch, many_members)
+{
+	enum { N = 5000 };
+	static char names_buf[N][32];
+	static const char *names[N + 1];
+	struct filelist fl = { 0 };
+	struct buf b = { 0 };
+	char path[128], why[256];
+	size_t k;
+
+	ut_scratch_make();
+	for (k = 0; k < N; k++) {
+		snprintf(names_buf[k], sizeof(names_buf[k]), "d%zu/m%zu.png", k % 7, k);
+		names[k] = names_buf[k];
+	}
+	snprintf(path, sizeof(path), "%s/many.tar", ut_scratch);
+	write_archive(path, ARCHIVE_FORMAT_TAR_USTAR, names);
+	cr_assert_eq(arch_add(&fl, path), 0);
+	cr_assert_eq(fl.n, N);
+	for (k = 0; k < N; k++) {
+		cr_assert_eq(arch_read(fl.paths[k], -2, &b, why, sizeof(why)), 0, "%s: %s",
+			     fl.paths[k], why);
+		cr_assert_eq(b.len, strlen(names[k]));
+		cr_assert_eq(memcmp(b.p, names[k], b.len), 0);
+	}
+	filelist_free(&fl);
+	arch_free();
+	free(b.p);
 }
