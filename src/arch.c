@@ -1,8 +1,9 @@
 /* arch.c - tar and zip archives as load's inputs. libarchive lists them in
- * the parent; a plain tar's members are read by the workers in place (one
- * pread at the data offset libarchive's reader reached), every other kind's
- * (compressed tars, zip) are decompressed once, while listing, into one
- * sealed memory file per archive, which the workers then pread alike. */
+ * the parent; the members of a plain tar and a zip's stored and deflated
+ * ones are read by the workers in place (one pread at the data offset
+ * libarchive's reader reached; a deflated one inflated by the worker), every
+ * other kind's (compressed tars) are decompressed once, while listing, into
+ * one sealed memory file per archive, which the workers then pread alike. */
 #define _GNU_SOURCE
 #include "arch.h"
 #include "codec.h"
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libdeflate.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +38,17 @@ struct entry {
 	char *name;		/* NULL: free slot */
 	uint64_t hash;
 	uint32_t src;
+	int deflated;		/* CLEN bytes at OFF inflate to LEN */
+	uint64_t off, len, clen;
+};
+
+/* One member met while listing. */
+struct member {
+	char *path;		/* cleaned, relative to the archive */
 	uint64_t off, len;
+	uint64_t clen;		/* deflated: at most this many bytes at OFF */
+	int deflated;
+	int in_memory;		/* in the memory file, not the archive */
 };
 
 static struct source *srcs;
@@ -143,7 +155,7 @@ static const struct entry *find(const char *name)
 }
 
 /* Add NAME; 1 if it was there already, 0, or -1 out of memory. */
-static int insert(const char *name, uint32_t src, uint64_t off, uint64_t len)
+static int insert(const char *name, uint32_t src, const struct member *m)
 {
 	uint64_t h = XXH3_64bits(name, strlen(name));
 	struct entry *e;
@@ -168,8 +180,10 @@ static int insert(const char *name, uint32_t src, uint64_t off, uint64_t len)
 		return -1;
 	e->hash = h;
 	e->src = src;
-	e->off = off;
-	e->len = len;
+	e->off = m->off;
+	e->len = m->len;
+	e->clen = m->clen;
+	e->deflated = m->deflated;
 	tab_n++;
 	return 0;
 }
@@ -207,11 +221,76 @@ int arch_open(const char *name)
 	return fcntl(srcs[e->src].fd, F_DUPFD_CLOEXEC, 3);
 }
 
+/* LEN bytes at OFF of FD into P; 0, or -1 with the reason in WHY. */
+static int read_at(int fd, unsigned char *p, uint64_t len, uint64_t off, char *why,
+		   size_t whylen)
+{
+	uint64_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(why, whylen, "%s", n ? strerror(errno) : "the archive is truncated");
+			return -1;
+		}
+		got += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * A deflated zip member, inflated by the worker that decodes it: its raw
+ * deflate stream (which ends itself) is within E->clen bytes at E->off, and
+ * must give exactly the E->len bytes the central directory declares, no
+ * more (a bomb stops there) and no fewer. B has room for E->len + 1.
+ */
+static int inflate_member(const struct entry *e, int fd, struct buf *b, char *why,
+			  size_t whylen)
+{
+	static struct libdeflate_decompressor *d;
+	static unsigned char *in;
+	static size_t in_cap;
+	size_t out = 0, used = 0;
+	enum libdeflate_result r;
+
+	if (!d && !(d = libdeflate_alloc_decompressor())) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (in_cap < e->clen) {
+		unsigned char *p = realloc(in, e->clen);
+
+		if (!p) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		in = p;
+		in_cap = e->clen;
+	}
+	if (read_at(fd, in, e->clen, e->off, why, whylen) < 0)
+		return -1;
+	r = libdeflate_deflate_decompress_ex(d, in, e->clen, b->p, e->len + 1, &used, &out);
+	if (r == LIBDEFLATE_SUCCESS && out == e->len) {
+		b->len = out;
+		return 0;
+	}
+	if (r == LIBDEFLATE_SUCCESS && out < e->len)
+		snprintf(why, whylen, "inflates to %zu bytes, not its declared %" PRIu64, out, e->len);
+	else if (r == LIBDEFLATE_SUCCESS || r == LIBDEFLATE_INSUFFICIENT_SPACE)
+		snprintf(why, whylen, "inflates past its declared size (%" PRIu64 " bytes): refused "
+			 "as a bomb", e->len);
+	else
+		snprintf(why, whylen, "corrupt deflate data in the archive");
+	return -1;
+}
+
 int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
 {
 	const struct entry *e = find(name);
 	int own = fd == -2;
-	size_t got = 0;
 
 	if (!e) {
 		snprintf(why, whylen, "not an archive member");
@@ -233,18 +312,14 @@ int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
 		b->p = p;
 		b->cap = e->len + 1;
 	}
-	while (got < e->len) {
-		ssize_t n = pread(fd, b->p + got, e->len - got, (off_t)(e->off + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(why, whylen, "%s", n ? strerror(errno) : "the archive is truncated");
+	if (e->deflated) {
+		if (inflate_member(e, fd, b, why, whylen) < 0)
 			goto fail;
-		}
-		got += (size_t)n;
+	} else {
+		if (read_at(fd, b->p, e->len, e->off, why, whylen) < 0)
+			goto fail;
+		b->len = e->len;
 	}
-	b->len = got;
 	if (!own)
 		close(fd);
 	return 0;
@@ -290,12 +365,6 @@ int arch_sniff(const char *path)
 	return 0;
 }
 
-/* One member met while listing. */
-struct member {
-	char *path;		/* cleaned, relative to the archive */
-	uint64_t off, len;
-};
-
 /* What listing an archive gives. */
 struct listing {
 	const char *archive;
@@ -304,7 +373,8 @@ struct listing {
 	struct filelist dirs;	/* every folder met (entries and members' parents) */
 	struct member *cls;	/* webdataset .cls members: path = KEY, off = class */
 	size_t ncls, clscap;
-	int src;
+	int src, src_mem;	/* the archive's source, its memory file's */
+	int pending;		/* the last member is deflated: its end unknown */
 };
 
 static int push_member(struct member **v, size_t *n, size_t *cap, char *path, uint64_t off,
@@ -455,18 +525,81 @@ static char *entry_path(const struct listing *ls, struct archive_entry *ent, int
 	return NULL;
 }
 
+/* How an archive's members are read. */
+enum kind {
+	IN_PLACE_TAR,		/* a plain tar: every member in place */
+	ZIP,			/* stored and deflated members in place, others copied */
+	STREAM,			/* a compressed tar: every member copied */
+};
+
+/* Where entry ENT's bytes are, now that libarchive's reader is at its data:
+ * in place in the archive (SIZE bytes), or copied into the memory file
+ * *MFD (made on first use) at *END. 0, or -1 with a message printed. */
+static int place(struct listing *ls, struct archive *a, struct archive_entry *ent,
+		 enum kind kind, int *mfd, uint64_t *end, off_t size, struct member *m)
+{
+	const char *fmt = archive_format_name(a);
+
+	m->in_memory = 0;
+	m->deflated = 0;
+	if (kind == ZIP && fmt && archive_entry_size_is_set(ent))
+		m->deflated = strstr(fmt, "(deflation)") != NULL;
+	if (kind == IN_PLACE_TAR ||
+	    (kind == ZIP && fmt && archive_entry_size_is_set(ent) &&
+	     (m->deflated || strstr(fmt, "(uncompressed)")))) {
+		/* libarchive gives no member's data offset, but its reader,
+		 * just past the member's headers, is at it. */
+		m->off = (uint64_t)archive_filter_bytes(a, 0);
+		if (archive_entry_sparse_count(ent) > 0)
+			return error("%s:%s: a sparse member (holes are not read)", ls->archive,
+				     m->path);
+		if (m->off > (uint64_t)size || (!m->deflated && m->len > (uint64_t)size - m->off))
+			return error("%s:%s: claims %" PRIu64 " bytes, past the archive's end "
+				     "(truncated?)", ls->archive, m->path, m->len);
+		/* A deflate stream ends itself: read at most what a stream
+		 * of LEN bytes can take, up to the next entry (see take_entry). */
+		m->clen = (uint64_t)size - m->off;
+		if (m->deflated && m->clen > m->len + m->len / 256 + 4096)
+			m->clen = m->len + m->len / 256 + 4096;
+		return 0;
+	}
+	if (*mfd < 0 && (*mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
+					     MFD_ALLOW_SEALING)) < 0)
+		return error_errno("%s: memfd_create", ls->archive);
+	{
+		int64_t got = copy_data(a, ls->archive, m->path, *mfd, end, m->len);
+
+		if (got < 0)
+			return -1;
+		m->off = *end;
+		m->len = (uint64_t)got;
+		m->in_memory = 1;
+		*end += m->len;
+	}
+	return 0;
+}
+
 /* Take entry ENT: a folder, an image member, a .cls, or nothing. */
 static int take_entry(struct listing *ls, struct archive *a, struct archive_entry *ent,
-		      int direct, int mfd, uint64_t *end, off_t size)
+		      enum kind kind, int *mfd, uint64_t *end, off_t size)
 {
 	mode_t type = archive_entry_filetype(ent);
 	int bad;
-	char *p = entry_path(ls, ent, &bad);
+	char *p;
 	const char *base;
-	uint64_t len, off;
+	struct member m = { 0 };
 	size_t key;
 
-	if (!p)
+	if (ls->pending) {
+		/* The deflated member before ends before this entry's data. */
+		struct member *prev = &ls->m[ls->n - 1];
+		uint64_t here = (uint64_t)archive_filter_bytes(a, 0);
+
+		if (here > prev->off && here - prev->off < prev->clen)
+			prev->clen = here - prev->off;
+		ls->pending = 0;
+	}
+	if (!(p = entry_path(ls, ent, &bad)))
 		return bad;
 	if (arch_is_hidden(p) || (type != AE_IFREG && type != AE_IFDIR)) {
 		free(p);
@@ -489,10 +622,11 @@ static int take_entry(struct listing *ls, struct archive *a, struct archive_entr
 		free(p);
 		return 0;
 	}
-	len = archive_entry_size_is_set(ent) ? (uint64_t)archive_entry_size(ent) : member_max;
-	if (archive_entry_size_is_set(ent) && len > member_max) {
+	m.path = p;
+	m.len = archive_entry_size_is_set(ent) ? (uint64_t)archive_entry_size(ent) : member_max;
+	if (archive_entry_size_is_set(ent) && m.len > member_max) {
 		error("%s:%s: %" PRIu64 " bytes, over the member limit (%" PRIu64 ", from "
-		      "--max-pixels)", ls->archive, p, len, member_max);
+		      "--max-pixels)", ls->archive, p, m.len, member_max);
 		free(p);
 		return -1;
 	}
@@ -501,31 +635,15 @@ static int take_entry(struct listing *ls, struct archive *a, struct archive_entr
 		free(p);
 		return -1;
 	}
-	if (direct) {
-		off = (uint64_t)archive_filter_bytes(a, 0);
-		if (archive_entry_sparse_count(ent) > 0) {
-			error("%s:%s: a sparse member (holes are not read)", ls->archive, p);
-			free(p);
-			return -1;
-		}
-		if (off > (uint64_t)size || len > (uint64_t)size - off) {
-			error("%s:%s: claims %" PRIu64 " bytes, past the archive's end (truncated?)",
-			      ls->archive, p, len);
-			free(p);
-			return -1;
-		}
-	} else {
-		int64_t got = copy_data(a, ls->archive, p, mfd, end, len);
-
-		if (got < 0) {
-			free(p);
-			return -1;
-		}
-		off = *end;
-		len = (uint64_t)got;
-		*end += len;
+	if (place(ls, a, ent, kind, mfd, end, size, &m) < 0) {
+		free(p);
+		return -1;
 	}
-	return push_member(&ls->m, &ls->n, &ls->cap, p, off, len);
+	if (push_member(&ls->m, &ls->n, &ls->cap, p, 0, 0) < 0)
+		return -1;
+	ls->m[ls->n - 1] = m;
+	ls->pending = m.deflated;
+	return 0;
 }
 
 static struct archive *reader(void)
@@ -566,10 +684,12 @@ static int list(struct listing *ls, const char *archive)
 	struct archive_entry *ent;
 	struct stat st;
 	uint64_t end = 0;
-	int direct = -1, mfd = -1, fd = -1, r = 0;
+	enum kind kind = STREAM;
+	int first = 1, mfd = -1, fd = -1, r = 0;
 
 	memset(ls, 0, sizeof(*ls));
 	ls->archive = archive;
+	ls->src = ls->src_mem = -1;
 	if (!a)
 		return error("out of memory");
 	fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -590,18 +710,15 @@ static int list(struct listing *ls, const char *archive)
 			r = error("%s: %s", archive, archive_error_string(a));
 			goto out;
 		}
-		if (direct < 0) {
-			/* A plain tar is read in place; anything else is
-			 * decompressed once, now, into memory. */
-			direct = archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE &&
-				 (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
-			if (!direct && (mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
-							   MFD_ALLOW_SEALING)) < 0) {
-				r = error_errno("%s: memfd_create", archive);
-				goto out;
-			}
+		if (first) {
+			int base = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
+
+			if (archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE)
+				kind = base == ARCHIVE_FORMAT_TAR ? IN_PLACE_TAR
+				       : base == ARCHIVE_FORMAT_ZIP ? ZIP : STREAM;
+			first = 0;
 		}
-		if ((r = take_entry(ls, a, ent, direct, mfd, &end, st.st_size)) < 0)
+		if ((r = take_entry(ls, a, ent, kind, &mfd, &end, st.st_size)) < 0)
 			goto out;
 	}
 	if (mfd >= 0 && fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
@@ -609,12 +726,17 @@ static int list(struct listing *ls, const char *archive)
 		r = error_errno("%s: sealing its memory file", archive);
 		goto out;
 	}
-	ls->src = (int)nsrcs;
-	if ((r = add_source(archive, direct > 0 ? fd : mfd)) == 0) {
-		if (direct > 0)
-			fd = -1;
-		else
-			mfd = -1;
+	if (kind != STREAM) {
+		ls->src = (int)nsrcs;
+		if ((r = add_source(archive, fd)) < 0)
+			goto out;
+		fd = -1;
+	}
+	if (mfd >= 0) {
+		ls->src_mem = (int)nsrcs;
+		if ((r = add_source(archive, mfd)) < 0)
+			goto out;
+		mfd = -1;
 	}
 out:
 	archive_read_free(a);
@@ -639,7 +761,7 @@ static char *enter(const struct listing *ls, const struct member *m)
 	memcpy(name, ls->archive, al);
 	name[al] = ':';
 	memcpy(name + al + 1, m->path, ml + 1);
-	r = insert(name, (uint32_t)ls->src, m->off, m->len);
+	r = insert(name, (uint32_t)(m->in_memory ? ls->src_mem : ls->src), m);
 	if (r != 0) {
 		if (r > 0)
 			error("%s: a duplicate member name (refused: which is the row?)", name);

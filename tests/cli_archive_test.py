@@ -113,6 +113,15 @@ def every_archive(d, tree):
     a["gnu"] = py_tar(os.path.join(d, "t.gnu.tar"), files, tarfile.GNU_FORMAT)
     a["zip_deflated"] = py_zip(os.path.join(d, "d.zip"), files)
     a["zip_stored"] = py_zip(os.path.join(d, "s.zip"), files, zipfile.ZIP_STORED)
+    # zip64 headers, and members compressed as libarchive alone inflates
+    # them (bzip2, lzma: copied through the memory file).
+    a["zip64"] = os.path.join(d, "z64.zip")
+    with zipfile.ZipFile(a["zip64"], "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            with z.open(name, "w", force_zip64=True) as f:
+                f.write(data)
+    a["zip_bzip2"] = py_zip(os.path.join(d, "b.zip"), files, zipfile.ZIP_BZIP2)
+    a["zip_lzma"] = py_zip(os.path.join(d, "l.zip"), files, zipfile.ZIP_LZMA)
     a["tar_cmd"] = os.path.join(d, "cmd.tar")
     sh("tar", "cf", a["tar_cmd"], ".", cwd=tree)
     a["tar_gz"] = os.path.join(d, "t.tar.gz")
@@ -349,6 +358,21 @@ def test_corrupt_member_named_and_skipped_with_k(d):
         names(r, os.path.basename(path) + ":b.png", "")
         a = np.load(os.path.join(d, "k.npy"))
         assert a.shape[0] == 3 and not a[1].any() and a[0].any() and a[2].any()
+
+
+def test_corrupt_deflate_stream_in_zip(d):
+    png = open(fixtures()["png_rgb"], "rb").read()
+    py_zip(os.path.join(d, "z.zip"), {"a.png": png, "b.png": png[::-1] + png, "c.png": png})
+    z = bytearray(open(os.path.join(d, "z.zip"), "rb").read())
+    info = zipfile.ZipFile(os.path.join(d, "z.zip")).getinfo("b.png")
+    at = info.header_offset + 30 + len("b.png") + len(info.extra) + 50
+    z[at:at + 40] = b"\xff" * 40
+    open(os.path.join(d, "bad.zip"), "wb").write(bytes(z))
+    refused(d, "bad.zip", "bad.zip:b.png", "")
+    r = load(d, *ROW, "-k", "-o", "k.npy", "bad.zip", code=3)
+    names(r, "bad.zip:b.png", "")
+    a = np.load(os.path.join(d, "k.npy"))
+    assert not a[1].any() and a[0].any() and a[2].any()
 
 
 def test_hostile_names(d):
