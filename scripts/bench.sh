@@ -42,7 +42,7 @@ for t in rss_tree fill_floor; do
 done
 # scan_time runs load's own class-folder scan (src/dataset.c) alone.
 cc -O2 -Wall -Isrc -Isrc/codec -o build/scan_time scripts/scan_time.c src/dataset.c \
-	src/filelist.c src/arch.c src/err.c src/rng.c src/npy.c src/outfile.c -larchive -lxxhash
+	src/filelist.c src/arch.c src/err.c src/rng.c src/npy.c src/outfile.c -larchive -lxxhash -ldeflate
 # The resampler alone, as make built it (its flags: the Makefile's).
 cc -O2 -Wall -Isrc -o build/resize_bench scripts/resize_bench.c build/resize.o -lm
 

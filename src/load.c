@@ -470,7 +470,8 @@ static int check_dataset_opts(const struct load *l, int argc, char **argv)
 	if (l->seed_given && !l->shuffle)
 		return usage_error("load", "--seed needs --shuffle");
 	if (l->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
-		return usage_error("load", "--labels takes one INPUT, the directory of class folders");
+		return usage_error("load", "--labels takes one INPUT, the directory or archive of "
+				   "class folders");
 	if (l->split.n && l->labels && !l->shuffle)
 		warnx("--split without --shuffle: the rows are in class order, so the parts "
 		      "hold different classes");
