@@ -677,6 +677,63 @@ static int add_source(const char *path, int fd)
 	return 0;
 }
 
+/*
+ * libarchive's reader on our own descriptor: reads with pread, skips and
+ * seeks without reading. A plain tar is read in small blocks, so that
+ * listing reads little more than its headers (a block holds a header and a
+ * member's first bytes; the rest of the member is skipped, not read): a
+ * 100,000-member tar of 10 KiB files was listed in 250 ms with 64 KiB
+ * reads, most of it copying member data nobody looks at.
+ */
+struct feed {
+	int fd;
+	off_t pos, size;
+	size_t block;
+	unsigned char *buf;
+};
+
+static la_ssize_t feed_read(struct archive *a, void *ctx, const void **out)
+{
+	struct feed *f = ctx;
+	ssize_t n;
+
+	while ((n = pread(f->fd, f->buf, f->block, f->pos)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	f->pos += n;
+	*out = f->buf;
+	return n;
+}
+
+static la_int64_t feed_skip(struct archive *a, void *ctx, la_int64_t n)
+{
+	struct feed *f = ctx;
+
+	(void)a;
+	if (n > f->size - f->pos)
+		n = f->size - f->pos;	/* libarchive then finds the archive short */
+	if (n < 0)
+		n = 0;
+	f->pos += n;
+	return n;
+}
+
+static la_int64_t feed_seek(struct archive *a, void *ctx, la_int64_t off, int whence)
+{
+	struct feed *f = ctx;
+	la_int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f->pos : f->size;
+
+	if (off > INT64_MAX - base || base + off < 0) {
+		archive_set_error(a, EINVAL, "seek out of range");
+		return ARCHIVE_FATAL;
+	}
+	f->pos = base + off;
+	return f->pos;
+}
+
 /* List ARCHIVE into LS, its members' bytes made readable for arch_read. */
 static int list(struct listing *ls, const char *archive)
 {
@@ -685,6 +742,8 @@ static int list(struct listing *ls, const char *archive)
 	struct stat st;
 	uint64_t end = 0;
 	enum kind kind = STREAM;
+	struct feed feed = { .block = 1 << 16 };
+	unsigned char head[512];
 	int first = 1, mfd = -1, fd = -1, r = 0;
 
 	memset(ls, 0, sizeof(*ls));
@@ -697,7 +756,20 @@ static int list(struct listing *ls, const char *archive)
 		r = error_errno("%s", archive);
 		goto out;
 	}
-	if (archive_read_open_filename(a, archive, 1 << 16) != ARCHIVE_OK) {
+	feed.fd = fd;
+	feed.size = st.st_size;
+	if (pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+	    memcmp(head + 257, "ustar", 5) == 0)
+		feed.block = 1024;	/* two headers: a pax one and its member's */
+	if (!(feed.buf = malloc(feed.block))) {
+		r = error("out of memory");
+		goto out;
+	}
+	archive_read_set_read_callback(a, feed_read);
+	archive_read_set_skip_callback(a, feed_skip);
+	archive_read_set_seek_callback(a, feed_seek);
+	archive_read_set_callback_data(a, &feed);
+	if (archive_read_open1(a) != ARCHIVE_OK) {
 		r = error("%s: %s", archive, archive_error_string(a));
 		goto out;
 	}
@@ -740,6 +812,7 @@ static int list(struct listing *ls, const char *archive)
 	}
 out:
 	archive_read_free(a);
+	free(feed.buf);
 	if (fd >= 0)
 		close(fd);
 	if (mfd >= 0)
