@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -331,7 +332,7 @@ fail:
 
 /* ---- sniffing and listing ---- */
 
-int arch_sniff(const char *path)
+int arch_sniff_bytes(const unsigned char *head, size_t n)
 {
 	static const struct {
 		size_t at, len;
@@ -345,10 +346,19 @@ int arch_sniff(const char *path)
 		{ 0, 4, "PK\5\6" },			/* an empty zip */
 		{ 257, 5, "ustar" },			/* POSIX and GNU tar */
 	};
+	size_t k;
+
+	for (k = 0; k < sizeof(m) / sizeof(m[0]); k++)
+		if (n >= m[k].at + m[k].len && memcmp(head + m[k].at, m[k].magic, m[k].len) == 0)
+			return 1;
+	return 0;
+}
+
+int arch_sniff(const char *path)
+{
 	unsigned char head[512];
 	struct stat st;
 	ssize_t n;
-	size_t k;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
 	if (fd < 0)
@@ -359,10 +369,7 @@ int arch_sniff(const char *path)
 	}
 	n = pread(fd, head, sizeof(head), 0);
 	close(fd);
-	for (k = 0; n > 0 && k < sizeof(m) / sizeof(m[0]); k++)
-		if ((size_t)n >= m[k].at + m[k].len && memcmp(head + m[k].at, m[k].magic, m[k].len) == 0)
-			return 1;
-	return 0;
+	return n > 0 && arch_sniff_bytes(head, (size_t)n);
 }
 
 /* What listing an archive gives. */
@@ -375,7 +382,28 @@ struct listing {
 	size_t ncls, clscap;
 	int src, src_mem;	/* the archive's source, its memory file's */
 	int pending;		/* the last member is deflated: its end unknown */
+	int mfd;		/* the memory file, -1 until needed */
+	uint64_t end;		/* its length */
 };
+
+/* The bytes an archive (or, with --recurse-archives, an inner archive) is
+ * listed from: SIZE bytes at BASE of FD, the archive file or the memory
+ * file; its members' paths start with PREFIX. */
+struct region {
+	int fd;
+	int in_memory;
+	off_t base, size;
+	const char *prefix;	/* "" or the inner archive's folder, with '/' */
+	int depth;
+};
+
+static int recurse_archives;
+#define DEPTH_MAX 4		/* archives in archives, at most */
+
+void arch_set_recurse(int on)
+{
+	recurse_archives = on;
+}
 
 static int push_member(struct member **v, size_t *n, size_t *cap, char *path, uint64_t off,
 		       uint64_t len)
@@ -441,12 +469,11 @@ static int note_dir(struct listing *ls, const char *path, int is_dir)
 }
 
 /* Copy the current entry's data into memory file MFD at *END, at most MAX
- * bytes. Its length, or -1 with a message naming the member. */
+ * bytes, GOT of them already there. Its length, or -1 with a message naming
+ * the member. */
 static int64_t copy_data(struct archive *a, const char *archive, const char *name, int mfd,
-			 uint64_t *end, uint64_t max)
+			 uint64_t *end, uint64_t max, uint64_t got)
 {
-	uint64_t got = 0;
-
 	for (;;) {
 		const void *p;
 		size_t size;
@@ -496,7 +523,8 @@ static int take_cls(struct listing *ls, struct archive *a, const char *name, siz
 
 /* The entry's clean path (malloc'd), or NULL: skipped (*bad 0) or refused
  * (*bad -1, message printed). */
-static char *entry_path(const struct listing *ls, struct archive_entry *ent, int *bad)
+static char *entry_path(const struct listing *ls, struct archive_entry *ent, const char *prefix,
+			int *bad)
 {
 	const char *raw = archive_entry_pathname(ent);
 	char *p;
@@ -514,6 +542,18 @@ static char *entry_path(const struct listing *ls, struct archive_entry *ent, int
 		return NULL;
 	}
 	r = arch_clean_name(p);
+	if (r == 0 && *prefix) {
+		char *full = malloc(strlen(prefix) + strlen(p) + 1);
+
+		if (!full) {
+			free(p);
+			*bad = error("out of memory");
+			return NULL;
+		}
+		strcpy(stpcpy(full, prefix), p);
+		free(p);
+		return full;
+	}
 	if (r == 0)
 		return p;
 	if (r == -1)
@@ -533,14 +573,14 @@ enum kind {
 };
 
 /* Where entry ENT's bytes are, now that libarchive's reader is at its data:
- * in place in the archive (SIZE bytes), or copied into the memory file
- * *MFD (made on first use) at *END. 0, or -1 with a message printed. */
+ * in place in region R, or copied into the memory file (made on first use).
+ * 0, or -1 with a message printed. */
 static int place(struct listing *ls, struct archive *a, struct archive_entry *ent,
-		 enum kind kind, int *mfd, uint64_t *end, off_t size, struct member *m)
+		 enum kind kind, const struct region *rg, struct member *m)
 {
 	const char *fmt = archive_format_name(a);
 
-	m->in_memory = 0;
+	m->in_memory = rg->in_memory;
 	m->deflated = 0;
 	if (kind == ZIP && fmt && archive_entry_size_is_set(ent))
 		m->deflated = strstr(fmt, "(deflation)") != NULL;
@@ -549,39 +589,121 @@ static int place(struct listing *ls, struct archive *a, struct archive_entry *en
 	     (m->deflated || strstr(fmt, "(uncompressed)")))) {
 		/* libarchive gives no member's data offset, but its reader,
 		 * just past the member's headers, is at it. */
-		m->off = (uint64_t)archive_filter_bytes(a, 0);
+		uint64_t at = (uint64_t)archive_filter_bytes(a, 0);
+		uint64_t room = (uint64_t)rg->size;
+
 		if (archive_entry_sparse_count(ent) > 0)
 			return error("%s:%s: a sparse member (holes are not read)", ls->archive,
 				     m->path);
-		if (m->off > (uint64_t)size || (!m->deflated && m->len > (uint64_t)size - m->off))
+		if (at > room || (!m->deflated && m->len > room - at))
 			return error("%s:%s: claims %" PRIu64 " bytes, past the archive's end "
 				     "(truncated?)", ls->archive, m->path, m->len);
+		m->off = (uint64_t)rg->base + at;
 		/* A deflate stream ends itself: read at most what a stream
 		 * of LEN bytes can take, up to the next entry (see take_entry). */
-		m->clen = (uint64_t)size - m->off;
+		m->clen = room - at;
 		if (m->deflated && m->clen > m->len + m->len / 256 + 4096)
 			m->clen = m->len + m->len / 256 + 4096;
 		return 0;
 	}
-	if (*mfd < 0 && (*mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
-					     MFD_ALLOW_SEALING)) < 0)
+	if (ls->mfd < 0 && (ls->mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
+						   MFD_ALLOW_SEALING)) < 0)
 		return error_errno("%s: memfd_create", ls->archive);
 	{
-		int64_t got = copy_data(a, ls->archive, m->path, *mfd, end, m->len);
+		int64_t got = copy_data(a, ls->archive, m->path, ls->mfd, &ls->end, m->len,
+					m->off);
 
 		if (got < 0)
 			return -1;
-		m->off = *end;
+		m->off = ls->end;
 		m->len = (uint64_t)got;
 		m->in_memory = 1;
-		*end += m->len;
+		ls->end += m->len;
 	}
 	return 0;
 }
 
-/* Take entry ENT: a folder, an image member, a .cls, or nothing. */
+static int list_region(struct listing *ls, const struct region *rg);
+
+/* Inner archive member P (--recurse-archives): listed in turn, as the
+ * folder its name names less an archive extension. 1 when P was an
+ * archive and listed, 0 when it is no archive, -1 after an error. */
+static int take_inner(struct listing *ls, struct archive *a, struct archive_entry *ent,
+		      enum kind kind, const struct region *rg, char *p)
+{
+	static const char *const exts[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tar.bz2", ".tgz",
+					    ".tzst", ".txz", ".tbz2", ".tbz", ".tar", ".zip",
+					    NULL };
+	unsigned char head[512];
+	struct member m = { .path = p };
+	struct region in = { .depth = rg->depth + 1 };
+	size_t n = strlen(p), k;
+	char *folder;
+	int r;
+
+	/* Not an image: no image's limit, its declared size (or none). */
+	m.len = archive_entry_size_is_set(ent) ? (uint64_t)archive_entry_size(ent) : UINT64_MAX;
+	if (kind == IN_PLACE_TAR) {
+		/* In place: look at its first bytes there. */
+		uint64_t at = (uint64_t)archive_filter_bytes(a, 0);
+
+		if (at >= (uint64_t)rg->size || pread(rg->fd, head, sizeof(head),
+						      rg->base + (off_t)at) < 262)
+			return 0;
+		if (!arch_sniff_bytes(head, sizeof(head)))
+			return 0;
+	} else {
+		/* Its first block tells; kept, as the start of its copy. */
+		const void *blk;
+		size_t size;
+		la_int64_t at;
+		int h = archive_read_data_block(a, &blk, &size, &at);
+
+		if (h == ARCHIVE_EOF)
+			return 0;
+		if (h != ARCHIVE_OK)
+			return error("%s:%s: %s", ls->archive, p, archive_error_string(a));
+		if (at != 0 || !arch_sniff_bytes(blk, size))
+			return 0;
+		if (ls->mfd < 0 && (ls->mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
+							   MFD_ALLOW_SEALING)) < 0)
+			return error_errno("%s: memfd_create", ls->archive);
+		if (size > m.len || pwrite(ls->mfd, blk, size, (off_t)ls->end) != (ssize_t)size)
+			return error_errno("%s: memory file", ls->archive);
+		m.off = size;	/* already copied */
+		kind = STREAM;
+	}
+	if (rg->depth + 1 >= DEPTH_MAX)
+		return error("%s:%s: archives nested deeper than %d", ls->archive, p, DEPTH_MAX);
+	if (place(ls, a, ent, kind, rg, &m) < 0)
+		return -1;
+	for (k = 0; exts[k]; k++) {
+		size_t e = strlen(exts[k]);
+
+		if (n > e && strcasecmp(p + n - e, exts[k]) == 0) {
+			n -= e;
+			break;
+		}
+	}
+	if (!(folder = malloc(n + 2)))
+		return error("out of memory");
+	memcpy(folder, p, n);
+	folder[n] = '/';
+	folder[n + 1] = '\0';
+	in.fd = m.in_memory ? ls->mfd : rg->fd;
+	in.in_memory = m.in_memory;
+	in.base = (off_t)m.off;
+	in.size = (off_t)m.len;
+	in.prefix = folder;
+	r = note_dir(ls, folder, 0) < 0 ? -1 : list_region(ls, &in);
+	free(folder);
+	return r < 0 ? -1 : 1;
+}
+
+/* Take entry ENT: a folder, an image member, a .cls, an inner archive, or
+ * nothing. */
 static int take_entry(struct listing *ls, struct archive *a, struct archive_entry *ent,
-		      enum kind kind, int *mfd, uint64_t *end, off_t size)
+		      enum kind kind, const struct region *rg)
 {
 	mode_t type = archive_entry_filetype(ent);
 	int bad;
@@ -593,13 +715,13 @@ static int take_entry(struct listing *ls, struct archive *a, struct archive_entr
 	if (ls->pending) {
 		/* The deflated member before ends before this entry's data. */
 		struct member *prev = &ls->m[ls->n - 1];
-		uint64_t here = (uint64_t)archive_filter_bytes(a, 0);
+		uint64_t here = (uint64_t)rg->base + (uint64_t)archive_filter_bytes(a, 0);
 
 		if (here > prev->off && here - prev->off < prev->clen)
 			prev->clen = here - prev->off;
 		ls->pending = 0;
 	}
-	if (!(p = entry_path(ls, ent, &bad)))
+	if (!(p = entry_path(ls, ent, rg->prefix, &bad)))
 		return bad;
 	if (arch_is_hidden(p) || (type != AE_IFREG && type != AE_IFDIR)) {
 		free(p);
@@ -618,6 +740,12 @@ static int take_entry(struct listing *ls, struct archive *a, struct archive_entr
 		free(p);
 		return r;
 	}
+	if (type == AE_IFREG && recurse_archives && !filelist_is_image_name(base)) {
+		int r = take_inner(ls, a, ent, kind, rg, p);
+
+		free(p);
+		return r < 0 ? -1 : 0;
+	}
 	if (type == AE_IFDIR || !filelist_is_image_name(base)) {
 		free(p);
 		return 0;
@@ -635,7 +763,7 @@ static int take_entry(struct listing *ls, struct archive *a, struct archive_entr
 		free(p);
 		return -1;
 	}
-	if (place(ls, a, ent, kind, mfd, end, size, &m) < 0) {
+	if (place(ls, a, ent, kind, rg, &m) < 0) {
 		free(p);
 		return -1;
 	}
@@ -687,6 +815,7 @@ static int add_source(const char *path, int fd)
  */
 struct feed {
 	int fd;
+	off_t base;		/* where the archive starts in FD */
 	off_t pos, size;
 	size_t block;
 	unsigned char *buf;
@@ -697,7 +826,12 @@ static la_ssize_t feed_read(struct archive *a, void *ctx, const void **out)
 	struct feed *f = ctx;
 	ssize_t n;
 
-	while ((n = pread(f->fd, f->buf, f->block, f->pos)) < 0 && errno == EINTR)
+	size_t want = f->pos < f->size && (uint64_t)(f->size - f->pos) < f->block
+		      ? (size_t)(f->size - f->pos) : f->block;
+
+	if (f->pos >= f->size)
+		want = 0;
+	while ((n = pread(f->fd, f->buf, want, f->base + f->pos)) < 0 && errno == EINTR)
 		;
 	if (n < 0) {
 		archive_set_error(a, errno, "%s", strerror(errno));
@@ -734,32 +868,20 @@ static la_int64_t feed_seek(struct archive *a, void *ctx, la_int64_t off, int wh
 	return f->pos;
 }
 
-/* List ARCHIVE into LS, its members' bytes made readable for arch_read. */
-static int list(struct listing *ls, const char *archive)
+/* List region RG's archive into LS. 0, or -1 with a message printed. */
+static int list_region(struct listing *ls, const struct region *rg)
 {
 	struct archive *a = reader();
 	struct archive_entry *ent;
-	struct stat st;
-	uint64_t end = 0;
 	enum kind kind = STREAM;
-	struct feed feed = { .block = 1 << 16 };
+	struct feed feed = { .fd = rg->fd, .base = rg->base, .size = rg->size, .block = 1 << 16 };
 	unsigned char head[512];
-	int first = 1, mfd = -1, fd = -1, r = 0;
+	int first = 1, r = 0;
 
-	memset(ls, 0, sizeof(*ls));
-	ls->archive = archive;
-	ls->src = ls->src_mem = -1;
 	if (!a)
 		return error("out of memory");
-	fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = error_errno("%s", archive);
-		goto out;
-	}
-	feed.fd = fd;
-	feed.size = st.st_size;
-	if (pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
-	    memcmp(head + 257, "ustar", 5) == 0)
+	if (pread(rg->fd, head, sizeof(head), rg->base) == (ssize_t)sizeof(head) &&
+	    rg->size >= (off_t)sizeof(head) && memcmp(head + 257, "ustar", 5) == 0)
 		feed.block = 1024;	/* two headers: a pax one and its member's */
 	if (!(feed.buf = malloc(feed.block))) {
 		r = error("out of memory");
@@ -770,7 +892,9 @@ static int list(struct listing *ls, const char *archive)
 	archive_read_set_seek_callback(a, feed_seek);
 	archive_read_set_callback_data(a, &feed);
 	if (archive_read_open1(a) != ARCHIVE_OK) {
-		r = error("%s: %s", archive, archive_error_string(a));
+		r = error("%s%s%.*s: %s", ls->archive, rg->depth ? ":" : "",
+			  (int)(rg->depth ? strlen(rg->prefix) - 1 : 0), rg->prefix,
+			  archive_error_string(a));
 		goto out;
 	}
 	for (;;) {
@@ -779,44 +903,67 @@ static int list(struct listing *ls, const char *archive)
 		if (h == ARCHIVE_EOF)
 			break;
 		if (h < ARCHIVE_WARN) {
-			r = error("%s: %s", archive, archive_error_string(a));
+			r = error("%s%s%.*s: %s", ls->archive, rg->depth ? ":" : "",
+				  (int)(rg->depth ? strlen(rg->prefix) - 1 : 0), rg->prefix,
+				  archive_error_string(a));
 			goto out;
 		}
 		if (first) {
-			int base = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
+			int fmt = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
 
 			if (archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE)
-				kind = base == ARCHIVE_FORMAT_TAR ? IN_PLACE_TAR
-				       : base == ARCHIVE_FORMAT_ZIP ? ZIP : STREAM;
+				kind = fmt == ARCHIVE_FORMAT_TAR ? IN_PLACE_TAR
+				       : fmt == ARCHIVE_FORMAT_ZIP ? ZIP : STREAM;
 			first = 0;
 		}
-		if ((r = take_entry(ls, a, ent, kind, &mfd, &end, st.st_size)) < 0)
+		if ((r = take_entry(ls, a, ent, kind, rg)) < 0)
 			goto out;
-	}
-	if (mfd >= 0 && fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-			      F_SEAL_SEAL) < 0) {
-		r = error_errno("%s: sealing its memory file", archive);
-		goto out;
-	}
-	if (kind != STREAM) {
-		ls->src = (int)nsrcs;
-		if ((r = add_source(archive, fd)) < 0)
-			goto out;
-		fd = -1;
-	}
-	if (mfd >= 0) {
-		ls->src_mem = (int)nsrcs;
-		if ((r = add_source(archive, mfd)) < 0)
-			goto out;
-		mfd = -1;
 	}
 out:
 	archive_read_free(a);
 	free(feed.buf);
-	if (fd >= 0)
-		close(fd);
-	if (mfd >= 0)
-		close(mfd);
+	return r;
+}
+
+/* List ARCHIVE into LS, its members' bytes made readable for arch_read. */
+static int list(struct listing *ls, const char *archive)
+{
+	struct region rg = { .fd = -1, .prefix = "" };
+	struct stat st;
+	int r;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->archive = archive;
+	ls->src = ls->src_mem = ls->mfd = -1;
+	rg.fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (rg.fd < 0 || fstat(rg.fd, &st) < 0) {
+		r = error_errno("%s", archive);
+		goto out;
+	}
+	rg.size = st.st_size;
+	if ((r = list_region(ls, &rg)) < 0)
+		goto out;
+	if (ls->mfd >= 0 && fcntl(ls->mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+				  F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		r = error_errno("%s: sealing its memory file", archive);
+		goto out;
+	}
+	/* Kept open for the workers: the archive, and the memory file. */
+	ls->src = (int)nsrcs;
+	if ((r = add_source(archive, rg.fd)) < 0)
+		goto out;
+	rg.fd = -1;
+	if (ls->mfd >= 0) {
+		ls->src_mem = (int)nsrcs;
+		if ((r = add_source(archive, ls->mfd)) < 0)
+			goto out;
+		ls->mfd = -1;
+	}
+out:
+	if (rg.fd >= 0)
+		close(rg.fd);
+	if (ls->mfd >= 0)
+		close(ls->mfd);
 	return r;
 }
 

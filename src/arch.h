@@ -17,6 +17,14 @@ struct buf;		/* codec.h */
  * caller's own open reports that). */
 int arch_sniff(const char *path);
 
+/* As arch_sniff, on a file's first N bytes. */
+int arch_sniff_bytes(const unsigned char *head, size_t n);
+
+/* --recurse-archives: a member whose bytes are an archive's is listed too,
+ * as the folder its name names less the archive extension ("a/b.tar"
+ * holding "c.jpg" gives "a/b/c.jpg"), at most 4 archives deep. */
+void arch_set_recurse(int on);
+
 /* Refuse members larger than BYTES (a decoder would refuse them anyway):
  * what --max-pixels allows, set before listing. */
 void arch_set_member_max(uint64_t bytes);

@@ -61,6 +61,7 @@ static const char usage_text[] =
 	"      --no-duplicates     skip hashing and the duplicate search\n"
 	"  -r, --recursive         a directory's image files at any depth, as in an\n"
 	"                          archive (default: the directory's own)\n"
+	"      --recurse-archives  archives inside archives too, as load reads them\n"
 	"  -c, --channels 1|2|3|4  also report what converting to C channels, as\n"
 	"                          load -c would, does to the images\n"
 	"      --resize WxH        also report what load --resize would do: which\n"
@@ -410,7 +411,8 @@ static void summarize(struct check *k)
 }
 
 /* Long-only options. */
-enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_SANDBOX };
+enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_RECURSE_ARCHIVES,
+       OPT_SANDBOX };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -424,6 +426,7 @@ static const struct option longopts[] = {
 	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
 	{ "null", no_argument, NULL, '0' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
 	{ "recursive", no_argument, NULL, 'r' },
 	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
@@ -464,6 +467,9 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 			break;
 		case OPT_NO_DUPS:
 			k->no_dups = 1;
+			break;
+		case OPT_RECURSE_ARCHIVES:
+			arch_set_recurse(1);
 			break;
 		case OPT_SANDBOX:
 			if ((r = opt_choice(optarg, sandbox_mode_names)) < 0)

@@ -110,6 +110,9 @@ static const char usage_text[] =
 	"                          bytewise; or as given\n"
 	"  -r, --recursive         a directory's image files at any depth, hidden\n"
 	"                          folders skipped (as an archive is read)\n"
+	"      --recurse-archives  read archives inside archives (ImageNet's tar of\n"
+	"                          tars), each as the folder its name names less\n"
+	"                          the archive extension\n"
 	"      --manifest FILE     write the path of each row, one per line\n"
 	"      --labels Y.npy      take INPUT's subdirectories as classes, numbered\n"
 	"                          from 0 in byte order of their names, with their\n"
@@ -407,7 +410,7 @@ static int write_manifest(struct load *l, struct outfile *o)
 enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD, OPT_INDEX, OPT_STATS,
        OPT_STATS_FROM };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
-enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
+enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT, OPT_RECURSE_ARCHIVES };
 
 static const struct option longopts[] = {
 	{ "classes", required_argument, NULL, OPT_CLASSES },
@@ -418,6 +421,7 @@ static const struct option longopts[] = {
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
+	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
 	{ "recursive", no_argument, NULL, 'r' },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -443,6 +447,9 @@ static int parse_dataset_opt(struct load *l, int ch, const char *arg)
 		return 1;
 	case OPT_LABELS:
 		l->labels = arg;
+		return 1;
+	case OPT_RECURSE_ARCHIVES:
+		arch_set_recurse(1);
 		return 1;
 	case OPT_SEED:
 		if (opt_u64(arg, 0, UINT64_MAX, &l->seed) < 0)

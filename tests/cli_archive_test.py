@@ -263,6 +263,69 @@ def test_sandbox_off_and_require_agree(d):
         assert npy(os.path.join(d, "off.npy")) == npy(os.path.join(d, "on.npy")), label
 
 
+def tar_bytes(files, mode="w"):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as t:
+        for name, data in files.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def zip_bytes(files, method=zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_recurse_archives_tar_of_tars(d):
+    files = member_bytes()
+    files = {k: v for k, v in files.items()
+             if k.startswith(("cat/", "dog/", "emu/")) and not k.endswith(".tar")}
+    tree = make_tree(os.path.join(d, "tree"), files)
+    per = {c: {k[len(c) + 1:]: v for k, v in files.items() if k.startswith(c + "/")}
+           for c in ("cat", "dog", "emu")}
+    # ImageNet's layout: one archive per class, of every kind.
+    inner = {"cat.tar": tar_bytes(per["cat"]), "dog.tar.gz": tar_bytes(per["dog"], "w:gz"),
+             "emu.zip": zip_bytes(per["emu"])}
+    py_tar(os.path.join(d, "outer.tar"), inner)
+    py_tar(os.path.join(d, "outer.tar.xz"), inner, mode="w:xz")
+    py_zip(os.path.join(d, "outer.zip"), inner, zipfile.ZIP_STORED)
+    want = labels_run(d, "want", "tree", "--shuffle")
+    assert want[2] == b"cat\ndog\nemu\n"
+    for outer in ("outer.tar", "outer.tar.xz", "outer.zip"):
+        got = labels_run(d, "got", outer, "--shuffle", "--recurse-archives")
+        assert got == want, outer
+        rows = open(os.path.join(d, "got.txt")).read().splitlines()
+        assert any(r.startswith(outer + ":cat/") for r in rows), rows
+    load(d, *ROW, "-r", "-o", "plain.npy", "tree")
+    load(d, *ROW, "--recurse-archives", "-o", "flat.npy", "outer.tar")
+    assert npy(os.path.join(d, "plain.npy")) == npy(os.path.join(d, "flat.npy"))
+    # Without the option an inner archive is a non-image member.
+    r = load(d, *ROW, "-o", "none.npy", "outer.tar", code=1)
+    assert "no image" in r.err, r
+    # A corrupt inner archive is refused, named.
+    bad = dict(inner)
+    bad["dog.tar.gz"] = inner["dog.tar.gz"][:len(inner["dog.tar.gz"]) // 2]
+    py_tar(os.path.join(d, "bad.tar"), bad)
+    r = load(d, *ROW, "--recurse-archives", "-o", "bad.npy", "bad.tar", code=1)
+    assert r.err.startswith("parimg: bad.tar:dog") and "gzip" in r.err, r
+    assert not os.path.exists(os.path.join(d, "bad.npy"))
+    # Archives nested too deep.
+    deep = tar_bytes(per["cat"])
+    for k in range(5):
+        deep = tar_bytes({"l%d.tar" % k: deep})
+    open(os.path.join(d, "deep.tar"), "wb").write(deep)
+    refused(d, "deep.tar", "deep.tar:l4/l3/l2/l1.tar", "deeper", "--recurse-archives")
+    doc = json.loads(ok(run("check", "-q", "--recurse-archives", "--format", "json",
+                            "outer.tar", cwd=d)).out)
+    assert doc["files"] == len([k for k in files if k.endswith((".png", ".jpg", ".webp",
+                                                                 ".gif")) and "/." not in k])
+
+
 # ----------------------------------------------------------- webdataset
 
 def test_webdataset_cls_labels(d):
