@@ -314,6 +314,11 @@ def test_recurse_archives_tar_of_tars(d):
     r = load(d, *ROW, "--recurse-archives", "-o", "bad.npy", "bad.tar", code=1)
     assert r.err.startswith("parimg: bad.tar:dog") and "gzip" in r.err, r
     assert not os.path.exists(os.path.join(d, "bad.npy"))
+    # An inner archive's rows named as a folder's: refused as duplicates.
+    png = per["cat"]["image_2.png"]
+    py_tar(os.path.join(d, "clash.tar"), {"cat/image_2.png": png,
+                                          "cat.tar": tar_bytes({"image_2.png": png})})
+    refused(d, "clash.tar", "clash.tar:cat/image_2.png", "duplicate", "--recurse-archives")
     # Archives nested too deep.
     deep = tar_bytes(per["cat"])
     for k in range(5):
