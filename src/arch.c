@@ -668,7 +668,9 @@ static int take_inner(struct listing *ls, struct archive *a, struct archive_entr
 		if (ls->mfd < 0 && (ls->mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
 							   MFD_ALLOW_SEALING)) < 0)
 			return error_errno("%s: memfd_create", ls->archive);
-		if (size > m.len || pwrite(ls->mfd, blk, size, (off_t)ls->end) != (ssize_t)size)
+		if (size > m.len)
+			return error("%s:%s: inflates past its declared size", ls->archive, p);
+		if (pwrite(ls->mfd, blk, size, (off_t)ls->end) != (ssize_t)size)
 			return error_errno("%s: memory file", ls->archive);
 		m.off = size;	/* already copied */
 		kind = STREAM;
