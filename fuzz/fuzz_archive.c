@@ -1,6 +1,6 @@
 /* fuzz_archive.c - libFuzzer target for the archive reader (arch.c): any
  * bytes listed as an archive, plain and as a class tree or webdataset shard
- * (--labels), then every member read back whole; never a crash, a leak, a
+ * (--labels) reading archives in archives, then every member read back whole; never a crash, a leak, a
  * read out of bounds, or a member longer than the limit. */
 #define _GNU_SOURCE
 #include "arch.h"
@@ -45,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (pass = 0; pass < 2; pass++) {
 		struct filelist fl = { 0 };
 		struct dataset ds = { .allow_empty = pass };
+
+		arch_set_recurse(pass);		/* the second pass: archives in archives */
 
 		if ((pass ? arch_scan(&ds, &fl, path, ORDER_NATURAL) : arch_add(&fl, path)) == 0)
 			read_all(&fl);

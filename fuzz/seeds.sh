@@ -101,4 +101,11 @@ for method, name in ((zipfile.ZIP_STORED, "stored"), (zipfile.ZIP_DEFLATED, "def
         for n, d in files.items():
             z.writestr(n, d)
     open("%s/%s.zip" % (sys.argv[1], name), "wb").write(b.getvalue())
+inner = open("%s/ustar.tar" % sys.argv[1], "rb").read()
+b = io.BytesIO()
+with tarfile.open(fileobj=b, mode="w") as t:
+    for n in ("cat.tar", "dog.tgz"):
+        d = inner if n.endswith(".tar") else gzip.compress(inner)
+        ti = tarfile.TarInfo(n); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
+open("%s/nested.tar" % sys.argv[1], "wb").write(b.getvalue())
 PY
