@@ -132,7 +132,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 FUZZ_DECODERS = jpeg png webp gif bmp tga pnm
 DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c)
 # The archive reader with what it lists into (a file list, a dataset).
-ARCHIVE_SRC = src/arch.c src/filelist.c src/dataset.c src/err.c src/npy.c src/rng.c \
+ARCHIVE_SRC = src/arch.c src/arch_labels.c src/filelist.c src/dataset.c src/err.c src/npy.c src/rng.c \
 	src/outfile.c
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
