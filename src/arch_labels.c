@@ -11,37 +11,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-
+/* A row being sorted: by label, then folder, then name in the folder. */
 struct keyed {
-	const char *key;	/* what rows sort by */
+	char *dir;		/* the member's folder ("" at the top) */
+	const char *base;	/* and the rest of its path, from the '/' */
 	char *name;		/* the row's name */
 	int64_t label;
 };
 
-/* Folder-then-file order, as dataset.c walks a class. */
+/* Folder-then-file order, as dataset.c walks a class: folders by their
+ * paths, then the files of each. */
 static int cmp_in_class(const void *x, const void *y, void *ctx)
 {
 	const struct keyed *a = x, *b = y;
 	enum filelist_order order = *(enum filelist_order *)ctx;
-	const char *sa = strrchr(a->key, '/'), *sb = strrchr(b->key, '/');
-	size_t da = sa ? (size_t)(sa - a->key) : 0, db = sb ? (size_t)(sb - b->key) : 0;
 	int c;
 
 	if (a->label != b->label)
 		return a->label < b->label ? -1 : 1;
-	if (order == ORDER_NONE)
-		return 0;
-	if (da != db || memcmp(a->key, b->key, da) != 0) {
-		char *fa = strndup(a->key, da), *fb = strndup(b->key, db);
-
-		c = fa && fb ? (order == ORDER_NATURAL ? natcmp(fa, fb) : strcmp(fa, fb)) : 0;
-		free(fa);
-		free(fb);
-		if (c)
-			return c;
-	}
-	return order == ORDER_NATURAL ? natcmp(a->key + da, b->key + db)
-				      : strcmp(a->key + da, b->key + db);
+	c = order == ORDER_NATURAL ? natcmp(a->dir, b->dir) : strcmp(a->dir, b->dir);
+	if (c)
+		return c;
+	return order == ORDER_NATURAL ? natcmp(a->base, b->base) : strcmp(a->base, b->base);
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -148,10 +139,15 @@ static int scan_folders(struct dataset *ds, struct filelist *files, struct listi
 			goto oom;
 		hit = bsearch(&cls, names.paths, names.n, sizeof(char *), cmp_str);
 		free(cls);
-		rows[n].key = ls->m[k].path;
+		slash = strrchr(ls->m[k].path, '/');
+		rows[n].base = slash;
 		rows[n].label = (int64_t)(hit - names.paths);
-		if (!(rows[n].name = arch_enter(ls, &ls->m[k])))
+		if (!(rows[n].dir = strndup(ls->m[k].path, (size_t)(slash - ls->m[k].path))))
+			goto oom;
+		if (!(rows[n].name = arch_enter(ls, &ls->m[k]))) {
+			free(rows[n].dir);
 			goto out;
+		}
 		count[hit - names.paths]++;
 		n++;
 	}
@@ -182,8 +178,13 @@ static int scan_folders(struct dataset *ds, struct filelist *files, struct listi
 	} else {
 		qsort_r(rows, n, sizeof(*rows), cmp_in_class, &order);
 	}
-	if (!(ds->labels = realloc(ds->labels, (files->n + n + 1) * sizeof(*ds->labels))))
-		goto oom;
+	{
+		int64_t *lab = realloc(ds->labels, (files->n + n + 1) * sizeof(*lab));
+
+		if (!lab)
+			goto oom;
+		ds->labels = lab;
+	}
 	for (k = 0; k < n; k++) {
 		ds->labels[files->n] = rows[k].label;
 		r = filelist_push(files, rows[k].name);
@@ -201,8 +202,10 @@ oom:
 	r = error("out of memory");
 out:
 	if (rows)
-		for (k = 0; k < n; k++)
+		for (k = 0; k < n; k++) {
 			free(rows[k].name);
+			free(rows[k].dir);
+		}
 	free(rows);
 	free(count);
 	filelist_free(&names);
