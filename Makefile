@@ -16,7 +16,7 @@ PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -Isrc/codec -MMD -MP
-LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lseccomp -lxxhash -lm
+LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lseccomp -lxxhash -larchive -lm
 BUILD  ?= build
 
 # src/ holds the program, src/codec/ the decoders behind codec.c's table.
@@ -79,6 +79,7 @@ cli: deps parimg
 	$(PYTHON) tests/cli_sandbox_test.py ./parimg
 	$(PYTHON) tests/cli_tensor_test.py ./parimg
 	$(PYTHON) tests/cli_cover_decode_test.py ./parimg
+	$(PYTHON) tests/cli_archive_test.py ./parimg
 	$(PYTHON) tests/cli_docs_test.py ./parimg
 	$(PYTHON) tests/cli_slurm_test.py ./parimg
 
@@ -113,6 +114,7 @@ parimg-asan: $(BUILD)/unit_tests $(OBJ)
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_sandbox_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_tensor_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_cover_decode_test.py ./parimg-asan
+	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_archive_test.py ./parimg-asan
 	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_slurm_test.py ./parimg-asan
 
 # The command-line tests with every parimg process (workers included) under
@@ -127,8 +129,9 @@ valgrind: all
 	$(PYTHON) tests/cli_dataset_test.py $(BUILD)/parimg-valgrind
 
 # libFuzzer targets: load's per-file decode path, each decoder of codec.c's
-# table on its own (fuzz_decode.c), the EXIF parser and the .npy header
-# code, each run
+# table on its own (fuzz_decode.c), the EXIF parser, the .npy header code,
+# and the archive reader (fuzz_archive.c, seeded with small tars and zips),
+# each run
 # FUZZ_TIME seconds from seeds (PngSuite, generated files, the photo
 # fixtures); any crash, leak or timeout fails the target.
 FUZZ_TIME ?= 60
@@ -136,6 +139,9 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=al
 FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff
 DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c) src/codec/exif.c src/codec/tiff_lzw.c \
 	src/codec/jpeg_window.c src/orient.c
+# The archive reader with what it lists into (a file list, a dataset).
+ARCHIVE_SRC = src/arch.c src/arch_labels.c src/filelist.c src/dataset.c src/err.c src/npy.c src/rng.c \
+	src/outfile.c
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
 	mkdir -p build-fuzz
@@ -147,6 +153,7 @@ fuzz: all
 	done
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_exif fuzz/fuzz_exif.c src/codec/exif.c
+	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_archive fuzz/fuzz_archive.c $(ARCHIVE_SRC) $(LDLIBS)
 	rm -rf build-fuzz/seeds && sh fuzz/seeds.sh ./parimg build-fuzz/seeds
 	for t in row $(FUZZ_DECODERS) exif; do \
 		mkdir -p build-fuzz/corpus-$$t && \
@@ -156,6 +163,9 @@ fuzz: all
 	mkdir -p build-fuzz/corpus-npy
 	build-fuzz/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \
 		-artifact_prefix=build-fuzz/ build-fuzz/corpus-npy build-fuzz/seeds/npy
+	mkdir -p build-fuzz/corpus-archive
+	build-fuzz/fuzz_archive -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
+		-artifact_prefix=build-fuzz/archive- build-fuzz/corpus-archive build-fuzz/seeds/archive
 
 bench: all
 	sh scripts/bench/bench.sh

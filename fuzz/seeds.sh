@@ -132,3 +132,34 @@ import sys, numpy as np, io
 for i, (dt, shape) in enumerate([("u1", (3, 4, 5)), ("<f8", (2,)), ("<u2", (0, 7, 7, 3)), ("<f4", ())]):
     b = io.BytesIO(); np.save(b, np.zeros(shape, dt)); open("%s/np-%d" % (sys.argv[1], i), "wb").write(b.getvalue()[:128])
 PY
+# The archive reader's seeds: small tars (ustar, pax, GNU), a tar.gz, zips
+# stored and deflated, a class tree and a webdataset shard.
+mkdir -p "$out/archive"
+/usr/bin/python3 - "$out/archive" <<'PY'
+import gzip, io, sys, tarfile, zipfile
+png = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+files = {"cat/a.png": png, "dog/sub/b.jpg": b"\xff\xd8\xff" + b"\0" * 20, ".h.png": png,
+         "k1.png": png, "k1.cls": b"3\n", "notes.txt": b"x"}
+for fmt, name in ((tarfile.USTAR_FORMAT, "ustar"), (tarfile.PAX_FORMAT, "pax"),
+                  (tarfile.GNU_FORMAT, "gnu")):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
+        for n, d in files.items():
+            ti = tarfile.TarInfo(n); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
+    open("%s/%s.tar" % (sys.argv[1], name), "wb").write(b.getvalue())
+    if name == "pax":
+        open("%s/pax.tar.gz" % sys.argv[1], "wb").write(gzip.compress(b.getvalue()))
+for method, name in ((zipfile.ZIP_STORED, "stored"), (zipfile.ZIP_DEFLATED, "deflated")):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", method) as z:
+        for n, d in files.items():
+            z.writestr(n, d)
+    open("%s/%s.zip" % (sys.argv[1], name), "wb").write(b.getvalue())
+inner = open("%s/ustar.tar" % sys.argv[1], "rb").read()
+b = io.BytesIO()
+with tarfile.open(fileobj=b, mode="w") as t:
+    for n in ("cat.tar", "dog.tgz"):
+        d = inner if n.endswith(".tar") else gzip.compress(inner)
+        ti = tarfile.TarInfo(n); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
+open("%s/nested.tar" % sys.argv[1], "wb").write(b.getvalue())
+PY

@@ -8,6 +8,8 @@ pkgs="$pkgs libtiff-dev libseccomp-dev libxxhash-dev"
 # Test oracles and fixture makers: torchvision's transforms, ImageMagick's
 # and libtiff's writers.
 pkgs="$pkgs python3-torchvision imagemagick libtiff-tools"
+# Archives as inputs (libarchive), and the archive test's makers.
+pkgs="$pkgs libarchive-dev zstd xz-utils bzip2 zip"
 # check's test runs the man page's jq one-liner.
 pkgs="$pkgs jq"
 # The Slurm test's own cluster (scripts/slurm_local.sh).

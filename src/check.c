@@ -12,6 +12,7 @@
 #include "decoder.h"
 #include "dedup.h"
 #include "err.h"
+#include "arch.h"
 #include "filelist.h"
 #include "input.h"
 #include "limit.h"
@@ -43,7 +44,8 @@ static const char usage_text[] =
 	"Decode every image, as load would, writing nothing, and report the\n"
 	"files load would refuse, what the dataset holds and its exact\n"
 	"duplicates. INPUT is as load's: a directory, an image file, or - for\n"
-	"paths on standard input; with --labels, one directory of class folders.\n"
+	"paths on standard input, or an archive; with --labels, one directory of\n"
+	"class folders or one archive.\n"
 	"Files are only read: check never changes, moves or deletes one.\n"
 	"\n"
 	"      --labels            INPUT is a class tree: its subdirectories are\n"
@@ -57,6 +59,9 @@ static const char usage_text[] =
 	"  -0, --null              with --list-broken: end each path with a NUL\n"
 	"                          byte instead, as they are (for xargs -0)\n"
 	"      --no-duplicates     skip hashing and the duplicate search\n"
+	"  -r, --recursive         a directory's image files at any depth, as in an\n"
+	"                          archive (default: the directory's own)\n"
+	"      --recurse-archives  archives inside archives too, as load reads them\n"
 	"  -c, --channels 1|2|3|4  also report what converting to C channels, as\n"
 	"                          load -c would, does to the images, and each\n"
 	"                          channel's mean, std, min and max in [0,1] (the\n"
@@ -85,6 +90,12 @@ static const char usage_text[] =
 static const char *file_name(void *ctx, size_t i)
 {
 	return ((struct check *)ctx)->files.paths[i];
+}
+
+/* The pool's open hook: what a confined worker is handed for file I. */
+static int file_open(void *ctx, size_t i)
+{
+	return input_open(file_name(ctx, i));
 }
 
 /* Index of the decoder DEC in format_names. */
@@ -447,7 +458,8 @@ static void summarize(struct check *k)
 }
 
 /* Long-only options. */
-enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_SANDBOX };
+enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_RECURSE_ARCHIVES,
+       OPT_SANDBOX };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -461,6 +473,8 @@ static const struct option longopts[] = {
 	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
 	{ "null", no_argument, NULL, '0' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
+	{ "recursive", no_argument, NULL, 'r' },
 	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
@@ -474,7 +488,7 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 	struct opt_row given = { 0 };
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, ":0c:hj:qv", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":0c:hj:qrv", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "check")) != 0 ||
 		    (r = opt_row_parse(&k->spec, &given, ch, optarg, "check")) != 0) {
 			if (r < 0)
@@ -501,6 +515,9 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		case OPT_NO_DUPS:
 			k->no_dups = 1;
 			break;
+		case OPT_RECURSE_ARCHIVES:
+			arch_set_recurse(1);
+			break;
 		case OPT_SANDBOX:
 			if ((r = opt_choice(optarg, sandbox_mode_names)) < 0)
 				return usage_error("check", "invalid --sandbox '%s' (auto, require or off)",
@@ -510,6 +527,9 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
+		case 'r':
+			k->files.recursive = 1;
+			break;
 		default:
 			return opt_bad(ch, argv, "check");
 		}
@@ -533,9 +553,12 @@ static int collect(struct check *k, int argc, char **argv)
 {
 	int i;
 
+	arch_set_member_max(k->spec.max_pixels * 8 + (1 << 20));
 	if (k->labels) {
 		k->ds.allow_empty = 1;	/* reported, not refused */
-		return dataset_scan(&k->ds, &k->files, argv[optind], ORDER_NATURAL);
+		return (arch_sniff(argv[optind]) ? arch_scan : dataset_scan)(&k->ds, &k->files,
+									     argv[optind],
+									     ORDER_NATURAL);
 	}
 	for (i = optind; i < argc; i++)
 		if (filelist_add(&k->files, argv[i]) < 0)
@@ -563,7 +586,7 @@ static int run(struct check *k, struct opt_common *c)
 	progress_init(&prog, c->quiet, "files");
 	task = (struct pool_task){
 		.count = k->files.n, .jobs = c->jobs, .schedule = c->schedule, .keep_going = 1,
-		.verbose = c->verbose, .run = check_one, .name = file_name, .ctx = k,
+		.verbose = c->verbose, .run = check_one, .name = file_name, .open = file_open, .ctx = k,
 		.progress = progress_update, .progress_ctx = &prog,
 		/* Confined as load's are: the records and reasons are shared
 		 * mappings made before the pool starts. */
@@ -596,6 +619,7 @@ static void check_free(struct check *k)
 	free(k->sum.group);
 	dataset_free(&k->ds);
 	filelist_free(&k->files);
+	arch_free();
 	free(k->file.p);
 	free(k->pix.p);
 	free(k->other.p);

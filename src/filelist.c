@@ -3,6 +3,7 @@
  * misaligns rows with labels in the Python recipe parimg replaces. */
 #define _GNU_SOURCE
 #include "filelist.h"
+#include "arch.h"
 #include "err.h"
 
 #include <ctype.h>
@@ -82,9 +83,14 @@ static int is_listable(const char *dir, const struct dirent *de)
 	return stat(path, &st) < 0 || !S_ISDIR(st.st_mode);
 }
 
+static int add_tree(struct filelist *fl, const char *dir);
+
 static int add_dir(struct filelist *fl, const char *dir, DIR *d)
 {
+	struct filelist subs = { 0 };
 	struct dirent *de;
+	size_t k;
+	int r = 0;
 
 	for (;;) {
 		char *path;
@@ -93,22 +99,53 @@ static int add_dir(struct filelist *fl, const char *dir, DIR *d)
 		de = readdir(d);
 		if (!de)
 			break;
-		if (de->d_name[0] == '.' || !filelist_is_image_name(de->d_name) ||
-		    !is_listable(dir, de))
+		if (de->d_name[0] == '.')
+			continue;
+		if (fl->recursive && !is_listable(dir, de)) {
+			/* A folder (not a link to one: no loops), for later. */
+			struct stat st;
+
+			path = filelist_join(dir, de->d_name);
+			if (path && de->d_type == DT_UNKNOWN &&
+			    (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))) {
+				free(path);
+				continue;
+			}
+			if ((r = filelist_push(&subs, path)) < 0)
+				break;
+			continue;
+		}
+		if (!filelist_is_image_name(de->d_name) || !is_listable(dir, de))
 			continue;
 		path = filelist_join(dir, de->d_name);
-		if (filelist_push(fl, path) < 0) {
-			closedir(d);
-			return -1;
-		}
+		if ((r = filelist_push(fl, path)) < 0)
+			break;
 	}
-	if (errno) {
-		error_errno("%s", dir);
-		closedir(d);
-		return -1;
-	}
+	if (r == 0 && errno)
+		r = error_errno("%s", dir);
 	closedir(d);
-	return 0;
+	for (k = 0; r == 0 && k < subs.n; k++)
+		r = add_tree(fl, subs.paths[k]);
+	filelist_free(&subs);
+	return r;
+}
+
+static int add_tree(struct filelist *fl, const char *dir)
+{
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return error_errno("%s", dir);
+	return add_dir(fl, dir, d);
+}
+
+/* A file named on the command line or in a list: an archive's members, or
+ * itself (a name with an image extension is taken as an image unread). */
+static int add_file(struct filelist *fl, const char *path)
+{
+	if (!filelist_is_image_name(path) && arch_sniff(path))
+		return arch_add(fl, path);
+	return filelist_push(fl, strdup(path));
 }
 
 static int add_stdin(struct filelist *fl)
@@ -122,7 +159,7 @@ static int add_stdin(struct filelist *fl)
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		if (filelist_push(fl, strdup(line)) < 0) {
+		if (add_file(fl, line) < 0) {
 			free(line);
 			return -1;
 		}
@@ -148,7 +185,7 @@ int filelist_add(struct filelist *fl, const char *arg)
 	}
 	/* A file, or something that fails when opened: let the decoder
 	 * report it with the rest, in order. */
-	return filelist_push(fl, strdup(arg));
+	return add_file(fl, arg);
 }
 
 /* Subdirectories of DIR, hidden ones skipped; 0 when it cannot be read. */

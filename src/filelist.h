@@ -1,6 +1,6 @@
 /* filelist.h - the inputs of "parimg load": directories (their image files,
- * not recursing, hidden ones skipped), single files, and "-" for a list of
- * paths on stdin; sorted in natural, bytewise or given order. */
+ * not recursing unless asked, hidden ones skipped), single files, archives,
+ * and "-" for a list of paths on stdin; sorted in natural, bytewise or given order. */
 #ifndef PARIMG_FILELIST_H
 #define PARIMG_FILELIST_H
 
@@ -15,9 +15,13 @@ enum filelist_order {
 struct filelist {
 	char **paths;
 	size_t n, cap;
+	int recursive;		/* set before filelist_add: directories at any depth */
 };
 
-/* Add what ARG names. 0, or -1 with a message printed. */
+/* Add what ARG names: a directory's image files (at any depth when
+ * FL->recursive, hidden folders skipped), a file, an archive's image members
+ * (a file not named as an image whose first bytes are an archive's, see
+ * arch.h), or "-"'s list of those. 0, or -1 with a message printed. */
 int filelist_add(struct filelist *fl, const char *arg);
 /* Append PATH (malloc'd; owned by FL from now on, freed on failure). 0, or
  * -1 with a message printed. */

@@ -1,8 +1,10 @@
 /* input.c - how a worker gets an input file's bytes: read whole into a
  * buffer reused from file to file, from a descriptor its parent opened (a
- * confined worker, see pool_input) or from the path. */
+ * confined worker, see pool_input) or from the path; an archive member's
+ * from where arch.c keeps it. */
 #define _GNU_SOURCE
 #include "input.h"
+#include "arch.h"
 #include "pool.h"
 
 #include <errno.h>
@@ -13,8 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int input_open(const char *path)
+{
+	int fd = arch_open(path);
+
+	return fd != -2 ? fd : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+
 int input_read(const char *path, struct buf *b, char *why, size_t whylen)
 {
+	if (arch_is_member(path))
+		return arch_read(path, -2, b, why, whylen);
 	return input_read_fd(open(path, O_RDONLY | O_CLOEXEC), b, why, whylen);
 }
 
@@ -22,6 +33,8 @@ int input_read_item(size_t i, const char *path, struct buf *b, char *why, size_t
 {
 	int fd = pool_input(i);
 
+	if (arch_is_member(path))
+		return arch_read(path, fd, b, why, whylen);
 	return input_read_fd(fd == -2 ? open(path, O_RDONLY | O_CLOEXEC) : fd, b, why, whylen);
 }
 

@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "dataset.h"
 #include "err.h"
+#include "arch.h"
 #include "filelist.h"
 #include "input.h"
 #include "limit.h"
@@ -69,6 +70,7 @@ struct load {
 	struct outfile cls;		/* the classes file */
 	struct row_spec spec;	/* channels 0 and w 0 until probed */
 	int keep_going;
+	int recursive;			/* -r: directories at any depth */
 	enum sandbox_mode sandbox;	/* --sandbox */
 	int confine;			/* and its outcome: confine the workers */
 	struct opt_shard shard;
@@ -93,16 +95,24 @@ static const char usage_text[] =
 	"\n"
 	"Decode images into one packed NumPy .npy array, (N,H,W) or (N,H,W,C).\n"
 	"INPUT is a directory (its png, jpg, jpeg, webp, gif, bmp, tga, pgm, ppm,\n"
-	"pnm, tif and tiff files, not recursing, hidden files skipped), an image\n"
-	"file, or - for newline-separated paths on standard input. A file's first\n"
-	"bytes, not its name, say what format it is. With --labels, INPUT is one\n"
-	"directory whose subdirectories are the classes.\n"
+	"pnm, tif and tiff files, not recursing unless -r, hidden files skipped),\n"
+	"an image file, an archive (tar, tar.gz, tar.zst, tar.xz, tar.bz2, zip:\n"
+	"its image members at any depth, rows named ARCHIVE:MEMBER), or - for\n"
+	"newline-separated paths on standard input. A file's first bytes, not its\n"
+	"name, say what format it is. With --labels, INPUT is one directory or\n"
+	"archive whose folders are the classes (or a webdataset shard, labelled by\n"
+	"its KEY.cls members).\n"
 	"\n"
 	"  -o, --output OUT.npy    the array to write (required)\n"
 	"      --order natural|name|none\n"
 	"                          row order: natural sort of the paths, so\n"
 	"                          image_2 comes before image_10 (default);\n"
 	"                          bytewise; or as given\n"
+	"  -r, --recursive         a directory's image files at any depth, hidden\n"
+	"                          folders skipped (as an archive is read)\n"
+	"      --recurse-archives  read archives inside archives (ImageNet's tar of\n"
+	"                          tars), each as the folder its name names less\n"
+	"                          the archive extension\n"
 	"      --manifest FILE     write the path of each row, one per line\n"
 	"      --labels Y.npy      take INPUT's subdirectories as classes, numbered\n"
 	"                          from 0 in byte order of their names, with their\n"
@@ -182,6 +192,12 @@ static const char usage_text[] =
 static const char *row_name(void *ctx, size_t i)
 {
 	return ((struct load *)ctx)->files.paths[i];
+}
+
+/* The pool's open hook: what a confined worker is handed for row I. */
+static int row_open(void *ctx, size_t i)
+{
+	return input_open(row_name(ctx, i));
 }
 
 /*
@@ -406,7 +422,7 @@ static int write_manifest(struct load *l, struct outfile *o)
 enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD, OPT_INDEX, OPT_STATS,
        OPT_STATS_FROM };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
-enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT };
+enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT, OPT_RECURSE_ARCHIVES };
 
 static const struct option longopts[] = {
 	{ "classes", required_argument, NULL, OPT_CLASSES },
@@ -417,6 +433,8 @@ static const struct option longopts[] = {
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
+	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
+	{ "recursive", no_argument, NULL, 'r' },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shard", required_argument, NULL, OPT_SHARD },
@@ -441,6 +459,9 @@ static int parse_dataset_opt(struct load *l, int ch, const char *arg)
 		return 1;
 	case OPT_LABELS:
 		l->labels = arg;
+		return 1;
+	case OPT_RECURSE_ARCHIVES:
+		arch_set_recurse(1);
 		return 1;
 	case OPT_SEED:
 		if (opt_u64(arg, 0, UINT64_MAX, &l->seed) < 0)
@@ -468,7 +489,8 @@ static int check_dataset_opts(const struct load *l, int argc, char **argv)
 	if (l->seed_given && !l->shuffle)
 		return usage_error("load", "--seed needs --shuffle");
 	if (l->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
-		return usage_error("load", "--labels takes one INPUT, the directory of class folders");
+		return usage_error("load", "--labels takes one INPUT, the directory or archive of "
+				   "class folders");
 	if (l->split.n && l->labels && !l->shuffle)
 		warnx("--split without --shuffle: the rows are in class order, so the parts "
 		      "hold different classes");
@@ -483,7 +505,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 	struct opt_row given = { 0 };
 	int ch, r;
 
-	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qt:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qrt:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0 ||
 		    (r = opt_row_parse(&l->spec, &given, ch, optarg, "load")) != 0 ||
 		    (r = parse_dataset_opt(l, ch, optarg)) != 0) {
@@ -527,6 +549,9 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			break;
 		case 'o':
 			l->out = optarg;
+			break;
+		case 'r':
+			l->recursive = 1;
 			break;
 		default:
 			return opt_bad(ch, argv, "load");
@@ -836,7 +861,7 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		.first = l->row0, .count = l->nrows, .jobs = c->jobs, .schedule = c->schedule,
 		.keep_going = l->keep_going, .verbose = c->verbose, .run = load_one,
 		.range = load_range,
-		.name = row_name, .ctx = l, .progress = progress_update,
+		.name = row_name, .open = row_open, .ctx = l, .progress = progress_update,
 		.progress_ctx = &prog,
 		/* Confined after the memory cap. The parent reserved the
 		 * output (reserve), so they keep no descriptor of it. */
@@ -922,8 +947,11 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 {
 	int i;
 
+	arch_set_member_max(l->spec.max_pixels * 8 + (1 << 20));
+	l->files.recursive = l->recursive;
 	if (l->labels) {
-		if (dataset_scan(&l->ds, &l->files, argv[optind], order) < 0)
+		if ((arch_sniff(argv[optind]) ? arch_scan : dataset_scan)(&l->ds, &l->files,
+									  argv[optind], order) < 0)
 			return -1;
 	} else {
 		for (i = optind; i < argc; i++)
@@ -954,6 +982,7 @@ static void load_free(struct load *l)
 	free(l->targets);
 	dataset_free(&l->ds);
 	filelist_free(&l->files);
+	arch_free();
 	free(l->file.p);
 }
 

@@ -547,7 +547,9 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 	if (rs->wk[w].pid <= 0)
 		return;		/* dead: its request is moot */
 	for (k = 0; k < e - b; k++) {
-		int fd = open(t->name(t->ctx, t->first + b + k), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		size_t i = t->first + b + k;
+		int fd = t->open ? t->open(t->ctx, i)
+				 : open(t->name(t->ctx, i), O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 		rp.err[k] = fd < 0 ? (errno ? errno : EIO) : 0;
 		if (fd >= 0)

@@ -61,7 +61,11 @@ struct pool_task {
 	 * first item): what needs the calls denied later, such as reading
 	 * /proc or setting rlimits. */
 	void (*setup)(void *ctx);
-	void *ctx;			/* for run, name, range, setup and orphaned */
+	/* Optional, in the parent, with CONFINE: the descriptor to hand over
+	 * as item I's input (an archive member's archive, see input_open),
+	 * or -1 with errno; without it, name(I) opened read-only. */
+	int (*open)(void *ctx, size_t i);
+	void *ctx;			/* for run, name, range, setup, open and orphaned */
 	void *progress_ctx;		/* for progress */
 };
 

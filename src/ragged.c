@@ -5,6 +5,7 @@
 #include "ragged.h"
 #include "limit.h"
 #include "err.h"
+#include "arch.h"
 #include "input.h"
 #include "npy.h"
 #include "pool.h"
@@ -129,6 +130,16 @@ int ragged_probe(size_t i, const char *path, const struct row_spec *s, struct bu
 	struct stat st;
 	int fd = pool_input(i), r = -1, reg;
 
+	if (arch_is_member(path)) {
+		/* A member is read whole: one pread, no head first. */
+		if (arch_read(path, fd, b, why, whylen) < 0 ||
+		    codec_probe(b->p, b->len, s->max_pixels, &info, why, whylen) < 0)
+			return -1;
+		d->w = info.w;
+		d->h = info.h;
+		d->c = info.channels;
+		return 0;
+	}
 	if (fd == -2)		/* not confined: the worker opens its inputs */
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
@@ -196,6 +207,11 @@ static const char *scan_name(void *ctx, size_t i)
 	return ((struct scan *)ctx)->paths[i];
 }
 
+static int scan_open(void *ctx, size_t i)
+{
+	return input_open(scan_name(ctx, i));
+}
+
 int ragged_scan(char *const *paths, const struct row_spec *s, const struct pool_task *t,
 		struct ragged_dims **dims)
 {
@@ -211,6 +227,7 @@ int ragged_scan(char *const *paths, const struct row_spec *s, const struct pool_
 	task.setup = scan_setup;
 	task.run = scan_one;
 	task.name = scan_name;
+	task.open = scan_open;
 	task.range = NULL;
 	task.orphaned = NULL;
 	task.progress = NULL;

@@ -3,7 +3,8 @@
 # Sections a-i time gen, load and merge; j class folders; k the resampler
 # alone; l real photographs (scripts/bench/bench_photos.sh); m check
 # (scripts/bench/bench_check.sh); n confined workers against unconfined
-# (scripts/bench/bench_sandbox.sh); p the parent's share of the CPU
+# (scripts/bench/bench_sandbox.sh); o archives as inputs
+# (scripts/bench/bench_archive.sh); p the parent's share of the CPU
 # (scripts/bench/bench_parent.sh); q, on demand, an output larger than RAM
 # (scripts/bench/bench_huge.sh). Within l: l5 load --ragged
 # (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
@@ -20,6 +21,7 @@
 #   CHECK_RUNS=N sh scripts/bench/bench.sh check      (only section m, parimg check)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh ragged     (only section l5, load --ragged)
 #   SANDBOX_RUNS=N sh scripts/bench/bench.sh sandbox  (only section n, the sandbox)
+#   ARCHIVE_RUNS=N sh scripts/bench/bench.sh archive  (only section o, archives)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh formats    (only l6: BMP, TGA, PNM)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh tensor     (only l7, tensors for PyTorch)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh tiff       (only l8, TIFF photos)
@@ -48,8 +50,8 @@ for t in rss_tree fill_floor; do
 	cc -O2 -Wall -o "build/$t" "scripts/bench/$t.c"
 done
 # scan_time runs load's own class-folder scan (src/dataset.c) alone.
-cc -O2 -Wall -Isrc -o build/scan_time scripts/bench/scan_time.c src/dataset.c src/filelist.c \
-	src/err.c src/rng.c src/npy.c src/outfile.c
+cc -O2 -Wall -Isrc -Isrc/codec -o build/scan_time scripts/bench/scan_time.c src/dataset.c \
+	src/filelist.c src/arch.c src/err.c src/rng.c src/npy.c src/outfile.c -larchive -lxxhash -ldeflate
 # The resampler alone, as make built it (its flags: the Makefile's).
 cc -O2 -Wall -Isrc -o build/resize_bench scripts/bench/resize_bench.c build/resize.o -lm
 
@@ -163,9 +165,10 @@ if [ "${1:-}" = formats ]; then
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh check", "ragged" and "sandbox": section m, l5 or n
-# alone (scripts/bench/bench_check.sh, scripts/bench/bench_ragged.sh, bench_sandbox.sh).
-if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ]; then
+# "sh scripts/bench/bench.sh check", "ragged", "sandbox" and "archive":
+# section m, l5, n or o alone (scripts/bench/bench_$1.sh).
+if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ] ||
+	[ "${1:-}" = archive ]; then
 	. "scripts/bench/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
@@ -508,6 +511,8 @@ fi
 . scripts/bench/bench_check.sh
 # Confined workers against unconfined: scripts/bench/bench_sandbox.sh.
 . scripts/bench/bench_sandbox.sh
+# Archives as inputs: scripts/bench/bench_archive.sh.
+. scripts/bench/bench_archive.sh
 # The parent's share with many cores in mind: scripts/bench/bench_parent.sh.
 . scripts/bench/bench_parent.sh
 

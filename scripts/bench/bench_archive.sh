@@ -1,0 +1,81 @@
+# bench_archive.sh - section o of bench.sh: loading straight from archives
+# (issue 17) against the extracted folder, -c 3 --resize 224x224 -j2, on the
+# 1000 photo JPEGs of photo_corpus.py: a plain tar and a stored zip (read in
+# place), a deflated zip (each worker inflating its members), tar.gz and
+# tar.zst (decompressed once by the parent into memory); and 100,000
+# small PNGs in a tar against their folder. Goals: tar and stored zip within
+# 1.05x of the folder, deflated zip 1.15x, tar.gz and tar.zst 1.15x of the
+# slower of the folder and the stream's decompression alone (the parent
+# decompresses before the workers start: zstd, or libdeflate for gzip,
+# so that is the cost to watch). Sourced by
+# bench.sh; alone:
+#
+#   sh scripts/bench/bench.sh archive     (ARCHIVE_RUNS=N, default LONG_RUNS)
+# shellcheck shell=sh disable=SC2154
+
+echo
+echo "o. archives as inputs vs the extracted folder, -c 3 --resize 224x224 -j2"
+ARUNS=${ARCHIVE_RUNS:-$LONG_RUNS}
+PC=${PHOTO_CORPUS:-$S/photos}
+if [ ! -f "$PC/.done" ]; then
+	$PY scripts/bench/photo_corpus.py -j2 "$PC" | sed 's/^/   corpus: /'
+	: >"$PC/.done"
+fi
+A=$S/arch
+rm -rf "$A"
+mkdir -p "$A"
+(cd "$PC/same" && tar cf "$A/p.tar" . && zip -q0r "$A/p0.zip" . && zip -qr "$A/p.zip" . &&
+	tar czf "$A/p.tar.gz" . && tar --zstd -cf "$A/p.tar.zst" .)
+info "corpus" "$(du -sh "$PC/same" | cut -f1) in $(ls "$PC/same" | wc -l) files; tar.gz $(du -h "$A/p.tar.gz" | cut -f1), tar.zst $(du -h "$A/p.tar.zst" | cut -f1)"
+echo "   $ARUNS runs each, interleaved. load average $(loadavg)"
+L="$PARIMG load -q -j2 -c 3 --resize 224x224 -o $S/x.npy"
+R="rm -f $S/x.npy"
+out=$(bt "$ARUNS" "$R" "$L $PC/same" "$R" "$L $A/p.tar" "$R" "$L $A/p0.zip" \
+	"$R" "$L $A/p.zip" "$R" "$L $A/p.tar.gz" "$R" "$L $A/p.tar.zst" \
+	"" "sh -c 'gzip -dc $A/p.tar.gz >/dev/null'" \
+	"" "sh -c 'zstd -qdc $A/p.tar.zst >/dev/null'")
+dir=$(line "$out" 1)
+row "folder" "$(wall "$dir")" "$(cpu "$dir")"
+k=2
+for what in tar "stored zip" "deflated zip" tar.gz tar.zst "gzip -d alone" "zstd -d alone"; do
+	l=$(line "$out" $k)
+	row "$what" "$(wall "$l")" "$(cpu "$l")"
+	eval "t$k=\$(first \"\$l\")"
+	k=$((k + 1))
+done
+d=$(first "$dir")
+# shellcheck disable=SC2154
+{
+	r=$(ratio "$t2" "$d")
+	goal o1 "tar <= 1.05x folder" "${r}x" "$(le "$r" 1.05)"
+	r=$(ratio "$t3" "$d")
+	goal o2 "stored zip <= 1.05x folder" "${r}x" "$(le "$r" 1.05)"
+	r=$(ratio "$t4" "$d")
+	goal o3 "deflated zip <= 1.15x folder" "${r}x" "$(le "$r" 1.15)"
+	slow=$d
+	[ "$(ge "$t7" "$d")" = 1 ] && slow=$t7
+	r=$(ratio "$t5" "$slow")
+	goal o4 "tar.gz <= 1.15x max(folder, gzip -d)" "${r}x" "$(le "$r" 1.15)"
+	slow=$d
+	[ "$(ge "$t8" "$d")" = 1 ] && slow=$t8
+	r=$(ratio "$t6" "$slow")
+	goal o5 "tar.zst <= 1.15x max(folder, zstd -d)" "${r}x" "$(le "$r" 1.15)"
+}
+# The memory file holds the image members (a .tar.gz: the whole tar).
+info "memory file, tar.zst / tar.gz" "$(du -sh "$PC/same" | cut -f1) / $(du -h "$A/p.tar" | cut -f1)"
+
+# 100,000 small PNGs: the listing and the per-member cost.
+T=$S/small
+rm -rf "$T"
+$PARIMG gen -q -n 100000 -o "$T"
+(cd "$T" && tar cf "$A/small.tar" .)
+L="$PARIMG load -q -j2 -o $S/x.npy"
+out=$(bt "$ARUNS" "$R" "$L $T" "$R" "$L $A/small.tar")
+a=$(line "$out" 1)
+b=$(line "$out" 2)
+row "100,000 PNGs, folder" "$(wall "$a")" "$(cpu "$a")"
+row "100,000 PNGs, tar" "$(wall "$b")" "$(cpu "$b")"
+r=$(ratio "$(first "$b")" "$(first "$a")")
+info "100,000 PNGs tar/folder" "${r}x"
+echo "   load average now $(loadavg)"
+rm -rf "$A" "$T" "$S/x.npy"

@@ -1,0 +1,500 @@
+#!/usr/bin/python3
+"""Command-line tests for archives as inputs: tar (ustar, pax, GNU), tar.gz,
+tar.zst, tar.xz, tar.bz2 and zip (stored and deflated), built here from the
+photo fixtures (tests/photos.py) with Python's tarfile and zipfile and the
+tar, zstd and zip commands. The oracle is load -r of the same tree, extracted:
+the arrays, labels, classes, splits, shards and ragged indexes must be the
+same bytes, and the manifest the same member paths. Then webdataset shards
+(.cls labels), check on an archive, and hostile archives: truncated, corrupt,
+bombs, absolute, ../ and duplicate names, each refused with its exit status
+and nothing left behind.
+
+Run: /usr/bin/python3 tests/cli_archive_test.py ./parimg [test_name...]
+"""
+import io
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import photos  # noqa: E402
+from harness import names, ok, run  # noqa: E402
+
+FIX_DIR = os.path.join(tempfile.gettempdir(), "parimg-archive-fixtures-%d" % os.getuid())
+ROW = ("-c", "3", "--resize", "40x30")
+
+# The class tree: name -> fixture (None: text). Hidden and non-image members
+# and an inner archive must be skipped, a PNG named .jpg read as a PNG.
+TREE = {
+    "cat/jpeg_baseline.jpg": "jpeg_baseline",
+    "cat/image_2.png": "png_rgb",
+    "cat/image_10.png": "png_gray",
+    "cat/sub/webp_lossy.webp": "webp_lossy",
+    "cat/sub/deeper/gif_palette.gif": "gif_palette",
+    "cat/.hidden.png": "png_rgba",
+    "dog/named_png_as.jpg": "named_png_as.jpg",
+    "dog/jpeg_progressive.jpg": "jpeg_progressive",
+    "dog/notes.txt": None,
+    "dog/inner.tar": "TAR",
+    "dog/a b/jpeg_420.jpg": "jpeg_420",
+    "emu/x/png_rgba.png": "png_rgba",
+    ".git/objects.png": "png_rgb",
+    "top.png": "png_gray",
+}
+
+
+def fixtures():
+    return photos.build(FIX_DIR)
+
+
+def member_bytes():
+    fx = fixtures()
+    out = {}
+    for name, kind in TREE.items():
+        if kind is None:
+            out[name] = b"not an image\n"
+        elif kind == "TAR":
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as t:
+                data = open(fx["png_rgb"], "rb").read()
+                ti = tarfile.TarInfo("inside.png")
+                ti.size = len(data)
+                t.addfile(ti, io.BytesIO(data))
+            out[name] = buf.getvalue()
+        else:
+            out[name] = open(fx[kind], "rb").read()
+    return out
+
+
+def make_tree(root, files=None):
+    for name, data in (files or member_bytes()).items():
+        p = os.path.join(root, name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+    return root
+
+
+def py_tar(path, files, fmt=tarfile.PAX_FORMAT, mode="w"):
+    with tarfile.open(path, mode, format=fmt) as t:
+        for name, data in files.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return path
+
+
+def py_zip(path, files, method=zipfile.ZIP_DEFLATED, prefix=""):
+    with zipfile.ZipFile(path, "w", method) as z:
+        for name, data in files.items():
+            z.writestr(prefix + name, data)
+    return path
+
+
+def sh(*cmd, cwd=None):
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+
+
+def every_archive(d, tree):
+    """{label: path} of the tree in every format and maker."""
+    files = member_bytes()
+    a = {}
+    a["ustar"] = py_tar(os.path.join(d, "t.ustar"), files, tarfile.USTAR_FORMAT)
+    a["pax"] = py_tar(os.path.join(d, "t.pax.tar"), files, tarfile.PAX_FORMAT)
+    a["gnu"] = py_tar(os.path.join(d, "t.gnu.tar"), files, tarfile.GNU_FORMAT)
+    a["zip_deflated"] = py_zip(os.path.join(d, "d.zip"), files)
+    a["zip_stored"] = py_zip(os.path.join(d, "s.zip"), files, zipfile.ZIP_STORED)
+    # zip64 headers, and members compressed as libarchive alone inflates
+    # them (bzip2, lzma: copied through the memory file).
+    a["zip64"] = os.path.join(d, "z64.zip")
+    with zipfile.ZipFile(a["zip64"], "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            with z.open(name, "w", force_zip64=True) as f:
+                f.write(data)
+    a["zip_bzip2"] = py_zip(os.path.join(d, "b.zip"), files, zipfile.ZIP_BZIP2)
+    a["zip_lzma"] = py_zip(os.path.join(d, "l.zip"), files, zipfile.ZIP_LZMA)
+    a["tar_cmd"] = os.path.join(d, "cmd.tar")
+    sh("tar", "cf", a["tar_cmd"], ".", cwd=tree)
+    a["tar_gz"] = os.path.join(d, "t.tar.gz")
+    sh("tar", "czf", a["tar_gz"], ".", cwd=tree)
+    a["tar_zst"] = os.path.join(d, "t.tar.zst")
+    sh("tar", "--zstd", "-cf", a["tar_zst"], ".", cwd=tree)
+    a["tar_xz"] = os.path.join(d, "t.txz")
+    sh("tar", "cJf", a["tar_xz"], ".", cwd=tree)
+    a["tar_bz2"] = os.path.join(d, "t.tbz2")
+    sh("tar", "cjf", a["tar_bz2"], ".", cwd=tree)
+    a["zip_cmd"] = os.path.join(d, "cmd.zip")
+    sh("zip", "-qr", a["zip_cmd"], ".", cwd=tree)
+    # The bytes, not the name, choose the reader.
+    a["misnamed"] = os.path.join(d, "data.bin")
+    shutil.copy(a["tar_zst"], a["misnamed"])
+    return a
+
+
+def load(d, *args, code=0):
+    return ok(run("load", "-q", *args, cwd=d), code)
+
+
+def npy(path):
+    return open(path, "rb").read()
+
+
+def manifest(path, prefix):
+    rows = open(path).read().splitlines()
+    assert all(r.startswith(prefix) for r in rows), (prefix, rows[:3])
+    return [r[len(prefix):] for r in rows]
+
+
+def listing(d):
+    return sorted(os.listdir(d))
+
+
+# ------------------------------------------------------------ same rows
+
+def test_every_format_equals_extracted_tree(d):
+    tree = make_tree(os.path.join(d, "tree"))
+    arcs = every_archive(d, tree)
+    load(d, *ROW, "-r", "-o", "want.npy", "--manifest", "want.txt", "tree")
+    want = manifest(os.path.join(d, "want.txt"), "tree/")
+    assert len(want) == 10, want     # no hidden, text, inner-archive member
+    assert "cat/image_2.png" in want and want.index("cat/image_2.png") < want.index(
+        "cat/image_10.png"), want   # natural order over member paths
+    for label, path in arcs.items():
+        r = load(d, *ROW, "-f", "-o", "got.npy", "--manifest", "got.txt", path)
+        assert r.err == "", (label, r)
+        got = manifest(os.path.join(d, "got.txt"), path + ":")
+        got = [g[2:] if g.startswith("./") else g for g in got]
+        assert got == want, (label, got, want)
+        assert npy(os.path.join(d, "got.npy")) == npy(os.path.join(d, "want.npy")), label
+
+
+def test_recursive_directories(d):
+    tree = make_tree(os.path.join(d, "tree"))
+    load(d, *ROW, "-o", "flat.npy", "--manifest", "flat.txt", "tree")
+    assert open(os.path.join(d, "flat.txt")).read().splitlines() == ["tree/top.png"]
+    load(d, *ROW, "--recursive", "-o", "deep.npy", "--manifest", "deep.txt", "tree")
+    rows = open(os.path.join(d, "deep.txt")).read().splitlines()
+    assert len(rows) == 10 and not any("/." in r for r in rows), rows
+    # Natural order over the whole paths, as for an archive.
+    assert rows[0] == "tree/cat/image_2.png", rows
+
+
+def test_mixed_inputs_and_lists(d):
+    tree = make_tree(os.path.join(d, "tree"))
+    arcs = every_archive(d, tree)
+    single = fixtures()["jpeg_baseline"]
+    shutil.copy(single, os.path.join(d, "one.jpg"))
+    stdin = "%s\n%s\n" % (arcs["zip_stored"], arcs["tar_gz"])
+    r = ok(run("load", "-q", *ROW, "-o", "m.npy", "--manifest", "m.txt", "--order", "none",
+               "one.jpg", arcs["pax"], "-", "tree", cwd=d, stdin=stdin))
+    assert r.err == ""
+    rows = open(os.path.join(d, "m.txt")).read().splitlines()
+    assert rows[0] == "one.jpg" and len(rows) == 1 + 10 * 3 + 1, rows
+    assert rows[1].startswith(arcs["pax"] + ":") and rows[-1] == "tree/top.png"
+    a = np.load(os.path.join(d, "m.npy"))
+    load(d, *ROW, "-o", "pax.npy", "--order", "none", arcs["pax"])
+    assert a.shape == (32, 30, 40, 3)
+    assert (a[1:11] == np.load(os.path.join(d, "pax.npy"))).all()
+
+
+def labels_run(d, tag, src, *extra):
+    load(d, *ROW, "-f", "-o", tag + ".npy", "--labels", tag + ".y.npy", "--classes",
+         tag + ".cls", "--manifest", tag + ".txt", *extra, src)
+    return [npy(os.path.join(d, tag + s)) for s in (".npy", ".y.npy", ".cls")]
+
+
+def test_labels_classes_shuffle_match_tree(d):
+    tree = make_tree(os.path.join(d, "tree"))
+    arcs = every_archive(d, tree)
+    wrapped = os.path.join(d, "wrap")
+    make_tree(os.path.join(wrapped, "dataset"))
+    sh("zip", "-qr", os.path.join(d, "wrapped.zip"), "dataset", cwd=wrapped)
+    sh("tar", "--zstd", "-cf", os.path.join(d, "wrapped.tar.zst"), "dataset", cwd=wrapped)
+    for extra in ((), ("--shuffle", "--seed", "7"), ("--order", "name")):
+        want = labels_run(d, "want", "tree", *extra)
+        assert want[2] == b"cat\ndog\nemu\n", want[2]
+        for label in ("ustar", "gnu", "zip_deflated", "tar_zst", "zip_cmd", "tar_cmd"):
+            assert labels_run(d, label, arcs[label], *extra) == want, (label, extra)
+        # One common top folder (as after unzip): the classes are under it.
+        for w in ("wrapped.zip", "wrapped.tar.zst"):
+            assert labels_run(d, "w", w, *extra) == want, (w, extra)
+
+
+def test_split_shard_merge_ragged_match_tree(d):
+    tree = make_tree(os.path.join(d, "tree"))
+    arc = every_archive(d, tree)["tar_gz"]
+    for src, tag in (("tree", "dir"), (arc, "arc")):
+        rec = ("-r",) if src == "tree" else ()
+        load(d, *ROW, *rec, "-o", tag + ".npy", "--labels", tag + ".y.npy", "--shuffle",
+             "--split", "train=0.6,val=0.4", src)
+        for k in (0, 1):
+            load(d, *ROW, *rec, "--shard", "%d/2" % k, "-o", "%s-%d.npy" % (tag, k), src)
+        ok(run("merge", "-q", "-o", tag + "-merged.npy", tag + "-0.npy", tag + "-1.npy",
+               cwd=d))
+        load(d, "-c", "3", "--ragged", "--resize", "20", *rec, "-o", tag + "-r.npy", src)
+    for s in ("train.npy", "val.npy", "y.train.npy", "y.val.npy", "-merged.npy", "-r.npy",
+              "-r.index.npy"):
+        a, b = "dir" + ("." if s[0] != "-" else "") + s, "arc" + ("." if s[0] != "-" else "") + s
+        assert npy(os.path.join(d, a)) == npy(os.path.join(d, b)), s
+    merged = np.load(os.path.join(d, "arc-merged.npy"))
+    load(d, *ROW, "-o", "whole.npy", arc)
+    assert (merged == np.load(os.path.join(d, "whole.npy"))).all()
+
+
+def test_sandbox_off_and_require_agree(d):
+    tree = make_tree(os.path.join(d, "tree"))
+    arcs = every_archive(d, tree)
+    for label in ("pax", "zip_deflated", "tar_xz"):
+        load(d, *ROW, "-f", "--sandbox", "off", "-o", "off.npy", arcs[label])
+        r = run("load", "-q", *ROW, "-f", "--sandbox", "require", "-o", "on.npy", arcs[label],
+                cwd=d)
+        if r.code != 0 and "sandbox" in r.err:
+            return      # this kernel cannot confine: nothing to compare
+        ok(r)
+        assert npy(os.path.join(d, "off.npy")) == npy(os.path.join(d, "on.npy")), label
+
+
+def tar_bytes(files, mode="w"):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as t:
+        for name, data in files.items():
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def zip_bytes(files, method=zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_recurse_archives_tar_of_tars(d):
+    files = member_bytes()
+    files = {k: v for k, v in files.items()
+             if k.startswith(("cat/", "dog/", "emu/")) and not k.endswith(".tar")}
+    tree = make_tree(os.path.join(d, "tree"), files)
+    per = {c: {k[len(c) + 1:]: v for k, v in files.items() if k.startswith(c + "/")}
+           for c in ("cat", "dog", "emu")}
+    # ImageNet's layout: one archive per class, of every kind.
+    inner = {"cat.tar": tar_bytes(per["cat"]), "dog.tar.gz": tar_bytes(per["dog"], "w:gz"),
+             "emu.zip": zip_bytes(per["emu"])}
+    py_tar(os.path.join(d, "outer.tar"), inner)
+    py_tar(os.path.join(d, "outer.tar.xz"), inner, mode="w:xz")
+    py_zip(os.path.join(d, "outer.zip"), inner, zipfile.ZIP_STORED)
+    want = labels_run(d, "want", "tree", "--shuffle")
+    assert want[2] == b"cat\ndog\nemu\n"
+    for outer in ("outer.tar", "outer.tar.xz", "outer.zip"):
+        got = labels_run(d, "got", outer, "--shuffle", "--recurse-archives")
+        assert got == want, outer
+        rows = open(os.path.join(d, "got.txt")).read().splitlines()
+        assert any(r.startswith(outer + ":cat/") for r in rows), rows
+    load(d, *ROW, "-r", "-o", "plain.npy", "tree")
+    load(d, *ROW, "--recurse-archives", "-o", "flat.npy", "outer.tar")
+    assert npy(os.path.join(d, "plain.npy")) == npy(os.path.join(d, "flat.npy"))
+    # Without the option an inner archive is a non-image member.
+    r = load(d, *ROW, "-o", "none.npy", "outer.tar", code=1)
+    assert "no image" in r.err, r
+    # A corrupt inner archive is refused, named.
+    bad = dict(inner)
+    bad["dog.tar.gz"] = inner["dog.tar.gz"][:len(inner["dog.tar.gz"]) // 2]
+    py_tar(os.path.join(d, "bad.tar"), bad)
+    r = load(d, *ROW, "--recurse-archives", "-o", "bad.npy", "bad.tar", code=1)
+    assert r.err.startswith("parimg: bad.tar:dog") and "gzip" in r.err, r
+    assert not os.path.exists(os.path.join(d, "bad.npy"))
+    # An inner archive's rows named as a folder's: refused as duplicates.
+    png = per["cat"]["image_2.png"]
+    py_tar(os.path.join(d, "clash.tar"), {"cat/image_2.png": png,
+                                          "cat.tar": tar_bytes({"image_2.png": png})})
+    refused(d, "clash.tar", "clash.tar:cat/image_2.png", "duplicate", "--recurse-archives")
+    # Archives nested too deep.
+    deep = tar_bytes(per["cat"])
+    for k in range(5):
+        deep = tar_bytes({"l%d.tar" % k: deep})
+    open(os.path.join(d, "deep.tar"), "wb").write(deep)
+    refused(d, "deep.tar", "deep.tar:l4/l3/l2/l1.tar", "deeper", "--recurse-archives")
+    doc = json.loads(ok(run("check", "-q", "--recurse-archives", "--format", "json",
+                            "outer.tar", cwd=d)).out)
+    assert doc["files"] == len([k for k in files if k.endswith((".png", ".jpg", ".webp",
+                                                                 ".gif")) and "/." not in k])
+
+
+# ----------------------------------------------------------- webdataset
+
+def test_webdataset_cls_labels(d):
+    fx = fixtures()
+    kinds = ["jpeg_baseline", "png_rgb", "webp_lossy", "png_gray", "jpeg_progressive"]
+    files, want = {}, {}
+    for k, kind in enumerate(kinds):
+        key = "shard/%06d" % (k * 7 % 5)
+        ext = os.path.splitext(fx[kind])[1]
+        files[key + ext] = open(fx[kind], "rb").read()
+        files[key + ".cls"] = b"%d\n" % (10 * k + 3)
+        files[key + ".json"] = b"{}"
+        want[key + ext] = 10 * k + 3
+    py_tar(os.path.join(d, "wds.tar"), files)
+    load(d, *ROW, "-o", "x.npy", "--labels", "y.npy", "--classes", "c.txt", "--manifest",
+         "m.txt", "wds.tar")
+    rows = manifest(os.path.join(d, "m.txt"), "wds.tar:")
+    assert rows == sorted(want), rows
+    y = np.load(os.path.join(d, "y.npy"))
+    assert y.tolist() == [want[r] for r in rows], (y, rows)
+    assert open(os.path.join(d, "c.txt")).read() == "".join(
+        "%d\n" % v for v in sorted(set(want.values())))
+    # An image without its KEY.cls: refused, naming it.
+    del files["shard/000000.cls"]
+    py_tar(os.path.join(d, "bad.tar"), files)
+    r = load(d, *ROW, "-o", "z.npy", "--labels", "zy.npy", "bad.tar", code=1)
+    names(r, "bad.tar:shard/000000.jpg", "cls")
+    files["shard/000000.cls"] = b"seven"
+    py_tar(os.path.join(d, "bad2.tar"), files)
+    r = load(d, *ROW, "-o", "z.npy", "--labels", "zy.npy", "bad2.tar", code=1)
+    names(r, "bad2.tar:shard/000000.cls", "decimal")
+    assert not os.path.exists(os.path.join(d, "z.npy"))
+
+
+# ------------------------------------------------------------------ check
+
+def test_check_archive_equals_tree(d):
+    tree = make_tree(os.path.join(d, "tree"))
+    arcs = every_archive(d, tree)
+    want = json.loads(ok(run("check", "-q", "-r", "--format", "json", "tree", cwd=d)).out)
+    for label in ("pax", "zip_deflated", "tar_zst"):
+        got = json.loads(ok(run("check", "-q", "--format", "json", arcs[label], cwd=d)).out)
+        for k in ("files", "images", "broken", "formats", "width", "height"):
+            assert got[k] == want[k], (label, k, got[k], want[k])
+        strip = lambda g, p: sorted(x[len(p):].lstrip("./") for x in g["paths"])  # noqa: E731
+        assert sorted(strip(g, arcs[label] + ":") for g in got["duplicates"]) == \
+            sorted(strip(g, "tree/") for g in want["duplicates"]), label
+        assert got["duplicates"], "named_png_as.jpg is png_rgb's bytes"
+    doc = json.loads(ok(run("check", "-q", "--labels", "--format", "json", arcs["zip_cmd"],
+                            cwd=d)).out)
+    tree_doc = json.loads(ok(run("check", "-q", "--labels", "--format", "json", "tree",
+                                 cwd=d)).out)
+    assert json.dumps(doc["classes"], sort_keys=True) == json.dumps(tree_doc["classes"],
+                                                                    sort_keys=True)
+
+
+# ------------------------------------------------------------- hostile
+
+def refused(d, path, subject, reason, *extra, code=1):
+    before = listing(d)
+    r = load(d, *ROW, *extra, "-o", "out.npy", "--manifest", "out.txt", path, code=code)
+    names(r, subject, reason)
+    assert listing(d) == before, (path, listing(d))
+    return r
+
+
+def test_truncated_and_corrupt_archives(d):
+    tree = make_tree(os.path.join(d, "tree"))
+    arcs = every_archive(d, tree)
+    for label in ("gnu", "tar_gz", "tar_zst", "tar_xz", "zip_deflated", "zip_stored"):
+        data = open(arcs[label], "rb").read()
+        cut = os.path.join(d, "cut-" + os.path.basename(arcs[label]))
+        open(cut, "wb").write(data[:len(data) * 2 // 3])
+        r = load(d, *ROW, "-o", "out.npy", cut, code=1)
+        assert r.err.startswith("parimg: " + cut), (label, r)
+        assert not os.path.exists(os.path.join(d, "out.npy"))
+        os.unlink(cut)
+    # Not an archive at all behind an archive's magic.
+    open(os.path.join(d, "fake.zip"), "wb").write(b"PK\3\4" + b"\xff" * 100)
+    refused(d, "fake.zip", "fake.zip", "")
+    open(os.path.join(d, "fake.gz"), "wb").write(b"\x1f\x8b" + b"\xff" * 100)
+    refused(d, "fake.gz", "fake.gz", "")
+
+
+def test_corrupt_member_named_and_skipped_with_k(d):
+    fx = fixtures()
+    good = open(fx["png_rgb"], "rb").read()
+    files = {"a.png": good, "b.png": open(fx["bad_png_trunc_idat"], "rb").read()
+             if "bad_png_trunc_idat" in fx else good[:300], "c.png": good}
+    for path in (py_tar(os.path.join(d, "c.tar"), files), py_zip(os.path.join(d, "c.zip"), files)):
+        refused(d, os.path.basename(path), os.path.basename(path) + ":b.png", "")
+        r = load(d, *ROW, "-k", "-f", "-o", "k.npy", os.path.basename(path), code=3)
+        names(r, os.path.basename(path) + ":b.png", "")
+        a = np.load(os.path.join(d, "k.npy"))
+        assert a.shape[0] == 3 and not a[1].any() and a[0].any() and a[2].any()
+
+
+def test_corrupt_deflate_stream_in_zip(d):
+    png = open(fixtures()["png_rgb"], "rb").read()
+    py_zip(os.path.join(d, "z.zip"), {"a.png": png, "b.png": png[::-1] + png, "c.png": png})
+    z = bytearray(open(os.path.join(d, "z.zip"), "rb").read())
+    info = zipfile.ZipFile(os.path.join(d, "z.zip")).getinfo("b.png")
+    at = info.header_offset + 30 + len("b.png") + len(info.extra) + 50
+    z[at:at + 40] = b"\xff" * 40
+    open(os.path.join(d, "bad.zip"), "wb").write(bytes(z))
+    refused(d, "bad.zip", "bad.zip:b.png", "")
+    r = load(d, *ROW, "-k", "-o", "k.npy", "bad.zip", code=3)
+    names(r, "bad.zip:b.png", "")
+    a = np.load(os.path.join(d, "k.npy"))
+    assert not a[1].any() and a[0].any() and a[2].any()
+
+
+def test_hostile_names(d):
+    png = open(fixtures()["png_rgb"], "rb").read()
+    py_tar(os.path.join(d, "abs.tar"), {"/etc/passwd.png": png})
+    refused(d, "abs.tar", "abs.tar:/etc/passwd.png", "absolute or ../")
+    py_tar(os.path.join(d, "up.tar"), {"a/../../x.png": png})
+    refused(d, "up.tar", "up.tar:a/../../x.png", "absolute or ../")
+    py_zip(os.path.join(d, "up.zip"), {"../x.png": png})
+    refused(d, "up.zip", "up.zip:../x.png", "absolute or ../")
+    py_tar(os.path.join(d, "dup.tar"), {"x.png": png, "./x.png": png})
+    refused(d, "dup.tar", "dup.tar:x.png", "duplicate")
+    py_tar(os.path.join(d, "nl.tar"), {"a\nb.png": png})
+    refused(d, "nl.tar", "nl.tar", "newline")
+    # "./" prefixes and doubled slashes name the same place as without.
+    py_tar(os.path.join(d, "dots.tar"), {"./a//b/./x.png": png})
+    load(d, *ROW, "-o", "o.npy", "--manifest", "o.txt", "dots.tar")
+    assert open(os.path.join(d, "o.txt")).read() == "dots.tar:a/b/x.png\n"
+    assert not any(os.path.exists(p) for p in ("/etc/passwd.png", os.path.join(d, "x.png")))
+
+
+def test_bombs_and_huge_sizes(d):
+    # A header claiming 8 GiB in a tiny tar.
+    png = open(fixtures()["png_gray"], "rb").read()
+    ti = tarfile.TarInfo("big.png")
+    ti.size = 8 << 30
+    open(os.path.join(d, "huge.tar"), "wb").write(ti.tobuf(tarfile.GNU_FORMAT) + png)
+    refused(d, "huge.tar", "huge.tar:big.png", "over the member limit|past the archive")
+    ti.size = 1 << 20
+    open(os.path.join(d, "short.tar"), "wb").write(ti.tobuf(tarfile.GNU_FORMAT) + png)
+    refused(d, "short.tar", "short.tar:big.png", "past the archive's end")
+    # 64 MiB of zeros: over --max-pixels' budget before a byte is inflated.
+    py_zip(os.path.join(d, "bomb.zip"), {"b.png": b"\0" * (64 << 20)})
+    refused(d, "bomb.zip", "bomb.zip:b.png", "member limit", "--max-pixels", "1000000")
+    # A bomb that lies: its headers say 1000 bytes, the stream inflates to 64 MiB.
+    z = bytearray(open(os.path.join(d, "bomb.zip"), "rb").read())
+    real = struct.pack("<I", 64 << 20)
+    k = z.find(real)
+    while k >= 0:
+        z[k:k + 4] = struct.pack("<I", 1000)
+        k = z.find(real, k + 4)
+    open(os.path.join(d, "liar.zip"), "wb").write(bytes(z))
+    refused(d, "liar.zip", "liar.zip:b.png", "declared size")
+    py_tar(os.path.join(d, "bomb.tar"), {"b.png": b"\0" * (8 << 20)})
+    sh("gzip", "-9", os.path.join(d, "bomb.tar"))
+    refused(d, "bomb.tar.gz", "bomb.tar.gz:b.png", "member limit", "--max-pixels", "100000")
+
+
+def test_no_image_members(d):
+    py_tar(os.path.join(d, "text.tar"), {"a.txt": b"x", "b/c.json": b"{}"})
+    r = load(d, *ROW, "-o", "o.npy", "text.tar", code=1)
+    assert "no image" in r.err, r
+    assert not os.path.exists(os.path.join(d, "o.npy"))
+
+
+if __name__ == "__main__":
+    harness.main(globals())
