@@ -915,64 +915,51 @@ Test(pool_confined, blocked_call_is_named, .fini = ut_scratch_remove)
 	}
 }
 
+/* A confined pool of N items on JOBS workers whose item BAD does ACT must
+ * fail under schedule SCHED, naming item BAD and saying WANT. */
+static void expect_broken(size_t n, unsigned jobs, enum pool_schedule sched, size_t bad,
+			  enum action act, const char *want)
+{
+	struct fixture f;
+	struct pool_task t;
+	struct pool_result r;
+	char name[32], *err;
+	int ret;
+
+	fixture_init(&f, 0, n);
+	f.item[bad].act = act;
+	t = confined_task(&f, jobs, sched);
+	err = run_captured(&t, &r, &ret);
+	snprintf(name, sizeof(name), "/item-%zu: worker ", bad);
+	cr_assert_eq(ret, -1, "stderr: %s", err);
+	cr_assert_not_null(strstr(err, name), "stderr: %s", err);
+	cr_assert_not_null(strstr(err, want), "stderr: %s", err);
+	free(err);
+	fixture_free(&f);
+	ut_scratch_remove();
+	assert_no_children();
+}
+
 /* The parent checks a worker's request against the range it gave it, and
  * kills a worker that asks for another's input. */
 Test(pool_confined, request_outside_the_range_is_killed, .fini = ut_scratch_remove)
 {
-	static const enum pool_schedule scheds[] = { POOL_STATIC, POOL_DYNAMIC };
-	size_t k;
+	static const char want[] = "broke the protocol (asked for items 15-15, not its own) "
+				   "and was killed";
 
-	for (k = 0; k < 2; k++) {
-		struct fixture f;
-		struct pool_task t;
-		struct pool_result r;
-		char *err;
-		int ret;
-
-		fixture_init(&f, 0, 10);
-		f.item[2].act = ACT_BAD_INDEX;
-		t = confined_task(&f, 2, scheds[k]);
-		err = run_captured(&t, &r, &ret);
-		cr_assert_eq(ret, -1, "stderr: %s", err);
-		cr_assert_not_null(strstr(err, "/item-2: worker "), "stderr: %s", err);
-		cr_assert_not_null(strstr(err, "broke the protocol (asked for items 15-15, not its "
-					  "own) and was killed"), "stderr: %s", err);
-		free(err);
-		fixture_free(&f);
-		ut_scratch_remove();
-		assert_no_children();
-	}
+	expect_broken(10, 2, POOL_STATIC, 2, ACT_BAD_INDEX, want);
+	expect_broken(10, 2, POOL_DYNAMIC, 2, ACT_BAD_INDEX, want);
 }
 
 /* A worker that exits 0 without taking all its items' inputs has not done
- * its work: the parent does not take its word for it. */
+ * its work: the parent does not take its word for it. Dynamic: caught as it
+ * asks for the next chunk. */
 Test(pool_confined, exit_before_taking_all_items_fails, .fini = ut_scratch_remove)
 {
-	static const enum pool_schedule scheds[] = { POOL_STATIC, POOL_DYNAMIC };
-	size_t k;
-
-	for (k = 0; k < 2; k++) {
-		struct fixture f;
-		struct pool_task t;
-		struct pool_result r;
-		char *err;
-		int ret;
-
-		fixture_init(&f, 0, 1);
-		f.item[0].act = ACT_NO_INPUT;
-		t = confined_task(&f, 1, scheds[k]);
-		err = run_captured(&t, &r, &ret);
-		cr_assert_eq(ret, -1, "stderr: %s", err);
-		/* Dynamic: caught as it asks for the next chunk. */
-		cr_assert_not_null(strstr(err, scheds[k] == POOL_STATIC
-					  ? "broke the protocol (exited before taking all its items)"
-					  : "broke the protocol (asked for a chunk with items 0-0 "
-					    "still to take)"), "stderr: %s", err);
-		free(err);
-		fixture_free(&f);
-		ut_scratch_remove();
-		assert_no_children();
-	}
+	expect_broken(1, 1, POOL_STATIC, 0, ACT_NO_INPUT,
+		      "broke the protocol (exited before taking all its items)");
+	expect_broken(1, 1, POOL_DYNAMIC, 0, ACT_NO_INPUT,
+		      "broke the protocol (asked for a chunk with items 0-0 still to take)");
 }
 
 /* The crash tests, confined: a crash is still a crash. */
