@@ -604,33 +604,11 @@ def test_interrupted_labelled_load_leaves_neither_file(d):
 
 # ------------------------------------------------ the README's worked example
 
-def readme_block(marker, lang):
-    """The fenced LANG block after '<!-- MARKER -->' in README.md."""
-    with open(os.path.join(ROOT, "README.md")) as f:
-        text = f.read()
-    m = re.search(r"<!-- %s -->\s*```%s\n(.*?)```" % (re.escape(marker), lang), text, re.S)
-    assert m, "README.md has no %s block marked %s" % (lang, marker)
-    return m.group(1)
-
-
 def test_readme_worked_example(d):
     """The README's ImageFolder example, run as written: its shell block
     with this parimg first on PATH, then its Python block, whose asserts
     check that x[i] is an image of class classes[y[i]]."""
-    bindir = os.path.join(d, "bin")
-    os.makedirs(bindir)
-    os.symlink(harness.BIN, os.path.join(bindir, "parimg"))
-    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"])
-    sh = readme_block("worked example: shell", "sh")
-    p = subprocess.run(["sh", "-ec", sh], cwd=d, env=env, capture_output=True, text=True,
-                       timeout=60)
-    assert p.returncode == 0, p
-    py = readme_block("worked example: python", "python")
-    p = subprocess.run([sys.executable, "-c", py], cwd=d, capture_output=True, text=True,
-                       timeout=60)
-    assert p.returncode == 0, p
-    want = re.search(r"# prints: (.*)", py).group(1)
-    assert p.stdout.strip() == want, (p.stdout, want)
+    harness.run_readme_example(d, "worked example")
 
 
 harness.main(globals())

@@ -532,31 +532,10 @@ def test_bench_ragged(d):
 
 # ------------------------------------------------ the README's worked example
 
-def readme_block(marker, lang):
-    with open(os.path.join(ROOT, "README.md")) as f:
-        text = f.read()
-    m = re.search(r"<!-- %s -->\s*```%s\n(.*?)```" % (re.escape(marker), lang), text, re.S)
-    assert m, "README.md has no %s block marked %s" % (lang, marker)
-    return m.group(1)
-
-
 def test_readme_ragged_example(d):
     """The README's ragged example, run as written: its shell block with
     this parimg first on PATH, then its Python block."""
-    bindir = os.path.join(d, "bin")
-    os.makedirs(bindir)
-    os.symlink(harness.BIN, os.path.join(bindir, "parimg"))
-    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"])
-    sh = readme_block("ragged example: shell", "sh")
-    p = subprocess.run(["sh", "-ec", sh], cwd=d, env=env, capture_output=True, text=True,
-                       timeout=60)
-    assert p.returncode == 0, p
-    py = readme_block("ragged example: python", "python")
-    p = subprocess.run([sys.executable, "-c", py], cwd=d, capture_output=True, text=True,
-                       timeout=60)
-    assert p.returncode == 0, p
-    want = re.search(r"# prints: (.*)", py).group(1)
-    assert p.stdout.strip() == want, (p.stdout, want)
+    harness.run_readme_example(d, "ragged example")
 
 
 def test_channels_first_normalized_and_stats(d):

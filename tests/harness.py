@@ -120,6 +120,37 @@ def pil(path):
         return np.asarray(im)
 
 
+
+def readme_block(marker, lang):
+    """The fenced LANG block after '<!-- MARKER -->' in README.md."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "README.md")) as f:
+        text = f.read()
+    m = re.search(r"<!-- %s -->\s*```%s\n(.*?)```" % (re.escape(marker), lang), text, re.S)
+    assert m, "README.md has no %s block marked %s" % (lang, marker)
+    return m.group(1)
+
+
+def run_readme_example(d, name):
+    """Run the README's example NAME as written, in D: its shell block
+    ('<!-- NAME: shell -->') with the parimg under test first on PATH, then
+    its Python block, whose output must be its '# prints: ...' comment."""
+    bindir = os.path.join(d, "bin")
+    os.makedirs(bindir)
+    os.symlink(BIN, os.path.join(bindir, "parimg"))
+    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"])
+    sh = readme_block(name + ": shell", "sh")
+    p = subprocess.run(["sh", "-ec", sh], cwd=d, env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p
+    py = readme_block(name + ": python", "python")
+    p = subprocess.run([sys.executable, "-c", py], cwd=d, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p
+    want = re.search(r"# prints: (.*)", py).group(1)
+    assert p.stdout.strip() == want, (p.stdout, want)
+
+
 def main(tests):
     global BIN
     if len(sys.argv) < 2:
