@@ -519,10 +519,8 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 			arch_set_recurse(1);
 			break;
 		case OPT_SANDBOX:
-			if ((r = opt_choice(optarg, sandbox_mode_names)) < 0)
-				return usage_error("check", "invalid --sandbox '%s' (auto, require or off)",
-						   optarg);
-			k->sandbox = (enum sandbox_mode)r;
+			if (opt_sandbox(optarg, &k->sandbox, "check") < 0)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

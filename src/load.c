@@ -526,10 +526,8 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			*order = (enum filelist_order)r;
 			break;
 		case OPT_SANDBOX:
-			if ((r = opt_choice(optarg, sandbox_mode_names)) < 0)
-				return usage_error("load", "invalid --sandbox '%s' (auto, require or off)",
-						   optarg);
-			l->sandbox = (enum sandbox_mode)r;
+			if (opt_sandbox(optarg, &l->sandbox, "load") < 0)
+				return EXIT_USAGE;
 			break;
 		case OPT_SHARD:
 			if (opt_shard(optarg, &l->shard, "load") < 0)

@@ -73,6 +73,7 @@ unsigned opt_cpus(void)
 #include "err.h"
 #include "pool.h"
 #include "row.h"
+#include "sandbox.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -292,6 +293,16 @@ static int slurm_shard(struct opt_shard *sh, const char *cmd)
 	}
 	sh->k = (id - min) / step;
 	sh->n = count;
+	return 0;
+}
+
+int opt_sandbox(const char *s, enum sandbox_mode *m, const char *cmd)
+{
+	int r = opt_choice(s, sandbox_mode_names);
+
+	if (r < 0)
+		return usage_error(cmd, "invalid --sandbox '%s' (auto, require or off)", s), -1;
+	*m = (enum sandbox_mode)r;
 	return 0;
 }
 

@@ -101,6 +101,11 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
  * for CMD. */
 int opt_row_check(struct row_spec *s, const struct opt_row *given, const char *cmd);
 
+enum sandbox_mode;
+/* --sandbox's value for CMD (load, check): auto, require or off into *M.
+ * 0, or -1 with a usage message. */
+int opt_sandbox(const char *s, enum sandbox_mode *m, const char *cmd);
+
 /* A shard: this run does part K of N of the index space. */
 struct opt_shard {
 	uint64_t k, n;		/* 0 <= k < n; 0/1 when not sharded */
