@@ -1,7 +1,9 @@
 # parimg - make and load image datasets in parallel.
 #   make            build ./parimg (installing missing Debian packages first)
-#   make test       unit tests (Criterion) and command-line tests: what CI runs
+#   make test       the layer check, unit tests (Criterion) and command-line
+#                   tests: what CI runs
 #   make asan       the tests again under AddressSanitizer + UBSan (clang)
+#   make fuzz       libFuzzer targets, FUZZ_TIME seconds each
 #   make bench      benchmarks of scripts/bench/ (not tests: they never fail on time)
 #   make demo       install, build, generate and load a demo dataset
 #   make install    PREFIX (/usr/local) and DESTDIR honoured; make uninstall
@@ -15,18 +17,22 @@ CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
-ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -Isrc/codec -MMD -MP
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -MMD -MP
 LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lseccomp -lxxhash -larchive -lm
 BUILD  ?= build
 
-# src/ holds the program, src/codec/ the decoders behind codec.c's table.
-SRC      = $(filter-out %_test.c,$(wildcard src/*.c src/codec/*.c))
+# src/ in layers, lowest first; src/README.md says which may include which.
+# Each layer is a folder, and a static library of its own for the fuzz
+# targets, which link the layers they need.
+LAYERS   = common engine codec image inputs cmd
+SRC      = $(filter-out %_test.c,$(wildcard $(LAYERS:%=src/%/*.c)))
 OBJ      = $(SRC:src/%.c=$(BUILD)/%.o)
-LIB_OBJ  = $(filter-out $(BUILD)/main.o,$(OBJ))
-TEST_SRC = $(wildcard src/*_test.c src/codec/*_test.c)
+LIB_OBJ  = $(filter-out $(BUILD)/cmd/main.o,$(OBJ))
+TEST_SRC = $(wildcard $(LAYERS:%=src/%/*_test.c))
 TEST_OBJ = $(TEST_SRC:src/%.c=$(BUILD)/%.o)
+CLI_TESTS = $(wildcard tests/cli_*_test.py)
 
-.PHONY: all deps test unit cli asan valgrind fuzz bench demo install uninstall clean
+.PHONY: all deps test layers unit cli asan valgrind fuzz bench demo install uninstall clean
 
 all: deps parimg
 
@@ -36,86 +42,68 @@ deps:
 parimg: $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
 
-$(BUILD)/%.o: src/%.c | $(BUILD)
+# Nothing compiles before the packages are there (make -j would race them).
+$(OBJ) $(TEST_OBJ): | deps
+
+$(BUILD)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+define LAYER_LIB
+$(BUILD)/lib$(1).a: $(filter $(BUILD)/$(1)/%,$(LIB_OBJ))
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach l,$(LAYERS),$(eval $(call LAYER_LIB,$(l))))
+
 # stb_image_write's code, compiled in encode.c, gets its own flags (see asan).
-$(BUILD)/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
+$(BUILD)/codec/encode.o: ALL_CFLAGS += $(STB_CFLAGS)
 
 # The resampler's loops want the vectorizer at full strength (-O3), and its
 # coefficients Pillow's exact doubles: no fused multiply-adds.
 RESIZE_CFLAGS ?= -O3 -ffp-contract=off
-$(BUILD)/resize.o: ALL_CFLAGS += $(RESIZE_CFLAGS)
+$(BUILD)/image/resize.o: ALL_CFLAGS += $(RESIZE_CFLAGS)
 # The same for the store step (torchvision's float32 operations, each
 # rounded: no contraction) and the statistics' per-row sums.
-$(BUILD)/tensor.o $(BUILD)/chanstats.o: ALL_CFLAGS += $(RESIZE_CFLAGS)
-
-$(BUILD):
-	mkdir -p $@
+$(BUILD)/image/tensor.o $(BUILD)/image/chanstats.o: ALL_CFLAGS += $(RESIZE_CFLAGS)
 
 $(BUILD)/unit_tests: $(LIB_OBJ) $(TEST_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
-test: all unit cli
+test: all layers unit cli
+
+# No include points up a layer, and no module includes its way back to itself.
+layers:
+	$(PYTHON) scripts/layers.py src
 
 unit: deps $(BUILD)/unit_tests
 	$(BUILD)/unit_tests --jobs 2
 
+# Every tests/cli_*_test.py against BIN; all run, and any failure fails.
+BIN ?= ./parimg
 cli: deps parimg
-	$(PYTHON) tests/cli_gen_test.py ./parimg
-	$(PYTHON) tests/cli_load_test.py ./parimg
-	$(PYTHON) tests/cli_resize_test.py ./parimg
-	$(PYTHON) tests/cli_decode_test.py ./parimg
-	$(PYTHON) tests/cli_formats_test.py ./parimg
-	$(PYTHON) tests/cli_tiff_test.py ./parimg
-	$(PYTHON) tests/cli_exif_test.py ./parimg
-	$(PYTHON) tests/cli_shard_test.py ./parimg
-	$(PYTHON) tests/cli_dataset_test.py ./parimg
-	$(PYTHON) tests/cli_check_test.py ./parimg
-	$(PYTHON) tests/cli_ragged_test.py ./parimg
-	$(PYTHON) tests/cli_bench_test.py ./parimg
-	$(PYTHON) tests/cli_fault_test.py ./parimg
-	$(PYTHON) tests/cli_sandbox_test.py ./parimg
-	$(PYTHON) tests/cli_tensor_test.py ./parimg
-	$(PYTHON) tests/cli_cover_decode_test.py ./parimg
-	$(PYTHON) tests/cli_archive_test.py ./parimg
-	$(PYTHON) tests/cli_docs_test.py ./parimg
-	$(PYTHON) tests/cli_slurm_test.py ./parimg
+	@st=0; for t in $(CLI_TESTS); do \
+		echo "== $$t"; $(PYTHON) $$t $(BIN) || st=1; \
+	done; exit $$st
 
-# The whole suite again, instrumented, in a build directory of its own.
+# The whole suite again, instrumented, in a build directory of its own;
+# run every time (the binary is a prerequisite, the suite the recipe).
 # stb_image_write's JPEG bit writer shifts signed ints past their top bit
 # (undefined, harmless on every compiler; not ours to fix), so that one check
-# is off for encode.c.
+# is off for encode.c. cli_docs_test (make install, the man page) is not
+# about memory and is left out.
 SANITIZER_PKGS = clang libclang-rt-dev
+ASAN_MAKE = $(MAKE) BUILD=build-asan CC=clang \
+	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	LDFLAGS="-fsanitize=address,undefined" STB_CFLAGS="-fno-sanitize=shift-base"
 asan: deps
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
-	$(MAKE) BUILD=build-asan CC=clang \
-		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" \
-		STB_CFLAGS="-fno-sanitize=shift-base" parimg-asan
+	$(ASAN_MAKE) parimg-asan build-asan/unit_tests
+	ASAN_OPTIONS=detect_leaks=1 build-asan/unit_tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=0 $(MAKE) cli BIN=./parimg-asan \
+		CLI_TESTS="$(filter-out tests/cli_docs_test.py,$(CLI_TESTS))"
 
-parimg-asan: $(BUILD)/unit_tests $(OBJ)
+parimg-asan: $(OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
-	ASAN_OPTIONS=detect_leaks=1 $(BUILD)/unit_tests --jobs 2
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_gen_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_load_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_resize_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_decode_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_formats_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_tiff_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_exif_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_shard_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_dataset_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_check_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_ragged_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_bench_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_fault_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_sandbox_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_tensor_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_cover_decode_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_archive_test.py ./parimg-asan
-	ASAN_OPTIONS=detect_leaks=0 $(PYTHON) tests/cli_slurm_test.py ./parimg-asan
 
 # The command-line tests with every parimg process (workers included) under
 # valgrind memcheck: any error or definite leak makes that process exit 99.
@@ -123,49 +111,45 @@ valgrind: all
 	EXTRA_PKGS=valgrind sh scripts/deps.sh
 	printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no "%s/parimg" "$$@"\n' "$(CURDIR)" > $(BUILD)/parimg-valgrind
 	chmod +x $(BUILD)/parimg-valgrind
-	$(PYTHON) tests/cli_gen_test.py $(BUILD)/parimg-valgrind
-	$(PYTHON) tests/cli_load_test.py $(BUILD)/parimg-valgrind
-	$(PYTHON) tests/cli_shard_test.py $(BUILD)/parimg-valgrind
-	$(PYTHON) tests/cli_dataset_test.py $(BUILD)/parimg-valgrind
+	$(MAKE) cli BIN=$(BUILD)/parimg-valgrind CLI_TESTS="tests/cli_gen_test.py \
+		tests/cli_load_test.py tests/cli_shard_test.py tests/cli_dataset_test.py"
 
-# libFuzzer targets: load's per-file decode path, each decoder of codec.c's
-# table on its own (fuzz_decode.c), the EXIF parser, the .npy header code,
-# and the archive reader (fuzz_archive.c, seeded with small tars and zips),
-# each run
-# FUZZ_TIME seconds from seeds (PngSuite, generated files, the photo
-# fixtures); any crash, leak or timeout fails the target.
+# libFuzzer targets, linked against the layers they exercise (built with
+# the fuzzer's instrumentation in build-fuzz/): load's per-file decode path
+# (fuzz_row: image, codec, common), each decoder of codec.c's table on its
+# own (fuzz_decode.c), the EXIF parser, the .npy header code, and the
+# archive reader (inputs). Each runs FUZZ_TIME seconds from seeds (PngSuite,
+# generated files, the photo fixtures); any crash, leak or timeout fails it.
 FUZZ_TIME ?= 60
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Isrc/codec
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff
-DECODE_SRC = src/codec/codec.c $(wildcard src/codec/dec_*.c) src/codec/exif.c src/codec/tiff_lzw.c \
-	src/codec/jpeg_window.c src/orient.c
-# The archive reader with what it lists into (a file list, a dataset).
-ARCHIVE_SRC = src/arch.c src/arch_labels.c src/filelist.c src/dataset.c src/err.c src/npy.c src/rng.c \
-	src/outfile.c
+FUZZ_LINK = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
+FB = build-fuzz
 fuzz: all
 	EXTRA_PKGS="$(SANITIZER_PKGS)" sh scripts/deps.sh
-	mkdir -p build-fuzz
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_row fuzz/fuzz_row.c src/row.c src/resize.c src/tensor.c \
-		src/chanstats.c src/err.c $(DECODE_SRC) $(LDLIBS)
+	$(MAKE) BUILD=$(FB) CC=clang CFLAGS="$(FUZZ_CFLAGS)" $(LAYERS:%=$(FB)/lib%.a)
+	$(FUZZ_LINK) -o $(FB)/fuzz_row fuzz/fuzz_row.c $(FB)/libimage.a $(FB)/libcodec.a \
+		$(FB)/libcommon.a $(LDLIBS)
 	for d in $(FUZZ_DECODERS); do \
-		clang $(FUZZ_FLAGS) -DDECODER=dec_$$d -o build-fuzz/fuzz_$$d fuzz/fuzz_decode.c \
-			$(DECODE_SRC) $(LDLIBS) || exit 1; \
+		$(FUZZ_LINK) -DDECODER=dec_$$d -o $(FB)/fuzz_$$d fuzz/fuzz_decode.c \
+			$(FB)/libcodec.a $(FB)/libcommon.a $(LDLIBS) || exit 1; \
 	done
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_exif fuzz/fuzz_exif.c src/codec/exif.c
-	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_archive fuzz/fuzz_archive.c $(ARCHIVE_SRC) $(LDLIBS)
-	rm -rf build-fuzz/seeds && sh fuzz/seeds.sh ./parimg build-fuzz/seeds
+	$(FUZZ_LINK) -o $(FB)/fuzz_npy fuzz/fuzz_npy.c $(FB)/libcommon.a
+	$(FUZZ_LINK) -o $(FB)/fuzz_exif fuzz/fuzz_exif.c $(FB)/libcodec.a $(FB)/libcommon.a
+	$(FUZZ_LINK) -o $(FB)/fuzz_archive fuzz/fuzz_archive.c $(FB)/libinputs.a \
+		$(FB)/libengine.a $(FB)/libcommon.a $(LDLIBS)
+	rm -rf $(FB)/seeds && sh fuzz/seeds.sh ./parimg $(FB)/seeds
 	for t in row $(FUZZ_DECODERS) exif; do \
-		mkdir -p build-fuzz/corpus-$$t && \
-		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
-			-artifact_prefix=build-fuzz/$$t- build-fuzz/corpus-$$t build-fuzz/seeds/$$t || exit 1; \
+		mkdir -p $(FB)/corpus-$$t && \
+		$(FB)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=$(FB)/$$t- $(FB)/corpus-$$t $(FB)/seeds/$$t || exit 1; \
 	done
-	mkdir -p build-fuzz/corpus-npy
-	build-fuzz/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \
-		-artifact_prefix=build-fuzz/ build-fuzz/corpus-npy build-fuzz/seeds/npy
-	mkdir -p build-fuzz/corpus-archive
-	build-fuzz/fuzz_archive -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
-		-artifact_prefix=build-fuzz/archive- build-fuzz/corpus-archive build-fuzz/seeds/archive
+	mkdir -p $(FB)/corpus-npy
+	$(FB)/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		-artifact_prefix=$(FB)/ $(FB)/corpus-npy $(FB)/seeds/npy
+	mkdir -p $(FB)/corpus-archive
+	$(FB)/fuzz_archive -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
+		-artifact_prefix=$(FB)/archive- $(FB)/corpus-archive $(FB)/seeds/archive
 
 bench: all
 	sh scripts/bench/bench.sh

@@ -1,8 +1,8 @@
 /* codec.c - the table of decoders "parimg load" reads, chosen by each
  * file's first bytes and never its name; the colour conversions Pillow makes,
  * shared by every decoder. Resizing is resize.c's. */
-#include "codec.h"
-#include "decoder.h"
+#include "codec/codec.h"
+#include "codec/decoder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,33 +29,9 @@ static const struct decoder *const decoders[] = {
 /* No side longer than this (stb_image's limit, which was load's before). */
 #define MAX_SIDE (1 << 24)
 
-int buf_reserve(struct buf *b, size_t more)
+const char *codec_name(const struct codec_info *info)
 {
-	size_t cap = b->cap ? b->cap : 4096;
-	unsigned char *p;
-
-	if (b->len + more <= b->cap)
-		return 0;
-	while (cap < b->len + more)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p)
-		return -1;
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-void *buf_grow(struct buf *b, size_t n)
-{
-	if (n > b->cap) {
-		free(b->p);
-		b->len = b->cap = 0;
-		if (!(b->p = malloc(n)))
-			return NULL;
-		b->cap = n;
-	}
-	return b->p;
+	return info->dec->name;
 }
 
 size_t dec_row_bytes(const struct dec_target *t, int w)

@@ -4,24 +4,12 @@
 #ifndef PARIMG_CODEC_H
 #define PARIMG_CODEC_H
 
+#include "common/buf.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 enum codec_format { CODEC_PNG, CODEC_BMP, CODEC_TGA, CODEC_JPG };
-
-/* A growable byte buffer; owned by its user, reused across images. */
-struct buf {
-	unsigned char *p;
-	size_t len, cap;
-};
-
-/* Make room for MORE bytes past B's length, doubling. 0, or -1 when out of
- * memory (B unchanged). */
-int buf_reserve(struct buf *b, size_t more);
-
-/* B's storage grown to at least N bytes (contents not kept); NULL when out
- * of memory. For buffers reused image to image: each decoder's, a row's. */
-void *buf_grow(struct buf *b, size_t n);
 
 /* File name extensions of the formats, indexed by enum codec_format. */
 extern const char *const codec_format_names[];
@@ -54,6 +42,10 @@ struct codec_info {
 				 * signed int (Pillow's modes F and I): decoded
 				 * by codec_decode_values only */
 };
+
+/* The name of the decoder INFO->dec ("png", "jpeg", ...: the names check
+ * reports formats by). */
+const char *codec_name(const struct codec_info *info);
 
 /* Find the decoder for an encoded image by its first bytes and check its
  * header: dimensions within MAX_PIXELS, PNG chunk CRCs. 0 with INFO filled,

@@ -1,8 +1,8 @@
 /* codec_test.c - unit tests of image encoding and decoding (codec.h): round
  * trips, probe's checks (CRC, truncation, --max-pixels), colour conversions. */
-#include "codec.h"
-#include "rng.h"
-#include "unit_test.h"
+#include "codec/codec.h"
+#include "common/rng.h"
+#include "common/unit_test.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* dec_bmp.c - Windows and OS/2 bitmaps, read as Pillow 9.4's BmpImagePlugin
  * reads them (its headers, modes, palette rules, RLE quirks and 5/6-bit
  * expansion), so that the samples are Pillow's. Replaces stb_image 2.27. */
-#include "decoder.h"
+#include "codec/decoder.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * colour table is gray, Pillow's default palette), the transparent index
  * alone made transparent. stb_image differs on transparent pixels, so GIF
  * is read here, with an LZW decoder of its own. */
-#include "decoder.h"
+#include "codec/decoder.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,9 @@
 /* dec_jpeg.c - JPEG through libjpeg-turbo's libjpeg API, with the settings
  * Pillow uses (islow IDCT, fancy upsampling, CMYK read as Adobe's inverted
  * CMYK), so that load gives the array Pillow and OpenCV give. */
-#include "decoder.h"
-#include "exif.h"
-#include "jpeg_window.h"
+#include "codec/decoder.h"
+#include "codec/exif.h"
+#include "codec/jpeg_window.h"
 
 #include <setjmp.h>
 #include <stdio.h>

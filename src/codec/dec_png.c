@@ -3,8 +3,8 @@
  * a time straight into the caller's buffer (through a row of conversion
  * where the layouts differ). Every colour type, bit depth, palette, tRNS and
  * Adam7 interlacing, with stb_image's and Pillow's sample values. */
-#include "decoder.h"
-#include "exif.h"
+#include "codec/decoder.h"
+#include "codec/exif.h"
 
 #include <libdeflate.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* dec_pnm.c - PBM, PGM and PPM, plain (P1-P3) and raw (P4-P6), maxval up to
  * 65535, read as Pillow 9.4's PpmImagePlugin reads them: its header tokens,
  * its rounding of samples scaled from 0..maxval, its refusals. */
-#include "decoder.h"
+#include "codec/decoder.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * raw and RLE, colour-mapped, gray and 16/24/32-bit colour, all four origins
  * (right-hand ones mirrored after decoding, as Pillow does), so that the
  * samples are Pillow's. Replaces stb_image 2.27. */
-#include "decoder.h"
+#include "codec/decoder.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -3,9 +3,9 @@
  * the samples out and converts them as Pillow 9.4's TiffImagePlugin and
  * convert() do, the Orientation tag applied as Pillow's loader applies it.
  * First page only; libtiff never prints. */
-#include "decoder.h"
-#include "orient.h"
-#include "tiff_lzw.h"
+#include "codec/decoder.h"
+#include "codec/orient.h"
+#include "codec/tiff_lzw.h"
 
 #include <stdarg.h>
 #include <stdio.h>

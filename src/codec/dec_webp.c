@@ -3,8 +3,8 @@
  * animation's first frame through libwebpdemux's animation decoder. Pillow
  * reads WebP as unpremultiplied RGBA, or RGB without alpha: the same
  * samples as here. */
-#include "decoder.h"
-#include "exif.h"
+#include "codec/decoder.h"
+#include "codec/exif.h"
 
 #include <stdio.h>
 #include <string.h>

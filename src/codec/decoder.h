@@ -5,7 +5,7 @@
 #ifndef PARIMG_DECODER_H
 #define PARIMG_DECODER_H
 
-#include "codec.h"
+#include "codec/codec.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* exif.c - Orientation from an EXIF block: the TIFF header, the first IFD's
  * entries (at most 65535, each bounds-checked), nothing else followed. What
  * Pillow cannot read it skips, and so does this. */
-#include "exif.h"
+#include "codec/exif.h"
 
 #include <stdint.h>
 #include <string.h>

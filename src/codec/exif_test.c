@@ -2,9 +2,9 @@
  * byte orders, the value types Pillow reads, its skips, and hostile blocks
  * (truncated everywhere, offsets past the end, huge counts), each read at
  * the end of a guarded page so that a read past the block crashes. */
-#include "exif.h"
-#include "rng.h"
-#include "unit_test.h"
+#include "codec/exif.h"
+#include "common/rng.h"
+#include "common/unit_test.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* jpeg_window_test.c - unit tests of a partial JPEG decode's margins
  * (jpeg_window.h), at their edges: the image's ends, one pixel either side
  * of an iMCU boundary, and every small case against the rule's promises. */
-#include "jpeg_window.h"
+#include "codec/jpeg_window.h"
 
 #include <criterion/criterion.h>
 

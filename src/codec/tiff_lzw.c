@@ -4,7 +4,7 @@
  * this takes half its time on photographs). Valid data decodes as libtiff
  * decodes it; of corrupt data, a code past the table's next entry is
  * refused (libtiff may take a stale entry from before a clear code). */
-#include "tiff_lzw.h"
+#include "codec/tiff_lzw.h"
 
 #include <stdint.h>
 #include <string.h>

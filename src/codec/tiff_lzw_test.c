@@ -3,9 +3,9 @@
  * clear code when the table fills), random, repetitive (every KwKwK case)
  * and constant, at table-filling lengths; cut and corrupted streams refused,
  * with reads and writes checked at guarded page ends. */
-#include "tiff_lzw.h"
-#include "rng.h"
-#include "unit_test.h"
+#include "codec/tiff_lzw.h"
+#include "common/rng.h"
+#include "common/unit_test.h"
 
 #include <criterion/criterion.h>
 #include <stdint.h>

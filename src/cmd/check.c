@@ -1,0 +1,634 @@
+/* check.c - "parimg check": decode every image of a dataset in the pool,
+ * writing no array, and report the files load would refuse, what the
+ * dataset holds (formats, modes, sizes, classes) and its exact duplicates.
+ * Workers write one fixed-size record per file into a MAP_SHARED array (and
+ * the reasons into a shared arena); the parent checks every field before it
+ * uses one, and sums them up for check_report.c to print. */
+#define _GNU_SOURCE
+#include "cmd/parimg.h"
+#include "cmd/check.h"
+#include "codec/codec.h"
+#include "inputs/dataset.h"
+#include "inputs/dedup.h"
+#include "common/err.h"
+#include "inputs/arch.h"
+#include "inputs/filelist.h"
+#include "inputs/input.h"
+#include "inputs/scan.h"
+#include "engine/limit.h"
+#include "cmd/opt.h"
+#include "engine/pool.h"
+#include "engine/progress.h"
+#include "image/resize.h"
+#include "image/row.h"
+#include "engine/sandbox.h"
+#include "common/stats.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#define DEFAULT_MAX_PIXELS (1ULL << 28)
+#define REASON_MAX 512		/* bytes of one reason kept, NUL not included */
+#define ARENA_MAX (1ULL << 30)	/* the reasons' shared arena, at most */
+#define MAX_SIDE (1 << 24)	/* codec_probe's limit */
+
+static const char *const output_names[] = { "table", "csv", "json", NULL };
+
+static const char usage_text[] =
+	"usage: parimg check [options] INPUT...\n"
+	"\n"
+	"Decode every image, as load would, writing nothing, and report the\n"
+	"files load would refuse, what the dataset holds and its exact\n"
+	"duplicates. INPUT is as load's: a directory, an image file, or - for\n"
+	"paths on standard input, or an archive; with --labels, one directory of\n"
+	"class folders or one archive.\n"
+	"Files are only read: check never changes, moves or deletes one.\n"
+	"\n"
+	"      --labels            INPUT is a class tree: its subdirectories are\n"
+	"                          the classes, as load --labels reads them; count\n"
+	"                          each class's images, flag empty and small ones\n"
+	"                          (fewer than a fifth of the median class's)\n"
+	"      --format table|json|csv\n"
+	"                          the report: a summary table (default), JSON\n"
+	"                          (see parimg(1)), or CSV with one row a file\n"
+	"      --list-broken       print only the broken files' paths, one a line\n"
+	"  -0, --null              with --list-broken: end each path with a NUL\n"
+	"                          byte instead, as they are (for xargs -0)\n"
+	"      --no-duplicates     skip hashing and the duplicate search\n"
+	"  -r, --recursive         a directory's image files at any depth, as in an\n"
+	"                          archive (default: the directory's own)\n"
+	"      --recurse-archives  archives inside archives too, as load reads them\n"
+	"  -c, --channels 1|2|3|4  also report what converting to C channels, as\n"
+	"                          load -c would, does to the images, and each\n"
+	"                          channel's mean, std, min and max in [0,1] (the\n"
+	"                          figures load -c C --stats writes, before any\n"
+	"                          resize)\n"
+	"      --resize WxH        also report what load --resize would do: which\n"
+	"                          images it scales up, down, crops or pads\n"
+	"      --fit stretch|cover|contain\n"
+	"                          --resize's geometry (default stretch)\n"
+	"      --max-pixels N      count images over N pixels as broken, as load\n"
+	"                          refuses them (default 268435456)\n"
+	"      --sandbox auto|require|off\n"
+	"                          confine the decoding workers, as load does\n"
+	"                          (default auto: where the kernel can)\n"
+	"  -j, --jobs N            worker processes (default: online CPUs)\n"
+	"      --schedule dynamic|static\n"
+	"                          hand out chunks as workers free up\n"
+	"                          (default), or split files in equal ranges\n"
+	"  -q, --quiet             no progress display\n"
+	"  -v, --verbose           print each worker's range and time\n"
+	"  -h, --help              show this help and exit\n"
+	"\n"
+	"Exit status: 0 when no file is broken, 3 when some are, 1 on an error\n"
+	"of check's own, 2 on a usage error.\n";
+
+static const char *file_name(void *ctx, size_t i)
+{
+	return ((struct check *)ctx)->files.paths[i];
+}
+
+/* The pool's open hook: what a confined worker is handed for file I. */
+static int file_open(void *ctx, size_t i)
+{
+	return input_open(file_name(ctx, i));
+}
+
+/* Index of the decoder INFO chose in format_names. */
+static int format_index(const struct codec_info *info)
+{
+	const char *name = codec_name(info);
+	int k;
+
+	for (k = 0; k < FORMAT_OTHER; k++)
+		if (strcmp(name, check_format_names[k]) == 0)
+			return k;
+	return FORMAT_OTHER;
+}
+
+/* In a worker: record file I as broken for reason WHY, copied into the
+ * arena, then publish OUT. Returns 0: a broken file is a result, not a
+ * failure of the worker. */
+static int broken(struct check *k, struct check_rec *r, struct check_rec *out, const char *why)
+{
+	size_t len = strnlen(why, REASON_MAX);
+	uint64_t off = __atomic_fetch_add(&k->arena->used, len, __ATOMIC_RELAXED);
+
+	if (off <= k->arena_cap && len <= k->arena_cap - off) {
+		memcpy(k->arena->text + off, why, len);
+		out->reason_off = off;
+		out->reason_len = (uint32_t)len;
+	} else {
+		out->reason_off = UINT64_MAX;
+	}
+	*r = *out;
+	__atomic_store_n(&r->state, REC_BROKEN, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The pool's setup hook: in each worker, before it is confined. */
+static void check_setup(void *ctx)
+{
+	limit_worker_memory(((struct check *)ctx)->spec.max_pixels);
+}
+
+/* In a worker: read, hash, probe and decode file I, and record the result.
+ * Only input_read, the decoders and the shared record: nothing else. */
+static int check_one(void *ctx, size_t i, char *why, size_t whylen)
+{
+	struct check *k = ctx;
+	struct check_rec *r = &k->recs[i], out = { .format = -1 };
+	struct codec_info info;
+	int ch, depth16;
+	void *pix;
+
+	if (input_read_item(i, k->files.paths[i], &k->file, why, whylen) < 0)
+		return broken(k, r, &out, why);
+	out.size = k->file.len;
+	if (!k->no_dups && k->file.len) {
+		XXH128_hash_t h = XXH3_128bits(k->file.p, k->file.len);
+
+		out.hash[0] = h.low64;
+		out.hash[1] = h.high64;
+		out.flags |= F_HASHED;
+	}
+	if (codec_probe(k->file.p, k->file.len, k->spec.max_pixels, &info, why, whylen) < 0)
+		return broken(k, r, &out, why);
+	out.format = format_index(&info);
+	out.w = info.full_w;
+	out.h = info.full_h;
+	out.channels = info.channels;
+	out.orientation = info.orientation;
+	out.flags |= (info.is16 ? F_16BIT : 0) | (info.palette ? F_PALETTE : 0) |
+		     (info.cmyk ? F_CMYK : 0) | (info.animated ? F_ANIMATED : 0);
+	/* With -c, decoded as load -c decodes (8-bit), for the statistics;
+	 * else as stored. */
+	ch = k->slots ? k->spec.channels : info.channels;
+	depth16 = k->slots ? 0 : info.is16;
+	pix = buf_grow(&k->pix, (size_t)info.w * (size_t)info.h * (size_t)ch * (depth16 ? 2 : 1));
+	if (!pix) {
+		snprintf(why, whylen, "out of memory");
+		return broken(k, r, &out, why);
+	}
+	if (codec_decode(k->file.p, k->file.len, &info, ch, depth16, pix, why, whylen) < 0)
+		return broken(k, r, &out, why);
+	if (k->slots)
+		chanstats_add(&k->slots[pool_worker_index()], pix, (size_t)info.w * (size_t)info.h,
+			      ch, 0);
+	*r = out;
+	__atomic_store_n(&r->state, REC_OK, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The shared record array and reason arena, sized for the files. Pages
+ * are only touched as they are written, so the arena's virtual size costs
+ * nothing until files break. */
+static int map_shared(struct check *k)
+{
+	uint64_t cap = (uint64_t)k->files.n * REASON_MAX + 65536;
+
+	if (cap > ARENA_MAX)
+		cap = ARENA_MAX;
+	/* One record at least: a class tree may hold no file at all. */
+	k->recs_len = (k->files.n ? k->files.n : 1) * sizeof(struct check_rec);
+	k->recs = mmap(NULL, k->recs_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		       0);
+	if (k->recs == MAP_FAILED) {
+		k->recs = NULL;
+		return error_errno("mmap");
+	}
+	k->arena_cap = (size_t)cap;
+	k->arena_len = sizeof(struct check_arena) + k->arena_cap;
+	k->arena = mmap(NULL, k->arena_len, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (k->arena == MAP_FAILED) {
+		k->arena = NULL;
+		return error_errno("mmap");
+	}
+	return 0;
+}
+
+/* With -c: one statistics accumulator a worker, zero, shared. */
+static int map_stats(struct check *k, unsigned jobs)
+{
+	k->nslots = jobs;
+	k->slots = mmap(NULL, (size_t)jobs * sizeof(*k->slots), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (k->slots == MAP_FAILED) {
+		k->slots = NULL;
+		return error_errno("mmap");
+	}
+	return 0;
+}
+
+/* The workers' sums, checked and added in worker order (the same figures
+ * for every -j and schedule), over the images decoded. */
+static int sum_stats(struct check *k)
+{
+	struct chanstats *cs = &k->cstats;
+	uint64_t want = 0;
+	unsigned w;
+	size_t i;
+
+	cs->channels = k->spec.channels;
+	cs->rows = k->sum.ok;
+	for (w = 0; w < k->nslots; w++)
+		if (chanstats_merge(&cs->acc, &k->slots[w], cs->channels) < 0)
+			return error("worker %u's statistics are out of range", w);
+	for (i = 0; i < k->files.n; i++)
+		if (!k->reasons[i])
+			want += (uint64_t)k->recs[i].w * k->recs[i].h;
+	if (cs->acc.pixels != want)
+		return error("the workers' statistics count %llu pixels, not %llu",
+			     (unsigned long long)cs->acc.pixels, (unsigned long long)want);
+	chanstats_finish(cs);
+	k->have_cstats = 1;
+	return 0;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+/*
+ * In the parent, once the workers are reaped: check record I's every field
+ * before anything uses it (a worker is decoding hostile files, and what it
+ * wrote is not trusted). A record that fails is made a broken file with a
+ * reason saying so; so is one its worker never finished (it died on it).
+ */
+static void validate(struct check *k, size_t i)
+{
+	struct check_rec *r = &k->recs[i];
+	uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+	const char *bad = NULL;
+
+	if (state == REC_PENDING)
+		bad = "the decoder crashed on this file (its worker died)";
+	else if (state != REC_OK && state != REC_BROKEN)
+		bad = "its worker wrote an invalid record";
+	else if ((r->flags & ~(uint32_t)F_ALL) || r->format < -1 || r->format >= NFORMATS ||
+		 r->orientation < 0 || r->orientation > 8)
+		bad = "its worker wrote an invalid record";
+	else if (state == REC_OK && (r->format < 0 || r->w <= 0 || r->h <= 0 || r->w > MAX_SIDE ||
+				     r->h > MAX_SIDE || r->channels < 1 || r->channels > 4))
+		bad = "its worker wrote an invalid record";
+	if (bad) {
+		memset(r, 0, sizeof(*r));
+		r->state = REC_BROKEN;
+		r->format = -1;
+		k->reasons[i] = xstrdup(bad);
+		return;
+	}
+	if (state == REC_OK)
+		return;
+	if (r->reason_off == UINT64_MAX) {
+		k->reasons[i] = xstrdup("(the reason was not kept: too many broken files)");
+	} else if (r->reason_off > k->arena_cap || r->reason_len > REASON_MAX ||
+		   r->reason_len > k->arena_cap - r->reason_off) {
+		k->reasons[i] = xstrdup("its worker wrote an invalid record");
+	} else {
+		char *s = malloc((size_t)r->reason_len + 1);
+
+		if (!s)
+			die("out of memory");
+		memcpy(s, k->arena->text + r->reason_off, r->reason_len);
+		s[r->reason_len] = '\0';
+		k->reasons[i] = s;
+	}
+	/* What the summary counts is the images that decode. */
+	r->format = -1;
+	r->flags &= F_HASHED;
+}
+
+/* In the parent: whether files A and B hold the same bytes (dedup.c asks,
+ * for candidates whose hashes agree). A's bytes are kept for the next ask. */
+static int same_bytes(void *ctx, size_t a, size_t b)
+{
+	struct check *k = ctx;
+	char why[256];
+
+	if (k->file_index != a) {
+		k->file_index = SIZE_MAX;
+		if (input_read(k->files.paths[a], &k->file, why, sizeof(why)) < 0)
+			return 0;
+		k->file_index = a;
+	}
+	if (input_read(k->files.paths[b], &k->other, why, sizeof(why)) < 0)
+		return 0;
+	return k->file.len == k->other.len && memcmp(k->file.p, k->other.p, k->file.len) == 0;
+}
+
+static void find_duplicates(struct check *k)
+{
+	struct check_summary *s = &k->sum;
+	struct dedup_key *keys = malloc((k->files.n + 1) * sizeof(*keys));
+	size_t i, n = 0;
+
+	s->group = calloc(k->files.n + 1, sizeof(*s->group));
+	if (!keys || !s->group)
+		die("out of memory");
+	for (i = 0; i < k->files.n; i++) {
+		const struct check_rec *r = &k->recs[i];
+
+		if (!(r->flags & F_HASHED))
+			continue;
+		keys[n].hash[0] = r->hash[0];
+		keys[n].hash[1] = r->hash[1];
+		keys[n].size = r->size;
+		keys[n++].index = i;
+	}
+	k->file_index = SIZE_MAX;
+	s->ngroups = dedup_group(keys, n, same_bytes, k, s->group, k->files.n);
+	free(keys);
+}
+
+/* What load -c C and --resize would do to image R. */
+static void would_load(struct check *k, const struct check_rec *r)
+{
+	struct check_summary *s = &k->sum;
+	const struct row_spec *sp = &k->spec;
+	int c = s->channels, n = r->channels;
+
+	s->from_cmyk += (r->flags & F_CMYK) != 0;
+	s->from_palette += (r->flags & F_PALETTE) != 0;
+	s->to_gray += n >= 3 && c <= 2;
+	s->to_colour += n <= 2 && c >= 3;
+	s->alpha_dropped += (n == 2 || n == 4) && (c == 1 || c == 3);
+	s->alpha_added += (n == 1 || n == 3) && (c == 2 || c == 4);
+	s->to8 += (r->flags & F_16BIT) != 0;
+	if (sp->resize) {
+		struct resize_opts o = { .w = (int)sp->w, .h = (int)sp->h, .fit = sp->fit };
+		struct resize_geom g;
+
+		if ((uint32_t)r->w == sp->w && (uint32_t)r->h == sp->h) {
+			s->same_size++;
+			return;
+		}
+		if (resize_geometry(&o, r->w, r->h, &g) < 0)
+			return;
+		if (g.sw > r->w || g.sh > r->h)
+			s->upscaled++;
+		else
+			s->downscaled++;
+		s->cropped += g.cw < g.sw || g.ch < g.sh;
+		s->padded += g.cw < (int)sp->w || g.ch < (int)sp->h;
+		s->aspect += sp->fit == RESIZE_STRETCH &&
+			     (uint64_t)r->w * sp->h != (uint64_t)r->h * sp->w;
+	} else if (r->w != s->first_w || r->h != s->first_h) {
+		s->size_differs++;
+	}
+}
+
+static void summarize_classes(struct check *k)
+{
+	struct check_summary *s = &k->sum;
+	size_t c, i, m = 0;
+	int *v;
+
+	s->class_n = calloc(k->ds.nclasses + 1, sizeof(size_t));
+	s->class_broken = calloc(k->ds.nclasses + 1, sizeof(size_t));
+	v = calloc(k->ds.nclasses + 1, sizeof(int));
+	if (!s->class_n || !s->class_broken || !v)
+		die("out of memory");
+	for (i = 0; i < k->files.n; i++) {
+		c = (size_t)k->ds.labels[i];
+		s->class_n[c]++;
+		s->class_broken[c] += k->reasons[i] != NULL;
+	}
+	for (c = 0; c < k->ds.nclasses; c++)
+		if (s->class_n[c])
+			v[m++] = s->class_n[c] > INT32_MAX ? INT32_MAX : (int)s->class_n[c];
+	s->class_median = m ? stats_median_int(v, m) : 0;
+	free(v);
+}
+
+/* Every count of the report, from the checked records. */
+static void summarize(struct check *k)
+{
+	struct check_summary *s = &k->sum;
+	int *w = malloc((k->files.n + 1) * sizeof(int)), *h = malloc((k->files.n + 1) * sizeof(int));
+	size_t i;
+
+	if (!w || !h)
+		die("out of memory");
+	s->channels = k->spec.channels;
+	for (i = 0; i < k->files.n; i++) {
+		const struct check_rec *r = &k->recs[i];
+
+		if (k->reasons[i]) {
+			s->broken++;
+			continue;
+		}
+		if (!s->ok) {
+			s->first_w = s->wmin = s->wmax = r->w;
+			s->first_h = s->hmin = s->hmax = r->h;
+			if (!s->channels)
+				s->channels = r->channels;
+		}
+		s->wmin = r->w < s->wmin ? r->w : s->wmin;
+		s->wmax = r->w > s->wmax ? r->w : s->wmax;
+		s->hmin = r->h < s->hmin ? r->h : s->hmin;
+		s->hmax = r->h > s->hmax ? r->h : s->hmax;
+		w[s->ok] = r->w;
+		h[s->ok++] = r->h;
+		s->format[r->format]++;
+		s->mode[check_mode_of(r)]++;
+		s->animated += (r->flags & F_ANIMATED) != 0;
+		s->rotated += r->orientation > 1;
+		would_load(k, r);
+	}
+	if ((s->have_size = s->ok > 0)) {
+		s->wmed = stats_median_int(w, s->ok);
+		s->hmed = stats_median_int(h, s->ok);
+	}
+	free(w);
+	free(h);
+	if (k->labels)
+		summarize_classes(k);
+	if (!k->no_dups)
+		find_duplicates(k);
+}
+
+/* Long-only options. */
+enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_RECURSE_ARCHIVES,
+       OPT_SANDBOX };
+
+static const struct option longopts[] = {
+	{ "channels", required_argument, NULL, 'c' },
+	{ "fit", required_argument, NULL, OPT_FIT },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "labels", no_argument, NULL, OPT_LABELS },
+	{ "list-broken", no_argument, NULL, OPT_LIST_BROKEN },
+	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
+	{ "null", no_argument, NULL, '0' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
+	{ "recursive", no_argument, NULL, 'r' },
+	{ "resize", required_argument, NULL, OPT_RESIZE },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Parse argv; -1 to go on, else an exit status. */
+static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
+{
+	struct opt_row given = { 0 };
+	int ch, r;
+
+	while ((ch = getopt_long(argc, argv, ":0c:hj:qrv", longopts, NULL)) != -1) {
+		if ((r = opt_common_parse(c, ch, optarg, "check")) != 0 ||
+		    (r = opt_row_parse(&k->spec, &given, ch, optarg, "check")) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			continue;
+		}
+		switch (ch) {
+		case '0':
+			k->nul = 1;
+			break;
+		case OPT_FORMAT:
+			if ((r = opt_choice(optarg, output_names)) < 0)
+				return usage_error("check", "invalid --format '%s' (table, json or csv)",
+						   optarg);
+			k->format = (enum format)r;
+			k->format_given = 1;
+			break;
+		case OPT_LABELS:
+			k->labels = 1;
+			break;
+		case OPT_LIST_BROKEN:
+			k->list_broken = 1;
+			break;
+		case OPT_NO_DUPS:
+			k->no_dups = 1;
+			break;
+		case OPT_RECURSE_ARCHIVES:
+			arch_set_recurse(1);
+			break;
+		case OPT_SANDBOX:
+			if (opt_sandbox(optarg, &k->sandbox, "check") < 0)
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case 'r':
+			k->recursive = 1;
+			break;
+		default:
+			return opt_bad(ch, argv, "check");
+		}
+	}
+	if (optind == argc)
+		return usage_error("check", "no input given (a directory, files, or - for stdin)");
+	if (opt_row_check(&k->spec, &given, "check") < 0)
+		return EXIT_USAGE;
+	if (k->nul && !k->list_broken)
+		return usage_error("check", "-0 goes with --list-broken");
+	if (k->list_broken && k->format_given)
+		return usage_error("check", "--list-broken prints paths alone, in no --format");
+	if (k->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
+		return usage_error("check", "--labels takes one INPUT, the directory of class folders");
+	return -1;
+}
+
+/* The files: the inputs, or the class folders of the one input, sorted
+ * as load sorts them. 0, or -1 with a message printed. */
+static int collect(struct check *k, int argc, char **argv)
+{
+	struct scan_opts o = {
+		.recursive = k->recursive, .labels = k->labels, .order = ORDER_NATURAL,
+		.member_max = k->spec.max_pixels * 8 + (1 << 20), .hint = "--labels",
+	};
+
+	k->ds.allow_empty = 1;	/* an empty class is reported, not refused */
+	return scan_collect(&k->files, &k->ds, argv + optind, argc - optind, &o);
+}
+
+/* Decode every file in the pool, then check what the workers recorded. */
+static int run(struct check *k, struct opt_common *c)
+{
+	struct pool_result res;
+	struct pool_task task;
+	struct progress prog;
+	size_t i;
+	int confine = sandbox_resolve(k->sandbox);
+
+	if (confine < 0 || map_shared(k) < 0 || (k->spec.channels && map_stats(k, c->jobs) < 0))
+		return -1;
+	k->reasons = calloc(k->files.n + 1, sizeof(*k->reasons));
+	if (!k->reasons)
+		die("out of memory");
+	progress_init(&prog, c->quiet, "files");
+	task = (struct pool_task){
+		.count = k->files.n, .jobs = c->jobs, .schedule = c->schedule, .keep_going = 1,
+		.verbose = c->verbose, .run = check_one, .name = file_name, .open = file_open, .ctx = k,
+		.progress = progress_update, .progress_ctx = &prog,
+		/* Confined as load's are: the records and reasons are shared
+		 * mappings made before the pool starts. */
+		.confine = confine, .confine_fd = -1, .setup = check_setup,
+	};
+	if (pool_run(&task, &res) < 0)
+		return -1;
+	for (i = 0; i < k->files.n; i++)
+		validate(k, i);
+	summarize(k);
+	return k->slots ? sum_stats(k) : 0;
+}
+
+static void check_free(struct check *k)
+{
+	size_t i;
+
+	if (k->reasons)
+		for (i = 0; i < k->files.n; i++)
+			free(k->reasons[i]);
+	free(k->reasons);
+	if (k->recs)
+		munmap(k->recs, k->recs_len);
+	if (k->arena)
+		munmap(k->arena, k->arena_len);
+	if (k->slots)
+		munmap(k->slots, (size_t)k->nslots * sizeof(*k->slots));
+	free(k->sum.class_n);
+	free(k->sum.class_broken);
+	free(k->sum.group);
+	dataset_free(&k->ds);
+	filelist_free(&k->files);
+	arch_free();
+	free(k->file.p);
+	free(k->pix.p);
+	free(k->other.p);
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct check k = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = TENSOR_U1 } };
+	struct opt_common c;
+	int r;
+
+	opt_common_init(&c);
+	if ((r = parse(argc, argv, &k, &c)) >= 0)
+		return r;
+	r = EXIT_FAIL;
+	if (collect(&k, argc, argv) == 0 && run(&k, &c) == 0) {
+		check_report(&k);
+		r = k.sum.broken ? EXIT_SKIPPED : EXIT_OK;
+	}
+	check_free(&k);
+	return r;
+}

@@ -1,0 +1,274 @@
+/* sandbox.c - lock a decoding worker down once it is set up (as arcan's
+ * aloadimage, file(1)'s enable_sandbox_full and xz's sandbox.c do): what is
+ * left is reading the descriptors its parent hands it, memory, its socket to
+ * the parent, its output file's space, and exit. The one file that includes
+ * libseccomp's and Landlock's headers. */
+#define _GNU_SOURCE
+#include "engine/sandbox.h"
+#include "common/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#elif defined(__SANITIZE_ADDRESS__)
+#define UNDER_SANITIZER 1
+#endif
+
+const char *const sandbox_mode_names[] = { "auto", "require", "off", NULL };
+
+int sandbox_resolve(enum sandbox_mode m)
+{
+	if (m == SANDBOX_OFF)
+		return 0;
+	/* A kernel with seccomp filters fails a NULL filter with EFAULT, one
+	 * without them with EINVAL; libseccomp must see them too. */
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 &&
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL, 0, 0) < 0 && errno == EFAULT &&
+	    seccomp_api_get() >= 1)
+		return 1;
+	if (m == SANDBOX_REQUIRE)
+		return error("--sandbox=require: this kernel has no seccomp filters; "
+			     "the workers cannot be confined");
+	warnx("warning: this kernel has no seccomp filters: the workers run unconfined "
+	      "(--sandbox=off to silence this, --sandbox=require to refuse)");
+	return 0;
+}
+
+static volatile int *blocked_out;
+
+/* SIGSYS from the filter: record which call it was, for the parent's
+ * report, and go. Async-signal-safe: one store and _exit. */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (blocked_out)
+		__atomic_store_n(blocked_out, si->si_syscall + 1, __ATOMIC_SEQ_CST);
+	_exit(SANDBOX_EXIT_BLOCKED);
+}
+
+/* Close every descriptor above 2 except A and B (-1 for none). */
+static void close_others(int a, int b)
+{
+	int keep[2] = { a < b ? a : b, a < b ? b : a }, from = 3, k;
+
+	for (k = 0; k <= 2; k++) {
+		int to = k < 2 ? keep[k] - 1 : INT_MAX;
+
+		if (k < 2 && keep[k] < 3)
+			continue;
+		if (to >= from && syscall(SYS_close_range, from, to, 0) < 0) {
+			int fd, top = to < 65536 ? to : 65536;	/* no close_range: by hand */
+
+			for (fd = from; fd <= top; fd++)
+				close(fd);
+		}
+		if (k < 2)
+			from = keep[k] + 1;
+	}
+}
+
+/* Landlock's ruleset attribute as of ABI 6; a kernel takes the prefix its
+ * ABI knows. Debian 12's header stops at ABI 2, so the later bits are
+ * spelled out here. */
+struct ll_ruleset {
+	uint64_t fs, net, scoped;
+};
+#define LL_FS_ABI1 ((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
+#define LL_FS_REFER (1ULL << 13)	/* ABI 2 */
+#define LL_FS_TRUNCATE (1ULL << 14)	/* ABI 3 */
+#define LL_NET_TCP 3ULL			/* ABI 4: BIND_TCP, CONNECT_TCP */
+#define LL_FS_IOCTL_DEV (1ULL << 15)	/* ABI 5 */
+#define LL_SCOPED 3ULL			/* ABI 6: abstract Unix sockets, signals */
+
+/* A Landlock ruleset that handles every access the kernel knows and allows
+ * none: no path can be opened, no TCP port bound or connected to, no
+ * signal sent out of the worker and no abstract socket reached, even if the
+ * filter had a hole. Quietly nothing on a kernel without Landlock (gVisor,
+ * Linux before 5.13, or Landlock not enabled). */
+static int add_landlock(char *why, size_t whylen)
+{
+	struct ll_ruleset attr = { LL_FS_ABI1, 0, 0 };
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+			   LANDLOCK_CREATE_RULESET_VERSION);
+	size_t len = sizeof(attr.fs);
+	int fd;
+
+	if (abi < 1)
+		return 0;
+	if (abi >= 2)
+		attr.fs |= LL_FS_REFER;
+	if (abi >= 3)
+		attr.fs |= LL_FS_TRUNCATE;
+	if (abi >= 4) {
+		attr.net = LL_NET_TCP;
+		len = 2 * sizeof(uint64_t);
+	}
+	if (abi >= 5)
+		attr.fs |= LL_FS_IOCTL_DEV;
+	if (abi >= 6) {
+		attr.scoped = LL_SCOPED;
+		len = sizeof(attr);
+	}
+	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, len, 0);
+	if (fd < 0 || syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
+		snprintf(why, whylen, "landlock: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+#define ALLOW(ctx, call, ...) \
+	seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(call), __VA_ARGS__)
+
+/* The allow-list. Everything else traps. Argument filters where they
+ * narrow a call: reads from no descriptor below 3 (stdin), writes only to
+ * the channel, anonymous memory only and never executable, signals only
+ * to itself. */
+static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s)
+{
+	scmp_datum_t ch = (scmp_datum_t)s->channel, self = (scmp_datum_t)getpid();
+	int r = 0;
+
+	/* Its inputs, handed over by the parent. */
+	r |= ALLOW(ctx, read, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
+	r |= ALLOW(ctx, pread64, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
+	r |= ALLOW(ctx, lseek, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
+	r |= ALLOW(ctx, close, 0);
+	r |= ALLOW(ctx, fstat, 0);
+	/* glibc's fstat(): newfstatat(fd, "", AT_EMPTY_PATH). */
+	r |= ALLOW(ctx, newfstatat, 1, SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
+	/* The channel to the parent. */
+	r |= ALLOW(ctx, sendmsg, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+	r |= ALLOW(ctx, recvmsg, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+	r |= ALLOW(ctx, sendto, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+	r |= ALLOW(ctx, recvfrom, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+	r |= ALLOW(ctx, write, 1, SCMP_A0(SCMP_CMP_EQ, ch, 0));
+#ifdef UNDER_SANITIZER
+	/* The sanitizers' reports. */
+	r |= ALLOW(ctx, write, 1, SCMP_A0(SCMP_CMP_EQ, 2, 0));
+	r |= ALLOW(ctx, sigaltstack, 0);
+	r |= ALLOW(ctx, sched_yield, 0);
+#endif
+	/* Memory: anonymous, never executable. */
+	r |= ALLOW(ctx, mmap, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+		   SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+	r |= ALLOW(ctx, mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	r |= ALLOW(ctx, munmap, 0);
+	r |= ALLOW(ctx, mremap, 0);
+	r |= ALLOW(ctx, brk, 0);
+	/* Not MADV_REMOVE, which would punch holes in the output file. */
+	r |= ALLOW(ctx, madvise, 1, SCMP_A2(SCMP_CMP_NE, MADV_REMOVE, 0));
+	/* Its output rows' space (load_range): plain allocation only, no
+	 * hole punching; growing the file is RLIMIT_FSIZE's to refuse. */
+	if (s->output >= 0)
+		r |= ALLOW(ctx, fallocate, 2, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)s->output, 0),
+			   SCMP_A1(SCMP_CMP_EQ, 0, 0));
+	/* Signals to itself (raise, abort, the fatal-signal handler). */
+	r |= ALLOW(ctx, rt_sigaction, 0);
+	r |= ALLOW(ctx, rt_sigprocmask, 0);
+	r |= ALLOW(ctx, rt_sigreturn, 0);
+	r |= ALLOW(ctx, tgkill, 1, SCMP_A0(SCMP_CMP_EQ, self, 0));
+	r |= ALLOW(ctx, kill, 1, SCMP_A0(SCMP_CMP_EQ, self, 0));
+	/* Trivia. */
+	r |= ALLOW(ctx, getpid, 0);
+	r |= ALLOW(ctx, gettid, 0);
+	r |= ALLOW(ctx, clock_gettime, 0);
+	r |= ALLOW(ctx, clock_nanosleep, 0);
+	r |= ALLOW(ctx, nanosleep, 0);
+	r |= ALLOW(ctx, futex, 0);
+	r |= ALLOW(ctx, getrandom, 0);
+	/* glibc's sysconf(_SC_PHYS_PAGES), which libtiff asks to size its
+	 * allocations: the machine's memory and uptime, nothing of the user's. */
+	r |= ALLOW(ctx, sysinfo, 0);
+	r |= ALLOW(ctx, restart_syscall, 0);
+	r |= ALLOW(ctx, exit, 0);
+	r |= ALLOW(ctx, exit_group, 0);
+	return r;
+}
+
+static int set_limit(int res, rlim_t v)
+{
+	struct rlimit rl;
+
+	if (getrlimit(res, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > v)
+		rl.rlim_cur = v;
+	return setrlimit(res, &rl);
+}
+
+int sandbox_enter(const struct sandbox_spec *s, char *why, size_t whylen)
+{
+	struct sigaction sa;
+	struct stat st;
+	scmp_filter_ctx ctx;
+	int top = s->channel > s->output ? s->channel : s->output, r;
+
+	close_others(s->channel, s->output);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigfillset(&sa.sa_mask);
+	blocked_out = s->blocked;
+	if (sigaction(SIGSYS, &sa, NULL) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    set_limit(RLIMIT_NOFILE, (rlim_t)top + 1 + s->max_fds) < 0 ||
+	    set_limit(RLIMIT_NPROC, 0) < 0 || set_limit(RLIMIT_CORE, 0) < 0 ||
+	    (s->output >= 0 && (fstat(s->output, &st) < 0 ||
+				set_limit(RLIMIT_FSIZE, (rlim_t)st.st_size) < 0))) {
+		snprintf(why, whylen, "sandbox: %s", strerror(errno));
+		return -1;
+	}
+	if (add_landlock(why, whylen) < 0)
+		return -1;
+	/* The default traps rather than kills: the handler can say which call
+	 * it was, and gVisor's KILL_PROCESS kills only the thread. */
+	if (!(ctx = seccomp_init(SCMP_ACT_TRAP))) {
+		snprintf(why, whylen, "sandbox: seccomp_init failed");
+		return -1;
+	}
+	/* A binary tree of the calls, not a list: a decoding worker makes a
+	 * few calls an image, and each pays for the filter's length. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (add_rules(ctx, s) != 0 || (r = seccomp_load(ctx)) < 0) {
+		snprintf(why, whylen, "sandbox: cannot load the seccomp filter");
+		seccomp_release(ctx);
+		return -1;
+	}
+	seccomp_release(ctx);
+	return 0;
+}
+
+void sandbox_syscall_name(long nr, char *buf, size_t len)
+{
+	char *name = nr >= 0 && nr < 4096
+		     ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr) : NULL;
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "number %ld", nr);
+	free(name);
+}

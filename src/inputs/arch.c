@@ -1,0 +1,1081 @@
+/* arch.c - tar and zip archives as load's inputs. libarchive lists them in
+ * the parent; the members of a plain tar and a zip's stored and deflated
+ * ones are read by the workers in place (one pread at the data offset
+ * libarchive's reader reached; a deflated one inflated by the worker), every
+ * other kind's (compressed tars) are decompressed once, while listing, into
+ * one sealed memory file per archive, which the workers then pread alike
+ * (a .tar.gz inflated whole there by libdeflate). --labels: arch_labels.c. */
+#define _GNU_SOURCE
+#include "inputs/arch.h"
+#include "inputs/arch_list.h"
+#include "common/buf.h"
+#include "common/err.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libdeflate.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define CLS_MAX 64		/* longest .cls member read */
+
+/* An archive whose members are rows: where their bytes are. */
+struct source {
+	char *path;
+	int fd;			/* the archive itself (plain tar) or its memory file */
+};
+
+/* A member, by its row name "ARCHIVE:MEMBER", in an open-addressed table. */
+struct entry {
+	char *name;		/* NULL: free slot */
+	uint64_t hash;
+	uint32_t src;
+	int deflated;		/* CLEN bytes at OFF inflate to LEN */
+	uint64_t off, len, clen;
+};
+
+
+static struct source *srcs;
+static size_t nsrcs;
+static struct entry *tab;
+static size_t tab_cap, tab_n;
+static uint64_t member_max = (1ULL << 28) * 8 + (1 << 20);
+
+void arch_set_member_max(uint64_t bytes)
+{
+	member_max = bytes;
+}
+
+/* ---- pure parts ---- */
+
+int arch_clean_name(char *p)
+{
+	char *out = p, *s = p;
+
+	if (*p == '/')
+		return -1;
+	if (!*p || strchr(p, '\n'))
+		return -2;
+	while (*s) {
+		char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return -1;
+		if (n && !(n == 1 && s[0] == '.')) {
+			if (out != p)
+				*out++ = '/';
+			memmove(out, s, n);
+			out += n;
+		}
+		s += n + (e != NULL);
+	}
+	*out = '\0';
+	return out == p ? -2 : 0;
+}
+
+int arch_is_hidden(const char *p)
+{
+	for (;;) {
+		if (*p == '.')
+			return 1;
+		if (!(p = strchr(p, '/')))
+			return 0;
+		p++;
+	}
+}
+
+size_t arch_wds_key(const char *p)
+{
+	const char *base = strrchr(p, '/');
+	const char *dot;
+
+	base = base ? base + 1 : p;
+	dot = strchr(base, '.');
+	return dot && dot > base ? (size_t)(dot - p) : 0;
+}
+
+int arch_parse_cls(const unsigned char *s, size_t len, int64_t *v)
+{
+	size_t i = 0;
+	int64_t x = 0;
+
+	while (i < len && isspace(s[i]))
+		i++;
+	if (i == len || !isdigit(s[i]))
+		return -1;
+	for (; i < len && isdigit(s[i]); i++) {
+		if (x > (INT64_MAX - (s[i] - '0')) / 10)
+			return -1;
+		x = x * 10 + (s[i] - '0');
+	}
+	while (i < len && isspace(s[i]))
+		i++;
+	if (i != len)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* ---- the member table ---- */
+
+static struct entry *slot_for(const char *name, uint64_t h)
+{
+	size_t k = (size_t)h & (tab_cap - 1);
+
+	while (tab[k].name && (tab[k].hash != h || strcmp(tab[k].name, name) != 0))
+		k = (k + 1) & (tab_cap - 1);
+	return &tab[k];
+}
+
+static const struct entry *find(const char *name)
+{
+	struct entry *e;
+
+	if (!tab_n)
+		return NULL;
+	e = slot_for(name, XXH3_64bits(name, strlen(name)));
+	return e->name ? e : NULL;
+}
+
+/* Add NAME; 1 if it was there already, 0, or -1 out of memory. */
+static int insert(const char *name, uint32_t src, const struct member *m)
+{
+	uint64_t h = XXH3_64bits(name, strlen(name));
+	struct entry *e;
+
+	if ((tab_n + 1) * 2 > tab_cap) {
+		size_t cap = tab_cap ? tab_cap * 2 : 1024, old_cap = tab_cap, k;
+		struct entry *old = tab, *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return -1;
+		tab = t;
+		tab_cap = cap;
+		for (k = 0; k < old_cap; k++)
+			if (old[k].name)
+				*slot_for(old[k].name, old[k].hash) = old[k];
+		free(old);
+	}
+	e = slot_for(name, h);
+	if (e->name)
+		return 1;
+	if (!(e->name = strdup(name)))
+		return -1;
+	e->hash = h;
+	e->src = src;
+	e->off = m->off;
+	e->len = m->len;
+	e->clen = m->clen;
+	e->deflated = m->deflated;
+	tab_n++;
+	return 0;
+}
+
+void arch_free(void)
+{
+	size_t k;
+
+	for (k = 0; k < tab_cap; k++)
+		free(tab[k].name);
+	free(tab);
+	tab = NULL;
+	tab_cap = tab_n = 0;
+	for (k = 0; k < nsrcs; k++) {
+		if (srcs[k].fd >= 0)
+			close(srcs[k].fd);
+		free(srcs[k].path);
+	}
+	free(srcs);
+	srcs = NULL;
+	nsrcs = 0;
+}
+
+int arch_is_member(const char *name)
+{
+	return find(name) != NULL;
+}
+
+int arch_open(const char *name)
+{
+	const struct entry *e = find(name);
+
+	if (!e)
+		return -2;
+	return fcntl(srcs[e->src].fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/* LEN bytes at OFF of FD into P; 0, or -1 with the reason in WHY. */
+static int read_at(int fd, unsigned char *p, uint64_t len, uint64_t off, char *why,
+		   size_t whylen)
+{
+	uint64_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(why, whylen, "%s", n ? strerror(errno) : "the archive is truncated");
+			return -1;
+		}
+		got += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * A deflated zip member, inflated by the worker that decodes it: its raw
+ * deflate stream (which ends itself) is within E->clen bytes at E->off, and
+ * must give exactly the E->len bytes the central directory declares, no
+ * more (a bomb stops there) and no fewer. B has room for E->len + 1.
+ */
+static int inflate_member(const struct entry *e, int fd, struct buf *b, char *why,
+			  size_t whylen)
+{
+	static struct libdeflate_decompressor *d;
+	static unsigned char *in;
+	static size_t in_cap;
+	size_t out = 0, used = 0;
+	enum libdeflate_result r;
+
+	if (!d && !(d = libdeflate_alloc_decompressor())) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (in_cap < e->clen) {
+		unsigned char *p = realloc(in, e->clen);
+
+		if (!p) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		in = p;
+		in_cap = e->clen;
+	}
+	if (read_at(fd, in, e->clen, e->off, why, whylen) < 0)
+		return -1;
+	r = libdeflate_deflate_decompress_ex(d, in, e->clen, b->p, e->len + 1, &used, &out);
+	if (r == LIBDEFLATE_SUCCESS && out == e->len) {
+		b->len = out;
+		return 0;
+	}
+	if (r == LIBDEFLATE_SUCCESS && out < e->len)
+		snprintf(why, whylen, "inflates to %zu bytes, not its declared %" PRIu64, out, e->len);
+	else if (r == LIBDEFLATE_SUCCESS || r == LIBDEFLATE_INSUFFICIENT_SPACE)
+		snprintf(why, whylen, "inflates past its declared size (%" PRIu64 " bytes): refused "
+			 "as a bomb", e->len);
+	else
+		snprintf(why, whylen, "corrupt deflate data in the archive");
+	return -1;
+}
+
+int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
+{
+	const struct entry *e = find(name);
+	int own = fd == -2;
+
+	if (!e) {
+		snprintf(why, whylen, "not an archive member");
+		goto fail;
+	}
+	if (own)
+		fd = srcs[e->src].fd;
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return -1;
+	}
+	if (b->cap < e->len + 1) {
+		unsigned char *p = realloc(b->p, e->len + 1);
+
+		if (!p) {
+			snprintf(why, whylen, "out of memory");
+			goto fail;
+		}
+		b->p = p;
+		b->cap = e->len + 1;
+	}
+	if (e->deflated) {
+		if (inflate_member(e, fd, b, why, whylen) < 0)
+			goto fail;
+	} else {
+		if (read_at(fd, b->p, e->len, e->off, why, whylen) < 0)
+			goto fail;
+		b->len = e->len;
+	}
+	if (!own)
+		close(fd);
+	return 0;
+fail:
+	if (!own && fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* ---- sniffing and listing ---- */
+
+int arch_sniff_bytes(const unsigned char *head, size_t n)
+{
+	static const struct {
+		size_t at, len;
+		const char *magic;
+	} m[] = {
+		{ 0, 2, "\x1f\x8b" },			/* gzip */
+		{ 0, 3, "BZh" },			/* bzip2 */
+		{ 0, 6, "\xfd" "7zXZ\0" },		/* xz */
+		{ 0, 4, "\x28\xb5\x2f\xfd" },		/* zstd */
+		{ 0, 4, "PK\3\4" },			/* zip */
+		{ 0, 4, "PK\5\6" },			/* an empty zip */
+		{ 257, 5, "ustar" },			/* POSIX and GNU tar */
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(m) / sizeof(m[0]); k++)
+		if (n >= m[k].at + m[k].len && memcmp(head + m[k].at, m[k].magic, m[k].len) == 0)
+			return 1;
+	return 0;
+}
+
+int arch_sniff(const char *path)
+{
+	unsigned char head[512];
+	struct stat st;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	n = pread(fd, head, sizeof(head), 0);
+	close(fd);
+	return n > 0 && arch_sniff_bytes(head, (size_t)n);
+}
+
+
+/* The bytes an archive (or, with --recurse-archives, an inner archive) is
+ * listed from: SIZE bytes at BASE of FD, the archive file or the memory
+ * file; its members' paths start with PREFIX. */
+struct region {
+	int fd;
+	int in_memory;
+	off_t base, size;
+	const char *prefix;	/* "" or the inner archive's folder, with '/' */
+	int depth;
+};
+
+static int recurse_archives;
+#define DEPTH_MAX 4		/* archives in archives, at most */
+
+void arch_set_recurse(int on)
+{
+	recurse_archives = on;
+}
+
+static int push_member(struct member **v, size_t *n, size_t *cap, char *path, uint64_t off,
+		       uint64_t len)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		struct member *p = realloc(*v, c * sizeof(*p));
+
+		if (!p) {
+			free(path);
+			return error("out of memory");
+		}
+		*v = p;
+		*cap = c;
+	}
+	(*v)[*n].path = path;
+	(*v)[*n].off = off;
+	(*v)[*n].len = len;
+	(*n)++;
+	return 0;
+}
+
+void arch_listing_free(struct listing *ls)
+{
+	size_t k;
+
+	for (k = 0; k < ls->n; k++)
+		free(ls->m[k].path);
+	for (k = 0; k < ls->ncls; k++)
+		free(ls->cls[k].path);
+	free(ls->m);
+	free(ls->cls);
+	filelist_free(&ls->dirs);
+}
+
+/* Record the folders PATH names among the first two levels ("a" and
+ * "a/b" for "a/b/c.jpg"; a folder entry names itself): where the classes
+ * are found. */
+static int note_dir(struct listing *ls, const char *path, int is_dir)
+{
+	size_t len = strlen(path), n = 0;
+	int level;
+
+	for (level = 0; level < 2; level++) {
+		const char *slash = strchr(path + n, '/');
+		size_t m = slash ? (size_t)(slash - path) : is_dir ? len : 0;
+		size_t k;
+		int seen = 0;
+
+		if (!m || m == n)
+			return 0;
+		/* Consecutive members share folders: keep the list short. */
+		for (k = ls->dirs.n; k > 0 && k + 4 > ls->dirs.n && !seen; k--)
+			seen = strlen(ls->dirs.paths[k - 1]) == m &&
+			       memcmp(ls->dirs.paths[k - 1], path, m) == 0;
+		if (!seen && filelist_push(&ls->dirs, strndup(path, m)) < 0)
+			return -1;
+		if (!slash)
+			return 0;
+		n = m + 1;
+	}
+	return 0;
+}
+
+/* Copy the current entry's data into memory file MFD at *END, at most MAX
+ * bytes, GOT of them already there. Its length, or -1 with a message naming
+ * the member. */
+static int64_t copy_data(struct archive *a, const char *archive, const char *name, int mfd,
+			 uint64_t *end, uint64_t max, uint64_t got)
+{
+	for (;;) {
+		const void *p;
+		size_t size;
+		la_int64_t at;
+		int r = archive_read_data_block(a, &p, &size, &at);
+
+		if (r == ARCHIVE_EOF)
+			return (int64_t)got;
+		if (r != ARCHIVE_OK)
+			return error("%s:%s: %s", archive, name, archive_error_string(a)), -1;
+		if ((uint64_t)at != got)
+			return error("%s:%s: a sparse member (holes are not read)", archive, name), -1;
+		if (got + size > max)
+			return error("%s:%s: inflates past %s (%" PRIu64 " bytes): refused as a bomb",
+				     archive, name, max == member_max ? "the member limit"
+				     : "its declared size", max), -1;
+		while (size) {
+			ssize_t n = pwrite(mfd, p, size, (off_t)(*end + got));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return error_errno("%s: memory file", archive), -1;
+			p = (const char *)p + n;
+			size -= (size_t)n;
+			got += (uint64_t)n;
+		}
+	}
+}
+
+/* Read a .cls member's text and record its class under KEY. */
+static int take_cls(struct listing *ls, struct archive *a, const char *name, size_t keylen)
+{
+	unsigned char text[CLS_MAX];
+	la_ssize_t n = archive_read_data(a, text, sizeof(text));
+	int64_t v;
+	char *key;
+
+	if (n < 0)
+		return error("%s:%s: %s", ls->archive, name, archive_error_string(a));
+	if ((size_t)n == sizeof(text) || arch_parse_cls(text, (size_t)n, &v) < 0)
+		return error("%s:%s: not a decimal class number", ls->archive, name);
+	if (!(key = strndup(name, keylen)))
+		return error("out of memory");
+	return push_member(&ls->cls, &ls->ncls, &ls->clscap, key, (uint64_t)v, 0);
+}
+
+/* The entry's clean path (malloc'd), or NULL: skipped (*bad 0) or refused
+ * (*bad -1, message printed). */
+static char *entry_path(const struct listing *ls, struct archive_entry *ent, const char *prefix,
+			int *bad)
+{
+	const char *raw = archive_entry_pathname(ent);
+	char *p;
+	int r;
+
+	*bad = 0;
+	if (!raw)
+		raw = archive_entry_pathname_utf8(ent);
+	if (!raw) {
+		*bad = error("%s: a member name that cannot be read", ls->archive);
+		return NULL;
+	}
+	if (!(p = strdup(raw))) {
+		*bad = error("out of memory");
+		return NULL;
+	}
+	r = arch_clean_name(p);
+	if (r == 0 && *prefix) {
+		char *full = malloc(strlen(prefix) + strlen(p) + 1);
+
+		if (!full) {
+			free(p);
+			*bad = error("out of memory");
+			return NULL;
+		}
+		strcpy(stpcpy(full, prefix), p);
+		free(p);
+		return full;
+	}
+	if (r == 0)
+		return p;
+	if (r == -1)
+		*bad = error("%s:%s: an absolute or ../ member name (refused: it names no place in "
+			     "the tree)", ls->archive, raw);
+	else if (strchr(raw, '\n'))
+		*bad = error("%s: a member name with a newline cannot be listed", ls->archive);
+	free(p);
+	return NULL;
+}
+
+/* How an archive's members are read. */
+enum kind {
+	IN_PLACE_TAR,		/* a plain tar: every member in place */
+	ZIP,			/* stored and deflated members in place, others copied */
+	STREAM,			/* a compressed tar: every member copied */
+};
+
+/* Where entry ENT's bytes are, now that libarchive's reader is at its data:
+ * in place in region R, or copied into the memory file (made on first use).
+ * 0, or -1 with a message printed. */
+static int place(struct listing *ls, struct archive *a, struct archive_entry *ent,
+		 enum kind kind, const struct region *rg, struct member *m)
+{
+	const char *fmt = archive_format_name(a);
+
+	m->in_memory = rg->in_memory;
+	m->deflated = 0;
+	if (kind == ZIP && fmt && archive_entry_size_is_set(ent))
+		m->deflated = strstr(fmt, "(deflation)") != NULL;
+	if (kind == IN_PLACE_TAR ||
+	    (kind == ZIP && fmt && archive_entry_size_is_set(ent) &&
+	     (m->deflated || strstr(fmt, "(uncompressed)")))) {
+		/* libarchive gives no member's data offset, but its reader,
+		 * just past the member's headers, is at it. */
+		uint64_t at = (uint64_t)archive_filter_bytes(a, 0);
+		uint64_t room = (uint64_t)rg->size;
+
+		if (archive_entry_sparse_count(ent) > 0)
+			return error("%s:%s: a sparse member (holes are not read)", ls->archive,
+				     m->path);
+		if (at > room || (!m->deflated && m->len > room - at))
+			return error("%s:%s: claims %" PRIu64 " bytes, past the archive's end "
+				     "(truncated?)", ls->archive, m->path, m->len);
+		m->off = (uint64_t)rg->base + at;
+		/* A deflate stream ends itself: read at most what a stream
+		 * of LEN bytes can take, up to the next entry (see take_entry). */
+		m->clen = room - at;
+		if (m->deflated && m->clen > m->len + m->len / 256 + 4096)
+			m->clen = m->len + m->len / 256 + 4096;
+		return 0;
+	}
+	if (ls->mfd < 0 && (ls->mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
+						   MFD_ALLOW_SEALING)) < 0)
+		return error_errno("%s: memfd_create", ls->archive);
+	{
+		int64_t got = copy_data(a, ls->archive, m->path, ls->mfd, &ls->end, m->len,
+					m->off);
+
+		if (got < 0)
+			return -1;
+		m->off = ls->end;
+		m->len = (uint64_t)got;
+		m->in_memory = 1;
+		ls->end += m->len;
+	}
+	return 0;
+}
+
+static int list_region(struct listing *ls, const struct region *rg);
+
+/* Inner archive member P (--recurse-archives): listed in turn, as the
+ * folder its name names less an archive extension. 1 when P was an
+ * archive and listed, 0 when it is no archive, -1 after an error. */
+static int take_inner(struct listing *ls, struct archive *a, struct archive_entry *ent,
+		      enum kind kind, const struct region *rg, char *p)
+{
+	static const char *const exts[] = { ".tar.gz", ".tar.zst", ".tar.xz", ".tar.bz2", ".tgz",
+					    ".tzst", ".txz", ".tbz2", ".tbz", ".tar", ".zip",
+					    NULL };
+	unsigned char head[512];
+	struct member m = { .path = p };
+	struct region in = { .depth = rg->depth + 1 };
+	size_t n = strlen(p), k;
+	char *folder;
+	int r;
+
+	/* Not an image: no image's limit, its declared size (or none). */
+	m.len = archive_entry_size_is_set(ent) ? (uint64_t)archive_entry_size(ent) : UINT64_MAX;
+	if (kind == IN_PLACE_TAR) {
+		/* In place: look at its first bytes there. */
+		uint64_t at = (uint64_t)archive_filter_bytes(a, 0);
+
+		if (at >= (uint64_t)rg->size || pread(rg->fd, head, sizeof(head),
+						      rg->base + (off_t)at) < 262)
+			return 0;
+		if (!arch_sniff_bytes(head, sizeof(head)))
+			return 0;
+	} else {
+		/* Its first block tells; kept, as the start of its copy. */
+		const void *blk;
+		size_t size;
+		la_int64_t at;
+		int h = archive_read_data_block(a, &blk, &size, &at);
+
+		if (h == ARCHIVE_EOF)
+			return 0;
+		if (h != ARCHIVE_OK)
+			return error("%s:%s: %s", ls->archive, p, archive_error_string(a));
+		if (at != 0 || !arch_sniff_bytes(blk, size))
+			return 0;
+		if (ls->mfd < 0 && (ls->mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
+							   MFD_ALLOW_SEALING)) < 0)
+			return error_errno("%s: memfd_create", ls->archive);
+		if (size > m.len)
+			return error("%s:%s: inflates past its declared size", ls->archive, p);
+		if (pwrite(ls->mfd, blk, size, (off_t)ls->end) != (ssize_t)size)
+			return error_errno("%s: memory file", ls->archive);
+		m.off = size;	/* already copied */
+		kind = STREAM;
+	}
+	if (rg->depth + 1 >= DEPTH_MAX)
+		return error("%s:%s: archives nested deeper than %d", ls->archive, p, DEPTH_MAX);
+	if (place(ls, a, ent, kind, rg, &m) < 0)
+		return -1;
+	for (k = 0; exts[k]; k++) {
+		size_t e = strlen(exts[k]);
+
+		if (n > e && strcasecmp(p + n - e, exts[k]) == 0) {
+			n -= e;
+			break;
+		}
+	}
+	if (!(folder = malloc(n + 2)))
+		return error("out of memory");
+	memcpy(folder, p, n);
+	folder[n] = '/';
+	folder[n + 1] = '\0';
+	in.fd = m.in_memory ? ls->mfd : rg->fd;
+	in.in_memory = m.in_memory;
+	in.base = (off_t)m.off;
+	in.size = (off_t)m.len;
+	in.prefix = folder;
+	r = note_dir(ls, folder, 0) < 0 ? -1 : list_region(ls, &in);
+	free(folder);
+	return r < 0 ? -1 : 1;
+}
+
+/* Take entry ENT: a folder, an image member, a .cls, an inner archive, or
+ * nothing. */
+static int take_entry(struct listing *ls, struct archive *a, struct archive_entry *ent,
+		      enum kind kind, const struct region *rg)
+{
+	mode_t type = archive_entry_filetype(ent);
+	int bad;
+	char *p;
+	const char *base;
+	struct member m = { 0 };
+	size_t key;
+
+	if (ls->pending) {
+		/* The deflated member before ends before this entry's data. */
+		struct member *prev = &ls->m[ls->n - 1];
+		uint64_t here = (uint64_t)rg->base + (uint64_t)archive_filter_bytes(a, 0);
+
+		if (here > prev->off && here - prev->off < prev->clen)
+			prev->clen = here - prev->off;
+		ls->pending = 0;
+	}
+	if (!(p = entry_path(ls, ent, rg->prefix, &bad)))
+		return bad;
+	if (arch_is_hidden(p) || (type != AE_IFREG && type != AE_IFDIR)) {
+		free(p);
+		return 0;	/* hidden, or a link or device: not a row */
+	}
+	if (note_dir(ls, p, type == AE_IFDIR) < 0) {
+		free(p);
+		return -1;
+	}
+	base = strrchr(p, '/');
+	base = base ? base + 1 : p;
+	key = arch_wds_key(p);
+	if (type == AE_IFREG && key && strcmp(p + key, ".cls") == 0) {
+		int r = take_cls(ls, a, p, key);
+
+		free(p);
+		return r;
+	}
+	if (type == AE_IFREG && recurse_archives && !filelist_is_image_name(base)) {
+		int r = take_inner(ls, a, ent, kind, rg, p);
+
+		free(p);
+		return r < 0 ? -1 : 0;
+	}
+	if (type == AE_IFDIR || !filelist_is_image_name(base)) {
+		free(p);
+		return 0;
+	}
+	m.path = p;
+	m.len = archive_entry_size_is_set(ent) ? (uint64_t)archive_entry_size(ent) : member_max;
+	if (archive_entry_size_is_set(ent) && m.len > member_max) {
+		error("%s:%s: %" PRIu64 " bytes, over the member limit (%" PRIu64 ", from "
+		      "--max-pixels)", ls->archive, p, m.len, member_max);
+		free(p);
+		return -1;
+	}
+	if (archive_entry_is_encrypted(ent)) {
+		error("%s:%s: an encrypted member", ls->archive, p);
+		free(p);
+		return -1;
+	}
+	if (place(ls, a, ent, kind, rg, &m) < 0) {
+		free(p);
+		return -1;
+	}
+	if (push_member(&ls->m, &ls->n, &ls->cap, p, 0, 0) < 0)
+		return -1;
+	ls->m[ls->n - 1] = m;
+	ls->pending = m.deflated;
+	return 0;
+}
+
+static struct archive *reader(void)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	/* The filters by name, never _all: no external program is run. */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	archive_read_support_format_zip(a);
+	return a;
+}
+
+static int add_source(const char *path, int fd)
+{
+	struct source *s = realloc(srcs, (nsrcs + 1) * sizeof(*s));
+
+	if (!s)
+		return error("out of memory");
+	srcs = s;
+	if (!(srcs[nsrcs].path = strdup(path)))
+		return error("out of memory");
+	srcs[nsrcs].fd = fd;
+	nsrcs++;
+	return 0;
+}
+
+/*
+ * libarchive's reader on our own descriptor: reads with pread, skips and
+ * seeks without reading. A plain tar is read in small blocks, so that
+ * listing reads little more than its headers (a block holds a header and a
+ * member's first bytes; the rest of the member is skipped, not read): a
+ * 100,000-member tar of 10 KiB files was listed in 250 ms with 64 KiB
+ * reads, most of it copying member data nobody looks at.
+ */
+struct feed {
+	int fd;
+	off_t base;		/* where the archive starts in FD */
+	off_t pos, size;
+	size_t block;
+	unsigned char *buf;
+};
+
+static la_ssize_t feed_read(struct archive *a, void *ctx, const void **out)
+{
+	struct feed *f = ctx;
+	ssize_t n;
+
+	size_t want = f->pos < f->size && (uint64_t)(f->size - f->pos) < f->block
+		      ? (size_t)(f->size - f->pos) : f->block;
+
+	if (f->pos >= f->size)
+		want = 0;
+	while ((n = pread(f->fd, f->buf, want, f->base + f->pos)) < 0 && errno == EINTR)
+		;
+	if (n < 0) {
+		archive_set_error(a, errno, "%s", strerror(errno));
+		return -1;
+	}
+	f->pos += n;
+	*out = f->buf;
+	return n;
+}
+
+static la_int64_t feed_skip(struct archive *a, void *ctx, la_int64_t n)
+{
+	struct feed *f = ctx;
+
+	(void)a;
+	if (n > f->size - f->pos)
+		n = f->size - f->pos;	/* libarchive then finds the archive short */
+	if (n < 0)
+		n = 0;
+	f->pos += n;
+	return n;
+}
+
+static la_int64_t feed_seek(struct archive *a, void *ctx, la_int64_t off, int whence)
+{
+	struct feed *f = ctx;
+	la_int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f->pos : f->size;
+
+	if (off > INT64_MAX - base || base + off < 0) {
+		archive_set_error(a, EINVAL, "seek out of range");
+		return ARCHIVE_FATAL;
+	}
+	f->pos = base + off;
+	return f->pos;
+}
+
+/* List region RG's archive into LS. 0, or -1 with a message printed. */
+static int list_region(struct listing *ls, const struct region *rg)
+{
+	struct archive *a = reader();
+	struct archive_entry *ent;
+	enum kind kind = STREAM;
+	struct feed feed = { .fd = rg->fd, .base = rg->base, .size = rg->size, .block = 1 << 16 };
+	unsigned char head[512];
+	int first = 1, r = 0;
+
+	if (!a)
+		return error("out of memory");
+	if (pread(rg->fd, head, sizeof(head), rg->base) == (ssize_t)sizeof(head) &&
+	    rg->size >= (off_t)sizeof(head) && memcmp(head + 257, "ustar", 5) == 0)
+		feed.block = 1024;	/* two headers: a pax one and its member's */
+	if (!(feed.buf = malloc(feed.block))) {
+		r = error("out of memory");
+		goto out;
+	}
+	archive_read_set_read_callback(a, feed_read);
+	archive_read_set_skip_callback(a, feed_skip);
+	archive_read_set_seek_callback(a, feed_seek);
+	archive_read_set_callback_data(a, &feed);
+	if (archive_read_open1(a) != ARCHIVE_OK) {
+		r = error("%s%s%.*s: %s", ls->archive, rg->depth ? ":" : "",
+			  (int)(rg->depth ? strlen(rg->prefix) - 1 : 0), rg->prefix,
+			  archive_error_string(a));
+		goto out;
+	}
+	for (;;) {
+		int h = archive_read_next_header(a, &ent);
+
+		if (h == ARCHIVE_EOF)
+			break;
+		if (h < ARCHIVE_WARN) {
+			r = error("%s%s%.*s: %s", ls->archive, rg->depth ? ":" : "",
+				  (int)(rg->depth ? strlen(rg->prefix) - 1 : 0), rg->prefix,
+				  archive_error_string(a));
+			goto out;
+		}
+		if (first) {
+			int fmt = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
+
+			if (archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE)
+				kind = fmt == ARCHIVE_FORMAT_TAR ? IN_PLACE_TAR
+				       : fmt == ARCHIVE_FORMAT_ZIP ? ZIP : STREAM;
+			first = 0;
+		}
+		if ((r = take_entry(ls, a, ent, kind, rg)) < 0)
+			goto out;
+	}
+out:
+	archive_read_free(a);
+	free(feed.buf);
+	return r;
+}
+
+/*
+ * A gzip stream (a .tar.gz), inflated whole by libdeflate into the memory
+ * file, where it is then read as a plain tar, in place: libdeflate inflates
+ * JPEG-laden data about twice as fast as the zlib behind libarchive's gzip
+ * filter, and this is the one step a .tar.gz's load waits for (see bench.sh
+ * section o). Only while the output stays within a quarter of the memory
+ * and 32 times the input plus 64 MiB (the trailer's size is a hint, never
+ * trusted); else, or when libdeflate finds the stream bad, 0 is returned,
+ * with nothing kept, and the stream goes through libarchive instead, which
+ * keeps only the image members and reports what is wrong. RG becomes the memory file's region.
+ * 1 when done, 0 to stream instead, -1 after an error (printed).
+ */
+static int inflate_whole(struct listing *ls, struct region *rg)
+{
+	uint64_t cap = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 4;
+	uint64_t ratio = (uint64_t)rg->size * 32 + (64 << 20);	/* a bomb's output, bounded */
+	uint64_t want, have = 0;
+	size_t in_at = 0, in_len = (size_t)rg->size;
+	unsigned char *in = MAP_FAILED, *out = MAP_FAILED;
+	struct libdeflate_decompressor *d = NULL;
+	int mfd = -1, r = 0;
+
+	if (ratio < cap)
+		cap = ratio;
+	if (rg->size < 18)
+		return 0;
+	in = mmap(NULL, (size_t)rg->size, PROT_READ, MAP_PRIVATE, rg->fd, 0);
+	if (in == MAP_FAILED || in[0] != 0x1f || in[1] != 0x8b)
+		goto out;
+	/* ISIZE: the last member's length mod 2^32, a first guess. */
+	want = (uint64_t)in[rg->size - 4] | (uint64_t)in[rg->size - 3] << 8 |
+	       (uint64_t)in[rg->size - 2] << 16 | (uint64_t)in[rg->size - 1] << 24;
+	if (want < (uint64_t)rg->size)
+		want = (uint64_t)rg->size * 2;
+	if (!(d = libdeflate_alloc_decompressor()) ||
+	    (mfd = memfd_create("parimg-archive", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
+		goto out;
+	while (in_at < (size_t)rg->size) {
+		size_t used = 0, got = 0;
+		enum libdeflate_result res;
+
+		if (want > cap)
+			goto out;	/* too large to hold: stream it */
+		if (out != MAP_FAILED)
+			munmap(out, want);
+		if (ftruncate(mfd, (off_t)want) < 0 ||
+		    (out = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0)) == MAP_FAILED)
+			goto out;
+		res = libdeflate_gzip_decompress_ex(d, in + in_at, (size_t)rg->size - in_at,
+						    out + have, want - have, &used, &got);
+		if (res == LIBDEFLATE_INSUFFICIENT_SPACE) {
+			munmap(out, want);
+			out = MAP_FAILED;
+			want *= 2;
+			continue;
+		}
+		if (res != LIBDEFLATE_SUCCESS)
+			goto out;	/* libarchive's reading will say what is wrong */
+		have += got;
+		in_at += used;	/* gzip members follow one another */
+		if (in_at < (size_t)rg->size && in[in_at] != 0x1f)
+			goto out;	/* trailing bytes: libarchive's rules apply */
+	}
+	if (out != MAP_FAILED)
+		munmap(out, want);
+	out = MAP_FAILED;
+	if (ftruncate(mfd, (off_t)have) < 0) {
+		r = error_errno("%s: memory file", ls->archive);
+		goto out;
+	}
+	ls->mfd = mfd;
+	ls->end = have;
+	mfd = -1;
+	rg->fd = ls->mfd;
+	rg->in_memory = 1;
+	rg->base = 0;
+	rg->size = (off_t)have;
+	r = 1;
+out:
+	if (out != MAP_FAILED)
+		munmap(out, want);
+	if (in != MAP_FAILED)
+		munmap(in, in_len);	/* not RG's size: now the output's */
+	if (mfd >= 0)
+		close(mfd);
+	libdeflate_free_decompressor(d);
+	return r;
+}
+
+/* List ARCHIVE into LS, its members' bytes made readable for arch_read. */
+int arch_list(struct listing *ls, const char *archive)
+{
+	struct region rg = { .fd = -1, .prefix = "" }, file = { .fd = -1 };
+	struct stat st;
+	int r;
+
+	memset(ls, 0, sizeof(*ls));
+	ls->archive = archive;
+	ls->src = ls->src_mem = ls->mfd = -1;
+	file.fd = rg.fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (rg.fd < 0 || fstat(rg.fd, &st) < 0) {
+		r = error_errno("%s", archive);
+		goto out;
+	}
+	rg.size = st.st_size;
+	if ((r = inflate_whole(ls, &rg)) < 0 || (r = list_region(ls, &rg)) < 0)
+		goto out;
+	if (ls->mfd >= 0 && fcntl(ls->mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+				  F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		r = error_errno("%s: sealing its memory file", archive);
+		goto out;
+	}
+	/* Kept open for the workers: the archive, and the memory file. */
+	ls->src = (int)nsrcs;
+	if ((r = add_source(archive, file.fd)) < 0)
+		goto out;
+	file.fd = -1;
+	if (ls->mfd >= 0) {
+		ls->src_mem = (int)nsrcs;
+		if ((r = add_source(archive, ls->mfd)) < 0)
+			goto out;
+		ls->mfd = -1;
+	}
+out:
+	if (file.fd >= 0)
+		close(file.fd);
+	if (ls->mfd >= 0)
+		close(ls->mfd);
+	return r;
+}
+
+/* Enter member M of LS into the table under its row name (malloc'd). */
+char *arch_enter(const struct listing *ls, const struct member *m)
+{
+	size_t al = strlen(ls->archive), ml = strlen(m->path);
+	char *name = malloc(al + 1 + ml + 1);
+	int r;
+
+	if (!name) {
+		error("out of memory");
+		return NULL;
+	}
+	memcpy(name, ls->archive, al);
+	name[al] = ':';
+	memcpy(name + al + 1, m->path, ml + 1);
+	r = insert(name, (uint32_t)(m->in_memory ? ls->src_mem : ls->src), m);
+	if (r != 0) {
+		if (r > 0)
+			error("%s: a duplicate member name (refused: which is the row?)", name);
+		else
+			error("out of memory");
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+int arch_add(struct filelist *fl, const char *archive)
+{
+	struct listing ls;
+	size_t k;
+	int r = arch_list(&ls, archive);
+
+	for (k = 0; r == 0 && k < ls.n; k++) {
+		char *name = arch_enter(&ls, &ls.m[k]);
+
+		r = name ? filelist_push(fl, name) : -1;
+	}
+	arch_listing_free(&ls);
+	return r;
+}

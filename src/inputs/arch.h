@@ -1,0 +1,73 @@
+/* arch.h - tar and zip archives as inputs: their image members become rows
+ * named ARCHIVE:MEMBER, listed with libarchive in the parent and read by the
+ * workers with one pread each (see arch.c for where the bytes live). */
+#ifndef PARIMG_ARCH_H
+#define PARIMG_ARCH_H
+
+#include "inputs/dataset.h"
+#include "inputs/filelist.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;		/* common/buf.h */
+
+/* 1 when PATH is a regular file whose first bytes are a tar, zip, gzip,
+ * bzip2, xz or zstd stream's; 0 when not (or it cannot be read: the
+ * caller's own open reports that). */
+int arch_sniff(const char *path);
+
+/* As arch_sniff, on a file's first N bytes. */
+int arch_sniff_bytes(const unsigned char *head, size_t n);
+
+/* --recurse-archives: a member whose bytes are an archive's is listed too,
+ * as the folder its name names less the archive extension ("a/b.tar"
+ * holding "c.jpg" gives "a/b/c.jpg"), at most 4 archives deep. */
+void arch_set_recurse(int on);
+
+/* Refuse members larger than BYTES (a decoder would refuse them anyway):
+ * what --max-pixels allows, set before listing. */
+void arch_set_member_max(uint64_t bytes);
+
+/* Add ARCHIVE's image members to FL as "ARCHIVE:MEMBER", in archive order.
+ * 0, or -1 with a message printed (a bad archive, a hostile name). */
+int arch_add(struct filelist *fl, const char *archive);
+
+/* --labels on an archive: its class folders (the top-level folders, or
+ * those under its one common top folder) as dataset_scan takes a
+ * directory's, in the same order; or, for a webdataset shard (any KEY.cls
+ * member), each image's label from its KEY.cls, the classes the numbers
+ * found. 0, or -1 with a message printed. */
+int arch_scan(struct dataset *ds, struct filelist *files, const char *archive,
+	      enum filelist_order order);
+
+/* 1 when NAME is a member listed by arch_add or arch_scan. */
+int arch_is_member(const char *name);
+/* In the parent: a descriptor to hand a worker for member NAME (the archive,
+ * or the memory file holding its members), or -1 with errno; -2 when NAME
+ * is no member. */
+int arch_open(const char *name);
+/* Read member NAME into B from FD (what arch_open gave, closed here; -1:
+ * the open failed with errno; -2: from this process's own descriptor).
+ * 0, or -1 with the reason in WHY. */
+int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen);
+
+/* Forget every archive listed: close their descriptors, free the table. */
+void arch_free(void);
+
+/* --- pure parts, for the unit tests --- */
+
+/* Normalize member path P in place: "./" and empty components dropped.
+ * 0; -1 for an absolute path or a ".." component (refused: it names no
+ * place in the tree); -2 for an empty name or one with a newline. */
+int arch_clean_name(char *p);
+/* 1 when some component of member path P starts with '.'. */
+int arch_is_hidden(const char *p);
+/* webdataset's key of member path P: its length, up to the first dot of
+ * the last component; 0 when the last component has no dot (no field). */
+size_t arch_wds_key(const char *p);
+/* A .cls member's text: a decimal class number, blanks around it allowed.
+ * 0 with *V set, or -1. */
+int arch_parse_cls(const unsigned char *s, size_t len, int64_t *v);
+
+#endif

@@ -1,0 +1,349 @@
+/* dataset.c - class folders to rows and labels, in torchvision ImageFolder's
+ * order: classes sorted by name, and within a class the folders as
+ * sorted(os.walk(..., followlinks=True)) lists them, each folder's files
+ * sorted by name. Hidden names are skipped at every level, as load DIR
+ * skips them (ImageFolder would take a ".ipynb_checkpoints" as a class). */
+#define _GNU_SOURCE
+#include "inputs/dataset.h"
+#include "common/err.h"
+#include "common/npy.h"
+#include "common/rng.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* A folder met while walking a class: its files are FILES[begin, end). */
+struct folder {
+	char *path;
+	size_t begin, end;
+};
+
+/* One class being walked. */
+struct walk {
+	struct filelist files;		/* folder by folder, in walk order */
+	struct folder *folders;
+	size_t nfolders, cap;
+};
+
+/* The folders from a class folder down to the one being listed, to tell a
+ * symbolic link back to one of them from a new folder. */
+struct ancestor {
+	dev_t dev;
+	ino_t ino;
+	const struct ancestor *up;
+};
+
+/* Whether entry DE of DIR is a directory, following a symbolic link. */
+static int is_dir(const char *path, const struct dirent *de)
+{
+	struct stat st;
+
+	if (de->d_type == DT_DIR)
+		return 1;
+	if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+		return 0;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int add_folder(struct walk *w, const char *path)
+{
+	if (w->nfolders == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		struct folder *f = realloc(w->folders, cap * sizeof(*f));
+
+		if (!f)
+			return error("out of memory");
+		w->folders = f;
+		w->cap = cap;
+	}
+	w->folders[w->nfolders].path = strdup(path);
+	if (!w->folders[w->nfolders].path)
+		return error("out of memory");
+	w->folders[w->nfolders].begin = w->folders[w->nfolders].end = w->files.n;
+	w->nfolders++;
+	return 0;
+}
+
+/* Read DIR's entries: image files onto W's list, subfolders onto SUBS. */
+static int list_folder(struct walk *w, const char *dir, DIR *d, struct filelist *subs)
+{
+	struct dirent *de;
+
+	for (;;) {
+		char *path;
+
+		errno = 0;
+		if (!(de = readdir(d)))
+			break;
+		if (de->d_name[0] == '.')
+			continue;
+		if (!(path = filelist_join(dir, de->d_name)))
+			return error("out of memory");
+		if (is_dir(path, de)) {
+			if (filelist_push(subs, path) < 0)
+				return -1;
+		} else if (filelist_is_image_name(de->d_name)) {
+			if (filelist_push(&w->files, path) < 0)
+				return -1;
+		} else {
+			free(path);
+		}
+	}
+	if (errno)
+		return error_errno("%s", dir);
+	return 0;
+}
+
+/* List folder DIR and, after it, its subfolders, depth first. */
+static int walk_folder(struct walk *w, const char *dir, const struct ancestor *up)
+{
+	struct filelist subs = { 0 };
+	struct ancestor me = { .up = up };
+	const struct ancestor *a;
+	struct stat st;
+	size_t i, k;
+	int r = -1;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return error_errno("%s", dir);
+	if (fstat(dirfd(d), &st) < 0) {
+		error_errno("%s", dir);
+		goto out;
+	}
+	me.dev = st.st_dev;
+	me.ino = st.st_ino;
+	for (a = up; a; a = a->up)
+		if (a->dev == me.dev && a->ino == me.ino) {
+			error("%s: a symbolic link loop (the folder contains itself)", dir);
+			goto out;
+		}
+	k = w->nfolders;
+	if (add_folder(w, dir) < 0 || list_folder(w, dir, d, &subs) < 0)
+		goto out;
+	w->folders[k].end = w->files.n;
+	closedir(d);
+	d = NULL;
+	for (i = 0; i < subs.n; i++)
+		if (walk_folder(w, subs.paths[i], &me) < 0)
+			goto out;
+	r = 0;
+out:
+	if (d)
+		closedir(d);
+	filelist_free(&subs);
+	return r;
+}
+
+static int cmp_folders(const void *x, const void *y, void *ctx)
+{
+	const char *a = ((const struct folder *)x)->path, *b = ((const struct folder *)y)->path;
+
+	return *(enum filelist_order *)ctx == ORDER_NATURAL ? natcmp(a, b) : strcmp(a, b);
+}
+
+/* How a folder's files are compared: by ORDER, from byte SKIP on. */
+struct name_order {
+	enum filelist_order order;
+	size_t skip;
+};
+
+static int cmp_names(const void *x, const void *y, void *ctx)
+{
+	const struct name_order *o = ctx;
+	const char *a = *(char *const *)x + o->skip, *b = *(char *const *)y + o->skip;
+
+	return o->order == ORDER_NATURAL ? natcmp(a, b) : strcmp(a, b);
+}
+
+/*
+ * Sort folder F's files by ORDER. They all start with F's path and a '/',
+ * so comparing what follows gives the order of the whole paths (a digit
+ * run cannot span the '/'), at a fraction of the cost.
+ */
+static void sort_folder(struct walk *w, const struct folder *f, enum filelist_order order)
+{
+	size_t len = strlen(f->path);
+	struct name_order o = { order, len + !(len && f->path[len - 1] == '/') };
+
+	if (order != ORDER_NONE)
+		qsort_r(w->files.paths + f->begin, f->end - f->begin, sizeof(char *), cmp_names, &o);
+}
+
+/* Move W's files onto DS as class LABEL, folders and files in ORDER. */
+static int take_class(struct dataset *ds, struct filelist *files, struct walk *w, int64_t label,
+		      enum filelist_order order)
+{
+	int64_t *labels = realloc(ds->labels, (files->n + w->files.n + 1) * sizeof(*labels));
+	size_t i, k;
+
+	if (!labels)
+		return error("out of memory");
+	ds->labels = labels;
+	if (order != ORDER_NONE)
+		qsort_r(w->folders, w->nfolders, sizeof(*w->folders), cmp_folders, &order);
+	for (i = 0; i < w->nfolders; i++) {
+		struct folder *f = &w->folders[i];
+
+		sort_folder(w, f, order);
+		for (k = f->begin; k < f->end; k++) {
+			ds->labels[files->n] = label;
+			if (filelist_push(files, w->files.paths[k]) < 0) {
+				w->files.paths[k] = NULL;	/* freed by the push */
+				return -1;
+			}
+			w->files.paths[k] = NULL;
+		}
+	}
+	return 0;
+}
+
+static void walk_free(struct walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->files.n; i++)
+		free(w->files.paths[i]);	/* those not taken */
+	free(w->files.paths);
+	for (i = 0; i < w->nfolders; i++)
+		free(w->folders[i].path);
+	free(w->folders);
+	memset(w, 0, sizeof(*w));
+}
+
+/* The class folders of ROOT, sorted bytewise, into DS->classes. */
+static int find_classes(struct dataset *ds, const char *root)
+{
+	struct filelist dirs = { 0 };
+	struct walk files = { 0 };	/* image files beside the classes: not rows */
+	DIR *d = opendir(root);
+	size_t i;
+	int r;
+
+	if (!d)
+		return error_errno("%s", root);
+	r = list_folder(&files, root, d, &dirs);
+	closedir(d);
+	walk_free(&files);
+	if (r == 0 && dirs.n == 0)
+		r = error("%s: no class folders (subdirectories) in it", root);
+	filelist_sort(&dirs, ORDER_NAME);
+	for (i = 0; r == 0 && i < dirs.n; i++)
+		if (strchr(dirs.paths[i], '\n'))
+			r = error("%s: a class name with a newline cannot be listed", dirs.paths[i]);
+	ds->classes = dirs.paths;
+	ds->nclasses = dirs.n;
+	return r;
+}
+
+int dataset_scan(struct dataset *ds, struct filelist *files, const char *root,
+		 enum filelist_order order)
+{
+	struct walk w = { 0 };
+	struct ancestor top = { 0 };	/* ROOT: a link back to it is a loop too */
+	struct stat st;
+	size_t k, root_len = strlen(root);
+	int empty = 0;
+
+	if (find_classes(ds, root) < 0)
+		return -1;
+	if (stat(root, &st) == 0) {
+		top.dev = st.st_dev;
+		top.ino = st.st_ino;
+	}
+	for (k = 0; k < ds->nclasses; k++) {
+		if (walk_folder(&w, ds->classes[k], &top) < 0 ||
+		    (w.files.n && take_class(ds, files, &w, (int64_t)k, order) < 0)) {
+			walk_free(&w);
+			return -1;
+		}
+		if (w.files.n == 0 && !ds->allow_empty)
+			empty = error("%s: no image files in this class folder", ds->classes[k]);
+		walk_free(&w);
+	}
+	/* The classes' paths become their names. */
+	for (k = 0; k < ds->nclasses; k++) {
+		char *name = ds->classes[k] + root_len;
+
+		while (*name == '/')
+			name++;
+		memmove(ds->classes[k], name, strlen(name) + 1);
+	}
+	return empty;
+}
+
+int dataset_shuffle(struct dataset *ds, struct filelist *files, uint64_t seed)
+{
+	size_t n = files->n, i;
+	size_t *perm = malloc((n + 1) * sizeof(*perm));
+	char **paths = malloc((n + 1) * sizeof(*paths));
+	int64_t *labels = ds->labels ? malloc((n + 1) * sizeof(*labels)) : NULL;
+
+	if (!perm || !paths || (ds->labels && !labels)) {
+		free(perm);
+		free(paths);
+		free(labels);
+		return error("out of memory");
+	}
+	rng_permutation(seed, perm, n);
+	for (i = 0; i < n; i++) {
+		paths[i] = files->paths[perm[i]];
+		if (labels)
+			labels[i] = ds->labels[perm[i]];
+	}
+	free(files->paths);
+	files->paths = paths;
+	files->cap = n + 1;
+	if (labels) {
+		free(ds->labels);
+		ds->labels = labels;
+	}
+	free(perm);
+	return 0;
+}
+
+int dataset_write_labels(const struct dataset *ds, size_t first, size_t n, const char *path,
+			 struct outfile *o)
+{
+	struct npy_header h = { .ndim = 1, .shape = { n } };
+	char head[256];
+	int le = 1;
+
+	snprintf(h.descr, sizeof(h.descr), "%ci8", *(char *)&le ? '<' : '>');
+	if (!npy_format_header(&h, head, sizeof(head)))
+		return error("%s: header too large", path);
+	if (outfile_open(o, path) < 0)
+		return -1;
+	if (outfile_write(o, head, h.header_len) < 0 ||
+	    outfile_write(o, ds->labels + first, n * sizeof(*ds->labels)) < 0)
+		return -1;
+	return 0;
+}
+
+int dataset_write_classes(const struct dataset *ds, const char *path, struct outfile *o)
+{
+	size_t k;
+
+	if (outfile_open(o, path) < 0)
+		return -1;
+	for (k = 0; k < ds->nclasses; k++)
+		if (outfile_write(o, ds->classes[k], strlen(ds->classes[k])) < 0 ||
+		    outfile_write(o, "\n", 1) < 0)
+			return -1;
+	return 0;
+}
+
+void dataset_free(struct dataset *ds)
+{
+	size_t k;
+
+	free(ds->labels);
+	for (k = 0; k < ds->nclasses; k++)
+		free(ds->classes[k]);
+	free(ds->classes);
+	memset(ds, 0, sizeof(*ds));
+}

@@ -1,0 +1,198 @@
+/* scan.c - directories, lists and archives to rows: the one walk load and
+ * check make over their inputs before anything is decoded. */
+#define _GNU_SOURCE
+#include "inputs/scan.h"
+#include "inputs/arch.h"
+#include "common/err.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Directory entries that are not directories: regular files, and symlinks
+ * and the like, which then fail, named, when opened. */
+static int is_listable(const char *dir, const struct dirent *de)
+{
+	struct stat st;
+	char path[4096];
+
+	if (de->d_type == DT_DIR)
+		return 0;
+	if (de->d_type != DT_UNKNOWN)
+		return 1;
+	snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+	return stat(path, &st) < 0 || !S_ISDIR(st.st_mode);
+}
+
+static int add_tree(struct filelist *fl, const char *dir, int recursive);
+
+static int add_dir(struct filelist *fl, const char *dir, DIR *d, int recursive)
+{
+	struct filelist subs = { 0 };
+	struct dirent *de;
+	size_t k;
+	int r = 0;
+
+	for (;;) {
+		char *path;
+
+		errno = 0;
+		de = readdir(d);
+		if (!de)
+			break;
+		if (de->d_name[0] == '.')
+			continue;
+		if (recursive && !is_listable(dir, de)) {
+			/* A folder (not a link to one: no loops), for later. */
+			struct stat st;
+
+			path = filelist_join(dir, de->d_name);
+			if (path && de->d_type == DT_UNKNOWN &&
+			    (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))) {
+				free(path);
+				continue;
+			}
+			if ((r = filelist_push(&subs, path)) < 0)
+				break;
+			continue;
+		}
+		if (!filelist_is_image_name(de->d_name) || !is_listable(dir, de))
+			continue;
+		path = filelist_join(dir, de->d_name);
+		if ((r = filelist_push(fl, path)) < 0)
+			break;
+	}
+	if (r == 0 && errno)
+		r = error_errno("%s", dir);
+	closedir(d);
+	for (k = 0; r == 0 && k < subs.n; k++)
+		r = add_tree(fl, subs.paths[k], recursive);
+	filelist_free(&subs);
+	return r;
+}
+
+static int add_tree(struct filelist *fl, const char *dir, int recursive)
+{
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return error_errno("%s", dir);
+	return add_dir(fl, dir, d, recursive);
+}
+
+/* A file named on the command line or in a list: an archive's members, or
+ * itself (a name with an image extension is taken as an image unread). */
+static int add_file(struct filelist *fl, const char *path)
+{
+	if (!filelist_is_image_name(path) && arch_sniff(path))
+		return arch_add(fl, path);
+	return filelist_push(fl, strdup(path));
+}
+
+static int add_stdin(struct filelist *fl)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (add_file(fl, line) < 0) {
+			free(line);
+			return -1;
+		}
+	}
+	free(line);
+	if (ferror(stdin))
+		return error_errno("standard input");
+	return 0;
+}
+
+int scan_add(struct filelist *fl, const char *arg, int recursive)
+{
+	struct stat st;
+	DIR *d;
+
+	if (strcmp(arg, "-") == 0)
+		return add_stdin(fl);
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		d = opendir(arg);
+		if (!d)
+			return error_errno("%s", arg);
+		return add_dir(fl, arg, d, recursive);
+	}
+	/* A file, or something that fails when opened: let the decoder
+	 * report it with the rest, in order. */
+	return add_file(fl, arg);
+}
+
+/* Subdirectories of DIR, hidden ones skipped; 0 when it cannot be read. */
+static size_t count_subdirs(const char *dir)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		struct stat st;
+		char *path;
+
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_LNK &&
+					     de->d_type != DT_UNKNOWN))
+			continue;
+		if (de->d_type == DT_DIR) {
+			n++;
+			continue;
+		}
+		if ((path = filelist_join(dir, de->d_name))) {
+			n += stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+			free(path);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* The error for inputs ARGS[0..N) that named no image file: with, for a
+ * directory holding subdirectories (a class tree), how many and HINT, the
+ * option that reads class folders. Returns -1. */
+static int none_found(char *const *args, int n, const char *hint)
+{
+	struct stat st;
+	size_t subs;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(args[i], "-") == 0 || stat(args[i], &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    (subs = count_subdirs(args[i])) == 0)
+			continue;
+		return error("%s: no image files; it has %zu subdirector%s (class folders? use %s)",
+			     args[i], subs, subs == 1 ? "y" : "ies", hint);
+	}
+	return error("%s: no image files in the input", n ? args[0] : "-");
+}
+
+int scan_collect(struct filelist *files, struct dataset *ds, char *const *args, int n,
+		 const struct scan_opts *o)
+{
+	int i;
+
+	arch_set_member_max(o->member_max);
+	if (o->labels)
+		return (arch_sniff(args[0]) ? arch_scan : dataset_scan)(ds, files, args[0], o->order);
+	for (i = 0; i < n; i++)
+		if (scan_add(files, args[i], o->recursive) < 0)
+			return -1;
+	if (files->n == 0)
+		return none_found(args, n, o->hint);
+	filelist_sort(files, o->order);
+	return 0;
+}
