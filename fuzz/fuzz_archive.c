@@ -3,9 +3,9 @@
  * (--labels) reading archives in archives, then every member read back whole; never a crash, a leak, a
  * read out of bounds, or a member longer than the limit. */
 #define _GNU_SOURCE
-#include "arch.h"
-#include "codec.h"
-#include "dataset.h"
+#include "inputs/arch.h"
+#include "codec/codec.h"
+#include "inputs/dataset.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * named by -DDECODER (dec_jpeg, dec_png, ...): files its sniff claims are
  * probed and decoded at every channel count and depth, and JPEGs at reduced
  * scales. The first input byte picks channels, depth and draft. */
-#include "codec.h"
-#include "decoder.h"
+#include "codec/codec.h"
+#include "codec/decoder.h"
 
 #include <stdint.h>
 #include <stdlib.h>

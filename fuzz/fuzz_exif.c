@@ -1,7 +1,7 @@
 /* fuzz_exif.c - libFuzzer target for the EXIF orientation parser (exif.h):
  * the input as an EXIF block, as a PNG "Raw profile type exif" text and as
  * XMP; each must return a value in range and read only inside the input. */
-#include "exif.h"
+#include "codec/exif.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* fuzz_npy.c - libFuzzer target for the .npy header reader and writer: any
  * header the reader accepts must be written back and read again to the same
  * fields, with data starting on a 64-byte boundary. */
-#include "npy.h"
+#include "common/npy.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * first input byte picks the channels, dtype, scaling and resizing; the
  * length, the resize's filter and fit, the layout, --normalize, --stats and
  * --exif-transpose. */
-#include "row.h"
-#include "chanstats.h"
-#include "codec.h"
+#include "image/row.h"
+#include "image/chanstats.h"
+#include "codec/codec.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,8 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data++;
 	size--;
 	s.channels = 1 + (mode & 3);
-	s.dtype = (enum row_dtype)((mode >> 2) & 3);
-	s.scale = (mode >> 4) & 1 && s.dtype >= ROW_F4;
+	s.dtype = (enum tensor_dtype)((mode >> 2) & 3);
+	s.scale = (mode >> 4) & 1 && s.dtype >= TENSOR_F4;
 	s.resize = (mode >> 5) & 1;
 	s.exif_transpose = size / 18 % 2;
 	if (s.resize) {
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s.h = (uint32_t)h;
 	}
 	s.layout = (size / 18) & 1 ? TENSOR_NCHW : TENSOR_NHWC;
-	if (s.dtype >= ROW_F4 && !s.scale && (size / 36) & 1) {
+	if (s.dtype >= TENSOR_F4 && !s.scale && (size / 36) & 1) {
 		int k;
 
 		s.norm.on = 1;
