@@ -1,6 +1,6 @@
 #!/bin/sh
 # Seed corpora for make fuzz: PngSuite, a few images of every format parimg
-# writes, the photo fixtures of tests/photos.py for each decoder's target,
+# writes, the photo fixtures of tests/lib/photos.py for each decoder's target,
 # the BMP, TGA and PNM files of tests/cli_formats_test.py, and numpy-written
 # .npy headers. Usage: seeds.sh PARIMG OUTDIR
 set -eu
@@ -27,7 +27,7 @@ printf 'P5\n4 2\n255\nabcdefgh' > "$tmp/p.pgm"
 # Each decoder's seeds (fuzz_decode.c): its photo fixtures, good and broken,
 # PngSuite for PNG; a mode byte in front of each.
 /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import photos; photos.build(sys.argv[2])' \
-	"$(dirname "$0")/../tests" "$tmp/photos"
+	"$(dirname "$0")/../tests/lib" "$tmp/photos"
 for fmt in jpeg png webp gif; do
 	mkdir -p "$out/$fmt"
 	i=0

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Command-line tests for archives as inputs: tar (ustar, pax, GNU), tar.gz,
 tar.zst, tar.xz, tar.bz2 and zip (stored and deflated), built here from the
-photo fixtures (tests/photos.py) with Python's tarfile and zipfile and the
+photo fixtures (tests/lib/photos.py) with Python's tarfile and zipfile and the
 tar, zstd and zip commands. The oracle is load -r of the same tree, extracted:
 the arrays, labels, classes, splits, shards and ragged indexes must be the
 same bytes, and the manifest the same member paths. Then webdataset shards
@@ -24,7 +24,7 @@ import zipfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
 from harness import names, ok, run  # noqa: E402

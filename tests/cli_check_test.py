@@ -25,7 +25,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
 from harness import ok, png_chunk, run  # noqa: E402
@@ -48,7 +48,7 @@ BROKEN = {
     ESC_NAME: r"truncated PNG \(.*\)",
 }
 NOTES = {"cat/png_named.jpg": "PNG data in a .jpg file (load reads it as PNG)"}
-SHIM = os.path.join(harness.HERE, "crash_preload.c")
+SHIM = os.path.join(harness.LIB, "crash_preload.c")
 
 
 # ---------------------------------------------------------------- the tree
@@ -96,7 +96,7 @@ def animation(fmt, **kw):
 
 def make_tree(d):
     """The class tree: cat, dog, empty (no images) and tiny (one image);
-    return its root. Built from tests/photos.py's fixtures."""
+    return its root. Built from tests/lib/photos.py's fixtures."""
     fx = photos.build(os.path.join(d, "fx"))
     data = {n: open(p, "rb").read() for n, p in fx.items()}
     root = os.path.join(d, "train")
@@ -144,7 +144,7 @@ def make_tree(d):
 
 
 def shim_env(d):
-    """The environment with tests/crash_preload.c preloaded: opening a path
+    """The environment with tests/lib/crash_preload.c preloaded: opening a path
     holding NOREAD fails with EACCES (the tests run as root)."""
     so = os.path.join(d, "shim.so")
     if not os.path.exists(so):

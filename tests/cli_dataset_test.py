@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 from harness import names, ok, pil, run  # noqa: E402
 
@@ -306,13 +306,13 @@ def test_no_class_folders(d):
 
 
 def shim_env(d):
-    """The environment with tests/crash_preload.c preloaded (built in D):
+    """The environment with tests/lib/crash_preload.c preloaded (built in D):
     opendir() of a path holding DENYME fails with EACCES, and opening one
     holding CRASHME is a SIGSEGV."""
     so = os.path.join(d, "shim.so")
     if not os.path.exists(so):
         subprocess.run(["cc", "-shared", "-fPIC", "-o", so,
-                        os.path.join(harness.HERE, "crash_preload.c"), "-ldl"],
+                        os.path.join(harness.LIB, "crash_preload.c"), "-ldl"],
                        check=True, timeout=60)
     env = dict(os.environ, LD_PRELOAD=so)
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:handle_segv=0"
@@ -321,7 +321,7 @@ def shim_env(d):
 
 def test_unreadable_class_folder_is_an_error_naming_it(d):
     """Tests run as root, whom chmod 000 does not stop: the LD_PRELOAD shim
-    (tests/crash_preload.c) fails opendir() of a path with DENYME in it."""
+    (tests/lib/crash_preload.c) fails opendir() of a path with DENYME in it."""
     env = shim_env(d)
     for bad in ("cat_DENYME", "dog/sub_DENYME"):
         root = tree(d, {"cat/a.png": None, "dog/b.png": None, bad + "/c.png": None})

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Command-line tests of "parimg load"'s decoders on real photographs: every
-fixture of tests/photos.py (JPEG of every kind, WebP, GIF, PNG, files named
+fixture of tests/lib/photos.py (JPEG of every kind, WebP, GIF, PNG, files named
 as another format) must give Pillow's Image.open(f).convert(mode), byte for
 byte; every broken one must be refused, named, and skipped under -k; --draft
 must decode what Pillow's draft() decodes.
@@ -16,7 +16,7 @@ import tempfile
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
 from harness import names, ok, run  # noqa: E402

@@ -5,9 +5,11 @@ bash completion. Run: /usr/bin/python3 tests/cli_docs_test.py ./parimg
 import os
 import re
 import subprocess
+import sys
 
-import harness
-from harness import ok, run
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import harness  # noqa: E402
+from harness import ok, run  # noqa: E402
 
 ROOT = os.path.dirname(harness.HERE)
 MAN = os.path.join(ROOT, "man", "parimg.1")

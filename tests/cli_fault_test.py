@@ -2,7 +2,7 @@
 """Fault and hostile-input tests for parimg: workers killed from outside,
 signals to the parent and to its process group, file-size limits and full
 disks, existing outputs, hostile image headers and zlib bombs, decoder
-crashes in a worker (simulated with the LD_PRELOAD shim tests/crash_preload.c)
+crashes in a worker (simulated with the LD_PRELOAD shim tests/lib/crash_preload.c)
 and sizes that overflow 64 bits. Each test checks the exit status, the
 message, and what is left behind: no OUT, no hidden '.*.tmp' file anywhere
 under the test's directory, and no process still running with that directory
@@ -26,11 +26,11 @@ import zlib
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 from harness import names, pil, png_chunk, procs_mentioning, sanitized, save_image  # noqa: E402
 
-SHIM_SRC = os.path.join(harness.HERE, "crash_preload.c")
+SHIM_SRC = os.path.join(harness.LIB, "crash_preload.c")
 # The load that gets interrupted: JPEGs decoded and shrunk, a few seconds at
 # -j 2 on a 2-core machine, so that a signal lands mid-run.
 JPEG_N, JPEG_SIZE = 400, "512x512"

@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 from harness import names, ok, pil, png_chunk, run, save_image  # noqa: E402
 

@@ -20,7 +20,7 @@ import tempfile
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
 from harness import listing, names, ok, run  # noqa: E402
@@ -33,7 +33,7 @@ _fixtures = None
 # ---------------------------------------------------------------- helpers
 
 def fixtures():
-    """tests/photos.py's fixtures, built once per run."""
+    """tests/lib/photos.py's fixtures, built once per run."""
     global _fixtures
     if _fixtures is None:
         d = tempfile.mkdtemp(prefix="parimg-photos-")
@@ -407,11 +407,11 @@ def test_bad_files_refused_or_skipped(d):
 
 
 def test_worker_crash_in_the_header_pass(d):
-    """A worker that crashes on a file (tests/crash_preload.c's CRASHME,
+    """A worker that crashes on a file (tests/lib/crash_preload.c's CRASHME,
     as the header pass opens it): without -k the run fails naming the file;
     with -k its index row is 0x0 and the rest is Pillow's."""
     so = os.path.join(d, "crash_preload.so")
-    subprocess.run(["cc", "-shared", "-fPIC", "-o", so, os.path.join(harness.HERE,
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", so, os.path.join(harness.LIB,
                     "crash_preload.c"), "-ldl"], check=True, timeout=60)
     env = dict(os.environ, LD_PRELOAD=so)
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":handle_segv=0:handle_abort=0"

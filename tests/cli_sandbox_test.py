@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Confinement tests for parimg load's workers (src/sandbox.c, pool.c's
-channel): death tests through the LD_PRELOAD shim tests/sandbox_preload.c,
+channel): death tests through the LD_PRELOAD shim tests/lib/sandbox_preload.c,
 whose worker, once locked down and in the middle of decoding a marked JPEG,
 tries what an exploited decoder would (open a file, a socket, exec, fork,
 ptrace, signal its parent, write to stdout or a new file, map a file or
@@ -17,11 +17,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 from harness import ok, procs_mentioning, run, save_image  # noqa: E402
 
-SHIM_SRC = os.path.join(harness.HERE, "sandbox_preload.c")
+SHIM_SRC = os.path.join(harness.LIB, "sandbox_preload.c")
 N = 12              # JPEGs per load; the marked one is row MARKED
 MARKED = 7
 ATTACKS = {         # the shim's action: the call the filter must name

@@ -2,7 +2,7 @@
 """Command-line tests for the tensors a model takes: "parimg load --layout
 nchw" and "--normalize" against torchvision 0.14's own transforms (Resize,
 CenterCrop, ToTensor, PILToTensor, Normalize) on the photo fixtures of
-tests/photos.py, with np.array_equal, never allclose; "--stats" against
+tests/lib/photos.py, with np.array_equal, never allclose; "--stats" against
 NumPy's float64 mean and std of the same array, for every -j, schedule and
 shard ("merge --stats"); "--normalize stats --stats-from"; merge refusing
 mixed layouts; and the usage errors.
@@ -20,7 +20,7 @@ import torch
 import torchvision.transforms as T
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
 from harness import names, ok, run  # noqa: E402
@@ -30,7 +30,7 @@ _fixtures = None
 
 
 def all_fixtures():
-    """tests/photos.py's fixtures, built once per run (removed at exit)."""
+    """tests/lib/photos.py's fixtures, built once per run (removed at exit)."""
     global _fixtures
     if _fixtures is None:
         d = tempfile.mkdtemp(prefix="parimg-tensor-fx-")

@@ -22,7 +22,8 @@ import traceback
 import zlib
 
 BIN = None          # absolute path of the parimg under test
-HERE = os.path.dirname(os.path.abspath(__file__))
+LIB = os.path.dirname(os.path.abspath(__file__))	# tests/lib: helpers, shims
+HERE = os.path.dirname(LIB)	# tests/: the test files, data/
 PNGSUITE = os.path.join(HERE, "data", "pngsuite")
 
 
@@ -123,7 +124,7 @@ def pil(path):
 
 def readme_block(marker, lang):
     """The fenced LANG block after '<!-- MARKER -->' in README.md."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(HERE)
     with open(os.path.join(root, "README.md")) as f:
         text = f.read()
     m = re.search(r"<!-- %s -->\s*```%s\n(.*?)```" % (re.escape(marker), lang), text, re.S)

@@ -38,7 +38,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))	# tests/
 PHOTOS = os.path.join(HERE, "data", "photos")
 RGB_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble")
 _built = {}     # dst_dir -> the dict build() returned
