@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import harness  # noqa: E402
 from harness import file_bytes, listing, ok, run, sanitized  # noqa: E402
 
-SRC = os.path.normpath(os.path.join(harness.HERE, "..", "src"))
+SRC = os.path.normpath(os.path.join(harness.HERE, "..", "src", "cmd"))
 
 
 # ---------------------------------------------------------------- helpers
@@ -656,12 +656,12 @@ def gen_long_options():
     with open(os.path.join(SRC, "opt.h")) as f:
         opt_h = f.read()
     m = re.search(r"longopts\[\]\s*=\s*\{(.*?)\n\};", gen_c, re.S)
-    assert m, "no longopts[] table in src/gen.c"
+    assert m, "no longopts[] table in src/cmd/gen.c"
     table = m.group(1)
     opts = re.findall(r'\{\s*"([^"]+)"', table)
     if "OPT_COMMON_LONG" in table:
         m = re.search(r"#define\s+OPT_COMMON_LONG\b((?:[^\n]*\\\n)*[^\n]*)", opt_h)
-        assert m, "no OPT_COMMON_LONG in src/opt.h"
+        assert m, "no OPT_COMMON_LONG in src/cmd/opt.h"
         opts += re.findall(r'\{\s*"([^"]+)"', m.group(1))
     return opts
 

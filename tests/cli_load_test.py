@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import harness  # noqa: E402
 from harness import names, ok, pil, png_chunk, run, save_image  # noqa: E402
 
-SRC = os.path.normpath(os.path.join(harness.HERE, "..", "src"))
+SRC = os.path.normpath(os.path.join(harness.HERE, "..", "src", "cmd"))
 
 
 # ---------------------------------------------------------------- helpers
@@ -1116,8 +1116,8 @@ def test_verbose_reports_workers(d):
 # ---------------------------------------------------------------- help
 
 def long_options():
-    """Every long option load accepts, from longopts[] in src/load.c and
-    OPT_COMMON_LONG in src/opt.h."""
+    """Every long option load accepts, from longopts[] in src/cmd/load.c and
+    OPT_COMMON_LONG in src/cmd/opt.h."""
     src = open(os.path.join(SRC, "load.c")).read()
     body = re.search(r"longopts\[\]\s*=\s*\{(.*?)\n\};", src, re.S).group(1)
     opts = re.findall(r'\{\s*"([^"]+)"', body)

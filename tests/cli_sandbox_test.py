@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Confinement tests for parimg load's workers (src/sandbox.c, pool.c's
+"""Confinement tests for parimg load's workers (src/engine/sandbox.c, pool.c's
 channel): death tests through the LD_PRELOAD shim tests/lib/sandbox_preload.c,
 whose worker, once locked down and in the middle of decoding a marked JPEG,
 tries what an exploited decoder would (open a file, a socket, exec, fork,

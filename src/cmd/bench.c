@@ -702,7 +702,7 @@ static void make_load_args(struct bench *b)
 }
 
 /* Bench load on the N inputs ARGS: only load, and none of the scratch
- * dataset's options. -1 to go on, else an exit status. */
+ * dataset's options. 0, or -1 after a usage message. */
 static int user_inputs(struct bench *b, int n, char **args)
 {
 	int i;
@@ -722,13 +722,13 @@ static int user_inputs(struct bench *b, int n, char **args)
 		return usage_error("bench", "--normalize stats needs load's --stats-from; "
 				   "give the figures instead");
 	if (opt_row_check(&b->spec, &b->given, "bench") < 0)
-		return EXIT_USAGE;
+		return -1;
 	make_load_args(b);
 	b->phases[PHASE_GEN] = 0;
 	b->phases[PHASE_LOAD] = 1;
 	b->inputs = args;
 	b->ninputs = n;
-	return -1;
+	return 0;
 }
 
 /* The inputs exist, and the scratch space is inside none of them: bench
@@ -749,9 +749,10 @@ static int check_inputs(const struct bench *b)
 		len = strlen(in);
 		if (S_ISDIR(st.st_mode) && strncmp(dir, in, len) == 0 &&
 		    (dir[len] == '\0' || dir[len] == '/' || len == 1))
-			return usage_error("bench", "%s: the scratch directory (--dir %s) would be "
-					   "inside this input; bench writes nothing into its inputs",
-					   b->inputs[i], b->dir);
+			return opt_status(usage_error("bench", "%s: the scratch directory (--dir "
+							  "%s) would be inside this input; bench "
+							  "writes nothing into its inputs",
+							  b->inputs[i], b->dir));
 	}
 	return 0;
 }
@@ -786,19 +787,17 @@ static int parse_set_opt(struct bench *b, int ch, const char *arg)
 		return 1;
 	case OPT_ORDER:
 		if (opt_choice(arg, orders) < 0)
-			return usage_error("bench", "invalid --order '%s' (natural, name or none)", arg),
-			       -1;
+			return usage_error("bench", "invalid --order '%s' (natural, name or none)", arg);
 		b->order = arg;
 		return 1;
 	case OPT_SCHEDULE:
 		if (opt_choice(arg, schedules) < 0)
-			return usage_error("bench", "invalid --schedule '%s' (static or dynamic)", arg),
-			       -1;
+			return usage_error("bench", "invalid --schedule '%s' (static or dynamic)", arg);
 		b->schedule = arg;
 		return 1;
 	case OPT_SEED:
 		if (opt_u64(arg, 0, UINT64_MAX, &v) < 0)
-			return usage_error("bench", "invalid --seed '%s'", arg), -1;
+			return usage_error("bench", "invalid --seed '%s'", arg);
 		b->seed = arg;
 		return 1;
 	case OPT_SHUFFLE:
@@ -811,6 +810,8 @@ static int parse_set_opt(struct bench *b, int ch, const char *arg)
 	return 0;
 }
 
+/* Parse argv into B: 0 to go on, -1 after a usage message, 1 when done
+ * (--help). */
 static int parse(int argc, char **argv, struct bench *b)
 {
 	uint64_t v;
@@ -819,12 +820,12 @@ static int parse(int argc, char **argv, struct bench *b)
 	while ((ch = getopt_long(argc, argv, ":c:fhj:kn:o:r:s:t:", longopts, NULL)) != -1) {
 		if ((r = parse_set_opt(b, ch, optarg)) != 0) {
 			if (r < 0)
-				return EXIT_USAGE;
+				return -1;
 			continue;
 		}
 		if ((r = opt_row_parse(&b->spec, &b->given, ch, optarg, "bench")) != 0) {
 			if (r < 0)
-				return EXIT_USAGE;
+				return -1;
 			note_row_opt(b, ch, optarg);
 			continue;
 		}
@@ -844,7 +845,7 @@ static int parse(int argc, char **argv, struct bench *b)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return 1;
 		case 'j':
 			if (parse_jobs_list(b, optarg) < 0)
 				return usage_error("bench", "invalid --jobs '%s' (e.g. 1,2,4; each 1 to %d, at most %d)",
@@ -888,7 +889,7 @@ static int parse(int argc, char **argv, struct bench *b)
 					   row_opts[k].flag);
 	if (b->spec.channels)
 		b->channels = b->spec.channels;
-	return -1;
+	return 0;
 }
 
 /* Make the scratch dataset, then time every (phase, jobs) point. */
@@ -934,8 +935,8 @@ int cmd_bench(int argc, char **argv)
 	b.jobs[1] = opt_cpus();
 	b.njobs = b.jobs[1] > 1 ? 2 : 1;
 	b.dir = tmp && *tmp ? tmp : "/tmp";
-	if ((r = parse(argc, argv, &b)) >= 0)
-		return r;
+	if ((r = parse(argc, argv, &b)) != 0)
+		return opt_status(r);
 	len = readlink("/proc/self/exe", b.exe, sizeof(b.exe) - 1);
 	if (len < 0)
 		die_errno("/proc/self/exe");

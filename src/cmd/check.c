@@ -483,7 +483,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Parse argv; -1 to go on, else an exit status. */
+/* Parse argv: 0 to go on, -1 after a usage message, 1 when done (--help). */
 static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 {
 	struct opt_row given = { 0 };
@@ -493,7 +493,7 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		if ((r = opt_common_parse(c, ch, optarg, "check")) != 0 ||
 		    (r = opt_row_parse(&k->spec, &given, ch, optarg, "check")) != 0) {
 			if (r < 0)
-				return EXIT_USAGE;
+				return -1;
 			continue;
 		}
 		switch (ch) {
@@ -521,11 +521,11 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 			break;
 		case OPT_SANDBOX:
 			if (opt_sandbox(optarg, &k->sandbox, "check") < 0)
-				return EXIT_USAGE;
+				return -1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return 1;
 		case 'r':
 			k->recursive = 1;
 			break;
@@ -536,14 +536,14 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 	if (optind == argc)
 		return usage_error("check", "no input given (a directory, files, or - for stdin)");
 	if (opt_row_check(&k->spec, &given, "check") < 0)
-		return EXIT_USAGE;
+		return -1;
 	if (k->nul && !k->list_broken)
 		return usage_error("check", "-0 goes with --list-broken");
 	if (k->list_broken && k->format_given)
 		return usage_error("check", "--list-broken prints paths alone, in no --format");
 	if (k->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
 		return usage_error("check", "--labels takes one INPUT, the directory of class folders");
-	return -1;
+	return 0;
 }
 
 /* The files: the inputs, or the class folders of the one input, sorted
@@ -622,8 +622,8 @@ int cmd_check(int argc, char **argv)
 	int r;
 
 	opt_common_init(&c);
-	if ((r = parse(argc, argv, &k, &c)) >= 0)
-		return r;
+	if ((r = parse(argc, argv, &k, &c)) != 0)
+		return opt_status(r);
 	r = EXIT_FAIL;
 	if (collect(&k, argc, argv) == 0 && run(&k, &c) == 0) {
 		check_report(&k);

@@ -169,7 +169,8 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* Parse argv into G and C; 0, or an exit status to return. */
+/* Parse argv into G and C: 0 to go on, -1 after a usage message, 1 when
+ * done (--help). */
 static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 {
 	uint64_t v;
@@ -178,7 +179,7 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 	while ((ch = getopt_long(argc, argv, ":F:c:fhj:n:o:p:qs:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "gen")) != 0) {
 			if (r < 0)
-				return EXIT_USAGE;
+				return -1;
 			continue;
 		}
 		switch (ch) {
@@ -194,7 +195,7 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 			break;
 		case OPT_SHARD:
 			if (opt_shard(optarg, &g->shard, "gen") < 0)
-				return EXIT_USAGE;
+				return -1;
 			break;
 		case OPT_LEVEL:
 			if (opt_u64(optarg, 0, 12, &v) < 0)
@@ -217,7 +218,7 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return 1;
 		case 'n':
 			if (opt_u64(optarg, 0, (uint64_t)SIZE_MAX / 2, &g->count) < 0)
 				return usage_error("gen", "invalid --count '%s'", optarg);
@@ -242,7 +243,7 @@ static int parse(int argc, char **argv, struct gen *g, struct opt_common *c)
 		return usage_error("gen", "unexpected argument '%s'", argv[optind]);
 	if (g->dir && strcmp(g->dir, ".") == 0)
 		g->dir = NULL;
-	return -1;
+	return 0;
 }
 
 int cmd_gen(int argc, char **argv)
@@ -259,8 +260,8 @@ int cmd_gen(int argc, char **argv)
 	int r, created = 0;
 
 	opt_common_init(&c);
-	if ((r = parse(argc, argv, &g, &c)) >= 0)
-		return r;
+	if ((r = parse(argc, argv, &g, &c)) != 0)
+		return opt_status(r);
 	if (check_size(&g) != 0)
 		return EXIT_USAGE;
 	g.force = c.force;

@@ -466,7 +466,7 @@ static int parse_dataset_opt(struct load *l, int ch, const char *arg)
 		return 1;
 	case OPT_SEED:
 		if (opt_u64(arg, 0, UINT64_MAX, &l->seed) < 0)
-			return usage_error("load", "invalid --seed '%s'", arg), -1;
+			return usage_error("load", "invalid --seed '%s'", arg);
 		l->seed_given = 1;
 		return 1;
 	case OPT_SHUFFLE:
@@ -498,8 +498,8 @@ static int check_dataset_opts(const struct load *l, int argc, char **argv)
 	return 0;
 }
 
-/* Parse argv; -1 to go on, else an exit status. Inputs are left in argv
- * from optind. */
+/* Parse argv: 0 to go on, -1 after a usage message, 1 when done (--help).
+ * Inputs are left in argv from optind. */
 static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		 enum filelist_order *order)
 {
@@ -511,7 +511,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		    (r = opt_row_parse(&l->spec, &given, ch, optarg, "load")) != 0 ||
 		    (r = parse_dataset_opt(l, ch, optarg)) != 0) {
 			if (r < 0)
-				return EXIT_USAGE;
+				return -1;
 			continue;
 		}
 		switch (ch) {
@@ -528,11 +528,11 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			break;
 		case OPT_SANDBOX:
 			if (opt_sandbox(optarg, &l->sandbox, "load") < 0)
-				return EXIT_USAGE;
+				return -1;
 			break;
 		case OPT_SHARD:
 			if (opt_shard(optarg, &l->shard, "load") < 0)
-				return EXIT_USAGE;
+				return -1;
 			break;
 		case OPT_STATS:
 			l->stats = optarg;
@@ -542,7 +542,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return 1;
 		case 'k':
 			l->keep_going = 1;
 			break;
@@ -561,7 +561,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 	if (optind == argc)
 		return usage_error("load", "no input given (a directory, files, or - for stdin)");
 	if (opt_row_check(&l->spec, &given, "load") < 0)
-		return EXIT_USAGE;
+		return -1;
 	if (l->index && !l->spec.ragged)
 		return usage_error("load", "--index needs --ragged");
 	if (l->spec.ragged && !l->spec.channels && (l->stats || l->spec.norm.on))
@@ -573,13 +573,13 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		return usage_error("load", l->stats_from ? "--stats-from needs --normalize stats"
 				   : "--normalize stats needs --stats-from FILE.json");
 	if (check_dataset_opts(l, argc, argv) != 0)
-		return EXIT_USAGE;
-	return -1;
+		return -1;
+	return 0;
 }
 
 /* The output files: one target, or with --split one per part with the
  * part's name in its file names. Every name must differ from the others.
- * 0, or an exit status. */
+ * 0, or -1 after a usage message. */
 static int make_targets(struct load *l)
 {
 	const char *names[5 * SPLIT_MAX + 1];
@@ -986,11 +986,11 @@ int cmd_load(int argc, char **argv)
 	int r;
 
 	opt_common_init(&c);
-	if ((r = parse(argc, argv, &l, &c, &order)) >= 0)
-		return r;
-	if ((r = make_targets(&l)) != 0) {
+	if ((r = parse(argc, argv, &l, &c, &order)) != 0)
+		return opt_status(r);
+	if (make_targets(&l) < 0) {
 		load_free(&l);
-		return r;
+		return EXIT_USAGE;
 	}
 	/* Refuse to clobber before any work is done. */
 	r = EXIT_FAIL;

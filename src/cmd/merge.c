@@ -430,70 +430,91 @@ static int merge_stats(const char *out, char **paths, int n, int force)
 	return outfile_commit(&o, force) < 0 ? EXIT_FAIL : EXIT_OK;
 }
 
-int cmd_merge(int argc, char **argv)
+/* What merge was asked: the outputs, and the parts from argv[optind]. */
+struct merge_args {
+	const char *out, *labels, *index, *stats;
+};
+
+/* Parse argv into A and C: 0 to go on, -1 after a usage message, 1 when
+ * done (--help). */
+static int parse(int argc, char **argv, struct merge_args *a, struct opt_common *c)
 {
-	struct merge m = { .out_fd = -1 }, l = { .out_fd = -1 };
-	struct opt_common c;
-	const char *out = NULL, *labels = NULL, *index = NULL, *stats = NULL;
-	size_t i, n;
+	size_t n;
 	int ch, r;
 
-	opt_common_init(&c);
 	while ((ch = getopt_long(argc, argv, ":fhj:o:qv", longopts, NULL)) != -1) {
-		if ((r = opt_common_parse(&c, ch, optarg, "merge")) != 0) {
+		if ((r = opt_common_parse(c, ch, optarg, "merge")) != 0) {
 			if (r < 0)
-				return EXIT_USAGE;
+				return -1;
 			continue;
 		}
 		switch (ch) {
 		case OPT_INDEX:
-			index = optarg;
+			a->index = optarg;
 			break;
 		case OPT_LABELS:
-			labels = optarg;
+			a->labels = optarg;
 			break;
 		case OPT_STATS:
-			stats = optarg;
+			a->stats = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			return 1;
 		case 'o':
-			out = optarg;
+			a->out = optarg;
 			break;
 		default:
 			return opt_bad(ch, argv, "merge");
 		}
 	}
-	if (stats && (out || labels || index))
+	n = (size_t)(argc - optind);
+	if (a->stats && (a->out || a->labels || a->index))
 		return usage_error("merge", "--stats combines statistics files alone: "
 				   "merge the arrays (-o, --labels, --index) in a call of their own");
-	if (stats && optind == argc)
-		return usage_error("merge", "no parts given");
-	if (stats && !c.force && outfile_exists(stats))
-		return error("%s: file exists (use -f to replace it)", stats), EXIT_FAIL;
-	if (stats)
-		return merge_stats(stats, argv + optind, argc - optind, c.force);
-	if (!out)
+	if (!a->stats && !a->out)
 		return usage_error("merge", "no output given (-o OUT.npy)");
-	if (optind == argc)
+	if (n == 0)
 		return usage_error("merge", "no parts given");
-	n = (size_t)(argc - optind);
-	if (labels && n % 2)
+	if (a->labels && n % 2)
 		return usage_error("merge", "--labels: %zu parts given, not as many labels parts "
 				   "(PART.npy... then YPART.npy...) as array parts", n);
-	if (labels && strcmp(labels, out) == 0)
+	if (a->labels && strcmp(a->labels, a->out) == 0)
 		return usage_error("merge", "--labels and --output name the same file");
-	if (index && (strcmp(index, out) == 0 || (labels && strcmp(index, labels) == 0)))
+	if (a->index && (strcmp(a->index, a->out) == 0 ||
+			 (a->labels && strcmp(a->index, a->labels) == 0)))
 		return usage_error("merge", "--index names the same file as another output");
-	if (!c.force && index && outfile_exists(index))
-		return error("%s: file exists (use -f to replace it)", index), EXIT_FAIL;
-	if (!c.force && outfile_exists(out))
-		return error("%s: file exists (use -f to replace it)", out), EXIT_FAIL;
-	if (!c.force && labels && outfile_exists(labels))
-		return error("%s: file exists (use -f to replace it)", labels), EXIT_FAIL;
+	return 0;
+}
 
-	m.nparts = labels ? n / 2 : n;
+/* Without -f, an existing output is refused before any work. */
+static int refuse_existing(const char *path, int force)
+{
+	if (!force && path && outfile_exists(path))
+		return error("%s: file exists (use -f to replace it)", path);
+	return 0;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+	struct merge m = { .out_fd = -1 }, l = { .out_fd = -1 };
+	struct merge_args a = { 0 };
+	struct opt_common c;
+	size_t i, n;
+	int r;
+
+	opt_common_init(&c);
+	if ((r = parse(argc, argv, &a, &c)) != 0)
+		return opt_status(r);
+	if (a.stats)
+		return refuse_existing(a.stats, c.force) < 0 ? EXIT_FAIL
+		       : merge_stats(a.stats, argv + optind, argc - optind, c.force);
+	if (refuse_existing(a.index, c.force) < 0 || refuse_existing(a.out, c.force) < 0 ||
+	    refuse_existing(a.labels, c.force) < 0)
+		return EXIT_FAIL;
+
+	n = (size_t)(argc - optind);
+	m.nparts = a.labels ? n / 2 : n;
 	l.nparts = n - m.nparts;
 	m.parts = calloc(n, sizeof(*m.parts));
 	if (!m.parts)
@@ -501,9 +522,9 @@ int cmd_merge(int argc, char **argv)
 	l.parts = m.parts + m.nparts;
 	for (i = 0; i < n; i++)
 		m.parts[i].path = argv[optind + (int)i];
-	m.out = out;
-	m.index = index;
-	l.out = labels;
+	m.out = a.out;
+	m.index = a.index;
+	l.out = a.labels;
 	r = merge_all(&m, &l, &c);
 	free(m.rows);
 	free(m.parts);

@@ -98,8 +98,7 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 		return 1;
 	case 'j':
 		if (opt_u64(arg, 1, POOL_MAX_JOBS, &v) < 0) {
-			usage_error(cmd, "invalid --jobs '%s' (1 to %d)", arg, POOL_MAX_JOBS);
-			return -1;
+			return usage_error(cmd, "invalid --jobs '%s' (1 to %d)", arg, POOL_MAX_JOBS);
 		}
 		c->jobs = (unsigned)v;
 		return 1;
@@ -111,8 +110,7 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 		return 1;
 	case OPT_SCHEDULE:
 		if ((ch = opt_choice(arg, schedules)) < 0) {
-			usage_error(cmd, "invalid --schedule '%s' (static or dynamic)", arg);
-			return -1;
+			return usage_error(cmd, "invalid --schedule '%s' (static or dynamic)", arg);
 		}
 		c->schedule = ch;
 		return 1;
@@ -139,37 +137,37 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
 	case OPT_FILTER:
 		if ((r = opt_choice(arg, resize_filter_names)) < 0)
 			return usage_error(cmd, "invalid --filter '%s' (nearest, box, bilinear, "
-					   "hamming, bicubic or lanczos)", arg), -1;
+					   "hamming, bicubic or lanczos)", arg);
 		s->filter = (enum resize_filter)r;
 		given->filter = 1;
 		return 1;
 	case OPT_FIT:
 		if ((r = opt_choice(arg, resize_fit_names)) < 0)
-			return usage_error(cmd, "invalid --fit '%s' (stretch, cover or contain)", arg), -1;
+			return usage_error(cmd, "invalid --fit '%s' (stretch, cover or contain)", arg);
 		s->fit = (enum resize_fit)r;
 		given->fit = 1;
 		return 1;
 	case OPT_MAX_SIDE:
 		if (opt_u64(arg, 1, 1u << 24, &v) < 0)
-			return usage_error(cmd, "invalid --max-side '%s' (1 to 16777216)", arg), -1;
+			return usage_error(cmd, "invalid --max-side '%s' (1 to 16777216)", arg);
 		s->max_side = (uint32_t)v;
 		return 1;
 	case OPT_LAYOUT:
 		if ((r = opt_choice(arg, tensor_layout_names)) < 0)
-			return usage_error(cmd, "invalid --layout '%s' (nhwc or nchw)", arg), -1;
+			return usage_error(cmd, "invalid --layout '%s' (nhwc or nchw)", arg);
 		s->layout = (enum tensor_layout)r;
 		return 1;
 	case OPT_MAX_PIXELS:
 		if (opt_u64(arg, 1, UINT64_MAX, &s->max_pixels) < 0)
-			return usage_error(cmd, "invalid --max-pixels '%s'", arg), -1;
+			return usage_error(cmd, "invalid --max-pixels '%s'", arg);
 		return 1;
 	case OPT_NORMALIZE:
 		if (tensor_norm_parse(arg, &s->norm, why, sizeof(why)) < 0)
-			return usage_error(cmd, "invalid --normalize '%s': %s", arg, why), -1;
+			return usage_error(cmd, "invalid --normalize '%s': %s", arg, why);
 		return 1;
 	case OPT_PAD:
 		if (opt_u64(arg, 0, 255, &v) < 0)
-			return usage_error(cmd, "invalid --pad '%s' (0 to 255)", arg), -1;
+			return usage_error(cmd, "invalid --pad '%s' (0 to 255)", arg);
 		s->pad = (unsigned)v;
 		given->pad = 1;
 		return 1;
@@ -194,12 +192,12 @@ int opt_row_parse(struct row_spec *s, struct opt_row *given, int ch, const char 
 		return 1;
 	case 'c':
 		if (opt_u64(arg, 1, 4, &v) < 0)
-			return usage_error(cmd, "invalid --channels '%s' (1 to 4)", arg), -1;
+			return usage_error(cmd, "invalid --channels '%s' (1 to 4)", arg);
 		s->channels = (int)v;
 		return 1;
 	case 't':
 		if ((r = opt_choice(arg, tensor_dtype_names)) < 0)
-			return usage_error(cmd, "invalid --dtype '%s' (u1, u2, f4 or f8)", arg), -1;
+			return usage_error(cmd, "invalid --dtype '%s' (u1, u2, f4 or f8)", arg);
 		s->dtype = (enum tensor_dtype)r;
 		given->dtype = 1;
 		return 1;
@@ -215,33 +213,32 @@ int opt_row_check(struct row_spec *s, const struct opt_row *given, const char *c
 
 	if (s->ragged && s->resize)
 		return usage_error(cmd, "--ragged keeps each image's aspect ratio: use --resize S "
-				   "(the shorter side) or --max-side L, not --resize WxH"), -1;
+				   "(the shorter side) or --max-side L, not --resize WxH");
 	if (s->ragged && (given->fit || given->pad))
-		return usage_error(cmd, "%s cannot go with --ragged", given->fit ? "--fit" : "--pad"), -1;
+		return usage_error(cmd, "%s cannot go with --ragged", given->fit ? "--fit" : "--pad");
 	if (!s->ragged && (s->short_side || s->max_side))
 		return usage_error(cmd, "%s needs --ragged", s->short_side ? "--resize S"
-				   : "--max-side"), -1;
+				   : "--max-side");
 	if (s->short_side && s->max_side)
-		return usage_error(cmd, "--resize S and --max-side cannot go together"), -1;
+		return usage_error(cmd, "--resize S and --max-side cannot go together");
 	if (!s->resize && !s->short_side && !s->max_side && lone)
-		return usage_error(cmd, "%s needs --resize%s", lone, s->ragged ? " or --max-side" : ""), -1;
+		return usage_error(cmd, "%s needs --resize%s", lone, s->ragged ? " or --max-side" : "");
 	if (given->pad && s->fit != RESIZE_CONTAIN)
-		return usage_error(cmd, "--pad needs --fit contain"), -1;
+		return usage_error(cmd, "--pad needs --fit contain");
 	if (s->scale && s->dtype != TENSOR_F4 && s->dtype != TENSOR_F8)
-		return usage_error(cmd, "--scale needs --dtype f4 or f8"), -1;
+		return usage_error(cmd, "--scale needs --dtype f4 or f8");
 	if (!s->norm.on)
 		return 0;
 	/* Normalize(ToTensor(img)) is a float tensor. */
 	if (s->scale)
-		return usage_error(cmd, "--normalize scales as ToTensor does: leave out --scale"), -1;
+		return usage_error(cmd, "--normalize scales as ToTensor does: leave out --scale");
 	if (given->dtype && s->dtype != TENSOR_F4 && s->dtype != TENSOR_F8)
-		return usage_error(cmd, "--normalize needs --dtype f4 or f8 (the default with it: f4)"),
-		       -1;
+		return usage_error(cmd, "--normalize needs --dtype f4 or f8 (the default with it: f4)");
 	if (!given->dtype)
 		s->dtype = TENSOR_F4;
 	if (s->channels && !s->norm.from_stats &&
 	    tensor_norm_check(&s->norm, s->channels, s->dtype == TENSOR_F4, why, sizeof(why)) < 0)
-		return usage_error(cmd, "invalid --normalize: %s", why), -1;
+		return usage_error(cmd, "invalid --normalize: %s", why);
 	return 0;
 }
 
@@ -253,7 +250,12 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	err_vreport(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try 'parimg %s --help' for more information.\n", cmd);
-	return EXIT_USAGE;
+	return -1;
+}
+
+int opt_status(int r)
+{
+	return r < 0 ? EXIT_USAGE : EXIT_OK;
 }
 
 /* An environment variable holding a decimal number. */
@@ -301,7 +303,7 @@ int opt_sandbox(const char *s, enum sandbox_mode *m, const char *cmd)
 	int r = opt_choice(s, sandbox_mode_names);
 
 	if (r < 0)
-		return usage_error(cmd, "invalid --sandbox '%s' (auto, require or off)", s), -1;
+		return usage_error(cmd, "invalid --sandbox '%s' (auto, require or off)", s);
 	*m = (enum sandbox_mode)r;
 	return 0;
 }

@@ -15,7 +15,6 @@ int opt_choice(const char *s, const char *const *names);
 /* The number of online CPUs, at least 1. */
 unsigned opt_cpus(void);
 
-#endif
 
 /* Options every pool-running subcommand shares. */
 struct opt_common {
@@ -49,14 +48,21 @@ int opt_common_parse(struct opt_common *c, int ch, const char *arg, const char *
 	"  -v, --verbose           print each worker's range and time\n"      \
 	"  -h, --help              show this help and exit\n"
 
-/* Report what getopt_long returned CH for (':' a missing value, '?' an
- * unknown option; the option strings start with ':' and opterr is 0) as a
- * usage error of CMD; returns 2. */
-int opt_bad(int ch, char **argv, const char *cmd);
-
-/* Print "parimg: MESSAGE" and a hint to CMD's --help; returns 2. */
+/*
+ * Usage errors, one convention: usage_error prints "parimg: MESSAGE" and a
+ * hint to CMD's --help and returns -1, as error() does, so that a parser
+ * can "return usage_error(...)". Each subcommand's parse returns 0 to go
+ * on, -1 after a usage message, 1 when it is done (--help printed), and
+ * the subcommand returns opt_status of that: EXIT_USAGE (2) or EXIT_OK.
+ */
 int usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The exit status for a parse's R, -1 or 1. */
+int opt_status(int r);
+/* Report what getopt_long returned CH for (':' a missing value, '?' an
+ * unknown option; the option strings start with ':' and opterr is 0) as a
+ * usage error of CMD; returns -1. */
+int opt_bad(int ch, char **argv, const char *cmd);
 
 /* The options that say how load makes each row of its array (row.h):
  * load takes them, and bench passes them on to the loads it times. */
@@ -114,3 +120,5 @@ struct opt_shard {
 /* "K/N", or "slurm" for K and N from SLURM_ARRAY_TASK_ID, _MIN, _COUNT
  * (and _STEP, _MAX when set). 0, or -1 with a usage message for CMD. */
 int opt_shard(const char *s, struct opt_shard *sh, const char *cmd);
+
+#endif
