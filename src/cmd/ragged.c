@@ -272,19 +272,7 @@ int ragged_decode(const struct row_spec *s, const struct ragged_dims *d, const i
 
 int ragged_write_index(const int64_t *index, size_t n, const char *path, struct outfile *o)
 {
-	struct npy_header h = { .ndim = 2, .shape = { n, RAGGED_COLS } };
-	char head[256];
-	int le = 1;
-
-	snprintf(h.descr, sizeof(h.descr), "%ci8", *(char *)&le ? '<' : '>');
-	if (!npy_format_header(&h, head, sizeof(head)))
-		return error("%s: header too large", path);
-	if (outfile_open(o, path) < 0)
-		return -1;
-	if (outfile_write(o, head, h.header_len) < 0 ||
-	    outfile_write(o, index, n * RAGGED_COLS * sizeof(*index)) < 0)
-		return -1;
-	return 0;
+	return npy_write_i8(index, n, RAGGED_COLS, path, o);
 }
 
 char *ragged_index_path(const char *out)
@@ -297,12 +285,11 @@ int ragged_read_index(const char *path, int64_t **index, size_t *n, char *why, s
 	struct npy_header h;
 	struct buf b = { 0 };
 	char descr[8];
-	int le = 1;
 
 	*index = NULL;
 	if (input_read(path, &b, why, whylen) < 0)
 		return -1;
-	snprintf(descr, sizeof(descr), "%ci8", *(char *)&le ? '<' : '>');
+	npy_native_descr(descr, "i8");
 	if (npy_parse_header(b.p, b.len, &h, why, whylen) < 0)
 		goto fail;
 	if (strcmp(h.descr, descr) != 0 || h.ndim != 2 || h.shape[1] != RAGGED_COLS ||

@@ -2,6 +2,8 @@
  * magic, version, little-endian header length, a Python dict literal padded
  * with spaces and a newline so that the data starts on a 64-byte boundary. */
 #include "common/npy.h"
+#include "common/err.h"
+#include "common/outfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -246,5 +248,29 @@ int npy_parse_header(const unsigned char *buf, size_t len, struct npy_header *h,
 	if (!npy_itemsize(h->descr))
 		FAIL("unsupported .npy dtype '%s'", h->descr);
 	h->header_len = prefix + hlen;
+	return 0;
+}
+
+void npy_native_descr(char *descr, const char *code)
+{
+	const int le = 1;
+
+	descr[0] = *(const char *)&le ? '<' : '>';
+	memcpy(descr + 1, code, 3);
+}
+
+int npy_write_i8(const int64_t *v, size_t n, size_t cols, const char *path, struct outfile *o)
+{
+	struct npy_header h = { .ndim = cols ? 2 : 1, .shape = { n, cols } };
+	char head[256];
+
+	npy_native_descr(h.descr, "i8");
+	if (!npy_format_header(&h, head, sizeof(head)))
+		return error("%s: header too large", path);
+	if (outfile_open(o, path) < 0)
+		return -1;
+	if (outfile_write(o, head, h.header_len) < 0 ||
+	    outfile_write(o, v, n * (cols ? cols : 1) * sizeof(*v)) < 0)
+		return -1;
 	return 0;
 }

@@ -30,4 +30,15 @@ size_t npy_itemsize(const char *descr);
 /* Bytes of data in H's array; 0 with errno = EOVERFLOW when it overflows. */
 uint64_t npy_data_size(const struct npy_header *h);
 
+/* DESCR (at least 4 bytes) set to this machine's two-character CODE ("i8",
+ * "f4", ...):
+ * "<i8" on a little-endian machine, ">i8" on a big-endian one. */
+void npy_native_descr(char *descr, const char *code);
+
+struct outfile;
+/* Write the N x COLS int64 values V (native order; COLS 0: a 1-D array of
+ * N) as an .npy into a temporary file O for PATH, left for the caller to
+ * commit: labels, a ragged index. 0, or -1 with a message printed. */
+int npy_write_i8(const int64_t *v, size_t n, size_t cols, const char *path, struct outfile *o);
+
 #endif

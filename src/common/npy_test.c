@@ -1,6 +1,7 @@
 /* npy_test.c - unit tests of the .npy header (npy.h): bytes identical to
  * numpy.save's, a strict parser that never reads past its buffer, data sizes. */
 #include "common/npy.h"
+#include "common/outfile.h"
 #include "common/unit_test.h"
 
 #include <criterion/criterion.h>
@@ -537,4 +538,37 @@ Test(npy_data_size, overflow)
 	cr_assert_eq(errno, EOVERFLOW);
 	cr_assert_eq(data_size("|u1", 2, max), 0);
 	cr_assert_eq(errno, EOVERFLOW);
+}
+
+/* Labels (1-D) and a ragged index (N x 4) come out of the one int64 writer
+ * as numpy.save writes them: the header, then the values in native order. */
+Test(npy_write_i8, one_and_two_dimensions, .fini = ut_scratch_remove)
+{
+	static const int64_t v[8] = { 0, -1, 2, INT64_MAX, INT64_MIN, 5, 6, 7 };
+	static const size_t cols[2] = { 0, 4 };
+	int k;
+
+	ut_scratch_make();
+	for (k = 0; k < 2; k++) {
+		struct outfile o = { 0 };
+		struct npy_header h;
+		unsigned char got[256 + sizeof(v)];
+		char path[128];
+		size_t n = cols[k] ? 2 : 8, len;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/v%d.npy", ut_scratch, k);
+		cr_assert_eq(npy_write_i8(v, n, cols[k], path, &o), 0);
+		cr_assert_eq(outfile_commit(&o, 0), 0);
+		cr_assert_not_null(f = fopen(path, "rb"));
+		len = fread(got, 1, sizeof(got), f);
+		fclose(f);
+		cr_assert_eq(npy_parse_header(got, len, &h, NULL, 0), 0);
+		cr_assert_eq(h.ndim, cols[k] ? 2 : 1);
+		cr_assert_eq(h.shape[0], n);
+		cr_assert(cols[k] == 0 || h.shape[1] == cols[k]);
+		cr_assert_eq(strcmp(h.descr + 1, "i8"), 0);
+		cr_assert_eq(len, h.header_len + sizeof(v));
+		cr_assert_arr_eq(got + h.header_len, v, sizeof(v));
+	}
 }

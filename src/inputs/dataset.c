@@ -309,19 +309,7 @@ int dataset_shuffle(struct dataset *ds, struct filelist *files, uint64_t seed)
 int dataset_write_labels(const struct dataset *ds, size_t first, size_t n, const char *path,
 			 struct outfile *o)
 {
-	struct npy_header h = { .ndim = 1, .shape = { n } };
-	char head[256];
-	int le = 1;
-
-	snprintf(h.descr, sizeof(h.descr), "%ci8", *(char *)&le ? '<' : '>');
-	if (!npy_format_header(&h, head, sizeof(head)))
-		return error("%s: header too large", path);
-	if (outfile_open(o, path) < 0)
-		return -1;
-	if (outfile_write(o, head, h.header_len) < 0 ||
-	    outfile_write(o, ds->labels + first, n * sizeof(*ds->labels)) < 0)
-		return -1;
-	return 0;
+	return npy_write_i8(ds->labels + first, n, 0, path, o);
 }
 
 int dataset_write_classes(const struct dataset *ds, const char *path, struct outfile *o)
