@@ -1,0 +1,81 @@
+/* load.h - what load.c (the interface: help, options, outputs' names, the
+ * rows) hands load_run.c (probe, map, decode, commit). Private to "parimg
+ * load"; bench runs load as a process, not through this header. */
+#ifndef PARIMG_LOAD_H
+#define PARIMG_LOAD_H
+
+#include "cmd/opt.h"
+#include "inputs/dataset.h"
+#include "inputs/filelist.h"
+#include "image/chanstats.h"
+#include "image/row.h"
+#include "engine/sandbox.h"
+#include "common/buf.h"
+#include "common/outfile.h"
+#include "common/split.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ragged_dims;
+
+/* One output array and the files beside it. A split makes one per part,
+ * each taking its own range of the rows. */
+struct target {
+	char *out, *labels, *manifest;	/* final names; labels, manifest NULL if none */
+	char *index;			/* --ragged: the index's name, else NULL */
+	char *stats;			/* --stats's file, or NULL */
+	size_t row0, nrows;		/* this shard's rows of the part */
+	struct outfile arr, lab, man, idx, st;	/* fd -1 until opened */
+	/* Made by prepare_target for decode_target (struct load's fields): */
+	void *map;			/* the array, mapped; NULL until then */
+	size_t maplen;
+	unsigned char *rows, *failed;
+	struct ragged_dims *dims;
+	int64_t *plan;
+	uint64_t samples;
+};
+
+struct load {
+	struct filelist files;
+	const char *out;
+	const char *manifest;
+	const char *stats, *stats_from;	/* --stats, --stats-from */
+	struct chanstats_acc *slots;	/* --stats: one per worker, shared; or NULL */
+	/* Class folders, shuffle and split (dataset.c, split.c): */
+	const char *labels, *classes;	/* --labels, --classes */
+	int shuffle, seed_given;
+	uint64_t seed;
+	struct split split;
+	struct dataset ds;
+	struct target *targets;		/* one, or one per part of the split */
+	int ntargets;
+	struct outfile cls;		/* the classes file */
+	struct row_spec spec;	/* channels 0 and w 0 until probed */
+	int keep_going;
+	int recursive;			/* -r: directories at any depth */
+	enum sandbox_mode sandbox;	/* --sandbox */
+	int confine;			/* and its outcome: confine the workers */
+	struct opt_shard shard;
+	size_t row0, nrows;	/* this shard's inputs: [row0, row0 + nrows) */
+	size_t row_bytes;
+	unsigned char *map;	/* the output file, mapped */
+	int fd;			/* and open */
+	unsigned char *rows;	/* its data, row 0 first */
+	/* --ragged (ragged.c), for the target being loaded: */
+	const char *index;	/* --index, or NULL for the default name */
+	struct ragged_dims *dims;	/* the header pass's, row row0 first */
+	int64_t *plan;		/* the index: nrows x RAGGED_COLS */
+	uint64_t samples;	/* in all */
+	unsigned char *failed;	/* MAP_SHARED, a byte a row: failed decoding */
+	/* Per worker: */
+	struct buf file;	/* the encoded file being decoded */
+	struct row_scratch scratch;
+};
+
+/* Load L's rows (collected, L's outputs named and none refused): fix the
+ * shape from the first image (or, --ragged, every header), then prepare,
+ * decode and commit every target as C says. Returns the exit status. */
+int load_run(struct load *l, struct opt_common *c);
+
+#endif

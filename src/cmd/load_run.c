@@ -1,0 +1,568 @@
+/* load_run.c - what "parimg load" does once its options are parsed and its
+ * rows collected (load.c): the parent probes the first image for the shape,
+ * sizes a temporary file beside OUT, writes the header and maps the file
+ * MAP_SHARED; workers decode their rows into that mapping; the parent
+ * renames it onto OUT only if every row is accounted for. There is no copy
+ * of the dataset in between. With --ragged, a header pass in the pool
+ * (ragged.c) sizes each image instead. */
+#define _GNU_SOURCE
+#include "cmd/load.h"
+#include "cmd/opt.h"
+#include "cmd/ragged.h"
+#include "inputs/dataset.h"
+#include "inputs/input.h"
+#include "image/chanstats.h"
+#include "codec/codec.h"
+#include "engine/limit.h"
+#include "engine/pool.h"
+#include "engine/progress.h"
+#include "engine/sandbox.h"
+#include "common/err.h"
+#include "common/npy.h"
+#include "common/outfile.h"
+#include "common/split.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static const char *row_name(void *ctx, size_t i)
+{
+	return ((struct load *)ctx)->files.paths[i];
+}
+
+/* The pool's open hook: what a confined worker is handed for row I. */
+static int row_open(void *ctx, size_t i)
+{
+	return input_open(row_name(ctx, i));
+}
+
+/*
+ * A worker is about to decode rows [BEGIN, END), whose space the parent
+ * reserved (reserve): map their pages in one call instead of a page fault
+ * every 4 KiB. MADV_POPULATE_WRITE is a hint: before Linux 5.14 it says
+ * EINVAL and the faults happen as usual.
+ */
+static int load_range(void *ctx, size_t begin, size_t end, char *why, size_t whylen)
+{
+	struct load *l = ctx;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	unsigned char *first = l->rows + (begin - l->row0) * l->row_bytes;
+	size_t len = (end - begin) * l->row_bytes;
+	uintptr_t a;
+
+	(void)why;
+	(void)whylen;
+	if (l->plan) {
+		/* Ragged: the rows' slots, from the offsets. */
+		size_t ss = row_sample_size(l->spec.dtype);
+		uint64_t e = end - l->row0 == l->nrows ? l->samples
+			     : (uint64_t)l->plan[(end - l->row0) * RAGGED_COLS + RAGGED_OFF];
+
+		first = l->rows + (uint64_t)l->plan[(begin - l->row0) * RAGGED_COLS + RAGGED_OFF] * ss;
+		len = (size_t)(l->rows + e * ss - first);
+	}
+	a = (uintptr_t)first & ~(page - 1);
+	if (len)
+		madvise((void *)a, (uintptr_t)first + len - a, MADV_POPULATE_WRITE);
+	return 0;
+}
+
+/* The pool's setup hook: in each worker, before it is confined (the cap
+ * reads /proc/self/statm). */
+static void load_setup(void *ctx)
+{
+	limit_worker_memory(((struct load *)ctx)->spec.max_pixels);
+}
+
+/* Decode image I into its row of the mapping. */
+static int load_one(void *ctx, size_t i, char *why, size_t whylen)
+{
+	struct load *l = ctx;
+
+	if (l->slots)		/* --stats: this worker's own accumulator */
+		l->scratch.stats = &l->slots[pool_worker_index()];
+	if (l->plan) {
+		const int64_t *r = l->plan + (i - l->row0) * RAGGED_COLS;
+
+		if (r[RAGGED_H] == 0)	/* skipped in the header pass, and reported */
+			return input_skip_item(i);
+		/* Marked until done: a worker that crashes on the file (the
+		 * pool skips it under -k) leaves its row marked too. */
+		l->failed[i - l->row0] = 1;
+		if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
+		    ragged_decode(&l->spec, &l->dims[i - l->row0], r, l->file.p, l->file.len,
+				  l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype),
+				  &l->scratch, why, whylen) < 0)
+			return -1;
+		l->failed[i - l->row0] = 0;
+		return 0;
+	}
+	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0)
+		return -1;
+	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
+			  &l->scratch, why, whylen);
+}
+
+/* Under -k, in the parent: item I's worker died while decoding it, maybe
+ * half way through its row; the row is to be left zero. */
+static void load_lost(void *ctx, size_t i)
+{
+	struct load *l = ctx;
+	const int64_t *r;
+
+	if (!l->plan) {
+		memset(l->rows + (i - l->row0) * l->row_bytes, 0, l->row_bytes);
+		return;
+	}
+	/* --ragged: the slot the plan gave it (its index row then says 0x0,
+	 * as the worker had marked it failed). */
+	r = l->plan + (i - l->row0) * RAGGED_COLS;
+	memset(l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype), 0,
+	       (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) * row_sample_size(l->spec.dtype));
+}
+
+/* Fix the array's shape from the first image that can be probed (with -k,
+ * bad files before it are left to the workers to report). Always from the
+ * whole list, never the shard's part, so that every shard agrees. */
+static int probe_shape(struct load *l)
+{
+	char why[1024];
+	struct codec_info info;
+	size_t i;
+
+	if (l->spec.ragged)
+		return 0;	/* each its own, from the header pass */
+	for (i = 0; i < l->files.n; i++) {
+		if (input_read(l->files.paths[i], &l->file, why, sizeof(why)) == 0 &&
+		    codec_probe(l->file.p, l->file.len, l->spec.max_pixels, &info, why,
+				sizeof(why)) == 0)
+			break;
+		if (!l->keep_going)
+			return error("%s: %s", l->files.paths[i], why);
+	}
+	if (i == l->files.n)
+		return error("%s: no input could be read", l->out);
+	l->spec.size_from = l->files.paths[i];
+	if (!l->spec.resize) {
+		int w, h;
+
+		row_image_size(&l->spec, &info, &w, &h);
+		l->spec.w = (uint32_t)w;
+		l->spec.h = (uint32_t)h;
+	}
+	if (!l->spec.channels)
+		l->spec.channels = info.channels;
+	return 0;
+}
+
+/* With the channels known, --normalize's figures (those of --stats-from
+ * for "stats") must be one per channel, and no std zero. Returns the exit
+ * status: a mismatch is a usage error. */
+static int setup_normalize(struct load *l)
+{
+	struct tensor_norm *n = &l->spec.norm;
+	struct chanstats cs;
+	char why[256];
+	int k;
+
+	if (!n->on)
+		return EXIT_OK;
+	if (n->from_stats) {
+		if (chanstats_read(l->stats_from, &cs) < 0)
+			return EXIT_FAIL;
+		if (cs.acc.pixels == 0)
+			return error("%s: no samples, so no mean and std", l->stats_from), EXIT_FAIL;
+		n->n = cs.channels;
+		for (k = 0; k < cs.channels; k++) {
+			n->mean[k] = cs.mean[k];
+			n->std[k] = cs.std[k];
+		}
+	}
+	if (tensor_norm_check(n, l->spec.channels, l->spec.dtype == TENSOR_F4, why, sizeof(why)) < 0)
+		return opt_status(usage_error("load", "invalid --normalize%s%s: %s",
+					      n->from_stats ? " stats from " : "",
+					      n->from_stats ? l->stats_from : "", why));
+	return EXIT_OK;
+}
+
+/* Create OUT's temporary file, sized for the header and the shard's rows
+ * (reserved by the caller, see reserve), write the header and map it all. */
+static int create_array(struct load *l, struct outfile *o, void **map, size_t *maplen)
+{
+	const struct row_spec *s = &l->spec;
+	struct npy_header hdr = { .ndim = 0 };
+	char head[4096];
+	uint64_t data, total;
+	int le = 1;
+
+	snprintf(hdr.descr, sizeof(hdr.descr), "%c%s",
+		 s->dtype == TENSOR_U1 ? '|' : *(char *)&le ? '<' : '>', tensor_dtype_names[s->dtype]);
+	if (s->ragged) {
+		hdr.shape[hdr.ndim++] = l->samples;
+	} else if (s->layout == TENSOR_NCHW) {
+		/* Channels first, even one: ToTensor's (1, H, W). */
+		hdr.shape[hdr.ndim++] = l->nrows;
+		hdr.shape[hdr.ndim++] = (uint64_t)s->channels;
+		hdr.shape[hdr.ndim++] = s->h;
+		hdr.shape[hdr.ndim++] = s->w;
+	} else {
+		hdr.shape[hdr.ndim++] = l->nrows;
+		hdr.shape[hdr.ndim++] = s->h;
+		hdr.shape[hdr.ndim++] = s->w;
+		if (s->channels > 1)
+			hdr.shape[hdr.ndim++] = (uint64_t)s->channels;
+	}
+	data = npy_data_size(&hdr);
+	if (!npy_format_header(&hdr, head, sizeof(head)) || (data == 0 && errno == EOVERFLOW) ||
+	    __builtin_add_overflow(data, (uint64_t)hdr.header_len, &total) ||
+	    total > (uint64_t)INT64_MAX || total > SIZE_MAX)
+		return error("%s: array of %zu x %ux%u x %d x %zu bytes is too large", l->out,
+			     l->nrows, s->w, s->h, s->channels, row_sample_size(s->dtype));
+	l->row_bytes = row_bytes(s);
+	if (outfile_open(o, l->out) < 0)
+		return -1;
+	if (ftruncate(o->fd, (off_t)total) < 0 || outfile_write(o, head, hdr.header_len) < 0) {
+		error_errno("%s", l->out);
+		outfile_abort(o);
+		return -1;
+	}
+	*maplen = (size_t)total;
+	*map = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
+	if (*map == MAP_FAILED) {
+		error_errno("%s: mmap", l->out);
+		outfile_abort(o);
+		return -1;
+	}
+	l->map = *map;
+	l->fd = o->fd;
+	l->rows = (unsigned char *)*map + hdr.header_len;
+	return 0;
+}
+
+/* The manifest, one path per row, into a temporary file (committed later). */
+static int write_manifest(struct load *l, struct outfile *o)
+{
+	size_t i;
+
+	if (outfile_open(o, l->manifest) < 0)
+		return -1;
+	for (i = l->row0; i < l->row0 + l->nrows; i++) {
+		if (outfile_write(o, l->files.paths[i], strlen(l->files.paths[i])) < 0 ||
+		    outfile_write(o, "\n", 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Each target's rows: a split's parts take consecutive ranges of the
+ * (shuffled) rows, and a shard its share of each part, by the rule of
+ * pool_range, so that merging the shards of a part gives that part. */
+static void place_targets(struct load *l)
+{
+	size_t sizes[SPLIT_MAX], begin = 0, a, b;
+	int i;
+
+	if (l->split.n)
+		split_sizes(&l->split, l->files.n, sizes);
+	else
+		sizes[0] = l->files.n;
+	for (i = 0; i < l->ntargets; i++) {
+		pool_range(sizes[i], l->shard.n, l->shard.k, &a, &b);
+		l->targets[i].row0 = begin + a;
+		l->targets[i].nrows = b - a;
+		begin += sizes[i];
+	}
+}
+
+/* The workers' --stats accumulators, zero, in memory they share with the
+ * parent: one per worker, each written by its worker alone. */
+static struct chanstats_acc *stats_slots(unsigned jobs)
+{
+	void *p = mmap(NULL, (size_t)jobs * sizeof(struct chanstats_acc), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		error_errno("mmap");
+		return NULL;
+	}
+	return p;
+}
+
+/* Sum the workers' accumulators (checked: they are the workers' word) in
+ * worker order into target T's statistics, counting its SKIPPED rows as
+ * the zeros they are in the array (--ragged: a skipped image has no
+ * samples), and write them to T's stats file. */
+static int write_stats(struct load *l, struct target *t, unsigned jobs, size_t skipped)
+{
+	struct chanstats cs = { .channels = l->spec.channels, .rows = t->nrows };
+	uint64_t px = (uint64_t)l->spec.w * l->spec.h, want, zeros;
+	char buf[4096];
+	size_t len, i;
+	unsigned w;
+
+	if (l->plan) {		/* the index rows finish_ragged left */
+		for (want = 0, i = 0; i < t->nrows; i++)
+			want += (uint64_t)(l->plan[i * RAGGED_COLS + RAGGED_H] *
+					   l->plan[i * RAGGED_COLS + RAGGED_W]);
+		zeros = 0;
+	} else {
+		want = (t->nrows - skipped) * px;
+		zeros = skipped * px;
+	}
+	for (w = 0; w < jobs; w++)
+		if (chanstats_merge(&cs.acc, &l->slots[w], cs.channels) < 0)
+			return error("%s: worker %u's statistics are out of range", t->out, w);
+	if (cs.acc.pixels != want)
+		return error("%s: the workers' statistics count %llu samples, not %llu", t->out,
+			     (unsigned long long)cs.acc.pixels, (unsigned long long)want);
+	chanstats_add_zeros(&cs.acc, zeros);
+	chanstats_finish(&cs);
+	if (!(len = chanstats_format(&cs, buf, sizeof(buf))))
+		return error("%s: statistics too long", t->stats);
+	if (outfile_open(&t->st, t->stats) < 0)
+		return -1;
+	return outfile_write(&t->st, buf, len);
+}
+
+/*
+ * --ragged: the header pass over T's rows, then their offsets (ragged.c).
+ * Under -k a file whose header fails, or whose resized size is out of
+ * range, is skipped (counted in *SKIPPED, its index row 0x0, no samples).
+ */
+static int plan_ragged(struct load *l, struct target *t, struct opt_common *c, size_t *skipped)
+{
+	/* The header pass parses untrusted headers: confined as the decode. */
+	struct pool_task task = { .first = t->row0, .count = t->nrows, .jobs = c->jobs,
+				  .schedule = c->schedule, .keep_going = l->keep_going,
+				  .verbose = c->verbose, .confine = l->confine, .confine_fd = -1 };
+	char why[1024];
+	size_t i, bad;
+
+	if (ragged_scan(l->files.paths, &l->spec, &task, &t->dims) < 0)
+		return -1;
+	l->dims = t->dims;
+	for (i = 0; i < t->nrows; i++)
+		if (l->dims[i].w == 0 && l->dims[i].h == 0 && l->dims[i].c == 0)
+			++*skipped;
+	if (!(t->plan = l->plan = malloc((t->nrows ? t->nrows : 1) * RAGGED_COLS *
+					  sizeof(int64_t))))
+		return error("out of memory");
+	while (ragged_plan(&l->spec, l->dims, t->nrows, l->plan, &l->samples, &bad, why,
+			   sizeof(why)) < 0) {
+		if (!l->keep_going)
+			return error("%s: %s", l->files.paths[t->row0 + bad], why);
+		warnx("%s: %s", l->files.paths[t->row0 + bad], why);
+		memset(&l->dims[bad], 0, sizeof(l->dims[bad]));
+		++*skipped;
+	}
+	return 0;
+}
+
+/*
+ * Reserve the whole array before the first decode: a disk too small fails
+ * here, naming OUT, not in a worker an hour in. On tmpfs this zeroes the
+ * pages in the parent (about 0.1 s a GB here), which the workers then map
+ * without zeroing (load_range), so the CPU time is the same; on ext4 it is
+ * metadata only. Where the filesystem cannot, the workers' page faults or
+ * writes report a full disk as before.
+ */
+static int reserve(struct load *l, size_t maplen)
+{
+	int e = posix_fallocate(l->fd, 0, (off_t)maplen);
+
+	if (e && e != EOPNOTSUPP && e != EINVAL)
+		return error("%s: %s", l->out, strerror(e));
+	return 0;
+}
+
+/* --ragged: share a byte a row for the workers to mark the rows that
+ * failed under -k. */
+static int share_failed(struct load *l)
+{
+	l->failed = mmap(NULL, l->nrows ? l->nrows : 1, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (l->failed == MAP_FAILED) {
+		l->failed = NULL;
+		return error_errno("mmap");
+	}
+	return 0;
+}
+
+/* --ragged, after the decode: a row that failed under -k keeps its slot
+ * (zero) but gets H = W = 0; then the index goes beside the array. */
+static int finish_ragged(struct load *l, struct target *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nrows; i++)
+		if (l->failed[i])
+			l->plan[i * RAGGED_COLS + RAGGED_H] = l->plan[i * RAGGED_COLS + RAGGED_W] = 0;
+	return ragged_write_index(l->plan, t->nrows, t->index, &t->idx);
+}
+
+/* Point L's per-target fields at T's (see struct target). */
+static void use_target(struct load *l, const struct target *t)
+{
+	l->out = t->out;
+	l->manifest = t->manifest;
+	l->row0 = t->row0;
+	l->nrows = t->nrows;
+	l->map = t->map;
+	l->rows = t->rows;
+	l->fd = t->arr.fd;
+	l->failed = t->failed;
+	l->dims = t->dims;
+	l->plan = t->plan;
+	l->samples = t->samples;
+}
+
+/* Before any target is decoded: plan target T's rows (--ragged's header
+ * pass), make, reserve and map its array, and write its labels and
+ * manifest beside it; nothing is committed here. Returns 0, or -1. */
+static int prepare_target(struct load *l, struct target *t, struct opt_common *c,
+			  size_t *skipped)
+{
+	use_target(l, t);
+	if (l->spec.ragged && plan_ragged(l, t, c, skipped) < 0)
+		return -1;
+	t->samples = l->samples;
+	if (create_array(l, &t->arr, &t->map, &t->maplen) < 0)
+		return -1;
+	t->rows = l->rows;
+	if (reserve(l, t->maplen) < 0 || (l->spec.ragged && share_failed(l) < 0))
+		return -1;
+	t->failed = l->failed;
+	if ((t->manifest && write_manifest(l, &t->man) < 0) ||
+	    (t->labels && dataset_write_labels(&l->ds, t->row0, t->nrows, t->labels, &t->lab) < 0))
+		return -1;
+	return 0;
+}
+
+/* Unmap what prepare_target mapped for T. 0, or -1 with a message. */
+static int unmap_target(struct target *t)
+{
+	int r = 0;
+
+	if (t->failed)
+		munmap(t->failed, t->nrows ? t->nrows : 1);
+	t->failed = NULL;
+	if (t->map && t->map != MAP_FAILED && munmap(t->map, t->maplen) < 0)
+		r = error_errno("%s", t->out);
+	t->map = NULL;
+	return r;
+}
+
+/* Decode target T's rows into its array's mapping, then (--ragged) write
+ * its index beside it. Returns 0, or -1. */
+static int decode_target(struct load *l, struct target *t, struct opt_common *c,
+			 size_t *skipped)
+{
+	struct pool_result res;
+	struct pool_task task;
+	struct progress prog;
+	int ok;
+
+	use_target(l, t);
+	if (t->stats && !(l->slots = stats_slots(c->jobs)))
+		return -1;
+	progress_init(&prog, c->quiet, "images");
+	task = (struct pool_task){
+		.first = l->row0, .count = l->nrows, .jobs = c->jobs, .schedule = c->schedule,
+		.keep_going = l->keep_going, .verbose = c->verbose, .run = load_one,
+		.range = load_range,
+		.name = row_name, .open = row_open, .ctx = l, .progress = progress_update,
+		.progress_ctx = &prog,
+		/* Confined after the memory cap. The parent reserved the
+		 * output (reserve), so they keep no descriptor of it. */
+		.confine = l->confine, .confine_fd = -1, .setup = load_setup,
+		.lost = load_lost,
+	};
+	ok = pool_run(&task, &res) == 0;
+	if (ok && l->spec.ragged)
+		ok = finish_ragged(l, t) == 0;
+	if (l->slots) {
+		if (ok)
+			ok = write_stats(l, t, c->jobs, res.skipped) == 0;
+		munmap(l->slots, (size_t)c->jobs * sizeof(*l->slots));
+		l->slots = NULL;
+	}
+	if (unmap_target(t) < 0)
+		ok = 0;
+	*skipped += res.skipped;
+	return ok ? 0 : -1;
+}
+
+/* Every temporary file of the run, in the order of their renames: the
+ * manifests, labels and classes first and the arrays last, so that once
+ * an array is there, what goes with it is too. */
+static int all_outfiles(struct load *l, struct outfile **o)
+{
+	int i, n = 0;
+
+	for (i = 0; i < l->ntargets; i++) {
+		o[n++] = &l->targets[i].man;
+		o[n++] = &l->targets[i].lab;
+		o[n++] = &l->targets[i].idx;
+		o[n++] = &l->targets[i].st;
+	}
+	o[n++] = &l->cls;
+	for (i = 0; i < l->ntargets; i++)
+		o[n++] = &l->targets[i].arr;
+	return n;
+}
+
+/* Prepare every target (so that all the output space is reserved before
+ * the first decode), decode each; commit all the outputs only if every
+ * pool succeeded. Returns the exit status. */
+static int run_targets(struct load *l, struct opt_common *c)
+{
+	struct outfile *o[5 * SPLIT_MAX + 1];
+	const char *out = l->out;
+	size_t skipped = 0, nrows = 0;
+	int i, n, ok;
+
+	/* Confined workers, or not (--sandbox); -1: required but not here. */
+	ok = (l->confine = sandbox_resolve(l->sandbox)) >= 0;
+	for (i = 0; ok && i < l->ntargets; i++)
+		ok = prepare_target(l, &l->targets[i], c, &skipped) == 0;
+	for (i = 0; ok && i < l->ntargets; i++) {
+		ok = decode_target(l, &l->targets[i], c, &skipped) == 0;
+		nrows += l->targets[i].nrows;
+	}
+	for (i = 0; i < l->ntargets; i++)
+		unmap_target(&l->targets[i]);
+	l->out = out;
+	if (ok && l->classes)
+		ok = dataset_write_classes(&l->ds, l->classes, &l->cls) == 0;
+	n = all_outfiles(l, o);
+	if (!ok) {
+		for (i = 0; i < n; i++)
+			outfile_abort(o[i]);
+		return EXIT_FAIL;
+	}
+	if (outfile_commit_all(o, n, c->force) < 0)
+		return EXIT_FAIL;
+	if (skipped) {
+		warnx("%s: %zu of %zu rows skipped (%s)", l->out, skipped, nrows,
+		      l->spec.ragged ? "index rows 0x0" : "left zero");
+		return EXIT_SKIPPED;
+	}
+	return EXIT_OK;
+}
+
+int load_run(struct load *l, struct opt_common *c)
+{
+	int r;
+
+	place_targets(l);
+	if (probe_shape(l) < 0)
+		return EXIT_FAIL;
+	if ((r = setup_normalize(l)) != EXIT_OK)
+		return r;
+	return run_targets(l, c);
+}
