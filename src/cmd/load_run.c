@@ -128,35 +128,31 @@ static void load_lost(void *ctx, size_t i)
 
 /* Fix the array's shape from the first image that can be probed (with -k,
  * bad files before it are left to the workers to report). Always from the
- * whole list, never the shard's part, so that every shard agrees. */
-static int probe_shape(struct load *l)
+ * whole list, never the shard's part, so that every shard agrees. The
+ * header is parsed in a confined worker, never in this process: only its
+ * size and channels come back, checked (ragged_first). */
+static int probe_shape(struct load *l, struct opt_common *c)
 {
-	char why[1024];
-	struct codec_info info;
+	struct pool_task task = { .keep_going = l->keep_going, .verbose = c->verbose,
+				  .schedule = c->schedule, .confine = l->confine,
+				  .confine_fd = -1 };
+	struct ragged_dims d;
 	size_t i;
+	int r;
 
 	if (l->spec.ragged)
 		return 0;	/* each its own, from the header pass */
-	for (i = 0; i < l->files.n; i++) {
-		if (input_read(l->files.paths[i], &l->file, why, sizeof(why)) == 0 &&
-		    codec_probe(l->file.p, l->file.len, l->spec.max_pixels, &info, why,
-				sizeof(why)) == 0)
-			break;
-		if (!l->keep_going)
-			return error("%s: %s", l->files.paths[i], why);
-	}
-	if (i == l->files.n)
+	if ((r = ragged_first(l->files.paths, l->files.n, &l->spec, &task, &i, &d)) < 0)
+		return -1;
+	if (r > 0)
 		return error("%s: no input could be read", l->out);
 	l->spec.size_from = l->files.paths[i];
 	if (!l->spec.resize) {
-		int w, h;
-
-		row_image_size(&l->spec, &info, &w, &h);
-		l->spec.w = (uint32_t)w;
-		l->spec.h = (uint32_t)h;
+		l->spec.w = (uint32_t)d.w;
+		l->spec.h = (uint32_t)d.h;
 	}
 	if (!l->spec.channels)
-		l->spec.channels = info.channels;
+		l->spec.channels = d.c;
 	return 0;
 }
 
@@ -526,8 +522,7 @@ static int run_targets(struct load *l, struct opt_common *c)
 	size_t skipped = 0, nrows = 0;
 	int i, n, ok;
 
-	/* Confined workers, or not (--sandbox); -1: required but not here. */
-	ok = (l->confine = sandbox_resolve(l->sandbox)) >= 0;
+	ok = 1;
 	for (i = 0; ok && i < l->ntargets; i++)
 		ok = prepare_target(l, &l->targets[i], c, &skipped) == 0;
 	for (i = 0; ok && i < l->ntargets; i++) {
@@ -560,7 +555,8 @@ int load_run(struct load *l, struct opt_common *c)
 	int r;
 
 	place_targets(l);
-	if (probe_shape(l) < 0)
+	/* Confined workers, or not (--sandbox); -1: required but not here. */
+	if ((l->confine = sandbox_resolve(l->sandbox)) < 0 || probe_shape(l, c) < 0)
 		return EXIT_FAIL;
 	if ((r = setup_normalize(l)) != EXIT_OK)
 		return r;

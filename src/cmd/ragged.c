@@ -54,6 +54,12 @@ int ragged_channels(const struct row_spec *s, int native)
 	return s->channels ? s->channels : native;
 }
 
+int ragged_dims_ok(const struct ragged_dims *d, uint64_t max_pixels)
+{
+	return d->w > 0 && d->h > 0 && d->c >= 1 && d->c <= 4 &&
+	       (uint64_t)d->w * (uint64_t)d->h <= max_pixels;
+}
+
 int ragged_plan(const struct row_spec *s, const struct ragged_dims *dims, size_t n,
 		int64_t *index, uint64_t *total, size_t *bad, char *why, size_t whylen)
 {
@@ -71,8 +77,7 @@ int ragged_plan(const struct row_spec *s, const struct ragged_dims *dims, size_t
 		if (d->w == 0 && d->h == 0 && d->c == 0)
 			continue;	/* skipped in the header pass */
 		/* What a worker sent is checked before it is used. */
-		if (d->w <= 0 || d->h <= 0 || d->c < 1 || d->c > 4 ||
-		    (uint64_t)d->w * (uint64_t)d->h > s->max_pixels) {
+		if (!ragged_dims_ok(d, s->max_pixels)) {
 			snprintf(why, whylen, "bad header-pass result %dx%d x %d", d->w, d->h, d->c);
 			goto fail;
 		}
@@ -128,7 +133,7 @@ int ragged_probe(size_t i, const char *path, const struct row_spec *s, struct bu
 {
 	struct codec_info info;
 	struct stat st;
-	int fd = pool_input(i), r = -1, reg;
+	int fd = pool_input(i), r;
 
 	if (arch_is_member(path)) {
 		/* A member is read whole: one pread, no head first. */
@@ -141,20 +146,15 @@ int ragged_probe(size_t i, const char *path, const struct row_spec *s, struct bu
 		return 0;
 	}
 	if (fd == -2)		/* not confined: the worker opens its inputs */
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = input_open(path);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto fail;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
+	/* A bounded first read; the whole file only when the header is past
+	 * it (input_open gives regular files alone). */
+	if (read_head(fd, b, FIRST_READ) < 0)
 		goto fail;
-	}
-	/* Pipes and the like are read whole by input_read. */
-	reg = S_ISREG(st.st_mode);
-	if (reg && read_head(fd, b, FIRST_READ) < 0)
-		goto fail;
-	if (reg)
-		r = codec_probe(b->p, b->len, s->max_pixels, &info, why, whylen);
-	if (r < 0 && (!reg || (off_t)b->len < st.st_size)) {
+	r = codec_probe(b->p, b->len, s->max_pixels, &info, why, whylen);
+	if (r < 0 && (off_t)b->len < st.st_size) {
 		/* The same descriptor, still at offset 0 (read_head preads);
 		 * input_read_fd closes it. */
 		if (input_read_fd(fd, b, why, whylen) < 0)
@@ -170,7 +170,7 @@ int ragged_probe(size_t i, const char *path, const struct row_spec *s, struct bu
 	d->c = info.channels;
 	return 0;
 fail:
-	snprintf(why, whylen, "%s", strerror(errno));
+	snprintf(why, whylen, "%s", input_reason(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -183,6 +183,7 @@ struct scan {
 	struct ragged_dims *dims;	/* MAP_SHARED, row first first */
 	size_t first;
 	struct buf file;		/* per worker */
+	int quiet;			/* a file that fails is left zero, unreported */
 };
 
 static int scan_one(void *ctx, size_t i, char *why, size_t whylen)
@@ -191,7 +192,7 @@ static int scan_one(void *ctx, size_t i, char *why, size_t whylen)
 	struct ragged_dims d;
 
 	if (ragged_probe(i, sc->paths[i], sc->spec, &sc->file, &d, why, whylen) < 0)
-		return -1;
+		return sc->quiet ? 0 : -1;
 	sc->dims[i - sc->first] = d;
 	return 0;
 }
@@ -212,10 +213,12 @@ static int scan_open(void *ctx, size_t i)
 	return input_open(scan_name(ctx, i));
 }
 
-int ragged_scan(char *const *paths, const struct row_spec *s, const struct pool_task *t,
-		struct ragged_dims **dims)
+/* ragged_scan, and with QUIET set a pass whose failures are left zero
+ * without a word (ragged_first's). */
+static int scan_pool(char *const *paths, const struct row_spec *s, const struct pool_task *t,
+		     int quiet, struct ragged_dims **dims)
 {
-	struct scan sc = { .paths = paths, .spec = s, .first = t->first };
+	struct scan sc = { .paths = paths, .spec = s, .first = t->first, .quiet = quiet };
 	size_t len = (t->count ? t->count : 1) * sizeof(struct ragged_dims);
 	struct pool_task task = *t;
 	struct pool_result res;
@@ -241,6 +244,51 @@ int ragged_scan(char *const *paths, const struct row_spec *s, const struct pool_
 		memcpy(*dims, sc.dims, t->count * sizeof(struct ragged_dims));
 	munmap(sc.dims, len);
 	return r;
+}
+
+int ragged_scan(char *const *paths, const struct row_spec *s, const struct pool_task *t,
+		struct ragged_dims **dims)
+{
+	return scan_pool(paths, s, t, 0, dims);
+}
+
+static int dims_zero(const struct ragged_dims *d)
+{
+	return d->w == 0 && d->h == 0 && d->c == 0;
+}
+
+/*
+ * One worker probes the files from the first, in batches of 1, 4, 16, ...
+ * up to 256 (a long run of bad files at the start costs a pool per batch,
+ * not per file), until one probes.
+ */
+int ragged_first(char *const *paths, size_t n, const struct row_spec *s,
+		 const struct pool_task *t, size_t *first, struct ragged_dims *d)
+{
+	struct pool_task task = *t;
+	struct ragged_dims *dims;
+	size_t i, k, batch = 1;
+
+	task.jobs = 1;
+	for (i = 0; i < n; i += task.count, batch = batch < 256 ? batch * 4 : 256) {
+		task.first = i;
+		task.count = n - i < batch ? n - i : batch;
+		if (scan_pool(paths, s, &task, t->keep_going, &dims) < 0)
+			return -1;
+		for (k = 0; k < task.count && dims_zero(&dims[k]); k++)
+			;
+		if (k < task.count) {
+			*first = i + k;
+			*d = dims[k];
+			free(dims);
+			if (!ragged_dims_ok(d, s->max_pixels))
+				return error("%s: bad header-pass result %dx%d x %d", paths[i + k],
+					     d->w, d->h, d->c);
+			return 0;
+		}
+		free(dims);
+	}
+	return 1;
 }
 
 int ragged_decode(const struct row_spec *s, const struct ragged_dims *d, const int64_t *idx,

@@ -62,6 +62,19 @@ struct pool_task;
 int ragged_scan(char *const *paths, const struct row_spec *s, const struct pool_task *t,
 		struct ragged_dims **dims);
 
+/* What a worker wrote for a file in the header pass, checked: sides at
+ * least 1, 1-4 channels, within MAX_PIXELS. 1 when it holds. */
+int ragged_dims_ok(const struct ragged_dims *d, uint64_t max_pixels);
+
+/* The first of PATHS[0 .. N) whose header probes, found confined: by one
+ * worker of a pool run as T says (confine, -k, -v; its range and jobs are
+ * ours). Without -k the first file that fails is reported and fails the
+ * search; with -k files that fail are passed over without a word (the
+ * decode reports them). Its index into *FIRST and its size and channels,
+ * range-checked, into *D. 0; 1 when none probes; -1 after a message. */
+int ragged_first(char *const *paths, size_t n, const struct row_spec *s,
+		 const struct pool_task *t, size_t *first, struct ragged_dims *d);
+
 /* Decode the LEN bytes at DATA, probed as D in the header pass, into the
  * slot of index row IDX at ROW, with the per-image spec S's sample type,
  * filter and draft: a file that now probes otherwise is an error, and

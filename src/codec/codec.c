@@ -39,6 +39,16 @@ size_t dec_row_bytes(const struct dec_target *t, int w)
 	return (size_t)w * (size_t)t->channels * (t->depth16 ? 2 : 1);
 }
 
+int codec_sniff(const unsigned char *head, size_t len)
+{
+	const struct decoder *const *d;
+
+	for (d = decoders; *d; d++)
+		if ((*d)->sniff(head, len))
+			return 1;
+	return 0;
+}
+
 int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 		struct codec_info *info, char *why, size_t whylen)
 {

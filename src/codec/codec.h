@@ -43,6 +43,16 @@ struct codec_info {
 				 * by codec_decode_values only */
 };
 
+/* The bytes codec_sniff needs of a file's start: every decoder's sniff
+ * reads no further, so the first CODEC_SNIFF_BYTES bytes (or the whole of
+ * a shorter file) say what the whole file would. */
+#define CODEC_SNIFF_BYTES 32
+/* 1 when the first LEN bytes of a file (LEN = min(its size,
+ * CODEC_SNIFF_BYTES)) are some decoder's format, 0 when they are none:
+ * the magic numbers alone, nothing parsed, for the parent to check a file
+ * before a worker gets it. */
+int codec_sniff(const unsigned char *head, size_t len);
+
 /* The name of the decoder INFO->dec ("png", "jpeg", ...: the names check
  * reports formats by). */
 const char *codec_name(const struct codec_info *info);

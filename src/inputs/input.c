@@ -1,10 +1,12 @@
 /* input.c - how a worker gets an input file's bytes: read whole into a
  * buffer reused from file to file, from a descriptor its parent opened (a
  * confined worker, see pool_input) or from the path; an archive member's
- * from where arch.c keeps it. */
+ * from where arch.c keeps it. Only regular files that begin as images do
+ * are opened for a worker (input.h). */
 #define _GNU_SOURCE
 #include "inputs/input.h"
 #include "inputs/arch.h"
+#include "codec/codec.h"
 #include "engine/pool.h"
 
 #include <errno.h>
@@ -15,18 +17,69 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+const char *input_reason(int err)
+{
+	switch (err) {
+	case INPUT_ENOTREG:
+		return "not a regular file";
+	case INPUT_ENOTIMG:
+		return "not a supported image (unknown format)";
+	case INPUT_EEMPTY:
+		return "empty file";
+	}
+	return strerror(err);
+}
+
+/* O_NONBLOCK: a FIFO's open returns at once (and is then refused), where
+ * a plain open would wait for a writer forever. It changes nothing for a
+ * regular file's reads. */
+int input_open_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : INPUT_ENOTREG;
+		goto fail;
+	}
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
 int input_open(const char *path)
 {
-	int fd = arch_open(path);
+	unsigned char head[CODEC_SNIFF_BYTES];
+	ssize_t n;
+	int fd = arch_open(path), e;
 
-	return fd != -2 ? fd : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd != -2)
+		return fd;
+	if ((fd = input_open_file(path)) < 0)
+		return -1;
+	while ((n = pread(fd, head, sizeof(head), 0)) < 0 && errno == EINTR)
+		;
+	if (n <= 0 || !codec_sniff(head, (size_t)n)) {
+		e = n < 0 ? errno : n == 0 ? INPUT_EEMPTY : INPUT_ENOTIMG;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
 int input_read(const char *path, struct buf *b, char *why, size_t whylen)
 {
 	if (arch_is_member(path))
 		return arch_read(path, -2, b, why, whylen);
-	return input_read_fd(open(path, O_RDONLY | O_CLOEXEC), b, why, whylen);
+	return input_read_fd(input_open_file(path), b, why, whylen);
 }
 
 int input_read_item(size_t i, const char *path, struct buf *b, char *why, size_t whylen)
@@ -35,7 +88,7 @@ int input_read_item(size_t i, const char *path, struct buf *b, char *why, size_t
 
 	if (arch_is_member(path))
 		return arch_read(path, fd, b, why, whylen);
-	return input_read_fd(fd == -2 ? open(path, O_RDONLY | O_CLOEXEC) : fd, b, why, whylen);
+	return input_read_fd(fd == -2 ? input_open(path) : fd, b, why, whylen);
 }
 
 int input_skip_item(size_t i)
@@ -50,31 +103,24 @@ int input_skip_item(size_t i)
 int input_read_fd(int fd, struct buf *b, char *why, size_t whylen)
 {
 	struct stat st;
-	size_t want;
+	size_t size;
 
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto fail;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : INPUT_ENOTREG;
 		goto fail;
 	}
-	want = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-	b->len = 0;
-	for (;;) {
-		ssize_t n;
+	/* The size fstat gave, and no more: a file that grows meanwhile is
+	 * not followed (nor is a worker's memory). */
+	size = (size_t)st.st_size;
+	if (!buf_grow(b, size ? size : 1)) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	for (b->len = 0; b->len < size;) {
+		ssize_t n = read(fd, b->p + b->len, size - b->len);
 
-		if (b->cap - b->len < want) {
-			size_t cap = b->len + want;
-			unsigned char *p = realloc(b->p, cap);
-
-			if (!p) {
-				errno = ENOMEM;
-				goto fail;
-			}
-			b->p = p;
-			b->cap = cap;
-		}
-		n = read(fd, b->p + b->len, b->cap - b->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -82,15 +128,11 @@ int input_read_fd(int fd, struct buf *b, char *why, size_t whylen)
 		if (n == 0)
 			break;
 		b->len += (size_t)n;
-		/* A regular file is read once its size is in: no read for EOF. */
-		if (S_ISREG(st.st_mode) && b->len == (size_t)st.st_size)
-			break;
-		want = b->cap - b->len ? 1 : b->cap;
 	}
 	close(fd);
 	return 0;
 fail:
-	snprintf(why, whylen, "%s", strerror(errno));
+	snprintf(why, whylen, "%s", input_reason(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;

@@ -4,11 +4,34 @@
 
 #include "common/buf.h"
 
+#include <errno.h>
 #include <stddef.h>
 
-/* Read PATH whole into B (PATH may name an archive member, see arch.h) (its length set, its storage reused and grown).
- * A regular file takes one read of its size; pipes and the like are read to
- * EOF. 0, or -1 with the reason (strerror's) in WHY. */
+/*
+ * Inputs are regular files. A FIFO, a device, a socket (or a link to one)
+ * is refused before it is read: opened without blocking, checked with
+ * fstat, never read to EOF. An input row (input_open) must also begin as
+ * an image does, by the decoders' magic numbers, before a worker is handed
+ * it: a link in a dataset to /etc/passwd or a key never reaches a worker.
+ * The refusals travel as errno values an open for reading never gives
+ * (so that they pass a pool's channel as any other), put in words by
+ * input_reason.
+ */
+#define INPUT_ENOTREG EMEDIUMTYPE	/* not a regular file */
+#define INPUT_ENOTIMG ENOEXEC		/* its first bytes are no image format's */
+#define INPUT_EEMPTY ENODATA		/* an empty file */
+
+/* ERR (an errno value) in words: the three above as a decoder would say
+ * them, any other as strerror does. */
+const char *input_reason(int err);
+
+/* PATH opened read-only, and checked to be a regular file. -1 with errno
+ * (INPUT_ENOTREG, EISDIR, or open's) otherwise. */
+int input_open_file(const char *path);
+
+/* Read PATH whole into B (PATH may name an archive member, see arch.h; its
+ * length set, its storage reused and grown): one read of its size. 0, or
+ * -1 with the reason (input_reason's) in WHY. */
 int input_read(const char *path, struct buf *b, char *why, size_t whylen);
 /* As input_read, for item I of a pool task: in a confined worker from the
  * descriptor its parent handed over (pool_input), else from PATH. What a
@@ -18,9 +41,11 @@ int input_read_item(size_t i, const char *path, struct buf *b, char *why, size_t
  * parent, as a confined worker must take every item's, and close it.
  * Returns 0. */
 int input_skip_item(size_t i);
-/* In the parent: the descriptor a confined worker gets for input PATH (a
- * pool task's open hook): for an archive member the archive's (arch.h),
- * else PATH opened read-only. -1 with errno when that fails. */
+/* The descriptor a worker reads input row PATH from: in the parent, what a
+ * confined worker is handed (a pool task's open hook); in a worker that is
+ * not confined, what it opens itself. For an archive member the archive's
+ * (arch.h); else PATH opened by input_open_file, whose first bytes must be
+ * an image's (codec_sniff). -1 with errno when that fails. */
 int input_open(const char *path);
 /* As input_read, from FD, which it closes; FD -1 means the open failed,
  * with errno saying why. */
