@@ -151,8 +151,12 @@ fuzz: all
 	$(FB)/fuzz_archive -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
 		-artifact_prefix=$(FB)/archive- $(FB)/corpus-archive $(FB)/seeds/archive
 
-bench: all
+bench: all $(LAYERS:%=$(BUILD)/lib%.a)
 	sh scripts/bench/bench.sh
+
+# "make -s print-LDLIBS": a variable's value, for scripts (bench's floors).
+print-%:
+	@echo '$($*)'
 
 demo: all
 	sh scripts/demo.sh

@@ -6,8 +6,8 @@ its documented rules (find_classes: sorted subdirectories; make_dataset:
 sorted(os.walk(followlinks=True)), each folder's files sorted, kept by
 extension), a Python copy of the shuffle's algorithm (xoshiro256** seeded
 by splitmix64, Fisher-Yates, Lemire's bounded draw), Keras's split
-arithmetic, Pillow for the rows and numpy for the arrays. The README's
-worked example is run as written.
+arithmetic, Pillow for the rows and numpy for the arrays. The guide's
+(docs/guide.md) worked example is run as written.
 
 Run: /usr/bin/python3 tests/cli_dataset_test.py ./parimg [test_name...]
 """
@@ -602,10 +602,10 @@ def test_interrupted_labelled_load_leaves_neither_file(d):
         assert not harness.procs_mentioning(root), "workers left running"
 
 
-# ------------------------------------------------ the README's worked example
+# ------------------------------------------------ the guide's worked example
 
 def test_readme_worked_example(d):
-    """The README's ImageFolder example, run as written: its shell block
+    """The guide's ImageFolder example, run as written: its shell block
     with this parimg first on PATH, then its Python block, whose asserts
     check that x[i] is an image of class classes[y[i]]."""
     harness.run_readme_example(d, "worked example")

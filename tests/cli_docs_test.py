@@ -106,4 +106,47 @@ def test_bash_completion(d):
     assert complete("bench", "--la") == ["--labels", "--layout"]
 
 
+# ------------------------------------------------ README.md, docs/ and scripts/bench/README.md
+
+DOCS = ["README.md", "docs/guide.md", "docs/performance.md", "scripts/bench/README.md"]
+
+
+def anchors(path):
+    """The #anchors of PATH's headings, as GitHub makes them."""
+    with open(path) as f:
+        heads = re.findall(r"^#+ (.*)$", re.sub(r"```.*?```", "", f.read(), flags=re.S), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in heads}
+
+
+def test_readme_quick_start(d):
+    """The README's quick start, run as written in an empty directory: its
+    shell block with this parimg first on PATH, then its Python block."""
+    harness.run_readme_example(d, "quick start")
+
+
+def test_doc_links_resolve(d):
+    """Every relative link of the README, docs/ and scripts/bench/README.md
+    names a file that exists, each #anchor a heading of that file, and every
+    scripts/ file they name exists (the benchmarks' floors and recipes moved
+    once already)."""
+    bad = []
+    for doc in DOCS:
+        path = os.path.join(ROOT, doc)
+        with open(path) as f:
+            text = f.read()
+        for link in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", link):
+                continue
+            target, _, anchor = link.partition("#")
+            target = os.path.normpath(os.path.join(os.path.dirname(path), target)) if target else path
+            if not os.path.exists(target):
+                bad.append("%s: %s: no such file" % (doc, link))
+            elif anchor and anchor not in anchors(target):
+                bad.append("%s: %s: no such heading" % (doc, link))
+        for name in re.findall(r"\bscripts/[\w./-]+\.(?:sh|py|c|h|sbatch)\b", text):
+            if not os.path.isfile(os.path.join(ROOT, name)):
+                bad.append("%s: %s: no such file" % (doc, name))
+    assert not bad, "\n".join(bad)
+
+
 harness.main(globals())

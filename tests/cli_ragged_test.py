@@ -43,7 +43,7 @@ def fixtures():
 
 
 def images(out, index=None):
-    """The README's reader: the list of images of a ragged OUT."""
+    """The guide's reader: the list of images of a ragged OUT."""
     x = np.load(out, mmap_mode="r")
     idx = np.load(index or re.sub(r"\.npy$", ".index.npy", out))
     assert idx.dtype == np.int64 and idx.ndim == 2 and idx.shape[1] == 4, idx
@@ -530,10 +530,10 @@ def test_bench_ragged(d):
     assert "own sizes (--ragged" in r.out, r
 
 
-# ------------------------------------------------ the README's worked example
+# ------------------------------------------------ the guide's worked example
 
 def test_readme_ragged_example(d):
-    """The README's ragged example, run as written: its shell block with
+    """The guide's ragged example, run as written: its shell block with
     this parimg first on PATH, then its Python block."""
     harness.run_readme_example(d, "ragged example")
 

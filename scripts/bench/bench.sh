@@ -43,17 +43,20 @@ EXTRA_PKGS="python3-opencv hyperfine mate-backgrounds" sh scripts/deps.sh ||
 	echo "bench: could not install python3-opencv, hyperfine and mate-backgrounds; going on without" >&2
 [ -x ./parimg ] || { echo "bench: no ./parimg (run make first)" >&2; exit 1; }
 mkdir -p build
+# The floors that run parimg's own code link its layers' libraries (make
+# bench builds them) and the Makefile's LDLIBS.
+PARIMG_LIBS="build/libinputs.a build/libengine.a build/libimage.a build/libcodec.a build/libcommon.a"
+PARIMG_LDLIBS=$(make -s --no-print-directory print-LDLIBS)
 for t in io_floor load_floor; do
-	cc -O2 -Wall -o "build/$t" "scripts/bench/$t.c" scripts/bench/floor.c
+	cc -O2 -Wall -o "build/$t" "scripts/bench/floors/$t.c" scripts/bench/floors/floor.c
 done
 for t in rss_tree fill_floor; do
-	cc -O2 -Wall -o "build/$t" "scripts/bench/$t.c"
+	cc -O2 -Wall -o "build/$t" "scripts/bench/floors/$t.c"
 done
-# scan_time runs load's own class-folder scan (src/dataset.c) alone.
-cc -O2 -Wall -Isrc -Isrc/codec -o build/scan_time scripts/bench/scan_time.c src/dataset.c \
-	src/filelist.c src/arch.c src/err.c src/rng.c src/npy.c src/outfile.c -larchive -lxxhash -ldeflate
+# scan_time runs load's own class-folder scan (src/inputs/dataset.c) alone.
+cc -O2 -Wall -Isrc -o build/scan_time scripts/bench/floors/scan_time.c $PARIMG_LIBS $PARIMG_LDLIBS
 # The resampler alone, as make built it (its flags: the Makefile's).
-cc -O2 -Wall -Isrc -o build/resize_bench scripts/bench/resize_bench.c build/resize.o -lm
+cc -O2 -Wall -Isrc -o build/resize_bench scripts/bench/floors/resize_bench.c build/libimage.a -lm
 
 # Scratch on tmpfs: every file lives in memory, so there are no caches to
 # drop (that needs root, and would not apply anyway) and no disk in the
@@ -176,7 +179,7 @@ if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ] ||
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh huge": section p, opt-in (an output larger than
+# "sh scripts/bench/bench.sh huge": section q, opt-in (an output larger than
 # RAM, on HUGE_DIR's disk: scripts/bench/bench_huge.sh); never in the full run.
 if [ "${1:-}" = huge ]; then
 	. scripts/bench/bench_huge.sh
@@ -186,7 +189,7 @@ if [ "${1:-}" = huge ]; then
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh parent": section o alone (scripts/bench/bench_parent.sh).
+# "sh scripts/bench/bench.sh parent": section p alone (scripts/bench/bench_parent.sh).
 if [ "${1:-}" = parent ]; then
 	. scripts/bench/bench_parent.sh
 	echo
@@ -195,7 +198,7 @@ if [ "${1:-}" = parent ]; then
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh cover": section l8 alone (scripts/bench/bench_cover.sh).
+# "sh scripts/bench/bench.sh cover": section l9 alone (scripts/bench/bench_cover.sh).
 if [ "${1:-}" = cover ]; then
 	. scripts/bench/bench_cover.sh
 	echo
@@ -241,7 +244,7 @@ goal a "gen <= 1.5x its I/O floor" "${r}x" "$(le "$r" 1.5)"
 echo
 echo "b. gen -j2 vs the Python recipe (Pool(2).map, np.random.randint, cv2.imwrite)"
 if [ "$have_cv2" = 1 ]; then
-	out=$(bt "$LONG_RUNS" "rm -rf $S/ro" "$PY scripts/bench/recipe_gen.py $S/ro $N 2" \
+	out=$(bt "$LONG_RUNS" "rm -rf $S/ro" "$PY scripts/bench/recipes/recipe_gen.py $S/ro $N 2" \
 		"rm -rf $S/o" "$GEN")
 	rec=$(line "$out" 1)
 	g=$(line "$out" 2)
@@ -319,7 +322,7 @@ echo "   (sorted(glob), RawArray('d', N*H*W*3), Pool(2) doing cv2.imread)"
 LOAD="$PARIMG load -q -j2 -o $S/o.npy $D2K"
 F8="$PARIMG load -q -j2 -c 3 -t f8 --order name -o $S/o.npy $D2K"
 if [ "$have_cv2" = 1 ]; then
-	out=$(bt "$LONG_RUNS" true "$PY scripts/bench/recipe_load.py -j 2 $D2K" \
+	out=$(bt "$LONG_RUNS" true "$PY scripts/bench/recipes/recipe_load.py -j 2 $D2K" \
 		"rm -f $S/o.npy" "$LOAD" "rm -f $S/o.npy" "$F8")
 	rec=$(line "$out" 1)
 	ld=$(line "$out" 2)
@@ -342,11 +345,11 @@ rm -f "$S/o.npy"
 info "  GNU time -v (the whole tree's largest)" "$(tree_rss $LOAD)"
 if [ "$have_cv2" = 1 ]; then
 	# shellcheck disable=SC2046
-	set -- $(rss "$PY" scripts/bench/recipe_load.py -j 2 "$D2K")
+	set -- $(rss "$PY" scripts/bench/recipes/recipe_load.py -j 2 "$D2K")
 	rp=$1 rc=$2
 	info "recipe peak RSS, parent / largest worker" "$rp / $rc KiB"
 	info "  its own getrusage, parent / worker" "$(awk '{ print $4 " / " $6 }' "$S/rss.out") KiB"
-	info "  GNU time -v (the whole tree's largest)" "$(tree_rss "$PY" scripts/bench/recipe_load.py -j 2 "$D2K")"
+	info "  GNU time -v (the whole tree's largest)" "$(tree_rss "$PY" scripts/bench/recipes/recipe_load.py -j 2 "$D2K")"
 	info "CPU ratio recipe/load" "$(ratio "$(cpu "$rec")" "$(cpu "$ld")")x"
 	r=$(ratio "$(first "$rec")" "$(first "$ld")")
 	goal e "load >= 40x faster than the recipe" "${r}x" "$(ge "$r" 40)"
@@ -370,7 +373,7 @@ info "parimg peak RSS, parent / largest worker" "$(rss $F8 | sed 's| | / |') KiB
 [ -f "$S/o.npy" ] || $F8
 if [ "$have_cv2" = 1 ]; then
 	row "recipe_load.py (from e.)" "$(wall "$rec")" "$(cpu "$rec")"
-	$PY scripts/bench/recipe_load.py -j 2 --save "$S/rec.npy" "$D2K" >/dev/null
+	$PY scripts/bench/recipes/recipe_load.py -j 2 --save "$S/rec.npy" "$D2K" >/dev/null
 	eq=$($PY -c 'import numpy as np, sys
 a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
 print(a.dtype == b.dtype and np.array_equal(a, b))' "$S/o.npy" "$S/rec.npy")
@@ -483,17 +486,18 @@ for size in 100x100 32x32; do
 done
 
 # ---------------------------------------------------------------- k
-# The resampler alone (issue 11), one core, against Pillow on the same photo.echo
+# The resampler alone (issue 11), one core, against Pillow on the same photo.
+echo
 echo "k. resize alone, one core: parimg's resampler vs Pillow's Image.resize(), same pixels"
 photo=$(ls /usr/share/backgrounds/mate/nature/*.jpg 2>/dev/null | head -n 1)
 if [ -n "$photo" ]; then
-	$PY scripts/bench/resize_pillow.py photo "$photo" "$S/photo.png" "$S/photo.raw"
+	$PY scripts/bench/recipes/resize_pillow.py photo "$photo" "$S/photo.png" "$S/photo.raw"
 	info "input" "$(basename "$photo"): centre, 4:3, at 500x375 RGB (decoded)"
 	info "per call, ms: median [min .. max] of 15" "rounds, and CPU; ratio = Pillow / parimg (CPU)"
 	for fit in stretch cover; do
 		for f in nearest box bilinear hamming bicubic lanczos; do
 			p=$(build/resize_bench "$S/photo.raw" 500 375 3 224 224 "$f" "$fit")
-			q=$($PY scripts/bench/resize_pillow.py time "$S/photo.png" 224 224 "$f" "$fit" | cut -d' ' -f2-)
+			q=$($PY scripts/bench/recipes/resize_pillow.py time "$S/photo.png" 224 224 "$f" "$fit" | cut -d' ' -f2-)
 			r=$(ratio "$(echo "$q" | cut -d' ' -f4)" "$(echo "$p" | cut -d' ' -f4)")
 			printf '   %-8s %-8s parimg %7.3f [%.3f .. %.3f] cpu %.3f   Pillow %7.3f [%.3f .. %.3f] cpu %.3f   %sx\n' \
 				"$fit" "$f" $p $q "$r"

@@ -1,6 +1,6 @@
 # bench_check.sh - section m of bench.sh: "parimg check" (issue 20) against
 # load -k on the same files, the TurboJPEG floor's CPU, and the Python loop
-# users write (scripts/bench/recipe_check.py: Pool(2), Image.open(f).load() and an
+# users write (scripts/bench/recipes/recipe_check.py: Pool(2), Image.open(f).load() and an
 # MD5 of each file); and on 100,000 small PNGs, what the summary and the
 # duplicate search cost over decoding alone. Sourced by bench.sh, whose
 # helpers, $S, $PY and $PARIMG it uses; to run it alone:
@@ -17,8 +17,8 @@ CRUNS=${CHECK_RUNS:-5}
 EXTRA_PKGS="mate-backgrounds libturbojpeg0-dev" sh scripts/deps.sh ||
 	echo "bench: could not install the check benchmarks' packages; going on" >&2
 [ -x build/jpeg_floor ] ||
-	cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/bench/jpeg_floor.c scripts/bench/floor.c build/resize.o \
-		-lturbojpeg -lm
+	cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/bench/floors/jpeg_floor.c \
+		scripts/bench/floors/floor.c build/libimage.a -lturbojpeg -lm
 PC=${PHOTO_CORPUS:-$S/photos}
 if [ ! -f "$PC/.done" ] && [ ! -f "$PC/same/.done" ]; then
 	$PY scripts/bench/photo_corpus.py -j2 --only same "$PC" | sed 's/^/   corpus: /'
@@ -34,7 +34,7 @@ ls "$SAME"/*.jpg >"$S/same.list"
 out=$(bt "$CRUNS" true "$PARIMG check -q -j2 $SAME" \
 	"rm -f $S/o.npy" "$PARIMG load -q -k -j2 -o $S/o.npy $SAME" \
 	"rm -f $S/fl.u8" "build/jpeg_floor -j2 -o $S/fl.u8 -l $S/same.list" \
-	true "$PY scripts/bench/recipe_check.py -j 2 $SAME")
+	true "$PY scripts/bench/recipes/recipe_check.py -j 2 $SAME")
 ck=$(line "$out" 1) ld=$(line "$out" 2) fl=$(line "$out" 3) rec=$(line "$out" 4)
 row "parimg check -j2" "$(wall "$ck")" "$(cpu "$ck")"
 row "parimg load -k -j2 (writes the array)" "$(wall "$ld")" "$(cpu "$ld")"
@@ -60,7 +60,7 @@ find "$S/small" -name "image_[0-9]*.png" | head -n 10000 | xargs cp -t "$S/small
 out=$(bt "$CRUNS" true "$PARIMG check -q -j2 $S/small" \
 	true "$PARIMG check -q -j2 --no-duplicates $S/small" \
 	"rm -f $S/o.npy" "$PARIMG load -q -k -j2 -o $S/o.npy $S/small" \
-	true "$PY scripts/bench/recipe_check.py -j 2 $S/small10k")
+	true "$PY scripts/bench/recipes/recipe_check.py -j 2 $S/small10k")
 ck=$(line "$out" 1) nd=$(line "$out" 2) ld=$(line "$out" 3) rec=$(line "$out" 4)
 row "parimg check -j2" "$(wall "$ck")" "$(cpu "$ck")"
 row "parimg check -j2 --no-duplicates" "$(wall "$nd")" "$(cpu "$nd")"

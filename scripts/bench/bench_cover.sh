@@ -3,9 +3,9 @@
 # every JPEG whole (PARIMG_FULL_DECODE=1: the same pixels), against the
 # pipelines ML users run on the same files: torchvision's
 # DataLoader(num_workers=2) with Resize(224), CenterCrop(224), PILToTensor
-# stacked into one uint8 array (scripts/bench/recipe_torchvision.py --uint8),
-# a Pool(2) of OpenCV's imread + resize + crop (scripts/bench/recipe_opencv.py),
-# and the Pillow recipe (scripts/bench/recipe_pillow.py, stretched to 224x224:
+# stacked into one uint8 array (scripts/bench/recipes/recipe_torchvision.py --uint8),
+# a Pool(2) of OpenCV's imread + resize + crop (scripts/bench/recipes/recipe_opencv.py),
+# and the Pillow recipe (scripts/bench/recipes/recipe_pillow.py, stretched to 224x224:
 # it has no cover). On both JPEG corpora: "mixed" (ImageNet-like, short side
 # about 300) and "same" (500x375, a quarter of the columns cropped).
 # Sourced by bench_photos.sh (which made $PC) or alone:
@@ -32,9 +32,9 @@ for corpus in mixed same; do
 	out=$(bt "$PRUNS" "rm -f $S/o.npy" "$LC" \
 		"rm -f $S/o.npy" "env PARIMG_FULL_DECODE=1 $LC" \
 		"rm -f $S/o.npy" "$LC --layout nchw" \
-		"rm -f $S/t.npy" "$PY scripts/bench/recipe_torchvision.py --uint8 -j 2 --size 224 -o $S/t.npy $D" \
-		true "$PY scripts/bench/recipe_opencv.py -j 2 --size 224 $D" \
-		true "$PY scripts/bench/recipe_pillow.py -j 2 --resize 224x224 $D")
+		"rm -f $S/t.npy" "$PY scripts/bench/recipes/recipe_torchvision.py --uint8 -j 2 --size 224 -o $S/t.npy $D" \
+		true "$PY scripts/bench/recipes/recipe_opencv.py -j 2 --size 224 $D" \
+		true "$PY scripts/bench/recipes/recipe_pillow.py -j 2 --resize 224x224 $D")
 	pa=$(line "$out" 1) fu=$(line "$out" 2) nchw=$(line "$out" 3) tv=$(line "$out" 4)
 	cv=$(line "$out" 5) pl=$(line "$out" 6)
 	row "load (partial decode)" "$(wall "$pa")" "$(cpu "$pa")"
@@ -51,7 +51,7 @@ for corpus in mixed same; do
 	info "partial vs whole decode" "$(cmp -s "$S/o.npy" "$S/o2.npy" && echo identical || echo DIFFER)"
 	rm -f "$S/o.npy"
 	$LC --layout nchw
-	$PY scripts/bench/recipe_torchvision.py --uint8 -j 2 --size 224 -o "$S/t.npy" "$D" >/dev/null
+	$PY scripts/bench/recipes/recipe_torchvision.py --uint8 -j 2 --size 224 -o "$S/t.npy" "$D" >/dev/null
 	info "load --layout nchw vs the DataLoader's" "$($PY -c 'import numpy as np, sys
 a, b = (np.load(p, mmap_mode="r") for p in sys.argv[1:])
 print("identical" if a.shape == b.shape and np.array_equal(a, b) else "DIFFER")' "$S/o.npy" "$S/t.npy")"

@@ -5,7 +5,7 @@
 # shellcheck shell=sh disable=SC2154
 # ---------------------------------------------------------------- l6
 # BMP, TGA and PNM (issue 18): parimg's own readers, one core, per image,
-# against stb_image 2.27 (scripts/bench/stb_floor.c: read, decode to RGB, nothing
+# against stb_image 2.27 (scripts/bench/floors/stb_floor.c: read, decode to RGB, nothing
 # else), which decoded them before: load -j1 whole, and the two decoders
 # alone (stb_floor, stb_floor -p). The photo PNGs of l3 converted
 # by Pillow, and gen's own BMP and TGA.
@@ -14,9 +14,10 @@ if [ ! -d "$PC/png512" ]; then
 fi
 echo
 echo "l6. BMP, TGA and PPM: load -c 3 -j1 vs stb_image 2.27's decode (stb_floor -j1), 300 each"
-# stb_floor -p decodes with parimg's readers as make built them.
-cc -O2 -Wall -Isrc -Isrc/codec -o build/stb_floor scripts/bench/stb_floor.c scripts/bench/floor.c \
-	build/codec/codec.o build/codec/dec_*.o -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lm
+# stb_floor -p decodes with parimg's readers as make built them (codec/ and
+# what its decoders call: EXIF, the JPEG window, TIFF's LZW, orientation).
+cc -O2 -Wall -Isrc -o build/stb_floor scripts/bench/floors/stb_floor.c \
+	scripts/bench/floors/floor.c $PARIMG_LIBS $PARIMG_LDLIBS
 per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
 FM=$S/fmt
 mkdir -p "$FM"

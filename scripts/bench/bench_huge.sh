@@ -59,7 +59,7 @@ else
 	info "whole: wall, per image, CPU" "$1 s, $2 ms/image, $3 s"
 	info "whole: peak RSS parent / largest worker" "$4 / $5 KiB"
 	info "  (a worker's RSS counts the output's pages it mapped: page cache, shared" ""
-	info "   with the file and written back to it, not heap; see README)" ""
+	info "   with the file and written back to it, not heap; see docs/performance.md)" ""
 	r=$(ratio "$(echo "$h" | cut -d' ' -f2)" "$(echo "$t" | cut -d' ' -f2)")
 	info "per image, whole / tenth" "${r}x"
 	ls -l "$W/o.npy" | awk '{ printf "   %-42s %s bytes\n", "the output", $5 }'

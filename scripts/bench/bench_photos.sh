@@ -1,7 +1,7 @@
 # bench_photos.sh - section l of bench.sh: load on real photographs (issues
 # "Real photographs" and "Resize like Pillow"), against the Pool(2) + Pillow
-# recipe (scripts/bench/recipe_pillow.py) and the decoders' own floors
-# (scripts/bench/jpeg_floor.c, scripts/bench/png_floor.c); l5, load --ragged, is
+# recipe (scripts/bench/recipes/recipe_pillow.py) and the decoders' own floors
+# (scripts/bench/floors/jpeg_floor.c, scripts/bench/floors/png_floor.c); l5, load --ragged, is
 # scripts/bench/bench_ragged.sh, l6 bench_formats.sh, l7 bench_tensor.sh, l8,
 # TIFF, bench_tiff.sh and l9, cover, bench_cover.sh. Sourced by bench.sh, whose
 # helpers, $S, $PY and $PARIMG it uses; to run it alone:
@@ -20,9 +20,10 @@ EXTRA_PKGS="mate-backgrounds libturbojpeg0-dev libpng-dev libspng-dev libstb-dev
 	sh scripts/deps.sh ||
 	echo "bench: could not install the photo benchmarks' packages; going on" >&2
 # jpeg_floor -s resizes with parimg's resampler, as make built it (its flags).
-cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/bench/jpeg_floor.c scripts/bench/floor.c build/resize.o \
-	-lturbojpeg -lm
-cc -O2 -Wall -o build/png_floor scripts/bench/png_floor.c scripts/bench/floor.c -lpng -lspng -lm
+cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/bench/floors/jpeg_floor.c \
+	scripts/bench/floors/floor.c build/libimage.a -lturbojpeg -lm
+cc -O2 -Wall -o build/png_floor scripts/bench/floors/png_floor.c scripts/bench/floors/floor.c \
+	-lpng -lspng -lm
 PC=${PHOTO_CORPUS:-$S/photos}
 if [ ! -f "$PC/.done" ]; then
 	$PY scripts/bench/photo_corpus.py -j2 "$PC" | sed 's/^/   corpus: /'
@@ -55,7 +56,7 @@ ls "$SAME"/*.jpg >"$S/same.list"
 ns=$(wc -l <"$S/same.list")
 L2="$PARIMG load -q -c 3 -j2 -o $S/o.npy $SAME"
 L1="$PARIMG load -q -c 3 -j1 -o $S/o.npy $SAME"
-out=$(bt "$PRUNS" true "$PY scripts/bench/recipe_pillow.py -j 2 $SAME" \
+out=$(bt "$PRUNS" true "$PY scripts/bench/recipes/recipe_pillow.py -j 2 $SAME" \
 	"rm -f $S/o.npy" "$L2" \
 	"rm -f $S/fl.u8" "build/jpeg_floor -j2 -o $S/fl.u8 -l $S/same.list" \
 	"rm -f $S/o.npy" "$L1" \
@@ -111,8 +112,8 @@ nm=$(wc -l <"$S/mixed.list")
 # -a: any M/8) and parimg's resampler, from 2 processes, nothing else.
 LR="$PARIMG load -q -c 3 -j2 --resize 224x224 --filter bilinear -o $S/o.npy $MIXED"
 FL="build/jpeg_floor -j2 -s 224x224 -f bilinear -o $S/fl.u8 -l $S/mixed.list"
-out=$(bt "$PRUNS" true "$PY scripts/bench/recipe_pillow.py -j 2 --resize 224x224 $MIXED" \
-	true "$PY scripts/bench/recipe_pillow.py -j 2 --resize 224x224 --draft $MIXED" \
+out=$(bt "$PRUNS" true "$PY scripts/bench/recipes/recipe_pillow.py -j 2 --resize 224x224 $MIXED" \
+	true "$PY scripts/bench/recipes/recipe_pillow.py -j 2 --resize 224x224 --draft $MIXED" \
 	"rm -f $S/o.npy" "$LR --no-draft" \
 	"rm -f $S/fl.u8" "$FL -n" \
 	"rm -f $S/o.npy" "$LR --draft" \
@@ -160,7 +161,7 @@ pngs() {
 	m=$(build/png_floor -m -l "$S/png.list")
 	best=$(echo "$m" | awk '/^fastest/ { print $2 }')
 	info "decode only, one process, from memory" "$(echo "$m" | awk '/ms\/image/ { printf "%s%s %s ms", s, $1, $3; s = ", " }')"
-	out=$(bt "$PRUNS" true "$PY scripts/bench/recipe_pillow.py -j 2 $3" \
+	out=$(bt "$PRUNS" true "$PY scripts/bench/recipes/recipe_pillow.py -j 2 $3" \
 		"rm -f $S/o.npy" "$PARIMG load -q -c 3 -j2 -o $S/o.npy $3" \
 		"rm -f $S/fl.u8" "build/png_floor -j2 -d $best -o $S/fl.u8 -l $S/png.list")
 	rec=$(line "$out" 1) ld=$(line "$out" 2) fl=$(line "$out" 3)

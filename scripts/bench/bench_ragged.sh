@@ -1,8 +1,8 @@
 # bench_ragged.sh - section l5 of bench_photos.sh: "load --ragged" (images at
 # their own sizes) on the mixed corpus (1000 ImageNet-like JPEGs, 300-640 px)
-# against the recipe's list method (scripts/bench/recipe_ragged.py: processes
+# against the recipe's list method (scripts/bench/recipes/recipe_ragged.py: processes
 # appending cv2.imread results to a Manager().list()) and TurboJPEG's floor
-# (scripts/bench/jpeg_floor.c -r). Sourced by bench_photos.sh, or alone:
+# (scripts/bench/floors/jpeg_floor.c -r). Sourced by bench_photos.sh, or alone:
 #
 #   PHOTO_CORPUS=/tmp/pc sh scripts/bench/bench.sh ragged     (PHOTO_RUNS=N, default 5)
 #
@@ -12,8 +12,8 @@
 PRUNS=${PHOTO_RUNS:-5}
 PC=${PHOTO_CORPUS:-$S/photos}
 [ -x build/jpeg_floor ] ||
-	cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/bench/jpeg_floor.c scripts/bench/floor.c build/resize.o \
-		-lturbojpeg -lm
+	cc -O2 -Wall -Isrc -o build/jpeg_floor scripts/bench/floors/jpeg_floor.c \
+		scripts/bench/floors/floor.c build/libimage.a -lturbojpeg -lm
 if [ ! -d "$PC/mixed" ]; then
 	$PY scripts/bench/photo_corpus.py -j2 --only mixed "$PC" | sed 's/^/   corpus: /'
 fi
@@ -39,7 +39,7 @@ echo "    $PRUNS runs each, interleaved; load average $(loadavg)"
 MIXED=$PC/mixed
 ls "$MIXED"/*.jpg >"$S/mixed.list"
 LG="$PARIMG load -q --ragged -c 3 -j2 -o $S/o.npy $MIXED"
-out=$(bt "$PRUNS" true "$PY scripts/bench/recipe_ragged.py -j 2 $MIXED" \
+out=$(bt "$PRUNS" true "$PY scripts/bench/recipes/recipe_ragged.py -j 2 $MIXED" \
 	"rm -f $S/o.npy $S/o.index.npy" "$LG" \
 	"rm -f $S/fl.u8" "build/jpeg_floor -r -j2 -o $S/fl.u8 -l $S/mixed.list")
 rec=$(line "$out" 1) ld=$(line "$out" 2) fl=$(line "$out" 3)
@@ -69,7 +69,7 @@ goal l5 "ragged: load CPU <= 1.10x TurboJPEG floor" "${r}x" "$(le "$r" 1.10)"
 # Memory: every process's peak RSS added up (rss_tree). parimg's workers
 # map OUT and touch its pages once in all; those are the output file's
 # (page cache, on a disk written back), so they are counted apart.
-set -- $(rss_sum "$PY" scripts/bench/recipe_ragged.py -j 2 "$MIXED")
+set -- $(rss_sum "$PY" scripts/bench/recipes/recipe_ragged.py -j 2 "$MIXED")
 recm=$1
 rm -f "$S/o.npy" "$S/o.index.npy"
 set -- $(rss_sum $LG)

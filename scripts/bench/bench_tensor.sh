@@ -1,7 +1,7 @@
 # bench_tensor.sh - section l7 of bench_photos.sh (issue "Tensors a model
 # takes as they are"): load --layout nchw --normalize imagenet against the
 # same load to u1 NHWC, against torchvision's DataLoader recipe
-# (scripts/bench/recipe_torchvision.py), and --stats's cost. Sourced by
+# (scripts/bench/recipes/recipe_torchvision.py), and --stats's cost. Sourced by
 # bench_photos.sh (which made $PC) or, alone, by "sh scripts/bench/bench.sh
 # tensor" (PHOTO_CORPUS=DIR reuses a finished corpus; PHOTO_RUNS=N, 5).
 # shellcheck shell=sh disable=SC2154
@@ -24,7 +24,7 @@ out=$(bt "$PRUNS" "rm -f $S/o.npy" "$LT" \
 	"rm -f $S/o.npy" "$LT -t f4 --scale" \
 	"rm -f $S/o.npy $S/s.json" "$LT --stats $S/s.json" \
 	"rm -f $S/o.npy $S/s.json" "$LT --layout nchw --normalize imagenet --stats $S/s.json" \
-	"rm -f $S/t.npy" "$PY scripts/bench/recipe_torchvision.py -j 2 --size 224 -o $S/t.npy $MIXED")
+	"rm -f $S/t.npy" "$PY scripts/bench/recipes/recipe_torchvision.py -j 2 --size 224 -o $S/t.npy $MIXED")
 u1=$(line "$out" 1) nc=$(line "$out" 2) f4=$(line "$out" 3) st=$(line "$out" 4)
 ncs=$(line "$out" 5) tv=$(line "$out" 6)
 row "load u1 NHWC" "$(wall "$u1")" "$(cpu "$u1")"
@@ -42,7 +42,7 @@ info "output size: u1, float32" "$((nt * 224 * 224 * 3 / 1000000)) MB, $((nt * 2
 # Both arrays must hold the same floats, or this compares different work.
 rm -f "$S/o.npy" "$S/t.npy"
 $LT --layout nchw --normalize imagenet
-$PY scripts/bench/recipe_torchvision.py -j 2 --size 224 -o "$S/t.npy" "$MIXED" >/dev/null
+$PY scripts/bench/recipes/recipe_torchvision.py -j 2 --size 224 -o "$S/t.npy" "$MIXED" >/dev/null
 info "load's floats vs the DataLoader's" "$($PY -c 'import numpy as np, sys
 a, b = (np.load(p, mmap_mode="r") for p in sys.argv[1:])
 print("identical" if a.shape == b.shape and np.array_equal(a, b) else "DIFFER")' "$S/o.npy" "$S/t.npy")"

@@ -1,6 +1,6 @@
 # bench_tiff.sh - section l8 of bench.sh (issue 18, TIFF): load -c 3 -j2 on
 # 300 512x512 RGB photo TIFFs, uncompressed and LZW, against the Pool(2) +
-# Pillow recipe (scripts/bench/recipe_pillow.py). Sourced by bench_photos.sh, or
+# Pillow recipe (scripts/bench/recipes/recipe_pillow.py). Sourced by bench_photos.sh, or
 # alone, with the summary after it:
 #
 #   sh scripts/bench/bench.sh tiff      (PHOTO_RUNS=N, default 5)
@@ -25,7 +25,7 @@ for kind in tiff512 tiff512lzw; do
 	*) echo "l8. 300 512x512 RGB photo TIFFs (LZW), load -c 3 -j2; load average $(loadavg)" ;;
 	esac
 	n=$(ls "$TC/$kind"/*.tif | wc -l)
-	out=$(bt "$PRUNS" true "$PY scripts/bench/recipe_pillow.py -j 2 $TC/$kind" \
+	out=$(bt "$PRUNS" true "$PY scripts/bench/recipes/recipe_pillow.py -j 2 $TC/$kind" \
 		"rm -f $S/o.npy" "$PARIMG load -q -c 3 -j2 -o $S/o.npy $TC/$kind" \
 		"rm -f $S/o.npy" "$PARIMG load -q -c 3 -j1 -o $S/o.npy $TC/$kind")
 	rec=$(line "$out" 1) ld=$(line "$out" 2) ld1=$(line "$out" 3)
@@ -38,7 +38,7 @@ for kind in tiff512 tiff512lzw; do
 	# The same array as the recipe's, checked once.
 	rm -f "$S/o.npy" "$S/rec.npy"
 	$PARIMG load -q -c 3 -j2 -o "$S/o.npy" "$TC/$kind"
-	$PY scripts/bench/recipe_pillow.py -j 2 --save "$S/rec.npy" "$TC/$kind" >/dev/null
+	$PY scripts/bench/recipes/recipe_pillow.py -j 2 --save "$S/rec.npy" "$TC/$kind" >/dev/null
 	info "parimg's array vs the recipe's" "$($PY -c 'import numpy as np, sys
 a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
 print("identical" if a.shape == b.shape and (a == b).all() else "DIFFERENT")' "$S/o.npy" "$S/rec.npy")"

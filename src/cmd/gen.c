@@ -20,7 +20,7 @@
 #define DEFAULT_COUNT 2000
 #define DEFAULT_SEED 0
 /* Deflate level 0 (stored): noise does not compress, so any search for
- * matches is wasted work; see the README's measurements. */
+ * matches is wasted work; see docs/performance.md's measurements. */
 #define DEFAULT_LEVEL 0
 #define DEFAULT_QUALITY 90
 

@@ -95,7 +95,7 @@ int codec_probe(const unsigned char *data, size_t len, uint64_t max_pixels,
 /*
  * The scales tried, smallest first: those of Pillow's draft(), so that
  * --draft decodes what Pillow's draft() decodes. libjpeg-turbo also has
- * 3/8, 5/8, ...; see README for why they are left out.
+ * 3/8, 5/8, ...; docs/performance.md says why they are left out.
  */
 static const int draft_scales[] = { 1, 2, 4 };
 

@@ -123,19 +123,27 @@ def pil(path):
 
 
 def readme_block(marker, lang):
-    """The fenced LANG block after '<!-- MARKER -->' in README.md."""
+    """The fenced LANG block after '<!-- MARKER -->' in README.md or one of
+    docs/*.md: exactly one of them must hold it."""
     root = os.path.dirname(HERE)
-    with open(os.path.join(root, "README.md")) as f:
-        text = f.read()
-    m = re.search(r"<!-- %s -->\s*```%s\n(.*?)```" % (re.escape(marker), lang), text, re.S)
-    assert m, "README.md has no %s block marked %s" % (lang, marker)
-    return m.group(1)
+    found = []
+    docs = sorted(n for n in os.listdir(os.path.join(root, "docs")) if n.endswith(".md"))
+    for path in ["README.md"] + ["docs/" + n for n in docs]:
+        with open(os.path.join(root, path)) as f:
+            text = f.read()
+        m = re.search(r"<!-- %s -->\s*```%s\n(.*?)```" % (re.escape(marker), lang), text, re.S)
+        if m:
+            found.append((path, m.group(1)))
+    assert len(found) == 1, "README.md and docs/*.md: %d %s blocks marked %s (%s)" % (
+        len(found), lang, marker, ", ".join(p for p, _ in found))
+    return found[0][1]
 
 
 def run_readme_example(d, name):
-    """Run the README's example NAME as written, in D: its shell block
-    ('<!-- NAME: shell -->') with the parimg under test first on PATH, then
-    its Python block, whose output must be its '# prints: ...' comment."""
+    """Run the docs' example NAME (in README.md or docs/*.md) as written, in
+    D: its shell block ('<!-- NAME: shell -->') with the parimg under test
+    first on PATH, then its Python block, whose output must be its
+    '# prints: ...' comment."""
     bindir = os.path.join(d, "bin")
     os.makedirs(bindir)
     os.symlink(BIN, os.path.join(bindir, "parimg"))

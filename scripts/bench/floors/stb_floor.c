@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "codec.h"
+#include "codec/codec.h"
 #include "floor.h"
 
 #define STB_IMAGE_IMPLEMENTATION

@@ -7,7 +7,7 @@
  * RAW holds W x H pixels of C 8-bit channels. Prints the median, min and
  * max milliseconds of one call over REPS rounds (default 15) of enough calls
  * to last about 50 ms each, and the CPU milliseconds per call. */
-#include "resize.h"
+#include "image/resize.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -44,7 +44,7 @@
 #include <unistd.h>
 
 #include "floor.h"
-#include "resize.h"
+#include "image/resize.h"
 
 const char floor_name[] = "jpeg_floor";
 

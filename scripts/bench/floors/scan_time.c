@@ -5,7 +5,7 @@
  *
  *   scan_time [-r name|natural] DIR */
 #define _GNU_SOURCE
-#include "dataset.h"
+#include "inputs/dataset.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,7 +9,7 @@ order by index. Each image keeps its own size; nothing goes to disk.
 
 Prints "seconds S images N samples M": S from before the glob to the sorted
 list of arrays in this process (imports excluded). Peak memory is measured
-from outside (scripts/bench/rss_tree.c), the Manager's server process included.
+from outside (scripts/bench/floors/rss_tree.c), the Manager's server process included.
 """
 import argparse
 import glob

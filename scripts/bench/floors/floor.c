@@ -1,4 +1,4 @@
-/* floor.c - the helpers the benchmark floors in scripts/bench/ share (floor.h):
+/* floor.c - the helpers the benchmark floors in scripts/bench/floors/ share (floor.h):
  * nothing here is timed but the fork, map and wait plumbing that parimg
  * itself does too. */
 #define _GNU_SOURCE

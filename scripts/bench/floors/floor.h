@@ -1,4 +1,4 @@
-/* floor.h - what the benchmark floors in scripts/bench/ (load_floor, jpeg_floor,
+/* floor.h - what the benchmark floors in scripts/bench/floors/ (load_floor, jpeg_floor,
  * png_floor, io_floor) share: the error exit, reading files and lists, and
  * the timed part that forks P workers over contiguous ranges. */
 #ifndef FLOOR_H
