@@ -133,9 +133,9 @@ static void load_lost(void *ctx, size_t i)
  * size and channels come back, checked (ragged_first). */
 static int probe_shape(struct load *l, struct opt_common *c)
 {
-	struct pool_task task = { .keep_going = l->keep_going, .verbose = c->verbose,
-				  .schedule = c->schedule, .confine = l->confine,
-				  .confine_fd = -1 };
+	/* Not -v's: its lines are the decode's workers'. */
+	struct pool_task task = { .keep_going = l->keep_going, .schedule = c->schedule,
+				  .confine = l->confine, .confine_fd = -1 };
 	struct ragged_dims d;
 	size_t i;
 	int r;
