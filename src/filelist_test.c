@@ -384,3 +384,46 @@ Test(filelist_sort, natural_independent_of_input_order)
 	filelist_free(&x);
 	filelist_free(&y);
 }
+
+Test(filelist_line_break, the_characters_splitlines_ends_a_line_at)
+{
+	static const char *const breaks[] = {
+		"a\nb", "a\rb", "a\vb", "a\fb", "a\x1c", "\x1d", "a\x1e", "a\xc2\x85",
+		"a\xe2\x80\xa8", "\xe2\x80\xa9z", NULL,
+	};
+	static const char *const fine[] = {
+		"a b", "a\tb", "esc\x1b[31m", "\x7f", "\xc2\x84", "\xe2\x80\xa7", "caf\xc3\xa9",
+		"\xff", "\xe2\x80", NULL,
+	};
+	int i;
+
+	for (i = 0; breaks[i]; i++)
+		cr_assert_not_null(filelist_line_break(breaks[i]), "%d", i);
+	for (i = 0; fine[i]; i++)
+		cr_assert_null(filelist_line_break(fine[i]), "%d", i);
+}
+
+/* A folder scan meeting a name with a line break refuses the input (the
+ * manifest is one path a line); so does a path given so. */
+Test(filelist_add, line_break_in_a_name_refused, .fini = ut_scratch_remove)
+{
+	struct filelist fl = { 0 };
+	char p[256];
+
+	ut_scratch_make();
+	touch("a.png");
+	touch("b\nc.png");
+	cr_assert_eq(filelist_add(&fl, ut_scratch), -1);
+	filelist_free(&fl);
+	snprintf(p, sizeof(p), "%s/b\nc.png", ut_scratch);
+	cr_assert_eq(unlink(p), 0);
+	touch("d\re.png");
+	cr_assert_eq(filelist_add(&fl, ut_scratch), -1);
+	filelist_free(&fl);
+	snprintf(p, sizeof(p), "%s/d\re.png", ut_scratch);
+	cr_assert_eq(filelist_add(&fl, p), -1);
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(filelist_add(&fl, ut_scratch), 0);
+	cr_assert_eq(fl.n, 1);
+	filelist_free(&fl);
+}
