@@ -11,6 +11,8 @@ and nothing left behind.
 
 Run: /usr/bin/python3 tests/cli_archive_test.py ./parimg [test_name...]
 """
+import base64
+import gzip
 import io
 import json
 import os
@@ -20,7 +22,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -140,8 +144,8 @@ def every_archive(d, tree):
     return a
 
 
-def load(d, *args, code=0):
-    return ok(run("load", "-q", *args, cwd=d), code)
+def load(d, *args, code=0, env=None):
+    return ok(run("load", "-q", *args, cwd=d, env=env), code)
 
 
 def npy(path):
@@ -389,9 +393,9 @@ def test_check_archive_equals_tree(d):
 
 # ------------------------------------------------------------- hostile
 
-def refused(d, path, subject, reason, *extra, code=1):
+def refused(d, path, subject, reason, *extra, code=1, env=None):
     before = listing(d)
-    r = load(d, *ROW, *extra, "-o", "out.npy", "--manifest", "out.txt", path, code=code)
+    r = load(d, *ROW, *extra, "-o", "out.npy", "--manifest", "out.txt", path, code=code, env=env)
     names(r, subject, reason)
     assert listing(d) == before, (path, listing(d))
     return r
@@ -454,7 +458,10 @@ def test_hostile_names(d):
     py_tar(os.path.join(d, "dup.tar"), {"x.png": png, "./x.png": png})
     refused(d, "dup.tar", "dup.tar:x.png", "duplicate")
     py_tar(os.path.join(d, "nl.tar"), {"a\nb.png": png})
-    refused(d, "nl.tar", "nl.tar", "newline")
+    refused(d, "nl.tar", "nl.tar:a\\x0ab.png", "newline")
+    # A CR ends a line too, to Python's universal newlines and splitlines().
+    py_tar(os.path.join(d, "cr.tar"), {"a\rb.png": png})
+    refused(d, "cr.tar", "cr.tar:a\\x0db.png", "line break")
     # "./" prefixes and doubled slashes name the same place as without.
     py_tar(os.path.join(d, "dots.tar"), {"./a//b/./x.png": png})
     load(d, *ROW, "-o", "o.npy", "--manifest", "o.txt", "dots.tar")
@@ -494,6 +501,155 @@ def test_no_image_members(d):
     r = load(d, *ROW, "-o", "o.npy", "text.tar", code=1)
     assert "no image" in r.err, r
     assert not os.path.exists(os.path.join(d, "o.npy"))
+
+
+# ------------------------------------------------------------- memory budget
+
+# A 1,042-byte .tar.bz2 of four 256 MiB members of zeros (m0.png to m3.png,
+# GNU headers), made by zero_tar_bz2() below (9 s of bzip2: kept here).
+BZ2_BOMB = base64.b64decode(
+    "QlpoOTFBWSZTWaqtJsMFfjxbgMqAQAF1gAAQYINeAAAIIAB1CSU/UgNB6hoBFUDCABp6nE5QKgCqomIgICqom2s6VvpJAQCSSQiA"
+    "ys24R1AiaHEJ1is0ctntubeWiIqqgCqon5igrJMprIcE8W+Ar8cgAGAAAAQQABhAJqMhUBLUhUBLmKCskymshwTxb4CvxyAAYAAA"
+    "BBAAGEAmoyFQEtSFQEuYoKyTKayHBPFvgK/HIABgAAAEEAAYQCajIVAS1IVAS5igrJMprIcE8W+Ar8cgAGAAAAQQABhAJqMhUBLU"
+    "hUBLmKCskymszX6i54CVJC3AZUAgALrAAAgwQa8AAAQQADqG1CnqA0ZDQCKppoyAA09SOayRQBVUSk1AQFVRL9MaVlPASQkgAEJh"
+    "mxvG0UkCsqGI6s9LTDuvb1t5aIjIVAFVRPzFBWSZTWQ4J4t8BX45AAMAAAAggADCATUZCoCWpCoCXMUFZJlNZDgni3wFfjkAAwAA"
+    "ACCAAMIBNRkKgJakKgJcxQVkmU1kOCeLfAV+OQADAAAAIIAAwgE1GQqAlqQqAlzFBWSZTWQ4J4t8BX45AAMAAAAggADCATUZCoCW"
+    "pCoCXMUFZJlNZDgni3wFfjkAAwAAACCAAMIBNRkKgJakKgJcxQVkmU1l1DHFnAPUBW4DKgEABdYAAEGCDXgAACCAAdQ2oKBkGhoB"
+    "FU0GIAGnqRzSSKAKqiTwUBAVVErpOlZUyEkJIABCYZsrxrEgcSpYh+ntW2Mu69vvby0RFRUAVVE/MUFZJlNZDgni3wFfjkAAwAAA"
+    "CCAAMIBNRkKgJakKgJcxQVkmU1kOCeLfAV+OQADAAAAIIAAwgE1GQqAlqQqAlzFBWSZTWQ4J4t8BX45AAMAAAAggADCATUZCoCWp"
+    "CoCXMUFZJlNZDgni3wFfjkAAwAAACCAAMIBNRkKgJakKgJcxQVkmU1kOCeLfAV+OQADAAAAIIAAwgE1GQqAlqQqAlzFBWSZTWQgH"
+    "k5QAv7pbgMqAQAFdgAAQYINeAAAIIAB1DahIBk9QaARVNBiABp6kc0kigCqok8FAQFVRK6TpWVMhJCSAAQmGbK8VigE0WrEO09V4"
+    "xwd17ebeWiIqKgCqon5igrJMprIcE8W+Ar8cgAGAAAAQQABhAJqMhUBLUhUBLmKCskymshwTxb4CvxyAAYAAABBAAGEAmoyFQEtS"
+    "FQEuYoKyTKayHBPFvgK/HIABgAAAEEAAYQCajIVAS1IVAS5igrJMprIcE8W+Ar8cgAGAAAAQQABhAJqMhUBLUhUBLmKCskymshwT"
+    "xb4CvxyAAYAAABBAAGEAmoyFQEtSFQEuYoKyTKaz2Kqu7AEU6IABgEAAEEAAYZgKU0wlRIbESokPF3JFOFCQGhY4fA==")
+CHUNK = 16 << 20
+
+
+def tar_header(name, size):
+    ti = tarfile.TarInfo(name)
+    ti.size = size
+    return ti.tobuf(tarfile.GNU_FORMAT)
+
+
+def zero_tar_bz2(members=4, size=256 << 20):
+    """How BZ2_BOMB was made."""
+    import bz2
+    c, out = bz2.BZ2Compressor(9), []
+    for i in range(members):
+        out.append(c.compress(tar_header("m%d.png" % i, size)))
+        out += [c.compress(bytes(CHUNK)) for _ in range(size // CHUNK)]
+    return b"".join(out + [c.compress(bytes(1024)), c.flush()])
+
+
+def zero_tar_gz(members=4, size=256 << 20):
+    """A .tar.gz of MEMBERS members of SIZE zeros (a multiple of 16 MiB), as
+    gzip members one after another (one 16 MiB member compressed once,
+    repeated): about 1 KB a MiB, so past inflate_whole's cap of 32 times its
+    size plus 64 MiB."""
+    zeros = gzip.compress(bytes(CHUNK), 9)
+    out = []
+    for i in range(members):
+        out.append(gzip.compress(tar_header("m%d.png" % i, size)))
+        out += [zeros] * (size // CHUNK)
+    return b"".join(out + [gzip.compress(bytes(1024))])
+
+
+def budget(cap):
+    env = dict(os.environ)
+    env["PARIMG_ARCHIVE_MEMORY"] = cap
+    return env
+
+
+def over_budget(d, path, cap, *extra):
+    """PATH is refused under a PARIMG_ARCHIVE_MEMORY of CAP, naming it,
+    within seconds, nothing written, by load and check alike."""
+    t = time.time()
+    refused(d, path, path, "memory budget", *extra, env=budget(cap))
+    assert time.time() - t < 20, time.time() - t
+    r = ok(run("check", "-q", *extra, path, cwd=d, env=budget(cap)), 1)
+    names(r, path, "memory budget")
+
+
+def test_bz2_bomb_over_the_memory_budget(d):
+    open(os.path.join(d, "bomb.tar.bz2"), "wb").write(BZ2_BOMB)
+    assert len(BZ2_BOMB) < 1100
+    over_budget(d, "bomb.tar.bz2", "64M")
+    # A value that is no size is an error, naming the variable.
+    r = load(d, *ROW, "-o", "out.npy", "bomb.tar.bz2", code=1, env=budget("lots"))
+    names(r, "PARIMG_ARCHIVE_MEMORY", "not a size")
+
+
+def test_tar_gz_bomb_streamed_within_the_budget(d):
+    # Past inflate_whole's cap, streamed through libarchive: budgeted too.
+    data = zero_tar_gz()
+    assert len(data) < 1200000, len(data)
+    open(os.path.join(d, "bomb.tar.gz"), "wb").write(data)
+    over_budget(d, "bomb.tar.gz", "64M")
+    # Within inflate_whole's cap (32 times 48 KB plus 64 MiB), inflated
+    # whole: the budget caps that too, and the stream it falls back to.
+    open(os.path.join(d, "small.tar.gz"), "wb").write(zero_tar_gz(1, 48 << 20))
+    over_budget(d, "small.tar.gz", "32M")
+
+
+def test_budget_is_one_for_the_run(d):
+    # Two archives of 48 MiB of members each: either alone fits 64 MiB,
+    # both do not; the second is refused, named.
+    for name in ("a.tar.gz", "b.tar.gz"):
+        open(os.path.join(d, name), "wb").write(zero_tar_gz(1, 48 << 20))
+    for name in ("a.tar.gz", "b.tar.gz"):
+        r = load(d, *ROW, "-o", "out.npy", name, code=1, env=budget("64M"))
+        assert "memory budget" not in r.err, r
+    refused(d, "b.tar.gz", "b.tar.gz", "memory budget", "a.tar.gz", env=budget("64M"))
+
+
+def unset_size_zip(path, size=128 << 20):
+    """A zip of inner.tar (one member of SIZE zeros), deflated, its sizes in
+    a data descriptor and its central directory cut off: libarchive reads it
+    as a stream, and the member's size is unset when its header is read."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = c.compress(tar_header("x.png", size))
+    data += b"".join(c.compress(bytes(CHUNK)) for _ in range(size // CHUNK))
+    data += c.compress(bytes(1024)) + c.flush()
+    local = struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 8, 8, 0, 0, 0, 0, 0, 9, 0) + b"inner.tar"
+    desc = struct.pack("<IIII", 0x08074b50, 0, len(data), 512 + size + 1024)
+    open(path, "wb").write(local + data + desc)
+
+
+def test_inner_archive_with_unset_size_capped(d):
+    unset_size_zip(os.path.join(d, "nest.zip"))
+    # Copied into memory: the budget, and the member limit, hold it.
+    over_budget(d, "nest.zip", "32M", "--recurse-archives")
+    t = time.time()
+    refused(d, "nest.zip", "nest.zip:inner.tar", "member limit", "--recurse-archives",
+            "--max-pixels", "1000000")
+    assert time.time() - t < 20
+
+
+def test_overlapping_zip_entries(d):
+    png = open(fixtures()["png_rgb"], "rb").read()
+    for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        z = bytearray(zip_bytes({"a.png": png, "b.png": png}, method))
+        # The second central directory entry names the first's local header.
+        cd = z.find(b"PK\1\2")
+        cd2 = z.find(b"PK\1\2", cd + 4)
+        struct.pack_into("<I", z, cd2 + 42, 0)
+        open(os.path.join(d, "ov.zip"), "wb").write(bytes(z))
+        refused(d, "ov.zip", "ov.zip", "overlap")
+        # Or starts inside the first's data.
+        struct.pack_into("<I", z, cd2 + 42, 40)
+        open(os.path.join(d, "ov.zip"), "wb").write(bytes(z))
+        refused(d, "ov.zip", "ov.zip", "overlap|bad zip central directory")
+    # Entries that declare more than deflate gives from the archive's
+    # bytes (1032 to 1): refused, an image among them or not.
+    z = bytearray(zip_bytes({"a.png": png, "notes.txt": b"x" * 100}))
+    cd = z.find(b"PK\1\2")
+    cd2 = z.find(b"PK\1\2", cd + 4)
+    struct.pack_into("<I", z, cd2 + 24, 0xfffffff0)
+    open(os.path.join(d, "liar.zip"), "wb").write(bytes(z))
+    refused(d, "liar.zip", "liar.zip", "more than deflate gives")
+    # The unpatched archive loads.
+    open(os.path.join(d, "fine.zip"), "wb").write(zip_bytes({"a.png": png, "b.png": png}))
+    load(d, *ROW, "-o", "o.npy", "fine.zip")
 
 
 if __name__ == "__main__":

@@ -596,5 +596,37 @@ def test_progress_on_a_terminal_only(d):
     assert r.err == "", r
 
 
+def test_line_break_in_a_file_name_refused(d):
+    """A folder scan meeting a file named with a newline (or a CR, which
+    Python's universal newlines also end a line at) refuses the input,
+    naming the file escaped: load's manifest is one path a line, and would
+    have more lines than the array rows. check and --labels alike; nothing
+    is written, -k included."""
+    fx = photos.build(os.path.join(d, "fx"))
+    png = open(fx["png_rgb"], "rb").read()
+    for bad, shown in (("b\nc.png", "b\\x0ac.png"), ("b\rc.png", "b\\x0dc.png"),
+                       ("b\u2028c.png", "b\u2028c.png")):
+        root = os.path.join(d, "t")
+        shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(os.path.join(root, "cls"))
+        for name in ("a.png", bad, os.path.join("cls", "x.png"), os.path.join("cls", bad)):
+            open(os.path.join(root, name), "wb").write(png)
+        before = sorted(os.listdir(d))
+        for args in (["load", "-q", "-o", "o.npy", "--manifest", "m.txt", "t"],
+                     ["load", "-q", "-k", "-o", "o.npy", "--manifest", "m.txt", "t"],
+                     ["load", "-q", "-r", "-o", "o.npy", "--manifest", "m.txt", "t"],
+                     ["load", "-q", "-o", "o.npy", "--labels", "y.npy", "t"],
+                     ["check", "-q", "t"], ["check", "-q", "--labels", "t"]):
+            r = ok(run(*args, cwd=d), 1)
+            assert re.search(r"^parimg: t/(cls/)?%s: .*line break" % re.escape(shown), r.err,
+                             re.M), (args, r)
+            assert sorted(os.listdir(d)) == before, (args, os.listdir(d))
+    # Without it, the tree loads, one manifest line a row.
+    os.remove(os.path.join(root, bad))
+    os.remove(os.path.join(root, "cls", bad))
+    ok(run("load", "-q", "-r", "-o", "o.npy", "--manifest", "m.txt", "t", cwd=d))
+    assert open(os.path.join(d, "m.txt")).read().splitlines() == ["t/a.png", "t/cls/x.png"]
+
+
 if __name__ == "__main__":
     harness.main(globals())

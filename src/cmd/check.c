@@ -309,22 +309,27 @@ static void validate(struct check *k, size_t i)
 	r->flags &= F_HASHED;
 }
 
-/* In the parent: whether files A and B hold the same bytes (dedup.c asks,
- * for candidates whose hashes agree). A's bytes are kept for the next ask. */
-static int same_bytes(void *ctx, size_t a, size_t b)
+/* In the parent: how files A and B compare, by their bytes (dedup.c asks,
+ * for candidates whose hashes agree); one that cannot be read is unequal.
+ * A's bytes are kept for the next ask. */
+static int cmp_bytes(void *ctx, size_t a, size_t b)
 {
 	struct check *k = ctx;
 	char why[256];
+	int c;
 
 	if (k->file_index != a) {
 		k->file_index = SIZE_MAX;
 		if (input_read(k->files.paths[a], &k->file, why, sizeof(why)) < 0)
-			return 0;
+			return a < b ? -1 : 1;
 		k->file_index = a;
 	}
 	if (input_read(k->files.paths[b], &k->other, why, sizeof(why)) < 0)
-		return 0;
-	return k->file.len == k->other.len && memcmp(k->file.p, k->other.p, k->file.len) == 0;
+		return a < b ? -1 : 1;
+	c = k->file.len && k->other.len
+	    ? memcmp(k->file.p, k->other.p, k->file.len < k->other.len ? k->file.len : k->other.len)
+	    : 0;
+	return c ? c : (k->file.len > k->other.len) - (k->file.len < k->other.len);
 }
 
 static void find_duplicates(struct check *k)
@@ -347,7 +352,7 @@ static void find_duplicates(struct check *k)
 		keys[n++].index = i;
 	}
 	k->file_index = SIZE_MAX;
-	s->ngroups = dedup_group(keys, n, same_bytes, k, s->group, k->files.n);
+	s->ngroups = dedup_group(keys, n, cmp_bytes, k, s->group, k->files.n);
 	free(keys);
 }
 

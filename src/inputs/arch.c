@@ -29,6 +29,7 @@
 #include <xxhash.h>
 
 #define CLS_MAX 64		/* longest .cls member read */
+#define ENTRIES_MAX (1 << 24)	/* entries of one archive, at every level */
 
 /* An archive whose members are rows: where their bytes are. */
 struct source {
@@ -57,6 +58,118 @@ void arch_set_member_max(uint64_t bytes)
 	member_max = bytes;
 }
 
+/* ---- the memory budget ---- */
+
+/*
+ * Everything decompressed into memory files in one run, across archives and
+ * nesting levels, is charged to one budget: those pages are shared memory,
+ * not in parimg's RSS, so without it a 1 KB .tar.bz2 could fill the machine
+ * and the OOM killer would pick some other process.
+ */
+static uint64_t mem_budget, mem_used;
+static int mem_known;
+
+int arch_parse_size(const char *s, uint64_t *v)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	unsigned long long x;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	if (*end && (u = strchr(units, toupper((unsigned char)*end)))) {
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		if (*end == 'i' && end[1] == 'B')
+			end += 2;
+		else if (*end == 'B')
+			end++;
+	}
+	if (*end || (shift && x > UINT64_MAX >> shift))
+		return -1;
+	*v = (uint64_t)x << shift;
+	return 0;
+}
+
+/* The memory limit of this process's cgroup (v2), or UINT64_MAX: a job
+ * under Slurm or in a container has less than the machine. */
+static uint64_t cgroup_limit(void)
+{
+	char line[4096] = "", path[4200];
+	uint64_t v = UINT64_MAX;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n = strlen(line);
+
+		if (strncmp(line, "0::", 3) != 0)
+			continue;
+		if (n && line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max", line + 3);
+		break;
+	}
+	fclose(f);
+	if (strncmp(line, "0::", 3) != 0 || !(f = fopen(path, "re")))
+		return v;
+	if (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (arch_parse_size(line, &v) < 0)
+			v = UINT64_MAX;		/* "max" */
+	}
+	fclose(f);
+	return v;
+}
+
+/* The budget: PARIMG_ARCHIVE_MEMORY, or half the memory (the machine's, or
+ * the cgroup's where less). 0, or -1 with a message printed. */
+static int budget_init(void)
+{
+	const char *env = getenv("PARIMG_ARCHIVE_MEMORY");
+
+	if (mem_known)
+		return 0;
+	if (env) {
+		if (arch_parse_size(env, &mem_budget) < 0)
+			return error("PARIMG_ARCHIVE_MEMORY: not a size: '%s' (bytes, or with a "
+				     "suffix K, M, G or T)", env);
+	} else {
+		uint64_t ram = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+		uint64_t cg = cgroup_limit();
+
+		mem_budget = (cg < ram ? cg : ram) / 2;
+	}
+	mem_known = 1;
+	return 0;
+}
+
+/* What the budget has left. */
+static uint64_t budget_left(void)
+{
+	return mem_used < mem_budget ? mem_budget - mem_used : 0;
+}
+
+/* Charge N more bytes of ARCHIVE's decompressed into a memory file. 0, or -1
+ * with a message naming it: the archive is refused. */
+static int charge(const char *archive, uint64_t n)
+{
+	if (n > budget_left())
+		return error("%s: decompresses to more than the archive memory budget (%" PRIu64
+			     " %s, PARIMG_ARCHIVE_MEMORY): refused as a bomb", archive,
+			     mem_budget >= 1 << 20 ? mem_budget >> 20 : mem_budget,
+			     mem_budget >= 1 << 20 ? "MiB" : "bytes");
+	mem_used += n;
+	return 0;
+}
+
 /* ---- pure parts ---- */
 
 int arch_clean_name(char *p)
@@ -65,7 +178,7 @@ int arch_clean_name(char *p)
 
 	if (*p == '/')
 		return -1;
-	if (!*p || strchr(p, '\n'))
+	if (!*p || filelist_line_break(p))
 		return -2;
 	while (*s) {
 		char *e = strchr(s, '/');
@@ -200,6 +313,7 @@ void arch_free(void)
 	free(srcs);
 	srcs = NULL;
 	nsrcs = 0;
+	mem_used = 0;	/* the memory files are closed */
 }
 
 int arch_is_member(const char *name)
@@ -450,8 +564,9 @@ static int note_dir(struct listing *ls, const char *path, int is_dir)
 }
 
 /* Copy the current entry's data into memory file MFD at *END, at most MAX
- * bytes, GOT of them already there. Its length, or -1 with a message naming
- * the member. */
+ * bytes, GOT of them already there, each charged to the memory budget. Its
+ * length, or -1 with a message naming the member (or, over the budget, the
+ * archive). */
 static int64_t copy_data(struct archive *a, const char *archive, const char *name, int mfd,
 			 uint64_t *end, uint64_t max, uint64_t got)
 {
@@ -471,6 +586,8 @@ static int64_t copy_data(struct archive *a, const char *archive, const char *nam
 			return error("%s:%s: inflates past %s (%" PRIu64 " bytes): refused as a bomb",
 				     archive, name, max == member_max ? "the member limit"
 				     : "its declared size", max), -1;
+		if (charge(archive, size) < 0)
+			return -1;
 		while (size) {
 			ssize_t n = pwrite(mfd, p, size, (off_t)(*end + got));
 
@@ -540,8 +657,9 @@ static char *entry_path(const struct listing *ls, struct archive_entry *ent, con
 	if (r == -1)
 		*bad = error("%s:%s: an absolute or ../ member name (refused: it names no place in "
 			     "the tree)", ls->archive, raw);
-	else if (strchr(raw, '\n'))
-		*bad = error("%s: a member name with a newline cannot be listed", ls->archive);
+	else if (filelist_line_break(raw))
+		*bad = error("%s:%s: a member name with a newline or other line break cannot be "
+			     "listed", ls->archive, raw);
 	free(p);
 	return NULL;
 }
@@ -622,7 +740,7 @@ static int take_inner(struct listing *ls, struct archive *a, struct archive_entr
 	char *folder;
 	int r;
 
-	/* Not an image: no image's limit, its declared size (or none). */
+	/* In place: its declared size, checked against the archive's. */
 	m.len = archive_entry_size_is_set(ent) ? (uint64_t)archive_entry_size(ent) : UINT64_MAX;
 	if (kind == IN_PLACE_TAR) {
 		/* In place: look at its first bytes there. */
@@ -646,11 +764,20 @@ static int take_inner(struct listing *ls, struct archive *a, struct archive_entr
 			return error("%s:%s: %s", ls->archive, p, archive_error_string(a));
 		if (at != 0 || !arch_sniff_bytes(blk, size))
 			return 0;
+		/* Copied: at most the member limit, as an image member (an
+		 * unset size stops there too), and charged to the budget. */
+		if (m.len != UINT64_MAX && m.len > member_max)
+			return error("%s:%s: %" PRIu64 " bytes, over the member limit (%" PRIu64
+				     ", from --max-pixels)", ls->archive, p, m.len, member_max);
+		if (m.len == UINT64_MAX)
+			m.len = member_max;
 		if (ls->mfd < 0 && (ls->mfd = memfd_create("parimg-archive", MFD_CLOEXEC |
 							   MFD_ALLOW_SEALING)) < 0)
 			return error_errno("%s: memfd_create", ls->archive);
 		if (size > m.len)
 			return error("%s:%s: inflates past its declared size", ls->archive, p);
+		if (charge(ls->archive, size) < 0)
+			return -1;
 		if (pwrite(ls->mfd, blk, size, (off_t)ls->end) != (ssize_t)size)
 			return error_errno("%s: memory file", ls->archive);
 		m.off = size;	/* already copied */
@@ -851,6 +978,162 @@ static la_int64_t feed_seek(struct archive *a, void *ctx, la_int64_t off, int wh
 	return f->pos;
 }
 
+/* Little-endian fields of a zip's headers. */
+static uint64_t le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+/* A zip entry's bytes: its local header, name, extra field and data. */
+struct span {
+	uint64_t from, to;
+};
+
+static int cmp_span(const void *x, const void *y)
+{
+	const struct span *a = x, *b = y;
+
+	return (a->from > b->from) - (a->from < b->from);
+}
+
+/* Where the zip's end of central directory record is in P[0..SIZE) (the
+ * last one in its final 64 KiB that points back into the file), or -1. */
+static int64_t zip_eocd(const unsigned char *p, uint64_t size)
+{
+	uint64_t k, low = size > 22 + 65535 ? size - 22 - 65535 : 0;
+
+	if (size < 22)
+		return -1;
+	for (k = size - 22 + 1; k-- > low;)
+		if (memcmp(p + k, "PK\5\6", 4) == 0 && le(p + k + 12, 4) <= k)
+			return (int64_t)k;
+	return -1;
+}
+
+/*
+ * Read zip P[0..SIZE)'s central directory (libarchive's reader has found it
+ * sound) for what libarchive does not check: that no two entries share
+ * bytes (the "better zip bomb" makes thousands of entries of one deflate
+ * stream, and a central directory may name one local header twice), and
+ * that the stored and deflated entries declare in all no more than deflate
+ * can give from the archive (1032 to 1, plus 1 MiB). NAME names it. 0, or
+ * -1 with a message printed.
+ */
+static int zip_spans(const char *name, const unsigned char *p, uint64_t size)
+{
+	int64_t eocd = zip_eocd(p, size);
+	uint64_t n, cd_size, cd_off, cd_at, end, fix, k, at, total = 0;
+	struct span *v = NULL;
+	int r = -1;
+
+	if (eocd < 0)
+		return 0;	/* read as a stream: each entry after the one before */
+	n = le(p + eocd + 10, 2);
+	cd_size = le(p + eocd + 12, 4);
+	cd_off = le(p + eocd + 16, 4);
+	end = (uint64_t)eocd;
+	if ((n == 0xffff || cd_size == 0xffffffff || cd_off == 0xffffffff) && eocd >= 20 &&
+	    memcmp(p + eocd - 20, "PK\6\7", 4) == 0) {
+		uint64_t z = le(p + eocd - 20 + 8, 8);
+
+		if (size < 56 || z > size - 56 || memcmp(p + z, "PK\6\6", 4) != 0)
+			return error("%s: a bad zip64 end of central directory", name);
+		n = le(p + z + 32, 8);
+		cd_size = le(p + z + 40, 8);
+		cd_off = le(p + z + 48, 8);
+		end = z;
+	}
+	/* Offsets count from the first entry, which may follow a stub. */
+	if (cd_size > end || cd_off > end - cd_size || n > cd_size / 46)
+		return error("%s: a bad zip central directory", name);
+	cd_at = end - cd_size;
+	fix = cd_at - cd_off;
+	if (n && !(v = malloc(n * sizeof(*v))))
+		return error("out of memory");
+	for (k = 0, at = cd_at; k < n; k++) {
+		const unsigned char *c = p + at;
+		uint64_t method, csize, usize, lho, nl, el, x;
+
+		if (at + 46 > end || memcmp(c, "PK\1\2", 4) != 0)
+			goto bad;
+		method = le(c + 10, 2);
+		csize = le(c + 20, 4);
+		usize = le(c + 24, 4);
+		lho = le(c + 42, 4);
+		nl = le(c + 28, 2);
+		el = le(c + 30, 2);
+		if (at + 46 + nl + el + le(c + 32, 2) > end)
+			goto bad;
+		/* zip64: the fields set to all ones follow, in this order. */
+		for (x = 46 + nl; x + 4 <= 46 + nl + el; x += 4 + le(c + x + 2, 2)) {
+			const unsigned char *f = c + x + 4, *fend = f + le(c + x + 2, 2);
+
+			if (le(c + x, 2) != 1 || fend > c + 46 + nl + el)
+				continue;
+			if (usize == 0xffffffff && f + 8 <= fend)
+				usize = le(f, 8), f += 8;
+			if (csize == 0xffffffff && f + 8 <= fend)
+				csize = le(f, 8), f += 8;
+			if (lho == 0xffffffff && f + 8 <= fend)
+				lho = le(f, 8);
+		}
+		if (size < 30 || lho > size - 30 - fix || memcmp(p + lho + fix, "PK\3\4", 4) != 0)
+			goto bad;
+		v[k].from = lho + fix;
+		v[k].to = v[k].from + 30 + le(p + v[k].from + 26, 2) + le(p + v[k].from + 28, 2);
+		if (v[k].to > size || csize > size - v[k].to) {
+			free(v);
+			return error("%s: a zip entry past the archive's end (truncated?)", name);
+		}
+		v[k].to += csize;
+		if (method == 0 || method == 8)
+			total += usize > UINT64_MAX / 2 ? UINT64_MAX / 2 : usize;
+		at += 46 + nl + el + le(c + 32, 2);
+	}
+	if (total / 1032 > size + (1 << 10)) {
+		error("%s: its zip entries declare %" PRIu64 " bytes, more than deflate gives from %"
+		      PRIu64 ": refused as a bomb", name, total, size);
+		goto out;
+	}
+	qsort(v, n, sizeof(*v), cmp_span);
+	for (k = 1; k < n; k++)
+		if (v[k].from < v[k - 1].to) {
+			error("%s: zip entries overlap (at byte %" PRIu64 "): refused as a bomb",
+			      name, v[k].from);
+			goto out;
+		}
+	r = 0;
+	goto out;
+bad:
+	error("%s: a bad zip central directory", name);
+out:
+	free(v);
+	return r;
+}
+
+/* zip_spans on region RG, mapped (its bytes are not in memory otherwise). */
+static int zip_check(const struct listing *ls, const struct region *rg)
+{
+	char name[PATH_MAX + 64];
+	uint64_t skew = (uint64_t)rg->base % (uint64_t)sysconf(_SC_PAGESIZE);
+	unsigned char *map;
+	int r;
+
+	snprintf(name, sizeof(name), "%s%s%.*s", ls->archive, rg->depth ? ":" : "",
+		 (int)(rg->depth ? strlen(rg->prefix) - 1 : 0), rg->prefix);
+	map = mmap(NULL, (size_t)rg->size + skew, PROT_READ, MAP_PRIVATE, rg->fd,
+		   rg->base - (off_t)skew);
+	if (map == MAP_FAILED)
+		return error_errno("%s", name);
+	r = zip_spans(name, map + skew, (uint64_t)rg->size);
+	munmap(map, (size_t)rg->size + skew);
+	return r;
+}
+
 /* List region RG's archive into LS. 0, or -1 with a message printed. */
 static int list_region(struct listing *ls, const struct region *rg)
 {
@@ -898,6 +1181,12 @@ static int list_region(struct listing *ls, const struct region *rg)
 				kind = fmt == ARCHIVE_FORMAT_TAR ? IN_PLACE_TAR
 				       : fmt == ARCHIVE_FORMAT_ZIP ? ZIP : STREAM;
 			first = 0;
+			if (kind == ZIP && (r = zip_check(ls, rg)) < 0)
+				goto out;
+		}
+		if (++ls->entries > ENTRIES_MAX) {
+			r = error("%s: more than %d entries: refused", ls->archive, ENTRIES_MAX);
+			goto out;
 		}
 		if ((r = take_entry(ls, a, ent, kind, rg)) < 0)
 			goto out;
@@ -913,9 +1202,9 @@ out:
  * file, where it is then read as a plain tar, in place: libdeflate inflates
  * JPEG-laden data about twice as fast as the zlib behind libarchive's gzip
  * filter, and this is the one step a .tar.gz's load waits for (see bench.sh
- * section o). Only while the output stays within a quarter of the memory
- * and 32 times the input plus 64 MiB (the trailer's size is a hint, never
- * trusted); else, or when libdeflate finds the stream bad, 0 is returned,
+ * section o). Only while the output stays within a quarter of the memory,
+ * 32 times the input plus 64 MiB (the trailer's size is a hint, never
+ * trusted) and what the memory budget has left (it is charged); else, or when libdeflate finds the stream bad, 0 is returned,
  * with nothing kept, and the stream goes through libarchive instead, which
  * keeps only the image members and reports what is wrong. RG becomes the memory file's region.
  * 1 when done, 0 to stream instead, -1 after an error (printed).
@@ -932,6 +1221,8 @@ static int inflate_whole(struct listing *ls, struct region *rg)
 
 	if (ratio < cap)
 		cap = ratio;
+	if (budget_left() < cap)
+		cap = budget_left();
 	if (rg->size < 18)
 		return 0;
 	in = mmap(NULL, (size_t)rg->size, PROT_READ, MAP_PRIVATE, rg->fd, 0);
@@ -978,6 +1269,8 @@ static int inflate_whole(struct listing *ls, struct region *rg)
 		r = error_errno("%s: memory file", ls->archive);
 		goto out;
 	}
+	if ((r = charge(ls->archive, have)) < 0)
+		goto out;	/* within the cap: cannot fail */
 	ls->mfd = mfd;
 	ls->end = have;
 	mfd = -1;
@@ -1007,6 +1300,8 @@ int arch_list(struct listing *ls, const char *archive)
 	memset(ls, 0, sizeof(*ls));
 	ls->archive = archive;
 	ls->src = ls->src_mem = ls->mfd = -1;
+	if (budget_init() < 0)
+		return -1;
 	file.fd = rg.fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (rg.fd < 0 || fstat(rg.fd, &st) < 0) {
 		r = error_errno("%s", archive);

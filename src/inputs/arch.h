@@ -26,7 +26,13 @@ int arch_sniff_bytes(const unsigned char *head, size_t n);
 void arch_set_recurse(int on);
 
 /* Refuse members larger than BYTES (a decoder would refuse them anyway):
- * what --max-pixels allows, set before listing. */
+ * what --max-pixels allows, set before listing. Inner archives copied into
+ * memory are held to it too. Everything decompressed into memory files in
+ * one run (compressed tars' members, a .tar.gz inflated whole, copied inner
+ * archives) is charged to one budget, PARIMG_ARCHIVE_MEMORY bytes or half
+ * the memory (the cgroup's where less); the archive that would pass it is
+ * refused, as is one of more than 2^24 entries and a zip whose entries
+ * overlap or declare more than deflate gives from its size. */
 void arch_set_member_max(uint64_t bytes);
 
 /* Add ARCHIVE's image members to FL as "ARCHIVE:MEMBER", in archive order.
@@ -52,15 +58,20 @@ int arch_open(const char *name);
  * 0, or -1 with the reason in WHY. */
 int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen);
 
-/* Forget every archive listed: close their descriptors, free the table. */
+/* Forget every archive listed: close their descriptors (the memory files
+ * with them: the memory budget is whole again), free the table. */
 void arch_free(void);
 
 /* --- pure parts, for the unit tests --- */
 
 /* Normalize member path P in place: "./" and empty components dropped.
  * 0; -1 for an absolute path or a ".." component (refused: it names no
- * place in the tree); -2 for an empty name or one with a newline. */
+ * place in the tree); -2 for an empty name or one with a line break (see
+ * filelist_line_break). */
 int arch_clean_name(char *p);
+/* A size: decimal bytes, or with a binary suffix K, M, G or T (then
+ * optionally "B" or "iB"). 0 with *V set, or -1. */
+int arch_parse_size(const char *s, uint64_t *v);
 /* 1 when some component of member path P starts with '.'. */
 int arch_is_hidden(const char *p);
 /* webdataset's key of member path P: its length, up to the first dot of

@@ -29,6 +29,7 @@ struct listing {
 	int pending;		/* the last member is deflated: its end unknown */
 	int mfd;		/* the memory file, -1 until needed */
 	uint64_t end;		/* its length */
+	uint64_t entries;	/* entries met, at every level */
 };
 
 /* List ARCHIVE into LS (zeroed first), its members' bytes made readable for

@@ -46,6 +46,36 @@ Test(arch, refused_names)
 	clean("", -2, NULL);
 	clean("./", -2, NULL);
 	clean("a\nb.png", -2, NULL);
+	clean("a\rb.png", -2, NULL);		/* a line break too, to a manifest reader */
+	clean("a\xe2\x80\xa8.png", -2, NULL);	/* U+2028 */
+}
+
+Test(arch, sizes)
+{
+	uint64_t v = 0;
+
+	cr_assert_eq(arch_parse_size("0", &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(arch_parse_size("4096", &v), 0);
+	cr_assert_eq(v, 4096);
+	cr_assert_eq(arch_parse_size("64M", &v), 0);
+	cr_assert_eq(v, 64ULL << 20);
+	cr_assert_eq(arch_parse_size("2g", &v), 0);
+	cr_assert_eq(v, 2ULL << 30);
+	cr_assert_eq(arch_parse_size("3KiB", &v), 0);
+	cr_assert_eq(v, 3072);
+	cr_assert_eq(arch_parse_size("1TB", &v), 0);
+	cr_assert_eq(v, 1ULL << 40);
+	cr_assert_eq(arch_parse_size("18446744073709551615", &v), 0);
+	cr_assert_eq(v, UINT64_MAX);
+	cr_assert_eq(arch_parse_size("16777216T", &v), -1);	/* 2^64 */
+	cr_assert_eq(arch_parse_size("18446744073709551616", &v), -1);
+	cr_assert_eq(arch_parse_size("", &v), -1);
+	cr_assert_eq(arch_parse_size("-1", &v), -1);
+	cr_assert_eq(arch_parse_size(" 1", &v), -1);
+	cr_assert_eq(arch_parse_size("1X", &v), -1);
+	cr_assert_eq(arch_parse_size("1MX", &v), -1);
+	cr_assert_eq(arch_parse_size("max", &v), -1);
 }
 
 Test(arch, hidden)

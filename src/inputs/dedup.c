@@ -1,5 +1,5 @@
 /* dedup.c - duplicate groups from per-file hashes (computed by check's
- * workers) and a byte compare of the candidates (by the caller's SAME). */
+ * workers) and a byte compare of the candidates (by the caller's CMP). */
 #include "inputs/dedup.h"
 #include "common/err.h"
 
@@ -24,28 +24,80 @@ static int same_key(const struct dedup_key *a, const struct dedup_key *b)
 	return a->hash[0] == b->hash[0] && a->hash[1] == b->hash[1] && a->size == b->size;
 }
 
-/* Split the run KEYS[0..N) of equal hashes into groups of equal bytes:
- * each file not yet placed leads a group of the later ones SAME matches
- * (almost always one group: a second only on a hash collision). Group
- * numbers from *NEXT on, provisional; a leader left alone gets none. */
-static void split_run(const struct dedup_key *keys, size_t n, dedup_same_fn same, void *ctx,
+/* Merge sort IDX[0..N) (file indices) by their bytes, bottom up, through
+ * TMP (N entries): n log2 n compares at most, and whatever CMP answers,
+ * every index stays (no qsort: glibc's may misbehave on an inconsistent
+ * order, and its worst case is not promised). */
+static void sort_files(size_t *idx, size_t *tmp, size_t n, dedup_cmp_fn cmp, void *ctx)
+{
+	size_t w, i;
+
+	for (w = 1; w < n; w *= 2) {
+		for (i = 0; i < n; i += 2 * w) {
+			size_t mid = i + w < n ? i + w : n, hi = n - i > 2 * w ? i + 2 * w : n;
+			size_t a = i, b = mid, k = i;
+
+			while (a < mid && b < hi)
+				tmp[k++] = cmp(ctx, idx[a], idx[b]) <= 0 ? idx[a++] : idx[b++];
+			while (a < mid)
+				tmp[k++] = idx[a++];
+			while (b < hi)
+				tmp[k++] = idx[b++];
+		}
+		memcpy(idx, tmp, n * sizeof(*idx));
+	}
+}
+
+/* Give files IDX[0..N) group *NEXT when there are two or more. */
+static void mark(const size_t *idx, size_t n, size_t *group, size_t *next)
+{
+	size_t i;
+
+	if (n < 2)
+		return;
+	for (i = 0; i < n; i++)
+		group[idx[i]] = *next;
+	(*next)++;
+}
+
+/*
+ * Split the run KEYS[0..N) of equal hashes into groups of equal bytes. Its
+ * first file (the lowest index) is compared with every other: a run of
+ * true duplicates, the usual case, is one group after N - 1 compares. The
+ * files that differ from it (a hash collision, or hashes forged) are sorted
+ * by content and grouped by equal neighbours: O(m log m), where asking each
+ * of them against each other would be m(m - 1)/2 whole-file compares. Group
+ * numbers from *NEXT on, provisional.
+ */
+static void split_run(const struct dedup_key *keys, size_t n, dedup_cmp_fn cmp, void *ctx,
 		      size_t *group, size_t *next)
 {
-	size_t i, j;
+	size_t *same = malloc(n * sizeof(*same)), *rest = malloc(n * sizeof(*rest));
+	size_t *tmp = NULL, i, j, ns = 0, nr = 0;
 
-	for (i = 0; i < n; i++) {
-		size_t lead = keys[i].index, members = 0;
-
-		if (group[lead])
-			continue;
-		for (j = i + 1; j < n; j++)
-			if (!group[keys[j].index] && same(ctx, lead, keys[j].index) == 1) {
-				group[keys[j].index] = *next;
-				members++;
-			}
-		if (members)
-			group[lead] = (*next)++;
+	if (!same || !rest)
+		die("out of memory");
+	same[ns++] = keys[0].index;
+	for (i = 1; i < n; i++) {
+		if (cmp(ctx, keys[0].index, keys[i].index) == 0)
+			same[ns++] = keys[i].index;
+		else
+			rest[nr++] = keys[i].index;
 	}
+	mark(same, ns, group, next);
+	if (nr > 1) {
+		if (!(tmp = malloc(nr * sizeof(*tmp))))
+			die("out of memory");
+		sort_files(rest, tmp, nr, cmp, ctx);
+		for (i = 0; i < nr; i = j) {
+			for (j = i + 1; j < nr && cmp(ctx, rest[i], rest[j]) == 0; j++)
+				;
+			mark(rest + i, j - i, group, next);
+		}
+	}
+	free(same);
+	free(rest);
+	free(tmp);
 }
 
 /*
@@ -91,7 +143,7 @@ static size_t candidates(struct dedup_key *keys, size_t n)
 	return m;
 }
 
-size_t dedup_group(struct dedup_key *keys, size_t n, dedup_same_fn same, void *ctx, size_t *group,
+size_t dedup_group(struct dedup_key *keys, size_t n, dedup_cmp_fn cmp, void *ctx, size_t *group,
 		   size_t nfiles)
 {
 	size_t i, j, next = 1, count = 0, *renum;
@@ -103,7 +155,7 @@ size_t dedup_group(struct dedup_key *keys, size_t n, dedup_same_fn same, void *c
 		for (j = i + 1; j < n && same_key(&keys[i], &keys[j]); j++)
 			;
 		if (j - i > 1)
-			split_run(keys + i, j - i, same, ctx, group, &next);
+			split_run(keys + i, j - i, cmp, ctx, group, &next);
 	}
 	/* Number the groups in the order of their first files. */
 	renum = calloc(next, sizeof(*renum));

@@ -1,18 +1,24 @@
 /* dedup_test.c - unit tests of dedup_group: equal hashes and sizes make a
- * candidate group, the byte compare has the last word, and groups are
- * numbered in the order of their first files. */
+ * candidate group, the byte compare has the last word, groups are numbered
+ * in the order of their first files, and colliding (or forged) hashes cost
+ * O(n log n) compares, not one per pair. */
 #include "inputs/dedup.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Files as strings: the same bytes when the strings are equal. */
 static const char *const *contents;
+static size_t compares;
 
 static int same(void *ctx, size_t a, size_t b)
 {
 	(void)ctx;
-	return strcmp(contents[a], contents[b]) == 0;
+	compares++;
+	return strcmp(contents[a], contents[b]);
 }
 
 static struct dedup_key key(uint64_t h, uint64_t size, size_t index)
@@ -89,4 +95,66 @@ Test(dedup, files_without_a_key_stay_zero)
 	cr_assert_eq(g[0], 1);
 	cr_assert_eq(g[1], 0);
 	cr_assert_eq(g[2], 1);
+}
+
+/* Hashes forged (or made to collide) for N files of M different contents,
+ * each content's copies spread through the list: the groups are the M
+ * contents, found with at most n log2 n + 2n compares (asking every pair
+ * would be n(n - 1)/2: 50 million here). */
+static void colliding(size_t n, size_t m)
+{
+	struct dedup_key *k = malloc(n * sizeof(*k));
+	char **c = malloc(n * sizeof(*c)), buf[32];
+	size_t *g = malloc(n * sizeof(*g)), *first = calloc(m, sizeof(*first)), i, seen = 0;
+	double bound = (double)n * log2((double)n) + 2.0 * (double)n;
+
+	cr_assert(k && c && g && first);
+	for (i = 0; i < n; i++) {
+		size_t v = (i * 7919) % m;	/* copies far apart */
+
+		snprintf(buf, sizeof(buf), "%zu", v * 2654435761u % 1000003);
+		c[i] = strdup(buf);
+		k[i] = key(42, 1, i);	/* one hash, one size, for all */
+	}
+	contents = (const char *const *)c;
+	compares = 0;
+	cr_assert_eq(dedup_group(k, n, same, NULL, g, n), m < n ? m : 0);
+	cr_assert(compares <= bound, "%zu compares for %zu files (bound %.0f)", compares, n, bound);
+	/* Same content, same group; a new content, the next group number. */
+	for (i = 0; m < n && i < n; i++) {
+		size_t v = (i * 7919) % m;
+
+		if (!first[v]) {
+			first[v] = i + 1;
+			cr_assert_eq(g[i], ++seen, "file %zu", i);
+		}
+		cr_assert_eq(g[i], g[first[v] - 1], "file %zu", i);
+	}
+	for (i = 0; i < n; i++)
+		free(c[i]);
+	free(c);
+	free(k);
+	free(g);
+	free(first);
+}
+
+Test(dedup, forged_hashes_cost_n_log_n_compares)
+{
+	colliding(10000, 3000);	/* 3000 groups of 3 or 4 */
+	colliding(10000, 10000 / 2);	/* pairs */
+	colliding(4096, 1);	/* one group: n - 1 compares */
+}
+
+Test(dedup, forged_hashes_on_distinct_files_make_no_group)
+{
+	static const char *const c[] = { "e", "d", "c", "b", "a", "f", "g" };
+	struct dedup_key k[7];
+	size_t g[7], i;
+
+	for (i = 0; i < 7; i++)
+		k[i] = key(5, 1, i);
+	contents = c;
+	cr_assert_eq(dedup_group(k, 7, same, NULL, g, 7), 0);
+	for (i = 0; i < 7; i++)
+		cr_assert_eq(g[i], 0);
 }

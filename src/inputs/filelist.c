@@ -29,10 +29,40 @@ int filelist_is_image_name(const char *name)
 	return 0;
 }
 
+const char *filelist_line_break(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= '\n' && c <= '\r') || (c >= 0x1c && c <= 0x1e) ||
+		    (c == 0xc2 && (unsigned char)s[1] == 0x85) ||
+		    (c == 0xe2 && (unsigned char)s[1] == 0x80 &&
+		     ((unsigned char)s[2] == 0xa8 || (unsigned char)s[2] == 0xa9)))
+			return s;
+	}
+	return NULL;
+}
+
+/*
+ * Every path the inputs give (a folder's entries, a list's lines, the
+ * arguments, archive members) comes through here, so here is where one
+ * holding a line break is refused: load's manifest writes each row's path
+ * as one line, as it is, and a reader splitting lines (Python's
+ * splitlines(), or a text file's universal newlines, which end a line at a
+ * CR too) would count more rows than the array holds. Escaping would change
+ * every path with a backslash for whoever reads the manifest line by line;
+ * archives and class folders already refuse such names.
+ */
 int filelist_push(struct filelist *fl, char *path)
 {
 	if (!path)
 		return error("out of memory");
+	if (filelist_line_break(path)) {
+		error("%s: a file name with a newline or other line break (refused: the "
+		      "manifest has one path a line)", path);
+		free(path);
+		return -1;
+	}
 	if (fl->n == fl->cap) {
 		size_t cap = fl->cap ? fl->cap * 2 : 256;
 		char **p = realloc(fl->paths, cap * sizeof(*p));

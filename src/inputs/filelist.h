@@ -29,6 +29,11 @@ void filelist_free(struct filelist *fl);
 /* Natural order: digit runs compare by value, the rest bytewise; ties by
  * strcmp, so the order is total. */
 int natcmp(const char *a, const char *b);
+/* Where the first line break in S is, or NULL: LF, CR, VT, FF, the ASCII
+ * separators 0x1c to 0x1e, and UTF-8's NEL, U+2028 and U+2029 (the
+ * characters Python's str.splitlines() ends a line at). A row's path is
+ * one line of the manifest: a path holding one is refused. */
+const char *filelist_line_break(const char *s);
 /* 1 when NAME has an extension that "load DIR" picks up. */
 int filelist_is_image_name(const char *name);
 

@@ -209,3 +209,21 @@ Test(filelist_sort, natural_independent_of_input_order)
 	filelist_free(&x);
 	filelist_free(&y);
 }
+
+Test(filelist_line_break, the_characters_splitlines_ends_a_line_at)
+{
+	static const char *const breaks[] = {
+		"a\nb", "a\rb", "a\vb", "a\fb", "a\x1c", "\x1d", "a\x1e", "a\xc2\x85",
+		"a\xe2\x80\xa8", "\xe2\x80\xa9z", NULL,
+	};
+	static const char *const fine[] = {
+		"a b", "a\tb", "esc\x1b[31m", "\x7f", "\xc2\x84", "\xe2\x80\xa7", "caf\xc3\xa9",
+		"\xff", "\xe2\x80", NULL,
+	};
+	int i;
+
+	for (i = 0; breaks[i]; i++)
+		cr_assert_not_null(filelist_line_break(breaks[i]), "%d", i);
+	for (i = 0; fine[i]; i++)
+		cr_assert_null(filelist_line_break(fine[i]), "%d", i);
+}

@@ -148,3 +148,28 @@ Test(scan_add, paths_from_stdin, .fini = ut_scratch_remove)
 	ut_assert_strs(fl.paths, fl.n, "", want);
 	filelist_free(&fl);
 }
+
+/* A folder scan meeting a name with a line break refuses the input (the
+ * manifest is one path a line); so does a path given so. */
+Test(scan_add, line_break_in_a_name_refused, .fini = ut_scratch_remove)
+{
+	struct filelist fl = { 0 };
+	char p[256];
+
+	ut_scratch_make();
+	ut_touch("a.png");
+	ut_touch("b\nc.png");
+	cr_assert_eq(scan_add(&fl, ut_scratch, 0), -1);
+	filelist_free(&fl);
+	snprintf(p, sizeof(p), "%s/b\nc.png", ut_scratch);
+	cr_assert_eq(unlink(p), 0);
+	ut_touch("d\re.png");
+	cr_assert_eq(scan_add(&fl, ut_scratch, 0), -1);
+	filelist_free(&fl);
+	snprintf(p, sizeof(p), "%s/d\re.png", ut_scratch);
+	cr_assert_eq(scan_add(&fl, p, 0), -1);
+	cr_assert_eq(unlink(p), 0);
+	cr_assert_eq(scan_add(&fl, ut_scratch, 0), 0);
+	cr_assert_eq(fl.n, 1);
+	filelist_free(&fl);
+}
