@@ -129,7 +129,8 @@ valgrind: all
 	$(PYTHON) tests/cli_dataset_test.py $(BUILD)/parimg-valgrind
 
 # libFuzzer targets: load's per-file decode path, each decoder of codec.c's
-# table on its own (fuzz_decode.c), the EXIF parser, the .npy header code,
+# table on its own (fuzz_decode.c; fuzz2_*: two files in one process, as a
+# worker decodes them, with fuzz/dict/'s dictionary), the EXIF parser, the .npy header code,
 # and the archive reader (fuzz_archive.c, seeded with small tars and zips),
 # each run
 # FUZZ_TIME seconds from seeds (PngSuite, generated files, the photo
@@ -150,6 +151,8 @@ fuzz: all
 	for d in $(FUZZ_DECODERS); do \
 		clang $(FUZZ_FLAGS) -DDECODER=dec_$$d -o build-fuzz/fuzz_$$d fuzz/fuzz_decode.c \
 			$(DECODE_SRC) $(LDLIBS) || exit 1; \
+		clang $(FUZZ_FLAGS) -DDECODER=dec_$$d -DTWO_INPUTS -o build-fuzz/fuzz2_$$d fuzz/fuzz_decode.c \
+			$(DECODE_SRC) $(LDLIBS) || exit 1; \
 	done
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_npy fuzz/fuzz_npy.c src/npy.c
 	clang $(FUZZ_FLAGS) -o build-fuzz/fuzz_exif fuzz/fuzz_exif.c src/codec/exif.c
@@ -158,7 +161,14 @@ fuzz: all
 	for t in row $(FUZZ_DECODERS) exif; do \
 		mkdir -p build-fuzz/corpus-$$t && \
 		build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+			$$([ -f fuzz/dict/$$t.dict ] && echo -dict=fuzz/dict/$$t.dict) \
 			-artifact_prefix=build-fuzz/$$t- build-fuzz/corpus-$$t build-fuzz/seeds/$$t || exit 1; \
+	done
+	for t in $(FUZZ_DECODERS); do \
+		mkdir -p build-fuzz/corpus2-$$t && \
+		build-fuzz/fuzz2_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+			-dict=fuzz/dict/$$t.dict -artifact_prefix=build-fuzz/two-$$t- \
+			build-fuzz/corpus2-$$t build-fuzz/seeds/pair-$$t || exit 1; \
 	done
 	mkdir -p build-fuzz/corpus-npy
 	build-fuzz/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \

@@ -502,4 +502,5 @@ def test_draft_needs_resize(d):
     assert os.listdir(d) == [], os.listdir(d)
 
 
-harness.main(globals())
+if __name__ == "__main__":     # fuzz/seeds.sh imports the GIF writers
+    harness.main(globals())
