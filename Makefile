@@ -117,9 +117,12 @@ valgrind: all
 # libFuzzer targets, linked against the layers they exercise (built with
 # the fuzzer's instrumentation in build-fuzz/): load's per-file decode path
 # (fuzz_row: image, codec, common), each decoder of codec.c's table on its
-# own (fuzz_decode.c), the EXIF parser, the .npy header code, and the
-# archive reader (inputs). Each runs FUZZ_TIME seconds from seeds (PngSuite,
-# generated files, the photo fixtures); any crash, leak or timeout fails it.
+# own (fuzz_decode.c; fuzz2_*: two files in one process, as a worker decodes
+# them), the EXIF parser, the .npy header code, and the archive reader
+# (inputs). Each runs FUZZ_TIME seconds from seeds (PngSuite, generated
+# files, the photo fixtures, GIFs at every LZW code size, edge headers),
+# with fuzz/dict/'s dictionary for its format; any crash, leak or timeout
+# fails it.
 FUZZ_TIME ?= 60
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff
@@ -133,6 +136,8 @@ fuzz: all
 	for d in $(FUZZ_DECODERS); do \
 		$(FUZZ_LINK) -DDECODER=dec_$$d -o $(FB)/fuzz_$$d fuzz/fuzz_decode.c \
 			$(FB)/libcodec.a $(FB)/libcommon.a $(LDLIBS) || exit 1; \
+		$(FUZZ_LINK) -DDECODER=dec_$$d -DTWO_INPUTS -o $(FB)/fuzz2_$$d fuzz/fuzz_decode.c \
+			$(FB)/libcodec.a $(FB)/libcommon.a $(LDLIBS) || exit 1; \
 	done
 	$(FUZZ_LINK) -o $(FB)/fuzz_npy fuzz/fuzz_npy.c $(FB)/libcommon.a
 	$(FUZZ_LINK) -o $(FB)/fuzz_exif fuzz/fuzz_exif.c $(FB)/libcodec.a $(FB)/libcommon.a
@@ -142,7 +147,14 @@ fuzz: all
 	for t in row $(FUZZ_DECODERS) exif; do \
 		mkdir -p $(FB)/corpus-$$t && \
 		$(FB)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+			$$([ -f fuzz/dict/$$t.dict ] && echo -dict=fuzz/dict/$$t.dict) \
 			-artifact_prefix=$(FB)/$$t- $(FB)/corpus-$$t $(FB)/seeds/$$t || exit 1; \
+	done
+	for t in $(FUZZ_DECODERS); do \
+		mkdir -p $(FB)/corpus2-$$t && \
+		$(FB)/fuzz2_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+			-dict=fuzz/dict/$$t.dict -artifact_prefix=$(FB)/two-$$t- \
+			$(FB)/corpus2-$$t $(FB)/seeds/pair-$$t || exit 1; \
 	done
 	mkdir -p $(FB)/corpus-npy
 	$(FB)/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Seed corpora for make fuzz: PngSuite, a few images of every format parimg
 # writes, the photo fixtures of tests/lib/photos.py for each decoder's target,
-# the BMP, TGA and PNM files of tests/cli_formats_test.py, and numpy-written
-# .npy headers. Usage: seeds.sh PARIMG OUTDIR
+# the BMP, TGA and PNM files of tests/cli_formats_test.py, GIFs at every LZW
+# code size, edge-sized images and headers of every format, pairs of each
+# format's seeds for the two-file targets (fuzz2_*), and numpy-written .npy
+# headers. Usage: seeds.sh PARIMG OUTDIR
 set -eu
 parimg=$1 out=$2
 suite=$(dirname "$0")/../tests/data/pngsuite
@@ -126,6 +128,100 @@ frames = [Image.new("RGBA", (9, 7), (40 * k, 90, 200 - 40 * k, 60 * k)) for k in
 b = io.BytesIO()
 frames[0].save(b, "WEBP", save_all=True, append_images=frames[1:], duration=50)
 open(sys.argv[1] + "/anim", "wb").write(b"\x03" + b.getvalue())    # mode byte first
+PY
+# GIFs at every LZW code size 0 to 12 (issue 32: 12 was the overflow; a
+# full table without a clear; the code past the table once at 12), and,
+# for every format, images of 1 and 7 pixels a side in each mode Pillow
+# writes, and headers whose sizes are 0, 1 or 65535 (no data to match).
+/usr/bin/python3 - "$(dirname "$0")/../tests" "$out" <<'PY'
+import io, os, random, struct, sys, zlib
+sys.path.insert(0, sys.argv[1])
+import cli_decode_test as t  # noqa: E402
+from PIL import Image  # noqa: E402
+out = sys.argv[2]
+seeds = {}
+rng = random.Random(32)
+for mcs in range(13):
+    top = 1 << mcs if mcs else 1
+    for w, h in ((1, 1), (23, 17), (97, 61)):
+        px = [rng.randrange(top) if (k // 40) % 2 else (k // 9) % top for k in range(w * h)]
+        seeds[("gif", "mcs%d-%dx%d" % (mcs, w, h))] = t.gif_bytes(w, h, mcs, t.lzw_bits(t.lzw_codes(px, mcs), mcs))
+seeds[("gif", "mcs12-past-table-once")] = t.gif_bytes(8, 1, 12, t.lzw_bits(
+    [5, 4098, 300, 4098, 4096, 7, 259, 4098, 4097], 12))
+# At the table's edge, one bit from the overflow: 4098 then a clear (4096),
+# read; 4098 then 4099, refused. Likewise at 11, where the table fills.
+seeds[("gif", "mcs12-past-table-then-clear")] = t.gif_bytes(64, 1, 12, t.lzw_bits(
+    [5, 4098, 4096] * 21 + [5, 4097], 12))
+seeds[("gif", "mcs12-past-table-then-past")] = t.gif_bytes(64, 1, 12, t.lzw_bits(
+    [5, 4098, 4099] + [4098] * 40 + [4097], 12))
+px = [k % 7 for k in range(40000)]
+seeds[("gif", "mcs11-full-table")] = t.gif_bytes(200, 200, 11, t.lzw_bits(t.lzw_codes(px, 11), 11))
+im16 = Image.new("P", (64, 1), 16)
+im16.putpalette(bytes(range(256)) * 3)
+src = Image.open(os.path.join(sys.argv[1], "data", "photos", "coffee.png")).convert("RGB")
+fmts = (("png", "PNG", {}), ("jpeg", "JPEG", {}), ("webp", "WEBP", {}), ("webp", "WEBP", {"lossless": True}),
+        ("gif", "GIF", {}), ("gif", "GIF", {"interlace": True}), ("bmp", "BMP", {}),
+        ("tga", "TGA", {}), ("tga", "TGA", {"compression": "tga_rle"}), ("pnm", "PPM", {}),
+        ("tiff", "TIFF", {}), ("tiff", "TIFF", {"compression": "tiff_lzw"}))
+for w, h in ((1, 1), (1, 7), (7, 1)):
+    base = src.crop((0, 0, w, h))
+    for mode in ("1", "L", "LA", "P", "RGB", "RGBA"):
+        for fmt, pil, kw in fmts:
+            b = io.BytesIO()
+            try:
+                base.convert(mode).save(b, pil, **kw)
+            except (OSError, ValueError, KeyError):
+                continue
+            seeds[(fmt, "%dx%d-%s-%s-%s" % (w, h, mode, pil, "-".join(map(str, kw.values()))))] = b.getvalue()
+b = io.BytesIO()
+im16.save(b, "GIF")
+seeds[("gif", "index16")] = b.getvalue()
+def dims(data, fmt, w, h):
+    """DATA with its header's size set to W x H (its pixels left as they are)."""
+    d = bytearray(data)
+    if fmt == "gif":
+        d[6:10] = struct.pack("<HH", w, h)
+        at = d.index(b",", 13 + (3 << ((d[10] & 7) + 1) if d[10] & 0x80 else 13))
+        d[at + 5:at + 9] = struct.pack("<HH", w, h)
+    elif fmt == "png":
+        d[16:24] = struct.pack(">II", w, h)
+        d[29:33] = struct.pack(">I", zlib.crc32(bytes(d[12:29])))
+    elif fmt == "bmp":
+        d[18:26] = struct.pack("<ii", w, h)
+    elif fmt == "tga":
+        d[12:16] = struct.pack("<HH", w, h)
+    elif fmt == "pnm":
+        part = bytes(d).split(None, 3)      # magic, width, height, the rest
+        return part[0] + b"\n%d %d\n" % (w, h) + part[3]
+    return bytes(d)
+for (fmt, name), data in list(seeds.items()):
+    if name.startswith("1x1-RGB-") or name in ("1x1-P-GIF-", "index16"):
+        for w, h in ((0, 1), (1, 0), (65535, 1), (1, 65535), (65535, 65535)):
+            if fmt in ("gif", "png", "bmp", "tga", "pnm"):
+                seeds[(fmt, "%s-as-%dx%d" % (name, w, h))] = dims(data, fmt, w, h)
+for k, ((fmt, name), data) in enumerate(sorted(seeds.items())):
+    os.makedirs(os.path.join(out, fmt), exist_ok=True)
+    with open(os.path.join(out, fmt, "edge-" + name), "wb") as f:
+        f.write(bytes([k % 256]) + data)    # mode byte first
+PY
+# The two-file targets' seeds: each format's smallest seeds, each after
+# itself and after the next, split by fuzz_decode.c's SEPARATOR.
+/usr/bin/python3 - "$out" <<'PY'
+import os, sys
+out = sys.argv[1]
+for fmt in ("jpeg", "png", "webp", "gif", "bmp", "tga", "pnm", "tiff"):
+    d = os.path.join(out, fmt)
+    files = sorted(os.listdir(d), key=lambda n: (os.path.getsize(os.path.join(d, n)), n))[:48]
+    data = [open(os.path.join(d, n), "rb").read() for n in files]
+    if fmt == "gif":        # every code size after the index-16 file, as in issue 32
+        data += [open(os.path.join(d, n), "rb").read() for n in sorted(os.listdir(d)) if "mcs" in n]
+        first = open(os.path.join(d, "edge-index16"), "rb").read()
+    os.makedirs(os.path.join(out, "pair-" + fmt), exist_ok=True)
+    for k, a in enumerate(data):
+        pairs = [(a, a), (a, data[(k + 1) % len(data)])] + ([(first, a)] if fmt == "gif" else [])
+        for j, (x, y) in enumerate(pairs):
+            with open(os.path.join(out, "pair-" + fmt, "pair-%d-%d" % (k, j)), "wb") as f:
+                f.write(x + b"--parimg-next-file--" + y)
 PY
 /usr/bin/python3 - "$out/npy" <<'PY'
 import sys, numpy as np, io

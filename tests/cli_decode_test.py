@@ -3,13 +3,17 @@
 fixture of tests/lib/photos.py (JPEG of every kind, WebP, GIF, PNG, files named
 as another format) must give Pillow's Image.open(f).convert(mode), byte for
 byte; every broken one must be refused, named, and skipped under -k; --draft
-must decode what Pillow's draft() decodes.
+must decode what Pillow's draft() decodes. GIF's LZW is also fed hand-made
+streams (a bit writer below, no binary fixtures): every code size 0 to 12,
+and issue 32's code-size-12 file that ran past the old decoder's table.
 Run as: /usr/bin/python3 tests/cli_decode_test.py ./parimg [TEST...]
 """
 import atexit
 import os
+import random
 import re
 import shutil
+import struct
 import sys
 import tempfile
 
@@ -212,6 +216,155 @@ def test_gif_data_ending_early(d):
     names(r, path, r"truncated GIF \(its image data ends before the image does\)")
 
 
+# ---------------------------------------------------------------- GIF's LZW, by hand
+
+def lzw_bits(codes, mcs):
+    """CODES packed as GIF LZW data, least significant bit first, each at
+    the width a decoder reads it at (Pillow's and GIF's rule: one bit more
+    than MCS, growing when the table's next free code reaches 1 << width,
+    up to 12; no entry for the first code after a clear, none past 4095)."""
+    clear = 1 << mcs
+    size, nxt, fresh = mcs + 1, clear + 2, True
+    acc = n = 0
+    out = bytearray()
+    for c in codes:
+        acc |= c << n
+        n += size
+        while n >= 8:
+            out.append(acc & 255)
+            acc >>= 8
+            n -= 8
+        if c == clear:
+            size, nxt, fresh = mcs + 1, clear + 2, True
+        elif fresh:
+            fresh = False
+        elif nxt < 4096:
+            nxt += 1
+            if nxt == 1 << size and size < 12:
+                size += 1
+    if n:
+        out.append(acc & 255)
+    return bytes(out)
+
+
+def lzw_codes(pixels, mcs):
+    """A GIF LZW encoder: clear, PIXELS' codes, end. Code sizes 0, 1 and 12
+    get literals only (a table entry could never be reached: at 0 and 1 the
+    width never grows, at 12 the table starts full)."""
+    clear = 1 << mcs
+    if mcs in (0, 1, 12):
+        return [clear] + list(pixels) + [clear + 1]
+    table = {(k,): k for k in range(clear)}
+    nxt, codes, w = clear + 2, [clear], (pixels[0],)
+    for p in pixels[1:]:
+        if w + (p,) in table:
+            w += (p,)
+            continue
+        codes.append(table[w])
+        if nxt < 4096:
+            table[w + (p,)] = nxt
+            nxt += 1
+        w = (p,)
+    return codes + [table[w], clear + 1]
+
+
+def gif_bytes(w, h, mcs, data):
+    """A GIF89a of one W x H frame of LZW DATA at code size MCS, with a
+    256-colour table that is no gray ramp (read as RGB)."""
+    pal = b"".join(bytes((k * 7 % 256, k * 13 % 256, 255 - k)) for k in range(256))
+    blocks = b"".join(bytes([len(data[k:k + 255])]) + data[k:k + 255]
+                      for k in range(0, len(data), 255))
+    return (b"GIF89a" + struct.pack("<HHBBB", w, h, 0xf7, 0, 0) + pal + b"," +
+            struct.pack("<HHHHB", 0, 0, w, h, 0) + bytes([mcs]) + blocks + b"\0;")
+
+
+def write(d, name, data):
+    path = os.path.join(d, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def test_gif_every_code_size_equals_pillow(d):
+    """A GIF at each LZW code size 0 to 12 (2 to 8 from an encoder that fills
+    the 4096-code table and goes on without a clear, 9 to 12 with literals
+    past 255), all in one worker: every row Pillow's."""
+    rng = random.Random(32)
+    w, h = 211, 157
+    paths = []
+    for mcs in range(13):
+        top = 1 << mcs if mcs else 1     # at 0, code 1 is the clear code
+        # Noise fills the table; runs make the code-not-yet-in-table case.
+        px = [rng.randrange(top) if (k // 500) % 2 else (k // 37) % top for k in range(w * h)]
+        paths.append(write(d, "c%02d.gif" % mcs, gif_bytes(w, h, mcs, lzw_bits(lzw_codes(px, mcs), mcs))))
+    for path in paths:
+        assert not photos.pillow_refuses(path), path
+    ok(load(d, "-c", 3, "-j", 1, "--order", "none", *paths))
+    a = loaded(d)
+    for k, path in enumerate(paths):
+        assert (a[k] == photos.pillow_array(path, "RGB")).all(), path
+
+
+def hostile_gif():
+    """Issue 32's 96-byte 64x1 GIF: code size 12 (clear 4096, first free
+    code 4098, a table that never grows), codes 5, 4098 x40, end. Pillow:
+    "broken data stream" at the second 4098, whose previous code is no
+    table entry."""
+    data = lzw_bits([5] + [4098] * 40 + [4097], 12)
+    return (b"GIF89a" + struct.pack("<HHBBB", 64, 1, 0, 0, 0) + b"," +
+            struct.pack("<HHHHB", 0, 0, 64, 1, 0) + b"\x0c" + bytes([len(data)]) + data + b"\0;")
+
+
+def test_gif_code_size_12_past_the_table_refused(d):
+    """The hostile GIF alone, and after a GIF of index-16 pixels in the same
+    worker (the sequence that made the old static table overrun its stack):
+    exit 1 naming it, nothing written; under -k its row zero and the good
+    row Pillow's. Under ASan (make test) any read past the table fails."""
+    bad = write(d, "hostile.gif", hostile_gif())
+    assert len(hostile_gif()) == 96
+    assert photos.pillow_refuses(bad)
+    good = os.path.join(d, "index16.gif")
+    im = Image.new("P", (64, 1), 16)
+    im.putpalette(bytes(range(256)) * 3)
+    im.save(good)
+    for inputs in ([bad], [good, bad]):
+        r = load(d, "-j", 1, "--order", "none", *inputs)
+        assert r.code == 1, r
+        names(r, bad, r"corrupt GIF \(bad LZW code\)")
+        assert sorted(os.listdir(d)) == ["hostile.gif", "index16.gif"], os.listdir(d)
+    r = load(d, "-j", 1, "-k", "-c", 3, "--order", "none", good, bad, good)
+    assert r.code == 3, r
+    a = loaded(d)
+    assert (a[0] == photos.pillow_array(good, "RGB")).all() and (a[2] == a[0]).all()
+    assert not a[1].any()
+
+
+def test_gif_code_size_12_as_pillow(d):
+    """Code size 12 where Pillow reads it: the code past the table once,
+    after a literal (its string repeated), literals past 255 as their low
+    byte; twice in a row, or an end code before the frame is whole, each
+    refused as Pillow refuses it."""
+    cases = {
+        "reads.gif": ([5, 4098, 300, 4098, 4096, 7, 259, 4098, 4097], None),
+        "twice.gif": ([5, 4098, 4098, 4097], r"corrupt GIF \(bad LZW code\)"),
+        "early_end.gif": ([5, 4098, 300, 4097], r"truncated GIF \(its image data ends"),
+        "early_end_8.gif": ([256, 1, 2, 257], r"truncated GIF \(its image data ends"),
+    }
+    for name, (codes, reason) in cases.items():
+        mcs = 8 if name.endswith("_8.gif") else 12
+        path = write(d, name, gif_bytes(8, 1, mcs, lzw_bits(codes, mcs)))
+        r = load(d, "-f", "-j", 1, "-c", 3, path)
+        if reason is None:
+            ok(r)
+            assert (loaded(d)[0] == photos.pillow_array(path, "RGB")).all(), name
+            with Image.open(path) as im:
+                assert list(im.getdata()) == [5, 5, 5, 44, 44, 44, 7, 3], name
+        else:
+            assert photos.pillow_refuses(path), name
+            assert r.code == 1, (name, r)
+            names(r, path, reason)
+
+
 def test_lenient_jpeg_like_pillow(d):
     """Damaged entropy-coded data: libjpeg warns and Pillow loads it; so does
     load, to the same pixels."""
@@ -349,4 +502,5 @@ def test_draft_needs_resize(d):
     assert os.listdir(d) == [], os.listdir(d)
 
 
-harness.main(globals())
+if __name__ == "__main__":     # fuzz/seeds.sh imports the GIF writers
+    harness.main(globals())

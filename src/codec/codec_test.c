@@ -727,6 +727,135 @@ Test(codec, gif_palette_and_transparency)
 		probe_bad(gif_palette, len, NOLIMIT, NULL);
 }
 
+/* A GIF89a of one W x 1 frame, no colour table (read as gray), whose LZW
+ * data at code size MCS is CODES, each written at the width a decoder reads
+ * it at (one bit more than MCS, growing as the table fills, up to 12), into
+ * OUT (room for 128 + 2 * N bytes). Its length. */
+static size_t gif_of_codes(unsigned char *out, int w, int mcs, const int *codes, int n)
+{
+	int clear = 1 << mcs, size = mcs + 1, next = clear + 2, fresh = 1, k, bits = 0;
+	size_t len = 0, blk;
+	uint32_t acc = 0;
+
+	len += (size_t)sprintf((char *)out, "GIF89a");
+	out[len++] = (unsigned char)w, out[len++] = (unsigned char)(w >> 8);
+	out[len++] = 1, out[len++] = 0, out[len++] = 0, out[len++] = 0, out[len++] = 0;
+	memcpy(out + len, ",\0\0\0\0", 5), len += 5;
+	out[len++] = (unsigned char)w, out[len++] = (unsigned char)(w >> 8);
+	out[len++] = 1, out[len++] = 0, out[len++] = 0, out[len++] = (unsigned char)mcs;
+	blk = len++;
+	for (k = 0; k < n; k++) {
+		acc |= (uint32_t)codes[k] << bits;
+		for (bits += size; bits >= 8; bits -= 8, acc >>= 8)
+			out[len++] = (unsigned char)acc;
+		if (codes[k] == clear)
+			size = mcs + 1, next = clear + 2, fresh = 1;
+		else if (fresh)
+			fresh = 0;
+		else if (next < 4096 && ++next == 1 << size && size < 12)
+			size++;
+	}
+	if (bits)
+		out[len++] = (unsigned char)acc;
+	cr_assert_leq(len - blk - 1, 255);
+	out[blk] = (unsigned char)(len - blk - 1);
+	out[len++] = 0;
+	out[len++] = ';';
+	return len;
+}
+
+/* Decode GIF bytes from a guarded copy (a read past them faults) to gray;
+ * NULL with WHY when refused. */
+static unsigned char *gif_gray(const unsigned char *gif, size_t len, char *why, size_t whylen)
+{
+	struct ut_guard g;
+	unsigned char *pix;
+	int w, h;
+
+	ut_guard_copy(&g, gif, len);
+	pix = try_decode(g.p, len, 1, 0, &w, &h, why, whylen);
+	ut_guard_free(&g);
+	return pix;
+}
+
+/* Issue 32: at code size 12 the clear code is 4096 and the first free code
+ * 4098, so the table never grows; the old decoder took 4098 after 4098 and
+ * read and wrote past its static table. Refused now (Pillow: "broken data
+ * stream"), after a file of index 16 as before it, and nothing of either
+ * changes the next file's pixels. The one Pillow reads (4098 once, after a
+ * literal; literals past 255 as their low byte) gives Pillow's pixels. */
+Test(codec, gif_lzw_code_size_12)
+{
+	static const int reads[] = { 4096, 5, 4098, 300, 4098, 4096, 7, 259, 4098, 4097 };
+	static const unsigned char want[] = { 5, 5, 5, 44, 44, 44, 7, 3 };
+	int hostile[42], plain[66], k;
+	unsigned char a[256], b[256], c[256], *pix;
+	size_t alen, blen, clen;
+	char why[256] = "";
+
+	hostile[0] = 5;
+	for (k = 1; k <= 40; k++)
+		hostile[k] = 4098;
+	hostile[41] = 4097;
+	plain[0] = 256;
+	for (k = 1; k <= 64; k++)
+		plain[k] = 16;		/* literals only: the table grows, unused */
+	plain[65] = 257;
+	alen = gif_of_codes(a, 64, 8, plain, 66);
+	blen = gif_of_codes(b, 64, 12, hostile, 42);
+	cr_assert_eq(blen, 96);
+	clen = gif_of_codes(c, 8, 12, reads, 10);
+	for (k = 0; k < 2; k++) {
+		pix = gif_gray(a, alen, why, sizeof(why));
+		cr_assert_not_null(pix, "%s", why);
+		cr_assert_eq(pix[0], 16);
+		cr_assert_eq(pix[63], 16);
+		free(pix);
+		cr_assert_null(gif_gray(b, blen, why, sizeof(why)));
+		cr_assert_str_eq(why, "corrupt GIF (bad LZW code)");
+		pix = gif_gray(c, clen, why, sizeof(why));
+		cr_assert_not_null(pix, "%s", why);
+		cr_assert_arr_eq(pix, want, sizeof(want));
+		free(pix);
+	}
+}
+
+/* Every code size Pillow reads, 0 to 12, literals only (at 0 and 1 the
+ * width never grows, at 12 the table starts full): the pixels are the
+ * literals' low bytes. An end code before the frame is whole is truncation
+ * (Pillow's "image file is truncated"); 13 is refused at probe. */
+Test(codec, gif_lzw_code_sizes)
+{
+	int mcs, k, codes[10];
+	unsigned char gif[256], *pix;
+	char why[256] = "";
+	size_t len;
+
+	for (mcs = 0; mcs <= 13; mcs++) {
+		int clear = 1 << mcs;
+
+		codes[0] = clear;
+		for (k = 1; k <= 8; k++)
+			codes[k] = mcs ? (k * 37 + 3) & (clear - 1) : 0;
+		codes[9] = clear + 1;
+		len = gif_of_codes(gif, 8, mcs, codes, 10);
+		pix = gif_gray(gif, len, why, sizeof(why));
+		if (mcs == 13) {
+			cr_assert_null(pix);
+			cr_assert_str_eq(why, "corrupt GIF (LZW code size 13)");
+			continue;
+		}
+		cr_assert_not_null(pix, "code size %d: %s", mcs, why);
+		for (k = 0; k < 8; k++)
+			cr_assert_eq(pix[k], (unsigned char)codes[k + 1], "code size %d pixel %d", mcs, k);
+		free(pix);
+		codes[5] = clear + 1;	/* end after 4 of 8 */
+		len = gif_of_codes(gif, 8, mcs, codes, 6);
+		cr_assert_null(gif_gray(gif, len, why, sizeof(why)), "code size %d", mcs);
+		cr_assert_not_null(strstr(why, "truncated GIF"), "%s", why);
+	}
+}
+
 /* --draft's scales: Pillow's rule, the largest of 1/2, 1/4, 1/8 whose
  * unrounded size covers the target, and only at half size or less. */
 Test(codec, draft_scales)

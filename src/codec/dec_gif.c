@@ -119,9 +119,10 @@ static int gif_parse(const unsigned char *d, size_t len, struct gif *g, char *wh
 	if (skip_blocks(d, len, &off) < 0)
 		goto truncated;
 	g->end = off;
-	/* Pillow takes code sizes up to 12, its LZW's limit; a literal past
-	 * 255 is the index of its low byte, as Pillow stores it. */
-	if (g->mcs < 1 || g->mcs > 12) {
+	/* Pillow takes code sizes 0 to 12, its LZW's limit, and so does lzw();
+	 * a literal past 255 is the index of its low byte, as Pillow stores it.
+	 * Above 12 Pillow refuses the file ("codec configuration error"). */
+	if (g->mcs > 12) {
 		snprintf(why, whylen, "corrupt GIF (LZW code size %d)", g->mcs);
 		return -1;
 	}
@@ -193,20 +194,37 @@ static int next_code(struct bits *b, int size)
 	}
 }
 
-/* The frame's indices, in the order they are stored, into OUT (N of them;
- * after an early end code the rest are left as they are). -1 for a code
- * the table does not have yet, 1 when the data ends first (Pillow's
- * "image file is truncated"). */
+/* The LZW string table: a code's string is its prefix code's string and
+ * then its suffix; first is the string's first byte. 4096 codes at most
+ * (12 bits), the stack one string. Kept on the caller's stack, so nothing
+ * carries from one file to the next. */
+struct lzw_table {
+	uint16_t prefix[4096];
+	unsigned char suffix[4096], first[4096];
+	unsigned char stack[4097];
+};
+
+/* The frame's indices, in the order they are stored, into OUT (N of them).
+ * -1 for a code the table does not have (Pillow's "broken data stream"), 1
+ * when the data or an end code comes first (Pillow's "image file is
+ * truncated": it stops at the end code and finds the image unfinished).
+ *
+ * Pillow's rules, for the files it reads: the table holds 4096 codes and
+ * stops growing when full (no error); a code above the next free one is
+ * refused, and so is the code equal to it (KwKwK) when the previous code
+ * is not in the table, which happens only at code size 12 (clear 4096,
+ * first free code 4098: the table never grows) after that same code. Every
+ * index is checked below against the table, and the string loop against
+ * the stack, so no file can reach past either. */
 static int lzw(const unsigned char *d, const struct gif *g, unsigned char *out, size_t n)
 {
-	static uint16_t prefix[4096];
-	static unsigned char suffix[4096], first[4096], stack[4097];
+	struct lzw_table t;
 	int clear = 1 << g->mcs, size = g->mcs + 1, next = clear + 2, prev = -1, code;
 	struct bits b = { d, g->data, 0, 0, 0 };
 	size_t at = 0;
 
 	for (code = 0; code < clear; code++)
-		suffix[code] = first[code] = (unsigned char)code;
+		t.suffix[code] = t.first[code] = (unsigned char)code;
 	while (at < n) {
 		int c, sp = 0;
 
@@ -219,29 +237,34 @@ static int lzw(const unsigned char *d, const struct gif *g, unsigned char *out, 
 			continue;
 		}
 		if (code == clear + 1)
-			break;
+			return 1;
 		if (code > next || (code == next && prev < 0) || (prev < 0 && code > clear))
 			return -1;
 		/* The code's string, backwards; the code not yet in the table
 		 * (KwKwK) is the previous string and its first byte. */
 		c = code;
 		if (code == next) {
-			stack[sp++] = first[prev];
+			if (prev >= 4096)
+				return -1;
+			t.stack[sp++] = t.first[prev];
 			c = prev;
 		}
-		for (; c >= clear; c = prefix[c])
-			stack[sp++] = suffix[c];
-		stack[sp++] = (unsigned char)c;
+		for (; c >= clear; c = t.prefix[c]) {
+			if (c >= 4096 || sp >= (int)sizeof(t.stack) - 1)
+				return -1;
+			t.stack[sp++] = t.suffix[c];
+		}
+		t.stack[sp++] = (unsigned char)c;
 		if (prev >= 0 && next < 4096) {
-			prefix[next] = (uint16_t)prev;
-			suffix[next] = (unsigned char)c;
-			first[next] = first[prev];
+			t.prefix[next] = (uint16_t)prev;
+			t.suffix[next] = (unsigned char)c;
+			t.first[next] = t.first[prev];
 			if (++next == 1 << size && size < 12)
 				size++;
 		}
 		prev = code;
 		while (sp > 0 && at < n)
-			out[at++] = stack[--sp];
+			out[at++] = t.stack[--sp];
 	}
 	return 0;
 }
