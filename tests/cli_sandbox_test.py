@@ -61,7 +61,7 @@ def env_for(d, **extra):
     return env
 
 
-def jpegs(d, action=None):
+def jpegs(d, action=None, marked=MARKED):
     """N small colour JPEGs (noise) in D/in, row MARKED named for ACTION."""
     src = os.path.join(d, "in")
     if os.path.isdir(src):
@@ -71,7 +71,7 @@ def jpegs(d, action=None):
     paths = []
     for i in range(N):
         name = "img_%02d.jpg" % i
-        if i == MARKED and action:
+        if i == marked and action:
             name = "img_%02d_SBX_%s.jpg" % (i, action)
         paths.append(save_image(os.path.join(src, name),
                                 rng.integers(0, 256, (24, 32, 3), dtype=np.uint8), quality=90))
@@ -276,18 +276,29 @@ def test_header_restored(d):
 
 
 def test_split_parts_apart(d):
-    # With --split, a worker of part b cannot reach part a's array: each
-    # pool's workers map only their own part's.
+    # With --split, a worker of part a cannot reach part b's array, which
+    # the parent made (and mapped) before part a's pool started: each
+    # pool's workers map only their own part's. What it would scribble
+    # shows in the rows part b's workers never write: a file that cannot
+    # be opened (a dangling link), whose row must stay zero.
     want = reference(d)
-    jpegs(d, "otherpart")
+    src, paths = jpegs(d, "otherpart", marked=3)
+    bad = N // 2 + 3
+    os.remove(paths[bad])
+    os.symlink(os.path.join(d, "nowhere.jpg"), paths[bad])
     for args, env in ((["-j", "2"], env_for(d)),
                       (["-j", "1", "--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))):
-        r, out = load(d, ["--split", "a=0.5,b=0.5"] + args, env)
-        ok(r)
+        r, out = load(d, ["-k", "--split", "a=0.5,b=0.5"] + args, env)
+        ok(r, 3)
         a = np.load(os.path.join(d, "out.a.npy"))
         b = np.load(os.path.join(d, "out.b.npy"))
         assert np.array_equal(a, want[:N // 2]), (args, "part a changed")
-        assert np.array_equal(b, want[N // 2:]), (args, "part b changed")
+        for i in range(N // 2, N):
+            row = b[i - N // 2]
+            if i == bad:
+                assert not row.any(), (args, "part b's skipped row is not zero")
+            else:
+                assert np.array_equal(row, want[i]), (args, "part b's row %d changed" % i)
         nothing_left(d, r)
 
 

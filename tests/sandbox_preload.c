@@ -26,8 +26,11 @@
  * or against the output array (mapped by the parent before the fork):
  *   "SBX_zerohead" zero the array's .npy header
  *   "SBX_picklehead" rewrite it as an object array's (pickle)
- *   "SBX_otherpart" with --split, scribble over the rows of every other
- *                  part's array it can reach (none: each pool maps its own)
+ *   "SBX_otherpart" with --split, in the first part: scribble over the rows
+ *                  of every later part's array it can reach (none: each
+ *                  pool maps only its own part's; the parent maps them all
+ *                  before the first pool starts), which show where a later
+ *                  part's row is skipped
  * or, against the parent's checks of its channel (the layout mirrors
  * pool.c's struct msg):
  *   "SBX_badindex" ask for the inputs of items far outside its range
@@ -432,11 +435,17 @@ static void attack(const char *a)
 	} else if (!strcmp(a, "otherpart")) {
 		int k;
 
-		for (k = 0; k + 1 < narrays; k++) {
+		for (k = 1; k < narrays; k++) {
 			char *arr = array_at(k);
 
-			if (arr && arrays[k].len > 4096)
-				memset(arr + 4096 - 64, 0xAA, 64);	/* rows, past the header */
+			if (!arr)
+				continue;
+
+			/* Its rows, past the (version 1) header. */
+			size_t head = 10 + (unsigned char)arr[8] + 256 * (unsigned char)arr[9];
+
+			if (arrays[k].len > head)
+				memset(arr + head, 0xAA, arrays[k].len - head);
 		}
 	} else if (!strcmp(a, "badindex"))
 		forge((struct msg){ .type = MSG_FDS, .begin = 1ULL << 40, .end = (1ULL << 40) + 1 },
