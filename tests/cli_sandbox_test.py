@@ -217,25 +217,32 @@ def test_big_shared_mapping_capped_unconfined(d):
 
 def test_forged_slot(d):
     # A worker writing below its own slot in the pool's mapping (the header
-    # and the other workers' slots) finds nothing mapped there: it faults.
+    # and the other workers' slots) finds them unmapped: it faults, or, where
+    # its own allocator has mapped private memory in the hole since (ASan's
+    # does), writes there to no effect. Either way no other worker is
+    # blamed and every other row is what it should be.
     want = reference(d)
     _, paths = jpegs(d, "forgeslot")
     env = env_for(d, SBX_ITEM=str(MARKED))
+    crash = (r"^parimg: %s: worker .* (killed by signal 11 \(SIGSEGV\)"
+             r"|crashed with SIGSEGV on this file)$")
     for args in schedules():
-        r, out = load(d, args, env)
-        assert r.code == 1, "%s: expected exit 1, got %r" % (args, r)
-        assert re.search(r"^parimg: %s: worker .* killed by signal 11 \(SIGSEGV\)$"
-                         % re.escape(paths[MARKED]), r.err, re.M), (args, r)
-        nothing_left(d, r, out)
-        r, out = load(d, ["-k"] + args, env)
-        assert r.code == 3, "%s -k: expected exit 3, got %r" % (args, r)
-        assert re.search(r"^parimg: %s: worker .* crashed with SIGSEGV on this file$"
-                         % re.escape(paths[MARKED]), r.err, re.M), (args, r)
-        arr = np.load(out)
-        for i in range(N):
-            if i != MARKED:
-                assert np.array_equal(arr[i], want[i]), "%s: row %d changed" % (args, i)
-        nothing_left(d, r)
+        for kg in ([], ["-k"]):
+            r, out = load(d, kg + args, env)
+            faulted = r.code == (3 if kg else 1)
+            assert faulted or r.code == 0, "%s: expected exit %d or 0, got %r" % (
+                kg + args, 3 if kg else 1, r)
+            if faulted:
+                assert re.search(crash % re.escape(paths[MARKED]), r.err, re.M), (args, r)
+                assert len(r.err.strip().splitlines()) == (2 if kg else 1), (args, r)
+            if r.code == 1:
+                nothing_left(d, r, out)
+                continue
+            arr = np.load(out)
+            for i in range(N):
+                if i != MARKED or not faulted:
+                    assert np.array_equal(arr[i], want[i]), "%s: row %d changed" % (args, i)
+            nothing_left(d, r)
 
 
 def test_lowered_pos_keep_going(d):

@@ -404,7 +404,9 @@ static void attack(const char *a)
 	} else if (!strcmp(a, "forgeslot")) {
 		size_t *own = own_slot();
 
-		/* The first byte first: the pool's header, then slot 0. */
+		/* The first byte first: the pool's header, then slot 0. The
+		 * fault's default action, whatever handler a sanitizer set. */
+		signal(SIGSEGV, SIG_DFL);
 		if (own)
 			memset(shared_anon, 'A', (size_t)((char *)own - shared_anon));
 	} else if (!strcmp(a, "lowerpos")) {
@@ -412,6 +414,7 @@ static void attack(const char *a)
 
 		if (own) {
 			__atomic_store_n(&own[1], own[0], __ATOMIC_SEQ_CST);
+			signal(SIGSEGV, SIG_DFL);
 			syscall(SYS_kill, getpid(), SIGSEGV);
 		}
 	} else if (!strcmp(a, "zerohead")) {
