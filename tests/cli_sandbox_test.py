@@ -29,6 +29,10 @@ ATTACKS = {         # the shim's action: the call the filter must name
     "fork": "clone|fork|clone3", "ptrace": "ptrace", "kill": "kill", "stdout": "write",
     "newfile": "openat", "mmapfile": "mmap", "mmapexec": "mmap", "punch": "fallocate",
     "grow": "fallocate", "madvremove": "madvise",
+    # An int argument with its upper 32 bits set: the kernel drops them.
+    "readhi": "read", "preadhi": "pread64", "lseekhi": "lseek", "madvhi": "madvise",
+    # Shared anonymous memory, which RLIMIT_DATA does not count.
+    "bigshm": "mmap",
 }
 LIES = {            # the shim's lie: what the parent must say of it
     "badindex": r"asked for items 1099511627776-1099511627776, not its own",
@@ -57,7 +61,7 @@ def env_for(d, **extra):
     return env
 
 
-def jpegs(d, action=None):
+def jpegs(d, action=None, marked=MARKED):
     """N small colour JPEGs (noise) in D/in, row MARKED named for ACTION."""
     src = os.path.join(d, "in")
     if os.path.isdir(src):
@@ -67,7 +71,7 @@ def jpegs(d, action=None):
     paths = []
     for i in range(N):
         name = "img_%02d.jpg" % i
-        if i == MARKED and action:
+        if i == marked and action:
             name = "img_%02d_SBX_%s.jpg" % (i, action)
         paths.append(save_image(os.path.join(src, name),
                                 rng.integers(0, 256, (24, 32, 3), dtype=np.uint8), quality=90))
@@ -87,11 +91,14 @@ def temps(d):
             if n.startswith(".") and n.endswith(".tmp")]
 
 
-def load(d, args, env):
+def load(d, args, env, timeout=60):
     out = os.path.join(d, "out.npy")
-    if os.path.exists(out):
-        os.remove(out)
-    r = run("load", "-q", "-o", out, *args, os.path.join(d, "in"), env=env, timeout=60)
+    for f in os.listdir(d):
+        if f.startswith("out.") and f.endswith(".npy"):
+            os.remove(os.path.join(d, f))
+    # A secret on stdin, for the attacks that try to read it.
+    r = run("load", "-q", "-o", out, *args, os.path.join(d, "in"), env=env, timeout=timeout,
+            stdin="secret-on-stdin\n")
     return r, out
 
 
@@ -185,6 +192,121 @@ def test_attacks_are_real_unconfined(d):
     finally:
         if os.path.exists(PWNED):
             os.remove(PWNED)
+
+
+def test_upper_bits_are_real_unconfined(d):
+    # What the filter stops in test_attacks_stopped (readhi): unconfined,
+    # read((1 << 32) | 0) is read(0), and the worker reads the secret.
+    jpegs(d, "readhi")
+    r, out = load(d, ["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))
+    ok(r)
+    assert "secret-on-stdin" in r.out, r
+
+
+def test_big_shared_mapping_capped_unconfined(d):
+    # RLIMIT_AS holds where no filter does: 64 GiB of shared anonymous
+    # memory (which RLIMIT_DATA leaves out) cannot be mapped.
+    if harness.sanitized():
+        print("  skipped: no memory cap on workers under a sanitizer")
+        return
+    jpegs(d, "bigshm")
+    r, out = load(d, ["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))
+    ok(r)
+    assert "pwned" not in r.out, r
+
+
+def test_forged_slot(d):
+    # A worker writing below its own slot in the pool's mapping (the header
+    # and the other workers' slots) finds them unmapped: it faults, or, where
+    # its own allocator has mapped private memory in the hole since (ASan's
+    # does), writes there to no effect. Either way no other worker is
+    # blamed and every other row is what it should be.
+    want = reference(d)
+    _, paths = jpegs(d, "forgeslot")
+    env = env_for(d, SBX_ITEM=str(MARKED))
+    crash = (r"^parimg: %s: worker .* (killed by signal 11 \(SIGSEGV\)"
+             r"|crashed with SIGSEGV on this file)$")
+    for args in schedules():
+        for kg in ([], ["-k"]):
+            r, out = load(d, kg + args, env)
+            faulted = r.code == (3 if kg else 1)
+            assert faulted or r.code == 0, "%s: expected exit %d or 0, got %r" % (
+                kg + args, 3 if kg else 1, r)
+            if faulted:
+                assert re.search(crash % re.escape(paths[MARKED]), r.err, re.M), (args, r)
+                assert len(r.err.strip().splitlines()) == (2 if kg else 1), (args, r)
+            if r.code == 1:
+                nothing_left(d, r, out)
+                continue
+            arr = np.load(out)
+            for i in range(N):
+                if i != MARKED or not faulted:
+                    assert np.array_equal(arr[i], want[i]), "%s: row %d changed" % (args, i)
+            nothing_left(d, r)
+
+
+def test_lowered_pos_keep_going(d):
+    # A worker that moves its pos back to its range's first item and
+    # crashes: the parent never restarts a worker below where the last one
+    # started, so this ends (it used to hand out the same items forever),
+    # as a broken protocol, with nothing committed.
+    _, paths = jpegs(d, "lowerpos")
+    env = env_for(d, SBX_ITEM=str(MARKED))
+    # (Dynamic chunks here are one item: its first is the item in hand.)
+    for args in (["-j", "2", "--schedule", "static"], ["-j", "1", "--schedule", "static"]):
+        r, out = load(d, ["-k"] + args, env, timeout=30)
+        assert r.code == 1, "%s: expected exit 1, got %r" % (args, r)
+        assert re.search(r"^parimg: .*: worker .* broke the protocol \(item in hand outside "
+                         r"its range\) and died$", r.err, re.M), (args, r)
+        assert len(re.findall("crashed with", r.err)) <= 1, (args, r)
+        nothing_left(d, r, out)
+
+
+def test_header_restored(d):
+    # A worker that zeroes the array's .npy header, or rewrites it as an
+    # object array's whose pickle runs under np.load(allow_pickle=True):
+    # the parent writes its own header back before the commit.
+    want = reference(d)
+    for attack in ("zerohead", "picklehead"):
+        jpegs(d, attack)
+        runs = [(args, env_for(d)) for args in schedules()]
+        runs.append((["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1")))
+        for args, env in runs:
+            r, out = load(d, args, env)
+            ok(r)
+            arr = np.load(out, allow_pickle=False)
+            assert arr.dtype == np.uint8 and arr.shape == want.shape, (attack, args)
+            # (The pickle itself went where row 0's first bytes are.)
+            rows = slice(1, N) if attack == "picklehead" else slice(0, N)
+            assert np.array_equal(arr[rows], want[rows]), (attack, args)
+            nothing_left(d, r)
+
+
+def test_split_parts_apart(d):
+    # With --split, a worker of part a cannot reach part b's array, which
+    # the parent made (and mapped) before part a's pool started: each
+    # pool's workers map only their own part's. What it would scribble
+    # shows in the rows part b's workers never write: a file that cannot
+    # be opened (a dangling link), whose row must stay zero.
+    want = reference(d)
+    src, paths = jpegs(d, "otherpart", marked=3)
+    bad = N // 2 + 3
+    os.remove(paths[bad])
+    os.symlink(os.path.join(d, "nowhere.jpg"), paths[bad])
+    for args, env in ((["-j", "2"], env_for(d)),
+                      (["-j", "1", "--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))):
+        r, out = load(d, ["-k", "--split", "a=0.5,b=0.5"] + args, env)
+        ok(r, 3)
+        a = np.load(os.path.join(d, "out.a.npy"))
+        b = np.load(os.path.join(d, "out.b.npy"))
+        assert np.array_equal(a, want[:N // 2]), (args, "part a changed")
+        for i in range(N // 2, N):
+            row = b[i - N // 2]
+            if i == bad:
+                assert not row.any(), (args, "part b's skipped row is not zero")
+            else:
+                assert np.array_equal(row, want[i]), (args, "part b's row %d changed" % i)
+        nothing_left(d, r)
 
 
 def test_sandbox_option(d):

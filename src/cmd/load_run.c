@@ -227,6 +227,10 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 		outfile_abort(o);
 		return -1;
 	}
+	/* The workers map the header too: it is written again from this copy
+	 * at the commit, whatever one of them did to it. */
+	if (outfile_pin_head(o, head, hdr.header_len) < 0)
+		return -1;
 	*maplen = (size_t)total;
 	*map = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
 	if (*map == MAP_FAILED) {
@@ -234,6 +238,8 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 		outfile_abort(o);
 		return -1;
 	}
+	/* Only the workers of its own pool get it (decode_target). */
+	madvise(*map, *maplen, MADV_DONTFORK);
 	l->map = *map;
 	l->fd = o->fd;
 	l->rows = (unsigned char *)*map + hdr.header_len;
@@ -386,6 +392,7 @@ static int share_failed(struct load *l)
 		l->failed = NULL;
 		return error_errno("mmap");
 	}
+	madvise(l->failed, l->nrows ? l->nrows : 1, MADV_DONTFORK);	/* as the array */
 	return 0;
 }
 
@@ -478,6 +485,11 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		.confine = l->confine, .confine_fd = -1, .setup = load_setup,
 		.lost = load_lost,
 	};
+	/* T's array (and failed bytes), kept from every other pool's workers,
+	 * go to this one's (a part's workers cannot reach another part). */
+	madvise(t->map, t->maplen, MADV_DOFORK);
+	if (t->failed)
+		madvise(t->failed, t->nrows ? t->nrows : 1, MADV_DOFORK);
 	ok = pool_run(&task, &res) == 0;
 	if (ok && l->spec.ragged)
 		ok = finish_ragged(l, t) == 0;

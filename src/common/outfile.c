@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,6 +102,8 @@ int outfile_open_quiet(struct outfile *o, const char *path)
 	o->fd = -1;
 	o->slot = -1;
 	o->path = path;
+	o->head = NULL;
+	o->headlen = 0;
 	for (tries = 0; tries < 100; tries++) {
 		n = snprintf(o->tmp, sizeof(o->tmp), "%.*s.%s.%ld.%lu.tmp", dirlen,
 			     path, path + dirlen, (long)my_pid(), counter++);
@@ -161,12 +164,53 @@ static int install(const char *tmp, const char *path, int force)
 	return 0;
 }
 
+int outfile_pin_head(struct outfile *o, const void *buf, size_t len)
+{
+	free(o->head);
+	if (!(o->head = malloc(len ? len : 1))) {
+		error_errno("%s", o->path);
+		outfile_abort(o);
+		return -1;
+	}
+	memcpy(o->head, buf, len);
+	o->headlen = len;
+	return 0;
+}
+
+/* Write the pinned head (if any) back over the start of O's file. */
+static int restore_head(struct outfile *o)
+{
+	size_t done = 0;
+
+	while (o->head && done < o->headlen) {
+		ssize_t n = pwrite(o->fd, (char *)o->head + done, o->headlen - done, (off_t)done);
+
+		if (n < 0 && errno != EINTR)
+			return -1;
+		done += n > 0 ? (size_t)n : 0;
+	}
+	return 0;
+}
+
+static void unpin(struct outfile *o)
+{
+	free(o->head);
+	o->head = NULL;
+	o->headlen = 0;
+}
+
 int outfile_commit_quiet(struct outfile *o, int force)
 {
-	int fd = o->fd, saved;
+	int fd = o->fd, saved, r = restore_head(o);
 
 	o->fd = -1;
-	if (close(fd) < 0 || install(o->tmp, o->path, force) < 0) {
+	unpin(o);
+	if (r < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	if (r < 0 || close(fd) < 0 || install(o->tmp, o->path, force) < 0) {
 		saved = errno;
 		unlink(o->tmp);
 		slot_release(o->slot);
@@ -186,6 +230,7 @@ void outfile_abort(struct outfile *o)
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;
+	unpin(o);
 	if (o->slot >= 0) {
 		unlink(o->tmp);
 		slot_release(o->slot);

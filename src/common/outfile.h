@@ -13,12 +13,19 @@ struct outfile {
 	int slot;		/* index in the cleanup registry */
 	const char *path;	/* final name (borrowed) */
 	char tmp[4096];		/* temporary name in the same directory */
+	void *head;		/* outfile_pin_head's copy, or NULL */
+	size_t headlen;
 };
 
 /* Create a temporary file for PATH. 0, or -1 with a message printed. */
 int outfile_open(struct outfile *o, const char *path);
 /* Write all of BUF. 0, or -1 with a message naming the final path. */
 int outfile_write(struct outfile *o, const void *buf, size_t len);
+/* Keep a copy of the LEN bytes at BUF, which are the start of O's file, and
+ * write them there again just before the commit: for a file whose head
+ * others may have written meanwhile (load's array, whose workers map it
+ * header and all). 0, or -1 with a message printed. */
+int outfile_pin_head(struct outfile *o, const void *buf, size_t len);
 /* Close and rename onto the final name. Without FORCE an existing file is
  * left alone and this fails with EEXIST. 0, or -1 with a message printed;
  * on failure the temporary file is removed. */

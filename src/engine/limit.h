@@ -6,7 +6,8 @@
 
 #include <stdint.h>
 
-/* Cap this worker's heap for images of at most MAX_PIXELS; once per
+/* Cap this worker's heap and address space for images of at most
+ * MAX_PIXELS (RLIMIT_DATA, RLIMIT_AS); once per
  * process, later calls do nothing. Not under a sanitizer. */
 void limit_worker_memory(uint64_t max_pixels);
 

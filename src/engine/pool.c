@@ -1,7 +1,8 @@
 /* pool.c - fork/waitpid worker pool. The parent forks one process per index
- * range, shares a MAP_SHARED array of per-worker slots with them (progress,
- * the item in hand, the first error) and waits for SIGCHLD with a timeout, so
- * it notices a dead worker at once and can still draw progress. */
+ * range, shares a MAP_SHARED page with each (its slot: progress, the item in
+ * hand, the first error; a worker keeps only its own mapped) and waits for
+ * SIGCHLD with a timeout, so it notices a dead worker at once and can still
+ * draw progress. */
 #define _GNU_SOURCE
 #include "engine/pool.h"
 #include "common/err.h"
@@ -29,8 +30,12 @@
 #define WARN_MAX 1024		/* longest warning text a confined worker sends */
 
 /* One worker's shared state. Written by the worker, read by the parent
- * (while running for progress; after its death for the rest). */
+ * (while running for progress; after its death for the rest); stop_at
+ * written by the parent. Each slot has pages of its own, and a worker
+ * unmaps every other slot as it starts (worker_unmap_others): a worker
+ * taken over can write its own slot and no other. */
 struct slot {
+	size_t stop_at;		/* no item at or past this is to be started */
 	size_t begin;		/* first item of the range or chunk in hand */
 	size_t pos;		/* item in hand when busy, else the next one */
 	size_t end;		/* end of the range being worked through */
@@ -43,13 +48,26 @@ struct slot {
 	size_t err_index;	/* item that failed */
 	char err_msg[1024];	/* its reason */
 	int blocked;		/* confined: the call the filter stopped, + 1 */
-} __attribute__((aligned(64)));	/* one cache line apart: no false sharing */
-
-struct shared {
-	size_t next;		/* dynamic schedule: first unclaimed item */
-	size_t stop_at;		/* no worker starts an item at or past this */
-	struct slot slot[];
 };
+
+/* The mapping: this header on its own pages (unmapped in confined workers,
+ * which never use it), then slot w at (w + 1) * stride. */
+struct shared {
+	size_t next;		/* dynamic, unconfined: first unclaimed item */
+	size_t stride;		/* a slot's size rounded up to whole pages */
+};
+
+static size_t slot_stride(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct slot) + page - 1) / page * page;
+}
+
+static struct slot *slot_at(const struct shared *sh, unsigned w)
+{
+	return (struct slot *)((char *)sh + sh->stride * (w + 1));
+}
 
 /*
  * A confined worker's channel (SOCK_SEQPACKET, one message per request).
@@ -78,11 +96,13 @@ struct reply {			/* parent to worker */
 /* The parent's view of one worker. */
 struct worker {
 	pid_t pid;		/* 0 when not running */
+	size_t floor;		/* the item it started from: never on one below */
 	/* Confined workers only, kept in the parent, trusted: */
 	int ch;			/* the parent's end of its channel, -1 if none */
 	int hup;		/* the channel is closed or no longer read */
 	size_t begin, end;	/* the range or chunk it was given */
 	size_t handed;		/* inputs handed out: up to this item */
+	size_t batch;		/* the first item of the last batch handed */
 	size_t warned;		/* items it may no longer report failed: below this */
 	int drained;		/* dynamic: it was told no chunk is left */
 	char violation[160];	/* why it was killed, if for breaking the rules */
@@ -173,7 +193,7 @@ static int claim(struct shared *sh, struct slot *s, size_t count, size_t chunk)
 {
 	size_t b = __atomic_fetch_add(&sh->next, chunk, __ATOMIC_RELAXED);
 
-	if (b >= count || b >= __atomic_load_n(&sh->stop_at, __ATOMIC_SEQ_CST))
+	if (b >= count || b >= __atomic_load_n(&s->stop_at, __ATOMIC_SEQ_CST))
 		return 0;
 	__atomic_store_n(&s->begin, b, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&s->pos, b, __ATOMIC_SEQ_CST);
@@ -333,20 +353,19 @@ static void worker_init(const struct pool_task *t, struct slot *s, int ch)
 		t->setup(t->ctx);
 	if (!t->confine)
 		return;
-	wch.ch = ch;
 	wch.first = t->first;
 	wch.end = s->end;
 	wch.b = wch.e = 0;
 	if (sandbox_enter(&sp, why, sizeof(why)) < 0)
 		worker_fail(s, s->pos, FAILED_RANGE, why);
+	wch.ch = sp.channel;	/* moved down by sandbox_enter */
 }
 
 /* The body of a worker process: work through its range (and, dynamic, the
  * chunks it claims), then _exit. Never returns. */
 static void __attribute__((noreturn))
-worker_main(const struct pool_task *t, struct shared *sh, unsigned w, int ch)
+worker_main(const struct pool_task *t, struct shared *sh, struct slot *s, int ch)
 {
-	struct slot *s = &sh->slot[w];
 	size_t piece = chunk_size(t), hooked = 0;
 	char why[sizeof(s->err_msg)];
 
@@ -355,7 +374,7 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w, int ch)
 		while (s->pos < s->end) {
 			size_t i = s->pos;
 
-			if (i >= __atomic_load_n(&sh->stop_at, __ATOMIC_SEQ_CST))
+			if (i >= __atomic_load_n(&s->stop_at, __ATOMIC_SEQ_CST))
 				_exit(EXIT_OK);	/* the parent has what it needs */
 			/* range() a piece at a time, a dynamic chunk's size:
 			 * what it prepares is used while still in cache. */
@@ -384,18 +403,32 @@ worker_main(const struct pool_task *t, struct shared *sh, unsigned w, int ch)
 	_exit(EXIT_OK);
 }
 
-/* Fork worker W over its slot's current range (confined: the range the
- * parent recorded in WK[W], which it copies into the slot first). */
-static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk,
-		 unsigned w, const sigset_t *oldmask)
+/* In worker W as it starts: unmap the other workers' slots and, confined,
+ * the header too (only the unconfined dynamic schedule uses it). */
+static void worker_unmap_others(const struct pool_task *t, struct shared *sh, unsigned w)
 {
+	size_t stride = sh->stride;
+	char *base = (char *)sh, *end = base + stride * ((size_t)t->jobs + 1);
+	char *own = base + stride * ((size_t)w + 1), *from = t->confine ? base : base + stride;
+
+	if (own > from)
+		munmap(from, (size_t)(own - from));
+	if (own + stride < end)
+		munmap(own + stride, (size_t)(end - own - stride));
+}
+
+/* Fork worker W over its slot's current range (confined: the range the
+ * parent recorded in WK[W], which it copies into the slot first), told to
+ * start no item at or past STOP_AT. */
+static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk,
+		 unsigned w, const sigset_t *oldmask, size_t stop_at)
+{
+	struct slot *s = slot_at(sh, w);
 	sigset_t fatal, before;
 	int sv[2] = { -1, -1 };
 	pid_t pid;
 
 	if (t->confine) {
-		struct slot *s = &sh->slot[w];
-
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 			return error_errno("socketpair");
 		s->begin = wk[w].begin;
@@ -406,6 +439,9 @@ static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk
 		wk[w].hup = wk[w].drained = 0;
 		wk[w].violation[0] = '\0';
 	}
+	/* It starts here: it can never be on an item below. */
+	wk[w].floor = s->pos;
+	s->stop_at = stop_at;
 
 	/* No fatal signal between fork and the pid's entry in live_pids, or
 	 * the handler could miss a worker that then runs on alone. */
@@ -419,7 +455,8 @@ static int spawn(const struct pool_task *t, struct shared *sh, struct worker *wk
 	if (pid == 0) {
 		worker_index = w;
 		sigprocmask(SIG_SETMASK, oldmask, NULL);
-		worker_main(t, sh, w, sv[1]);
+		worker_unmap_others(t, sh, w);
+		worker_main(t, t->confine ? NULL : sh, s, sv[1]);
 	}
 	if (sv[1] >= 0)
 		close(sv[1]);
@@ -467,7 +504,7 @@ struct run_state {
 	char fail_msg[1400];	/* the failure, reported once at the end */
 	size_t crashed;		/* items skipped because their worker crashed */
 	/* Confined workers: the parent's own copies, which no worker can touch. */
-	size_t stop_at;		/* sh->stop_at as the parent set it */
+	size_t stop_at;		/* the slots' stop_at as the parent set it */
 	size_t next;		/* dynamic: first chunk not handed out */
 };
 
@@ -498,10 +535,12 @@ static void record_failure(struct run_state *rs, size_t index, int all, const ch
 
 	if (stop < rs->stop_at) {
 		rs->stop_at = stop;
-		__atomic_store_n(&rs->sh->stop_at, stop, __ATOMIC_SEQ_CST);
+		for (w = 0; w < rs->t->jobs; w++)
+			__atomic_store_n(&slot_at(rs->sh, w)->stop_at, stop, __ATOMIC_SEQ_CST);
 	}
 	for (w = 0; w < rs->t->jobs; w++)
-		if (rs->wk[w].pid > 0 && __atomic_load_n(&rs->sh->slot[w].pos, __ATOMIC_SEQ_CST) >= stop)
+		if (rs->wk[w].pid > 0 &&
+		    __atomic_load_n(&slot_at(rs->sh, w)->pos, __ATOMIC_SEQ_CST) >= stop)
 			stop_worker(rs, w);
 	if (rs->failing && index >= rs->fail_index)
 		return;
@@ -567,6 +606,7 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
 	}
+	rs->wk[w].batch = b;
 	rs->wk[w].handed = e;
 	/* Never blocks: a worker that does not read its replies is broken. */
 	if (sendmsg(rs->wk[w].ch, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EAGAIN)
@@ -597,7 +637,7 @@ static void hand_chunk(struct run_state *rs, unsigned w)
 		rs->next += chunk_size(t);
 		rp.begin = b;
 		rp.end = rs->next < t->count ? rs->next : t->count;
-		wk->begin = wk->handed = wk->warned = b;
+		wk->begin = wk->handed = wk->warned = wk->batch = b;
 		wk->end = rp.end;
 	} else {
 		wk->drained = 1;
@@ -678,25 +718,43 @@ static int serve(struct run_state *rs, unsigned w)
 	return 1;
 }
 
-/* The item worker W had in hand, as its slot says, or SIZE_MAX when that is
- * outside the range it was given (a confined worker's word is checked). */
+static size_t max3(size_t a, size_t b, size_t c)
+{
+	return a > b ? (a > c ? a : c) : (b > c ? b : c);
+}
+
+/*
+ * The item worker W had in hand, as its slot says, or SIZE_MAX when that is
+ * not one it can be on. Never below the item it started from (a worker that
+ * moved its pos back would otherwise be handed the same items again and
+ * again). A confined worker's word is checked against what the parent
+ * handed it: an item of its last batch, or the next one (not yet asked
+ * for), and none it already reported failed.
+ */
 static size_t item_in_hand(const struct run_state *rs, unsigned w)
 {
-	const struct slot *s = &rs->sh->slot[w];
+	const struct slot *s = slot_at(rs->sh, w);
+	const struct worker *wk = &rs->wk[w];
 	size_t pos = __atomic_load_n(&s->pos, __ATOMIC_SEQ_CST);
-	size_t lo = rs->t->confine ? rs->wk[w].begin : s->begin;
-	size_t hi = rs->t->confine ? rs->wk[w].end : s->end;
+	size_t lo = rs->t->confine ? max3(wk->begin, wk->batch, wk->warned) : s->begin;
+	size_t hi = rs->t->confine ? (wk->handed < wk->end ? wk->handed + 1 : wk->end) : s->end;
 
+	if (lo < wk->floor)
+		lo = wk->floor;
 	return pos >= lo && pos < hi && pos < rs->t->count ? pos : SIZE_MAX;
 }
 
 /* Worker W died on item I, the file's fault: under keep_going skip it (MSG
  * printed) and carry on with a fresh worker from the next item; else it is
- * the item's failure. */
+ * the item's failure. I is at or past the item the dead worker started
+ * from (item_in_hand), so each restart starts further on: at most one per
+ * item. A confined worker's new start may be below what was handed to the
+ * dead one (the rest of its batch, which it never decoded): those inputs
+ * are handed again. */
 static void item_died(struct run_state *rs, unsigned w, size_t i, const char *msg)
 {
 	const struct pool_task *t = rs->t;
-	struct slot *s = &rs->sh->slot[w];
+	struct slot *s = slot_at(rs->sh, w);
 	char who[128];
 
 	if (!t->keep_going) {
@@ -715,7 +773,7 @@ static void item_died(struct run_state *rs, unsigned w, size_t i, const char *ms
 	}
 	describe(who, sizeof(who), t, s, w);
 	if ((s->pos < s->end || t->schedule == POOL_DYNAMIC) &&
-	    spawn(t, rs->sh, rs->wk, w, rs->oldmask) < 0)
+	    spawn(t, rs->sh, rs->wk, w, rs->oldmask, rs->stop_at) < 0)
 		record_failure(rs, SIZE_MAX, 1, "cannot restart %s", who);
 }
 
@@ -726,7 +784,7 @@ static int confined_death(struct run_state *rs, unsigned w, int st, const char *
 	const struct pool_task *t = rs->t;
 	struct worker *wk = &rs->wk[w];
 	size_t i = item_in_hand(rs, w), subject = i != SIZE_MAX ? i : wk->begin;
-	int busy = __atomic_load_n(&rs->sh->slot[w].busy, __ATOMIC_SEQ_CST) == 1;
+	int busy = __atomic_load_n(&slot_at(rs->sh, w)->busy, __ATOMIC_SEQ_CST) == 1;
 	const char *name = subject < t->count ? t->name(t->ctx, t->first + subject) : "(none)";
 	char msg[1024], call[64];
 
@@ -735,7 +793,7 @@ static int confined_death(struct run_state *rs, unsigned w, int st, const char *
 			 who, wk->violation);
 	} else if ((WIFEXITED(st) && WEXITSTATUS(st) == SANDBOX_EXIT_BLOCKED) ||
 		   (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)) {
-		int nr = __atomic_load_n(&rs->sh->slot[w].blocked, __ATOMIC_SEQ_CST) - 1;
+		int nr = __atomic_load_n(&slot_at(rs->sh, w)->blocked, __ATOMIC_SEQ_CST) - 1;
 
 		if (WIFSIGNALED(st) || nr < 0)
 			snprintf(call, sizeof(call), "(unknown)");
@@ -768,7 +826,7 @@ static void reaped(struct run_state *rs, unsigned w, int st)
 {
 	const struct pool_task *t = rs->t;
 	struct worker *wk = rs->wk;
-	struct slot *s = &rs->sh->slot[w];
+	struct slot *s = slot_at(rs->sh, w);
 	char who[128];
 	int busy = __atomic_load_n(&s->busy, __ATOMIC_SEQ_CST);
 	int failed = __atomic_load_n(&s->failed, __ATOMIC_SEQ_CST);
@@ -846,7 +904,7 @@ static size_t total_done(const struct run_state *rs)
 	unsigned w;
 
 	for (w = 0; w < rs->t->jobs; w++)
-		n += __atomic_load_n(&rs->sh->slot[w].done, __ATOMIC_RELAXED);
+		n += __atomic_load_n(&slot_at(rs->sh, w)->done, __ATOMIC_RELAXED);
 	return n < rs->t->count ? n : rs->t->count;	/* a worker's word */
 }
 
@@ -939,7 +997,7 @@ static void report_verbose(const struct run_state *rs)
 	unsigned w;
 
 	for (w = 0; w < t->jobs; w++) {
-		const struct slot *s = &rs->sh->slot[w];
+		const struct slot *s = slot_at(rs->sh, w);
 
 		if (rs->wk[w].t0.tv_sec == 0 && rs->wk[w].t0.tv_nsec == 0)
 			continue;
@@ -954,7 +1012,7 @@ static void report_verbose(const struct run_state *rs)
 
 int pool_run(const struct pool_task *t, struct pool_result *r)
 {
-	size_t maplen = sizeof(struct shared) + (size_t)t->jobs * sizeof(struct slot);
+	size_t maplen = slot_stride() * ((size_t)t->jobs + 1);
 	struct run_state rs = { .t = t, .fail_index = SIZE_MAX, .stop_at = SIZE_MAX };
 	sigset_t chld, oldmask;
 	unsigned w, alive = 0;
@@ -970,7 +1028,7 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 		     -1, 0);
 	if (rs.sh == MAP_FAILED)
 		return error_errno("mmap");
-	rs.sh->stop_at = SIZE_MAX;
+	rs.sh->stride = slot_stride();
 	rs.wk = calloc(t->jobs, sizeof(*rs.wk));
 	live_pids = calloc(t->jobs, sizeof(*live_pids));
 	if (!rs.wk || !live_pids)
@@ -991,7 +1049,7 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 		die_errno("signalfd");
 
 	for (w = 0; w < t->jobs; w++) {
-		struct slot *s = &rs.sh->slot[w];
+		struct slot *s = slot_at(rs.sh, w);
 
 		if (t->schedule == POOL_DYNAMIC) {
 			if (w >= t->count)
@@ -1006,7 +1064,7 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 			rs.wk[w].end = s->end;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &rs.wk[w].t0);
-		if (spawn(t, rs.sh, rs.wk, w, &oldmask) < 0) {
+		if (spawn(t, rs.sh, rs.wk, w, &oldmask, rs.stop_at) < 0) {
 			record_failure(&rs, SIZE_MAX, 1, "cannot start worker %u", w);
 			break;
 		}
@@ -1017,8 +1075,10 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 
 	for (w = 0; w < t->jobs; w++) {	/* the workers' word, bounded */
-		r->done += rs.sh->slot[w].done < t->count ? rs.sh->slot[w].done : t->count;
-		r->skipped += rs.sh->slot[w].skipped < t->count ? rs.sh->slot[w].skipped : t->count;
+		const struct slot *s = slot_at(rs.sh, w);
+
+		r->done += s->done < t->count ? s->done : t->count;
+		r->skipped += s->skipped < t->count ? s->skipped : t->count;
 	}
 	r->skipped += rs.crashed;
 	if (r->done > t->count)

@@ -1099,3 +1099,32 @@ Test(pool, forked_rng_streams_match_serial)
 		cr_assert_neq(memcmp(c.out + (i - 1) * STREAM, c.out + i * STREAM, STREAM), 0);
 	munmap(c.out, N * STREAM);
 }
+
+/* Confined, static, more than a batch: after a crash the fresh worker
+ * starts at the next item and is handed again the rest of the batch the
+ * dead one held (it never decoded them); each crash is skipped once, every
+ * other item run once. Two crashes in a row, and one at a batch's end. */
+Test(pool_confined, crash_mid_batch_rehands_the_rest, .fini = ut_scratch_remove)
+{
+	static const size_t crash[] = { 5, 40, 41, 63, 95 };
+	struct fixture f;
+	struct pool_task t;
+	struct pool_result r;
+	char *err;
+	size_t k;
+	int ret;
+
+	fixture_init(&f, 0, 100);
+	for (k = 0; k < 5; k++)
+		f.item[crash[k]].act = ACT_SEGV;
+	t = confined_task(&f, 1, POOL_STATIC);
+	t.keep_going = 1;
+	err = run_captured(&t, &r, &ret);
+	cr_assert_eq(ret, 0, "stderr: %s", err);
+	cr_assert_eq(r.skipped, 5, "skipped %zu, stderr: %s", r.skipped, err);
+	cr_assert_eq(r.done, 100, "done %zu", r.done);
+	assert_each_once(&f, "crash mid-batch");
+	free(err);
+	fixture_free(&f);
+	assert_no_children();
+}

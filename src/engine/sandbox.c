@@ -143,19 +143,47 @@ static int add_landlock(char *why, size_t whylen)
 #define ALLOW(ctx, call, ...) \
 	seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(call), __VA_ARGS__)
 
-/* The allow-list. Everything else traps. Argument filters where they
- * narrow a call: reads from no descriptor below 3 (stdin), writes only to
- * the channel, anonymous memory only and never executable, signals only
- * to itself. */
-static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s)
+/*
+ * An int argument equal to V as the kernel reads it: its low 32 bits. The
+ * filter sees the whole 64-bit register, and the kernel drops the upper
+ * half, so an order or inequality test over 64 bits (fd > 2, advice !=
+ * MADV_REMOVE) is passed by (1 << 32) | 0 and (1 << 32) | MADV_REMOVE.
+ * libseccomp 2.5's SCMP_A0_32 only truncates the datum and still compares
+ * the upper half (libseccomp issue 383): a mask does what it cannot.
+ */
+#define INT_IS(arg, v) SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, 0xffffffffULL, (uint32_t)(v))
+
+/* The madvise advice values a worker may give: hints about its own memory.
+ * glibc's malloc (DONTNEED trimming, HUGEPAGE with its tunable), load's
+ * range hook (POPULATE_WRITE); never REMOVE, which frees a shared
+ * mapping's file pages (a hole in the output), nor any advice added later. */
+static const int advice_ok[] = {
+	MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED,
+	MADV_HUGEPAGE, MADV_NOHUGEPAGE, MADV_DONTDUMP, MADV_POPULATE_READ,
+	MADV_POPULATE_WRITE,
+};
+
+/*
+ * The allow-list. Everything else traps. Argument filters where they
+ * narrow a call: reads only from the descriptors it can hold (3 up to
+ * NOFILE, RLIMIT_NOFILE: each by exact match, never stdin), writes only to
+ * the channel, private anonymous memory only and never executable, a few
+ * madvise hints, signals only to itself. An argument the kernel reads as
+ * an int is only ever compared for equality: over 64 bits (SCMP_CMP_EQ)
+ * that is stricter than the kernel, or on its low half (INT_IS).
+ */
+static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, int nofile)
 {
 	scmp_datum_t ch = (scmp_datum_t)s->channel, self = (scmp_datum_t)getpid();
-	int r = 0;
+	int r = 0, fd;
+	size_t k;
 
-	/* Its inputs, handed over by the parent. */
-	r |= ALLOW(ctx, read, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
-	r |= ALLOW(ctx, pread64, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
-	r |= ALLOW(ctx, lseek, 1, SCMP_A0(SCMP_CMP_GT, 2, 0));
+	/* Its inputs, handed over by the parent, below its RLIMIT_NOFILE. */
+	for (fd = 3; fd < nofile; fd++) {
+		r |= ALLOW(ctx, read, 1, INT_IS(0, fd));
+		r |= ALLOW(ctx, pread64, 1, INT_IS(0, fd));
+		r |= ALLOW(ctx, lseek, 1, INT_IS(0, fd));
+	}
 	r |= ALLOW(ctx, close, 0);
 	r |= ALLOW(ctx, fstat, 0);
 	/* glibc's fstat(): newfstatat(fd, "", AT_EMPTY_PATH). */
@@ -172,15 +200,18 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s)
 	r |= ALLOW(ctx, sigaltstack, 0);
 	r |= ALLOW(ctx, sched_yield, 0);
 #endif
-	/* Memory: anonymous, never executable. */
+	/* Memory: private and anonymous (RLIMIT_DATA counts it; shared
+	 * anonymous memory it does not), never executable. MAP_SHARED_VALIDATE
+	 * has the MAP_SHARED bit. The output was mapped before the lock-down. */
 	r |= ALLOW(ctx, mmap, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
-		   SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+		   SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED | MAP_PRIVATE,
+			   MAP_ANONYMOUS | MAP_PRIVATE));
 	r |= ALLOW(ctx, mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	r |= ALLOW(ctx, munmap, 0);
 	r |= ALLOW(ctx, mremap, 0);
 	r |= ALLOW(ctx, brk, 0);
-	/* Not MADV_REMOVE, which would punch holes in the output file. */
-	r |= ALLOW(ctx, madvise, 1, SCMP_A2(SCMP_CMP_NE, MADV_REMOVE, 0));
+	for (k = 0; k < sizeof(advice_ok) / sizeof(advice_ok[0]); k++)
+		r |= ALLOW(ctx, madvise, 1, INT_IS(2, advice_ok[k]));
 	/* Its output rows' space (load_range): plain allocation only, no
 	 * hole punching; growing the file is RLIMIT_FSIZE's to refuse. */
 	if (s->output >= 0)
@@ -220,14 +251,40 @@ static int set_limit(int res, rlim_t v)
 	return setrlimit(res, &rl);
 }
 
-int sandbox_enter(const struct sandbox_spec *s, char *why, size_t whylen)
+/* Move *FD (if >= 0) to the lowest free descriptor above 2 when that is
+ * lower: the descriptors kept are then 3 and 4, and the ones handed over
+ * come right after them. */
+static int move_low(int *fd)
+{
+	int to;
+
+	if (*fd < 0)
+		return 0;
+	if ((to = fcntl(*fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return -1;
+	if (to < *fd) {
+		close(*fd);
+		*fd = to;
+	} else {
+		close(to);
+	}
+	return 0;
+}
+
+int sandbox_enter(struct sandbox_spec *s, char *why, size_t whylen)
 {
 	struct sigaction sa;
 	struct stat st;
+	struct rlimit nofile;
 	scmp_filter_ctx ctx;
-	int top = s->channel > s->output ? s->channel : s->output, r;
+	int top, r;
 
 	close_others(s->channel, s->output);
+	if (move_low(&s->channel) < 0 || move_low(&s->output) < 0) {
+		snprintf(why, whylen, "sandbox: %s", strerror(errno));
+		return -1;
+	}
+	top = s->channel > s->output ? s->channel : s->output;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
@@ -237,10 +294,15 @@ int sandbox_enter(const struct sandbox_spec *s, char *why, size_t whylen)
 	    set_limit(RLIMIT_NOFILE, (rlim_t)top + 1 + s->max_fds) < 0 ||
 	    set_limit(RLIMIT_NPROC, 0) < 0 || set_limit(RLIMIT_CORE, 0) < 0 ||
 	    (s->output >= 0 && (fstat(s->output, &st) < 0 ||
-				set_limit(RLIMIT_FSIZE, (rlim_t)st.st_size) < 0))) {
+				set_limit(RLIMIT_FSIZE, (rlim_t)st.st_size) < 0)) ||
+	    getrlimit(RLIMIT_NOFILE, &nofile) < 0) {
 		snprintf(why, whylen, "sandbox: %s", strerror(errno));
 		return -1;
 	}
+	/* The filter allows reads from each descriptor below the limit (it
+	 * cannot raise it: no setrlimit or prlimit64). */
+	if (nofile.rlim_cur > (rlim_t)top + 1 + s->max_fds)
+		nofile.rlim_cur = (rlim_t)top + 1 + s->max_fds;
 	if (add_landlock(why, whylen) < 0)
 		return -1;
 	/* The default traps rather than kills: the handler can say which call
@@ -252,7 +314,7 @@ int sandbox_enter(const struct sandbox_spec *s, char *why, size_t whylen)
 	/* A binary tree of the calls, not a list: a decoding worker makes a
 	 * few calls an image, and each pays for the filter's length. */
 	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-	if (add_rules(ctx, s) != 0 || (r = seccomp_load(ctx)) < 0) {
+	if (add_rules(ctx, s, (int)nofile.rlim_cur) != 0 || (r = seccomp_load(ctx)) < 0) {
 		snprintf(why, whylen, "sandbox: cannot load the seccomp filter");
 		seccomp_release(ctx);
 		return -1;

@@ -31,12 +31,13 @@ struct sandbox_spec {
 };
 
 /* In a worker, after its setup and before the first untrusted byte: close
- * every descriptor above 2 but S's, set no-new-privs, RLIMIT_NOFILE,
+ * every descriptor above 2 but S's, move those down to 3 (and 4), updating
+ * S->channel and S->output, set no-new-privs, RLIMIT_NOFILE,
  * RLIMIT_NPROC, RLIMIT_CORE and RLIMIT_FSIZE (the output's size), add a Landlock ruleset that allows no file
  * access (skipped quietly where the kernel has none) and load the seccomp
  * filter. A call outside it raises SIGSYS, whose handler records the call
  * and _exits with SANDBOX_EXIT_BLOCKED. 0, or -1 with WHY. */
-int sandbox_enter(const struct sandbox_spec *s, char *why, size_t whylen);
+int sandbox_enter(struct sandbox_spec *s, char *why, size_t whylen);
 
 /* The name of system call NR of this architecture, e.g. "openat", into
  * BUF; "number NR" when it has none. */

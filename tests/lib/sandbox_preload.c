@@ -9,6 +9,28 @@
  *   "SBX_newfile"  create a file           "SBX_mmapfile" map its input file
  *   "SBX_mmapexec" executable memory       "SBX_punch"   punch a hole in the output
  *   "SBX_madvremove" MADV_REMOVE           "SBX_grow"    grow the output by 1 GiB
+ * the same with an int argument's upper 32 bits set, which the kernel drops:
+ *   "SBX_readhi"   read fd (1 << 32) | 0 (stdin)   "SBX_preadhi" pread64 likewise
+ *   "SBX_lseekhi"  lseek fd (1 << 32) | 0
+ *   "SBX_madvhi"   madvise (1 << 32) | MADV_REMOVE over the array's header
+ * or against the memory cap (with SBX_UNCONFINED too, where a mapping that
+ * succeeds prints "pwned"):
+ *   "SBX_bigshm"   map 64 GiB of shared anonymous memory (never touched)
+ * or against the memory it shares with the parent (the pool's slots, found
+ * by their content: SBX_ITEM in the environment is the item in hand):
+ *   "SBX_forgeslot" overwrite the pool's mapping below its own slot (the
+ *                  other workers' slots): must fault
+ *   "SBX_lowerpos" move its slot's pos back to its range's first item and
+ *                  crash (under -k the parent would hand it the same items
+ *                  again and again)
+ * or against the output array (mapped by the parent before the fork):
+ *   "SBX_zerohead" zero the array's .npy header
+ *   "SBX_picklehead" rewrite it as an object array's (pickle)
+ *   "SBX_otherpart" with --split, in the first part: scribble over the rows
+ *                  of every later part's array it can reach (none: each
+ *                  pool maps only its own part's; the parent maps them all
+ *                  before the first pool starts), which show where a later
+ *                  part's row is skipped
  * or, against the parent's checks of its channel (the layout mirrors
  * pool.c's struct msg):
  *   "SBX_badindex" ask for the inputs of items far outside its range
@@ -62,6 +84,16 @@ static int channel = -1;	/* its socket, from its first sendmsg */
 static const char *armed;	/* the marked input in hand: its action */
 static int armed_fd = -1;
 static int output_fd = -1;	/* the output, from the parent's posix_fallocate */
+
+/* What the parent mapped before forking, recorded by the mmap wrapper. */
+#define NMAPS 16
+static struct {
+	char *addr;
+	size_t len;
+} arrays[NMAPS];		/* shared, writable file mappings: the arrays, in order */
+static int narrays;
+static char *shared_anon;	/* the latest shared anonymous mapping: the pool's */
+static size_t shared_anon_len;
 
 __attribute__((constructor)) static void init(void)
 {
@@ -204,6 +236,35 @@ int posix_fallocate64(int fd, off_t off, off_t len)
 	return real(fd, off, len);
 }
 
+/* Record the parent's mappings (the worker inherits the record). A
+ * system call: dlsym itself may allocate. */
+static void *map_and_note(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *p = (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+
+	if (p == MAP_FAILED || getpid() != parent || !(flags & MAP_SHARED) ||
+	    !(prot & PROT_WRITE))
+		return p;
+	if ((flags & MAP_ANONYMOUS) || fd < 0) {
+		shared_anon = p;
+		shared_anon_len = len;
+	} else if (off == 0 && narrays < NMAPS) {
+		arrays[narrays].addr = p;
+		arrays[narrays++].len = len;
+	}
+	return p;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return map_and_note(addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return map_and_note(addr, len, prot, flags, fd, off);
+}
+
 /* In a worker: is the input FD marked? */
 int fstat(int fd, struct stat *st)
 {
@@ -240,6 +301,47 @@ static void forge(struct msg m, const char *text, size_t len)
 	syscall(SYS_sendto, channel, buf, sizeof(m) + len, MSG_NOSIGNAL, NULL, 0);
 	for (;;)
 		syscall(SYS_recvfrom, channel, buf, sizeof(buf), 0, NULL, 0);
+}
+
+/* Whether [P, P + LEN) is mapped, without touching it: mprotect (which the
+ * filter allows) fails with ENOMEM on a hole. */
+static int mapped(void *p, size_t len)
+{
+	uintptr_t page = 4096, a = (uintptr_t)p & ~(page - 1);
+
+	return syscall(SYS_mprotect, a, (uintptr_t)p + len - a, PROT_READ | PROT_WRITE) == 0;
+}
+
+/* An array mapping of the parent's this worker still has (its header is
+ * there), or NULL. */
+static char *array_at(int k)
+{
+	if (k < 0 || k >= narrays || !mapped(arrays[k].addr, 4096) ||
+	    memcmp(arrays[k].addr, "\x93NUMPY", 6) != 0)
+		return NULL;
+	return arrays[k].addr;
+}
+
+/* This worker's slot in the pool's mapping, found by its content (pool.c's
+ * struct slot from its begin field: begin, pos, end, done, skipped, busy),
+ * scanning only the pages it has mapped. Points at begin, or NULL. */
+static size_t *own_slot(void)
+{
+	const char *e = getenv("SBX_ITEM");
+	size_t item = e ? strtoul(e, NULL, 10) : 0, off, pg;
+
+	for (pg = 0; shared_anon && pg < shared_anon_len; pg += 4096) {
+		if (!mapped(shared_anon + pg, 4096))
+			continue;
+		for (off = 0; off + 6 * sizeof(size_t) <= 4096; off += sizeof(size_t)) {
+			size_t *q = (size_t *)(shared_anon + pg + off);
+
+			if (q[0] <= item && q[1] == item && q[2] > item && q[2] <= 4096 &&
+			    *(int *)&q[5] == 1)
+				return q;
+		}
+	}
+	return NULL;
 }
 
 static void attack(const char *a)
@@ -280,7 +382,75 @@ static void attack(const char *a)
 		syscall(SYS_fallocate, output_fd, 0, 0, 1L << 30);
 	else if (!strcmp(a, "madvremove"))
 		syscall(SYS_madvise, big + 4096 - ((uintptr_t)big & 4095), 4096, MADV_REMOVE);
-	else if (!strcmp(a, "badindex"))
+	else if (!strcmp(a, "readhi")) {
+		long n = syscall(SYS_read, (1ULL << 32) | 0, big, 16);
+
+		if (n > 0)	/* what it stole, shown (unconfined) */
+			syscall(SYS_write, 1, big, n);
+	}
+	else if (!strcmp(a, "preadhi"))
+		syscall(SYS_pread64, (1ULL << 32) | 0, big, 16, 0);
+	else if (!strcmp(a, "lseekhi"))
+		syscall(SYS_lseek, (1ULL << 32) | 0, 0, SEEK_CUR);
+	else if (!strcmp(a, "madvhi")) {
+		char *arr = array_at(narrays - 1);
+
+		syscall(SYS_madvise, arr ? arr : big + 4096 - ((uintptr_t)big & 4095), 4096,
+			(1ULL << 32) | MADV_REMOVE);
+	} else if (!strcmp(a, "bigshm")) {
+		if (syscall(SYS_mmap, NULL, 64ULL << 30, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) != -1)
+			syscall(SYS_write, 1, "pwned: 64 GiB mapped\n", 21);
+	} else if (!strcmp(a, "forgeslot")) {
+		size_t *own = own_slot();
+
+		/* The first byte first: the pool's header, then slot 0. The
+		 * fault's default action, whatever handler a sanitizer set. */
+		signal(SIGSEGV, SIG_DFL);
+		if (own)
+			memset(shared_anon, 'A', (size_t)((char *)own - shared_anon));
+	} else if (!strcmp(a, "lowerpos")) {
+		size_t *own = own_slot();
+
+		if (own) {
+			__atomic_store_n(&own[1], own[0], __ATOMIC_SEQ_CST);
+			signal(SIGSEGV, SIG_DFL);
+			syscall(SYS_kill, getpid(), SIGSEGV);
+		}
+	} else if (!strcmp(a, "zerohead")) {
+		char *arr = array_at(narrays - 1);
+
+		if (arr)
+			memset(arr, 0, 128);
+	} else if (!strcmp(a, "picklehead")) {
+		static const char head[] = "\x93NUMPY\x01\x00\x76\x00"
+			"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }";
+		static const char pickle[] = "cos\nsystem\n(S'echo pwned'\ntR.";
+		char *arr = array_at(narrays - 1);
+
+		if (arr) {
+			memset(arr, ' ', 128);
+			memcpy(arr, head, sizeof(head) - 1);
+			arr[127] = '\n';
+			/* cos.system("echo pwned"), protocol 0 */
+			memcpy(arr + 128, pickle, sizeof(pickle) - 1);
+		}
+	} else if (!strcmp(a, "otherpart")) {
+		int k;
+
+		for (k = 1; k < narrays; k++) {
+			char *arr = array_at(k);
+
+			if (!arr)
+				continue;
+
+			/* Its rows, past the (version 1) header. */
+			size_t head = 10 + (unsigned char)arr[8] + 256 * (unsigned char)arr[9];
+
+			if (arrays[k].len > head)
+				memset(arr + head, 0xAA, arrays[k].len - head);
+		}
+	} else if (!strcmp(a, "badindex"))
 		forge((struct msg){ .type = MSG_FDS, .begin = 1ULL << 40, .end = (1ULL << 40) + 1 },
 		      NULL, 0);
 	else if (!strcmp(a, "longmsg")) {
