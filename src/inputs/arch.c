@@ -1099,7 +1099,8 @@ static int zip_spans(const char *name, const unsigned char *p, uint64_t size)
 		      PRIu64 ": refused as a bomb", name, total, size);
 		goto out;
 	}
-	qsort(v, n, sizeof(*v), cmp_span);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_span);
 	for (k = 1; k < n; k++)
 		if (v[k].from < v[k - 1].to) {
 			error("%s: zip entries overlap (at byte %" PRIu64 "): refused as a bomb",
