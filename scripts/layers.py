@@ -73,6 +73,7 @@ def main(src):
                                       % (where, layer, target))
                     if not name.endswith("_test.c"):
                         incs.setdefault(module(path), set()).add(inc)
+                faults += order_faults(path, text, list(may))
     edges = module_edges(src, incs)
     faults += cycles(edges)
     for f in faults:
@@ -80,6 +81,24 @@ def main(src):
     if faults:
         sys.exit(1)
     print("layers: %d layers, %d modules, no upward include, no cycle" % (len(may), len(edges)))
+
+
+def order_faults(path, text, layers):
+    """A module's own header first, then the project's headers by layer from
+    the top (the table's last row first), by name within a layer: in each
+    run of consecutive '#include "..."' lines of PATH."""
+    out = []
+    own = module(path) + ".h"
+    for run in re.findall(r'(?:^#include "[^"]+"\n)+', text, re.M):
+        names = re.findall(r'"([^"]+)"', run)
+        if path.endswith(".c") and names[0] == own:
+            names = names[1:]
+        rank = [(-layers.index(n.split("/")[0]) if n.split("/")[0] in layers else 0, n)
+                for n in names]
+        if rank != sorted(rank):
+            out.append("src/%s: includes out of order (own header, then by layer from "
+                       "the top, then by name): %s" % (path, ", ".join(names)))
+    return out
 
 
 def module_edges(src, incs):

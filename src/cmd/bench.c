@@ -5,13 +5,13 @@
  * every run's output is checked against the first, file by file (gen) or
  * row by row (load). */
 #define _GNU_SOURCE
-#include "cmd/parimg.h"
-#include "common/err.h"
-#include "common/npy.h"
 #include "cmd/opt.h"
-#include "engine/pool.h"
+#include "cmd/parimg.h"
 #include "cmd/ragged.h"
 #include "image/row.h"
+#include "engine/pool.h"
+#include "common/err.h"
+#include "common/npy.h"
 #include "common/stats.h"
 
 #include <errno.h>

@@ -5,23 +5,23 @@
  * the reasons into a shared arena); the parent checks every field before it
  * uses one, and sums them up for check_report.c to print. */
 #define _GNU_SOURCE
-#include "cmd/parimg.h"
 #include "cmd/check.h"
-#include "codec/codec.h"
+#include "cmd/opt.h"
+#include "cmd/parimg.h"
+#include "inputs/arch.h"
 #include "inputs/dataset.h"
 #include "inputs/dedup.h"
-#include "common/err.h"
-#include "inputs/arch.h"
 #include "inputs/filelist.h"
 #include "inputs/input.h"
 #include "inputs/scan.h"
-#include "engine/limit.h"
-#include "cmd/opt.h"
-#include "engine/pool.h"
-#include "engine/progress.h"
 #include "image/resize.h"
 #include "image/row.h"
+#include "codec/codec.h"
+#include "engine/limit.h"
+#include "engine/pool.h"
+#include "engine/progress.h"
 #include "engine/sandbox.h"
+#include "common/err.h"
 #include "common/stats.h"
 
 #include <getopt.h>

@@ -4,11 +4,11 @@
 #ifndef PARIMG_CHECK_H
 #define PARIMG_CHECK_H
 
-#include "image/chanstats.h"
-#include "codec/codec.h"
 #include "inputs/dataset.h"
 #include "inputs/filelist.h"
+#include "image/chanstats.h"
 #include "image/row.h"
+#include "codec/codec.h"
 #include "engine/sandbox.h"
 
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * with one row a file, or the broken paths alone. Every path and reason is
  * printed made printable, except the raw paths of --list-broken -0. */
 #include "cmd/check.h"
-#include "common/err.h"
 #include "image/resize.h"
+#include "common/err.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 /* gen.c - "parimg gen": write N images of uniform random noise. Image i is
  * made from the RNG stream (seed, i) alone, so the files are byte-identical
  * for every -j and every run; each appears whole under its name or not at all. */
+#include "cmd/opt.h"
 #include "cmd/parimg.h"
 #include "codec/codec.h"
-#include "common/err.h"
-#include "cmd/opt.h"
-#include "common/outfile.h"
 #include "engine/pool.h"
 #include "engine/progress.h"
+#include "common/err.h"
+#include "common/outfile.h"
 #include "common/rng.h"
 
 #include <errno.h>

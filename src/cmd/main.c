@@ -1,8 +1,8 @@
 /* main.c - "parimg SUBCOMMAND [options]": look the subcommand up in a table,
  * run it, and check that stdout was written out (git's run_builtin). */
 #include "cmd/parimg.h"
-#include "common/err.h"
 #include "engine/sig.h"
+#include "common/err.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -3,15 +3,15 @@
  * byte is written; then the pool's workers copy the parts' data into their
  * places in the output with copy_file_range, no per-row work. */
 #define _GNU_SOURCE
-#include "cmd/parimg.h"
-#include "image/chanstats.h"
-#include "common/err.h"
-#include "common/npy.h"
 #include "cmd/opt.h"
-#include "common/outfile.h"
+#include "cmd/parimg.h"
+#include "cmd/ragged.h"
+#include "image/chanstats.h"
 #include "engine/pool.h"
 #include "engine/progress.h"
-#include "cmd/ragged.h"
+#include "common/err.h"
+#include "common/npy.h"
+#include "common/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

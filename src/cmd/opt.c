@@ -70,10 +70,10 @@ unsigned opt_cpus(void)
 	return n > 0 ? (unsigned)n : 1;
 }
 
-#include "common/err.h"
-#include "engine/pool.h"
 #include "image/row.h"
+#include "engine/pool.h"
 #include "engine/sandbox.h"
+#include "common/err.h"
 
 #include <getopt.h>
 #include <stdarg.h>

@@ -1,8 +1,8 @@
 /* opt_test.c - unit tests of option-value parsing (opt.h): strict decimal
  * numbers, WxH sizes, choices, the common options and shards. */
 #include "cmd/opt.h"
-#include "engine/pool.h"
 #include "image/row.h"
+#include "engine/pool.h"
 #include "common/unit_test.h"
 
 #include <criterion/criterion.h>

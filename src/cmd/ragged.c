@@ -3,12 +3,12 @@
  * sizes, the offsets, the index .npy, and the per-image decode into a slot. */
 #define _GNU_SOURCE
 #include "cmd/ragged.h"
-#include "engine/limit.h"
-#include "common/err.h"
 #include "inputs/arch.h"
 #include "inputs/input.h"
-#include "common/npy.h"
+#include "engine/limit.h"
 #include "engine/pool.h"
+#include "common/err.h"
+#include "common/npy.h"
 #include "common/split.h"
 
 #include <errno.h>

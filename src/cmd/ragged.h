@@ -6,9 +6,9 @@
 #ifndef PARIMG_RAGGED_H
 #define PARIMG_RAGGED_H
 
+#include "image/row.h"
 #include "codec/codec.h"
 #include "common/outfile.h"
-#include "image/row.h"
 
 #include <stddef.h>
 #include <stdint.h>

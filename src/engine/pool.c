@@ -5,8 +5,8 @@
  * draw progress. */
 #define _GNU_SOURCE
 #include "engine/pool.h"
-#include "common/err.h"
 #include "engine/sandbox.h"
+#include "common/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,8 +2,8 @@
  * async-signal-safe work (kill, waitpid, unlink), then restores the default
  * action and re-raises, so the exit status is 128+n as the shell expects. */
 #include "engine/sig.h"
-#include "common/outfile.h"
 #include "engine/pool.h"
+#include "common/outfile.h"
 
 #include <errno.h>
 #include <signal.h>

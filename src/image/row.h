@@ -4,9 +4,9 @@
 #ifndef PARIMG_ROW_H
 #define PARIMG_ROW_H
 
-#include "codec/codec.h"
 #include "image/resize.h"
 #include "image/tensor.h"
+#include "codec/codec.h"
 
 #include <stddef.h>
 #include <stdint.h>
