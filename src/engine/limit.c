@@ -15,6 +15,7 @@
 #define UNDER_SANITIZER 1
 #endif
 
+#ifndef UNDER_SANITIZER
 /* Lower resource RES's soft limit to V (never raise it). */
 static void lower(int res, uint64_t v)
 {
@@ -25,6 +26,7 @@ static void lower(int res, uint64_t v)
 		setrlimit(res, &rl);
 	}
 }
+#endif
 
 /*
  * Cap a decoding worker's heap (RLIMIT_DATA: private writable memory, which
