@@ -149,8 +149,12 @@ int ragged_probe(size_t i, const char *path, const struct row_spec *s, struct bu
 		fd = input_open(path);
 	if (fd < 0 || fstat(fd, &st) < 0)
 		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : INPUT_ENOTREG;
+		goto fail;
+	}
 	/* A bounded first read; the whole file only when the header is past
-	 * it (input_open gives regular files alone). */
+	 * it. */
 	if (read_head(fd, b, FIRST_READ) < 0)
 		goto fail;
 	r = codec_probe(b->p, b->len, s->max_pixels, &info, why, whylen);

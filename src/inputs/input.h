@@ -10,9 +10,10 @@
 /*
  * Inputs are regular files. A FIFO, a device, a socket (or a link to one)
  * is refused before it is read: opened without blocking, checked with
- * fstat, never read to EOF. An input row (input_open) must also begin as
- * an image does, by the decoders' magic numbers, before a worker is handed
- * it: a link in a dataset to /etc/passwd or a key never reaches a worker.
+ * fstat, never read to EOF. An input row (input_open) that is a link must
+ * also lead to a file that begins as an image does, by the decoders' magic
+ * numbers, before a worker is handed it: a link in a dataset to
+ * /etc/passwd or a key never reaches a worker.
  * The refusals travel as errno values an open for reading never gives
  * (so that they pass a pool's channel as any other), put in words by
  * input_reason.
@@ -44,8 +45,9 @@ int input_skip_item(size_t i);
 /* The descriptor a worker reads input row PATH from: in the parent, what a
  * confined worker is handed (a pool task's open hook); in a worker that is
  * not confined, what it opens itself. For an archive member the archive's
- * (arch.h); else PATH opened by input_open_file, whose first bytes must be
- * an image's (codec_sniff). -1 with errno when that fails. */
+ * (arch.h); else PATH opened without blocking, and when it is a link,
+ * opened by input_open_file and its first bytes checked to be an image's
+ * (codec_sniff). -1 with errno when that fails. */
 int input_open(const char *path);
 /* As input_read, from FD, which it closes; FD -1 means the open failed,
  * with errno saying why. */
