@@ -102,10 +102,13 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 		l->failed[i - l->row0] = 0;
 		return 0;
 	}
-	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0)
+	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
+	    row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
+		       &l->scratch, why, whylen) < 0)
 		return -1;
-	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
-			  &l->scratch, why, whylen);
+	if (l->natives)
+		l->natives[i - l->row0] = (unsigned char)l->scratch.native;
+	return 0;
 }
 
 /* Under -k, in the parent: item I's worker died while decoding it, maybe
@@ -126,11 +129,63 @@ static void load_lost(void *ctx, size_t i)
 	       (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) * row_sample_size(l->spec.dtype));
 }
 
+/*
+ * Without -c, the channels ImageFolder's convert("RGB") gives, unless
+ * every image is gray: 3 when any image stores colour, else 1 (alpha is
+ * dropped either way, as ImageFolder drops it). FIRST is the first image's
+ * stored channels: when it is colour the answer is 3 with no more reading;
+ * when it is gray, every header is probed (in the pool, confined) to find
+ * out. Always over the whole list, so that every shard agrees.
+ */
+static int choose_channels(struct load *l, struct opt_common *c, int first)
+{
+	struct pool_task task = { .jobs = c->jobs, .schedule = c->schedule,
+				  .keep_going = l->keep_going, .confine = l->confine,
+				  .confine_fd = -1 };
+	size_t n[5];
+
+	l->chosen = 1;
+	if (first >= 3) {
+		l->spec.channels = 3;
+		return 0;
+	}
+	if (ragged_count_channels(l->files.paths, l->files.n, &l->spec, &task, n) < 0)
+		return -1;
+	l->spec.channels = n[3] + n[4] ? 3 : 1;
+	return 0;
+}
+
+/* Without -c, once the rows are decoded: one line saying what the choice
+ * of channels converted, when it converted any image (of this run's rows,
+ * by what the workers recorded, each count at most the rows). */
+static void note_channels(const struct load *l)
+{
+	const size_t *n = l->stored;
+	size_t gray = n[1] + n[2], alpha = n[2] + n[4];
+	char what[256] = "";
+	int len = 0;
+
+	if (!l->chosen || (l->spec.channels == 3 ? gray + alpha : alpha) == 0)
+		return;
+	if (l->spec.channels == 3 && gray)
+		len = snprintf(what, sizeof(what), "%zu gray image%s converted to RGB", gray,
+			       gray == 1 ? "" : "s");
+	if (alpha)
+		snprintf(what + len, sizeof(what) - (size_t)len, "%salpha dropped from %zu image%s",
+			 len ? ", " : "", alpha, alpha == 1 ? "" : "s");
+	warnx("%s: %d channel%s: %s; %s%s%s", l->out, l->spec.channels,
+	      l->spec.channels == 1 ? "" : "s", what,
+	      l->spec.channels == 3 && gray ? "-c 1 to keep gray" : "",
+	      l->spec.channels == 3 && gray && alpha ? ", " : "",
+	      !alpha ? "" : l->spec.channels == 3 ? "-c 4 to keep alpha" : "-c 2 to keep alpha");
+}
+
 /* Fix the array's shape from the first image that can be probed (with -k,
  * bad files before it are left to the workers to report). Always from the
  * whole list, never the shard's part, so that every shard agrees. The
  * header is parsed in a confined worker, never in this process: only its
- * size and channels come back, checked (ragged_first). */
+ * size and channels come back, checked (ragged_first). Without -c, the
+ * channels are chosen (choose_channels). */
 static int probe_shape(struct load *l, struct opt_common *c)
 {
 	/* Not -v's: its lines are the decode's workers'. */
@@ -152,7 +207,7 @@ static int probe_shape(struct load *l, struct opt_common *c)
 		l->spec.h = (uint32_t)d.h;
 	}
 	if (!l->spec.channels)
-		l->spec.channels = d.c;
+		return choose_channels(l, c, d.c);
 	return 0;
 }
 
@@ -460,6 +515,31 @@ static int unmap_target(struct target *t)
 	return r;
 }
 
+/* N bytes, zero, shared with the workers of the next pool; NULL after a
+ * message. */
+static unsigned char *shared_bytes(size_t n)
+{
+	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		error_errno("mmap");
+		return NULL;
+	}
+	return p;
+}
+
+/* Add the channels the workers recorded for the target's rows to
+ * L->stored; a value out of 1-4 (a row not decoded, or a worker's lie) is
+ * not counted. */
+static void count_stored(struct load *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nrows; i++)
+		if (l->natives[i] >= 1 && l->natives[i] <= 4)
+			l->stored[l->natives[i]]++;
+}
+
 /* Decode target T's rows into its array's mapping, then (--ragged) write
  * its index beside it. Returns 0, or -1. */
 static int decode_target(struct load *l, struct target *t, struct opt_common *c,
@@ -490,7 +570,14 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 	madvise(t->map, t->maplen, MADV_DOFORK);
 	if (t->failed)
 		madvise(t->failed, t->nrows ? t->nrows : 1, MADV_DOFORK);
+	if (l->chosen && !(l->natives = shared_bytes(l->nrows)))
+		return -1;
 	ok = pool_run(&task, &res) == 0;
+	if (l->natives) {
+		count_stored(l);
+		munmap(l->natives, l->nrows ? l->nrows : 1);
+		l->natives = NULL;
+	}
 	if (ok && l->spec.ragged)
 		ok = finish_ragged(l, t) == 0;
 	if (l->slots) {
@@ -554,6 +641,7 @@ static int run_targets(struct load *l, struct opt_common *c)
 	}
 	if (outfile_commit_all(o, n, c->force) < 0)
 		return EXIT_FAIL;
+	note_channels(l);
 	if (skipped) {
 		warnx("%s: %zu of %zu rows skipped (%s)", l->out, skipped, nrows,
 		      l->spec.ragged ? "index rows 0x0" : "left zero");

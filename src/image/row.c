@@ -146,8 +146,10 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	const struct codec_window *window = NULL;
 	void *pix;
 
+	scratch->native = 0;
 	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
 		return -1;
+	scratch->native = info.channels;
 	row_image_size(s, &info, &w, &h);
 	if (!s->resize && ((uint32_t)w != s->w || (uint32_t)h != s->h)) {
 		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize)",
