@@ -377,6 +377,7 @@ static void load_free(struct load *l)
 		free(l->targets[i].stats);
 	}
 	free(l->targets);
+	free(l->failed1);
 	dataset_free(&l->ds);
 	filelist_free(&l->files);
 	arch_free();

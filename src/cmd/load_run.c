@@ -30,6 +30,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define NATIVE_UNDONE 255	/* natives: a row left for the decode again */
+
 static const char *row_name(void *ctx, size_t i)
 {
 	return ((struct load *)ctx)->files.paths[i];
@@ -102,12 +104,23 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 		l->failed[i - l->row0] = 0;
 		return 0;
 	}
+	/* Gray so far by a guess that has failed: every row is done again. */
+	if (l->speculative && __atomic_load_n(l->colour, __ATOMIC_RELAXED)) {
+		l->natives[i - l->row0] = NATIVE_UNDONE;
+		return input_skip_item(i);
+	}
+	/* Done again after that guess: a file that failed is not reported
+	 * twice (run_targets counts it). */
+	if (l->failed1 && l->failed1[i])
+		return input_skip_item(i);
 	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
 	    row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
 		       &l->scratch, why, whylen) < 0)
 		return -1;
 	if (l->natives)
 		l->natives[i - l->row0] = (unsigned char)l->scratch.native;
+	if (l->speculative && l->scratch.native >= 3)
+		__atomic_store_n(l->colour, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -133,9 +146,13 @@ static void load_lost(void *ctx, size_t i)
  * Without -c, the channels ImageFolder's convert("RGB") gives, unless
  * every image is gray: 3 when any image stores colour, else 1 (alpha is
  * dropped either way, as ImageFolder drops it). FIRST is the first image's
- * stored channels: when it is colour the answer is 3 with no more reading;
- * when it is gray, every header is probed (in the pool, confined) to find
- * out. Always over the whole list, so that every shard agrees.
+ * stored channels: when it is colour the answer is 3 with no more reading.
+ * When it is gray, the rows are decoded as gray on the guess that all are
+ * (run_targets decodes them again as 3 if a worker meets colour): a header
+ * pass over every file would cost more than the decode of small files.
+ * Only --normalize, whose figures are checked against the channels before
+ * the decode, probes every header first (in the pool, confined). Always
+ * over the whole list, so that every shard agrees.
  */
 static int choose_channels(struct load *l, struct opt_common *c, int first)
 {
@@ -147,6 +164,19 @@ static int choose_channels(struct load *l, struct opt_common *c, int first)
 	l->chosen = 1;
 	if (first >= 3) {
 		l->spec.channels = 3;
+		return 0;
+	}
+	if (!l->spec.norm.on) {
+		void *p = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return error_errno("mmap");
+		l->colour = p;
+		l->speculative = 1;
+		if (l->keep_going && !(l->failed1 = calloc(l->files.n + 1, 1)))
+			return error("out of memory");
+		l->spec.channels = 1;
 		return 0;
 	}
 	if (ragged_count_channels(l->files.paths, l->files.n, &l->spec, &task, n) < 0)
@@ -535,9 +565,12 @@ static void count_stored(struct load *l)
 {
 	size_t i;
 
-	for (i = 0; i < l->nrows; i++)
+	for (i = 0; i < l->nrows; i++) {
 		if (l->natives[i] >= 1 && l->natives[i] <= 4)
 			l->stored[l->natives[i]]++;
+		if (l->failed1 && l->natives[i] == 0)	/* failed, and reported */
+			l->failed1[l->row0 + i] = 1;
+	}
 }
 
 /* Decode target T's rows into its array's mapping, then (--ragged) write
@@ -581,7 +614,8 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 	if (ok && l->spec.ragged)
 		ok = finish_ragged(l, t) == 0;
 	if (l->slots) {
-		if (ok)
+		/* A guess that failed: no statistics of rows left undone. */
+		if (ok && !(l->speculative && *l->colour))
 			ok = write_stats(l, t, c->jobs, res.skipped) == 0;
 		munmap(l->slots, (size_t)c->jobs * sizeof(*l->slots));
 		l->slots = NULL;
@@ -621,6 +655,7 @@ static int run_targets(struct load *l, struct opt_common *c)
 	size_t skipped = 0, nrows = 0;
 	int i, n, ok;
 
+again:
 	ok = 1;
 	for (i = 0; ok && i < l->ntargets; i++)
 		ok = prepare_target(l, &l->targets[i], c, &skipped) == 0;
@@ -631,6 +666,19 @@ static int run_targets(struct load *l, struct opt_common *c)
 	for (i = 0; i < l->ntargets; i++)
 		unmap_target(&l->targets[i]);
 	l->out = out;
+	if (ok && l->speculative && (*l->colour || l->stored[3] || l->stored[4])) {
+		/* Gray was the wrong guess: everything again, as 3 channels. */
+		n = all_outfiles(l, o);
+		for (i = 0; i < n; i++)
+			outfile_abort(o[i]);
+		l->speculative = 0;
+		l->spec.channels = 3;
+		memset(l->stored, 0, sizeof(l->stored));
+		nrows = 0;
+		for (skipped = 0, i = 0; l->failed1 && (size_t)i < l->files.n; i++)
+			skipped += l->failed1[i];
+		goto again;
+	}
 	if (ok && l->classes)
 		ok = dataset_write_classes(&l->ds, l->classes, &l->cls) == 0;
 	n = all_outfiles(l, o);
