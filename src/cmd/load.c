@@ -353,7 +353,7 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 {
 	struct scan_opts o = {
 		.recursive = l->recursive, .labels = l->labels != NULL, .order = order,
-		.member_max = l->spec.max_pixels * 8 + (1 << 20), .hint = "--labels FILE",
+		.member_max = l->spec.max_pixels * 8 + (1 << 20), .hint = "--labels Y.npy",
 	};
 
 	if (scan_collect(&l->files, &l->ds, argv + optind, argc - optind, &o) < 0)

@@ -581,6 +581,7 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 	struct pool_result res;
 	struct pool_task task;
 	struct progress prog;
+	size_t i;
 	int ok;
 
 	use_target(l, t);
@@ -606,6 +607,9 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 	if (l->chosen && !(l->natives = shared_bytes(l->nrows)))
 		return -1;
 	ok = pool_run(&task, &res) == 0;
+	/* The rows failed1 kept from a second report are skipped too. */
+	for (i = l->row0; ok && l->failed1 && !l->speculative && i < l->row0 + l->nrows; i++)
+		res.skipped += l->failed1[i];
 	if (l->natives) {
 		count_stored(l);
 		munmap(l->natives, l->nrows ? l->nrows : 1);
@@ -674,9 +678,7 @@ again:
 		l->speculative = 0;
 		l->spec.channels = 3;
 		memset(l->stored, 0, sizeof(l->stored));
-		nrows = 0;
-		for (skipped = 0, i = 0; l->failed1 && (size_t)i < l->files.n; i++)
-			skipped += l->failed1[i];
+		skipped = nrows = 0;
 		goto again;
 	}
 	if (ok && l->classes)
