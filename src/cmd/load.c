@@ -189,7 +189,7 @@ static int parse_dataset_opt(struct load *l, int ch, const char *arg)
 static int check_dataset_opts(const struct load *l, int argc, char **argv)
 {
 	if (l->classes && !l->labels)
-		return usage_error("load", "--classes needs --labels");
+		return usage_error("load", "--classes needs --labels Y.npy");
 	if (l->seed_given && !l->shuffle)
 		return usage_error("load", "--seed needs --shuffle");
 	if (l->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
