@@ -664,6 +664,12 @@ def test_channels_guess_again_keeps_outputs_right(d):
                 os.path.join("train", "a", "g3.jpg")))
     assert np.load(os.path.join(d, "s.train.npy")).shape[-1] == 3
     assert np.load(os.path.join(d, "s.val.npy")).shape[-1] == 3
+    # Shards agree, though only the last one's rows hold colour.
+    os.unlink(os.path.join(d, "train", "a", "g2b.jpg"))
+    for k in range(2):
+        ok(load(d, "--shard", "%d/2" % k, "-o", "p%d.npy" % k, os.path.join("train", "a"),
+                os.path.join("train", "b")))
+        assert np.load(os.path.join(d, "p%d.npy" % k)).shape[1:] == (30, 40, 3), k
 
 
 # ---------------------------------------------------------------- dtypes

@@ -150,9 +150,10 @@ static void load_lost(void *ctx, size_t i)
  * When it is gray, the rows are decoded as gray on the guess that all are
  * (run_targets decodes them again as 3 if a worker meets colour): a header
  * pass over every file would cost more than the decode of small files.
- * Only --normalize, whose figures are checked against the channels before
- * the decode, probes every header first (in the pool, confined). Always
- * over the whole list, so that every shard agrees.
+ * --normalize, whose figures are checked against the channels before the
+ * decode, and --shard, whose shards must agree though each decodes only
+ * its part, probe every header of the whole list first instead (in the
+ * pool, confined).
  */
 static int choose_channels(struct load *l, struct opt_common *c, int first)
 {
@@ -166,7 +167,7 @@ static int choose_channels(struct load *l, struct opt_common *c, int first)
 		l->spec.channels = 3;
 		return 0;
 	}
-	if (!l->spec.norm.on) {
+	if (!l->spec.norm.on && l->shard.n == 1) {
 		void *p = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
