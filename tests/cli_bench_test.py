@@ -715,7 +715,7 @@ def test_user_inputs_load_options_checked_as_load_does(d):
                       (["-c", 0], "invalid --channels '0'"), (["--channels", 5], "invalid --channels '5'"),
                       (["--max-pixels", 0], "invalid --max-pixels '0'"),
                       (["--resize", "8y"], "invalid --resize '8y'"),
-                      (["--resize", "8"], "--resize S needs --ragged"),
+                      (["--resize", "8"], "--resize 8 needs --ragged"),
                       (["--ragged", "--resize", "8x8"], "--ragged keeps each image's aspect"),
                       (["--filter", "box"], "--filter needs --resize"),
                       (["--fit", "cover"], "--fit needs --resize"),

@@ -474,18 +474,62 @@ def test_class_tree_hint_as_the_user_types_it(d):
     make_tree(d)
     r = ok(run("load", "-o", "out.npy", "train", cwd=d), 1)
     assert r.err == "parimg: train: no image files; it has 4 subdirectories " \
-                    "(class folders? use --labels FILE)\n", r
-    r = ok(run("check", "train", cwd=d), 1)
-    assert r.err == "parimg: train: no image files; it has 4 subdirectories " \
-                    "(class folders? use --labels)\n", r
+                    "(class folders? use --labels Y.npy)\n", r
+    # check looks at the whole tree instead, class by class.
+    r = ok(run("check", "-q", "train", cwd=d), 3)
+    assert re.search(r"^class +images +broken$", r.out, re.M), r
+    # A tree of empty class folders: each reported EMPTY, not refused.
     os.makedirs(os.path.join(d, "one", "cls"))
-    r = ok(run("check", "one", cwd=d), 1)
-    assert r.err == "parimg: one: no image files; it has 1 subdirectory " \
-                    "(class folders? use --labels)\n", r
+    r = ok(run("check", "-q", "one", cwd=d))
+    assert re.search(r"^  cls +0 +0  EMPTY$", r.out, re.M), r
     os.makedirs(os.path.join(d, "flat"))
     r = ok(run("load", "-o", "out.npy", "flat", cwd=d), 1)
     assert r.err == "parimg: flat: no image files in the input\n", r
     assert not os.path.exists(os.path.join(d, "out.npy"))
+
+
+def broken_tree(d, layout):
+    """Good and broken files under d/LAYOUT's shape: "class" (train/cat,
+    train/dog), "nested" (images at the top and two levels down) or "flat".
+    A hidden folder holds a broken file that must not be read. Returns the
+    root and the broken files' paths, relative to D."""
+    rng = np.random.default_rng(7)
+    root = os.path.join(d, layout)
+    files = {"class": ["cat/a.png", "cat/b.png", "cat/x.png", "dog/c.png", "dog/deep/d.png",
+                       "dog/deep/y.png"],
+             "nested": ["a.png", "x.png", "sub/b.png", "sub/deep/c.png", "sub/deep/y.png"],
+             "flat": ["a.png", "b.png", "x.png", "y.png"]}[layout]
+    bad = []
+    for f in files:
+        p = os.path.join(root, f)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        if os.path.basename(f)[0] in "xy":
+            open(p, "wb").write(b"broken\n")
+            bad.append(os.path.join(layout, f))
+        else:
+            Image.fromarray(rng.integers(0, 256, (6, 8), dtype=np.uint8)).save(p)
+    os.makedirs(os.path.join(root, ".hidden"))
+    open(os.path.join(root, ".hidden", "z.png"), "wb").write(b"broken\n")
+    return layout, bad
+
+
+def test_check_sees_the_whole_tree(d):
+    for layout in ("class", "nested", "flat"):
+        root, bad = broken_tree(d, layout)
+        r = ok(run("check", "-q", "--list-broken", root, cwd=d), 3)
+        assert r.out.split() == sorted(bad), (layout, r)
+        r = ok(run("check", "-q", root, cwd=d), 3)
+        table = re.search(r"^class +images +broken$", r.out, re.M)
+        assert bool(table) == (layout == "class"), (layout, r.out)
+        if layout == "class":
+            assert re.search(r"^  cat +3 +1$", r.out, re.M), r.out
+            assert re.search(r"^  dog +3 +1$", r.out, re.M), r.out
+            # --labels still accepted, the same report.
+            r2 = ok(run("check", "-q", "--labels", root, cwd=d), 3)
+            assert r2.out == r.out, (r.out, r2.out)
+        # -r is accepted, and changes nothing.
+        r3 = ok(run("check", "-q", "-r", root, cwd=d), 3)
+        assert r3.out == r.out
 
 
 def test_bench_labels_on_a_class_tree(d):

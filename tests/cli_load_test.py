@@ -5,8 +5,10 @@ behind against independent oracles (numpy reads the array, Pillow decodes
 the inputs). Run as: /usr/bin/python3 tests/cli_load_test.py ./parimg [TEST...]
 """
 import io
+import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -295,7 +297,7 @@ def test_header_matches_np_save(d):
             save_image(os.path.join(d, sub, "image_%d.png" % k), a, mode)
             arrs.append(a)
         out = "out_%s.npy" % sub
-        ok(load(d, "-o", out, "-t", t, sub))
+        ok(load(d, "-o", out, "-t", t, "-c", str(c), sub))
         want = np.stack(arrs)
         want = {"u1": want, "u2": want.astype("<u2") * 257, "f4": want.astype("<f4"),
                 "f8": want.astype("<f8")}[t]
@@ -317,7 +319,7 @@ def test_dir_filtering(d):
     Image.new("L", (3, 3)).save(os.path.join(d, "in", "real.tiff.1"), "TIFF")
     save_image(os.path.join(d, "in", "sub", "z.png"), np.zeros((5, 5), np.uint8))
     os.makedirs(os.path.join(d, "in", "dir.png"))     # a directory with an image name
-    r = ok(load(d, "-o", "out.npy", "--manifest", "m.txt", "in"))
+    r = ok(load(d, "-c", "1", "-o", "out.npy", "--manifest", "m.txt", "in"))
     assert r.err == "", r
     got = manifest_lines(os.path.join(d, "m.txt"))
     assert got == ["in/" + n for n in kept], got
@@ -501,7 +503,9 @@ def make_sources(d):
 
 # A palette's tRNS makes it RGBA; a gray or RGB colour key leaves the PNG's
 # own colour type (Pillow's mode L / RGB too): use -c 2 / -c 4 for its alpha.
-DEFAULT_CHANNELS = {"L": 1, "LA": 2, "RGB": 3, "RGBA": 4, "P": 3, "P+tRNS": 4, "P+key": 4,
+# Without -c: 3 channels (ImageFolder's convert("RGB")) unless every image is
+# gray; alpha dropped.
+DEFAULT_CHANNELS = {"L": 1, "LA": 1, "RGB": 3, "RGBA": 3, "P": 3, "P+tRNS": 3, "P+key": 3,
                     "L+key": 1, "RGB+key": 3}
 
 
@@ -549,28 +553,123 @@ def test_channels_match_pillow_convert(d):
             assert (np.asarray(im.convert("L")) == expect_channels(src[kind], 1)).all(), kind
 
 
-def test_channels_default_is_first_images(d):
+def test_channels_default_keeps_colour(d):
     src = make_sources(d)
     for kind, c in DEFAULT_CHANNELS.items():
         out = "out_%s.npy" % kind
-        ok(load(d, "-o", out, os.path.basename(src[kind])))
+        r = ok(load(d, "-o", out, os.path.basename(src[kind])))
         a = np.load(os.path.join(d, out))
         want = expect_channels(src[kind], c)
         assert a.shape == (1,) + want.shape, (kind, a.shape, want.shape)
         assert (a[0] == want).all(), kind
-    # Mixed inputs: every row takes the first image's channel count.
-    for first, second in (("L", "RGBA"), ("RGBA", "L"), ("LA", "P+tRNS"), ("RGB", "LA")):
+        # A note only when something was converted: alpha dropped here.
+        alpha = kind in ("LA", "RGBA", "P+tRNS", "P+key")
+        assert ("alpha dropped from 1 image" in r.err) == alpha, (kind, r.err)
+    # Mixed inputs, in either order: colour anywhere makes every row RGB,
+    # equal to Pillow's convert("RGB"), with one line saying so.
+    for first, second in (("L", "RGBA"), ("RGBA", "L"), ("LA", "P+tRNS"), ("RGB", "LA"),
+                          ("L", "LA"), ("L", "RGB")):
         os.makedirs(os.path.join(d, "mix"), exist_ok=True)
         for f in os.listdir(os.path.join(d, "mix")):
             os.unlink(os.path.join(d, "mix", f))
         os.link(src[first], os.path.join(d, "mix", "image_1.png"))
         os.link(src[second], os.path.join(d, "mix", "image_2.png"))
         out = "mix_%s_%s.npy" % (first, second)
-        ok(load(d, "-o", out, "mix"))
+        r = ok(load(d, "-o", out, "mix"))
         a = np.load(os.path.join(d, out))
-        c = DEFAULT_CHANNELS[first]
+        c = 3 if max(DEFAULT_CHANNELS[first], DEFAULT_CHANNELS[second]) == 3 else 1
         want = np.stack([expect_channels(src[first], c), expect_channels(src[second], c)])
         assert a.shape == want.shape and (a == want).all(), (first, second, a.shape)
+        mode = "RGB" if c == 3 else "L"
+        for k, f in enumerate((src[first], src[second])):
+            assert (a[k] == np.asarray(Image.open(f).convert(mode))).all(), (first, second, k)
+        gray = sum(DEFAULT_CHANNELS[k] == 1 for k in (first, second)) if c == 3 else 0
+        if gray:
+            assert r.err.count("\n") == 1 and "3 channels: %d gray image" % gray in r.err \
+                and "-c 1 to keep gray" in r.err, r
+    # -c as given: no note.
+    r = ok(load(d, "-o", "mix_c.npy", "-c", "4", "mix"))
+    assert r.err == "", r
+
+
+def photo_tree(d, names):
+    """A class tree under D/train of 40x30 JPEG photos: NAMES maps each
+    file's path below train to its mode. Returns the paths in load's order."""
+    rng = rng_for("phototree")
+    base = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    paths = []
+    for k, (name, mode) in enumerate(sorted(names.items())):
+        p = os.path.join(d, "train", name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        Image.fromarray(np.roll(base, 7 * k, axis=1)).convert(mode).save(p, quality=90)
+        paths.append(p)
+    return paths
+
+
+def test_channels_mixed_photo_tree(d):
+    # The issue's case: a class tree of JPEGs, gray ones first or last.
+    for tag, cat, dog in (("grayfirst", "L", "RGB"), ("colourfirst", "RGB", "L")):
+        shutil.rmtree(os.path.join(d, "train"), ignore_errors=True)
+        names = {"cat/a%d.jpg" % i: cat for i in range(4)}
+        names.update({"dog/b%d.jpg" % i: dog for i in range(2)})
+        paths = photo_tree(d, names)
+        for jobs in ("1", "2"):
+            out = "x_%s_%s.npy" % (tag, jobs)
+            r = ok(load(d, "-j", jobs, "-o", out, "--labels", "y.npy", "-f", "train"))
+            a = np.load(os.path.join(d, out))
+            assert a.shape == (6, 30, 40, 3), (tag, a.shape)
+            for k, p in enumerate(paths):
+                assert (a[k] == np.asarray(Image.open(p).convert("RGB"))).all(), (tag, p)
+            ngray = 4 if cat == "L" else 2
+            assert r.err == ("parimg: %s: 3 channels: %d gray images converted to RGB; "
+                             "-c 1 to keep gray\n" % (out, ngray)), r
+    # All gray: one channel, no note, Pillow's convert("L").
+    shutil.rmtree(os.path.join(d, "train"), ignore_errors=True)
+    paths = photo_tree(d, {"cat/a%d.jpg" % i: "L" for i in range(3)})
+    r = ok(load(d, "-o", "g.npy", "--labels", "y.npy", "-f", "train"))
+    assert r.err == "", r
+    a = np.load(os.path.join(d, "g.npy"))
+    assert a.shape == (3, 30, 40), a.shape
+    for k, p in enumerate(paths):
+        assert (a[k] == np.asarray(Image.open(p).convert("L"))).all(), p
+
+
+def test_channels_guess_again_keeps_outputs_right(d):
+    # Gray first, colour last: decoded as gray, then again as RGB. The
+    # outputs beside the array (split, stats, manifest) are those of RGB,
+    # and under -k a bad file is reported once.
+    shutil.rmtree(os.path.join(d, "train"), ignore_errors=True)
+    names = {"a/g%d.jpg" % i: "L" for i in range(5)}
+    names["b/z.jpg"] = "RGB"
+    paths = photo_tree(d, names)
+    open(os.path.join(d, "train", "a", "g2b.jpg"), "wb").write(b"not an image\n")
+    r = load(d, "-k", "-o", "k.npy", "--stats", "k.json", "--manifest", "k.txt",
+             os.path.join("train", "a"), os.path.join("train", "b"))
+    assert r.code == 3, r
+    assert r.err.count("g2b.jpg") == 1, r
+    assert "3 channels: 5 gray images converted to RGB" in r.err, r
+    a = np.load(os.path.join(d, "k.npy"))
+    assert a.shape == (7, 30, 40, 3), a.shape
+    st = json.load(open(os.path.join(d, "k.json")))
+    assert st["channels"] == 3, st
+    assert len(manifest_lines(os.path.join(d, "k.txt"))) == 7
+    rows = [p for p in paths]
+    rows.insert(3, None)        # g2b.jpg sorts after g2.jpg
+    for k, p in enumerate(rows):
+        want = 0 if p is None else np.asarray(Image.open(p).convert("RGB"))
+        assert (a[k] == want).all(), (k, p)
+    # And with --split: both parts RGB.
+    r = ok(load(d, "-o", "s.npy", "--split", "0.5,0.5", "-f", os.path.join("train", "a", "g0.jpg"),
+                os.path.join("train", "a", "g1.jpg"), os.path.join("train", "b", "z.jpg"),
+                os.path.join("train", "a", "g3.jpg")))
+    assert np.load(os.path.join(d, "s.train.npy")).shape[-1] == 3
+    assert np.load(os.path.join(d, "s.val.npy")).shape[-1] == 3
+    # Shards agree, though only the last one's rows hold colour.
+    os.unlink(os.path.join(d, "train", "a", "g2b.jpg"))
+    for k in range(2):
+        ok(load(d, "--shard", "%d/2" % k, "-o", "p%d.npy" % k, os.path.join("train", "a"),
+                os.path.join("train", "b")))
+        assert np.load(os.path.join(d, "p%d.npy" % k)).shape[1:] == (30, 40, 3), k
 
 
 # ---------------------------------------------------------------- dtypes

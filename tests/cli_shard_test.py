@@ -295,26 +295,28 @@ def test_load_empty_shard(d):
 
 
 def test_load_shard_shape_comes_from_the_whole_list(d):
-    # The channels default to the first image's of the whole sorted list,
-    # not of the shard's part: an RGB image opening shard 1 of gray ones
-    # still gives a gray row, and the shards merge into the single load.
+    # The channels are chosen from the whole sorted list, not the shard's
+    # part: an RGB image in shard 1 of gray ones makes every shard's rows
+    # RGB (shard 0's too), and the shards merge into the single load.
     make_dataset(d, n=6)
     rgb = np.random.default_rng(9).integers(0, 256, (10, 12, 3), dtype=np.uint8)
     Image.fromarray(rgb, "RGB").save(os.path.join(d, "data", "image_3.png"))
-    quiet_ok(run("load", "-q", "-o", "single.npy", "data", cwd=d))
-    quiet_ok(run("load", "-q", "--shard", "0/2", "-o", "p0.npy", "data", cwd=d))
-    quiet_ok(run("load", "-q", "--shard", "1/2", "-o", "p1.npy", "data", cwd=d))
+    r = ok(run("load", "-q", "-o", "single.npy", "data", cwd=d))
+    assert "3 channels: 5 gray images converted to RGB" in r.err, r
+    ok(run("load", "-q", "--shard", "0/2", "-o", "p0.npy", "data", cwd=d))
+    ok(run("load", "-q", "--shard", "1/2", "-o", "p1.npy", "data", cwd=d))
+    assert np.load(os.path.join(d, "p0.npy")).shape == (3, 10, 12, 3)
     a1 = np.load(os.path.join(d, "p1.npy"))
-    assert a1.shape == (3, 10, 12), a1.shape
+    assert a1.shape == (3, 10, 12, 3), a1.shape
     quiet_ok(run("merge", "-q", "-o", "merged.npy", "p0.npy", "p1.npy", cwd=d))
     assert read(os.path.join(d, "merged.npy")) == read(os.path.join(d, "single.npy"))
     # Under -k a shard whose files are all bad still agrees on the shape.
     with open(os.path.join(d, "data", "image_5.png"), "wb") as f:
         f.write(b"not a png")
     r = ok(run("load", "-q", "-k", "--shard", "2/3", "-o", "bad.npy", "data", cwd=d), 3)
-    assert "image_5.png" in r.err, r
+    assert r.err.count("image_5.png") == 1, r
     a = np.load(os.path.join(d, "bad.npy"))
-    assert a.shape == (2, 10, 12) and not a[1].any(), a.shape
+    assert a.shape == (2, 10, 12, 3) and not a[1].any(), a.shape
 
 
 # ---------------------------------------------------------------- --shard slurm

@@ -5,7 +5,8 @@
 # (scripts/bench/bench_check.sh); n confined workers against unconfined
 # (scripts/bench/bench_sandbox.sh); o archives as inputs
 # (scripts/bench/bench_archive.sh); p the parent's share of the CPU
-# (scripts/bench/bench_parent.sh); q, on demand, an output larger than RAM
+# (scripts/bench/bench_parent.sh); r load's channels without -c
+# (scripts/bench/bench_channels.sh); q, on demand, an output larger than RAM
 # (scripts/bench/bench_huge.sh). Within l: l5 load --ragged
 # (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
 # tensors for PyTorch (scripts/bench/bench_tensor.sh), l8 TIFF
@@ -27,6 +28,7 @@
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh tiff       (only l8, TIFF photos)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh cover      (only l9, cover vs the ML pipelines)
 #   sh scripts/bench/bench.sh parent                  (only p, the parent's share)
+#   CHANNELS_RUNS=N sh scripts/bench/bench.sh channels (only r, load's channels)
 #   HUGE_DIR=DIR sh scripts/bench/bench.sh huge       (q alone and only on demand: an
 #                                                      output larger than RAM on DIR's disk)
 set -eu
@@ -168,10 +170,10 @@ if [ "${1:-}" = formats ]; then
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh check", "ragged", "sandbox" and "archive":
-# section m, l5, n or o alone (scripts/bench/bench_$1.sh).
+# "sh scripts/bench/bench.sh check", "ragged", "sandbox", "archive" and
+# "channels": section m, l5, n, o or r alone (scripts/bench/bench_$1.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ] ||
-	[ "${1:-}" = archive ]; then
+	[ "${1:-}" = archive ] || [ "${1:-}" = channels ]; then
 	. "scripts/bench/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
@@ -519,6 +521,8 @@ fi
 . scripts/bench/bench_archive.sh
 # The parent's share with many cores in mind: scripts/bench/bench_parent.sh.
 . scripts/bench/bench_parent.sh
+# Load's channels without -c: scripts/bench/bench_channels.sh.
+. scripts/bench/bench_channels.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

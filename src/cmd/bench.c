@@ -8,6 +8,8 @@
 #include "cmd/opt.h"
 #include "cmd/parimg.h"
 #include "cmd/ragged.h"
+#include "inputs/arch.h"
+#include "inputs/scan.h"
 #include "image/row.h"
 #include "engine/pool.h"
 #include "common/err.h"
@@ -105,6 +107,8 @@ struct bench {
 	int shuffle, keep_going;	/* --shuffle, -k */
 	const char *schedule;		/* --schedule's value, passed to gen and load */
 	char labels_out[PATH_MAX];	/* where load writes the labels */
+	char errlog[PATH_MAX];		/* the stderr of load's runs after the first */
+	int said;			/* load has run once: its notes were shown */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -206,6 +210,22 @@ static void finish(struct bench *b)
 
 /* Run "parimg ARGV..." with stdout on /dev/null and time it, fork to
  * waitpid. Seconds, or -1 after a message when it failed or was stopped. */
+/* Copy what a run wrote to the error log onto stderr. */
+static void show_errlog(const struct bench *b)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(b->errlog, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	fflush(stderr);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+			break;
+	close(fd);
+}
+
 static double run_timed(struct bench *b, char *const argv[])
 {
 	struct timespec t0, t1;
@@ -218,10 +238,15 @@ static double run_timed(struct bench *b, char *const argv[])
 	if (pid < 0)
 		return error_errno("fork");
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
+		int null = open("/dev/null", O_WRONLY), e = -1;
 
 		if (null >= 0)
 			dup2(null, STDOUT_FILENO);
+		/* Load's notes once, from its first run: the others' stderr
+		 * goes to a file, shown when the run fails. */
+		if (b->said && (e = open(b->errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+					 0600)) >= 0)
+			dup2(e, STDERR_FILENO);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
@@ -238,6 +263,9 @@ static double run_timed(struct bench *b, char *const argv[])
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (got_signal)
 		return -1;
+	if (b->said && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+		show_errlog(b);
+	b->said |= strcmp(argv[1], "load") == 0;
 	/* Under -k, load's 3 (files skipped) is a run like any other. */
 	if (!WIFEXITED(st) ||
 	    (WEXITSTATUS(st) != 0 && !(b->keep_going && WEXITSTATUS(st) == EXIT_SKIPPED))) {
@@ -757,6 +785,27 @@ static int check_inputs(const struct bench *b)
 	return 0;
 }
 
+/* Given inputs without --labels: a class tree among them, which load
+ * would refuse, is refused here, with the hint of bench's own --labels.
+ * 0, or -1 after the message. */
+static int scan_inputs(const struct bench *b)
+{
+	struct scan_opts o = { .order = ORDER_NATURAL, .hint = "--labels",
+			       .member_max = (b->spec.max_pixels ? b->spec.max_pixels : 1ULL << 28) * 8 +
+					     (1 << 20) };
+	struct filelist files = { 0 };
+	struct dataset ds = { 0 };
+	int r;
+
+	if (b->labels)
+		return 0;
+	r = scan_collect(&files, &ds, b->inputs, b->ninputs, &o);
+	filelist_free(&files);
+	dataset_free(&ds);
+	arch_free();
+	return r;
+}
+
 /* A load option that bench does not pass on (getopt's CH; ARG the
  * argument it was in): say why. */
 static int refused_opt(int ch, const char *arg)
@@ -903,6 +952,7 @@ static int run_all(struct bench *b)
 	snprintf(b->size_arg, sizeof(b->size_arg), "%ux%u", b->w, b->h);
 	snprintf(b->channels_arg, sizeof(b->channels_arg), "%d", b->channels);
 	snprintf(b->data, sizeof(b->data), "%s/data", b->scratch);
+	snprintf(b->errlog, sizeof(b->errlog), "%s/stderr", b->scratch);
 	if (!b->inputs && b->phases[PHASE_LOAD] && run_timed(b, gen_argv) < 0)
 		return -1;
 	for (ph = 0; ph < NPHASES; ph++) {
@@ -943,6 +993,8 @@ int cmd_bench(int argc, char **argv)
 	b.exe[len] = '\0';
 	if (b.inputs && (r = check_inputs(&b)) != 0)
 		return r;
+	if (b.inputs && scan_inputs(&b) < 0)
+		return EXIT_FAIL;
 	if (!b.inputs && !(b.cur = malloc((b.count + 1) * sizeof(uint64_t))))
 		die("out of memory");
 	/* From here on a signal is only recorded: the run in progress is

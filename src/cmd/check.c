@@ -43,15 +43,18 @@ static const char usage_text[] =
 	"\n"
 	"Decode every image, as load would, writing nothing, and report the\n"
 	"files load would refuse, what the dataset holds and its exact\n"
-	"duplicates. INPUT is as load's: a directory, an image file, or - for\n"
-	"paths on standard input, or an archive; with --labels, one directory of\n"
-	"class folders or one archive.\n"
+	"duplicates. INPUT is as load's: a directory (every image beneath it,\n"
+	"hidden folders skipped), an image file, or - for paths on standard\n"
+	"input, or an archive. One directory whose images are all in its\n"
+	"subfolders is a class tree, reported per class as with --labels.\n"
 	"Files are only read: check never changes, moves or deletes one.\n"
 	"\n"
-	"      --labels            INPUT is a class tree: its subdirectories are\n"
-	"                          the classes, as load --labels reads them; count\n"
-	"                          each class's images, flag empty and small ones\n"
-	"                          (fewer than a fifth of the median class's)\n"
+	"      --labels            INPUT is a class tree (a directory, found so\n"
+	"                          without it, or an archive): its subdirectories\n"
+	"                          are the classes, as load --labels reads them;\n"
+	"                          count each class's images, flag empty and\n"
+	"                          small ones (fewer than a fifth of the median\n"
+	"                          class's)\n"
 	"      --format table|json|csv\n"
 	"                          the report: a summary table (default), JSON\n"
 	"                          (see parimg(1)), or CSV with one row a file\n"
@@ -59,11 +62,11 @@ static const char usage_text[] =
 	"  -0, --null              with --list-broken: end each path with a NUL\n"
 	"                          byte instead, as they are (for xargs -0)\n"
 	"      --no-duplicates     skip hashing and the duplicate search\n"
-	"  -r, --recursive         a directory's image files at any depth, as in an\n"
-	"                          archive (default: the directory's own)\n"
+	"  -r, --recursive         accepted: check reads directories at any depth\n"
 	"      --recurse-archives  archives inside archives too, as load reads them\n"
 	"  -c, --channels 1|2|3|4  also report what converting to C channels, as\n"
-	"                          load -c would, does to the images, and each\n"
+	"                          load -c would (and without -c, with --resize:\n"
+	"                          what load's own choice does), and each\n"
 	"                          channel's mean, std, min and max in [0,1] (the\n"
 	"                          figures load -c C --stats writes, before any\n"
 	"                          resize)\n"
@@ -425,7 +428,13 @@ static void summarize(struct check *k)
 
 	if (!w || !h)
 		die("out of memory");
+	/* Load's choice without -c: 3 unless every image is gray. */
 	s->channels = k->spec.channels;
+	for (i = 0; !s->channels && i < k->files.n; i++)
+		if (!k->reasons[i] && k->recs[i].channels >= 3)
+			s->channels = 3;
+	if (!s->channels)
+		s->channels = 1;
 	for (i = 0; i < k->files.n; i++) {
 		const struct check_rec *r = &k->recs[i];
 
@@ -436,8 +445,6 @@ static void summarize(struct check *k)
 		if (!s->ok) {
 			s->first_w = s->wmin = s->wmax = r->w;
 			s->first_h = s->hmin = s->hmax = r->h;
-			if (!s->channels)
-				s->channels = r->channels;
 		}
 		s->wmin = r->w < s->wmin ? r->w : s->wmin;
 		s->wmax = r->w > s->wmax ? r->w : s->wmax;
@@ -531,8 +538,7 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		case 'h':
 			fputs(usage_text, stdout);
 			return 1;
-		case 'r':
-			k->recursive = 1;
+		case 'r':	/* the default now; still accepted */
 			break;
 		default:
 			return opt_bad(ch, argv, "check");
@@ -551,15 +557,20 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 	return 0;
 }
 
-/* The files: the inputs, or the class folders of the one input, sorted
- * as load sorts them. 0, or -1 with a message printed. */
+/* The files: every image beneath the inputs (hidden folders skipped), or
+ * the class folders of the one input, sorted as load sorts them. One
+ * directory whose images are all in its subfolders is a class tree, as if
+ * --labels were given. 0, or -1 with a message printed. */
 static int collect(struct check *k, int argc, char **argv)
 {
 	struct scan_opts o = {
-		.recursive = k->recursive, .labels = k->labels, .order = ORDER_NATURAL,
-		.member_max = k->spec.max_pixels * 8 + (1 << 20), .hint = "--labels",
+		.recursive = 1, .order = ORDER_NATURAL,
+		.member_max = k->spec.max_pixels * 8 + (1 << 20),
 	};
 
+	if (argc - optind == 1 && scan_is_class_tree(argv[optind]))
+		k->labels = 1;
+	o.labels = k->labels;
 	k->ds.allow_empty = 1;	/* an empty class is reported, not refused */
 	return scan_collect(&k->files, &k->ds, argv + optind, argc - optind, &o);
 }

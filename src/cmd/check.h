@@ -79,7 +79,6 @@ struct check {
 	struct filelist files;
 	struct dataset ds;
 	int labels;		/* --labels: INPUT is a class tree */
-	int recursive;		/* -r: directories at any depth */
 	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
 	enum format format;
 	int format_given, list_broken, nul, no_dups;

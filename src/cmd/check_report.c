@@ -121,7 +121,9 @@ static void print_load_table(const struct check *k)
 	const struct row_spec *sp = &k->spec;
 
 	printf("\nwhat load would do (%d channel%s%s):\n", s->channels,
-	       s->channels > 1 ? "s" : "", sp->channels ? "" : ", the first image's");
+	       s->channels > 1 ? "s" : "", sp->channels ? ""
+	       : s->channels == 3 ? ", load's choice: some images are colour"
+	       : ", load's choice: every image is gray");
 	printf("  %-28s %8zu\n", "converted from CMYK", s->from_cmyk);
 	printf("  %-28s %8zu\n", "palette expanded", s->from_palette);
 	printf("  %-28s %8zu\n", "colour made gray", s->to_gray);

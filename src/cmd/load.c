@@ -56,8 +56,11 @@ static const char usage_text[] =
 	"                          e.g. train=0.9,val=0.1 (or 0.9,0.1), each to\n"
 	"                          OUT.NAME.npy, Y.NAME.npy and the manifest's\n"
 	"                          name with .NAME\n"
-	"  -c, --channels 1|2|3|4  convert every image to C channels\n"
-	"                          (default: the first image's)\n"
+	"  -c, --channels 1|2|3|4  convert every image to C channels (default: 3,\n"
+	"                          as ImageFolder's convert(\"RGB\"), or 1 when\n"
+	"                          every image is gray; alpha is dropped unless\n"
+	"                          -c 2 or 4; a line on stderr says when images\n"
+	"                          were converted)\n"
 	"  -t, --dtype u1|u2|f4|f8 sample type (default u1); u2 keeps 16-bit\n"
 	"                          samples, f4/f8 hold 8-bit sample values (a\n"
 	"                          float or 32-bit int TIFF's own values: f4/f8\n"
@@ -186,7 +189,7 @@ static int parse_dataset_opt(struct load *l, int ch, const char *arg)
 static int check_dataset_opts(const struct load *l, int argc, char **argv)
 {
 	if (l->classes && !l->labels)
-		return usage_error("load", "--classes needs --labels");
+		return usage_error("load", "--classes needs --labels Y.npy");
 	if (l->seed_given && !l->shuffle)
 		return usage_error("load", "--seed needs --shuffle");
 	if (l->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
@@ -350,7 +353,7 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 {
 	struct scan_opts o = {
 		.recursive = l->recursive, .labels = l->labels != NULL, .order = order,
-		.member_max = l->spec.max_pixels * 8 + (1 << 20), .hint = "--labels FILE",
+		.member_max = l->spec.max_pixels * 8 + (1 << 20), .hint = "--labels Y.npy",
 	};
 
 	if (scan_collect(&l->files, &l->ds, argv + optind, argc - optind, &o) < 0)
@@ -374,6 +377,7 @@ static void load_free(struct load *l)
 		free(l->targets[i].stats);
 	}
 	free(l->targets);
+	free(l->failed1);
 	dataset_free(&l->ds);
 	filelist_free(&l->files);
 	arch_free();

@@ -52,6 +52,17 @@ struct load {
 	int ntargets;
 	struct outfile cls;		/* the classes file */
 	struct row_spec spec;	/* channels 0 and w 0 until probed */
+	int chosen;		/* no -c: the channels were chosen (3, or 1 when
+				 * every image is gray), not given */
+	unsigned char *natives;	/* then, MAP_SHARED for the target being decoded,
+				 * a byte a row: its channels as stored */
+	size_t stored[5];	/* and the rows decoded, by channels as stored */
+	int speculative;	/* chosen 1 for now, the first image being gray: */
+	int *colour;		/* MAP_SHARED, set by a worker that meets a colour
+				 * image; the rows are then decoded again as 3 */
+	unsigned char *failed1;	/* then, a byte a row of the list: failed (and
+				 * reported) in the first decode, under -k */
+	size_t nfailed1;
 	int keep_going;
 	int recursive;			/* -r: directories at any depth */
 	enum sandbox_mode sandbox;	/* --sandbox */

@@ -30,6 +30,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define NATIVE_UNDONE 255	/* natives: a row left for the decode again */
+
 static const char *row_name(void *ctx, size_t i)
 {
 	return ((struct load *)ctx)->files.paths[i];
@@ -102,10 +104,24 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 		l->failed[i - l->row0] = 0;
 		return 0;
 	}
-	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0)
+	/* Gray so far by a guess that has failed: every row is done again. */
+	if (l->speculative && __atomic_load_n(l->colour, __ATOMIC_RELAXED)) {
+		l->natives[i - l->row0] = NATIVE_UNDONE;
+		return input_skip_item(i);
+	}
+	/* Done again after that guess: a file that failed is not reported
+	 * twice (run_targets counts it). */
+	if (l->failed1 && l->failed1[i])
+		return input_skip_item(i);
+	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
+	    row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
+		       &l->scratch, why, whylen) < 0)
 		return -1;
-	return row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
-			  &l->scratch, why, whylen);
+	if (l->natives)
+		l->natives[i - l->row0] = (unsigned char)l->scratch.native;
+	if (l->speculative && l->scratch.native >= 3)
+		__atomic_store_n(l->colour, 1, __ATOMIC_RELAXED);
+	return 0;
 }
 
 /* Under -k, in the parent: item I's worker died while decoding it, maybe
@@ -126,11 +142,81 @@ static void load_lost(void *ctx, size_t i)
 	       (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) * row_sample_size(l->spec.dtype));
 }
 
+/*
+ * Without -c, the channels ImageFolder's convert("RGB") gives, unless
+ * every image is gray: 3 when any image stores colour, else 1 (alpha is
+ * dropped either way, as ImageFolder drops it). FIRST is the first image's
+ * stored channels: when it is colour the answer is 3 with no more reading.
+ * When it is gray, the rows are decoded as gray on the guess that all are
+ * (run_targets decodes them again as 3 if a worker meets colour): a header
+ * pass over every file would cost more than the decode of small files.
+ * --normalize, whose figures are checked against the channels before the
+ * decode, and --shard, whose shards must agree though each decodes only
+ * its part, probe every header of the whole list first instead (in the
+ * pool, confined).
+ */
+static int choose_channels(struct load *l, struct opt_common *c, int first)
+{
+	struct pool_task task = { .jobs = c->jobs, .schedule = c->schedule,
+				  .keep_going = l->keep_going, .confine = l->confine,
+				  .confine_fd = -1 };
+	size_t n[5];
+
+	l->chosen = 1;
+	if (first >= 3) {
+		l->spec.channels = 3;
+		return 0;
+	}
+	if (!l->spec.norm.on && l->shard.n == 1) {
+		void *p = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return error_errno("mmap");
+		l->colour = p;
+		l->speculative = 1;
+		if (l->keep_going && !(l->failed1 = calloc(l->files.n + 1, 1)))
+			return error("out of memory");
+		l->spec.channels = 1;
+		return 0;
+	}
+	if (ragged_count_channels(l->files.paths, l->files.n, &l->spec, &task, n) < 0)
+		return -1;
+	l->spec.channels = n[3] + n[4] ? 3 : 1;
+	return 0;
+}
+
+/* Without -c, once the rows are decoded: one line saying what the choice
+ * of channels converted, when it converted any image (of this run's rows,
+ * by what the workers recorded, each count at most the rows). */
+static void note_channels(const struct load *l)
+{
+	const size_t *n = l->stored;
+	size_t gray = n[1] + n[2], alpha = n[2] + n[4];
+	char what[256] = "";
+	int len = 0;
+
+	if (!l->chosen || (l->spec.channels == 3 ? gray + alpha : alpha) == 0)
+		return;
+	if (l->spec.channels == 3 && gray)
+		len = snprintf(what, sizeof(what), "%zu gray image%s converted to RGB", gray,
+			       gray == 1 ? "" : "s");
+	if (alpha)
+		snprintf(what + len, sizeof(what) - (size_t)len, "%salpha dropped from %zu image%s",
+			 len ? ", " : "", alpha, alpha == 1 ? "" : "s");
+	warnx("%s: %d channel%s: %s; %s%s%s", l->out, l->spec.channels,
+	      l->spec.channels == 1 ? "" : "s", what,
+	      l->spec.channels == 3 && gray ? "-c 1 to keep gray" : "",
+	      l->spec.channels == 3 && gray && alpha ? ", " : "",
+	      !alpha ? "" : l->spec.channels == 3 ? "-c 4 to keep alpha" : "-c 2 to keep alpha");
+}
+
 /* Fix the array's shape from the first image that can be probed (with -k,
  * bad files before it are left to the workers to report). Always from the
  * whole list, never the shard's part, so that every shard agrees. The
  * header is parsed in a confined worker, never in this process: only its
- * size and channels come back, checked (ragged_first). */
+ * size and channels come back, checked (ragged_first). Without -c, the
+ * channels are chosen (choose_channels). */
 static int probe_shape(struct load *l, struct opt_common *c)
 {
 	/* Not -v's: its lines are the decode's workers'. */
@@ -152,7 +238,7 @@ static int probe_shape(struct load *l, struct opt_common *c)
 		l->spec.h = (uint32_t)d.h;
 	}
 	if (!l->spec.channels)
-		l->spec.channels = d.c;
+		return choose_channels(l, c, d.c);
 	return 0;
 }
 
@@ -460,6 +546,34 @@ static int unmap_target(struct target *t)
 	return r;
 }
 
+/* N bytes, zero, shared with the workers of the next pool; NULL after a
+ * message. */
+static unsigned char *shared_bytes(size_t n)
+{
+	void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		error_errno("mmap");
+		return NULL;
+	}
+	return p;
+}
+
+/* Add the channels the workers recorded for the target's rows to
+ * L->stored; a value out of 1-4 (a row not decoded, or a worker's lie) is
+ * not counted. */
+static void count_stored(struct load *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nrows; i++) {
+		if (l->natives[i] >= 1 && l->natives[i] <= 4)
+			l->stored[l->natives[i]]++;
+		if (l->failed1 && l->natives[i] == 0)	/* failed, and reported */
+			l->failed1[l->row0 + i] = 1;
+	}
+}
+
 /* Decode target T's rows into its array's mapping, then (--ragged) write
  * its index beside it. Returns 0, or -1. */
 static int decode_target(struct load *l, struct target *t, struct opt_common *c,
@@ -468,6 +582,7 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 	struct pool_result res;
 	struct pool_task task;
 	struct progress prog;
+	size_t i;
 	int ok;
 
 	use_target(l, t);
@@ -490,11 +605,22 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 	madvise(t->map, t->maplen, MADV_DOFORK);
 	if (t->failed)
 		madvise(t->failed, t->nrows ? t->nrows : 1, MADV_DOFORK);
+	if (l->chosen && !(l->natives = shared_bytes(l->nrows)))
+		return -1;
 	ok = pool_run(&task, &res) == 0;
+	/* The rows failed1 kept from a second report are skipped too. */
+	for (i = l->row0; ok && l->failed1 && !l->speculative && i < l->row0 + l->nrows; i++)
+		res.skipped += l->failed1[i];
+	if (l->natives) {
+		count_stored(l);
+		munmap(l->natives, l->nrows ? l->nrows : 1);
+		l->natives = NULL;
+	}
 	if (ok && l->spec.ragged)
 		ok = finish_ragged(l, t) == 0;
 	if (l->slots) {
-		if (ok)
+		/* A guess that failed: no statistics of rows left undone. */
+		if (ok && !(l->speculative && *l->colour))
 			ok = write_stats(l, t, c->jobs, res.skipped) == 0;
 		munmap(l->slots, (size_t)c->jobs * sizeof(*l->slots));
 		l->slots = NULL;
@@ -534,6 +660,7 @@ static int run_targets(struct load *l, struct opt_common *c)
 	size_t skipped = 0, nrows = 0;
 	int i, n, ok;
 
+again:
 	ok = 1;
 	for (i = 0; ok && i < l->ntargets; i++)
 		ok = prepare_target(l, &l->targets[i], c, &skipped) == 0;
@@ -544,6 +671,17 @@ static int run_targets(struct load *l, struct opt_common *c)
 	for (i = 0; i < l->ntargets; i++)
 		unmap_target(&l->targets[i]);
 	l->out = out;
+	if (ok && l->speculative && (*l->colour || l->stored[3] || l->stored[4])) {
+		/* Gray was the wrong guess: everything again, as 3 channels. */
+		n = all_outfiles(l, o);
+		for (i = 0; i < n; i++)
+			outfile_abort(o[i]);
+		l->speculative = 0;
+		l->spec.channels = 3;
+		memset(l->stored, 0, sizeof(l->stored));
+		skipped = nrows = 0;
+		goto again;
+	}
 	if (ok && l->classes)
 		ok = dataset_write_classes(&l->ds, l->classes, &l->cls) == 0;
 	n = all_outfiles(l, o);
@@ -554,6 +692,7 @@ static int run_targets(struct load *l, struct opt_common *c)
 	}
 	if (outfile_commit_all(o, n, c->force) < 0)
 		return EXIT_FAIL;
+	note_channels(l);
 	if (skipped) {
 		warnx("%s: %zu of %zu rows skipped (%s)", l->out, skipped, nrows,
 		      l->spec.ragged ? "index rows 0x0" : "left zero");

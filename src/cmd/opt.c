@@ -212,13 +212,24 @@ int opt_row_check(struct row_spec *s, const struct opt_row *given, const char *c
 	char why[256];
 
 	if (s->ragged && s->resize)
-		return usage_error(cmd, "--ragged keeps each image's aspect ratio: use --resize S "
-				   "(the shorter side) or --max-side L, not --resize WxH");
+		return usage_error(cmd, "--ragged keeps each image's aspect ratio: use --resize %u "
+				   "(the shorter side) or --max-side %u (the longer), not --resize "
+				   "%ux%u", s->w < s->h ? s->w : s->h, s->w < s->h ? s->h : s->w,
+				   s->w, s->h);
 	if (s->ragged && (given->fit || given->pad))
 		return usage_error(cmd, "%s cannot go with --ragged", given->fit ? "--fit" : "--pad");
-	if (!s->ragged && (s->short_side || s->max_side))
-		return usage_error(cmd, "%s needs --ragged", s->short_side ? "--resize S"
-				   : "--max-side");
+	if (!s->ragged && s->short_side && strcmp(cmd, "check") == 0)
+		return usage_error(cmd, "--resize takes WxH: for torchvision's Resize(%u) + "
+				   "CenterCrop(%u), --resize %ux%u --fit cover", s->short_side,
+				   s->short_side, s->short_side, s->short_side);
+	if (!s->ragged && s->short_side)
+		return usage_error(cmd, "--resize %u needs --ragged: for torchvision's Resize(%u) + "
+				   "CenterCrop(%u) use --resize %ux%u --fit cover; for Resize(%u) "
+				   "alone, --ragged --resize %u", s->short_side, s->short_side,
+				   s->short_side, s->short_side, s->short_side, s->short_side,
+				   s->short_side);
+	if (!s->ragged && s->max_side)
+		return usage_error(cmd, "--max-side needs --ragged");
 	if (s->short_side && s->max_side)
 		return usage_error(cmd, "--resize S and --max-side cannot go together");
 	if (!s->resize && !s->short_side && !s->max_side && lone)

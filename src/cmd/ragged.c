@@ -295,6 +295,39 @@ int ragged_first(char *const *paths, size_t n, const struct row_spec *s,
 	return 1;
 }
 
+/*
+ * Every file's header, probed in a pool run as T says (jobs, schedule,
+ * confine; its range is ours: the whole list, so that every shard counts
+ * the same), its stored channels counted into COUNTS[1..4]. Under -k a
+ * file that fails is passed over without a word (the decode reports it).
+ */
+int ragged_count_channels(char *const *paths, size_t n, const struct row_spec *s,
+			  const struct pool_task *t, size_t counts[5])
+{
+	struct pool_task task = *t;
+	struct ragged_dims *dims;
+	size_t i;
+
+	memset(counts, 0, 5 * sizeof(*counts));
+	task.first = 0;
+	task.count = n;
+	if (scan_pool(paths, s, &task, t->keep_going, &dims) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (dims_zero(&dims[i]))
+			continue;
+		if (!ragged_dims_ok(&dims[i], s->max_pixels)) {
+			error("%s: bad header-pass result %dx%d x %d", paths[i], dims[i].w,
+			      dims[i].h, dims[i].c);
+			free(dims);
+			return -1;
+		}
+		counts[dims[i].c]++;
+	}
+	free(dims);
+	return 0;
+}
+
 int ragged_decode(const struct row_spec *s, const struct ragged_dims *d, const int64_t *idx,
 		  const unsigned char *data, size_t len, void *row, struct row_scratch *scratch,
 		  char *why, size_t whylen)

@@ -75,6 +75,14 @@ int ragged_dims_ok(const struct ragged_dims *d, uint64_t max_pixels);
 int ragged_first(char *const *paths, size_t n, const struct row_spec *s,
 		 const struct pool_task *t, size_t *first, struct ragged_dims *d);
 
+/* How many of PATHS[0 .. N) store 1, 2, 3 and 4 channels, into COUNTS[1..4]
+ * (COUNTS[0] is 0): every header probed confined, in a pool run as T says
+ * (jobs, schedule, confine, -k; its range is ours). Without -k the first
+ * file that fails is reported and fails the count; with -k it is passed
+ * over (the decode reports it). 0, or -1 after a message. */
+int ragged_count_channels(char *const *paths, size_t n, const struct row_spec *s,
+			  const struct pool_task *t, size_t counts[5]);
+
 /* Decode the LEN bytes at DATA, probed as D in the header pass, into the
  * slot of index row IDX at ROW, with the per-image spec S's sample type,
  * filter and draft: a file that now probes otherwise is an error, and

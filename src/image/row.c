@@ -146,12 +146,15 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 	const struct codec_window *window = NULL;
 	void *pix;
 
+	scratch->native = 0;
 	if (codec_probe(data, len, s->max_pixels, &info, why, whylen) < 0)
 		return -1;
+	scratch->native = info.channels;
 	row_image_size(s, &info, &w, &h);
 	if (!s->resize && ((uint32_t)w != s->w || (uint32_t)h != s->h)) {
-		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize)",
-			 w, h, s->w, s->h, s->size_from);
+		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize %ux%u "
+			 "to resize every image, or --ragged to keep each one's size)",
+			 w, h, s->w, s->h, s->size_from, s->w, s->h);
 		return -1;
 	}
 	if (info.values)

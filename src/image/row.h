@@ -42,6 +42,8 @@ struct row_scratch {
 	struct chanstats_acc *stats;	/* if set, each row's samples are added to it */
 	struct buf turned;	/* --exif-transpose: the turned image */
 	struct buf values;	/* float and int samples, as doubles */
+	int native;		/* set by row_decode: the last image's channels as
+				 * stored (codec_info's), 0 if it did not probe */
 };
 
 /* Bytes of one sample of DTYPE. */

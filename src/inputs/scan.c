@@ -161,16 +161,34 @@ static size_t count_subdirs(const char *dir)
 	return n;
 }
 
+int scan_is_class_tree(const char *arg)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int images = 0;
+
+	if (strcmp(arg, "-") == 0 || stat(arg, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    !(d = opendir(arg)))
+		return 0;
+	while (!images && (de = readdir(d)))
+		images = de->d_name[0] != '.' && filelist_is_image_name(de->d_name) &&
+			 is_listable(arg, de);
+	closedir(d);
+	return !images && count_subdirs(arg) > 0;
+}
+
 /* The error for inputs ARGS[0..N) that named no image file: with, for a
- * directory holding subdirectories (a class tree), how many and HINT, the
- * option that reads class folders. Returns -1. */
-static int none_found(char *const *args, int n, const char *hint)
+ * directory holding subdirectories (a class tree) not searched (not
+ * RECURSIVE), how many and HINT, the option that reads class folders.
+ * Returns -1. */
+static int none_found(char *const *args, int n, int recursive, const char *hint)
 {
 	struct stat st;
 	size_t subs;
 	int i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; !recursive && hint && i < n; i++) {
 		if (strcmp(args[i], "-") == 0 || stat(args[i], &st) < 0 || !S_ISDIR(st.st_mode) ||
 		    (subs = count_subdirs(args[i])) == 0)
 			continue;
@@ -192,7 +210,7 @@ int scan_collect(struct filelist *files, struct dataset *ds, char *const *args, 
 		if (scan_add(files, args[i], o->recursive) < 0)
 			return -1;
 	if (files->n == 0)
-		return none_found(args, n, o->hint);
+		return none_found(args, n, o->recursive, o->hint);
 	filelist_sort(files, o->order);
 	return 0;
 }

@@ -17,7 +17,8 @@ struct scan_opts {
 	enum filelist_order order;	/* of the rows, without --labels */
 	uint64_t member_max;	/* archive members larger are refused */
 	const char *hint;	/* the option that reads class folders, for the
-				 * error of a tree given without it */
+				 * error of a tree given without it (and without
+				 * recursive), or NULL */
 };
 
 /* Add what ARG names to FL: a directory's image files (at any depth when
@@ -25,6 +26,11 @@ struct scan_opts {
  * file not named as an image whose first bytes are an archive's, see
  * arch.h), or "-"'s list of those. 0, or -1 with a message printed. */
 int scan_add(struct filelist *fl, const char *arg, int recursive);
+
+/* Whether ARG is a directory whose images are all in its subfolders: no
+ * image file of its own, one subdirectory or more (hidden names skipped),
+ * as a class tree is. */
+int scan_is_class_tree(const char *arg);
 
 /* The rows of inputs ARGS[0..N) into FILES as O says: with O->labels the
  * class folders of ARGS[0] (a directory or an archive) into DS and FILES in
