@@ -3,7 +3,7 @@
 #   make test       the layer check, unit tests (Criterion) and command-line
 #                   tests: what CI runs
 #   make asan       the tests again under AddressSanitizer + UBSan (clang)
-#   make fuzz       libFuzzer targets, FUZZ_TIME seconds each
+#   make fuzz       libFuzzer targets, FUZZ_TIME seconds each (FUZZ_SEED=N: repeatable)
 #   make bench      benchmarks of scripts/bench/ (not tests: they never fail on time)
 #   make demo       install, build, generate and load a demo dataset
 #   make install    PREFIX (/usr/local) and DESTDIR honoured; make uninstall
@@ -124,6 +124,9 @@ valgrind: all
 # with fuzz/dict/'s dictionary for its format; any crash, leak or timeout
 # fails it.
 FUZZ_TIME ?= 60
+# FUZZ_SEED=N: libFuzzer's -seed, for runs that can be repeated (CI's).
+FUZZ_SEED ?=
+FUZZ_RUN = -max_total_time=$(FUZZ_TIME) -timeout=10 $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED))
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff
 FUZZ_LINK = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
@@ -146,21 +149,21 @@ fuzz: all
 	rm -rf $(FB)/seeds && sh fuzz/seeds.sh ./parimg $(FB)/seeds
 	for t in row $(FUZZ_DECODERS) exif; do \
 		mkdir -p $(FB)/corpus-$$t && \
-		$(FB)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+		$(FB)/fuzz_$$t $(FUZZ_RUN) -rss_limit_mb=2048 \
 			$$([ -f fuzz/dict/$$t.dict ] && echo -dict=fuzz/dict/$$t.dict) \
 			-artifact_prefix=$(FB)/$$t- $(FB)/corpus-$$t $(FB)/seeds/$$t || exit 1; \
 	done
 	for t in $(FUZZ_DECODERS); do \
 		mkdir -p $(FB)/corpus2-$$t && \
-		$(FB)/fuzz2_$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+		$(FB)/fuzz2_$$t $(FUZZ_RUN) -rss_limit_mb=2048 \
 			-dict=fuzz/dict/$$t.dict -artifact_prefix=$(FB)/two-$$t- \
 			$(FB)/corpus2-$$t $(FB)/seeds/pair-$$t || exit 1; \
 	done
 	mkdir -p $(FB)/corpus-npy
-	$(FB)/fuzz_npy -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	$(FB)/fuzz_npy $(FUZZ_RUN) \
 		-artifact_prefix=$(FB)/ $(FB)/corpus-npy $(FB)/seeds/npy
 	mkdir -p $(FB)/corpus-archive
-	$(FB)/fuzz_archive -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
+	$(FB)/fuzz_archive $(FUZZ_RUN) -rss_limit_mb=2048 -close_fd_mask=2 \
 		-artifact_prefix=$(FB)/archive- $(FB)/corpus-archive $(FB)/seeds/archive
 
 bench: all $(LAYERS:%=$(BUILD)/lib%.a)
