@@ -169,7 +169,7 @@ def test_same_size_images_reuse_one_plan(d):
         ims.append(Image.fromarray(photo_rgba(rng, w, h)))
     paths = write_sources(d, "in", 4, ims)
     for j in ("1", "2"):
-        got = loaded(d, paths, "-j", j, "--resize", "23x17", "--filter", "lanczos")
+        got = loaded(d, paths, "-c", "4", "-j", j, "--resize", "23x17", "--filter", "lanczos")
         for k, im in enumerate(ims):
             diff(got[k], np.asarray(im.resize((23, 17), Image.LANCZOS)), "image %d, -j %s" % (k, j))
 

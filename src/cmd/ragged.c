@@ -298,8 +298,10 @@ int ragged_first(char *const *paths, size_t n, const struct row_spec *s,
 /*
  * Every file's header, probed in a pool run as T says (jobs, schedule,
  * confine; its range is ours: the whole list, so that every shard counts
- * the same), its stored channels counted into COUNTS[1..4]. Under -k a
- * file that fails is passed over without a word (the decode reports it).
+ * the same), its stored channels counted into COUNTS[1..4]. A file that
+ * fails is passed over without a word, -k or not: the decode reports it,
+ * or the shard that holds it does (a bad file fails its own shard, not
+ * every shard).
  */
 int ragged_count_channels(char *const *paths, size_t n, const struct row_spec *s,
 			  const struct pool_task *t, size_t counts[5])
@@ -311,7 +313,8 @@ int ragged_count_channels(char *const *paths, size_t n, const struct row_spec *s
 	memset(counts, 0, 5 * sizeof(*counts));
 	task.first = 0;
 	task.count = n;
-	if (scan_pool(paths, s, &task, t->keep_going, &dims) < 0)
+	task.keep_going = 1;
+	if (scan_pool(paths, s, &task, 1, &dims) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (dims_zero(&dims[i]))

@@ -77,9 +77,9 @@ int ragged_first(char *const *paths, size_t n, const struct row_spec *s,
 
 /* How many of PATHS[0 .. N) store 1, 2, 3 and 4 channels, into COUNTS[1..4]
  * (COUNTS[0] is 0): every header probed confined, in a pool run as T says
- * (jobs, schedule, confine, -k; its range is ours). Without -k the first
- * file that fails is reported and fails the count; with -k it is passed
- * over (the decode reports it). 0, or -1 after a message. */
+ * (jobs, schedule, confine; its range is ours). A file that fails is
+ * passed over without a word, -k or not: the decode of the part that holds
+ * it reports it. 0, or -1 after a message. */
 int ragged_count_channels(char *const *paths, size_t n, const struct row_spec *s,
 			  const struct pool_task *t, size_t counts[5]);
 
