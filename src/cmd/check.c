@@ -14,6 +14,7 @@
 #include "inputs/filelist.h"
 #include "inputs/input.h"
 #include "inputs/scan.h"
+#include "image/phash.h"
 #include "image/resize.h"
 #include "image/row.h"
 #include "codec/codec.h"
@@ -59,6 +60,8 @@ static const char usage_text[] =
 	"  -0, --null              with --list-broken: end each path with a NUL\n"
 	"                          byte instead, as they are (for xargs -0)\n"
 	"      --no-duplicates     skip hashing and the duplicate search\n"
+	"      --no-near           skip the perceptual hashes (imagehash's dhash\n"
+	"                          and phash) and the near-duplicate search\n"
 	"  -r, --recursive         a directory's image files at any depth, as in an\n"
 	"                          archive (default: the directory's own)\n"
 	"      --recurse-archives  archives inside archives too, as load reads them\n"
@@ -136,6 +139,31 @@ static void check_setup(void *ctx)
 	limit_worker_memory(((struct check *)ctx)->spec.max_pixels);
 }
 
+/* In a worker: the perceptual hashes of the image INFO decoded at PIX, C
+ * channels (16-bit with DEPTH16), into OUT. 0, or -1 with the reason in
+ * WHY. */
+static int hash_pixels(struct check *k, struct check_rec *out, const void *pix,
+		       const struct codec_info *info, int c, int depth16, char *why, size_t whylen)
+{
+	size_t n = (size_t)info->w * (size_t)info->h;
+	const uint8_t *gray = pix;
+
+	if (c != 1 || depth16) {
+		if (!buf_grow(&k->gray, n)) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		phash_gray(pix, n, c, depth16, k->gray.p);
+		gray = k->gray.p;
+	}
+	if (phash_image(&k->rz, gray, info->w, info->h, &out->dhash, &out->phash) < 0) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	out->flags |= F_PHASHED;
+	return 0;
+}
+
 /* In a worker: read, hash, probe and decode file I, and record the result.
  * Only input_read, the decoders and the shared record: nothing else. */
 static int check_one(void *ctx, size_t i, char *why, size_t whylen)
@@ -179,6 +207,8 @@ static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 	if (k->slots)
 		chanstats_add(&k->slots[pool_worker_index()], pix, (size_t)info.w * (size_t)info.h,
 			      ch, 0);
+	if (!k->no_near && hash_pixels(k, &out, pix, &info, ch, depth16, why, whylen) < 0)
+		return broken(k, r, &out, why);
 	*r = out;
 	__atomic_store_n(&r->state, REC_OK, __ATOMIC_RELEASE);
 	return 0;
@@ -464,8 +494,8 @@ static void summarize(struct check *k)
 }
 
 /* Long-only options. */
-enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_RECURSE_ARCHIVES,
-       OPT_SANDBOX };
+enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NO_NEAR,
+       OPT_RECURSE_ARCHIVES, OPT_SANDBOX };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -477,6 +507,7 @@ static const struct option longopts[] = {
 	{ "list-broken", no_argument, NULL, OPT_LIST_BROKEN },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
+	{ "no-near", no_argument, NULL, OPT_NO_NEAR },
 	{ "null", no_argument, NULL, '0' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
@@ -520,6 +551,9 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 			break;
 		case OPT_NO_DUPS:
 			k->no_dups = 1;
+			break;
+		case OPT_NO_NEAR:
+			k->no_near = 1;
 			break;
 		case OPT_RECURSE_ARCHIVES:
 			arch_set_recurse(1);
@@ -618,6 +652,8 @@ static void check_free(struct check *k)
 	free(k->file.p);
 	free(k->pix.p);
 	free(k->other.p);
+	free(k->gray.p);
+	resize_ctx_free(&k->rz);
 }
 
 int cmd_check(int argc, char **argv)

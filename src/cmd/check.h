@@ -7,6 +7,7 @@
 #include "inputs/dataset.h"
 #include "inputs/filelist.h"
 #include "image/chanstats.h"
+#include "image/resize.h"
 #include "image/row.h"
 #include "codec/codec.h"
 #include "engine/sandbox.h"
@@ -33,7 +34,8 @@ enum { REC_PENDING, REC_OK, REC_BROKEN };
 #define F_PALETTE 0x04
 #define F_CMYK 0x08
 #define F_ANIMATED 0x10
-#define F_ALL 0x1f
+#define F_PHASHED 0x20		/* dhash and phash are set */
+#define F_ALL 0x3f
 
 /* One file's result, written by the worker that decoded it; the state
  * last, so a record is whole once its state is set. */
@@ -48,6 +50,7 @@ struct check_rec {
 	uint64_t reason_off;	/* UINT64_MAX when the arena was full */
 	uint64_t size;		/* bytes of the file */
 	uint64_t hash[2];	/* XXH3-128 of them, low half first */
+	uint64_t dhash, phash;	/* imagehash's, of the decoded image (phash.h) */
 };
 
 struct check_arena {
@@ -83,6 +86,7 @@ struct check {
 	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
 	enum format format;
 	int format_given, list_broken, nul, no_dups;
+	int no_near;		/* --no-near: no perceptual hashes */
 	enum sandbox_mode sandbox;	/* --sandbox */
 	struct check_rec *recs;	/* shared with the workers */
 	size_t recs_len;
@@ -97,6 +101,8 @@ struct check {
 	int have_cstats;
 	/* Per worker (and the parent's byte compare): */
 	struct buf file, pix, other;
+	struct buf gray;	/* the decoded image as Pillow's "L", for the hashes */
+	struct resize_ctx rz;
 	size_t file_index;	/* whose bytes are in file, SIZE_MAX if none */
 };
 

@@ -400,7 +400,7 @@ static void print_csv(const struct check *k)
 	size_t i;
 
 	printf("path,class,status,format,mode,width,height,animated,orientation,bytes,"
-	       "duplicate_group,reason\n");
+	       "duplicate_group,reason,dhash,phash\n");
 	for (i = 0; i < k->files.n; i++) {
 		const struct check_rec *r = &k->recs[i];
 		const char *note = note_of(k, i);
@@ -423,6 +423,11 @@ static void print_csv(const struct check *k)
 			csv_str(k->reasons[i]);
 		else if (note)
 			csv_str(note);
+		if (r->flags & F_PHASHED)
+			printf(",%016llx,%016llx", (unsigned long long)r->dhash,
+			       (unsigned long long)r->phash);
+		else
+			printf(",,");
 		putchar('\n');
 	}
 }
