@@ -15,6 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
+import nearcorpus  # noqa: E402
 import photos  # noqa: E402
 from harness import ok, run  # noqa: E402
 
@@ -40,7 +41,7 @@ def ref_hashes(path):
 
 
 def check_csv(*args, cwd=None, code=0):
-    r = ok(run("check", "-q", "--format", "csv", *args, cwd=cwd), code)
+    r = ok(run("check", "-q", "--near", "--format", "csv", *args, cwd=cwd), code)
     return list(csv.DictReader(io.StringIO(r.out)))
 
 
@@ -98,10 +99,89 @@ def test_hashes_tie_as_scipy_does_on_flat_and_symmetric_images(d):
     assert assert_parity(rows, cwd=d) == len(imgs), rows
 
 
-def test_no_near_computes_no_hashes(d):
+def test_without_near_no_hashes_and_no_near_key(d):
     ok(run("gen", "-q", "-n", "2", "-o", "g", cwd=d))
-    rows = check_csv("--no-near", "g", cwd=d)
-    assert [(r["dhash"], r["phash"]) for r in rows] == [("", "")] * 2, rows
+    r = ok(run("check", "-q", "--format", "csv", "g", cwd=d))
+    rows = list(csv.DictReader(io.StringIO(r.out)))
+    assert [(r["near_group"], r["dhash"], r["phash"]) for r in rows] == [("", "", "")] * 2, rows
+    doc = json.loads(ok(run("check", "-q", "--format", "json", "g", cwd=d)).out)
+    assert doc["near_duplicates"] is None, doc
+    assert "near" not in ok(run("check", "-q", "g", cwd=d)).out
+
+
+def test_near_distance_is_checked(d):
+    ok(run("gen", "-q", "-n", "2", "-o", "g", cwd=d))
+    for args, msg in ((["--near-distance", "3"], "goes with --near"),
+                      (["--near", "--near-distance", "33"], "invalid --near-distance"),
+                      (["--near", "--near-distance", "-1"], "invalid --near-distance"),
+                      (["--near", "--near-distance", "7x"], "invalid --near-distance"),
+                      (["--near", "--near-distance", ""], "invalid --near-distance")):
+        r = ok(run("check", "-q", *args, "g", cwd=d), 2)
+        assert msg in r.err, (args, r)
+    doc = json.loads(ok(run("check", "-q", "--near", "--near-distance", "32", "--format",
+                            "json", "g", cwd=d)).out)
+    assert doc["near_duplicates"]["distance"] == 32, doc
+
+
+def _groups(doc):
+    return [[m["path"] for m in g["members"]] for g in doc["near_duplicates"]["groups"]]
+
+
+def test_imagemagick_variants_land_in_their_base_group(d):
+    """Recall at the default threshold: 40 photos, 8 ImageMagick variants
+    each (-quality 30, -resize 50% and 200%, -crop 98%, -modulate 105, PNG
+    and WebP re-encodes, -strip): each base and its variants are one group,
+    and no group holds two bases."""
+    bases = nearcorpus.bases(os.path.join(d, "b"))
+    assert len(bases) == 40, bases
+    var = nearcorpus.variants(bases)
+    doc = json.loads(ok(run("check", "-q", "--near", "--format", "json", "b", cwd=d)).out)
+    groups = [sorted(g) for g in _groups(doc)]
+    assert doc["near_duplicates"]["distance"] == 7, doc["near_duplicates"]
+    want = sorted(sorted(os.path.relpath(p, d) for p in [b] + v) for b, v in var.items())
+    assert sorted(groups) == want, (groups, want)
+    for g in doc["near_duplicates"]["groups"]:
+        first = g["members"][0]
+        assert first["distance"] == 0 and all(0 <= m["nearest"] <= 7 for m in g["members"]), g
+        assert all(m["distance"] == bin(int(m["phash"], 16) ^ int(first["phash"], 16)).count("1")
+                   for m in g["members"]), g
+
+
+def test_ten_thousand_distinct_images_make_no_group(d):
+    """Precision at the default threshold: the photos' textured tiles and
+    gen's noise, 10,000 images, no two near."""
+    tiles = nearcorpus.tiles(os.path.join(d, "t"))
+    ok(run("gen", "-q", "-n", str(10000 - len(tiles)), "-s", "16x16", "-c", "3", "-o", "g",
+           cwd=d))
+    doc = json.loads(ok(run("check", "-q", "--near", "--format", "json", "t", "g", cwd=d),
+                        ).out)
+    assert doc["images"] == 10000 and _groups(doc) == [], _groups(doc)[:5]
+
+
+def test_near_groups_in_the_table_csv_and_across_classes(d):
+    """A photo and its re-encode in two classes: one near group, flagged
+    across classes in the table and JSON; the CSV numbers it."""
+    for c in ("cat", "dog"):
+        os.makedirs(os.path.join(d, "train", c))
+    src = os.path.join(photos.PHOTOS, "chelsea.png")
+    subprocess.run(["convert", src, os.path.join(d, "train", "cat", "a.png")], check=True)
+    subprocess.run(["convert", src, "-quality", "40", os.path.join(d, "train", "dog", "b.jpg")],
+                   check=True)
+    subprocess.run(["convert", os.path.join(photos.PHOTOS, "rocket.png"),
+                    os.path.join(d, "train", "dog", "c.png")], check=True)
+    r = ok(run("check", "-q", "--near", "--labels", "train", cwd=d))
+    assert "near duplicates (phash within 7 bits): 1 group\nnear group 1 (across classes):\n" \
+        "  train/cat/a.png  (0 from the first, nearest " in r.out, r.out
+    doc = json.loads(ok(run("check", "-q", "--near", "--labels", "--format", "json", "train",
+                            cwd=d)).out)
+    g = doc["near_duplicates"]["groups"]
+    assert len(g) == 1 and g[0]["cross_class"] and _groups(doc) == [["train/cat/a.png",
+                                                                      "train/dog/b.jpg"]], g
+    rows = check_csv("--labels", "train", cwd=d)
+    assert [r["near_group"] for r in rows] == ["1", "1", ""], rows
+    # With -c 3 the hashes are the same (gray from the converted samples).
+    rows3 = check_csv("--labels", "-c", "3", "train", cwd=d)
+    assert [(r["dhash"], r["phash"]) for r in rows3] == [(r["dhash"], r["phash"]) for r in rows]
 
 
 if __name__ == "__main__":

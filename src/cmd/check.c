@@ -13,6 +13,7 @@
 #include "inputs/dedup.h"
 #include "inputs/filelist.h"
 #include "inputs/input.h"
+#include "inputs/neardup.h"
 #include "inputs/scan.h"
 #include "image/phash.h"
 #include "image/resize.h"
@@ -25,6 +26,7 @@
 #include "common/err.h"
 #include "common/stats.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,9 +61,14 @@ static const char usage_text[] =
 	"      --list-broken       print only the broken files' paths, one a line\n"
 	"  -0, --null              with --list-broken: end each path with a NUL\n"
 	"                          byte instead, as they are (for xargs -0)\n"
+	"      --near              also group near-duplicates: images whose\n"
+	"                          phash (imagehash's, bit for bit) is within\n"
+	"                          --near-distance bits of another's, grouped\n"
+	"                          transitively (re-encoded, resized, lightly\n"
+	"                          cropped or retouched copies); costs about\n"
+	"                          a resize of every image, hence opt-in\n"
+	"      --near-distance T   phash bits apart, 0 to 32 (default 7)\n"
 	"      --no-duplicates     skip hashing and the duplicate search\n"
-	"      --no-near           skip the perceptual hashes (imagehash's dhash\n"
-	"                          and phash) and the near-duplicate search\n"
 	"  -r, --recursive         a directory's image files at any depth, as in an\n"
 	"                          archive (default: the directory's own)\n"
 	"      --recurse-archives  archives inside archives too, as load reads them\n"
@@ -207,7 +214,7 @@ static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 	if (k->slots)
 		chanstats_add(&k->slots[pool_worker_index()], pix, (size_t)info.w * (size_t)info.h,
 			      ch, 0);
-	if (!k->no_near && hash_pixels(k, &out, pix, &info, ch, depth16, why, whylen) < 0)
+	if (k->near && hash_pixels(k, &out, pix, &info, ch, depth16, why, whylen) < 0)
 		return broken(k, r, &out, why);
 	*r = out;
 	__atomic_store_n(&r->state, REC_OK, __ATOMIC_RELEASE);
@@ -491,10 +498,12 @@ static void summarize(struct check *k)
 		summarize_classes(k);
 	if (!k->no_dups)
 		find_duplicates(k);
+	if (k->near)
+		check_near_find(k);
 }
 
 /* Long-only options. */
-enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NO_NEAR,
+enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NEAR, OPT_NEAR_DISTANCE,
        OPT_RECURSE_ARCHIVES, OPT_SANDBOX };
 
 static const struct option longopts[] = {
@@ -506,8 +515,9 @@ static const struct option longopts[] = {
 	{ "labels", no_argument, NULL, OPT_LABELS },
 	{ "list-broken", no_argument, NULL, OPT_LIST_BROKEN },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "near", no_argument, NULL, OPT_NEAR },
+	{ "near-distance", required_argument, NULL, OPT_NEAR_DISTANCE },
 	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
-	{ "no-near", no_argument, NULL, OPT_NO_NEAR },
 	{ "null", no_argument, NULL, '0' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
@@ -518,6 +528,21 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* --near-distance's T: 0 to NEARDUP_MAX_T. 0, or -1 after a usage message. */
+static int opt_near_distance(const char *arg, int *t)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > NEARDUP_MAX_T)
+		return usage_error("check", "invalid --near-distance '%s' (0 to %d)", arg,
+				   NEARDUP_MAX_T);
+	*t = (int)v;
+	return 0;
+}
 
 /* Parse argv: 0 to go on, -1 after a usage message, 1 when done (--help). */
 static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
@@ -549,11 +574,15 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		case OPT_LIST_BROKEN:
 			k->list_broken = 1;
 			break;
+		case OPT_NEAR:
+			k->near = 1;
+			break;
+		case OPT_NEAR_DISTANCE:
+			if (opt_near_distance(optarg, &k->near_t) < 0)
+				return -1;
+			break;
 		case OPT_NO_DUPS:
 			k->no_dups = 1;
-			break;
-		case OPT_NO_NEAR:
-			k->no_near = 1;
 			break;
 		case OPT_RECURSE_ARCHIVES:
 			arch_set_recurse(1);
@@ -580,6 +609,10 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		return usage_error("check", "-0 goes with --list-broken");
 	if (k->list_broken && k->format_given)
 		return usage_error("check", "--list-broken prints paths alone, in no --format");
+	if (k->near_t >= 0 && !k->near)
+		return usage_error("check", "--near-distance goes with --near");
+	if (k->near_t < 0)
+		k->near_t = CHECK_NEAR_T;
 	if (k->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
 		return usage_error("check", "--labels takes one INPUT, the directory of class folders");
 	return 0;
@@ -652,13 +685,15 @@ static void check_free(struct check *k)
 	free(k->file.p);
 	free(k->pix.p);
 	free(k->other.p);
+	check_near_free(k);
 	free(k->gray.p);
 	resize_ctx_free(&k->rz);
 }
 
 int cmd_check(int argc, char **argv)
 {
-	struct check k = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = TENSOR_U1 } };
+	struct check k = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = TENSOR_U1 },
+			   .near_t = -1 };
 	struct opt_common c;
 	int r;
 

@@ -70,6 +70,11 @@ struct check_summary {
 	size_t *class_n, *class_broken;	/* per class, with --labels */
 	double class_median;
 	size_t *group, ngroups;		/* duplicate group of each file, 0 if none */
+	/* With --near (check_near.c): */
+	size_t *near_group, near_ngroups;	/* near-duplicate group of each file, 0 if none */
+	int *near_nearest;		/* phash distance to its closest member, -1 */
+	size_t *near_order;		/* the grouped files, by group, in row order */
+	size_t near_members;		/* how many */
 	/* With -c or --resize, what load would do: */
 	int channels;			/* -c, or the first image's */
 	size_t from_cmyk, from_palette, to_gray, to_colour, alpha_dropped, alpha_added, to8;
@@ -86,7 +91,8 @@ struct check {
 	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
 	enum format format;
 	int format_given, list_broken, nul, no_dups;
-	int no_near;		/* --no-near: no perceptual hashes */
+	int near;		/* --near: perceptual hashes and near-duplicate groups */
+	int near_t;		/* --near-distance: phash bits apart, at most */
 	enum sandbox_mode sandbox;	/* --sandbox */
 	struct check_rec *recs;	/* shared with the workers */
 	size_t recs_len;
@@ -115,5 +121,19 @@ enum mode check_mode_of(const struct check_rec *r);
 
 /* Print K's report as K->format (or --list-broken) says, on stdout. */
 void check_report(const struct check *k);
+
+/* check_near.c: with --near, the near-duplicate groups of the files whose
+ * hashes the workers set (K->sum.near_*), and their parts of the report. */
+#define CHECK_NEAR_T 7		/* --near-distance's default; docs/guide.md says why */
+void check_near_find(struct check *k);
+void check_near_free(struct check *k);
+void check_near_table(const struct check *k);
+void check_near_json(const struct check *k);
+void check_near_csv(const struct check *k, size_t i);
+
+/* check_report.c's printing of a path or reason: made printable (in one
+ * of two rotating buffers), and as a JSON string. */
+const char *check_printable(const char *s);
+void check_json_str(const char *s);
 
 #endif

@@ -74,6 +74,11 @@ static const char *pr(const char *s)
 	return buf[n];
 }
 
+const char *check_printable(const char *s)
+{
+	return pr(s);
+}
+
 /* "PNG data in a .jpg file", for a file whose name says another format. */
 static const char *note_of(const struct check *k, size_t i)
 {
@@ -238,6 +243,8 @@ static void print_table(const struct check *k)
 		print_load_table(k);
 	if (k->have_cstats)
 		print_stats_table(&k->cstats);
+	if (k->near)
+		check_near_table(k);
 	if (k->no_dups)
 		return;
 	printf("\nduplicates: %zu group%s\n", s->ngroups, s->ngroups == 1 ? "" : "s");
@@ -261,6 +268,11 @@ static void json_str(const char *s)
 		putchar(*p);
 	}
 	putchar('"');
+}
+
+void check_json_str(const char *s)
+{
+	json_str(s);
 }
 
 static void json_count_map(const char *const *names, const size_t *n, int count)
@@ -374,6 +386,8 @@ static void print_json(const struct check *k)
 		}
 		putchar(']');
 	}
+	printf(",\"near_duplicates\":");
+	check_near_json(k);
 	printf(",\"load\":");
 	json_load(k);
 	printf(",\"channel_stats\":");
@@ -400,7 +414,7 @@ static void print_csv(const struct check *k)
 	size_t i;
 
 	printf("path,class,status,format,mode,width,height,animated,orientation,bytes,"
-	       "duplicate_group,reason,dhash,phash\n");
+	       "duplicate_group,reason,near_group,dhash,phash\n");
 	for (i = 0; i < k->files.n; i++) {
 		const struct check_rec *r = &k->recs[i];
 		const char *note = note_of(k, i);
@@ -423,11 +437,7 @@ static void print_csv(const struct check *k)
 			csv_str(k->reasons[i]);
 		else if (note)
 			csv_str(note);
-		if (r->flags & F_PHASHED)
-			printf(",%016llx,%016llx", (unsigned long long)r->dhash,
-			       (unsigned long long)r->phash);
-		else
-			printf(",,");
+		check_near_csv(k, i);
 		putchar('\n');
 	}
 }

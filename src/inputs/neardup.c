@@ -132,7 +132,7 @@ size_t neardup_group(const uint64_t *hash, size_t n, int t, size_t *group, int *
 {
 	struct chunk_index ci = { 0 };
 	struct search s = { .nearest = nearest, .t = t };
-	uint32_t i, k, m, nmask, *parent, *mask;
+	uint32_t i, k, m, f, nmask, nfull, *parent, *mask, *full;
 	size_t ngroups = (size_t)-1;
 	int c;
 
@@ -140,10 +140,11 @@ size_t neardup_group(const uint64_t *hash, size_t n, int t, size_t *group, int *
 		return (size_t)-1;
 	parent = malloc((n + 1) * sizeof(*parent));
 	mask = malloc(NBUCKETS * sizeof(*mask));
+	full = malloc(NBUCKETS * sizeof(*full));
 	ci.start = malloc((NBUCKETS + 1) * sizeof(*ci.start));
 	ci.val = malloc((n + 1) * sizeof(*ci.val));
 	ci.idx = malloc((n + 1) * sizeof(*ci.idx));
-	if (!parent || !mask || !ci.start || !ci.val || !ci.idx)
+	if (!parent || !mask || !full || !ci.start || !ci.val || !ci.idx)
 		goto out;
 	s.parent = parent;
 	for (i = 0; i < n; i++) {
@@ -157,19 +158,27 @@ size_t neardup_group(const uint64_t *hash, size_t n, int t, size_t *group, int *
 	nmask = ball_masks(t / CHUNKS, mask);
 	for (c = 0; c < CHUNKS; c++) {
 		index_chunk(&ci, hash, (uint32_t)n, c);
-		for (k = 0; k < NBUCKETS; k++) {
+		for (nfull = 0, k = 0; k < NBUCKETS; k++) {
 			if (ci.start[k] == ci.start[k + 1])
 				continue;
+			full[nfull++] = k;
 			join_buckets(&s, &ci, k, k);
-			for (m = 0; m < nmask; m++)
-				if ((k ^ mask[m]) > k)
-					join_buckets(&s, &ci, k, k ^ mask[m]);
 		}
+		/* Mask by mask, so that both buckets of a pair move forward
+		 * through memory together; only buckets that hold hashes. */
+		for (m = 0; m < nmask; m++)
+			for (f = 0; f < nfull; f++) {
+				uint32_t b = full[f] ^ mask[m];
+
+				if (b > full[f] && ci.start[b] != ci.start[b + 1])
+					join_buckets(&s, &ci, full[f], b);
+			}
 	}
 	ngroups = number_groups(parent, (uint32_t)n, group, nearest);
 out:
 	free(parent);
 	free(mask);
+	free(full);
 	free(ci.start);
 	free(ci.val);
 	free(ci.idx);
