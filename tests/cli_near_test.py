@@ -184,5 +184,63 @@ def test_near_groups_in_the_table_csv_and_across_classes(d):
     assert [(r["dhash"], r["phash"]) for r in rows3] == [(r["dhash"], r["phash"]) for r in rows]
 
 
+XXH_SHIM = r"""
+#include <stddef.h>
+#include <xxhash.h>
+/* Every hash the same: each file a candidate of every other. */
+XXH128_hash_t XXH3_128bits(const void *p, size_t n)
+{
+	XXH128_hash_t h = { 1, 2 };
+	(void)p;
+	(void)n;
+	return h;
+}
+"""
+
+
+def test_pixel_duplicates_are_the_same_samples_in_other_bytes(d):
+    """One photo as PNG, BMP and a PNG with a comment: one pixel group and
+    no byte group; a byte copy joins both; its JPEG joins neither. With
+    every hash made to collide (a preloaded XXH3), the same groups: the
+    samples are compared, not trusted to the hash."""
+    src = os.path.join(photos.PHOTOS, "chelsea.png")
+    os.makedirs(os.path.join(d, "p"))
+    subprocess.run(["convert", src, "p/a.png"], cwd=d, check=True)
+    subprocess.run(["convert", "p/a.png", "p/b.bmp"], cwd=d, check=True)
+    subprocess.run(["convert", "p/a.png", "-set", "comment", "x", "p/e.png"], cwd=d, check=True)
+    subprocess.run(["convert", "p/a.png", "-quality", "95", "p/0.jpg"], cwd=d, check=True)
+    subprocess.run(["cp", "p/0.jpg", "p/1.jpg"], cwd=d, check=True)
+    subprocess.run(["convert", os.path.join(photos.PHOTOS, "coffee.png"), "p/f.png"], cwd=d,
+                   check=True)
+    doc = json.loads(ok(run("check", "-q", "--format", "json", "p", cwd=d)).out)
+    assert doc["pixel_duplicates"] == [{"cross_class": False,
+                                        "paths": ["p/a.png", "p/b.bmp", "p/e.png"]}], doc
+    assert [g["paths"] for g in doc["duplicates"]] == [["p/0.jpg", "p/1.jpg"]], doc
+    subprocess.run(["cp", "p/a.png", "p/c.png"], cwd=d, check=True)
+    doc = json.loads(ok(run("check", "-q", "--format", "json", "p", cwd=d)).out)
+    want = [["p/a.png", "p/b.bmp", "p/c.png", "p/e.png"]]
+    assert [g["paths"] for g in doc["pixel_duplicates"]] == want, doc
+    shim = os.path.join(d, "xxh.so")
+    open(shim + ".c", "w").write(XXH_SHIM)
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", shim, shim + ".c"], check=True, timeout=60)
+    env = dict(os.environ, LD_PRELOAD=shim)
+    for sandbox in ("auto", "off"):
+        forged = json.loads(ok(run("check", "-q", "--sandbox", sandbox, "--format", "json", "p",
+                                   cwd=d, env=env)).out)
+        assert forged["pixel_duplicates"] == doc["pixel_duplicates"], forged
+        assert forged["duplicates"] == doc["duplicates"], forged
+    rows = list(csv.DictReader(io.StringIO(ok(run("check", "-q", "--format", "csv", "p",
+                                                  cwd=d)).out)))
+    assert [(r["path"], r["pixel_group"]) for r in rows] == [
+        ("p/0.jpg", ""), ("p/1.jpg", ""), ("p/a.png", "1"), ("p/b.bmp", "1"), ("p/c.png", "1"),
+        ("p/e.png", "1"), ("p/f.png", "")], rows
+    r = ok(run("check", "-q", "p", cwd=d))
+    assert "pixel duplicates (the same decoded samples, other bytes): 1 group\npixel group 1:" \
+        "\n  p/a.png\n  p/b.bmp\n  p/c.png\n  p/e.png\n" in r.out, r.out
+    doc = json.loads(ok(run("check", "-q", "--no-duplicates", "--format", "json", "p",
+                            cwd=d)).out)
+    assert doc["pixel_duplicates"] is None, doc
+
+
 if __name__ == "__main__":
     harness.main(globals())

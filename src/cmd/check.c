@@ -45,8 +45,9 @@ static const char usage_text[] =
 	"usage: parimg check [options] INPUT...\n"
 	"\n"
 	"Decode every image, as load would, writing nothing, and report the\n"
-	"files load would refuse, what the dataset holds and its exact\n"
-	"duplicates. INPUT is as load's: a directory, an image file, or - for\n"
+	"files load would refuse, what the dataset holds, its exact duplicates\n"
+	"and its pixel duplicates (the same decoded samples in other bytes:\n"
+	"one image as PNG and BMP, or re-saved). INPUT is as load's: a directory, an image file, or - for\n"
 	"paths on standard input, or an archive; with --labels, one directory of\n"
 	"class folders or one archive.\n"
 	"Files are only read: check never changes, moves or deletes one.\n"
@@ -68,7 +69,8 @@ static const char usage_text[] =
 	"                          cropped or retouched copies); costs about\n"
 	"                          a resize of every image, hence opt-in\n"
 	"      --near-distance T   phash bits apart, 0 to 32 (default 7)\n"
-	"      --no-duplicates     skip hashing and the duplicate search\n"
+	"      --no-duplicates     skip hashing and the duplicate searches (exact\n"
+	"                          and pixel)\n"
 	"  -r, --recursive         a directory's image files at any depth, as in an\n"
 	"                          archive (default: the directory's own)\n"
 	"      --recurse-archives  archives inside archives too, as load reads them\n"
@@ -140,10 +142,16 @@ static int broken(struct check *k, struct check_rec *r, struct check_rec *out, c
 	return 0;
 }
 
-/* The pool's setup hook: in each worker, before it is confined. */
+/* In each worker, before it is confined: its memory cap. */
+void check_worker_setup(struct check *k)
+{
+	limit_worker_memory(k->spec.max_pixels);
+}
+
+/* The pool's setup hook. */
 static void check_setup(void *ctx)
 {
-	limit_worker_memory(((struct check *)ctx)->spec.max_pixels);
+	check_worker_setup(ctx);
 }
 
 /* In a worker: the perceptual hashes of the image INFO decoded at PIX, C
@@ -214,6 +222,14 @@ static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 	if (k->slots)
 		chanstats_add(&k->slots[pool_worker_index()], pix, (size_t)info.w * (size_t)info.h,
 			      ch, 0);
+	if (!k->no_dups) {
+		XXH128_hash_t h = XXH3_128bits(pix, (size_t)info.w * (size_t)info.h * (size_t)ch *
+						    (depth16 ? 2 : 1));
+
+		out.pixhash[0] = h.low64;
+		out.pixhash[1] = h.high64;
+		out.flags |= F_PIXHASHED;
+	}
 	if (k->near && hash_pixels(k, &out, pix, &info, ch, depth16, why, whylen) < 0)
 		return broken(k, r, &out, why);
 	*r = out;
@@ -659,6 +675,8 @@ static int run(struct check *k, struct opt_common *c)
 	for (i = 0; i < k->files.n; i++)
 		validate(k, i);
 	summarize(k);
+	if (!k->no_dups && check_pixels_find(k, c->jobs, confine) < 0)
+		return -1;
 	return k->slots ? sum_stats(k) : 0;
 }
 
@@ -686,6 +704,7 @@ static void check_free(struct check *k)
 	free(k->pix.p);
 	free(k->other.p);
 	check_near_free(k);
+	check_pixels_free(k);
 	free(k->gray.p);
 	resize_ctx_free(&k->rz);
 }

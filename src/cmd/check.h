@@ -35,7 +35,8 @@ enum { REC_PENDING, REC_OK, REC_BROKEN };
 #define F_CMYK 0x08
 #define F_ANIMATED 0x10
 #define F_PHASHED 0x20		/* dhash and phash are set */
-#define F_ALL 0x3f
+#define F_PIXHASHED 0x40	/* pixhash is set */
+#define F_ALL 0x7f
 
 /* One file's result, written by the worker that decoded it; the state
  * last, so a record is whole once its state is set. */
@@ -51,6 +52,7 @@ struct check_rec {
 	uint64_t size;		/* bytes of the file */
 	uint64_t hash[2];	/* XXH3-128 of them, low half first */
 	uint64_t dhash, phash;	/* imagehash's, of the decoded image (phash.h) */
+	uint64_t pixhash[2];	/* XXH3-128 of its decoded samples */
 };
 
 struct check_arena {
@@ -75,6 +77,8 @@ struct check_summary {
 	int *near_nearest;		/* phash distance to its closest member, -1 */
 	size_t *near_order;		/* the grouped files, by group, in row order */
 	size_t near_members;		/* how many */
+	/* Without --no-duplicates (check_pixels.c): */
+	size_t *pix_group, pix_ngroups;	/* pixel-duplicate group of each file, 0 if none */
 	/* With -c or --resize, what load would do: */
 	int channels;			/* -c, or the first image's */
 	size_t from_cmyk, from_palette, to_gray, to_colour, alpha_dropped, alpha_added, to8;
@@ -130,6 +134,19 @@ void check_near_free(struct check *k);
 void check_near_table(const struct check *k);
 void check_near_json(const struct check *k);
 void check_near_csv(const struct check *k, size_t i);
+
+/* check_pixels.c: files whose decoded samples are the same though their
+ * bytes differ, hashed by the workers, confirmed sample by sample in a
+ * second pass of confined workers over the candidates only. 0, or -1 with
+ * a message printed. */
+int check_pixels_find(struct check *k, unsigned jobs, int confine);
+void check_pixels_free(struct check *k);
+void check_pixels_table(const struct check *k);
+void check_pixels_json(const struct check *k);
+/* The pool's setup hook of check's workers (their memory cap). */
+void check_worker_setup(struct check *k);
+/* The channels and sample depth check decodes record R at. */
+void check_decoded_as(const struct check *k, const struct check_rec *r, int *c, int *depth16);
 
 /* check_report.c's printing of a path or reason: made printable (in one
  * of two rotating buffers), and as a JSON string. */

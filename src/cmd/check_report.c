@@ -247,6 +247,7 @@ static void print_table(const struct check *k)
 		check_near_table(k);
 	if (k->no_dups)
 		return;
+	check_pixels_table(k);
 	printf("\nduplicates: %zu group%s\n", s->ngroups, s->ngroups == 1 ? "" : "s");
 	for (g = 1; g <= s->ngroups; g++) {
 		printf("group %zu%s:\n", g, cross_class(k, g) ? " (across classes)" : "");
@@ -386,6 +387,8 @@ static void print_json(const struct check *k)
 		}
 		putchar(']');
 	}
+	printf(",\"pixel_duplicates\":");
+	check_pixels_json(k);
 	printf(",\"near_duplicates\":");
 	check_near_json(k);
 	printf(",\"load\":");
@@ -414,7 +417,7 @@ static void print_csv(const struct check *k)
 	size_t i;
 
 	printf("path,class,status,format,mode,width,height,animated,orientation,bytes,"
-	       "duplicate_group,reason,near_group,dhash,phash\n");
+	       "duplicate_group,reason,pixel_group,near_group,dhash,phash\n");
 	for (i = 0; i < k->files.n; i++) {
 		const struct check_rec *r = &k->recs[i];
 		const char *note = note_of(k, i);
@@ -437,6 +440,9 @@ static void print_csv(const struct check *k)
 			csv_str(k->reasons[i]);
 		else if (note)
 			csv_str(note);
+		putchar(',');
+		if (!k->no_dups && k->sum.pix_group[i])
+			printf("%zu", k->sum.pix_group[i]);
 		check_near_csv(k, i);
 		putchar('\n');
 	}
