@@ -340,8 +340,8 @@ def test_json_and_csv_parse_and_agree(d):
     doc = json.loads(check(d, "-q", "--labels", "--format", "json", "train", env=env).out)
     assert list(doc) == ["files", "images", "broken", "broken_files", "notes", "formats", "modes",
                          "animated", "orientation_not_1", "width", "height", "classes",
-                         "duplicates", "pixel_duplicates", "near_duplicates", "load",
-                         "channel_stats"], list(doc)
+                         "duplicates", "pixel_duplicates", "near_duplicates", "leaks",
+                         "load", "channel_stats"], list(doc)
     assert doc["load"] is None and doc["channel_stats"] is None
     assert doc["near_duplicates"] is None
     # With --near, every image of every mode hashed, broken files not.

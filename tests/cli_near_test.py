@@ -242,5 +242,47 @@ def test_pixel_duplicates_are_the_same_samples_in_other_bytes(d):
     assert doc["pixel_duplicates"] is None, doc
 
 
+def test_leaks_between_train_and_val(d):
+    """Five train images in val (two byte copies, one PNG of the JPEG's
+    pixels, one JPEG q80 and one resized to 90%), beside three val images
+    of their own: exactly those five are leaks, each with its kind and
+    the train file it repeats; without --near, the three found by bytes
+    and pixels; with one input, no leak key."""
+    bases = nearcorpus.bases(os.path.join(d, "src"), 13)
+    os.makedirs(os.path.join(d, "train"))
+    os.makedirs(os.path.join(d, "val"))
+    for i, b in enumerate(bases[:10]):
+        subprocess.run(["cp", b, os.path.join(d, "train", "t%d.jpg" % i)], check=True)
+    for i, b in enumerate(bases[10:]):
+        subprocess.run(["cp", b, os.path.join(d, "val", "own%d.jpg" % i)], check=True)
+    t = lambda i: os.path.join(d, "train", "t%d.jpg" % i)  # noqa: E731
+    v = lambda n: os.path.join(d, "val", n)  # noqa: E731
+    subprocess.run(["cp", t(1), v("copy1.jpg")], check=True)
+    subprocess.run(["cp", t(2), v("copy2.jpg")], check=True)
+    subprocess.run(["convert", t(3), v("pixels3.png")], check=True)
+    subprocess.run(["convert", t(4), "-quality", "80", v("q80_4.jpg")], check=True)
+    subprocess.run(["convert", t(5), "-resize", "90%", v("r90_5.jpg")], check=True)
+    doc = json.loads(ok(run("check", "-q", "--near", "--format", "json", "train", "val",
+                            cwd=d)).out)
+    got = sorted((x["path"], x["input"], x["kind"], x["of"], x["of_input"]) for x in doc["leaks"])
+    want = sorted([("val/copy1.jpg", "val", "exact", "train/t1.jpg", "train"),
+                   ("val/copy2.jpg", "val", "exact", "train/t2.jpg", "train"),
+                   ("val/pixels3.png", "val", "pixel", "train/t3.jpg", "train"),
+                   ("val/q80_4.jpg", "val", "near", "train/t4.jpg", "train"),
+                   ("val/r90_5.jpg", "val", "near", "train/t5.jpg", "train")])
+    assert got == want, (got, want)
+    r = ok(run("check", "-q", "--near", "train", "val", cwd=d))
+    assert "leaks between inputs: 5 files\n  val/copy1.jpg  (exact duplicate of train/t1.jpg)\n" \
+        in r.out, r.out
+    # Given the other way round, the train files are the leaks.
+    doc = json.loads(ok(run("check", "-q", "--near", "--format", "json", "val", "train",
+                            cwd=d)).out)
+    assert sorted(x["path"] for x in doc["leaks"]) == ["train/t%d.jpg" % i for i in range(1, 6)]
+    doc = json.loads(ok(run("check", "-q", "--format", "json", "train", "val", cwd=d)).out)
+    assert [x["kind"] for x in doc["leaks"]] == ["exact", "exact", "pixel"], doc["leaks"]
+    doc = json.loads(ok(run("check", "-q", "--format", "json", "train", cwd=d)).out)
+    assert doc["leaks"] is None, doc
+
+
 if __name__ == "__main__":
     harness.main(globals())

@@ -47,7 +47,9 @@ static const char usage_text[] =
 	"Decode every image, as load would, writing nothing, and report the\n"
 	"files load would refuse, what the dataset holds, its exact duplicates\n"
 	"and its pixel duplicates (the same decoded samples in other bytes:\n"
-	"one image as PNG and BMP, or re-saved). INPUT is as load's: a directory, an image file, or - for\n"
+	"one image as PNG and BMP, or re-saved). Given several INPUTs (train/\n"
+	"val/), the files of a later one in a duplicate group with a file of an\n"
+	"earlier one are listed as leaks. INPUT is as load's: a directory, an image file, or - for\n"
 	"paths on standard input, or an archive; with --labels, one directory of\n"
 	"class folders or one archive.\n"
 	"Files are only read: check never changes, moves or deletes one.\n"
@@ -644,6 +646,8 @@ static int collect(struct check *k, int argc, char **argv)
 	};
 
 	k->ds.allow_empty = 1;	/* an empty class is reported, not refused */
+	if (!k->labels && argc - optind > 1)
+		return check_leaks_collect(k, argv + optind, argc - optind, &o);
 	return scan_collect(&k->files, &k->ds, argv + optind, argc - optind, &o);
 }
 
@@ -677,6 +681,7 @@ static int run(struct check *k, struct opt_common *c)
 	summarize(k);
 	if (!k->no_dups && check_pixels_find(k, c->jobs, confine) < 0)
 		return -1;
+	check_leaks_find(k);
 	return k->slots ? sum_stats(k) : 0;
 }
 
@@ -705,6 +710,7 @@ static void check_free(struct check *k)
 	free(k->other.p);
 	check_near_free(k);
 	check_pixels_free(k);
+	check_leaks_free(k);
 	free(k->gray.p);
 	resize_ctx_free(&k->rz);
 }

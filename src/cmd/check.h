@@ -79,6 +79,7 @@ struct check_summary {
 	size_t near_members;		/* how many */
 	/* Without --no-duplicates (check_pixels.c): */
 	size_t *pix_group, pix_ngroups;	/* pixel-duplicate group of each file, 0 if none */
+	size_t leaks;			/* files repeating one of an earlier input */
 	/* With -c or --resize, what load would do: */
 	int channels;			/* -c, or the first image's */
 	size_t from_cmyk, from_palette, to_gray, to_colour, alpha_dropped, alpha_added, to8;
@@ -112,6 +113,12 @@ struct check {
 	/* Per worker (and the parent's byte compare): */
 	struct buf file, pix, other;
 	struct buf gray;	/* the decoded image as Pillow's "L", for the hashes */
+	/* With several inputs (check_leaks.c): */
+	size_t *origin;		/* each file's input, an index into INPUTS; NULL with one */
+	char *const *inputs;
+	size_t ninputs;
+	int *leak_kind;		/* 0 exact, 1 pixel, 2 near; -1 for no leak */
+	size_t *leak_with;	/* the file of an earlier input it repeats */
 	struct resize_ctx rz;
 	size_t file_index;	/* whose bytes are in file, SIZE_MAX if none */
 };
@@ -147,6 +154,16 @@ void check_pixels_json(const struct check *k);
 void check_worker_setup(struct check *k);
 /* The channels and sample depth check decodes record R at. */
 void check_decoded_as(const struct check *k, const struct check_rec *r, int *c, int *depth16);
+
+/* check_leaks.c: with several inputs, the files of each (scan_collect's
+ * rows, in its order, each with its input), and the files in a duplicate
+ * group with one of an earlier input. collect: 0, or -1 with a message. */
+struct scan_opts;
+int check_leaks_collect(struct check *k, char *const *args, int n, const struct scan_opts *o);
+void check_leaks_find(struct check *k);
+void check_leaks_free(struct check *k);
+void check_leaks_table(const struct check *k);
+void check_leaks_json(const struct check *k);
 
 /* check_report.c's printing of a path or reason: made printable (in one
  * of two rotating buffers), and as a JSON string. */

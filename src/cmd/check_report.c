@@ -243,6 +243,7 @@ static void print_table(const struct check *k)
 		print_load_table(k);
 	if (k->have_cstats)
 		print_stats_table(&k->cstats);
+	check_leaks_table(k);
 	if (k->near)
 		check_near_table(k);
 	if (k->no_dups)
@@ -391,6 +392,8 @@ static void print_json(const struct check *k)
 	check_pixels_json(k);
 	printf(",\"near_duplicates\":");
 	check_near_json(k);
+	printf(",\"leaks\":");
+	check_leaks_json(k);
 	printf(",\"load\":");
 	json_load(k);
 	printf(",\"channel_stats\":");
