@@ -8,6 +8,8 @@ pkgs="$pkgs libtiff-dev libseccomp-dev libxxhash-dev"
 # Test oracles and fixture makers: torchvision's transforms, ImageMagick's
 # and libtiff's writers.
 pkgs="$pkgs python3-torchvision imagemagick libtiff-tools"
+# check's hash test: imagehash's phash is defined by scipy.fftpack's DCT.
+pkgs="$pkgs python3-scipy"
 # Archives as inputs (libarchive), and the archive test's makers.
 pkgs="$pkgs libarchive-dev zstd xz-utils bzip2 zip"
 # check's test runs the man page's jq one-liner.

@@ -340,8 +340,15 @@ def test_json_and_csv_parse_and_agree(d):
     doc = json.loads(check(d, "-q", "--labels", "--format", "json", "train", env=env).out)
     assert list(doc) == ["files", "images", "broken", "broken_files", "notes", "formats", "modes",
                          "animated", "orientation_not_1", "width", "height", "classes",
-                         "duplicates", "load", "channel_stats"], list(doc)
+                         "duplicates", "pixel_duplicates", "near_duplicates", "leaks",
+                         "load", "channel_stats"], list(doc)
     assert doc["load"] is None and doc["channel_stats"] is None
+    assert doc["near_duplicates"] is None
+    # With --near, every image of every mode hashed, broken files not.
+    near = json.loads(check(d, "-q", "--labels", "--near", "--format", "json", "train",
+                            env=env).out)
+    grouped = {m["path"] for g in near["near_duplicates"]["groups"] for m in g["members"]}
+    assert not grouped & {b["path"] for b in doc["broken_files"]}, grouped
     rows = list(csv.DictReader(io.StringIO(check(d, "-q", "--labels", "--format", "csv",
                                                  "train", env=env).out)))
     assert len(rows) == len(image_files(root)) == doc["files"]

@@ -59,6 +59,8 @@ done
 cc -O2 -Wall -Isrc -o build/scan_time scripts/bench/floors/scan_time.c $PARIMG_LIBS $PARIMG_LDLIBS
 # The resampler alone, as make built it (its flags: the Makefile's).
 cc -O2 -Wall -Isrc -o build/resize_bench scripts/bench/floors/resize_bench.c build/libimage.a -lm
+# near_bench runs check --near's grouping (src/inputs/neardup.c) alone.
+cc -O2 -Wall -Isrc -o build/near_bench scripts/bench/floors/near_bench.c build/libinputs.a
 
 # Scratch on tmpfs: every file lives in memory, so there are no caches to
 # drop (that needs root, and would not apply anyway) and no disk in the

@@ -2,7 +2,8 @@
 # load -k on the same files, the TurboJPEG floor's CPU, and the Python loop
 # users write (scripts/bench/recipes/recipe_check.py: Pool(2), Image.open(f).load() and an
 # MD5 of each file); and on 100,000 small PNGs, what the summary and the
-# duplicate search cost over decoding alone. Sourced by bench.sh, whose
+# duplicate search cost over decoding alone; what --near costs on the
+# photos (m3), and its grouping alone on a million hashes (m4). Sourced by bench.sh, whose
 # helpers, $S, $PY and $PARIMG it uses; to run it alone:
 #
 #   sh scripts/bench/bench.sh check       (then the summary; CHECK_RUNS=N, default 5)
@@ -76,4 +77,29 @@ goal m2 "summary + dups <= 1.05x --no-duplicates (CPU)" "${r}x" "$(le "$r" 1.05)
 r=$(ratio "$(cpu "$ck")" "$(cpu "$ld")")
 goal m2 "check <= 1.05x load -k (CPU)" "${r}x" "$(le "$r" 1.05)"
 rm -rf "$S/small" "$S/small10k" "$S/o.npy"
+
+# ---------------------------------------------------------------- m3
+echo
+echo "m3. the same 1000 photos: check --near (dhash, phash, near groups) vs check, -j2"
+out=$(bt "$CRUNS" true "$PARIMG check -q -j2 --near $SAME" true "$PARIMG check -q -j2 $SAME")
+nr=$(line "$out" 1) ck=$(line "$out" 2)
+row "parimg check -j2 --near" "$(wall "$nr")" "$(cpu "$nr")"
+row "parimg check -j2" "$(wall "$ck")" "$(cpu "$ck")"
+r=$(ratio "$(cpu "$nr")" "$(cpu "$ck")")
+info "CPU ratio --near/check" "${r}x (on by default only if <= 1.10x)"
+goal m3 "--near <= 1.10x check (CPU), else opt-in" "${r}x" "$(le "$r" 1.10)"
+
+# ---------------------------------------------------------------- m4
+echo
+echo "m4. near-duplicate grouping alone, one core: 1,000,000 synthetic 64-bit hashes"
+echo "    (a tenth planted within T of another), against all pairs on 20,000, projected"
+for t in 7 8; do
+	o=$(build/near_bench 1000000 $t 20000) || echo "bench: near_bench: a planted pair was missed" >&2
+	g=$(echo "$o" | sed 's/.*grouping_s \([0-9.]*\).*/\1/')
+	p=$(echo "$o" | sed 's/.*projected_s \([0-9.]*\).*/\1/')
+	info "grouping, T=$t, CPU" "$g s"
+	info "all pairs, projected to 1,000,000, CPU" "$p s"
+	info "planted pairs found / planted" "$(echo "$o" | sed 's/.*planted \([0-9]*\) found \([0-9]*\).*/\2 \/ \1/')"
+	[ $t = 7 ] && goal m4 "1,000,000 hashes grouped <= 2 s (T=7, one core)" "$g s" "$(le "$g" 2)"
+done
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"

@@ -13,7 +13,9 @@
 #include "inputs/dedup.h"
 #include "inputs/filelist.h"
 #include "inputs/input.h"
+#include "inputs/neardup.h"
 #include "inputs/scan.h"
+#include "image/phash.h"
 #include "image/resize.h"
 #include "image/row.h"
 #include "codec/codec.h"
@@ -24,6 +26,7 @@
 #include "common/err.h"
 #include "common/stats.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,11 +45,15 @@ static const char usage_text[] =
 	"usage: parimg check [options] INPUT...\n"
 	"\n"
 	"Decode every image, as load would, writing nothing, and report the\n"
-	"files load would refuse, what the dataset holds and its exact\n"
-	"duplicates. INPUT is as load's: a directory (every image beneath it,\n"
-	"hidden folders skipped), an image file, or - for paths on standard\n"
-	"input, or an archive. One directory whose images are all in its\n"
-	"subfolders is a class tree, reported per class as with --labels.\n"
+	"files load would refuse, what the dataset holds, its exact duplicates\n"
+	"and its pixel duplicates (the same decoded samples in other bytes:\n"
+	"one image as PNG and BMP, or re-saved). Given several INPUTs (train/\n"
+	"val/), the files of a later one in a duplicate group with a file of an\n"
+	"earlier one are listed as leaks. INPUT is as load's: a directory (every\n"
+	"image beneath it, hidden folders skipped), an image file, or - for\n"
+	"paths on standard input, or an archive. One directory whose images are\n"
+	"all in its subfolders is a class tree, reported per class as with\n"
+	"--labels.\n"
 	"Files are only read: check never changes, moves or deletes one.\n"
 	"\n"
 	"      --labels            INPUT is a class tree (a directory, found so\n"
@@ -61,7 +68,15 @@ static const char usage_text[] =
 	"      --list-broken       print only the broken files' paths, one a line\n"
 	"  -0, --null              with --list-broken: end each path with a NUL\n"
 	"                          byte instead, as they are (for xargs -0)\n"
-	"      --no-duplicates     skip hashing and the duplicate search\n"
+	"      --near              also group near-duplicates: images whose\n"
+	"                          phash (imagehash's, bit for bit) is within\n"
+	"                          --near-distance bits of another's, grouped\n"
+	"                          transitively (re-encoded, resized, lightly\n"
+	"                          cropped or retouched copies); costs about\n"
+	"                          a resize of every image, hence opt-in\n"
+	"      --near-distance T   phash bits apart, 0 to 32 (default 7)\n"
+	"      --no-duplicates     skip hashing and the duplicate searches (exact\n"
+	"                          and pixel)\n"
 	"  -r, --recursive         accepted: check reads directories at any depth\n"
 	"      --recurse-archives  archives inside archives too, as load reads them\n"
 	"  -c, --channels 1|2|3|4  also report what converting to C channels, as\n"
@@ -133,10 +148,41 @@ static int broken(struct check *k, struct check_rec *r, struct check_rec *out, c
 	return 0;
 }
 
-/* The pool's setup hook: in each worker, before it is confined. */
+/* In each worker, before it is confined: its memory cap. */
+void check_worker_setup(struct check *k)
+{
+	limit_worker_memory(k->spec.max_pixels);
+}
+
+/* The pool's setup hook. */
 static void check_setup(void *ctx)
 {
-	limit_worker_memory(((struct check *)ctx)->spec.max_pixels);
+	check_worker_setup(ctx);
+}
+
+/* In a worker: the perceptual hashes of the image INFO decoded at PIX, C
+ * channels (16-bit with DEPTH16), into OUT. 0, or -1 with the reason in
+ * WHY. */
+static int hash_pixels(struct check *k, struct check_rec *out, const void *pix,
+		       const struct codec_info *info, int c, int depth16, char *why, size_t whylen)
+{
+	size_t n = (size_t)info->w * (size_t)info->h;
+	const uint8_t *gray = pix;
+
+	if (c != 1 || depth16) {
+		if (!buf_grow(&k->gray, n)) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		phash_gray(pix, n, c, depth16, k->gray.p);
+		gray = k->gray.p;
+	}
+	if (phash_image(&k->rz, gray, info->w, info->h, &out->dhash, &out->phash) < 0) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	out->flags |= F_PHASHED;
+	return 0;
 }
 
 /* In a worker: read, hash, probe and decode file I, and record the result.
@@ -182,6 +228,16 @@ static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 	if (k->slots)
 		chanstats_add(&k->slots[pool_worker_index()], pix, (size_t)info.w * (size_t)info.h,
 			      ch, 0);
+	if (!k->no_dups) {
+		XXH128_hash_t h = XXH3_128bits(pix, (size_t)info.w * (size_t)info.h * (size_t)ch *
+						    (depth16 ? 2 : 1));
+
+		out.pixhash[0] = h.low64;
+		out.pixhash[1] = h.high64;
+		out.flags |= F_PIXHASHED;
+	}
+	if (k->near && hash_pixels(k, &out, pix, &info, ch, depth16, why, whylen) < 0)
+		return broken(k, r, &out, why);
 	*r = out;
 	__atomic_store_n(&r->state, REC_OK, __ATOMIC_RELEASE);
 	return 0;
@@ -468,11 +524,13 @@ static void summarize(struct check *k)
 		summarize_classes(k);
 	if (!k->no_dups)
 		find_duplicates(k);
+	if (k->near)
+		check_near_find(k);
 }
 
 /* Long-only options. */
-enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_RECURSE_ARCHIVES,
-       OPT_SANDBOX };
+enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NEAR, OPT_NEAR_DISTANCE,
+       OPT_RECURSE_ARCHIVES, OPT_SANDBOX };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -483,6 +541,8 @@ static const struct option longopts[] = {
 	{ "labels", no_argument, NULL, OPT_LABELS },
 	{ "list-broken", no_argument, NULL, OPT_LIST_BROKEN },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "near", no_argument, NULL, OPT_NEAR },
+	{ "near-distance", required_argument, NULL, OPT_NEAR_DISTANCE },
 	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
 	{ "null", no_argument, NULL, '0' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -494,6 +554,21 @@ static const struct option longopts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* --near-distance's T: 0 to NEARDUP_MAX_T. 0, or -1 after a usage message. */
+static int opt_near_distance(const char *arg, int *t)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > NEARDUP_MAX_T)
+		return usage_error("check", "invalid --near-distance '%s' (0 to %d)", arg,
+				   NEARDUP_MAX_T);
+	*t = (int)v;
+	return 0;
+}
 
 /* Parse argv: 0 to go on, -1 after a usage message, 1 when done (--help). */
 static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
@@ -525,6 +600,13 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		case OPT_LIST_BROKEN:
 			k->list_broken = 1;
 			break;
+		case OPT_NEAR:
+			k->near = 1;
+			break;
+		case OPT_NEAR_DISTANCE:
+			if (opt_near_distance(optarg, &k->near_t) < 0)
+				return -1;
+			break;
 		case OPT_NO_DUPS:
 			k->no_dups = 1;
 			break;
@@ -552,6 +634,10 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		return usage_error("check", "-0 goes with --list-broken");
 	if (k->list_broken && k->format_given)
 		return usage_error("check", "--list-broken prints paths alone, in no --format");
+	if (k->near_t >= 0 && !k->near)
+		return usage_error("check", "--near-distance goes with --near");
+	if (k->near_t < 0)
+		k->near_t = CHECK_NEAR_T;
 	if (k->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
 		return usage_error("check", "--labels takes one INPUT, the directory of class folders");
 	return 0;
@@ -572,6 +658,8 @@ static int collect(struct check *k, int argc, char **argv)
 		k->labels = 1;
 	o.labels = k->labels;
 	k->ds.allow_empty = 1;	/* an empty class is reported, not refused */
+	if (!k->labels && argc - optind > 1)
+		return check_leaks_collect(k, argv + optind, argc - optind, &o);
 	return scan_collect(&k->files, &k->ds, argv + optind, argc - optind, &o);
 }
 
@@ -603,6 +691,9 @@ static int run(struct check *k, struct opt_common *c)
 	for (i = 0; i < k->files.n; i++)
 		validate(k, i);
 	summarize(k);
+	if (!k->no_dups && check_pixels_find(k, c->jobs, confine) < 0)
+		return -1;
+	check_leaks_find(k);
 	return k->slots ? sum_stats(k) : 0;
 }
 
@@ -629,11 +720,17 @@ static void check_free(struct check *k)
 	free(k->file.p);
 	free(k->pix.p);
 	free(k->other.p);
+	check_near_free(k);
+	check_pixels_free(k);
+	check_leaks_free(k);
+	free(k->gray.p);
+	resize_ctx_free(&k->rz);
 }
 
 int cmd_check(int argc, char **argv)
 {
-	struct check k = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = TENSOR_U1 } };
+	struct check k = { .spec = { .max_pixels = DEFAULT_MAX_PIXELS, .dtype = TENSOR_U1 },
+			   .near_t = -1 };
 	struct opt_common c;
 	int r;
 

@@ -7,6 +7,7 @@
 #include "inputs/dataset.h"
 #include "inputs/filelist.h"
 #include "image/chanstats.h"
+#include "image/resize.h"
 #include "image/row.h"
 #include "codec/codec.h"
 #include "engine/sandbox.h"
@@ -33,7 +34,9 @@ enum { REC_PENDING, REC_OK, REC_BROKEN };
 #define F_PALETTE 0x04
 #define F_CMYK 0x08
 #define F_ANIMATED 0x10
-#define F_ALL 0x1f
+#define F_PHASHED 0x20		/* dhash and phash are set */
+#define F_PIXHASHED 0x40	/* pixhash is set */
+#define F_ALL 0x7f
 
 /* One file's result, written by the worker that decoded it; the state
  * last, so a record is whole once its state is set. */
@@ -48,6 +51,8 @@ struct check_rec {
 	uint64_t reason_off;	/* UINT64_MAX when the arena was full */
 	uint64_t size;		/* bytes of the file */
 	uint64_t hash[2];	/* XXH3-128 of them, low half first */
+	uint64_t dhash, phash;	/* imagehash's, of the decoded image (phash.h) */
+	uint64_t pixhash[2];	/* XXH3-128 of its decoded samples */
 };
 
 struct check_arena {
@@ -67,6 +72,14 @@ struct check_summary {
 	size_t *class_n, *class_broken;	/* per class, with --labels */
 	double class_median;
 	size_t *group, ngroups;		/* duplicate group of each file, 0 if none */
+	/* With --near (check_near.c): */
+	size_t *near_group, near_ngroups;	/* near-duplicate group of each file, 0 if none */
+	int *near_nearest;		/* phash distance to its closest member, -1 */
+	size_t *near_order;		/* the grouped files, by group, in row order */
+	size_t near_members;		/* how many */
+	/* Without --no-duplicates (check_pixels.c): */
+	size_t *pix_group, pix_ngroups;	/* pixel-duplicate group of each file, 0 if none */
+	size_t leaks;			/* files repeating one of an earlier input */
 	/* With -c or --resize, what load would do: */
 	int channels;			/* -c, or the first image's */
 	size_t from_cmyk, from_palette, to_gray, to_colour, alpha_dropped, alpha_added, to8;
@@ -82,6 +95,8 @@ struct check {
 	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
 	enum format format;
 	int format_given, list_broken, nul, no_dups;
+	int near;		/* --near: perceptual hashes and near-duplicate groups */
+	int near_t;		/* --near-distance: phash bits apart, at most */
 	enum sandbox_mode sandbox;	/* --sandbox */
 	struct check_rec *recs;	/* shared with the workers */
 	size_t recs_len;
@@ -96,6 +111,14 @@ struct check {
 	int have_cstats;
 	/* Per worker (and the parent's byte compare): */
 	struct buf file, pix, other;
+	struct buf gray;	/* the decoded image as Pillow's "L", for the hashes */
+	/* With several inputs (check_leaks.c): */
+	size_t *origin;		/* each file's input, an index into INPUTS; NULL with one */
+	char *const *inputs;
+	size_t ninputs;
+	int *leak_kind;		/* 0 exact, 1 pixel, 2 near; -1 for no leak */
+	size_t *leak_with;	/* the file of an earlier input it repeats */
+	struct resize_ctx rz;
 	size_t file_index;	/* whose bytes are in file, SIZE_MAX if none */
 };
 
@@ -108,5 +131,42 @@ enum mode check_mode_of(const struct check_rec *r);
 
 /* Print K's report as K->format (or --list-broken) says, on stdout. */
 void check_report(const struct check *k);
+
+/* check_near.c: with --near, the near-duplicate groups of the files whose
+ * hashes the workers set (K->sum.near_*), and their parts of the report. */
+#define CHECK_NEAR_T 7		/* --near-distance's default; docs/guide.md says why */
+void check_near_find(struct check *k);
+void check_near_free(struct check *k);
+void check_near_table(const struct check *k);
+void check_near_json(const struct check *k);
+void check_near_csv(const struct check *k, size_t i);
+
+/* check_pixels.c: files whose decoded samples are the same though their
+ * bytes differ, hashed by the workers, confirmed sample by sample in a
+ * second pass of confined workers over the candidates only. 0, or -1 with
+ * a message printed. */
+int check_pixels_find(struct check *k, unsigned jobs, int confine);
+void check_pixels_free(struct check *k);
+void check_pixels_table(const struct check *k);
+void check_pixels_json(const struct check *k);
+/* The pool's setup hook of check's workers (their memory cap). */
+void check_worker_setup(struct check *k);
+/* The channels and sample depth check decodes record R at. */
+void check_decoded_as(const struct check *k, const struct check_rec *r, int *c, int *depth16);
+
+/* check_leaks.c: with several inputs, the files of each (scan_collect's
+ * rows, in its order, each with its input), and the files in a duplicate
+ * group with one of an earlier input. collect: 0, or -1 with a message. */
+struct scan_opts;
+int check_leaks_collect(struct check *k, char *const *args, int n, const struct scan_opts *o);
+void check_leaks_find(struct check *k);
+void check_leaks_free(struct check *k);
+void check_leaks_table(const struct check *k);
+void check_leaks_json(const struct check *k);
+
+/* check_report.c's printing of a path or reason: made printable (in one
+ * of two rotating buffers), and as a JSON string. */
+const char *check_printable(const char *s);
+void check_json_str(const char *s);
 
 #endif

@@ -74,6 +74,11 @@ static const char *pr(const char *s)
 	return buf[n];
 }
 
+const char *check_printable(const char *s)
+{
+	return pr(s);
+}
+
 /* "PNG data in a .jpg file", for a file whose name says another format. */
 static const char *note_of(const struct check *k, size_t i)
 {
@@ -240,8 +245,12 @@ static void print_table(const struct check *k)
 		print_load_table(k);
 	if (k->have_cstats)
 		print_stats_table(&k->cstats);
+	check_leaks_table(k);
+	if (k->near)
+		check_near_table(k);
 	if (k->no_dups)
 		return;
+	check_pixels_table(k);
 	printf("\nduplicates: %zu group%s\n", s->ngroups, s->ngroups == 1 ? "" : "s");
 	for (g = 1; g <= s->ngroups; g++) {
 		printf("group %zu%s:\n", g, cross_class(k, g) ? " (across classes)" : "");
@@ -263,6 +272,11 @@ static void json_str(const char *s)
 		putchar(*p);
 	}
 	putchar('"');
+}
+
+void check_json_str(const char *s)
+{
+	json_str(s);
 }
 
 static void json_count_map(const char *const *names, const size_t *n, int count)
@@ -376,6 +390,12 @@ static void print_json(const struct check *k)
 		}
 		putchar(']');
 	}
+	printf(",\"pixel_duplicates\":");
+	check_pixels_json(k);
+	printf(",\"near_duplicates\":");
+	check_near_json(k);
+	printf(",\"leaks\":");
+	check_leaks_json(k);
 	printf(",\"load\":");
 	json_load(k);
 	printf(",\"channel_stats\":");
@@ -402,7 +422,7 @@ static void print_csv(const struct check *k)
 	size_t i;
 
 	printf("path,class,status,format,mode,width,height,animated,orientation,bytes,"
-	       "duplicate_group,reason\n");
+	       "duplicate_group,reason,pixel_group,near_group,dhash,phash\n");
 	for (i = 0; i < k->files.n; i++) {
 		const struct check_rec *r = &k->recs[i];
 		const char *note = note_of(k, i);
@@ -425,6 +445,10 @@ static void print_csv(const struct check *k)
 			csv_str(k->reasons[i]);
 		else if (note)
 			csv_str(note);
+		putchar(',');
+		if (!k->no_dups && k->sum.pix_group[i])
+			printf("%zu", k->sum.pix_group[i]);
+		check_near_csv(k, i);
 		putchar('\n');
 	}
 }
