@@ -284,5 +284,89 @@ def test_leaks_between_train_and_val(d):
     assert doc["leaks"] is None, doc
 
 
+def leaky_dataset(d):
+    """train/ (t0..t5), val/ (two own images, a byte copy of t1, a PNG of
+    t2's pixels, a JPEG q80 of t3), and a byte copy of t0 inside train."""
+    bases = nearcorpus.bases(os.path.join(d, "src"), 8)
+    for sub in ("train", "val"):
+        os.makedirs(os.path.join(d, sub))
+    t = lambda i: os.path.join(d, "train", "t%d.jpg" % i)  # noqa: E731
+    v = lambda n: os.path.join(d, "val", n)  # noqa: E731
+    for i, b in enumerate(bases[:6]):
+        subprocess.run(["cp", b, t(i)], check=True)
+    for i, b in enumerate(bases[6:]):
+        subprocess.run(["cp", b, v("own%d.jpg" % i)], check=True)
+    subprocess.run(["cp", t(0), os.path.join(d, "train", "t0_again.jpg")], check=True)
+    subprocess.run(["cp", t(1), v("copy1.jpg")], check=True)
+    subprocess.run(["convert", t(2), v("pixels2.png")], check=True)
+    subprocess.run(["convert", t(3), "-quality", "80", v("q80_3.jpg")], check=True)
+
+
+def test_list_prints_what_to_drop(d):
+    """--list KIND prints, of each group, every member but the first in row
+    order (what to drop), the leaks, or the broken files; -0 ends them with
+    NULs; the kinds that need an option say so."""
+    leaky_dataset(d)
+    with open(os.path.join(d, "val", "broken.png"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    lst = lambda *a: run("check", "-q", *a, cwd=d)  # noqa: E731
+    r = ok(lst("--list", "duplicates", "train", "val"), 3)
+    assert r.out.splitlines() == ["train/t0_again.jpg", "val/copy1.jpg"], r.out
+    r = ok(lst("--list", "pixel", "train", "val"), 3)
+    assert r.out.splitlines() == ["val/pixels2.png"], r.out
+    r = ok(lst("--near", "--list", "near", "train", "val"), 3)
+    assert r.out.splitlines() == ["train/t0_again.jpg", "val/copy1.jpg", "val/pixels2.png",
+                                  "val/q80_3.jpg"], r.out
+    r = ok(lst("--near", "--list", "leaks", "train", "val"), 3)
+    assert r.out.splitlines() == ["val/copy1.jpg", "val/pixels2.png", "val/q80_3.jpg"], r.out
+    r = ok(lst("--list", "broken", "-0", "train", "val"), 3)
+    assert r.out == "val/broken.png\0", r.out
+    assert ok(lst("--list-broken", "train", "val"), 3).out == "val/broken.png\n"
+    for args, why in ((["--list", "near"], "--list near needs --near"),
+                      (["--list", "leaks"], "--list leaks needs several INPUTs"),
+                      (["--list", "pixel", "--no-duplicates"], "needs the duplicate search"),
+                      (["--list", "odd"], "invalid --list 'odd'"),
+                      (["--list", "broken", "--format", "json"], "in no --format")):
+        r = ok(lst(*args, "train"), 2)
+        assert why in r.err, (args, r)
+
+
+def test_load_exclude_drops_the_listed_rows(d):
+    """check --list leaks (newline and -0 lists) fed to load --exclude drops
+    exactly those rows, with their labels; a list made on other paths says
+    how many of its paths matched nothing."""
+    leaky_dataset(d)
+    leaks = ok(run("check", "-q", "--near", "--list", "leaks", "train", "val", cwd=d)).out
+    for name, text in (("leaks.txt", leaks), ("leaks0.txt", leaks.replace("\n", "\0"))):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+        ok(run("load", "-f", "-c", "3", "--resize", "32x32", "--exclude", name,
+               "--manifest", "m.txt", "-o", "x.npy", "train", "val", cwd=d))
+        with open(os.path.join(d, "m.txt")) as f:
+            rows = f.read().splitlines()
+        assert not set(rows) & set(leaks.split()), rows
+        assert len(rows) == 7 + 5 - 3 and np.load(os.path.join(d, "x.npy")).shape[0] == 9
+    # Labels go with their rows.
+    os.makedirs(os.path.join(d, "tree", "a"))
+    os.makedirs(os.path.join(d, "tree", "b"))
+    for k in range(3):
+        for cls in "ab":
+            subprocess.run(["cp", os.path.join(d, "train", "t%d.jpg" % (k + (cls == "b") * 3)),
+                            os.path.join(d, "tree", cls, "%d.jpg" % k)], check=True)
+    with open(os.path.join(d, "ex.txt"), "w") as f:
+        f.write("tree/a/1.jpg\ntree/b/0.jpg\nelsewhere/x.jpg\n")
+    r = ok(run("load", "-f", "--exclude", "ex.txt", "--labels", "y.npy", "--manifest", "m.txt",
+               "-c", "3", "--resize", "16x16", "-o", "x.npy", "tree", cwd=d))
+    assert "ex.txt: 1 of its paths name no input row (excluded 2)" in r.err, r
+    with open(os.path.join(d, "m.txt")) as f:
+        assert f.read().splitlines() == ["tree/a/0.jpg", "tree/a/2.jpg", "tree/b/1.jpg",
+                                         "tree/b/2.jpg"]
+    assert np.load(os.path.join(d, "y.npy")).tolist() == [0, 0, 1, 1]
+    with open(os.path.join(d, "all.txt"), "w") as f:
+        f.write("".join("tree/%s/%d.jpg\n" % (c, k) for c in "ab" for k in range(3)))
+    r = ok(run("load", "-f", "--exclude", "all.txt", "-o", "x.npy", "tree/a", "tree/b", cwd=d), 1)
+    assert "all.txt: every input row is excluded" in r.err, r
+
+
 if __name__ == "__main__":
     harness.main(globals())

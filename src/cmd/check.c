@@ -65,8 +65,15 @@ static const char usage_text[] =
 	"      --format table|json|csv\n"
 	"                          the report: a summary table (default), JSON\n"
 	"                          (see parimg(1)), or CSV with one row a file\n"
-	"      --list-broken       print only the broken files' paths, one a line\n"
-	"  -0, --null              with --list-broken: end each path with a NUL\n"
+	"      --list KIND         print only paths, one a line: the broken files\n"
+	"                          (broken), or, of each group, every file but\n"
+	"                          the first in row order, what to drop: byte\n"
+	"                          duplicates (duplicates), pixel duplicates\n"
+	"                          (pixel), near-duplicates (near, with --near),\n"
+	"                          or the later inputs' files that repeat an\n"
+	"                          earlier input's (leaks); for load --exclude\n"
+	"      --list-broken       the same as --list broken\n"
+	"  -0, --null              with --list: end each path with a NUL\n"
 	"                          byte instead, as they are (for xargs -0)\n"
 	"      --near              also group near-duplicates: images whose\n"
 	"                          phash (imagehash's, bit for bit) is within\n"
@@ -529,8 +536,12 @@ static void summarize(struct check *k)
 }
 
 /* Long-only options. */
-enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NEAR, OPT_NEAR_DISTANCE,
-       OPT_RECURSE_ARCHIVES, OPT_SANDBOX };
+enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NEAR,
+       OPT_NEAR_DISTANCE, OPT_RECURSE_ARCHIVES, OPT_SANDBOX };
+
+/* --list's kinds, indexed by enum list_kind less one. */
+static const char *const list_names[] = { "broken", "duplicates", "pixel", "near", "leaks",
+					  NULL };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -539,6 +550,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "labels", no_argument, NULL, OPT_LABELS },
+	{ "list", required_argument, NULL, OPT_LIST },
 	{ "list-broken", no_argument, NULL, OPT_LIST_BROKEN },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 	{ "near", no_argument, NULL, OPT_NEAR },
@@ -597,8 +609,14 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		case OPT_LABELS:
 			k->labels = 1;
 			break;
+		case OPT_LIST:
+			if ((r = opt_choice(optarg, list_names)) < 0)
+				return usage_error("check", "invalid --list '%s' (broken, duplicates, "
+						   "pixel, near or leaks)", optarg);
+			k->list = (enum list_kind)(r + 1);
+			break;
 		case OPT_LIST_BROKEN:
-			k->list_broken = 1;
+			k->list = LIST_BROKEN;
 			break;
 		case OPT_NEAR:
 			k->near = 1;
@@ -630,10 +648,17 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		return usage_error("check", "no input given (a directory, files, or - for stdin)");
 	if (opt_row_check(&k->spec, &given, "check") < 0)
 		return -1;
-	if (k->nul && !k->list_broken)
-		return usage_error("check", "-0 goes with --list-broken");
-	if (k->list_broken && k->format_given)
-		return usage_error("check", "--list-broken prints paths alone, in no --format");
+	if (k->nul && !k->list)
+		return usage_error("check", "-0 goes with --list KIND");
+	if (k->list && k->format_given)
+		return usage_error("check", "--list prints paths alone, in no --format");
+	if (k->list == LIST_NEAR && !k->near)
+		return usage_error("check", "--list near needs --near");
+	if ((k->list == LIST_DUPLICATES || k->list == LIST_PIXEL) && k->no_dups)
+		return usage_error("check", "--list %s needs the duplicate search: leave out "
+				   "--no-duplicates", list_names[k->list - 1]);
+	if (k->list == LIST_LEAKS && (argc - optind < 2 || k->labels))
+		return usage_error("check", "--list leaks needs several INPUTs (train/ val/)");
 	if (k->near_t >= 0 && !k->near)
 		return usage_error("check", "--near-distance goes with --near");
 	if (k->near_t < 0)

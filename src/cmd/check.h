@@ -62,6 +62,10 @@ struct check_arena {
 
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
+/* --list KIND: the paths to act on, one a line (or -0), nothing else. For
+ * a group every member but the first in row order: what to drop. */
+enum list_kind { LIST_NONE, LIST_BROKEN, LIST_DUPLICATES, LIST_PIXEL, LIST_NEAR, LIST_LEAKS };
+
 /* What the parent makes of the records. */
 struct check_summary {
 	size_t ok, broken;
@@ -94,7 +98,8 @@ struct check {
 	int labels;		/* --labels: INPUT is a class tree */
 	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
 	enum format format;
-	int format_given, list_broken, nul, no_dups;
+	int format_given, nul, no_dups;
+	enum list_kind list;	/* --list KIND (--list-broken: broken) */
 	int near;		/* --near: perceptual hashes and near-duplicate groups */
 	int near_t;		/* --near-distance: phash bits apart, at most */
 	enum sandbox_mode sandbox;	/* --sandbox */

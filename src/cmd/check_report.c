@@ -7,6 +7,7 @@
 #include "common/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The formats, as the decoders name themselves (codec_name), and the file
@@ -453,26 +454,65 @@ static void print_csv(const struct check *k)
 	}
 }
 
-/* --list-broken: the paths alone, escaped one a line, or as they are with
- * -0 (a NUL can be in no path). */
-static void print_broken_list(const struct check *k)
+/* Whether file I is one --list prints; SEEN marks the groups whose first
+ * member (in row order: the files are walked in it) has gone by. */
+static int listed(const struct check *k, size_t i, unsigned char *seen)
 {
+	const size_t *g = NULL;
+
+	switch (k->list) {
+	case LIST_BROKEN:
+		return k->reasons[i] != NULL;
+	case LIST_LEAKS:
+		return k->leak_kind && k->leak_kind[i] >= 0;
+	case LIST_DUPLICATES:
+		g = k->sum.group;
+		break;
+	case LIST_PIXEL:
+		g = k->sum.pix_group;
+		break;
+	case LIST_NEAR:
+		g = k->sum.near_group;
+		break;
+	case LIST_NONE:
+		return 0;
+	}
+	if (!g || !g[i])
+		return 0;
+	if (!seen[g[i]]) {
+		seen[g[i]] = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* --list KIND: the paths alone, escaped one a line, or as they are with
+ * -0 (a NUL can be in no path). */
+static void print_list(const struct check *k)
+{
+	size_t n = k->list == LIST_DUPLICATES ? k->sum.ngroups
+		   : k->list == LIST_PIXEL ? k->sum.pix_ngroups
+		   : k->list == LIST_NEAR ? k->sum.near_ngroups : 0;
+	unsigned char *seen = calloc(n + 1, 1);
 	size_t i;
 
+	if (!seen)
+		die("out of memory");
 	for (i = 0; i < k->files.n; i++) {
-		if (!k->reasons[i])
+		if (!listed(k, i, seen))
 			continue;
 		if (k->nul)
 			fwrite(k->files.paths[i], 1, strlen(k->files.paths[i]) + 1, stdout);
 		else
 			printf("%s\n", pr(k->files.paths[i]));
 	}
+	free(seen);
 }
 
 void check_report(const struct check *k)
 {
-	if (k->list_broken)
-		print_broken_list(k);
+	if (k->list)
+		print_list(k);
 	else if (k->format == FMT_JSON)
 		print_json(k);
 	else if (k->format == FMT_CSV)

@@ -43,6 +43,9 @@ static const char usage_text[] =
 	"      --recurse-archives  read archives inside archives (ImageNet's tar of\n"
 	"                          tars), each as the folder its name names less\n"
 	"                          the archive extension\n"
+	"      --exclude FILE      drop the inputs FILE lists, one path a line or\n"
+	"                          NUL-ended (check --list KIND's output), before\n"
+	"                          shuffle, split and shard\n"
 	"      --manifest FILE     write the path of each row, one per line\n"
 	"      --labels Y.npy      take INPUT's subdirectories as classes, numbered\n"
 	"                          from 0 in byte order of their names, with their\n"
@@ -124,12 +127,13 @@ static const char usage_text[] =
 
 /* Long-only options. */
 enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD, OPT_INDEX, OPT_STATS,
-       OPT_STATS_FROM };
+       OPT_STATS_FROM, OPT_EXCLUDE };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
 enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT, OPT_RECURSE_ARCHIVES };
 
 static const struct option longopts[] = {
 	{ "classes", required_argument, NULL, OPT_CLASSES },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "index", required_argument, NULL, OPT_INDEX },
 	{ "keep-going", no_argument, NULL, 'k' },
@@ -218,6 +222,9 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			continue;
 		}
 		switch (ch) {
+		case OPT_EXCLUDE:
+			l->exclude = optarg;
+			break;
 		case OPT_INDEX:
 			l->index = optarg;
 			break;
@@ -356,8 +363,20 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 		.member_max = l->spec.max_pixels * 8 + (1 << 20), .hint = "--labels Y.npy",
 	};
 
+	size_t dropped, unmatched;
+
 	if (scan_collect(&l->files, &l->ds, argv + optind, argc - optind, &o) < 0)
 		return -1;
+	if (l->exclude) {
+		if (scan_exclude(&l->files, &l->ds, l->exclude, &dropped, &unmatched) < 0)
+			return -1;
+		/* A list made on other INPUT names matches nothing: say so. */
+		if (unmatched)
+			warnx("%s: %zu of its paths name no input row (excluded %zu)", l->exclude,
+			      unmatched, dropped);
+		if (l->files.n == 0)
+			return error("%s: every input row is excluded", l->exclude);
+	}
 	if (l->shuffle && dataset_shuffle(&l->ds, &l->files, l->seed) < 0)
 		return -1;
 	return 0;

@@ -40,6 +40,7 @@ struct load {
 	struct filelist files;
 	const char *out;
 	const char *manifest;
+	const char *exclude;		/* --exclude: rows to drop, or NULL */
 	const char *stats, *stats_from;	/* --stats, --stats-from */
 	struct chanstats_acc *slots;	/* --stats: one per worker, shared; or NULL */
 	/* Class folders, shuffle and split (dataset.c, split.c): */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "inputs/scan.h"
 #include "inputs/arch.h"
+#include "inputs/input.h"
 #include "common/err.h"
 
 #include <dirent.h>
@@ -212,5 +213,94 @@ int scan_collect(struct filelist *files, struct dataset *ds, char *const *args, 
 	if (files->n == 0)
 		return none_found(args, n, o->recursive, o->hint);
 	filelist_sort(files, o->order);
+	return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* LIST's bytes, NUL-terminated, into *TEXT and its paths into *PATHS
+ * (pointing into it), sorted. 0, or -1 with a message printed. */
+static int read_list(const char *list, char **text, char ***paths, size_t *n)
+{
+	struct buf b = { 0 };
+	char why[256], sep, *p, *end, **v;
+	size_t cap = 0;
+
+	*paths = NULL;
+	*n = 0;
+	if (input_read(list, &b, why, sizeof(why)) < 0) {
+		free(b.p);
+		return error("%s: %s", list, why);
+	}
+	if (buf_reserve(&b, 1) < 0) {
+		free(b.p);
+		return error("out of memory");
+	}
+	*text = (char *)b.p;
+	end = *text + b.len;
+	*end = '\0';
+	sep = memchr(*text, '\0', b.len) ? '\0' : '\n';
+	for (p = *text; p < end;) {
+		char *e = memchr(p, sep, (size_t)(end - p));
+
+		if (!e)
+			e = end;
+		*e = '\0';
+		if (e > p) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 256;
+				if (!(v = realloc(*paths, cap * sizeof(*v)))) {
+					free(*paths);
+					return error("out of memory");
+				}
+				*paths = v;
+			}
+			(*paths)[(*n)++] = p;
+		}
+		p = e + 1;
+	}
+	if (*n)
+		qsort(*paths, *n, sizeof(**paths), cmp_str);
+	return 0;
+}
+
+int scan_exclude(struct filelist *files, struct dataset *ds, const char *list,
+		 size_t *dropped, size_t *unmatched)
+{
+	char *text = NULL, **paths;
+	unsigned char *used;
+	size_t n, i, j, k;
+
+	if (read_list(list, &text, &paths, &n) < 0) {
+		free(text);
+		return -1;
+	}
+	if (!(used = calloc(n + 1, 1))) {
+		free(paths);
+		free(text);
+		return error("out of memory");
+	}
+	for (i = j = 0; i < files->n; i++) {
+		char **hit = n ? bsearch(&files->paths[i], paths, n, sizeof(*paths), cmp_str) : NULL;
+
+		if (hit) {
+			used[hit - paths] = 1;
+			free(files->paths[i]);
+			continue;
+		}
+		if (ds->labels)
+			ds->labels[j] = ds->labels[i];
+		files->paths[j++] = files->paths[i];
+	}
+	*dropped = files->n - j;
+	files->n = j;
+	for (*unmatched = 0, k = 0; k < n; k++)
+		*unmatched += !used[k] && (k == 0 || strcmp(paths[k], paths[k - 1]) != 0);
+	free(used);
+	free(paths);
+	free(text);
 	return 0;
 }

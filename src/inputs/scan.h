@@ -40,4 +40,13 @@ int scan_is_class_tree(const char *arg);
 int scan_collect(struct filelist *files, struct dataset *ds, char *const *args, int n,
 		 const struct scan_opts *o);
 
+/* --exclude LIST: drop from FILES (and DS's labels, when it has them) every
+ * row whose path is one of LIST's, a file of paths one a line, or ended by
+ * NULs when it holds one (check --list KIND, with or without -0). Paths
+ * compare byte for byte with the rows' as load names them. *DROPPED is the
+ * rows dropped, *UNMATCHED LIST's paths that named no row. 0, or -1 with a
+ * message printed. */
+int scan_exclude(struct filelist *files, struct dataset *ds, const char *list,
+		 size_t *dropped, size_t *unmatched);
+
 #endif
