@@ -22,23 +22,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import harness  # noqa: E402
 from harness import ok, run  # noqa: E402
 
-SHIM_SRC = os.path.join(harness.LIB, "hostile_preload.c")
-SHIM = None
 SECRET = b"x" * 200 + b"PARIMG-SECRET: the key of a user\n"
 
 
-def shim(d):
-    """hostile_preload.so, built once per run beside the test folder D."""
-    global SHIM
-    if SHIM is None:
-        SHIM = os.path.join(os.path.dirname(d), "hostile_preload.so")
-        subprocess.run(["cc", "-shared", "-fPIC", "-o", SHIM, SHIM_SRC, "-ldl"], check=True,
-                       timeout=60)
-    return SHIM
-
-
 def shimmed(d, *args, workers=False, **kw):
-    env = dict(os.environ, LD_PRELOAD=shim(d))
+    env = dict(os.environ, LD_PRELOAD=harness.shim("hostile_preload", d))
     if workers:
         env["PARIMG_SHIM_WORKERS"] = "1"
     return run(*args, env=env, **kw)

@@ -21,7 +21,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import harness  # noqa: E402
 from harness import ok, procs_mentioning, run, save_image  # noqa: E402
 
-SHIM_SRC = os.path.join(harness.LIB, "sandbox_preload.c")
 N = 12              # JPEGs per load; the marked one is row MARKED
 MARKED = 7
 ATTACKS = {         # the shim's action: the call the filter must name
@@ -41,17 +40,11 @@ LIES = {            # the shim's lie: what the parent must say of it
     "badtype": r"sent a message of unknown type 77",
 }
 PWNED = "/tmp/parimg_sandbox_pwned"
-SHIM = None
 
 
 def shim(d):
     """The sandbox_preload.so, built once per run."""
-    global SHIM
-    if SHIM is None:
-        SHIM = os.path.join(os.path.dirname(d), "sandbox_preload.so")
-        subprocess.run(["cc", "-shared", "-fPIC", "-o", SHIM, SHIM_SRC, "-ldl"], check=True,
-                       timeout=60)
-    return SHIM
+    return harness.shim("sandbox_preload", d)
 
 
 def env_for(d, **extra):

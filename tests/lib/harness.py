@@ -139,6 +139,20 @@ def readme_block(marker, lang):
     return found[0][1]
 
 
+_shims = {}
+
+
+def shim(name, d):
+    """tests/lib/NAME.c built as an LD_PRELOAD library, once per run, beside
+    the test folder D (the run's folder outlives each test's); its path."""
+    if name not in _shims:
+        so = os.path.join(os.path.dirname(d), name + ".so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", so, os.path.join(LIB, name + ".c"),
+                        "-ldl"], check=True, timeout=60)
+        _shims[name] = so
+    return _shims[name]
+
+
 def run_readme_example(d, name):
     """Run the docs' example NAME (in README.md or docs/*.md) as written, in
     D: its shell block ('<!-- NAME: shell -->') with the parimg under test
