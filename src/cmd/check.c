@@ -649,7 +649,7 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 	if (opt_row_check(&k->spec, &given, "check") < 0)
 		return -1;
 	if (k->nul && !k->list)
-		return usage_error("check", "-0 goes with --list KIND");
+		return usage_error("check", "-0 goes with --list-broken (or --list KIND)");
 	if (k->list && k->format_given)
 		return usage_error("check", "--list prints paths alone, in no --format");
 	if (k->list == LIST_NEAR && !k->near)
