@@ -22,6 +22,7 @@ static const struct decoder *const decoders[] = {
 	&dec_bmp,	/* BM: our own reader */
 	&dec_pnm,	/* P1 to P6: our own reader */
 	&dec_tiff,	/* II*\0, MM\0* (and BigTIFF's +): libtiff */
+	&dec_jp2,	/* the JP2 signature box, J2K's SOC and SIZ: OpenJPEG */
 	&dec_tga,	/* no magic number: our own reader */
 	NULL
 };

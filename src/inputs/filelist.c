@@ -13,7 +13,7 @@
 
 static const char *const image_exts[] = {
 	"png", "jpg", "jpeg", "webp", "gif", "bmp", "tga", "pgm", "ppm", "pnm", "tif", "tiff",
-	NULL
+	"jp2", "j2k", "j2c", "jpc", "jpf", "jpx", NULL
 };
 
 int filelist_is_image_name(const char *name)
