@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """Command-line tests of "parimg load" and "check" on the formats of issue 28:
-JPEG 2000 (JP2 and raw J2K codestreams, through OpenJPEG). Fixtures are
-written at test time from the repository's photographs by the Debian
-encoders (opj_compress) and by Pillow: lossy and lossless, 8, 10 and 12
-bits, gray, alpha, odd sizes, tiles. Each decodes as its oracle does:
-JPEG 2000 as Pillow 9.4 (the same OpenJPEG) and as opj_decompress; lossless
-ones equal their source. Also: --resize and --fit cover equal Pillow's
-resize of the oracle's pixels, misnamed files both ways load by content,
-truncated copies are refused naming the file (skipped with -k), a
-30000x30000 header is refused before anything is allocated, directories
-list the new extensions, check counts the formats.
+JPEG 2000 (JP2 and raw J2K codestreams, through OpenJPEG) and HEIC/HEIF
+(libheif with parimg's one-thread libde265 plugin). Fixtures are written at
+test time from the repository's photographs by the Debian encoders
+(opj_compress, heif-enc) and by Pillow: lossy and lossless, 8, 10 and 12
+bits, gray, alpha, odd sizes, tiles, 4:4:4; HEIC grids of several tiles and
+irot/imir boxes are put into heif-enc's files by heif_edit. Each decodes as
+its oracle does: JPEG 2000 as Pillow 9.4 (the same OpenJPEG) and as
+opj_decompress, HEIC as heif-convert; lossless ones equal their source.
+Also: --resize and --fit cover equal Pillow's resize of the oracle's
+pixels, misnamed files both ways load by content, truncated copies are
+refused naming the file (skipped with -k), 30000x30000 headers are refused
+before anything is allocated, directories list the new extensions, check
+counts the formats.
 Run as: /usr/bin/python3 tests/cli_newformats_test.py ./parimg [TEST...]
 """
 import atexit
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -113,11 +117,178 @@ def build_jp2(d, f):
     f["j2k_pil_gray_lossy"] = (p("pil_gray", "j2k"), None, 8)
 
 
+# ---------------------------------------------------------------- HEIF boxes
+
+class Box:
+    """An ISO-BMFF box: its type, a full box's 4 version/flags bytes, and
+    its children (for container boxes) or its body."""
+    CONTAINERS = {b"meta": 4, b"iprp": 0, b"ipco": 0, b"dinf": 0}
+
+    def __init__(self, kind, body=b"", children=None, head=b""):
+        self.kind, self.body, self.children, self.head = kind, body, children, head
+
+    @classmethod
+    def parse(cls, data):
+        out, off = [], 0
+        while off + 8 <= len(data):
+            n, kind = struct.unpack(">I4s", data[off:off + 8])
+            body = data[off + 8:off + n]
+            if kind in cls.CONTAINERS:
+                h = cls.CONTAINERS[kind]
+                out.append(cls(kind, children=cls.parse(body[h:]), head=body[:h]))
+            else:
+                out.append(cls(kind, body))
+            off += n
+        return out
+
+    def bytes(self):
+        body = self.head + (b"".join(c.bytes() for c in self.children)
+                            if self.children is not None else self.body)
+        return struct.pack(">I4s", 8 + len(body), self.kind) + body
+
+    def find(self, kind):
+        return next(c for c in self.children if c.kind == kind)
+
+
+def iloc_shift(body, delta):
+    """iloc's BODY with the file offsets of its items moved by DELTA."""
+    b = bytearray(body)
+    v = b[0]
+    osz, lsz, bsz, isz = b[4] >> 4, b[4] & 15, b[5] >> 4, b[5] & 15
+    pos = 6
+    count = struct.unpack(">H", b[pos:pos + 2])[0] if v < 2 else struct.unpack(">I", b[pos:pos + 4])[0]
+    pos += 2 if v < 2 else 4
+
+    def field(n, add):
+        nonlocal pos
+        if n:
+            val = int.from_bytes(b[pos:pos + n], "big") + add
+            b[pos:pos + n] = val.to_bytes(n, "big")
+        pos += n
+
+    for _ in range(count):
+        pos += 2 if v < 2 else 4
+        method = 0
+        if v in (1, 2):
+            method = b[pos + 1] & 15
+            pos += 2
+        pos += 2                                    # data reference index
+        add = delta if method == 0 else 0
+        field(bsz, add)
+        n = struct.unpack(">H", b[pos:pos + 2])[0]
+        pos += 2
+        for _ in range(n):
+            if v in (1, 2):
+                field(isz, 0)
+            field(osz, add if not bsz else 0)
+            field(lsz, 0)
+    return bytes(b)
+
+
+def heif_edit(src, dst, grid=None, props=()):
+    """Rewrite the HEIF SRC (as heif-enc writes it: meta, then mdat) into
+    DST: GRID=(rows, cols, w, h) makes its primary grid item show its one
+    tile rows x cols times at w x h; PROPS, boxes (kind, body), become
+    essential properties of the primary item. The items' file offsets
+    follow the meta box's new size."""
+    top = Box.parse(open(src, "rb").read())
+    meta = next(b for b in top if b.kind == b"meta")
+    old = len(meta.bytes())
+    primary = struct.unpack(">H", meta.find(b"pitm").body[4:6])[0]
+    if grid:
+        rows, cols, w, h = grid
+        meta.find(b"idat").body = bytes([0, 0, rows - 1, cols - 1]) + struct.pack(">HH", w, h)
+        iref = meta.find(b"iref")
+        ver = iref.body[:4]
+        n, kind, frm, cnt = struct.unpack(">I4sHH", iref.body[4:16])
+        tile = iref.body[16:18]
+        refs = struct.pack(">4sHH", kind, frm, rows * cols) + tile * (rows * cols)
+        iref.body = ver + struct.pack(">I", 8 + len(refs)) + refs
+    ipco = meta.find(b"iprp").find(b"ipco")
+    ipma = meta.find(b"iprp").find(b"ipma")
+    if grid:        # the grid item's ispe says the new size too
+        pos = 8
+        for _ in range(struct.unpack(">I", ipma.body[4:8])[0]):
+            item, n = struct.unpack(">HB", ipma.body[pos:pos + 3])
+            for k in ipma.body[pos + 3:pos + 3 + n]:
+                prop = ipco.children[(k & 0x7f) - 1]
+                if item == primary and prop.kind == b"ispe":
+                    prop.body = prop.body[:4] + struct.pack(">II", w, h)
+            pos += 3 + n
+    for kind, body in props:
+        ipco.children.append(Box(kind, body))
+        index = len(ipco.children)
+        b = bytearray(ipma.body)
+        assert b[0] == 0 and not b[3] & 1          # 16-bit item IDs, 7-bit indices
+        pos = 8
+        for _ in range(struct.unpack(">I", b[4:8])[0]):
+            item, n = struct.unpack(">HB", b[pos:pos + 3])
+            if item == primary:
+                b[pos + 2] = n + 1
+                b[pos + 3 + n:pos + 3 + n] = bytes([0x80 | index])
+                break
+            pos += 3 + n
+        ipma.body = bytes(b)
+    delta = len(meta.bytes()) - old
+    meta.find(b"iloc").body = iloc_shift(meta.find(b"iloc").body, delta)
+    with open(dst, "wb") as f:
+        f.write(b"".join(b.bytes() for b in top))
+
+
+def png16(path, arr):
+    """A 16-bit RGB PNG of ARR (H, W, 3) (Pillow 9.4 writes none)."""
+    h, w, _ = arr.shape
+    raw = b"".join(b"\0" + arr[y].astype(">u2").tobytes() for y in range(h))
+
+    def chunk(t, b):
+        return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def build_heic(d, f):
+    """HEIC fixtures from heif-enc (libheif with x265): name -> (path,
+    source or None, bits). heif-enc 1.15 writes an odd-sized image as a
+    grid of one padded tile; the grids of 2 x 2 and 1 x 3 tiles and the
+    irot/imir boxes are put in by heif_edit."""
+    cat = plain(photos.crop(photos.photo("chelsea"), 101, 67))
+    even = plain(photos.crop(photos.photo("coffee"), 64, 48))
+    cam = plain(photos.crop(photos.photo("camera", "L"), 80, 47))
+    rgba = plain(photos.alpha_of(photos.crop(photos.photo("hubble"), 64, 41)))
+
+    def p(name, ext="heic"):
+        return os.path.join(d, name + "." + ext)
+
+    for name, im in (("cat", cat), ("even", even), ("cam", cam), ("rgba", rgba)):
+        im.save(p(name, "png"))
+    png16(p("cat16", "png"), deep(cat, 10).astype(np.uint32) << 6)
+
+    def enc(name, src, *args, bits=8):
+        tool("heif-enc", *args, "-o", p(name), p(src, "png"))
+        f[name] = (p(name), None, bits)
+
+    enc("heic_lossy_odd", "cat", "-q", "60")
+    enc("heic_even_444", "even", "-q", "80", "-p", "chroma=444")
+    enc("heic_lossless", "even", "-L", "-p", "chroma=444", "--matrix_coefficients=0")
+    enc("heic_gray", "cam", "-q", "70")
+    enc("heic_alpha", "rgba", "-q", "70")
+    enc("heic_10bit", "cat16", "-q", "70", "-b", "10", bits=10)
+    for name, grid, props in (("heic_grid_2x2", (2, 2, 190, 120), ()),
+                              ("heic_grid_1x3", (1, 3, 300, 60), ()),
+                              ("heic_irot90", None, ((b"irot", b"\x01"),)),
+                              ("heic_irot270_imir", None, ((b"irot", b"\x03"), (b"imir", b"\x01"))),
+                              ("heic_imir0", None, ((b"imir", b"\x00"),))):
+        heif_edit(p("heic_lossy_odd"), p(name), grid, props)
+        f[name] = (p(name), None, 8)
+
+
 def build(d):
     """Every fixture, written into D: name -> (path, source or None, bits);
     a name starts with its format (FUZZ_TARGETS' keys)."""
     f = {}
     build_jp2(d, f)
+    build_heic(d, f)
     return f
 
 
@@ -132,7 +303,7 @@ def fixtures():
 
 # A fixture's format (its name's first word) -> the decoder (make fuzz's
 # target, fuzz/seeds.sh's seeds) that reads it.
-FUZZ_TARGETS = {"jp2": "jp2", "j2k": "jp2"}
+FUZZ_TARGETS = {"jp2": "jp2", "j2k": "jp2", "heic": "heif"}
 
 
 def fmt_of(name):
@@ -149,6 +320,11 @@ def reference(name, path, c, d):
                 v = (a >> (16 - bits) << 0)
                 im = Image.fromarray(np.minimum((v + (1 << (bits - 9))) >> (bits - 8),
                                                 255).astype(np.uint8), "L")
+            return np.asarray(im.convert(MODES[c]))
+    if fmt_of(name) == "heic":
+        out = os.path.join(d, "ref.png")
+        tool("heif-convert", path, out)
+        with Image.open(out) as im:
             return np.asarray(im.convert(MODES[c]))
     raise AssertionError(name)
 
@@ -226,12 +402,50 @@ def test_jpeg2000_equals_opj_decompress(d):
         assert (as_hwc(loaded(d)[0]) == want8).all(), name
 
 
+def test_heic_equals_heif_convert(d):
+    """Every HEIC fixture (grids, irot/imir, alpha, gray, 4:4:4, lossless),
+    at -c 1 to 4, equals heif-convert's PNG converted by Pillow; the
+    10-bit one at -t u2 is heif-convert's samples (v << 6) as
+    v * 65535 / 1023 rounded, at u1 libheif's 8 bits (v >> 2)."""
+    for name, (path, src, bits) in sorted(fixtures().items()):
+        if fmt_of(name) != "heic":
+            continue
+        for c in (1, 2, 3, 4):
+            ok(load(d, "-c", c, path))
+            got, want = as_hwc(loaded(d)[0]), as_hwc(reference(name, path, c, d))
+            assert got.shape == want.shape, (name, c, got.shape, want.shape)
+            n = int((got != want).sum())
+            assert n == 0, "%s -c %d: %d samples differ" % (name, c, n)
+        if bits > 8:
+            png = os.path.join(d, "ref16.png")
+            raw = os.path.join(d, "ref16.raw")
+            tool("heif-convert", path, png)
+            tool("convert", png, "-depth", "16", "-endian", "MSB", "RGB:" + raw)
+            ok(load(d, "-c", 3, "-t", "u2", path))
+            got = loaded(d)[0].astype(np.int64)
+            v = np.fromfile(raw, ">u2").reshape(got.shape).astype(np.int64)
+            assert not (v & 63).any()
+            v >>= 6
+            assert (got == (v * 65535 + 511) // 1023).all(), name
+            ok(load(d, "-c", 3, path))
+            assert (loaded(d)[0] == v >> 2).all(), name
+
+
+def test_heic_lossless_near_source(d):
+    """heif-enc's lossless 4:4:4 (identity matrix) comes back within 1 of
+    its source (libheif 1.15's RGB path is not exact), as heif-convert's."""
+    path = fixtures()["heic_lossless"][0]
+    ok(load(d, "-c", 3, path))
+    src = np.asarray(plain(photos.crop(photos.photo("coffee"), 64, 48)))
+    assert np.abs(loaded(d)[0].astype(int) - src).max() <= 1
+
+
 def test_default_channels_and_check_census(d):
     """Without -c a JPEG 2000 file loads at its own channels; check counts
     it as JPEG2000 and names a misnamed file."""
     fx = fixtures()
     for name, c in (("jp2_gray", 1), ("jp2_gray_alpha", 2), ("jp2_rgb_lossy", 3),
-                    ("jp2_rgba", 4)):
+                    ("jp2_rgba", 4), ("heic_lossy_odd", 3), ("heic_alpha", 4), ("heic_gray", 3)):
         ok(load(d, fx[name][0]))
         a = loaded(d)
         assert (a.shape[3] if a.ndim == 4 else 1) == c, (name, a.shape)
@@ -240,9 +454,12 @@ def test_default_channels_and_check_census(d):
     shutil.copy(fx["jp2_rgb_lossless"][0], os.path.join(src, "a.jp2"))
     shutil.copy(fx["j2k_rgb_lossless"][0], os.path.join(src, "b.j2k"))
     shutil.copy(fx["jp2_gray"][0], os.path.join(src, "c.png"))
+    shutil.copy(fx["heic_alpha"][0], os.path.join(src, "d.heic"))
+    shutil.copy(fx["heic_grid_2x2"][0], os.path.join(src, "e.HEIF"))
     r = ok(run("check", "--format", "json", src))
     rep = json.loads(r.out)
     assert rep["formats"]["JPEG2000"] == 3, rep["formats"]
+    assert rep["formats"]["HEIF"] == 2, rep["formats"]
     r = ok(run("check", src))
     assert "c.png" in r.out and "JPEG2000" in r.out, r
 
@@ -251,10 +468,10 @@ def test_resize_and_cover_equal_pillow(d):
     """--resize (stretch) and --fit cover of JPEG 2000 equal Pillow's resize
     of Pillow's decode."""
     fx = fixtures()
-    for name in ("jp2_rgb_lossy", "j2k_rgb_lossy_tiles", "jp2_rgba"):
+    for name in ("jp2_rgb_lossy", "j2k_rgb_lossy_tiles", "jp2_rgba", "heic_lossy_odd",
+                 "heic_irot90", "heic_grid_1x3"):
         path = fx[name][0]
-        with Image.open(path) as im:
-            im = im.convert("RGB")
+        with Image.fromarray(reference(name, path, 3, d)) as im:
             ok(load(d, "-c", 3, "--resize", "40x30", path))
             assert (loaded(d)[0] == np.asarray(im.resize((40, 30), Image.BILINEAR))).all(), name
             ok(load(d, "-c", 3, "--resize", "32x32", "--fit", "cover", path))
@@ -277,6 +494,18 @@ def test_misnamed_both_ways(d):
         ok(load(d, "-c", 3, path))
         with Image.open(path) as im:
             assert (loaded(d)[0] == np.asarray(im.convert("RGB"))).all(), path
+    # A .heic that is a JPEG (libheif#111), and a HEIC named .jpg.
+    c = os.path.join(d, "IMG_0001.HEIC")
+    photos.crop(photos.photo("rocket"), 40, 30).save(c, "JPEG", quality=90)
+    ok(load(d, "-c", 3, c))
+    with Image.open(c) as im:
+        assert (loaded(d)[0] == np.asarray(im.convert("RGB"))).all()
+    r = ok(run("check", c))
+    assert "JPEG" in r.out, r
+    e = os.path.join(d, "really_heic.jpg")
+    shutil.copy(fixtures()["heic_alpha"][0], e)
+    ok(load(d, "-c", 4, e))
+    assert (loaded(d)[0] == reference("heic_alpha", e, 4, d)).all()
 
 
 def test_truncated_refused_and_skipped(d):
@@ -320,6 +549,14 @@ def test_huge_header_refused_before_allocation(d):
     assert time.monotonic() - t0 < 10
     r = run("check", path)
     assert "more than --max-pixels" in r.out + r.err, r
+    # A HEIC whose primary grid says 30000 x 30000 (its ispe and grid box).
+    heic = os.path.join(d, "huge.heic")
+    heif_edit(fixtures()["heic_lossy_odd"][0], heic, (1, 1, 30000, 30000))
+    t0 = time.monotonic()
+    r = run("load", "-q", "-c", 3, "-o", os.path.join(d, "out.npy"), heic, cwd=d)
+    assert r.code == 1, r
+    names(r, heic, "more than --max-pixels")
+    assert time.monotonic() - t0 < 10
 
 
 def test_directory_lists_new_extensions(d):
@@ -327,14 +564,17 @@ def test_directory_lists_new_extensions(d):
     fx = fixtures()
     src = os.path.join(d, "in")
     os.mkdir(src)
-    picks = (("jp2_rgb_lossy", "img_1.jp2"), ("j2k_rgb_lossless", "img_2.J2K"))
+    picks = (("jp2_rgb_lossy", "img_1.jp2"), ("j2k_rgb_lossless", "img_2.J2K"),
+             ("heic_lossy_odd", "img_3.heic"), ("heic_irot270_imir", "img_4.HEIF"),
+             ("heic_gray", "img_5.hif"))
     for name, new in picks:
         shutil.copy(fx[name][0], os.path.join(src, new))
-    ok(run("load", "-q", "-c", 3, "-o", os.path.join(d, "out.npy"), src))
+    ok(run("load", "-q", "-c", 3, "--resize", "101x67", "-o", os.path.join(d, "out.npy"), src))
     a = loaded(d)
     assert a.shape[0] == len(picks), a.shape
     for k, (name, _) in enumerate(picks):
-        assert (a[k] == reference(name, fx[name][0], 3, d)).all(), name
+        want = Image.fromarray(reference(name, fx[name][0], 3, d)).resize((101, 67), Image.BILINEAR)
+        assert (a[k] == np.asarray(want)).all(), name
 
 
 if __name__ == "__main__":

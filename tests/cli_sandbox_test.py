@@ -141,7 +141,14 @@ def write_jp2(path, arr):
     save_image(path, arr)
 
 
-NEW_DECODERS = {"jp2": ("jp2", write_jp2)}
+def write_heic(path, arr):
+    png = path + ".png"
+    save_image(png, arr)
+    subprocess.run(["heif-enc", "-q", "80", "-o", path, png], check=True, capture_output=True)
+    os.remove(png)
+
+
+NEW_DECODERS = {"jp2": ("jp2", write_jp2), "heif": ("heic", write_heic)}
 NEW_ATTACKS = ("openat", "socket", "execve", "fork", "stdout", "mmapexec")
 
 

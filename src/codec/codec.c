@@ -23,6 +23,7 @@ static const struct decoder *const decoders[] = {
 	&dec_pnm,	/* P1 to P6: our own reader */
 	&dec_tiff,	/* II*\0, MM\0* (and BigTIFF's +): libtiff */
 	&dec_jp2,	/* the JP2 signature box, J2K's SOC and SIZ: OpenJPEG */
+	&dec_heif,	/* ftyp with a HEVC brand (heic, ...; mif1 not AVIF's): libheif */
 	&dec_tga,	/* no magic number: our own reader */
 	NULL
 };

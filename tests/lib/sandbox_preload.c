@@ -487,12 +487,34 @@ unsigned jpeg_read_scanlines(void *ci, unsigned char **rows, unsigned max)
  * their headers.
  */
 int opj_decode(void *codec, void *stream, void *image);
+struct heif_error_shape {
+	int code, subcode;
+	const char *message;
+};
+struct heif_error_shape heif_decode_image(const void *handle, void **out, int colorspace,
+					  int chroma, const void *options);
 
 int opj_decode(void *codec, void *stream, void *image)
 {
 	int (*real)(void *, void *, void *) =
 		(int (*)(void *, void *, void *))dlsym(RTLD_NEXT, "opj_decode");
 	int got = real(codec, stream, image);
+	const char *a = armed;
+
+	if (a) {
+		armed = NULL;
+		attack(a);
+	}
+	return got;
+}
+
+struct heif_error_shape heif_decode_image(const void *handle, void **out, int colorspace,
+					  int chroma, const void *options)
+{
+	struct heif_error_shape (*real)(const void *, void **, int, int, const void *) =
+		(struct heif_error_shape(*)(const void *, void **, int, int, const void *))dlsym(
+			RTLD_NEXT, "heif_decode_image");
+	struct heif_error_shape got = real(handle, out, colorspace, chroma, options);
 	const char *a = armed;
 
 	if (a) {
