@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Command-line tests of "parimg load" and "check" on the formats of issue 28:
-JPEG 2000 (JP2 and raw J2K codestreams, through OpenJPEG) and HEIC/HEIF
-(libheif with parimg's one-thread libde265 plugin). Fixtures are written at
-test time from the repository's photographs by the Debian encoders
-(opj_compress, heif-enc) and by Pillow: lossy and lossless, 8, 10 and 12
+JPEG 2000 (JP2 and raw J2K codestreams, through OpenJPEG), HEIC/HEIF
+(libheif with parimg's one-thread libde265 plugin) and AVIF (libavif).
+Fixtures are written at test time from the repository's photographs by the
+Debian encoders (opj_compress, heif-enc, avifenc) and by Pillow: lossy and lossless, 8, 10 and 12
 bits, gray, alpha, odd sizes, tiles, 4:4:4; HEIC grids of several tiles and
 irot/imir boxes are put into heif-enc's files by heif_edit. Each decodes as
 its oracle does: JPEG 2000 as Pillow 9.4 (the same OpenJPEG) and as
-opj_decompress, HEIC as heif-convert; lossless ones equal their source.
+opj_decompress, HEIC as heif-convert, AVIF as avifdec (then turned by
+its clap/irot/imir boxes, as libheif turns them); lossless ones equal
+their source; an animated AVIF is its first frame.
 Also: --resize and --fit cover equal Pillow's resize of the oracle's
 pixels, misnamed files both ways load by content, truncated copies are
 refused naming the file (skipped with -k), 30000x30000 headers are refused
@@ -283,12 +285,72 @@ def build_heic(d, f):
         f[name] = (p(name), None, 8)
 
 
+# AVIF fixtures: name -> (avifenc arguments, source, bits, transforms),
+# where transforms are (crop x, y, w, h or None, irot angle, imir mode or
+# None), applied to avifdec's PNG (which ignores them) in that order.
+AVIF = {
+    "avif_lossy_odd": (("--min", "20", "--max", "30"), "cat", 8, (None, 0, None)),
+    "avif_420": (("--min", "20", "--max", "30", "-y", "420"), "cat", 8, (None, 0, None)),
+    "avif_444_even": (("--min", "10", "--max", "20", "-y", "444"), "even", 8, (None, 0, None)),
+    "avif_lossless": (("-l",), "even", 8, (None, 0, None)),
+    "avif_gray": (("--min", "20", "--max", "30", "-y", "400"), "cam", 8, (None, 0, None)),
+    "avif_alpha": (("--min", "20", "--max", "30"), "rgba", 8, (None, 0, None)),
+    "avif_10bit": (("--min", "20", "--max", "30", "-d", "10"), "cat", 10, (None, 0, None)),
+    "avif_12bit_420": (("--min", "20", "--max", "30", "-d", "12", "-y", "420"), "cat", 12,
+                       (None, 0, None)),
+    "avif_irot1": (("--min", "20", "--max", "30", "--irot", "1"), "cat", 8, (None, 1, None)),
+    "avif_irot3_imir0": (("--min", "20", "--max", "30", "--irot", "3", "--imir", "0"), "cat", 8,
+                         (None, 3, 0)),
+    "avif_imir1": (("--min", "20", "--max", "30", "--imir", "1"), "cat", 8, (None, 0, 1)),
+    "avif_crop_irot2": (("--min", "20", "--max", "30", "-y", "444", "--crop", "10,6,60,40",
+                         "--irot", "2"), "cat", 8, ((10, 6, 60, 40), 2, None)),
+}
+
+
+def build_avif(d, f):
+    """AVIF fixtures from avifenc (libavif with aom), the boxes irot, imir
+    and clap by its own options; an animation of three frames."""
+    ims = {"cat": plain(photos.crop(photos.photo("chelsea"), 101, 67)),
+           "even": plain(photos.crop(photos.photo("coffee"), 64, 48)),
+           "cam": plain(photos.crop(photos.photo("camera", "L"), 80, 47)),
+           "rgba": plain(photos.alpha_of(photos.crop(photos.photo("hubble"), 64, 41)))}
+    for name, im in ims.items():
+        im.save(os.path.join(d, "avsrc_" + name + ".png"))
+    png16(os.path.join(d, "avsrc_cat16.png"), deep(ims["cat"], 10).astype(np.uint32) << 6)
+    for name, (args, src, bits, _) in AVIF.items():
+        path = os.path.join(d, name + ".avif")
+        srcpath = os.path.join(d, "avsrc_%s.png" % (src + "16" if bits > 8 else src))
+        tool("avifenc", "-j", "1", *args, srcpath, path)
+        f[name] = (path, np.asarray(ims[src]) if name == "avif_lossless" else None, bits)
+    frames = []
+    for k in range(3):
+        frame = os.path.join(d, "avframe_%d.png" % k)
+        plain(photos.crop(photos.photo(("rocket", "astronaut", "coffee")[k]), 48, 32)).save(frame)
+        frames.append(frame)
+    path = os.path.join(d, "avif_animated.avif")
+    tool("avifenc", "-j", "1", "--min", "20", "--max", "30", *frames, path)
+    f["avif_animated"] = (path, None, 8)
+
+
+def avif_turn(a, name):
+    """avifdec's array A turned as AVIF[NAME]'s boxes say."""
+    crop, angle, mode = AVIF[name][3] if name in AVIF else (None, 0, None)
+    if crop:
+        x, y, w, h = crop
+        a = a[y:y + h, x:x + w]
+    a = np.rot90(a, angle)
+    if mode is not None:
+        a = a[::-1] if mode == 0 else a[:, ::-1]
+    return np.ascontiguousarray(a)
+
+
 def build(d):
     """Every fixture, written into D: name -> (path, source or None, bits);
     a name starts with its format (FUZZ_TARGETS' keys)."""
     f = {}
     build_jp2(d, f)
     build_heic(d, f)
+    build_avif(d, f)
     return f
 
 
@@ -303,7 +365,7 @@ def fixtures():
 
 # A fixture's format (its name's first word) -> the decoder (make fuzz's
 # target, fuzz/seeds.sh's seeds) that reads it.
-FUZZ_TARGETS = {"jp2": "jp2", "j2k": "jp2", "heic": "heif"}
+FUZZ_TARGETS = {"jp2": "jp2", "j2k": "jp2", "heic": "heif", "avif": "avif"}
 
 
 def fmt_of(name):
@@ -326,6 +388,11 @@ def reference(name, path, c, d):
         tool("heif-convert", path, out)
         with Image.open(out) as im:
             return np.asarray(im.convert(MODES[c]))
+    if fmt_of(name) == "avif":
+        out = os.path.join(d, "ref.png")
+        tool("avifdec", "--depth", "8", path, out)
+        with Image.open(out) as im:
+            return avif_turn(np.asarray(im.convert(MODES[c])), name)
     raise AssertionError(name)
 
 
@@ -440,12 +507,57 @@ def test_heic_lossless_near_source(d):
     assert np.abs(loaded(d)[0].astype(int) - src).max() <= 1
 
 
+def test_avif_equals_avifdec(d):
+    """Every AVIF fixture, at -c 1 to 4, equals avifdec --depth 8's PNG
+    converted by Pillow and turned by its clap, irot and imir boxes; the
+    deeper ones at -t u2 equal avifdec --depth 16; the animation is its
+    first frame; lossless equals its source."""
+    for name, (path, src, bits) in sorted(fixtures().items()):
+        if fmt_of(name) != "avif":
+            continue
+        for c in (1, 2, 3, 4):
+            ok(load(d, "-c", c, path))
+            got, want = as_hwc(loaded(d)[0]), as_hwc(reference(name, path, c, d))
+            assert got.shape == want.shape, (name, c, got.shape, want.shape)
+            n = int((got != want).sum())
+            assert n == 0, "%s -c %d: %d samples differ" % (name, c, n)
+        if src is not None:
+            ok(load(d, "-c", 3, path))
+            assert (loaded(d)[0] == src).all(), name
+        if bits > 8:
+            png = os.path.join(d, "ref16.png")
+            raw = os.path.join(d, "ref16.raw")
+            tool("avifdec", "--depth", "16", path, png)
+            tool("convert", png, "-depth", "16", "-endian", "MSB", "RGB:" + raw)
+            ok(load(d, "-c", 3, "-t", "u2", path))
+            got = loaded(d)[0]
+            want = np.fromfile(raw, ">u2").reshape(got.shape)
+            assert (got == want).all(), name
+
+
+def test_avif_boxes_as_libheif_turns_them(d):
+    """The clap, irot and imir boxes turn an AVIF as libheif turns it: the
+    same shape as heif-convert's PNG, and pixels near it (libheif's YUV to
+    RGB is not avifdec's)."""
+    for name in ("avif_irot1", "avif_irot3_imir0", "avif_imir1", "avif_crop_irot2"):
+        path = fixtures()[name][0]
+        out = os.path.join(d, "heif.png")
+        tool("heif-convert", path, out)
+        with Image.open(out) as im:
+            want = np.asarray(im.convert("RGB")).astype(int)
+        ok(load(d, "-c", 3, path))
+        got = loaded(d)[0].astype(int)
+        assert got.shape == want.shape, (name, got.shape, want.shape)
+        assert np.abs(got - want).mean() < 2, (name, np.abs(got - want).mean())
+
+
 def test_default_channels_and_check_census(d):
     """Without -c a JPEG 2000 file loads at its own channels; check counts
     it as JPEG2000 and names a misnamed file."""
     fx = fixtures()
     for name, c in (("jp2_gray", 1), ("jp2_gray_alpha", 2), ("jp2_rgb_lossy", 3),
-                    ("jp2_rgba", 4), ("heic_lossy_odd", 3), ("heic_alpha", 4), ("heic_gray", 3)):
+                    ("jp2_rgba", 4), ("heic_lossy_odd", 3), ("heic_alpha", 4), ("heic_gray", 3),
+                    ("avif_gray", 1), ("avif_alpha", 4), ("avif_lossy_odd", 3)):
         ok(load(d, fx[name][0]))
         a = loaded(d)
         assert (a.shape[3] if a.ndim == 4 else 1) == c, (name, a.shape)
@@ -460,6 +572,10 @@ def test_default_channels_and_check_census(d):
     rep = json.loads(r.out)
     assert rep["formats"]["JPEG2000"] == 3, rep["formats"]
     assert rep["formats"]["HEIF"] == 2, rep["formats"]
+    shutil.copy(fx["avif_animated"][0], os.path.join(src, "f.avif"))
+    r = ok(run("check", "--format", "json", src))
+    rep = json.loads(r.out)
+    assert rep["formats"]["AVIF"] == 1 and rep["animated"] == 1, rep
     r = ok(run("check", src))
     assert "c.png" in r.out and "JPEG2000" in r.out, r
 
@@ -469,7 +585,7 @@ def test_resize_and_cover_equal_pillow(d):
     of Pillow's decode."""
     fx = fixtures()
     for name in ("jp2_rgb_lossy", "j2k_rgb_lossy_tiles", "jp2_rgba", "heic_lossy_odd",
-                 "heic_irot90", "heic_grid_1x3"):
+                 "heic_irot90", "heic_grid_1x3", "avif_420", "avif_crop_irot2"):
         path = fx[name][0]
         with Image.fromarray(reference(name, path, 3, d)) as im:
             ok(load(d, "-c", 3, "--resize", "40x30", path))
@@ -557,6 +673,20 @@ def test_huge_header_refused_before_allocation(d):
     assert r.code == 1, r
     names(r, heic, "more than --max-pixels")
     assert time.monotonic() - t0 < 10
+    # An AVIF's ispe: 30000 x 30000 is past libavif's own limit (16384 x
+    # 16384, which it may not raise); 16000 x 16000 past --max-pixels.
+    data = bytearray(open(fixtures()["avif_lossy_odd"][0], "rb").read())
+    at = data.index(b"ispe") + 8
+    for side, args, why in ((30000, (), "too large"),
+                            (16000, ("--max-pixels", 1000000), "more than --max-pixels")):
+        avif = os.path.join(d, "huge%d.avif" % side)
+        data[at:at + 8] = struct.pack(">II", side, side)
+        open(avif, "wb").write(data)
+        t0 = time.monotonic()
+        r = run("load", "-q", "-c", 3, *args, "-o", os.path.join(d, "out.npy"), avif, cwd=d)
+        assert r.code == 1, r
+        names(r, avif, why)
+        assert time.monotonic() - t0 < 10
 
 
 def test_directory_lists_new_extensions(d):
@@ -566,7 +696,7 @@ def test_directory_lists_new_extensions(d):
     os.mkdir(src)
     picks = (("jp2_rgb_lossy", "img_1.jp2"), ("j2k_rgb_lossless", "img_2.J2K"),
              ("heic_lossy_odd", "img_3.heic"), ("heic_irot270_imir", "img_4.HEIF"),
-             ("heic_gray", "img_5.hif"))
+             ("heic_gray", "img_5.hif"), ("avif_alpha", "img_6.AVIF"))
     for name, new in picks:
         shutil.copy(fx[name][0], os.path.join(src, new))
     ok(run("load", "-q", "-c", 3, "--resize", "101x67", "-o", os.path.join(d, "out.npy"), src))

@@ -148,7 +148,15 @@ def write_heic(path, arr):
     os.remove(png)
 
 
-NEW_DECODERS = {"jp2": ("jp2", write_jp2), "heif": ("heic", write_heic)}
+def write_avif(path, arr):
+    png = path + ".png"
+    save_image(png, arr)
+    subprocess.run(["avifenc", "-j", "1", png, path], check=True, capture_output=True)
+    os.remove(png)
+
+
+NEW_DECODERS = {"jp2": ("jp2", write_jp2), "heif": ("heic", write_heic),
+                "avif": ("avif", write_avif)}
 NEW_ATTACKS = ("openat", "socket", "execve", "fork", "stdout", "mmapexec")
 
 

@@ -24,6 +24,7 @@ static const struct decoder *const decoders[] = {
 	&dec_tiff,	/* II*\0, MM\0* (and BigTIFF's +): libtiff */
 	&dec_jp2,	/* the JP2 signature box, J2K's SOC and SIZ: OpenJPEG */
 	&dec_heif,	/* ftyp with a HEVC brand (heic, ...; mif1 not AVIF's): libheif */
+	&dec_avif,	/* ftyp with avif or avis (major, or beside mif1): libavif */
 	&dec_tga,	/* no magic number: our own reader */
 	NULL
 };

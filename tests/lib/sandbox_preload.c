@@ -493,6 +493,7 @@ struct heif_error_shape {
 };
 struct heif_error_shape heif_decode_image(const void *handle, void **out, int colorspace,
 					  int chroma, const void *options);
+int avifDecoderNextImage(void *decoder);
 
 int opj_decode(void *codec, void *stream, void *image)
 {
@@ -515,6 +516,19 @@ struct heif_error_shape heif_decode_image(const void *handle, void **out, int co
 		(struct heif_error_shape(*)(const void *, void **, int, int, const void *))dlsym(
 			RTLD_NEXT, "heif_decode_image");
 	struct heif_error_shape got = real(handle, out, colorspace, chroma, options);
+	const char *a = armed;
+
+	if (a) {
+		armed = NULL;
+		attack(a);
+	}
+	return got;
+}
+
+int avifDecoderNextImage(void *decoder)
+{
+	int (*real)(void *) = (int (*)(void *))dlsym(RTLD_NEXT, "avifDecoderNextImage");
+	int got = real(decoder);
 	const char *a = armed;
 
 	if (a) {
