@@ -222,7 +222,7 @@ PY
 /usr/bin/python3 - "$out" <<'PY'
 import os, sys
 out = sys.argv[1]
-for fmt in ("jpeg", "png", "webp", "gif", "bmp", "tga", "pnm", "tiff", "jp2", "heif", "avif"):
+for fmt in ("jpeg", "png", "webp", "gif", "bmp", "tga", "pnm", "tiff", "jp2", "heif", "avif", "jxl"):
     d = os.path.join(out, fmt)
     files = sorted(os.listdir(d), key=lambda n: (os.path.getsize(os.path.join(d, n)), n))[:48]
     data = [open(os.path.join(d, n), "rb").read() for n in files]

@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 """Command-line tests of "parimg load" and "check" on the formats of issue 28:
 JPEG 2000 (JP2 and raw J2K codestreams, through OpenJPEG), HEIC/HEIF
-(libheif with parimg's one-thread libde265 plugin) and AVIF (libavif).
+(libheif with parimg's one-thread libde265 plugin), AVIF (libavif) and
+JPEG XL (libjxl).
 Fixtures are written at test time from the repository's photographs by the
-Debian encoders (opj_compress, heif-enc, avifenc) and by Pillow: lossy and lossless, 8, 10 and 12
+Debian encoders (opj_compress, heif-enc, avifenc, cjxl) and by Pillow: lossy and lossless, 8, 10 and 12
 bits, gray, alpha, odd sizes, tiles, 4:4:4; HEIC grids of several tiles and
 irot/imir boxes are put into heif-enc's files by heif_edit. Each decodes as
 its oracle does: JPEG 2000 as Pillow 9.4 (the same OpenJPEG) and as
 opj_decompress, HEIC as heif-convert, AVIF as avifdec (then turned by
 its clap/irot/imir boxes, as libheif turns them); lossless ones equal
-their source; an animated AVIF is its first frame.
+their source; an animated AVIF is its first frame; JPEG XL as djxl.
 Also: --resize and --fit cover equal Pillow's resize of the oracle's
 pixels, misnamed files both ways load by content, truncated copies are
 refused naming the file (skipped with -k), 30000x30000 headers are refused
@@ -237,8 +238,9 @@ def heif_edit(src, dst, grid=None, props=()):
         f.write(b"".join(b.bytes() for b in top))
 
 
-def png16(path, arr):
-    """A 16-bit RGB PNG of ARR (H, W, 3) (Pillow 9.4 writes none)."""
+def png16(path, arr, sbit=None):
+    """A 16-bit RGB PNG of ARR (H, W, 3) (Pillow 9.4 writes none), with an
+    sBIT chunk of SBIT significant bits if given."""
     h, w, _ = arr.shape
     raw = b"".join(b"\0" + arr[y].astype(">u2").tobytes() for y in range(h))
 
@@ -246,7 +248,52 @@ def png16(path, arr):
         return struct.pack(">I", len(b)) + t + b + struct.pack(">I", zlib.crc32(t + b))
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)) +
+                (chunk(b"sBIT", bytes([sbit] * 3)) if sbit else b"") +
                 chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def png_read(path):
+    """The samples of a PNG of 8 or 16-bit gray, RGB or RGBA (colour types
+    0, 2, 4, 6, not interlaced) as (H, W, C): Pillow 9.4 cuts 16-bit RGB to
+    8 bits, and ImageMagick would apply the file's colour profile."""
+    data = open(path, "rb").read()
+    pos, idat = 8, b""
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    assert depth in (8, 16) and ctype in (0, 2, 4, 6) and not interlace, path
+    c = {0: 1, 2: 3, 4: 2, 6: 4}[ctype]
+    bpp, stride = c * depth // 8, w * c * depth // 8
+    raw = zlib.decompress(idat)
+    out = np.zeros((h, stride), np.int64)
+    prev = np.zeros(stride, np.int64)
+    for y in range(h):
+        kind, row = raw[y * (stride + 1)], np.frombuffer(raw, np.uint8, stride, y * (stride + 1) + 1)
+        cur = row.astype(np.int64)
+        if kind == 2:
+            cur = (cur + prev) & 255
+        elif kind in (1, 3, 4):
+            cur = cur.copy()
+            for x in range(stride):
+                a = cur[x - bpp] if x >= bpp else 0
+                b, cc = prev[x], prev[x - bpp] if x >= bpp else 0
+                if kind == 1:
+                    pred = a
+                elif kind == 3:
+                    pred = (a + b) // 2
+                else:
+                    pa, pb, pc = abs(b - cc), abs(a - cc), abs(a + b - 2 * cc)
+                    pred = a if pa <= pb and pa <= pc else b if pb <= pc else cc
+                cur[x] = (cur[x] + pred) & 255
+        out[y] = prev = cur
+    if depth == 16:
+        out = out[:, 0::2] * 256 + out[:, 1::2]
+    return out.reshape(h, w, c)
 
 
 def build_heic(d, f):
@@ -344,6 +391,51 @@ def avif_turn(a, name):
     return np.ascontiguousarray(a)
 
 
+def build_jxl(d, f):
+    """JPEG XL fixtures from cjxl (libjxl 0.7): lossy, lossless, 10-bit,
+    gray, alpha, odd sizes, a recompressed JPEG, the container format, the
+    EXIF orientation of a JPEG and a PNG as the header's orientation, and
+    an animation of three frames (from an APNG)."""
+    cat = plain(photos.crop(photos.photo("chelsea"), 101, 67))
+    cam = plain(photos.crop(photos.photo("camera", "L"), 80, 47))
+    rgba = plain(photos.alpha_of(photos.crop(photos.photo("hubble"), 64, 41)))
+
+    def p(name, ext="jxl"):
+        return os.path.join(d, name + "." + ext)
+
+    def enc(name, src, *args, source=None, bits=8):
+        tool("cjxl", src, p(name), *args)
+        f[name] = (p(name), source, bits)
+
+    cat.save(p("jx_cat", "png"))
+    cam.save(p("jx_cam", "png"))
+    rgba.save(p("jx_rgba", "png"))
+    turned = Image.Exif()
+    turned[274] = 6
+    cat.save(p("jx_cat6", "jpg"), quality=90, exif=turned.tobytes())
+    cat.save(p("jx_cat", "jpg"), quality=90)
+    cat.save(p("jx_cat8", "png"), exif=turned.tobytes())
+    # 10 bits: a 16-bit PNG with sBIT 10 (cjxl 0.7 misreads a PPM of
+    # maxval 1023), which cjxl stores as round(v16 * 1023 / 65535).
+    c16 = deep(cat, 10).astype(np.int64) << 6
+    png16(p("jx_c10", "png"), c16, 10)
+    c10 = (c16 * 1023 + 32767) // 65535
+    frames = [plain(photos.crop(photos.photo(n), 48, 32)) for n in ("rocket", "astronaut", "coffee")]
+    frames[0].save(p("jx_anim", "png"), save_all=True, append_images=frames[1:], duration=100)
+    enc("jxl_lossy_odd", p("jx_cat", "png"), "-d", "1")
+    enc("jxl_lossless", p("jx_cat", "png"), "-d", "0", source=np.asarray(cat))
+    enc("jxl_gray", p("jx_cam", "png"), "-d", "1")
+    enc("jxl_gray_lossless", p("jx_cam", "png"), "-d", "0", source=np.asarray(cam))
+    enc("jxl_alpha", p("jx_rgba", "png"), "-d", "1")
+    enc("jxl_10bit_lossless", p("jx_c10", "png"), "-d", "0", source=c10, bits=10)
+    enc("jxl_10bit_lossy", p("jx_c10", "png"), "-d", "1", bits=10)
+    enc("jxl_from_jpeg", p("jx_cat", "jpg"))
+    enc("jxl_from_jpeg_orient6", p("jx_cat6", "jpg"))
+    enc("jxl_png_orient6", p("jx_cat8", "png"), "-d", "1")
+    enc("jxl_container", p("jx_cat", "png"), "-d", "1", "--container=1")
+    enc("jxl_animated", p("jx_anim", "png"), "-d", "1")
+
+
 def build(d):
     """Every fixture, written into D: name -> (path, source or None, bits);
     a name starts with its format (FUZZ_TARGETS' keys)."""
@@ -351,6 +443,7 @@ def build(d):
     build_jp2(d, f)
     build_heic(d, f)
     build_avif(d, f)
+    build_jxl(d, f)
     return f
 
 
@@ -365,7 +458,7 @@ def fixtures():
 
 # A fixture's format (its name's first word) -> the decoder (make fuzz's
 # target, fuzz/seeds.sh's seeds) that reads it.
-FUZZ_TARGETS = {"jp2": "jp2", "j2k": "jp2", "heic": "heif", "avif": "avif"}
+FUZZ_TARGETS = {"jp2": "jp2", "j2k": "jp2", "heic": "heif", "avif": "avif", "jxl": "jxl"}
 
 
 def fmt_of(name):
@@ -393,6 +486,11 @@ def reference(name, path, c, d):
         tool("avifdec", "--depth", "8", path, out)
         with Image.open(out) as im:
             return avif_turn(np.asarray(im.convert(MODES[c])), name)
+    if fmt_of(name) == "jxl":
+        out = os.path.join(d, "ref.png")
+        tool("djxl", path, out, "--bits_per_sample=8")
+        with Image.open(out) as im:
+            return np.asarray(im.convert(MODES[c]))
     raise AssertionError(name)
 
 
@@ -485,12 +583,10 @@ def test_heic_equals_heif_convert(d):
             assert n == 0, "%s -c %d: %d samples differ" % (name, c, n)
         if bits > 8:
             png = os.path.join(d, "ref16.png")
-            raw = os.path.join(d, "ref16.raw")
             tool("heif-convert", path, png)
-            tool("convert", png, "-depth", "16", "-endian", "MSB", "RGB:" + raw)
             ok(load(d, "-c", 3, "-t", "u2", path))
             got = loaded(d)[0].astype(np.int64)
-            v = np.fromfile(raw, ">u2").reshape(got.shape).astype(np.int64)
+            v = png_read(png)
             assert not (v & 63).any()
             v >>= 6
             assert (got == (v * 65535 + 511) // 1023).all(), name
@@ -526,12 +622,10 @@ def test_avif_equals_avifdec(d):
             assert (loaded(d)[0] == src).all(), name
         if bits > 8:
             png = os.path.join(d, "ref16.png")
-            raw = os.path.join(d, "ref16.raw")
             tool("avifdec", "--depth", "16", path, png)
-            tool("convert", png, "-depth", "16", "-endian", "MSB", "RGB:" + raw)
             ok(load(d, "-c", 3, "-t", "u2", path))
             got = loaded(d)[0]
-            want = np.fromfile(raw, ">u2").reshape(got.shape)
+            want = png_read(png)
             assert (got == want).all(), name
 
 
@@ -551,13 +645,44 @@ def test_avif_boxes_as_libheif_turns_them(d):
         assert np.abs(got - want).mean() < 2, (name, np.abs(got - want).mean())
 
 
+def test_jxl_equals_djxl(d):
+    """Every 8-bit JPEG XL fixture, at -c 1 to 4, equals djxl's PNG
+    converted by Pillow (the orientation applied, an animation's first
+    frame); lossless ones equal their source. The 10-bit ones are libjxl's
+    full-range scaling, v * 65535 / 1023 (u2) and v * 255 / 1023 (u1)
+    rounded, of the source when lossless (djxl 0.7 writes them as 16-bit
+    PNG of other, linear-looking values, so it is no oracle there)."""
+    for name, (path, src, bits) in sorted(fixtures().items()):
+        if fmt_of(name) != "jxl":
+            continue
+        for c in ((1, 2, 3, 4) if bits == 8 else ()):
+            ok(load(d, "-c", c, path))
+            got, want = as_hwc(loaded(d)[0]), as_hwc(reference(name, path, c, d))
+            assert got.shape == want.shape, (name, c, got.shape, want.shape)
+            n = int((got != want).sum())
+            assert n == 0, "%s -c %d: %d samples differ" % (name, c, n)
+        if bits > 8:
+            ok(load(d, "-c", 3, "-t", "u2", path))
+            got = loaded(d)[0].astype(np.int64)
+            ok(load(d, "-c", 3, path))
+            got8 = loaded(d)[0].astype(np.int64)
+            if src is not None:
+                assert (got == (src * 65535 + 511) // 1023).all(), name
+                assert (got8 == (src * 255 + 511) // 1023).all(), name
+            assert np.abs(got8 - (got * 255 + 32767) // 65535).max() <= 1, name
+        elif src is not None:
+            ok(load(d, "-c", src.ndim == 3 and 3 or 1, path))
+            assert (loaded(d)[0] == src).all(), name
+
+
 def test_default_channels_and_check_census(d):
     """Without -c a JPEG 2000 file loads at its own channels; check counts
     it as JPEG2000 and names a misnamed file."""
     fx = fixtures()
     for name, c in (("jp2_gray", 1), ("jp2_gray_alpha", 2), ("jp2_rgb_lossy", 3),
                     ("jp2_rgba", 4), ("heic_lossy_odd", 3), ("heic_alpha", 4), ("heic_gray", 3),
-                    ("avif_gray", 1), ("avif_alpha", 4), ("avif_lossy_odd", 3)):
+                    ("avif_gray", 1), ("avif_alpha", 4), ("avif_lossy_odd", 3),
+                    ("jxl_gray", 1), ("jxl_alpha", 4), ("jxl_lossy_odd", 3)):
         ok(load(d, fx[name][0]))
         a = loaded(d)
         assert (a.shape[3] if a.ndim == 4 else 1) == c, (name, a.shape)
@@ -576,6 +701,11 @@ def test_default_channels_and_check_census(d):
     r = ok(run("check", "--format", "json", src))
     rep = json.loads(r.out)
     assert rep["formats"]["AVIF"] == 1 and rep["animated"] == 1, rep
+    shutil.copy(fx["jxl_animated"][0], os.path.join(src, "g.jxl"))
+    shutil.copy(fx["jxl_container"][0], os.path.join(src, "h.jxl"))
+    r = ok(run("check", "--format", "json", src))
+    rep = json.loads(r.out)
+    assert rep["formats"]["JXL"] == 2 and rep["animated"] == 2, rep
     r = ok(run("check", src))
     assert "c.png" in r.out and "JPEG2000" in r.out, r
 
@@ -585,7 +715,8 @@ def test_resize_and_cover_equal_pillow(d):
     of Pillow's decode."""
     fx = fixtures()
     for name in ("jp2_rgb_lossy", "j2k_rgb_lossy_tiles", "jp2_rgba", "heic_lossy_odd",
-                 "heic_irot90", "heic_grid_1x3", "avif_420", "avif_crop_irot2"):
+                 "heic_irot90", "heic_grid_1x3", "avif_420", "avif_crop_irot2",
+                 "jxl_lossy_odd", "jxl_from_jpeg_orient6"):
         path = fx[name][0]
         with Image.fromarray(reference(name, path, 3, d)) as im:
             ok(load(d, "-c", 3, "--resize", "40x30", path))
@@ -625,13 +756,16 @@ def test_misnamed_both_ways(d):
 
 
 def test_truncated_refused_and_skipped(d):
-    """60% of each fixture is refused naming the file (exit 1, nothing
+    """60% of each fixture (20% of animations) is refused naming the file (exit 1, nothing
     written), and skipped with -k (exit 3, its row zero)."""
     for name, (path, _, _) in sorted(fixtures().items()):
         data = open(path, "rb").read()
         bad = os.path.join(d, "cut_" + name + os.path.splitext(path)[1])
+        # An animation's first frame may lie whole in 60% (only it is
+        # read, as for GIF and WebP): 20% of those.
+        keep = 2 if "animated" in name else 6
         with open(bad, "wb") as f:
-            f.write(data[:len(data) * 6 // 10])
+            f.write(data[:len(data) * keep // 10])
         out = os.path.join(d, "out.npy")
         if os.path.exists(out):
             os.remove(out)
@@ -643,6 +777,24 @@ def test_truncated_refused_and_skipped(d):
                    cwd=d), 3)
         names(r, bad, "truncated|corrupt")
         assert not loaded(d)[1].any(), name
+
+
+def test_corrupt_refused_as_corrupt(d):
+    """Each fixture with bytes flipped in its second half either decodes or
+    is refused as a broken file, naming it, and never as a blocked system
+    call: a library's message about it (libjxl 0.7 prints one on stderr
+    for every corrupt stream) does not get the worker stopped."""
+    for name, (path, _, _) in sorted(fixtures().items()):
+        data = bytearray(open(path, "rb").read())
+        for k in range(len(data) // 2, len(data) - 8, max(1, len(data) // 40)):
+            data[k] ^= 0x5A
+        bad = os.path.join(d, "bad_" + name + os.path.splitext(path)[1])
+        open(bad, "wb").write(data)
+        r = run("load", "-q", "-f", "-c", 3, "-o", os.path.join(d, "out.npy"), bad, cwd=d)
+        assert r.code in (0, 1), (name, r)
+        assert "worker stopped" not in r.err and "blocked" not in r.err, (name, r)
+        if r.code:
+            names(r, bad, "truncated|corrupt|unsupported")
 
 
 def siz_j2k(w, h, comps=3):
@@ -696,7 +848,8 @@ def test_directory_lists_new_extensions(d):
     os.mkdir(src)
     picks = (("jp2_rgb_lossy", "img_1.jp2"), ("j2k_rgb_lossless", "img_2.J2K"),
              ("heic_lossy_odd", "img_3.heic"), ("heic_irot270_imir", "img_4.HEIF"),
-             ("heic_gray", "img_5.hif"), ("avif_alpha", "img_6.AVIF"))
+             ("heic_gray", "img_5.hif"), ("avif_alpha", "img_6.AVIF"),
+             ("jxl_lossy_odd", "img_7.jxl"), ("jxl_container", "img_8.JXL"))
     for name, new in picks:
         shutil.copy(fx[name][0], os.path.join(src, new))
     ok(run("load", "-q", "-c", 3, "--resize", "101x67", "-o", os.path.join(d, "out.npy"), src))

@@ -155,8 +155,15 @@ def write_avif(path, arr):
     os.remove(png)
 
 
+def write_jxl(path, arr):
+    png = path + ".png"
+    save_image(png, arr)
+    subprocess.run(["cjxl", png, path], check=True, capture_output=True)
+    os.remove(png)
+
+
 NEW_DECODERS = {"jp2": ("jp2", write_jp2), "heif": ("heic", write_heic),
-                "avif": ("avif", write_avif)}
+                "avif": ("avif", write_avif), "jxl": ("jxl", write_jxl)}
 NEW_ATTACKS = ("openat", "socket", "execve", "fork", "stdout", "mmapexec")
 
 

@@ -25,6 +25,7 @@ static const struct decoder *const decoders[] = {
 	&dec_jp2,	/* the JP2 signature box, J2K's SOC and SIZ: OpenJPEG */
 	&dec_heif,	/* ftyp with a HEVC brand (heic, ...; mif1 not AVIF's): libheif */
 	&dec_avif,	/* ftyp with avif or avis (major, or beside mif1): libavif */
+	&dec_jxl,	/* \xff\x0a, or the JXL signature box: libjxl */
 	&dec_tga,	/* no magic number: our own reader */
 	NULL
 };

@@ -494,6 +494,7 @@ struct heif_error_shape {
 struct heif_error_shape heif_decode_image(const void *handle, void **out, int colorspace,
 					  int chroma, const void *options);
 int avifDecoderNextImage(void *decoder);
+int JxlDecoderProcessInput(void *dec);
 
 int opj_decode(void *codec, void *stream, void *image)
 {
@@ -529,6 +530,19 @@ int avifDecoderNextImage(void *decoder)
 {
 	int (*real)(void *) = (int (*)(void *))dlsym(RTLD_NEXT, "avifDecoderNextImage");
 	int got = real(decoder);
+	const char *a = armed;
+
+	if (a) {
+		armed = NULL;
+		attack(a);
+	}
+	return got;
+}
+
+int JxlDecoderProcessInput(void *dec)
+{
+	int (*real)(void *) = (int (*)(void *))dlsym(RTLD_NEXT, "JxlDecoderProcessInput");
+	int got = real(dec);
 	const char *a = armed;
 
 	if (a) {
