@@ -24,7 +24,7 @@ static const char usage_text[] =
 	"usage: parimg load [options] -o OUT.npy INPUT...\n"
 	"\n"
 	"Decode images into one packed NumPy .npy array, (N,H,W) or (N,H,W,C).\n"
-	"INPUT is a directory (its png, jpg, jpeg, webp, gif, bmp, tga, pgm, ppm,\n"
+	"INPUT is a directory (its png, jpg, jpeg, webp, gif, bmp, dib, tga, pgm, ppm,\n"
 	"pnm, tif, tiff, jp2, j2k, j2c, jpc, jpf, jpx, heic, heif, hif, avif and\n"
 	"jxl files, not recursing unless -r, hidden files skipped),\n"
 	"an image file, an archive (tar, tar.gz, tar.zst, tar.xz, tar.bz2, zip:\n"

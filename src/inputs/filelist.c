@@ -12,9 +12,9 @@
 #include <strings.h>
 
 static const char *const image_exts[] = {
-	"png", "jpg", "jpeg", "webp", "gif", "bmp", "tga", "pgm", "ppm", "pnm", "tif", "tiff",
-	"jp2", "j2k", "j2c", "jpc", "jpf", "jpx", "heic", "heif", "hif", "avif",
-	"jxl", NULL
+	"png", "jpg", "jpeg", "webp", "gif", "bmp", "dib", "tga", "pgm", "ppm", "pnm", "tif",
+	"tiff", "jp2", "j2k", "j2c", "jpc", "jpf", "jpx", "heic", "heif", "hif", "avif", "jxl",
+	NULL
 };
 
 int filelist_is_image_name(const char *name)
