@@ -841,6 +841,38 @@ def test_huge_header_refused_before_allocation(d):
         assert time.monotonic() - t0 < 10
 
 
+def test_ragged_archive_and_classes(d):
+    """The new formats through the rest of load: --ragged keeps each at its
+    own size and channels, a tar of them loads as the folder does, and a
+    class tree labels them."""
+    fx = fixtures()
+    picks = ("jp2_gray_alpha", "j2k_rgb_lossy_tiles", "heic_irot90", "heic_alpha", "avif_gray",
+             "avif_crop_irot2", "jxl_alpha", "jxl_from_jpeg_orient6")
+    src = os.path.join(d, "in")
+    for k, name in enumerate(picks):
+        cls = os.path.join(src, "class_%d" % (k % 2))
+        os.makedirs(cls, exist_ok=True)
+        shutil.copy(fx[name][0], os.path.join(cls, "img_%d%s" % (k, os.path.splitext(fx[name][0])[1])))
+    out = os.path.join(d, "rag.npy")
+    ok(run("load", "-q", "-r", "--ragged", "--order", "name", "-o", out, src))
+    flat, index = np.load(out), np.load(os.path.join(d, "rag.index.npy"))
+    order = sorted(range(len(picks)), key=lambda k: "class_%d/img_%d" % (k % 2, k))
+    for row, k in enumerate(order):
+        off, h, w, c = (int(v) for v in index[row])
+        want = as_hwc(reference(picks[k], fx[picks[k]][0], c, d))
+        assert want.shape == (h, w, c), (picks[k], want.shape, (h, w, c))
+        assert (flat[off:off + h * w * c].reshape(h, w, c) == want).all(), picks[k]
+    tar = os.path.join(d, "set.tar")
+    subprocess.run(["tar", "-cf", tar, "-C", d, "in"], check=True)
+    ok(run("load", "-q", "-c", 3, "--resize", "32x32", "-o", os.path.join(d, "a.npy"), tar))
+    ok(run("load", "-q", "-r", "-c", 3, "--resize", "32x32", "-o", os.path.join(d, "b.npy"), src))
+    assert (np.load(os.path.join(d, "a.npy")) == np.load(os.path.join(d, "b.npy"))).all()
+    ok(run("load", "-q", "-c", 3, "--resize", "32x32", "--labels", os.path.join(d, "y.npy"),
+           "-o", os.path.join(d, "c.npy"), src))
+    y = np.load(os.path.join(d, "y.npy"))
+    assert sorted(y.tolist()) == [0] * 4 + [1] * 4, y
+
+
 def test_directory_lists_new_extensions(d):
     """A directory's .jp2, .j2k (any case) are listed and loaded."""
     fx = fixtures()
