@@ -18,7 +18,7 @@ PYTHON  ?= /usr/bin/python3
 CFLAGS  ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -Isrc -MMD -MP
-LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lseccomp -lxxhash -larchive -lm
+LDLIBS  = -ljpeg -lwebpdemux -lwebp -ldeflate -ltiff -lopenjp2 -lheif -lde265 -lavif -ljxl -lseccomp -lxxhash -larchive -lm
 BUILD  ?= build
 
 # src/ in layers, lowest first; src/README.md says which may include which.
@@ -128,7 +128,7 @@ FUZZ_TIME ?= 60
 FUZZ_SEED ?=
 FUZZ_RUN = -max_total_time=$(FUZZ_TIME) -timeout=10 $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED))
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff
+FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff jp2 heif avif jxl
 FUZZ_LINK = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
 FB = build-fuzz
 fuzz: all

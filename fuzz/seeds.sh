@@ -204,12 +204,25 @@ for k, ((fmt, name), data) in enumerate(sorted(seeds.items())):
     with open(os.path.join(out, fmt, "edge-" + name), "wb") as f:
         f.write(bytes([k % 256]) + data)    # mode byte first
 PY
+# The decoders of issue 28 (JPEG 2000, ...): tests/cli_newformats_test.py's
+# fixtures, made by the Debian encoders, each under its decoder's target.
+/usr/bin/python3 - "$(dirname "$0")/../tests" "$out" "$tmp/new" <<'PY'
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import cli_newformats_test as t  # noqa: E402
+os.makedirs(sys.argv[3])
+for k, (name, (path, _, _)) in enumerate(sorted(t.build(sys.argv[3]).items())):
+    d = os.path.join(sys.argv[2], t.FUZZ_TARGETS[t.fmt_of(name)])
+    os.makedirs(d, exist_ok=True)
+    with open(path, "rb") as f, open(os.path.join(d, "new-" + name), "wb") as o:
+        o.write(bytes([k % 256]) + f.read())    # mode byte first
+PY
 # The two-file targets' seeds: each format's smallest seeds, each after
 # itself and after the next, split by fuzz_decode.c's SEPARATOR.
 /usr/bin/python3 - "$out" <<'PY'
 import os, sys
 out = sys.argv[1]
-for fmt in ("jpeg", "png", "webp", "gif", "bmp", "tga", "pnm", "tiff"):
+for fmt in ("jpeg", "png", "webp", "gif", "bmp", "tga", "pnm", "tiff", "jp2", "heif", "avif", "jxl"):
     d = os.path.join(out, fmt)
     files = sorted(os.listdir(d), key=lambda n: (os.path.getsize(os.path.join(d, n)), n))[:48]
     data = [open(os.path.join(d, n), "rb").read() for n in files]

@@ -12,6 +12,13 @@ pkgs="$pkgs python3-torchvision imagemagick libtiff-tools"
 pkgs="$pkgs python3-scipy"
 # Archives as inputs (libarchive), and the archive test's makers.
 pkgs="$pkgs libarchive-dev zstd xz-utils bzip2 zip"
+# HEIC/HEIF (libheif; libde265 called by parimg's own plugin), AVIF
+# (libavif: dav1d), JPEG XL
+# (libjxl), JPEG 2000 (OpenJPEG); their tools make and check the fixtures of
+# tests/cli_newformats_test.py (heif-enc, avifenc/avifdec, cjxl/djxl,
+# opj_compress/opj_decompress).
+pkgs="$pkgs libheif-dev libde265-dev libheif-examples libjxl-dev libjxl-tools libopenjp2-7-dev"
+pkgs="$pkgs libopenjp2-tools libavif-dev libavif-bin"
 # check's test runs the man page's jq one-liner.
 pkgs="$pkgs jq"
 # The Slurm test's own cluster (scripts/slurm_local.sh).

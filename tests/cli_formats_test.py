@@ -401,6 +401,53 @@ def test_16bit_pgm_u1_rounds_as_pillow_ppm(d):
 
 # ---------------------------------------------------------------- refusals
 
+def test_dib_without_file_header_as_pillow(d):
+    """Issue 28: a .dib (a BMP without its 14-byte file header, as the
+    clipboard holds one) loads as Pillow's DibImageFile reads it, pixels
+    right after the header, masks and palette; by content, and listed in a
+    directory; check counts it as BMP."""
+    cat = photos.crop(photos.photo("chelsea"), 29, 19)
+    src = os.path.join(d, "in")
+    os.mkdir(src)
+    made = []
+    for mode in ("1", "L", "P", "RGB", "RGBA"):
+        b = io.BytesIO()
+        cat.convert(mode).save(b, "BMP")
+        dib = os.path.join(src, "clip_%s.dib" % mode)
+        with open(dib, "wb") as f:
+            f.write(b.getvalue()[14:])
+        made.append(dib)
+        with Image.open(dib) as im:
+            assert im.format == "DIB", im.format
+            for c in (1, 3, 4):
+                ok(run("load", "-q", "-f", "-c", c, "-o", os.path.join(d, "out.npy"), dib))
+                want = np.asarray(im.convert({1: "L", 3: "RGB", 4: "RGBA"}[c]))
+                got = np.load(os.path.join(d, "out.npy"))[0].reshape(want.shape)
+                assert (got == want).all(), (mode, c)
+    ok(run("load", "-q", "-c", 3, "-o", os.path.join(d, "all.npy"), src))
+    assert np.load(os.path.join(d, "all.npy")).shape[0] == len(made)
+    r = ok(run("check", "--format", "json", src))
+    assert '"BMP":%d' % len(made) in r.out.replace(" ", ""), r
+
+
+def test_pngsuite_tbbn0g04_keyed_as_the_spec_says(d):
+    """Issue 28, a deliberate departure: PngSuite's tbbn0g04.png (4-bit
+    gray, tRNS key 15) at -c 4 has its white pixels transparent, as the PNG
+    specification and libpng have it; Pillow 9.4 leaves every pixel opaque
+    (it compares the key 15 with samples scaled to 0..255)."""
+    path = os.path.join(harness.PNGSUITE, "primary", "tbbn0g04.png")
+    with Image.open(path) as im:
+        assert im.info["transparency"] == 15
+        pil = np.asarray(im.convert("RGBA"))
+        gray = np.asarray(im.convert("L"))
+    assert (pil[..., 3] == 255).all()           # Pillow 9.4: all opaque
+    ok(run("load", "-q", "-c", 4, "-o", os.path.join(d, "out.npy"), path))
+    a = np.load(os.path.join(d, "out.npy"))[0]
+    assert (a[..., :3] == pil[..., :3]).all()
+    assert ((a[..., 3] == 0) == (gray == 255)).all()
+    assert (a[..., 3] == 0).sum() > 0 and ((a[..., 3] == 0) | (a[..., 3] == 255)).all()
+
+
 def test_refused_like_pillow(d):
     """Each file Pillow refuses: exit 1, its name and the reason on stderr."""
     for name, (data, reason) in sorted(REFUSED.items()):

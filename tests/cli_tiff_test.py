@@ -382,6 +382,64 @@ def refused_by_pillow(d):
 STRICTER = ("entry_count",)
 
 
+def palette_alpha_tiff(path, idx, alpha, cmap):
+    """An uncompressed 8-bit palette TIFF with an unassociated alpha sample
+    beside each index (Pillow's mode PA), as Microsoft Office writes them
+    (but for LZW, which tiffcp adds): IDX and ALPHA (H, W) uint8, CMAP
+    (3, 256) uint16."""
+    h, w = idx.shape
+    pix = np.dstack([idx, alpha]).astype(np.uint8).tobytes()
+    entries = []
+    data = b""
+    base = 8
+
+    def put(blob):
+        nonlocal data
+        at = base + len(data)
+        data += blob + (b"\0" if len(blob) % 2 else b"")
+        return at
+    cm = put(cmap.astype("<u2").tobytes())
+    strip = put(pix)
+    entries = [(256, 4, 1, w), (257, 4, 1, h), (258, 3, 2, (8, 8)), (259, 3, 1, 1), (262, 3, 1, 3),
+               (273, 4, 1, strip), (277, 3, 1, 2), (278, 4, 1, h), (279, 4, 1, len(pix)),
+               (320, 3, 768, cm), (338, 3, 1, 2)]
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        if kind == 3 and count <= 2:        # in the entry itself
+            pair = value if count == 2 else (value, 0)
+            ifd += struct.pack("<HHIHH", tag, kind, count, *pair)
+        else:
+            ifd += struct.pack("<HHII", tag, kind, count, value)
+    ifd += struct.pack("<I", 0)
+    with open(path, "wb") as f:
+        f.write(b"II*\0" + struct.pack("<I", base + len(data)) + data + ifd)
+
+
+def test_palette_with_alpha_is_pillows_pa(d):
+    """Issue 28: a palette TIFF with an unassociated alpha sample (PA, LZW,
+    as Microsoft Office writes it) reads its indices through the colour map
+    with the alpha beside them, as Pillow does: its two samples a pixel
+    were taken apart wrongly (57% of the samples differed)."""
+    rng = np.random.default_rng(28)
+    idx = rng.integers(0, 256, (37, 53), dtype=np.uint8)
+    alpha = rng.integers(0, 256, (37, 53), dtype=np.uint8)
+    cmap = rng.integers(0, 65536, (3, 256), dtype=np.uint16)
+    raw = os.path.join(d, "pa_raw.tif")
+    palette_alpha_tiff(raw, idx, alpha, cmap)
+    lzw = os.path.join(d, "pa_lzw.tif")
+    tool("tiffcp", "-c", "lzw", raw, lzw)
+    for path in (raw, lzw):
+        with Image.open(path) as im:
+            assert im.mode == "PA", im.mode
+            for c in (1, 2, 3, 4):
+                ok(load(d, "-f", "-c", c, path))
+                want = np.asarray(im.convert(MODES[c]))
+                n = int((loaded(d)[0].reshape(want.shape) != want).sum())
+                assert n == 0, "%s -c %d: %d samples differ" % (path, c, n)
+        ok(load(d, "-f", path))
+        assert loaded(d).shape[-1] == 4        # RGBA by default, as PA converts
+
+
 def test_broken_tiffs_refused_and_skipped(d):
     """Each damaged TIFF alone: exit 1, a line naming it and saying TIFF (or
     what was found), no output; all of them between good files with -k:

@@ -27,6 +27,7 @@
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh tensor     (only l7, tensors for PyTorch)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh tiff       (only l8, TIFF photos)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh cover      (only l9, cover vs the ML pipelines)
+#   PHOTO_RUNS=N sh scripts/bench/bench.sh newformats (only l10: JPEG 2000, HEIC, AVIF, JPEG XL)
 #   sh scripts/bench/bench.sh parent                  (only p, the parent's share)
 #   CHANNELS_RUNS=N sh scripts/bench/bench.sh channels (only r, load's channels)
 #   HUGE_DIR=DIR sh scripts/bench/bench.sh huge       (q alone and only on demand: an
@@ -150,12 +151,14 @@ echo "        by other load. Floors: the wall and CPU time they print for their 
 # ---------------------------------------------------------------- photos only
 # "sh scripts/bench/bench.sh photos": section l alone (scripts/bench/bench_photos.sh),
 # then the summary.
-if [ "${1:-}" = photos ] || [ "${1:-}" = tiff ]; then
+if [ "${1:-}" = photos ] || [ "${1:-}" = tiff ] || [ "${1:-}" = newformats ]; then
 	per_img() { awk -v t="$1" -v n="$2" 'BEGIN { printf "%.2f ms/image", t * 1000 / n }'; }
 	if [ "$1" = photos ]; then
 		. scripts/bench/bench_photos.sh
-	else
+	elif [ "$1" = tiff ]; then
 		. scripts/bench/bench_tiff.sh	# l8 alone: "sh scripts/bench/bench.sh tiff"
+	else
+		. scripts/bench/bench_newformats.sh	# l10: JPEG 2000, HEIC, AVIF, JPEG XL
 	fi
 	echo
 	echo "summary (load average now $(loadavg)):"

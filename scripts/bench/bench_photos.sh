@@ -193,5 +193,6 @@ rm -rf "$S/gen512"
 . scripts/bench/bench_tiff.sh
 # l9: --fit cover's partial decode vs the ML pipelines (alone: sh scripts/bench/bench.sh cover).
 . scripts/bench/bench_cover.sh
+. scripts/bench/bench_newformats.sh
 [ -n "${PHOTO_CORPUS:-}" ] || rm -rf "$PC"
 

@@ -10,9 +10,10 @@
 
 /*
  * Asked in this order; the first whose sniff accepts the file decodes it.
- * Every format but TGA opens with a magic number, so their order does not
- * matter; TGA has none (its sniff checks the header's fields as Pillow
- * does) and comes last, so that it only sees files no other format claims.
+ * Every format but DIB and TGA opens with a magic number, so their order
+ * does not matter; DIB (a BMP without its file header: the first 4 bytes a
+ * header size Pillow knows) and TGA have none and come last, DIB before
+ * TGA as in Pillow, so that they only see files no other format claims.
  */
 static const struct decoder *const decoders[] = {
 	&dec_png,	/* \x89PNG\r\n\x1a\n: own unfilter over libdeflate */
@@ -22,6 +23,11 @@ static const struct decoder *const decoders[] = {
 	&dec_bmp,	/* BM: our own reader */
 	&dec_pnm,	/* P1 to P6: our own reader */
 	&dec_tiff,	/* II*\0, MM\0* (and BigTIFF's +): libtiff */
+	&dec_jp2,	/* the JP2 signature box, J2K's SOC and SIZ: OpenJPEG */
+	&dec_heif,	/* ftyp with a HEVC brand (heic, ...; mif1 not AVIF's): libheif */
+	&dec_avif,	/* ftyp with avif or avis (major, or beside mif1): libavif */
+	&dec_jxl,	/* \xff\x0a, or the JXL signature box: libjxl */
+	&dec_dib,	/* a BMP header's size, 12, 40, ... 124: dec_bmp.c's reader */
 	&dec_tga,	/* no magic number: our own reader */
 	NULL
 };

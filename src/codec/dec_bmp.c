@@ -1,6 +1,9 @@
 /* dec_bmp.c - Windows and OS/2 bitmaps, read as Pillow 9.4's BmpImagePlugin
  * reads them (its headers, modes, palette rules, RLE quirks and 5/6-bit
- * expansion), so that the samples are Pillow's. Replaces stb_image 2.27. */
+ * expansion), so that the samples are Pillow's; and, as its DibImageFile,
+ * a DIB (a .dib, a clipboard bitmap): the same without the 14-byte file
+ * header, its pixels right after the header, masks and palette. Replaces
+ * stb_image 2.27. */
 #include "codec/decoder.h"
 
 #include <stdio.h>
@@ -45,6 +48,15 @@ static uint32_t u32le(const unsigned char *p)
 static int bmp_sniff(const unsigned char *d, size_t len)
 {
 	return len >= 2 && d[0] == 'B' && d[1] == 'M';
+}
+
+/* A DIB: Pillow's _dib_accept, the first 4 bytes a header size it knows.
+ * No magic number: codec.c asks it after every format that has one. */
+static int dib_sniff(const unsigned char *d, size_t len)
+{
+	uint32_t n = len >= 4 ? u32le(d) : 0;
+
+	return n == 12 || n == 40 || n == 52 || n == 56 || n == 64 || n == 108 || n == 124;
 }
 
 /* The bitfield masks Pillow 9.4 reads, and the raw mode of each. */
@@ -101,29 +113,31 @@ static int bmp_gray_palette(const unsigned char *pal, size_t bytes, size_t pad, 
 
 /* Parse and check a BMP header, and that the pixels it promises are there
  * (RLE data is checked as it is decoded). Pillow's messages where it has
- * one. */
-static int bmp_header(const unsigned char *d, size_t len, struct bmp *b, char *why, size_t whylen)
+ * one. BASE: 14 for a BMP (the file header first), 0 for a DIB (the
+ * pixels where the palette ends, as the file header's offset 0 says). */
+static int bmp_header(const unsigned char *d, size_t len, size_t base, struct bmp *b, char *why,
+		      size_t whylen)
 {
-	const unsigned char *hd = d + 18;	/* the header, past its size */
+	const unsigned char *hd = d + base + 4;	/* the header, past its size */
 	uint64_t offset, colors, pos;
 	uint32_t hsize, comp = 0, ncolors = 0;
 
 	memset(b, 0, sizeof(*b));
-	if (len < 18) {
+	if (len < base + 4) {
 		snprintf(why, whylen, "truncated BMP header");
 		return -1;
 	}
-	offset = u32le(d + 10);
-	hsize = u32le(d + 14);
+	offset = base ? u32le(d + 10) : 0;
+	hsize = u32le(d + base);
 	if (hsize != 12 && hsize != 40 && hsize != 64 && hsize != 108 && hsize != 124) {
 		snprintf(why, whylen, "unsupported BMP header type (%u bytes)", hsize);
 		return -1;
 	}
-	if (len < 14 + (size_t)hsize) {
+	if (len < base + (size_t)hsize) {
 		snprintf(why, whylen, "truncated BMP header");
 		return -1;
 	}
-	pos = 14 + hsize;
+	pos = base + hsize;
 	b->pal_pad = hsize == 12 ? 3 : 4;
 	if (hsize == 12) {	/* OS/2 1.x: 16-bit sides, bottom-up, no compression */
 		b->w = u16le(hd);
@@ -159,7 +173,7 @@ static int bmp_header(const unsigned char *d, size_t len, struct bmp *b, char *w
 	}
 	colors = ncolors ? ncolors : b->bits < 64 ? (uint64_t)1 << b->bits : UINT64_MAX;
 	/* Pillow's rule for an offset that forgets the palette. */
-	if (offset == 14 + (uint64_t)hsize && b->bits <= 8)
+	if (base && offset == 14 + (uint64_t)hsize && b->bits <= 8)
 		offset += 4 * colors;
 	switch (b->bits) {
 	case 1: case 4: case 8:
@@ -266,12 +280,12 @@ static int bmp_header(const unsigned char *d, size_t len, struct bmp *b, char *w
 	return 0;
 }
 
-static int bmp_probe(const unsigned char *d, size_t len, struct codec_info *info, char *why,
-		     size_t whylen)
+static int bmp_probe_at(const unsigned char *d, size_t len, size_t base, struct codec_info *info,
+			char *why, size_t whylen)
 {
 	struct bmp b;
 
-	if (bmp_header(d, len, &b, why, whylen) < 0)
+	if (bmp_header(d, len, base, &b, why, whylen) < 0)
 		return -1;
 	info->w = (int)b.w;
 	info->h = (int)b.h;
@@ -454,8 +468,9 @@ static void bmp_unpack(const struct bmp *b, const unsigned char *s, const unsign
 
 /* Rows unpacked into a row buffer (or straight into T's row where the
  * shapes agree) and converted; RLE decoded first into indexes. */
-static int bmp_decode(const unsigned char *d, size_t len, const struct codec_info *info,
-		      const struct dec_target *t, char *why, size_t whylen)
+static int bmp_decode_at(const unsigned char *d, size_t len, size_t base,
+			 const struct codec_info *info, const struct dec_target *t, char *why,
+			 size_t whylen)
 {
 	static struct buf rowbuf, idxbuf;
 	unsigned char pal[256 * 3], *row, *idx = NULL, *out = t->pix;
@@ -463,7 +478,7 @@ static int bmp_decode(const unsigned char *d, size_t len, const struct codec_inf
 	int direct = t->channels == info->channels && !t->depth16;
 	struct bmp b;
 
-	if (bmp_header(d, len, &b, why, whylen) < 0)
+	if (bmp_header(d, len, base, &b, why, whylen) < 0)
 		return -1;
 	if (!lut6[63])
 		bmp_luts();
@@ -510,4 +525,30 @@ static int bmp_decode(const unsigned char *d, size_t len, const struct codec_inf
 	return 0;
 }
 
+static int bmp_probe(const unsigned char *d, size_t len, struct codec_info *info, char *why,
+		     size_t whylen)
+{
+	return bmp_probe_at(d, len, 14, info, why, whylen);
+}
+
+static int bmp_decode(const unsigned char *d, size_t len, const struct codec_info *info,
+		      const struct dec_target *t, char *why, size_t whylen)
+{
+	return bmp_decode_at(d, len, 14, info, t, why, whylen);
+}
+
+static int dib_probe(const unsigned char *d, size_t len, struct codec_info *info, char *why,
+		     size_t whylen)
+{
+	return bmp_probe_at(d, len, 0, info, why, whylen);
+}
+
+static int dib_decode(const unsigned char *d, size_t len, const struct codec_info *info,
+		      const struct dec_target *t, char *why, size_t whylen)
+{
+	return bmp_decode_at(d, len, 0, info, t, why, whylen);
+}
+
 const struct decoder dec_bmp = { "BMP", bmp_sniff, bmp_probe, bmp_decode, 0 };
+/* Counted as BMP by check, as Pillow's DIB is a kind of BMP. */
+const struct decoder dec_dib = { "BMP", dib_sniff, dib_probe, dib_decode, 0 };

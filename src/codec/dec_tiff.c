@@ -241,7 +241,11 @@ static int classify(TIFF *tif, struct tiff_hdr *p, char *why, size_t whylen)
 
 		p->alpha = e == EXTRASAMPLE_ASSOCALPHA ? A_ASSOCIATED :
 			   e == EXTRASAMPLE_UNSPECIFIED ? A_NONE : A_STRAIGHT;
-		if (p->kind == K_PALETTE || (p->kind == K_GRAY && b < 8))
+		/* An 8-bit palette's unassociated alpha is Pillow's mode PA
+		 * (Microsoft Office writes it): colour from the map, alpha
+		 * beside it. */
+		if ((p->kind == K_PALETTE && (b != 8 || p->alpha != A_STRAIGHT)) ||
+		    (p->kind == K_GRAY && b < 8))
 			p->alpha = A_NONE;
 	}
 	return 0;
@@ -335,7 +339,7 @@ static int tiff_probe(const unsigned char *d, size_t len, struct codec_info *inf
 	orient_size(p.orientation, (int)p.w, (int)p.h, &info->w, &info->h);
 	info->oriented = 1;
 	info->channels = p.kind == K_VALUES ? 1 : p.kind == K_GRAY ? 1 + (p.alpha != A_NONE) :
-			 p.kind == K_RGB ? 3 + (p.alpha != A_NONE) : 3;
+			 p.kind == K_RGB || p.kind == K_PALETTE ? 3 + (p.alpha != A_NONE) : 3;
 	info->is16 = p.bits == 16 && (p.kind == K_GRAY || p.kind == K_RGB);
 	info->values = p.kind == K_VALUES;
 	info->palette = p.kind == K_PALETTE;
@@ -524,7 +528,7 @@ static void base_row(const struct tiff_hdr *p, const uint16_t *const *cmap, cons
 	*n = (p->kind == K_GRAY ? 1 : 3) + (p->alpha != A_NONE);
 	*b16 = s16 && depth16 && p->kind != K_CMYK;
 	for (x = 0; x < w; x++) {
-		unsigned v[5], max = *b16 ? 65535 : 255;
+		unsigned v[5], a, max = *b16 ? 65535 : 255;
 		int c, nc = *n - (p->alpha != A_NONE);
 
 		for (c = 0; c < p->ncolour + (p->alpha != A_NONE) && c < 5; c++) {
@@ -534,6 +538,7 @@ static void base_row(const struct tiff_hdr *p, const uint16_t *const *cmap, cons
 			if (s16 && !*b16)
 				v[c] >>= 8;
 		}
+		a = p->alpha != A_NONE ? v[p->ncolour] : 0;	/* before a palette's colours */
 		switch (p->kind) {
 		case K_GRAY:
 			if (s16 && !depth16)	/* Pillow's I;16 to L clips */
@@ -544,7 +549,7 @@ static void base_row(const struct tiff_hdr *p, const uint16_t *const *cmap, cons
 				v[0] = 255 - v[0];
 			break;
 		case K_PALETTE:
-			k = samples[x];
+			k = samples[x * spp];	/* the index, its alpha beside it */
 			v[0] = cmap[0][k] >> 8;
 			v[1] = cmap[1][k] >> 8;
 			v[2] = cmap[2][k] >> 8;
@@ -558,8 +563,6 @@ static void base_row(const struct tiff_hdr *p, const uint16_t *const *cmap, cons
 			break;
 		}
 		if (p->alpha != A_NONE) {
-			unsigned a = v[p->ncolour];
-
 			if (p->alpha == A_ASSOCIATED)
 				for (c = 0; c < nc; c++)
 					v[c] = unpremul(v[c], a, max);

@@ -12,7 +12,8 @@
 #include <strings.h>
 
 static const char *const image_exts[] = {
-	"png", "jpg", "jpeg", "webp", "gif", "bmp", "tga", "pgm", "ppm", "pnm", "tif", "tiff",
+	"png", "jpg", "jpeg", "webp", "gif", "bmp", "dib", "tga", "pgm", "ppm", "pnm", "tif",
+	"tiff", "jp2", "j2k", "j2c", "jpc", "jpf", "jpx", "heic", "heif", "hif", "avif", "jxl",
 	NULL
 };
 

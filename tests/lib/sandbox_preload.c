@@ -1,7 +1,9 @@
 /* sandbox_preload.c - an LD_PRELOAD shim for tests/cli_sandbox_test.py only.
  * It makes a confined worker behave as an exploited decoder would: after the
  * lock-down (its seccomp_load returned) and in the middle of decoding a
- * marked JPEG (in jpeg_read_scanlines), it tries what its file's name says:
+ * marked JPEG (in jpeg_read_scanlines; or a marked file of another decoder's
+ * library, in the call that decodes it, listed at the end), it tries what its
+ * file's name says:
  *   "SBX_openat"   open /etc/passwd        "SBX_socket"  a TCP socket
  *   "SBX_connect"  connect fd 0 somewhere  "SBX_execve"  exec /bin/sh
  *   "SBX_fork"     fork                    "SBX_ptrace"  PTRACE_TRACEME
@@ -469,6 +471,78 @@ unsigned jpeg_read_scanlines(void *ci, unsigned char **rows, unsigned max)
 		(unsigned (*)(void *, unsigned char **, unsigned))dlsym(RTLD_NEXT,
 									  "jpeg_read_scanlines");
 	unsigned got = real(ci, rows, max);
+	const char *a = armed;
+
+	if (a) {
+		armed = NULL;
+		attack(a);
+	}
+	return got;
+}
+
+/*
+ * The other libraries' decode calls, for the death tests of their decoders:
+ * the attack once the library has decoded (its state live, as an exploit's
+ * would be). Each is declared by its shape only: the shim builds without
+ * their headers.
+ */
+int opj_decode(void *codec, void *stream, void *image);
+struct heif_error_shape {
+	int code, subcode;
+	const char *message;
+};
+struct heif_error_shape heif_decode_image(const void *handle, void **out, int colorspace,
+					  int chroma, const void *options);
+int avifDecoderNextImage(void *decoder);
+int JxlDecoderProcessInput(void *dec);
+
+int opj_decode(void *codec, void *stream, void *image)
+{
+	int (*real)(void *, void *, void *) =
+		(int (*)(void *, void *, void *))dlsym(RTLD_NEXT, "opj_decode");
+	int got = real(codec, stream, image);
+	const char *a = armed;
+
+	if (a) {
+		armed = NULL;
+		attack(a);
+	}
+	return got;
+}
+
+struct heif_error_shape heif_decode_image(const void *handle, void **out, int colorspace,
+					  int chroma, const void *options)
+{
+	struct heif_error_shape (*real)(const void *, void **, int, int, const void *) =
+		(struct heif_error_shape(*)(const void *, void **, int, int, const void *))dlsym(
+			RTLD_NEXT, "heif_decode_image");
+	struct heif_error_shape got = real(handle, out, colorspace, chroma, options);
+	const char *a = armed;
+
+	if (a) {
+		armed = NULL;
+		attack(a);
+	}
+	return got;
+}
+
+int avifDecoderNextImage(void *decoder)
+{
+	int (*real)(void *) = (int (*)(void *))dlsym(RTLD_NEXT, "avifDecoderNextImage");
+	int got = real(decoder);
+	const char *a = armed;
+
+	if (a) {
+		armed = NULL;
+		attack(a);
+	}
+	return got;
+}
+
+int JxlDecoderProcessInput(void *dec)
+{
+	int (*real)(void *) = (int (*)(void *))dlsym(RTLD_NEXT, "JxlDecoderProcessInput");
+	int got = real(dec);
 	const char *a = armed;
 
 	if (a) {
