@@ -340,7 +340,7 @@ def test_json_and_csv_parse_and_agree(d):
     doc = json.loads(check(d, "-q", "--labels", "--format", "json", "train", env=env).out)
     assert list(doc) == ["files", "images", "broken", "broken_files", "notes", "formats", "modes",
                          "animated", "orientation_not_1", "width", "height", "classes",
-                         "duplicates", "pixel_duplicates", "near_duplicates", "leaks",
+                         "duplicates", "pixel_duplicates", "near_duplicates", "leaks", "flagged",
                          "load", "channel_stats"], list(doc)
     assert doc["load"] is None and doc["channel_stats"] is None
     assert doc["near_duplicates"] is None

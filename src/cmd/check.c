@@ -70,8 +70,9 @@ static const char usage_text[] =
 	"                          the first in row order, what to drop: byte\n"
 	"                          duplicates (duplicates), pixel duplicates\n"
 	"                          (pixel), near-duplicates (near, with --near),\n"
-	"                          or the later inputs' files that repeat an\n"
-	"                          earlier input's (leaks); for load --exclude\n"
+	"                          the later inputs' files that repeat an\n"
+	"                          earlier input's (leaks), or the files\n"
+	"                          --quality flags (flagged); for load --exclude\n"
 	"      --list-broken       the same as --list broken\n"
 	"  -0, --null              with --list: end each path with a NUL\n"
 	"                          byte instead, as they are (for xargs -0)\n"
@@ -82,6 +83,18 @@ static const char usage_text[] =
 	"                          cropped or retouched copies); costs about\n"
 	"                          a resize of every image, hence opt-in\n"
 	"      --near-distance T   phash bits apart, 0 to 32 (default 7)\n"
+	"      --quality           also flag images as cleanvision does, by its\n"
+	"                          formulas: dark and light (brightness from the\n"
+	"                          channel means), blurry, low information (gray\n"
+	"                          entropy), grayscale stored as colour, odd\n"
+	"                          aspect ratio and odd size (against the\n"
+	"                          dataset's); see parimg(1); costs about as much\n"
+	"                          CPU as check itself, hence opt-in\n"
+	"      --threshold NAME=V  with --quality, a flag's threshold: dark (0.22),\n"
+	"                          light (0.05), blurry (0.29), low-information\n"
+	"                          (0.3), odd-aspect (0.35), all 0 to 1, or\n"
+	"                          odd-size (3: IQRs beyond the quartiles); may\n"
+	"                          be repeated\n"
 	"      --no-duplicates     skip hashing and the duplicate searches (exact\n"
 	"                          and pixel)\n"
 	"  -r, --recursive         accepted: check reads directories at any depth\n"
@@ -167,29 +180,54 @@ static void check_setup(void *ctx)
 	check_worker_setup(ctx);
 }
 
-/* In a worker: the perceptual hashes of the image INFO decoded at PIX, C
- * channels (16-bit with DEPTH16), into OUT. 0, or -1 with the reason in
- * WHY. */
-static int hash_pixels(struct check *k, struct check_rec *out, const void *pix,
-		       const struct codec_info *info, int c, int depth16, char *why, size_t whylen)
+/* In a worker: Pillow's convert("L") of the image INFO decoded at PIX, C
+ * channels (16-bit with DEPTH16): PIX itself when it is 8-bit gray, else
+ * made in K->gray. NULL when out of memory. */
+static const uint8_t *gray_of(struct check *k, const void *pix, const struct codec_info *info,
+			      int c, int depth16)
 {
 	size_t n = (size_t)info->w * (size_t)info->h;
-	const uint8_t *gray = pix;
 
-	if (c != 1 || depth16) {
-		if (!buf_grow(&k->gray, n)) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		phash_gray(pix, n, c, depth16, k->gray.p);
-		gray = k->gray.p;
-	}
+	if (c == 1 && !depth16)
+		return pix;
+	if (!buf_grow(&k->gray, n))
+		return NULL;
+	phash_gray(pix, n, c, depth16, k->gray.p);
+	return k->gray.p;
+}
+
+/* In a worker: the perceptual hashes of the image INFO whose gray image is
+ * GRAY, into OUT. 0, or -1 with the reason in WHY. */
+static int hash_pixels(struct check *k, struct check_rec *out, const uint8_t *gray,
+		       const struct codec_info *info, char *why, size_t whylen)
+{
 	if (phash_image(&k->rz, gray, info->w, info->h, &out->dhash, &out->phash) < 0) {
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
 	out->flags |= F_PHASHED;
 	return 0;
+}
+
+/* In a worker: --quality's measures of the image INFO decoded at PIX (C
+ * channels, 16-bit with DEPTH16: taken to 8 bits by their high byte, as
+ * the gray image is) whose gray image is GRAY. 0, or -1 with WHY. */
+static int measure(struct check *k, struct check_rec *out, const void *pix, const uint8_t *gray,
+		   const struct codec_info *info, int c, int depth16, char *why, size_t whylen)
+{
+	size_t i, n = (size_t)info->w * (size_t)info->h * (size_t)c;
+	uint8_t *p8;
+
+	if (depth16) {
+		if (!(p8 = buf_grow(&k->pix8, n))) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		for (i = 0; i < n; i++)
+			p8[i] = (uint8_t)(((const uint16_t *)pix)[i] >> 8);
+		pix = p8;
+	}
+	return check_quality_measure(k, out, pix, gray, info->w, info->h, c, why, whylen);
 }
 
 /* In a worker: read, hash, probe and decode file I, and record the result.
@@ -243,8 +281,17 @@ static int check_one(void *ctx, size_t i, char *why, size_t whylen)
 		out.pixhash[1] = h.high64;
 		out.flags |= F_PIXHASHED;
 	}
-	if (k->near && hash_pixels(k, &out, pix, &info, ch, depth16, why, whylen) < 0)
-		return broken(k, r, &out, why);
+	if (k->near || k->quality) {
+		const uint8_t *gray = gray_of(k, pix, &info, ch, depth16);
+
+		if (!gray) {
+			snprintf(why, whylen, "out of memory");
+			return broken(k, r, &out, why);
+		}
+		if ((k->near && hash_pixels(k, &out, gray, &info, why, whylen) < 0) ||
+		    (k->quality && measure(k, &out, pix, gray, &info, ch, depth16, why, whylen) < 0))
+			return broken(k, r, &out, why);
+	}
 	*r = out;
 	__atomic_store_n(&r->state, REC_OK, __ATOMIC_RELEASE);
 	return 0;
@@ -342,7 +389,7 @@ static void validate(struct check *k, size_t i)
 	else if (state != REC_OK && state != REC_BROKEN)
 		bad = "its worker wrote an invalid record";
 	else if ((r->flags & ~(uint32_t)F_ALL) || r->format < -1 || r->format >= NFORMATS ||
-		 r->orientation < 0 || r->orientation > 8)
+		 r->orientation < 0 || r->orientation > 8 || !check_quality_valid(r))
 		bad = "its worker wrote an invalid record";
 	else if (state == REC_OK && (r->format < 0 || r->w <= 0 || r->h <= 0 || r->w > MAX_SIDE ||
 				     r->h > MAX_SIDE || r->channels < 1 || r->channels > 4))
@@ -533,15 +580,17 @@ static void summarize(struct check *k)
 		find_duplicates(k);
 	if (k->near)
 		check_near_find(k);
+	if (k->quality)
+		check_quality_find(k);
 }
 
 /* Long-only options. */
 enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NEAR,
-       OPT_NEAR_DISTANCE, OPT_RECURSE_ARCHIVES, OPT_SANDBOX };
+       OPT_NEAR_DISTANCE, OPT_QUALITY, OPT_RECURSE_ARCHIVES, OPT_SANDBOX, OPT_THRESHOLD };
 
 /* --list's kinds, indexed by enum list_kind less one. */
 static const char *const list_names[] = { "broken", "duplicates", "pixel", "near", "leaks",
-					  NULL };
+					  "flagged", NULL };
 
 static const struct option longopts[] = {
 	{ "channels", required_argument, NULL, 'c' },
@@ -557,12 +606,14 @@ static const struct option longopts[] = {
 	{ "near-distance", required_argument, NULL, OPT_NEAR_DISTANCE },
 	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
 	{ "null", no_argument, NULL, '0' },
+	{ "quality", no_argument, NULL, OPT_QUALITY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
 	{ "recursive", no_argument, NULL, 'r' },
 	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -586,7 +637,7 @@ static int opt_near_distance(const char *arg, int *t)
 static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 {
 	struct opt_row given = { 0 };
-	int ch, r;
+	int ch, r, thresholds = 0;
 
 	while ((ch = getopt_long(argc, argv, ":0c:hj:qrv", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "check")) != 0 ||
@@ -612,7 +663,7 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		case OPT_LIST:
 			if ((r = opt_choice(optarg, list_names)) < 0)
 				return usage_error("check", "invalid --list '%s' (broken, duplicates, "
-						   "pixel, near or leaks)", optarg);
+						   "pixel, near, leaks or flagged)", optarg);
 			k->list = (enum list_kind)(r + 1);
 			break;
 		case OPT_LIST_BROKEN:
@@ -627,6 +678,14 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 			break;
 		case OPT_NO_DUPS:
 			k->no_dups = 1;
+			break;
+		case OPT_QUALITY:
+			k->quality = 1;
+			break;
+		case OPT_THRESHOLD:
+			if (check_quality_threshold(k, optarg) < 0)
+				return -1;
+			thresholds = 1;
 			break;
 		case OPT_RECURSE_ARCHIVES:
 			arch_set_recurse(1);
@@ -659,6 +718,10 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 				   "--no-duplicates", list_names[k->list - 1]);
 	if (k->list == LIST_LEAKS && (argc - optind < 2 || k->labels))
 		return usage_error("check", "--list leaks needs several INPUTs (train/ val/)");
+	if (k->list == LIST_FLAGGED && !k->quality)
+		return usage_error("check", "--list flagged needs --quality");
+	if (thresholds && !k->quality)
+		return usage_error("check", "--threshold goes with --quality");
 	if (k->near_t >= 0 && !k->near)
 		return usage_error("check", "--near-distance goes with --near");
 	if (k->near_t < 0)
@@ -746,9 +809,11 @@ static void check_free(struct check *k)
 	free(k->pix.p);
 	free(k->other.p);
 	check_near_free(k);
+	check_quality_free(k);
 	check_pixels_free(k);
 	check_leaks_free(k);
 	free(k->gray.p);
+	free(k->pix8.p);
 	resize_ctx_free(&k->rz);
 }
 
@@ -759,6 +824,7 @@ int cmd_check(int argc, char **argv)
 	struct opt_common c;
 	int r;
 
+	memcpy(k.threshold, check_threshold_default, sizeof(k.threshold));
 	opt_common_init(&c);
 	if ((r = parse(argc, argv, &k, &c)) != 0)
 		return opt_status(r);

@@ -36,7 +36,9 @@ enum { REC_PENDING, REC_OK, REC_BROKEN };
 #define F_ANIMATED 0x10
 #define F_PHASHED 0x20		/* dhash and phash are set */
 #define F_PIXHASHED 0x40	/* pixhash is set */
-#define F_ALL 0x7f
+#define F_QUALITY 0x80		/* brightness, blur, blur_std and entropy are set */
+#define F_GRAYRGB 0x100		/* stored as colour, every pixel gray (with F_QUALITY) */
+#define F_ALL 0x1ff
 
 /* One file's result, written by the worker that decoded it; the state
  * last, so a record is whole once its state is set. */
@@ -53,6 +55,11 @@ struct check_rec {
 	uint64_t hash[2];	/* XXH3-128 of them, low half first */
 	uint64_t dhash, phash;	/* imagehash's, of the decoded image (phash.h) */
 	uint64_t pixhash[2];	/* XXH3-128 of its decoded samples */
+	/* With --quality (check_quality.c), cleanvision's measures: */
+	double brightness;	/* from the channel means, 0 to 1 */
+	double blur;		/* sqrt of FIND_EDGES's variance, at most 64 a side */
+	double blur_std;	/* std of that copy's gray histogram */
+	double entropy;		/* of the gray histogram, in bits */
 };
 
 struct check_arena {
@@ -64,7 +71,16 @@ enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 
 /* --list KIND: the paths to act on, one a line (or -0), nothing else. For
  * a group every member but the first in row order: what to drop. */
-enum list_kind { LIST_NONE, LIST_BROKEN, LIST_DUPLICATES, LIST_PIXEL, LIST_NEAR, LIST_LEAKS };
+enum list_kind { LIST_NONE, LIST_BROKEN, LIST_DUPLICATES, LIST_PIXEL, LIST_NEAR, LIST_LEAKS,
+		 LIST_FLAGGED };
+
+/* --quality's flags, bits of check_summary.qflags, named by check_flag_names. */
+enum { Q_DARK, Q_LIGHT, Q_BLURRY, Q_LOW_INFO, Q_GRAYRGB, Q_ODD_ASPECT, Q_ODD_SIZE, NQFLAGS };
+extern const char *const check_flag_names[];	/* NULL-terminated */
+/* --threshold's, indexes of check.threshold; defaults in check_threshold_default. */
+enum { THR_DARK, THR_LIGHT, THR_BLURRY, THR_LOW_INFO, THR_ODD_ASPECT, THR_ODD_SIZE,
+       NTHRESHOLDS };
+extern const double check_threshold_default[NTHRESHOLDS];
 
 /* What the parent makes of the records. */
 struct check_summary {
@@ -84,6 +100,11 @@ struct check_summary {
 	/* Without --no-duplicates (check_pixels.c): */
 	size_t *pix_group, pix_ngroups;	/* pixel-duplicate group of each file, 0 if none */
 	size_t leaks;			/* files repeating one of an earlier input */
+	/* With --quality (check_quality.c): */
+	unsigned char *qflags;		/* each file's Q_ bits */
+	double *aspect_score, *size_score;	/* against the dataset's */
+	double aspect_median, size_q1, size_q3;
+	size_t flagged, qcount[NQFLAGS];
 	/* With -c or --resize, what load would do: */
 	int channels;			/* -c, or the first image's */
 	size_t from_cmyk, from_palette, to_gray, to_colour, alpha_dropped, alpha_added, to8;
@@ -102,6 +123,8 @@ struct check {
 	enum list_kind list;	/* --list KIND (--list-broken: broken) */
 	int near;		/* --near: perceptual hashes and near-duplicate groups */
 	int near_t;		/* --near-distance: phash bits apart, at most */
+	int quality;		/* --quality: cleanvision's quality flags */
+	double threshold[NTHRESHOLDS];	/* --threshold's, or the defaults */
 	enum sandbox_mode sandbox;	/* --sandbox */
 	struct check_rec *recs;	/* shared with the workers */
 	size_t recs_len;
@@ -117,6 +140,8 @@ struct check {
 	/* Per worker (and the parent's byte compare): */
 	struct buf file, pix, other;
 	struct buf gray;	/* the decoded image as Pillow's "L", for the hashes */
+	struct buf pix8;	/* a 16-bit image's high bytes, for --quality */
+	struct buf qsmall;	/* --quality's blur copy */
 	/* With several inputs (check_leaks.c): */
 	size_t *origin;		/* each file's input, an index into INPUTS; NULL with one */
 	char *const *inputs;
@@ -158,6 +183,20 @@ void check_pixels_json(const struct check *k);
 void check_worker_setup(struct check *k);
 /* The channels and sample depth check decodes record R at. */
 void check_decoded_as(const struct check *k, const struct check_rec *r, int *c, int *depth16);
+
+/* check_quality.c: with --quality, the workers' measures of each decoded
+ * image (8-bit PIX of C channels, GRAY its convert("L")), and the parent's
+ * flags and their parts of the report. measure: 0, or -1 with WHY. */
+int check_quality_threshold(struct check *k, const char *arg);
+int check_quality_measure(struct check *k, struct check_rec *out, const uint8_t *pix,
+			  const uint8_t *gray, int w, int h, int c, char *why, size_t whylen);
+int check_quality_valid(const struct check_rec *r);
+double check_quality_blur_score(const struct check_rec *r);
+void check_quality_find(struct check *k);
+void check_quality_free(struct check *k);
+void check_quality_table(const struct check *k);
+void check_quality_json(const struct check *k);
+void check_quality_csv(const struct check *k, size_t i);
 
 /* check_leaks.c: with several inputs, the files of each (scan_collect's
  * rows, in its order, each with its input), and the files in a duplicate

@@ -250,6 +250,8 @@ static void print_table(const struct check *k)
 	check_leaks_table(k);
 	if (k->near)
 		check_near_table(k);
+	if (k->quality)
+		check_quality_table(k);
 	if (k->no_dups)
 		return;
 	check_pixels_table(k);
@@ -398,6 +400,8 @@ static void print_json(const struct check *k)
 	check_near_json(k);
 	printf(",\"leaks\":");
 	check_leaks_json(k);
+	printf(",\"flagged\":");
+	check_quality_json(k);
 	printf(",\"load\":");
 	json_load(k);
 	printf(",\"channel_stats\":");
@@ -424,7 +428,8 @@ static void print_csv(const struct check *k)
 	size_t i;
 
 	printf("path,class,status,format,mode,width,height,animated,orientation,bytes,"
-	       "duplicate_group,reason,pixel_group,near_group,dhash,phash\n");
+	       "duplicate_group,reason,pixel_group,near_group,dhash,phash,flags,brightness,blurriness,"
+	       "grayscale_std,entropy\n");
 	for (i = 0; i < k->files.n; i++) {
 		const struct check_rec *r = &k->recs[i];
 		const char *note = note_of(k, i);
@@ -451,6 +456,7 @@ static void print_csv(const struct check *k)
 		if (!k->no_dups && k->sum.pix_group[i])
 			printf("%zu", k->sum.pix_group[i]);
 		check_near_csv(k, i);
+		check_quality_csv(k, i);
 		putchar('\n');
 	}
 }
@@ -466,6 +472,8 @@ static int listed(const struct check *k, size_t i, unsigned char *seen)
 		return k->reasons[i] != NULL;
 	case LIST_LEAKS:
 		return k->leak_kind && k->leak_kind[i] >= 0;
+	case LIST_FLAGGED:
+		return k->sum.qflags && k->sum.qflags[i];
 	case LIST_DUPLICATES:
 		g = k->sum.group;
 		break;
