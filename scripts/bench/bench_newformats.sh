@@ -45,7 +45,7 @@ for fmt in jp2 heic avif jxl; do
 	echo "l10. $n 512x512 photos as $fmt, load -c 3 -j2; load average $(loadavg)"
 	out=$(bt "$PRUNS" true "$PY scripts/bench/recipes/recipe_tool.py -j 2 $dir" \
 		"rm -f $S/o.npy" "$PARIMG load -q -c 3 -j2 -o $S/o.npy $dir" \
-		true "build/codec_floor -j2 -l $S/nf_list")
+		"rm -f $S/f.bin" "build/codec_floor -j2 -o $S/f.bin -l $S/nf_list")
 	rec=$(line "$out" 1) ld=$(line "$out" 2) fl=$(line "$out" 3)
 	row "recipe_tool.py (tool to PNG, Pillow; Pool(2))" "$(wall "$rec")" "$(cpu "$rec")"
 	row "parimg load -c 3 -j2" "$(wall "$ld")" "$(cpu "$ld")"
@@ -58,7 +58,7 @@ for fmt in jp2 heic avif jxl; do
 a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
 print("identical" if a.shape == b.shape and (a == b).all() else
       "%d of %d samples differ" % ((a != b).sum(), a.size) if a.shape == b.shape else "DIFFERENT")' "$S/o.npy" "$S/rec.npy")"
-	rm -f "$S/o.npy" "$S/rec.npy"
+	rm -f "$S/o.npy" "$S/rec.npy" "$S/f.bin"
 	r=$(ratio "$(cpu "$ld")" "$(owncpu "$fl")")
 	goal l10 "$fmt: load CPU <= 1.10x the library's decode" "${r}x" "$(le "$r" 1.10)"
 	r=$(ratio "$(first "$rec")" "$(first "$ld")")
