@@ -437,7 +437,7 @@ def test_palette_with_alpha_is_pillows_pa(d):
                 n = int((loaded(d)[0].reshape(want.shape) != want).sum())
                 assert n == 0, "%s -c %d: %d samples differ" % (path, c, n)
         ok(load(d, "-f", path))
-        assert loaded(d).shape[-1] == 4        # RGBA by default, as PA converts
+        assert loaded(d).shape[-1] == 3        # colour: RGB by default, alpha with -c 4
 
 
 def test_broken_tiffs_refused_and_skipped(d):
