@@ -19,6 +19,7 @@ static const struct cmd commands[] = {
 	{ "gen", cmd_gen, "write N random-noise images" },
 	{ "load", cmd_load, "decode images into one packed .npy file" },
 	{ "check", cmd_check, "find broken files, describe a dataset, find duplicates" },
+	{ "convert", cmd_convert, "resize and re-encode images into a tree or webdataset shards" },
 	{ "merge", cmd_merge, "concatenate .npy parts along the first axis" },
 	{ "bench", cmd_bench, "time serial against parallel runs of gen and load" },
 };
