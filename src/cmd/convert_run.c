@@ -300,6 +300,18 @@ static void json_str(struct buf *out, const char *s)
 	}
 }
 
+/* Append S to OUT as it is (out of memory: a shorter KEY.json, which
+ * cannot happen in practice; the tar's own writes report real failures). */
+static void raw(struct buf *out, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (buf_reserve(out, n) == 0) {
+		memcpy(out->p + out->len, s, n);
+		out->len += n;
+	}
+}
+
 /* Shards of the parts before P are all written; P's begin. */
 static int finish_part(struct writer *w);
 
@@ -360,27 +372,17 @@ static int write_sample(struct writer *w, size_t i, const void *p, size_t len)
 		char head[256];
 
 		snprintf(head, sizeof(head), "{\"key\": \"%s\", \"source\": \"", key);
-		json_str(&js, head);
+		raw(&js, head);
 		json_str(&js, c->files.paths[i]);
 		snprintf(head, sizeof(head), "\", \"width\": %d, \"height\": %d", s->w, s->h);
-		if (buf_reserve(&js, strlen(head) + 1) == 0) {
-			memcpy(js.p + js.len, head, strlen(head));
-			js.len += strlen(head);
-		}
+		raw(&js, head);
 		if (c->labels) {
 			snprintf(head, sizeof(head), ", \"label\": %s, \"class\": \"", cls);
-			if (buf_reserve(&js, strlen(head)) == 0) {
-				memcpy(js.p + js.len, head, strlen(head));
-				js.len += strlen(head);
-			}
+			raw(&js, head);
 			json_str(&js, c->ds.classes[c->ds.labels[i]]);
-			if (buf_reserve(&js, 1) == 0)
-				js.p[js.len++] = '"';
+			raw(&js, "\"");
 		}
-		if (buf_reserve(&js, 2) == 0) {
-			js.p[js.len++] = '}';
-			js.p[js.len++] = '\n';
-		}
+		raw(&js, "}\n");
 	}
 	need = member_bytes(len) + (c->labels ? member_bytes(strlen(cls)) : 0) +
 	       (c->json ? member_bytes(js.len) : 0);
