@@ -3,8 +3,8 @@
  * unit 0, baseline, 4:2:0 for colour, libjpeg's tables scaled by the
  * quality), and every format decoded back by the codec table: PNG and
  * lossless WebP exactly, JPEG close. */
-#include "codec/save.h"
 #include "codec/codec.h"
+#include "codec/save.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
