@@ -116,6 +116,17 @@ def test_jpeg_bytes_equal_pillow(d):
                 want = pil_save(fn(im), "JPEG", quality=q)
                 got = open(os.path.join(out, os.path.splitext(f)[0] + ".jpg"), "rb").read()
                 assert got == want, (q, g, f, len(got), len(want))
+    # A JPEG's comment: Pillow's reader keeps it in info, resize() carries
+    # it and save() writes it again; so does convert.
+    com = os.path.join(d, "com")
+    os.makedirs(com)
+    photos.photo("coffee").save(os.path.join(com, "c.jpg"), quality=90, comment=b"made by GIMP")
+    ok(run("convert", "-q", "--format", "jpeg", "--quality", "90", "--resize", "100", "-o",
+           os.path.join(d, "ocom"), com))
+    im = Image.open(os.path.join(com, "c.jpg"))
+    want = pil_save(im.resize(short_side(im.size, 100), Image.BILINEAR), "JPEG", quality=90)
+    assert b"made by GIMP" in want
+    assert open(os.path.join(d, "ocom", "c.jpg"), "rb").read() == want
     # The default quality is Pillow's (75); -c 1 as convert("L").
     out = os.path.join(d, "default")
     ok(run("convert", "-q", "--format", "jpeg", "-c", "1", "-o", out, src))

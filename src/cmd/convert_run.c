@@ -67,7 +67,7 @@ static int convert_one(void *ctx, size_t i, char *why, size_t whylen)
 	struct conv *c = ctx;
 	struct conv_slot *s = &c->slots[i - c->b0];
 	struct save_opts so = { (enum save_format)c->fmt[i], quality_of(c, c->fmt[i]),
-				c->save.lossless };
+				c->save.lossless, NULL, 0 };
 	struct row_spec one = c->spec;
 	struct codec_info info;
 	uint32_t ow, oh;
@@ -101,6 +101,11 @@ static int convert_one(void *ctx, size_t i, char *why, size_t whylen)
 		return 0;
 	}
 	ch = save_channels(so.format, ch);
+	/* Pillow's save() writes the comment its JPEG reader kept (a source
+	 * that is no JPEG has none). */
+	if (so.format == SAVE_JPEG &&
+	    !save_jpeg_comment(c->file.p, c->file.len, &so.comment, &so.comment_len))
+		so.comment = NULL;
 	if (!c->spec.resize) {
 		one.w = ow;
 		one.h = oh;

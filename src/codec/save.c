@@ -56,7 +56,7 @@ static void jerr_quiet(j_common_ptr cinfo)
  * JFIF APP0 (version 1.01, density 1:1, unit 0) and picks 2x2 luma
  * sampling for YCbCr; jpeg_set_quality(Q, TRUE); the scanlines as given.
  */
-static int save_jpeg(int quality, const unsigned char *pix, int w, int h, int c,
+static int save_jpeg(const struct save_opts *o, const unsigned char *pix, int w, int h, int c,
 		     struct buf *out, char *why, size_t whylen)
 {
 	struct jpeg_compress_struct ci;
@@ -84,12 +84,14 @@ static int save_jpeg(int quality, const unsigned char *pix, int w, int h, int c,
 	ci.input_components = c;
 	ci.in_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
 	jpeg_set_defaults(&ci);
-	jpeg_set_quality(&ci, quality, TRUE);
+	jpeg_set_quality(&ci, o->quality, TRUE);
 	ci.smoothing_factor = 0;
 	ci.optimize_coding = FALSE;
 	ci.restart_interval = 0;
 	ci.restart_in_rows = 0;
 	jpeg_start_compress(&ci, FALSE);
+	if (o->comment)
+		jpeg_write_marker(&ci, JPEG_COM, o->comment, (unsigned)o->comment_len);
 	while (ci.next_scanline < ci.image_height) {
 		row = (JSAMPROW)(pix + (size_t)ci.next_scanline * (size_t)w * (size_t)c);
 		jpeg_write_scanlines(&ci, &row, 1);
@@ -100,6 +102,36 @@ static int save_jpeg(int quality, const unsigned char *pix, int w, int h, int c,
 	out->p = mem;
 	out->len = out->cap = memlen;
 	return 0;
+}
+
+int save_jpeg_comment(const unsigned char *data, size_t len, const unsigned char **com,
+		      size_t *comlen)
+{
+	size_t i = 2, n;
+	int found = 0;
+
+	if (len < 4 || data[0] != 0xFF || data[1] != 0xD8)
+		return 0;
+	while (i + 4 <= len) {
+		if (data[i] != 0xFF)
+			return found;
+		if (data[i + 1] == 0xFF) {	/* fill bytes */
+			i++;
+			continue;
+		}
+		if (data[i + 1] == 0xDA || data[i + 1] == 0xD9)	/* SOS, EOI */
+			return found;
+		n = (size_t)data[i + 2] << 8 | data[i + 3];
+		if (n < 2 || n > len - i - 2)
+			return found;
+		if (data[i + 1] == 0xFE) {
+			*com = data + i + 4;
+			*comlen = n - 2;
+			found = 1;
+		}
+		i += 2 + n;
+	}
+	return found;
 }
 
 static int webp_write(const uint8_t *data, size_t size, const WebPPicture *pic)
@@ -159,7 +191,7 @@ int save_encode(const struct save_opts *o, const unsigned char *pix, int w, int 
 				save_ext[o->format]), -1;
 	switch (o->format) {
 	case SAVE_JPEG:
-		return save_jpeg(o->quality, pix, w, h, c, out, why, whylen);
+		return save_jpeg(o, pix, w, h, c, out, why, whylen);
 	case SAVE_WEBP:
 		return save_webp(o->quality, o->lossless, pix, w, h, c, out, why, whylen);
 	case SAVE_PNG:

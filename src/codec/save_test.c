@@ -43,7 +43,7 @@ Test(save, jpeg_headers_as_pillow)
 {
 	static const unsigned char jfif[] = { 0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 'J', 'F', 'I', 'F', 0,
 					      1, 1, 0, 0, 1, 0, 1, 0, 0 };
-	struct save_opts o = { SAVE_JPEG, 90, 0 };
+	struct save_opts o = { .format = SAVE_JPEG, .quality = 90 };
 	struct buf b = { 0 };
 	unsigned char *pix = image(33, 17, 3);
 	char why[256];
@@ -70,7 +70,7 @@ Test(save, jpeg_headers_as_pillow)
 
 Test(save, jpeg_gray_is_one_component)
 {
-	struct save_opts o = { SAVE_JPEG, 75, 0 };
+	struct save_opts o = { .format = SAVE_JPEG, .quality = 75 };
 	struct buf b = { 0 };
 	unsigned char *pix = image(20, 20, 1);
 	char why[256];
@@ -108,7 +108,8 @@ Test(save, png_and_lossless_webp_exact)
 
 	for (c = 1; c <= 4; c++) {
 		unsigned char *pix = image(31, 9, c), *out = malloc(31 * 9 * 4);
-		struct save_opts png = { SAVE_PNG, -1, 0 }, webp = { SAVE_WEBP, 80, 1 };
+		struct save_opts png = { .format = SAVE_PNG, .quality = -1 },
+				 webp = { .format = SAVE_WEBP, .quality = 80, .lossless = 1 };
 
 		round_trip(&png, pix, 31, 9, c, out);
 		cr_assert_eq(memcmp(pix, out, (size_t)31 * 9 * c), 0, "PNG, %d channels", c);
@@ -123,7 +124,7 @@ Test(save, png_and_lossless_webp_exact)
 
 Test(save, jpeg_decodes_close)
 {
-	struct save_opts o = { SAVE_JPEG, 95, 0 };
+	struct save_opts o = { .format = SAVE_JPEG, .quality = 95 };
 	unsigned char *pix = image(40, 24, 3), *out = malloc(40 * 24 * 3);
 	size_t i;
 	int worst = 0;
@@ -149,7 +150,7 @@ Test(save, channels_by_format)
 
 Test(save, refuses_channels_the_format_lacks)
 {
-	struct save_opts o = { SAVE_JPEG, 75, 0 };
+	struct save_opts o = { .format = SAVE_JPEG, .quality = 75 };
 	struct buf b = { 0 };
 	unsigned char pix[16] = { 0 };
 	char why[256];
@@ -158,5 +159,36 @@ Test(save, refuses_channels_the_format_lacks)
 	cr_assert(strstr(why, "4 channels"), "%s", why);
 	o.format = SAVE_WEBP;
 	cr_assert_eq(save_encode(&o, pix, 2, 2, 1, &b, why, sizeof(why)), -1);
+	free(b.p);
+}
+
+Test(save, jpeg_comment_as_pillow_reads_it)
+{
+	/* SOI, APP0 (4 bytes), COM "ab", COM "xyz", SOS: the last before SOS. */
+	static const unsigned char jpg[] = { 0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2,
+					     0xFF, 0xFE, 0, 4, 'a', 'b', 0xFF, 0xFE, 0, 5, 'x', 'y', 'z',
+					     0xFF, 0xDA, 0, 2, 0xFF, 0xFE, 0, 3, 'q' };
+	struct save_opts o = { SAVE_JPEG, 75, 0, NULL, 0 };
+	const unsigned char *com = NULL;
+	size_t n = 0;
+	struct buf b = { 0 };
+	unsigned char *pix = image(8, 8, 1);
+	char why[256];
+	long at;
+
+	cr_assert_eq(save_jpeg_comment(jpg, sizeof(jpg), &com, &n), 1);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(memcmp(com, "xyz", 3), 0);
+	cr_assert_eq(save_jpeg_comment(jpg, 19, &com, &n), 1);	/* cut in the second */
+	cr_assert_eq(n, 2);
+	cr_assert_eq(save_jpeg_comment(jpg + 2, sizeof(jpg) - 2, &com, &n), 0);	/* no SOI */
+	/* Written right after the JFIF header, as Pillow writes it. */
+	o.comment = (const unsigned char *)"hello";
+	o.comment_len = 5;
+	cr_assert_eq(save_encode(&o, pix, 8, 8, 1, &b, why, sizeof(why)), 0, "%s", why);
+	at = marker(&b, 0xFE);
+	cr_assert_eq(at, 20);
+	cr_assert_eq(memcmp(b.p + at + 4, "hello", 5), 0);
+	free(pix);
 	free(b.p);
 }
