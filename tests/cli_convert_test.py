@@ -314,9 +314,12 @@ def many(d, n=160):
     return src
 
 
+SMALL = dict(os.environ, PARIMG_CONVERT_BATCH="8")   # files written every 8 images
+
+
 def interrupted(args, sig, after):
     p = subprocess.Popen([harness.BIN] + args, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, env=SMALL)
     time.sleep(after)
     p.send_signal(sig)
     p.wait(timeout=60)
@@ -327,7 +330,7 @@ def test_interrupt_then_resume(d):
     """SIGINT or SIGKILL mid-run leaves only whole files under final names;
     --resume finishes the run to the bytes of an uninterrupted one, and no
     temporary file is left."""
-    src = many(d)
+    src = many(d, 120)
     for kind, layout in (("tree", "-o"), ("shards", "--shards")):
         want = os.path.join(d, kind + "-want")
         dest = want + ("/%03d.tar" if kind == "shards" else "")
@@ -347,9 +350,10 @@ def test_interrupt_then_resume(d):
                     assert sig == signal.SIGKILL, name   # only a kill leaves a temp
                     continue
                 assert whole[name] == data, name        # every final name is whole
-            r = run("convert", "-q", *opts, layout, dest, src)
-            assert r.code == 1 and "exists" in r.err, r
-            ok(run("convert", "-q", "--resume", *opts, layout, dest, src))
+            if part:
+                r = run("convert", "-q", *opts, layout, dest, src)
+                assert r.code == 1 and "exists" in r.err, r
+            ok(run("convert", "-q", "--resume", *opts, layout, dest, src, env=SMALL))
             assert tree(got) == whole, (kind, sig)
 
 

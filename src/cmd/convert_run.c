@@ -9,6 +9,7 @@
  * temporary name renamed when whole. Workers never create a file. */
 #define _GNU_SOURCE
 #include "cmd/convert.h"
+#include "cmd/opt.h"
 #include "cmd/ragged.h"
 #include "inputs/input.h"
 #include "image/row.h"
@@ -516,7 +517,10 @@ static size_t row_bound(const struct conv *c)
 			   (int)(px > (1u << 30) ? px >> 30 : 1), 4) + 7) & ~(size_t)7;
 }
 
-/* Map batch [B0, B0 + BN)'s slots and arena, shared with its pool. */
+/* Map batch [B0, B0 + BN)'s slots and arena, shared with its pool: its
+ * address space only, the pages come as the workers write. 0; 1 when the
+ * kernel refuses that much address space (try fewer rows); -1 after a
+ * message. */
 static int map_batch(struct conv *c, size_t b0, size_t bn, void **base, size_t *len)
 {
 	size_t head = (64 + bn * sizeof(struct conv_slot) + 4095) & ~(size_t)4095;
@@ -526,6 +530,8 @@ static int map_batch(struct conv *c, size_t b0, size_t bn, void **base, size_t *
 	*len = head + c->arena_len;
 	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
 		 -1, 0);
+	if (p == MAP_FAILED && bn > 1)
+		return 1;	/* (strict overcommit, say) a smaller batch, then */
 	if (p == MAP_FAILED)
 		return error_errno("mmap of %zu bytes for a batch of %zu images", *len, bn);
 	*base = p;
@@ -590,8 +596,10 @@ int convert_run(struct conv *c, struct opt_common *o)
 	struct writer w = { .c = c, .force = o->force, .k = -1, .width = 6 };
 	struct batch_progress bp;
 	size_t n = c->files.n, todo = 0, i, b0, bn, batch, maplen;
-	int ok = 1;
+	int ok = 1, r;
 	void *base = NULL;
+	const char *env;
+	uint64_t v;
 
 	if ((c->confine = sandbox_resolve(c->sandbox)) < 0)
 		return EXIT_FAIL;
@@ -602,7 +610,12 @@ int convert_run(struct conv *c, struct opt_common *o)
 	for (i = 0; i < n; i++)
 		todo += !c->done[i];
 	c->bound = row_bound(c);
-	batch = (size_t)o->jobs * 32 < 64 ? 64 : (size_t)o->jobs * 32;
+	/* Each pool costs forks and confinement (about 10 ms a worker here):
+	 * 256 rows a worker keep that under 1% of the CPU, and the parent's
+	 * writes between pools, which leave the workers idle, under 2%. */
+	batch = (size_t)o->jobs * 256;
+	if ((env = getenv("PARIMG_CONVERT_BATCH")) && opt_u64(env, 1, SIZE_MAX, &v) == 0)
+		batch = (size_t)v;
 	if (batch > ARENA_MAX / c->bound)
 		batch = ARENA_MAX / c->bound ? ARENA_MAX / c->bound : 1;
 	progress_init(&bp.prog, o->quiet, "images");
@@ -618,10 +631,14 @@ int convert_run(struct conv *c, struct opt_common *o)
 			left += !c->done[i];
 		if (left == 0)
 			continue;
-		if (map_batch(c, b0, bn, &base, &maplen) < 0) {
+		while ((r = map_batch(c, b0, bn, &base, &maplen)) == 1)
+			bn = batch = bn / 2;
+		if (r < 0) {
 			ok = 0;
 			break;
 		}
+		for (left = 0, i = b0; i < b0 + bn; i++)
+			left += !c->done[i];
 		task = (struct pool_task){
 			.first = b0, .count = bn, .jobs = o->jobs, .schedule = o->schedule,
 			.keep_going = c->keep_going, .verbose = o->verbose, .run = convert_one,
