@@ -387,6 +387,11 @@ def test_bad_inputs(d):
     if os.geteuid() != 0:
         r = ok(run("convert", "-q", "-o", os.path.join(ro, "x"), src), 1)
         assert os.path.join(ro, "x") in r.err, r
+    # An output that cannot be made (a file where its folder would be).
+    blocker = os.path.join(d, "blocker")
+    open(blocker, "w").close()
+    r = ok(run("convert", "-q", "-o", os.path.join(blocker, "x"), src), 1)
+    assert os.path.join(blocker, "x") in r.err and "Not a directory" in r.err, r
     out = os.path.join(d, "e")
     ok(run("convert", "-q", "--format", "png", "-o", out, src))
     before = tree(out)
