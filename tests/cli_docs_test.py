@@ -27,7 +27,7 @@ def man_text():
 
 
 def test_help_lists_the_subcommands(d):
-    assert commands() == ["gen", "load", "check", "merge", "bench"], commands()
+    assert commands() == ["gen", "load", "convert", "check", "merge", "bench"], commands()
 
 
 def test_every_help_option_is_in_the_man_page(d):
@@ -96,9 +96,10 @@ def complete(*words):
 
 
 def test_bash_completion(d):
-    assert complete("") == sorted(["bench", "check", "gen", "load", "merge", "--help",
+    assert complete("") == sorted(["bench", "check", "convert", "gen", "load", "merge", "--help",
                                    "--version"])
     assert complete("lo") == ["load"]
+    assert complete("convert", "--sh") == ["--shard-bytes", "--shard-size", "--shards", "--shuffle"]
     assert complete("load", "--ma") == ["--manifest", "--max-pixels", "--max-side"]
     assert complete("gen", "--s") == ["--schedule", "--seed", "--shard", "--size"]
     assert complete("bench", "--ph") == ["--phase"]

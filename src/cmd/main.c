@@ -18,6 +18,7 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "gen", cmd_gen, "write N random-noise images" },
 	{ "load", cmd_load, "decode images into one packed .npy file" },
+	{ "convert", cmd_convert, "resize and re-encode images into a tree or webdataset shards" },
 	{ "check", cmd_check, "find broken files, describe a dataset, find duplicates" },
 	{ "merge", cmd_merge, "concatenate .npy parts along the first axis" },
 	{ "bench", cmd_bench, "time serial against parallel runs of gen and load" },
@@ -33,7 +34,7 @@ static void usage(FILE *f)
 		   "       parimg --help | --version\n\n"
 		   "Make and load image datasets in parallel.\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-6s  %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-7s  %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nRun 'parimg COMMAND --help' for a command's options; "
 		   "see parimg(1).\n");
 }
