@@ -27,6 +27,7 @@ static const struct decoder *const decoders[] = {
 	&dec_heif,	/* ftyp with a HEVC brand (heic, ...; mif1 not AVIF's): libheif */
 	&dec_avif,	/* ftyp with avif or avis (major, or beside mif1): libavif */
 	&dec_jxl,	/* \xff\x0a, or the JXL signature box: libjxl */
+	&dec_sgi,	/* 474, big-endian: our own reader */
 	&dec_dib,	/* a BMP header's size, 12, 40, ... 124: dec_bmp.c's reader */
 	&dec_tga,	/* no magic number: our own reader */
 	NULL

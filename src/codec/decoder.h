@@ -37,7 +37,7 @@ struct decoder {
 };
 
 extern const struct decoder dec_png, dec_jpeg, dec_webp, dec_pnm, dec_gif, dec_bmp, dec_tga,
-	dec_tiff, dec_jp2, dec_heif, dec_avif, dec_jxl, dec_dib;
+	dec_tiff, dec_jp2, dec_heif, dec_avif, dec_jxl, dec_sgi, dec_dib;
 
 /* Convert COUNT pixels of N channels at SRC (16-bit when SRC16) into T's
  * channels and depth at DST: depth first (16 to 8 by the high byte, 8 to 16
