@@ -18,6 +18,7 @@ import shutil
 import struct
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 from PIL import Image
@@ -28,6 +29,8 @@ import photos  # noqa: E402
 from harness import names, ok, run  # noqa: E402
 
 MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+# The fixtures whose frame is not the directory's size make Pillow warn.
+warnings.filterwarnings("ignore", "Image was not the expected size")
 
 
 # ---------------------------------------------------------------- SGI by hand
@@ -145,6 +148,90 @@ def sgi_files():
     return f
 
 
+# ---------------------------------------------------------------- ICO by hand
+
+def ico(frames):
+    """An icon of FRAMES, each (width, height, colours, bpp, data) as its
+    directory entry says (a side of 256 written as 0), in that order."""
+    n = len(frames)
+    head, body = struct.pack("<HHH", 0, 1, n), b""
+    for w, h, colors, bpp, data in frames:
+        head += struct.pack("<BBBBHHII", w % 256, h % 256, colors, 0, 1, bpp, len(data),
+                            6 + 16 * n + len(body))
+        body += data
+    return head + body
+
+
+def png_of(im, **kw):
+    return photos.pil_bytes(im, "PNG", **kw)
+
+
+def dib_frame(im, mask=None):
+    """IM as Pillow writes a DIB, its height doubled as an icon's is, then
+    (unless IM is RGBA, 32 bits) the AND mask: MASK (h x w, True
+    transparent; default none), rows bottom-up, padded to 32 bits."""
+    dib = bytearray(photos.pil_bytes(im, "DIB"))
+    dib[8:12] = struct.pack("<i", 2 * im.height)
+    if im.mode == "RGBA":
+        return bytes(dib)
+    if mask is None:
+        mask = np.zeros((im.height, im.width), bool)
+    stride = (im.width + 31) // 32 * 4
+    rows = [np.packbits(r).tobytes().ljust(stride, b"\0") for r in mask[::-1]]
+    return bytes(dib) + b"".join(rows)
+
+
+def pattern(w, h):
+    y, x = np.mgrid[0:h, 0:w]
+    return ((x * 7 + y * 3) % 5 == 0) | ((x - 20) ** 2 + (y - 20) ** 2 < 90)
+
+
+def ico_files():
+    """{name: bytes} of icons Pillow loads."""
+    cat = photos.crop(photos.photo("chelsea"), 61, 47)
+    sq = photos.crop(photos.photo("coffee"), 64, 64)
+    rgba = photos.alpha_of(sq)
+    f = {}
+    for name, im in (("rgba", rgba), ("rgb", sq), ("l", sq.convert("L")),
+                     ("p", sq.quantize(50)), ("la", rgba.convert("LA"))):
+        f["ico_pil_png_" + name] = photos.pil_bytes(im, "ICO", sizes=[(16, 16), (32, 32), (64, 64)])
+    f["ico_pil_png_odd"] = photos.pil_bytes(photos.alpha_of(cat), "ICO", sizes=[(61, 47), (16, 16)])
+    for name, im in (("rgba", rgba), ("rgb", sq), ("p", sq.quantize(50)), ("1", sq.convert("1"))):
+        f["ico_pil_bmp_" + name] = photos.pil_bytes(im, "ICO", bitmap_format="bmp",
+                                                     sizes=[(16, 16), (64, 64)])
+    # BMP frames with an AND mask of a pattern, odd widths (padded rows).
+    m = pattern(61, 47)
+    f["ico_bmp_rgb_mask"] = ico([(61, 47, 0, 24, dib_frame(cat, m))])
+    f["ico_bmp_p_mask"] = ico([(61, 47, 0, 8, dib_frame(cat.quantize(200), m))])
+    f["ico_bmp_1_mask"] = ico([(61, 47, 2, 1, dib_frame(cat.convert("1"), m))])
+    f["ico_bmp_l_mask"] = ico([(61, 47, 0, 8, dib_frame(cat.convert("L"), m))])
+    f["ico_bmp_32"] = ico([(61, 47, 0, 32, dib_frame(photos.alpha_of(cat)))])
+    # PNG frames whose tRNS Pillow's ICO loses.
+    p = sq.quantize(20)
+    f["ico_png_p_trns"] = ico([(64, 64, 0, 32, png_of(p, transparency=3))])
+    f["ico_png_rgb_trns"] = ico([(64, 64, 0, 32, png_of(sq, transparency=tuple(sq.getpixel((5, 5)))))])
+    g16 = Image.fromarray((np.asarray(sq.convert("L")).astype(np.uint16) * 251 + 7), "I;16")
+    f["ico_png_gray16"] = ico([(64, 64, 0, 16, png_of(g16))])
+    # Pillow's pick: the largest, then the deepest, then the last listed;
+    # 0 is 256; a depth from the colour count when bpp is 0.
+    a, b, c = sq, sq.transpose(Image.Transpose.FLIP_LEFT_RIGHT), sq.transpose(
+        Image.Transpose.FLIP_TOP_BOTTOM)
+    f["ico_pick_last_deepest"] = ico([(64, 64, 0, 8, dib_frame(a.quantize(9))),
+                                      (64, 64, 0, 32, png_of(b)),
+                                      (32, 32, 0, 32, png_of(a.resize((32, 32)))),
+                                      (64, 64, 0, 32, png_of(c)),
+                                      (64, 64, 0, 24, png_of(a))])
+    f["ico_pick_256"] = ico([(64, 64, 0, 32, png_of(a)),
+                             (256, 256, 0, 32, png_of(b.resize((256, 256)))),
+                             (128, 128, 0, 32, png_of(c.resize((128, 128))))])
+    f["ico_pick_colors"] = ico([(64, 64, 0, 0, dib_frame(b.convert("RGB"))),
+                                (64, 64, 16, 0, dib_frame(a.quantize(16)))])
+    # The frame's size is not the directory's: Pillow takes the frame's.
+    f["ico_png_size_differs"] = ico([(16, 16, 0, 32, png_of(cat))])
+    f["ico_bmp_size_differs"] = ico([(32, 20, 0, 24, dib_frame(cat, m))])
+    return f
+
+
 # ---------------------------------------------------------------- fixtures
 
 _fixtures = None
@@ -162,6 +249,11 @@ def fixtures():
             with open(path, "wb") as f:
                 f.write(data)
             _fixtures[name] = (path, p16)
+        for name, data in ico_files().items():
+            path = os.path.join(d, name + ".ico")
+            with open(path, "wb") as f:
+                f.write(data)
+            _fixtures[name] = (path, None)
     return _fixtures
 
 
@@ -190,10 +282,12 @@ def pillow_refuses(path):
 
 # ---------------------------------------------------------------- SGI tests
 
-def test_sgi_equals_pillow(d):
-    """Every SGI fixture at -c 1, 2, 3 and 4 (u1): Pillow's convert(mode)."""
+def equals_pillow(d, prefix):
+    """Every fixture named PREFIX... at -c 1, 2, 3 and 4 (u1): Pillow's
+    convert(mode). Not the 16-bit gray PNG frame: load reduces 16-bit PNGs
+    to their high byte where Pillow's mode I clips (see the next test)."""
     for name, (path, _) in sorted(fixtures().items()):
-        if not name.startswith("sgi_"):
+        if not name.startswith(prefix) or name == "ico_png_gray16":
             continue
         for c, mode in MODES.items():
             ok(load(d, "-c", c, path))
@@ -202,6 +296,11 @@ def test_sgi_equals_pillow(d):
             diff = int(np.count_nonzero(got != want))
             assert diff == 0, "%s -c %d: %d samples differ from Pillow's %s" % (
                 name, c, diff, mode)
+
+
+def test_sgi_equals_pillow(d):
+    """Every SGI fixture at -c 1, 2, 3 and 4 (u1): Pillow's convert(mode)."""
+    equals_pillow(d, "sgi_")
 
 
 def test_sgi_quirk_fixtures_are_quirky(d):
@@ -326,6 +425,166 @@ def test_sgi_misnamed_and_listed(d):
     assert a.shape[0] == 5, a.shape
     for i, n in enumerate(sorted(names_)):
         assert (a[i] == pillow(fx[names_[n]][0], "RGB")).all(), n
+
+
+# ---------------------------------------------------------------- ICO tests
+
+def test_ico_equals_pillow(d):
+    """Every icon at -c 1, 2, 3 and 4 (u1): Pillow's convert(mode)."""
+    equals_pillow(d, "ico_")
+
+
+def test_ico_fixtures_are_what_they_say(d):
+    """Pillow's pick is the frame meant (not the first listed), AND masks
+    make pixels transparent, the tRNS frames are opaque in Pillow's ICO,
+    sizes that differ are the frame's."""
+    fx = fixtures()
+
+    def im(name):
+        return Image.open(fx[name][0])
+
+    sq = photos.crop(photos.photo("coffee"), 64, 64)
+    flip = np.asarray(sq.transpose(Image.Transpose.FLIP_TOP_BOTTOM).convert("RGBA"))
+    assert (np.asarray(im("ico_pick_last_deepest").convert("RGBA")) == flip).all()
+    assert im("ico_pick_256").size == (256, 256)
+    assert im("ico_pick_colors").mode == "RGBA"
+    assert (np.asarray(im("ico_pick_colors"))[:, :, :3] == np.asarray(sq)[:, ::-1]).all()
+    for name in ("ico_bmp_rgb_mask", "ico_bmp_p_mask", "ico_bmp_1_mask"):
+        a = np.asarray(im(name))[:, :, 3]
+        assert ((a == 0) == pattern(61, 47)).all(), name
+    for name in ("ico_png_p_trns", "ico_png_rgb_trns"):
+        assert (np.asarray(im(name).convert("RGBA"))[:, :, 3] == 255).all(), name
+    assert im("ico_png_size_differs").size == (61, 47)
+    assert im("ico_bmp_size_differs").size == (61, 47)
+    assert im("ico_png_gray16").mode == "I"
+
+
+def test_ico_16bit_png_frame_as_png(d):
+    """A 16-bit PNG frame loads as the PNG alone does, -t u2 and u1 (the
+    high byte, where Pillow's mode I clips); check counts it as ICO, its
+    mode 16-bit."""
+    path = fixtures()["ico_png_gray16"][0]
+    with open(path, "rb") as f:
+        data = f.read()
+    png = os.path.join(d, "frame.png")
+    with open(png, "wb") as f:
+        f.write(data[22:])
+    for args in (("-t", "u2", "-c", 1), ("-t", "u2", "-c", 3), ("-c", 1), ("-c", 4)):
+        ok(load(d, *args, png))
+        want = loaded(d)
+        ok(load(d, *args, path))
+        assert (loaded(d) == want).all(), args
+    r = ok(run("check", "--format", "json", path))
+    doc = json.loads(r.out)
+    assert doc["formats"]["ICO"] == 1 and doc["modes"]["16-bit"] == 1, doc
+
+
+def ico_broken():
+    """{name: (bytes, reason)} of icons Pillow refuses too."""
+    fx = fixtures()
+
+    def data(name):
+        with open(fx[name][0], "rb") as f:
+            return f.read()
+
+    out = {}
+    for name in ("ico_pil_png_rgba", "ico_bmp_rgb_mask", "ico_bmp_32", "ico_pil_bmp_p"):
+        b = data(name)
+        out[name + "_cut"] = (b[:len(b) * 2 // 3], r"truncated|corrupt")
+        out[name + "_directory"] = (b[:20], r"truncated ICO directory")
+    b = bytearray(data("ico_bmp_rgb_mask"))
+    b[18:22] = struct.pack("<I", len(b) + 10)           # the frame past the end
+    out["ico_offset_past_end"] = (bytes(b), r"truncated ICO")
+    b = bytearray(data("ico_bmp_rgb_mask"))
+    b[14:18] = struct.pack("<I", len(b) * 3)            # the AND mask past the end
+    out["ico_mask_past_end"] = (bytes(b), r"truncated ICO \(AND mask")
+    b[14:18] = struct.pack("<I", 10)                    # before the file's start
+    out["ico_mask_before_start"] = (bytes(b), r"truncated ICO \(AND mask")
+    b = bytearray(data("ico_bmp_32"))
+    out["ico_32_alpha_short"] = (bytes(b[:-100]), r"truncated")
+    b = bytearray(data("ico_pil_png_rgb"))
+    at = struct.unpack("<I", b[6 + 16 * 2 + 12:6 + 16 * 3])[0]     # the 64 x 64 frame
+    b[at + 20] ^= 0xFF                                  # in the PNG's IHDR: its CRC fails
+    out["ico_png_crc"] = (bytes(b), r"ICO's PNG image")
+    return out
+
+
+def test_ico_broken_refused(d):
+    """Each broken icon alone: exit 1 naming it, Pillow refusing it too;
+    all of them with a good one under -k: exit 3, the good one's row
+    Pillow's."""
+    src = os.path.join(d, "in")
+    os.makedirs(src)
+    good = fixtures()["ico_bmp_rgb_mask"][0]
+    shutil.copy(good, os.path.join(src, "0good.ico"))
+    broken = ico_broken()
+    for name, (data, reason) in sorted(broken.items()):
+        p = os.path.join(src, name + ".ico")
+        with open(p, "wb") as f:
+            f.write(data)
+        assert pillow_refuses(p), "Pillow loads %s" % name
+        names(ok(load(d, "-c", 4, p), 1), p, reason)
+    r = ok(load(d, "-c", 4, "-k", "--order", "name", src), 3)
+    for name, (_, reason) in broken.items():
+        names(r, os.path.join(src, name + ".ico"), reason)
+    a = loaded(d)
+    assert (a[0] == pillow(good, "RGBA")).all() and not a[1:].any()
+
+
+def test_ico_not_sniffed(d):
+    """A cursor (00 00 02 00) and an icon of no entries are no icons:
+    refused as of no known format, as Pillow refuses them as ICO."""
+    with open(fixtures()["ico_bmp_rgb_mask"][0], "rb") as f:
+        cur = bytearray(f.read())
+    cur[2] = 2
+    empty = struct.pack("<HHH", 0, 1, 0) + bytes(40)
+    for name, data in (("c.cur", bytes(cur)), ("e.ico", empty)):
+        p = os.path.join(d, name)
+        with open(p, "wb") as f:
+            f.write(data)
+        names(ok(load(d, "-c", 3, p), 1), p, r"not a supported image|unknown format")
+        try:
+            with Image.open(p) as im:
+                assert im.format != "ICO", name
+        except OSError:
+            pass
+
+
+def test_ico_huge_frames_refused_before_allocating(d):
+    """A PNG frame of 60000 x 60000 and a BMP frame of 65535 x 65535 (its
+    header's height twice that): refused by --max-pixels from the header."""
+    ihdr = struct.pack(">IIBBBBB", 60000, 60000, 8, 6, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + harness.png_chunk(b"IHDR", ihdr) + harness.png_chunk(
+        b"IDAT", b"x") + harness.png_chunk(b"IEND", b"")
+    dib = struct.pack("<IiiHHIIiiII", 40, 65535, 2 * 65535, 1, 32, 0, 0, 0, 0, 0, 0)
+    for name, data in (("png.ico", ico([(0, 0, 0, 32, png)])),
+                       ("bmp.ico", ico([(0, 0, 0, 32, dib + bytes(64))]))):
+        p = os.path.join(d, name)
+        with open(p, "wb") as f:
+            f.write(data)
+        names(ok(load(d, "-c", 3, p), 1), p, r"more than --max-pixels|truncated")
+    names(ok(load(d, "-c", 3, os.path.join(d, "png.ico")), 1), os.path.join(d, "png.ico"),
+          r"more than --max-pixels")
+
+
+def test_ico_misnamed_and_listed(d):
+    """An icon named .png loads by content; a directory lists .ico files;
+    check counts them as ICO and names the misnamed one."""
+    fx = fixtures()
+    src = os.path.join(d, "in")
+    os.makedirs(src)
+    names_ = {"a.png": "ico_bmp_32", "b.ico": "ico_bmp_p_mask", "c.ICO": "ico_pil_png_odd"}
+    for n, k in names_.items():
+        shutil.copy(fx[k][0], os.path.join(src, n))
+    ok(load(d, "-c", 4, src))
+    a = loaded(d)
+    assert a.shape == (3, 47, 61, 4), a.shape
+    for i, n in enumerate(sorted(names_)):
+        assert (a[i] == pillow(fx[names_[n]][0], "RGBA")).all(), n
+    r = ok(run("check", "--format", "json", src))
+    assert json.loads(r.out)["formats"]["ICO"] == 3, r.out
+    r = ok(run("check", src))
+    assert "a.png" in r.out and "ICO" in r.out, r.out
 
 
 if __name__ == "__main__":

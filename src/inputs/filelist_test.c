@@ -144,7 +144,7 @@ Test(filelist_is_image_name, extensions)
 		"a.png", "a.PNG", "a.JpEg", "a.jpg", "a.jpeg", "a.bmp", "a.tga", "a.pgm",
 		"a.ppm", "a.pnm", "x.y.png", "image_0001.Png", "a b.jpg", "a.webp", "a.GIF",
 		"a.tif", "a.TIFF", "a.jp2", "a.J2K", "a.j2c", "a.jpc", "a.jpf", "a.jpx", "a.heic", "a.HEIF", "a.hif", "a.avif",
-		"a.JXL", "a.dib", "a.sgi", "a.rgb", "a.RGBA", "a.bw", NULL,
+		"a.JXL", "a.dib", "a.sgi", "a.rgb", "a.RGBA", "a.bw", "a.ico", "a.ICO", NULL,
 	};
 	static const char *const no[] = {
 		"png", "x.tiffx", "x.png.txt", "x.pngx", "x.jp", "x.", "x", "", "x.png ",
