@@ -284,18 +284,24 @@ def pillow_refuses(path):
 
 def equals_pillow(d, prefix):
     """Every fixture named PREFIX... at -c 1, 2, 3 and 4 (u1): Pillow's
-    convert(mode). Not the 16-bit gray PNG frame: load reduces 16-bit PNGs
-    to their high byte where Pillow's mode I clips (see the next test)."""
+    convert(mode), files of one size loaded together (one worker decodes
+    many, -j1). Not the 16-bit gray PNG frame: load reduces 16-bit PNGs to
+    their high byte where Pillow's mode I clips (see its own test)."""
+    groups = {}
     for name, (path, _) in sorted(fixtures().items()):
-        if not name.startswith(prefix) or name == "ico_png_gray16":
-            continue
+        if name.startswith(prefix) and name != "ico_png_gray16":
+            with Image.open(path) as im:
+                groups.setdefault(im.size, []).append(name)
+    for size, group in sorted(groups.items()):
+        paths = [fixtures()[n][0] for n in group]
         for c, mode in MODES.items():
-            ok(load(d, "-c", c, path))
-            want = pillow(path, mode)
-            got = loaded(d)[0].reshape(want.shape)
-            diff = int(np.count_nonzero(got != want))
-            assert diff == 0, "%s -c %d: %d samples differ from Pillow's %s" % (
-                name, c, diff, mode)
+            ok(load(d, "-c", c, "-j", 1, "--order", "none", *paths))
+            a = loaded(d)
+            for k, (name, path) in enumerate(zip(group, paths)):
+                want = pillow(path, mode)
+                diff = int(np.count_nonzero(a[k].reshape(want.shape) != want))
+                assert diff == 0, "%s -c %d: %d samples differ from Pillow's %s" % (
+                    name, c, diff, mode)
 
 
 def test_sgi_equals_pillow(d):
@@ -585,6 +591,65 @@ def test_ico_misnamed_and_listed(d):
     assert json.loads(r.out)["formats"]["ICO"] == 3, r.out
     r = ok(run("check", src))
     assert "a.png" in r.out and "ICO" in r.out, r.out
+
+
+# ---------------------------------------------------------------- both
+
+def small_files():
+    """Small files of every kind, for mutating."""
+    im = photos.crop(photos.photo("chelsea"), 9, 7)
+    flat = im.quantize(4).convert("RGB")
+    m = pattern(9, 7)
+    return [sgi_raw(planes_of(im)), sgi_rle(planes_of(flat)), sgi_rle(wide(flat, 0), 2),
+            sgi_raw(wide(im.convert("L"), 3), 2), sgi_rle(planes_of(photos.alpha_of(flat))),
+            ico([(9, 7, 0, 24, dib_frame(im, m))]),
+            ico([(9, 7, 0, 8, dib_frame(im.quantize(5), m)),
+                 (4, 4, 0, 32, png_of(im.resize((4, 4))))]),
+            ico([(9, 7, 0, 32, dib_frame(photos.alpha_of(im)))]),
+            ico([(9, 7, 0, 32, png_of(im.quantize(6), transparency=2))])]
+
+
+def test_mutations_agree_with_pillow(d):
+    """Small SGI files and icons with bytes changed, cut, inserted or
+    deleted (a fixed seed): where Pillow loads one as SGI or ICO, parimg
+    gives Pillow's RGBA; where Pillow refuses it, parimg refuses it."""
+    rng = np.random.default_rng(28)
+    seeds = small_files()
+    p, out = os.path.join(d, "m"), os.path.join(d, "out.npy")
+    checked = 0
+    for n in range(360):
+        data = bytearray(seeds[n % len(seeds)])
+        for _ in range(int(rng.integers(1, 4))):
+            i = int(rng.integers(0, len(data)))
+            k = rng.random()
+            if k < 0.6:
+                data[i] = int(rng.integers(0, 256))
+            elif k < 0.75:
+                data = data[:i]
+            elif k < 0.85:
+                data[i:i] = rng.integers(0, 256, int(rng.integers(1, 9)), np.uint8).tobytes()
+            else:
+                del data[i:i + int(rng.integers(1, 9))]
+        with open(p, "wb") as f:
+            f.write(data)
+        try:
+            with Image.open(p) as im:
+                if im.format not in ("SGI", "ICO") or im.size[0] * im.size[1] > 1 << 20:
+                    continue
+                want = np.asarray(im.convert("RGBA"))
+        except Exception:
+            want = None
+        r = run("load", "-q", "-f", "-c", 4, "-o", out, p)
+        assert r.code in (0, 1), "case %d: %r" % (n, r)
+        if want is None:
+            assert r.code == 1, "case %d: Pillow refuses %r, parimg loads it" % (n, bytes(data))
+        else:
+            assert r.code == 0, "case %d: Pillow loads %r: %r" % (n, bytes(data), r)
+            got = np.load(out)[0]
+            assert got.shape == want.shape and (got == want).all(), "case %d: %r" % (
+                n, bytes(data))
+        checked += 1
+    assert checked > 250, checked
 
 
 if __name__ == "__main__":
