@@ -7,7 +7,9 @@ ICO of BMP frames with an AND mask, 32-bit ones, a frame whose size is not
 the directory's). Each must give Pillow 9.4's Image.open(f).convert(mode)
 at -c 1/3/4; 2-byte SGI samples are kept whole at -t u2. Truncated and
 corrupt files are refused naming the file (Pillow refuses them too), huge
-headers before anything is allocated, and misnamed files load by content.
+headers before anything is allocated, misnamed files load by content, and
+small files mutated at random load as Pillow loads them or are refused
+where Pillow refuses them.
 Run as: /usr/bin/python3 tests/cli_icosgi_test.py ./parimg [TEST...]
 """
 import atexit
