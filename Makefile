@@ -128,7 +128,7 @@ FUZZ_TIME ?= 60
 FUZZ_SEED ?=
 FUZZ_RUN = -max_total_time=$(FUZZ_TIME) -timeout=10 $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED))
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
-FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff jp2 heif avif jxl
+FUZZ_DECODERS = jpeg png webp gif bmp tga pnm tiff jp2 heif avif jxl sgi ico
 FUZZ_LINK = clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc
 FB = build-fuzz
 fuzz: all

@@ -217,12 +217,27 @@ for k, (name, (path, _, _)) in enumerate(sorted(t.build(sys.argv[3]).items())):
     with open(path, "rb") as f, open(os.path.join(d, "new-" + name), "wb") as o:
         o.write(bytes([k % 256]) + f.read())    # mode byte first
 PY
+# SGI and ICO: tests/cli_icosgi_test.py's files (SGI raw, RLE, 1 and 2
+# bytes a sample, RLE quirks; icons of PNG and BMP frames, AND masks,
+# 32-bit alpha, Pillow's picks).
+/usr/bin/python3 - "$(dirname "$0")/../tests" "$out" <<'PY'
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import cli_icosgi_test as t  # noqa: E402
+for fmt, files in (("sgi", [b for b, _ in t.sgi_files().values()]),
+                   ("ico", list(t.ico_files().values()))):
+    os.makedirs(os.path.join(sys.argv[2], fmt), exist_ok=True)
+    for k, data in enumerate(files):
+        with open(os.path.join(sys.argv[2], fmt, "seed-%d" % k), "wb") as f:
+            f.write(bytes([k % 256]) + data)    # mode byte first
+PY
 # The two-file targets' seeds: each format's smallest seeds, each after
 # itself and after the next, split by fuzz_decode.c's SEPARATOR.
 /usr/bin/python3 - "$out" <<'PY'
 import os, sys
 out = sys.argv[1]
-for fmt in ("jpeg", "png", "webp", "gif", "bmp", "tga", "pnm", "tiff", "jp2", "heif", "avif", "jxl"):
+for fmt in ("jpeg", "png", "webp", "gif", "bmp", "tga", "pnm", "tiff", "jp2", "heif", "avif", "jxl",
+            "sgi", "ico"):
     d = os.path.join(out, fmt)
     files = sorted(os.listdir(d), key=lambda n: (os.path.getsize(os.path.join(d, n)), n))[:48]
     data = [open(os.path.join(d, n), "rb").read() for n in files]

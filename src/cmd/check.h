@@ -19,8 +19,8 @@
  * name extensions that belong to each; "other" for a decoder added to
  * codec.c's table and not yet to this list. */
 extern const char *const check_format_names[];	/* NULL-terminated */
-#define NFORMATS 13
-#define FORMAT_OTHER 12
+#define NFORMATS 15
+#define FORMAT_OTHER 14
 
 enum mode { MODE_GRAY, MODE_GRAY_ALPHA, MODE_RGB, MODE_RGBA, MODE_PALETTE, MODE_CMYK,
 	    MODE_16BIT, NMODES };

@@ -14,10 +14,12 @@
  * name extensions that belong to each; "other" for a decoder added to
  * codec.c's table and not yet to this list. */
 const char *const check_format_names[] = { "JPEG", "PNG", "WebP", "GIF", "BMP", "TGA", "PNM",
-					   "TIFF", "JPEG2000", "HEIF", "AVIF", "JXL", "other", NULL };
+					   "TIFF", "JPEG2000", "HEIF", "AVIF", "JXL", "SGI", "ICO",
+					   "other", NULL };
 static const char *const format_exts[] = { "jpg jpeg", "png", "webp", "gif", "bmp dib", "tga",
 					   "pgm ppm pnm", "tif tiff", "jp2 j2k j2c jpc jpf jpx",
-					   "heic heif hif", "avif", "jxl", "" };
+					   "heic heif hif", "avif", "jxl", "sgi rgb rgba bw",
+					   "ico", "" };
 const char *const check_mode_names[] = { "gray", "gray+alpha", "RGB", "RGBA", "palette",
 					 "CMYK", "16-bit" };
 

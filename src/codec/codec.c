@@ -11,7 +11,9 @@
 /*
  * Asked in this order; the first whose sniff accepts the file decodes it.
  * Every format but DIB and TGA opens with a magic number, so their order
- * does not matter; DIB (a BMP without its file header: the first 4 bytes a
+ * does not matter, but for ICO's: its 00 00 01 00 could open an ISO box
+ * of 256 bytes, so it comes after HEIF's and AVIF's ftyp (a directory of
+ * one entry in 0x7466 whose first reads "yp" is no icon). DIB (a BMP without its file header: the first 4 bytes a
  * header size Pillow knows) and TGA have none and come last, DIB before
  * TGA as in Pillow, so that they only see files no other format claims.
  */
@@ -27,6 +29,8 @@ static const struct decoder *const decoders[] = {
 	&dec_heif,	/* ftyp with a HEVC brand (heic, ...; mif1 not AVIF's): libheif */
 	&dec_avif,	/* ftyp with avif or avis (major, or beside mif1): libavif */
 	&dec_jxl,	/* \xff\x0a, or the JXL signature box: libjxl */
+	&dec_sgi,	/* 474, big-endian: our own reader */
+	&dec_ico,	/* 00 00 01 00 and an entry: frames by dec_png, dec_dib */
 	&dec_dib,	/* a BMP header's size, 12, 40, ... 124: dec_bmp.c's reader */
 	&dec_tga,	/* no magic number: our own reader */
 	NULL

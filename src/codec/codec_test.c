@@ -954,3 +954,104 @@ Test(codec, bmp_tga_palette_flag)
 		     "%s", why);
 	cr_assert_eq(info.palette, 0);
 }
+
+/* An SGI file of 3 x 2 gray pixels, RLE, top row 1 2 3 over a run of 7;
+ * stored bottom-up: the run first. Its tables: starts 528 and 531,
+ * lengths 3 and 5. */
+static unsigned char *sgi_rle_file(size_t *len)
+{
+	static const unsigned char body[] = { 0, 0, 2, 16, 0, 0, 2, 19, 0, 0, 0, 3, 0, 0, 0, 5,
+					      3, 7, 0, 0x83, 1, 2, 3, 0 };
+	unsigned char *f = calloc(1, 512 + sizeof(body));
+
+	cr_assert_not_null(f);
+	memcpy(f, "\x01\xda\x01\x01\x00\x02\x00\x03\x00\x02\x00\x01", 12);
+	memcpy(f + 512, body, sizeof(body));
+	*len = 512 + sizeof(body);
+	return f;
+}
+
+/* An icon of one 2 x 2 24-bit BMP frame (its header's height 4): the
+ * bottom row red and green, the top blue and white; the AND mask makes the
+ * top left pixel transparent. */
+static size_t ico_bmp_file(unsigned char *f)
+{
+	static const unsigned char rows[] = { 0, 0, 255, 0, 255, 0, 0, 0,
+					      255, 0, 0, 255, 255, 255, 0, 0 };
+	static const unsigned char mask[] = { 0, 0, 0, 0, 0x80, 0, 0, 0 };
+	size_t n = 0, frame = 40 + sizeof(rows) + sizeof(mask);
+
+	memcpy(f, "\0\0\1\0\1\0\2\2\0\0\1\0\x18\0", 14);
+	f[14] = (unsigned char)frame;
+	memcpy(f + 15, "\0\0\0\x16\0\0\0", 7);
+	n = 22;
+	memset(f + n, 0, 40);
+	f[n] = 40;
+	f[n + 4] = 2;
+	f[n + 8] = 4;
+	f[n + 12] = 1;
+	f[n + 14] = 24;
+	n += 40;
+	memcpy(f + n, rows, sizeof(rows));
+	n += sizeof(rows);
+	memcpy(f + n, mask, sizeof(mask));
+	return n + sizeof(mask);
+}
+
+Test(codec, sgi_rle_and_ico_bmp_frame)
+{
+	static const unsigned char sgi_want[] = { 1, 2, 3, 7, 7, 7 };
+	static const unsigned char ico_want[] = { 0, 0, 255, 0, 255, 255, 255, 255,
+						  255, 0, 0, 255, 0, 255, 0, 255 };
+	unsigned char ico[128], *sgi, *pix;
+	struct buf b;
+	size_t len;
+
+	sgi = sgi_rle_file(&len);
+	b = (struct buf){ .p = sgi, .len = len };
+	pix = decode(&b, 1, 0, 3, 2);
+	cr_assert_arr_eq(pix, sgi_want, sizeof(sgi_want));
+	free(pix);
+	free(sgi);
+	b = (struct buf){ .p = ico, .len = ico_bmp_file(ico) };
+	pix = decode(&b, 4, 0, 2, 2);
+	cr_assert_arr_eq(pix, ico_want, sizeof(ico_want));
+	free(pix);
+}
+
+/* Pillow's _accept for ICO, and no more: a cursor is not an icon, nor an
+ * icon of no entries (Pillow goes on to other formats); SGI's 474. */
+Test(codec, ico_and_sgi_sniff)
+{
+	cr_assert(codec_sniff((const unsigned char *)"\0\0\1\0\1\0", 6));
+	cr_assert_not(codec_sniff((const unsigned char *)"\0\0\2\0\1\0", 6));
+	cr_assert_not(codec_sniff((const unsigned char *)"\0\0\1\0\0\0", 6));
+	cr_assert_not(codec_sniff((const unsigned char *)"\0\0\1\0", 4));
+	cr_assert(codec_sniff((const unsigned char *)"\x01\xda", 2));
+	cr_assert_not(codec_sniff((const unsigned char *)"\xda\x01", 2));
+}
+
+/* SGI and ICO cut at every length: refused, or decoded without reading
+ * past the end (the guard page after the bytes). */
+Test(codec, sgi_ico_truncated_never_overread)
+{
+	unsigned char ico[128], *sgi;
+	size_t sgilen, icolen = ico_bmp_file(ico);
+
+	sgi = sgi_rle_file(&sgilen);
+	for (int k = 0; k < 2; k++) {
+		const unsigned char *f = k ? ico : sgi;
+		size_t n = k ? icolen : sgilen;
+
+		for (size_t len = 0; len < n; len++) {
+			struct ut_guard g;
+			char why[256];
+			int w, h;
+
+			ut_guard_copy(&g, f, len);
+			free(try_decode(g.p, len, 4, 1, &w, &h, why, sizeof(why)));
+			ut_guard_free(&g);
+		}
+	}
+	free(sgi);
+}

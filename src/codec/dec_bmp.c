@@ -549,6 +549,16 @@ static int dib_decode(const unsigned char *d, size_t len, const struct codec_inf
 	return bmp_decode_at(d, len, 0, info, t, why, whylen);
 }
 
+int dec_dib_pixels(const unsigned char *d, size_t len, size_t *off, char *why, size_t whylen)
+{
+	struct bmp b;
+
+	if (bmp_header(d, len, 0, &b, why, whylen) < 0)
+		return -1;
+	*off = b.data;
+	return 0;
+}
+
 const struct decoder dec_bmp = { "BMP", bmp_sniff, bmp_probe, bmp_decode, 0 };
 /* Counted as BMP by check, as Pillow's DIB is a kind of BMP. */
 const struct decoder dec_dib = { "BMP", dib_sniff, dib_probe, dib_decode, 0 };

@@ -37,7 +37,7 @@ struct decoder {
 };
 
 extern const struct decoder dec_png, dec_jpeg, dec_webp, dec_pnm, dec_gif, dec_bmp, dec_tga,
-	dec_tiff, dec_jp2, dec_heif, dec_avif, dec_jxl, dec_dib;
+	dec_tiff, dec_jp2, dec_heif, dec_avif, dec_jxl, dec_sgi, dec_ico, dec_dib;
 
 /* Convert COUNT pixels of N channels at SRC (16-bit when SRC16) into T's
  * channels and depth at DST: depth first (16 to 8 by the high byte, 8 to 16
@@ -45,6 +45,11 @@ extern const struct decoder dec_png, dec_jpeg, dec_webp, dec_pnm, dec_gif, dec_b
  * dropped or opaque. */
 void dec_convert(const void *src, int n, int src16, void *dst, const struct dec_target *t,
 		 size_t count);
+
+/* Where the pixels of the DIB at DATA start: past its header, bitfield
+ * masks and palette, as Pillow's DibImageFile reads them (dec_bmp.c; an
+ * ICO's 32-bit alpha is read from there). 0, or -1 with WHY. */
+int dec_dib_pixels(const unsigned char *data, size_t len, size_t *off, char *why, size_t whylen);
 
 /* Bytes of one row of W pixels of T. */
 size_t dec_row_bytes(const struct dec_target *t, int w);

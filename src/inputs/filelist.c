@@ -14,7 +14,7 @@
 static const char *const image_exts[] = {
 	"png", "jpg", "jpeg", "webp", "gif", "bmp", "dib", "tga", "pgm", "ppm", "pnm", "tif",
 	"tiff", "jp2", "j2k", "j2c", "jpc", "jpf", "jpx", "heic", "heif", "hif", "avif", "jxl",
-	NULL
+	"sgi", "rgb", "rgba", "bw", "ico", NULL
 };
 
 int filelist_is_image_name(const char *name)

@@ -144,11 +144,11 @@ Test(filelist_is_image_name, extensions)
 		"a.png", "a.PNG", "a.JpEg", "a.jpg", "a.jpeg", "a.bmp", "a.tga", "a.pgm",
 		"a.ppm", "a.pnm", "x.y.png", "image_0001.Png", "a b.jpg", "a.webp", "a.GIF",
 		"a.tif", "a.TIFF", "a.jp2", "a.J2K", "a.j2c", "a.jpc", "a.jpf", "a.jpx", "a.heic", "a.HEIF", "a.hif", "a.avif",
-		"a.JXL", "a.dib", NULL,
+		"a.JXL", "a.dib", "a.sgi", "a.rgb", "a.RGBA", "a.bw", "a.ico", "a.ICO", NULL,
 	};
 	static const char *const no[] = {
 		"png", "x.tiffx", "x.png.txt", "x.pngx", "x.jp", "x.", "x", "", "x.png ",
-		"x.npy", "x.webpx", "x.ti", "xpng", "x.jp2x", NULL,
+		"x.npy", "x.webpx", "x.ti", "xpng", "x.jp2x", "x.rgbx", "x.cur", NULL,
 	};
 	size_t i;
 
