@@ -59,14 +59,17 @@ static const char usage_text[] =
 	"                          content), not from class folders; a row's key\n"
 	"                          names the image whose path relative to INPUT is\n"
 	"                          it, else whose path less its extension is it,\n"
-	"                          else whose file name is it (INPUT's images at\n"
-	"                          any depth, in --order); every row must name one\n"
+	"                          else whose file name is it, else whose file\n"
+	"                          name less its extension is it (INPUT's images\n"
+	"                          at any depth, in --order); two images for a key\n"
+	"                          is an error; every row must name one\n"
 	"                          image and every image have one row, or nothing\n"
 	"                          is decoded. Without it, a metadata.csv or\n"
 	"                          metadata.jsonl in the INPUT directory is used\n"
 	"                          (Hugging Face's imagefolder), before folders\n"
 	"      --path-column COL   the table's key column (default: the first of\n"
-	"                          file_name, filename, path, image, image_id, id)\n"
+	"                          file_name, filename, path, image, image_name,\n"
+	"                          image_id, id)\n"
 	"      --label-column COL  the table's label column (default: label);\n"
 	"                          integers are kept, strings are classes numbered\n"
 	"                          from 0 in byte order of their names\n"
@@ -474,7 +477,7 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 			return -1;
 		l->lo.table = l->metadata;
 	}
-	if (!l->lo.table && (l->lo.path_col || l->lo.label_col || l->lo.multi_sep ||
+	if (!l->lo.table && !l->lo.regex && (l->lo.path_col || l->lo.label_col || l->lo.multi_sep ||
 			     l->lo.targets || l->lo.skip_unlabelled))
 		return error("%s: no metadata.csv or metadata.jsonl for the table options; name "
 			     "the table with --labels-from", argv[optind]);

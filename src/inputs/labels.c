@@ -1,5 +1,5 @@
-/* labels.c - a table's rows matched to the images by three hash tables (the
- * relative path, the path less its extension, the file name), checked
+/* labels.c - a table's rows matched to the images by four hash tables (the
+ * relative path, less its extension, the file name, less its extension), checked
  * against them as a whole before anything is decoded, and turned into
  * labels, multi-hot rows or float32 targets; or a regular expression's
  * first group of each image's path, as its class. */
@@ -21,7 +21,7 @@
 #define MAX_LISTED 100	/* problems printed one by one; then a count */
 
 static const char *const default_paths[] = { "file_name", "filename", "path", "image",
-					     "image_id", "id" };
+					     "image_name", "image_id", "id" };
 #define NDEFAULT (sizeof(default_paths) / sizeof(*default_paths))
 
 /* A key of a hash table: LEN bytes at S, for image A (and B too, when
@@ -115,9 +115,9 @@ static const char *rel_path(const char *path, const char *root, size_t rlen)
 	return path;
 }
 
-/* The three ways a key names an image. */
+/* The four ways a key names an image, tried in this order. */
 struct index {
-	struct htab rel, stem, base;
+	struct htab rel, stem, base, basestem;
 };
 
 static int index_build(struct index *x, const struct filelist *files, const char *root)
@@ -125,7 +125,7 @@ static int index_build(struct index *x, const struct filelist *files, const char
 	size_t rlen = strlen(root), i;
 
 	if (ht_init(&x->rel, files->n) < 0 || ht_init(&x->stem, files->n) < 0 ||
-	    ht_init(&x->base, files->n) < 0)
+	    ht_init(&x->base, files->n) < 0 || ht_init(&x->basestem, files->n) < 0)
 		return -1;
 	for (i = 0; i < files->n; i++) {
 		const char *r = rel_path(files->paths[i], root, rlen);
@@ -134,8 +134,10 @@ static int index_build(struct index *x, const struct filelist *files, const char
 		size_t len = strlen(r);
 
 		ht_add(&x->rel, r, len, i);
-		if (dot && dot > b)
+		if (dot && dot > b) {
 			ht_add(&x->stem, r, (size_t)(dot - r), i);
+			ht_add(&x->basestem, b, (size_t)(dot - b), i);
+		}
 		ht_add(&x->base, b, strlen(b), i);
 	}
 	return 0;
@@ -146,20 +148,21 @@ static void index_free(struct index *x)
 	free(x->rel.e);
 	free(x->stem.e);
 	free(x->base.e);
+	free(x->basestem.e);
 }
 
 /*
- * The image KEY (of the row at WHERE) names, by the three steps in turn:
+ * The image KEY (of the row at WHERE) names, by the four steps in turn:
  * its index. NONE after a problem: no image, or two for the step that
  * matches (naming both).
  */
 static size_t match(const struct index *x, const struct filelist *files, const char *key,
 		    const char *where, struct problems *pb)
 {
-	const struct htab *step[] = { &x->rel, &x->stem, &x->base };
+	const struct htab *step[] = { &x->rel, &x->stem, &x->base, &x->basestem };
 	size_t len = strlen(key), k;
 
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 4; k++) {
 		const struct hent *e = ht_slot(step[k], key, len);
 
 		if (!e->s)
@@ -363,7 +366,7 @@ static int columns(const struct labels_opts *o, char *tbuf, const char **names, 
 	} else {
 		for (c = strtok_r(tbuf, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
 			if (k == TABLE_MAXCOLS)
-				return error("--targets: more than %d columns", TABLE_MAXCOLS - 7);
+				return error("--targets: more than %d columns", (int)(TABLE_MAXCOLS - NDEFAULT - 1));
 			names[k++] = c;
 			++*ntargets;
 		}
@@ -485,7 +488,8 @@ static int from_table(struct dataset *ds, struct filelist *files, const struct l
 		if (o->path_col)
 			error("%s: no column '%s' (--path-column)", o->table, o->path_col);
 		else
-			error("%s: no path column (file_name, filename, path, image, image_id or id; "
+			error("%s: no path column (file_name, filename, path, image, image_name, image_id "
+			      "or id; "
 			      "--path-column names another)", o->table);
 		goto out;
 	}

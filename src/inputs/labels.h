@@ -14,7 +14,8 @@
 struct labels_opts {
 	const char *table;	/* --labels-from FILE (or a metadata file), or NULL */
 	const char *path_col;	/* --path-column; NULL: the first of file_name,
-				 * filename, path, image, image_id, id there is */
+				 * filename, path, image, image_name, image_id,
+				 * id there is */
 	const char *label_col;	/* --label-column; NULL: "label" */
 	const char *multi_sep;	/* --multi-label SEP, or NULL */
 	const char *targets;	/* --targets COL,..., or NULL */
@@ -28,7 +29,9 @@ struct labels_opts {
  * kept) into DS, by O's table or regular expression.
  * A table row's key (its path column) names the image whose path relative
  * to the root equals it; else the one whose relative path less its
- * extension equals it; else the one whose file name equals it. Two images
+ * extension equals it; else the one whose file name equals it; else the
+ * one whose file name less its extension equals it (a Kaggle id for an
+ * image in a folder of INPUT, as in a zip's train/). Two images
  * for one key, a row naming no image, an image named by no row (unless
  * O->skip_unlabelled, which drops it and says how many), a key listed
  * twice (or two keys naming one image) and a cell that is no number in a
