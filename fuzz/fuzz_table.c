@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r && t.line[r] <= t.line[r - 1])
 			abort();
 		for (k = 0; k < t.ncols; k++) {
-			const char *c = t.cell[r * t.ncols + k];
+			const char *c = table_cell(&t, r, k);
 
 			if (!c)
 				continue;

@@ -6,7 +6,8 @@
 # (scripts/bench/bench_sandbox.sh); o archives as inputs
 # (scripts/bench/bench_archive.sh); p the parent's share of the CPU
 # (scripts/bench/bench_parent.sh); r load's channels without -c
-# (scripts/bench/bench_channels.sh); q, on demand, an output larger than RAM
+# (scripts/bench/bench_channels.sh); s labels from a table
+# (scripts/bench/bench_labels.sh); q, on demand, an output larger than RAM
 # (scripts/bench/bench_huge.sh). Within l: l5 load --ragged
 # (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
 # tensors for PyTorch (scripts/bench/bench_tensor.sh), l8 TIFF
@@ -30,6 +31,7 @@
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh newformats (only l10: JPEG 2000, HEIC, AVIF, JPEG XL)
 #   sh scripts/bench/bench.sh parent                  (only p, the parent's share)
 #   CHANNELS_RUNS=N sh scripts/bench/bench.sh channels (only r, load's channels)
+#   sh scripts/bench/bench.sh labels                  (only s, labels from a table)
 #   HUGE_DIR=DIR sh scripts/bench/bench.sh huge       (q alone and only on demand: an
 #                                                      output larger than RAM on DIR's disk)
 set -eu
@@ -175,10 +177,11 @@ if [ "${1:-}" = formats ]; then
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh check", "ragged", "sandbox", "archive" and
-# "channels": section m, l5, n, o or r alone (scripts/bench/bench_$1.sh).
+# "sh scripts/bench/bench.sh check", "ragged", "sandbox", "archive",
+# "channels" and "labels": section m, l5, n, o, r or s alone
+# (scripts/bench/bench_$1.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ] ||
-	[ "${1:-}" = archive ] || [ "${1:-}" = channels ]; then
+	[ "${1:-}" = archive ] || [ "${1:-}" = channels ] || [ "${1:-}" = labels ]; then
 	. "scripts/bench/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
@@ -528,6 +531,8 @@ fi
 . scripts/bench/bench_parent.sh
 # Load's channels without -c: scripts/bench/bench_channels.sh.
 . scripts/bench/bench_channels.sh
+# Labels from a table: scripts/bench/bench_labels.sh.
+. scripts/bench/bench_labels.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define NONE SIZE_MAX
@@ -24,11 +25,10 @@ static const char *const default_paths[] = { "file_name", "filename", "path", "i
 					     "image_name", "image_id", "id" };
 #define NDEFAULT (sizeof(default_paths) / sizeof(*default_paths))
 
-/* A key of a hash table: LEN bytes at S, for image A (and B too, when
- * two images share it: ambiguous). */
+/* A name of number_classes's table: LEN bytes at S, its place A. */
 struct hent {
 	const char *s;
-	size_t len, a, b;
+	size_t len, a;
 };
 
 struct htab {
@@ -90,18 +90,6 @@ static struct hent *ht_slot(const struct htab *h, const char *s, size_t len)
 	return &h->e[i];
 }
 
-/* Key S[0..LEN) names image I too. */
-static void ht_add(struct htab *h, const char *s, size_t len, size_t i)
-{
-	struct hent *e = ht_slot(h, s, len);
-
-	if (!e->s) {
-		*e = (struct hent){ .s = s, .len = len, .a = i, .b = NONE };
-	} else if (e->a != i && e->b == NONE) {
-		e->b = i;
-	}
-}
-
 /* PATH relative to ROOT (RLEN bytes): a folder's files and an archive's
  * members are named ROOT/... and ROOT:...; anything else is itself. */
 static const char *rel_path(const char *path, const char *root, size_t rlen)
@@ -115,66 +103,196 @@ static const char *rel_path(const char *path, const char *root, size_t rlen)
 	return path;
 }
 
-/* The four ways a key names an image, tried in this order. */
-struct index {
-	struct htab rel, stem, base, basestem;
+/* The four ways a key names an image, tried in this order: the relative
+ * path, less its extension, the file name, less its extension. */
+enum { STEP_REL, STEP_STEM, STEP_BASE, STEP_BASESTEM, NSTEPS };
+
+/* A slot of a step's table: image A - 1 (0: empty), and B - 1 too when two
+ * images share the key (ambiguous); TAG, the hash's top bits, spares most
+ * key comparisons. 12 bytes, the key being found from the image. */
+struct islot {
+	uint32_t tag, a, b;
 };
 
-static int index_build(struct index *x, const struct filelist *files, const char *root)
-{
-	size_t rlen = strlen(root), i;
+/* The images' keys, and a table per step, each built when first asked. */
+struct index {
+	const struct filelist *files;	/* the relative paths */
+	uint32_t *len, *stem, *base;	/* per image: the length, the stem's length
+					 * (0: no extension) and where its name starts */
+	struct islot *t[NSTEPS];
+	size_t mask;
+};
 
-	if (ht_init(&x->rel, files->n) < 0 || ht_init(&x->stem, files->n) < 0 ||
-	    ht_init(&x->base, files->n) < 0 || ht_init(&x->basestem, files->n) < 0)
-		return -1;
+/*
+ * LEN zero bytes for a step's table (24 MB for a million images), in huge
+ * pages where the kernel gives them: its random probes would otherwise
+ * fault page after page (a third of the matching's time on a VM), and
+ * calloc's pages fault twice, once on the first probe (the zero page), once
+ * with a TLB flush on the first store. NULL when out of memory.
+ */
+static void *big_zeroed(size_t len)
+{
+	void *p;
+
+	if (len < (2 << 20))
+		return calloc(1, len);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, len, MADV_HUGEPAGE);		/* a hint: EINVAL without THP */
+	return p;
+}
+
+static void big_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	if (len < (2 << 20))
+		free(p);
+	else
+		munmap(p, len);
+}
+
+/* Image I's key for STEP, in *S and *LEN; 0 when it has none. */
+static int key_of(const struct index *x, int step, size_t i, const char **s, size_t *len)
+{
+	const char *p = x->files->paths[i];
+
+	switch (step) {
+	case STEP_REL:
+		*s = p, *len = x->len[i];
+		return 1;
+	case STEP_STEM:
+		*s = p, *len = x->stem[i];
+		return x->stem[i] != 0;
+	case STEP_BASE:
+		*s = p + x->base[i], *len = x->len[i] - x->base[i];
+		return 1;
+	default:
+		*s = p + x->base[i], *len = x->stem[i] - x->base[i];
+		return x->stem[i] != 0;
+	}
+}
+
+/* The slot of key S[0..LEN) (hash H) in STEP's table: its own, or the
+ * empty one it would take. */
+static struct islot *slot_of(const struct index *x, int step, const char *s, size_t len,
+			     uint64_t h)
+{
+	struct islot *t = x->t[step];
+	size_t i = (size_t)h & x->mask;
+	uint32_t tag = (uint32_t)(h >> 32);
+
+	for (;; i = (i + 1) & x->mask) {
+		const char *ks;
+		size_t klen;
+
+		if (!t[i].a)
+			return &t[i];
+		if (t[i].tag != tag)
+			continue;
+		key_of(x, step, t[i].a - 1, &ks, &klen);
+		if (klen == len && memcmp(ks, s, len) == 0)
+			return &t[i];
+	}
+}
+
+/* STEP's table, made now if it is not yet. 0, or -1 after a message. */
+static int build_step(struct index *x, int step)
+{
+	size_t i, len;
+	const char *s;
+
+	if (x->t[step])
+		return 0;
+	if (!(x->t[step] = big_zeroed((x->mask + 1) * sizeof(struct islot))))
+		return error("out of memory");
+	for (i = 0; i < x->files->n; i++) {
+		uint64_t h;
+		struct islot *e;
+
+		if (!key_of(x, step, i, &s, &len))
+			continue;
+		h = hash(s, len);
+		e = slot_of(x, step, s, len, h);
+		if (!e->a)
+			*e = (struct islot){ .tag = (uint32_t)(h >> 32), .a = (uint32_t)i + 1 };
+		else if (!e->b)
+			e->b = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* Index FILES, paths relative to INPUT, for match(). */
+static int index_init(struct index *x, const struct filelist *files)
+{
+	size_t cap = 16, i;
+
+	memset(x, 0, sizeof(*x));
+	x->files = files;
+	if (files->n >= UINT32_MAX / 2)
+		return error("more than %u images to match", UINT32_MAX / 2);
+	while (cap < 2 * files->n + 2)
+		cap *= 2;
+	x->mask = cap - 1;
+	x->len = malloc((files->n + 1) * sizeof(uint32_t));
+	x->stem = malloc((files->n + 1) * sizeof(uint32_t));
+	x->base = malloc((files->n + 1) * sizeof(uint32_t));
+	if (!x->len || !x->stem || !x->base)
+		return error("out of memory");
 	for (i = 0; i < files->n; i++) {
-		const char *r = rel_path(files->paths[i], root, rlen);
-		const char *slash = strrchr(r, '/'), *b = slash ? slash + 1 : r;
-		const char *dot = strrchr(b, '.');
+		const char *r = files->paths[i], *slash = strrchr(r, '/');
+		const char *b = slash ? slash + 1 : r, *dot = strrchr(b, '.');
 		size_t len = strlen(r);
 
-		ht_add(&x->rel, r, len, i);
-		if (dot && dot > b) {
-			ht_add(&x->stem, r, (size_t)(dot - r), i);
-			ht_add(&x->basestem, b, (size_t)(dot - b), i);
-		}
-		ht_add(&x->base, b, strlen(b), i);
+		if (len >= UINT32_MAX)
+			return error("%s: path too long", r);
+		x->len[i] = (uint32_t)len;
+		x->base[i] = (uint32_t)(b - r);
+		x->stem[i] = dot && dot > b ? (uint32_t)(dot - r) : 0;
 	}
 	return 0;
 }
 
 static void index_free(struct index *x)
 {
-	free(x->rel.e);
-	free(x->stem.e);
-	free(x->base.e);
-	free(x->basestem.e);
+	int k;
+
+	free(x->len);
+	free(x->stem);
+	free(x->base);
+	for (k = 0; k < NSTEPS; k++)
+		big_free(x->t[k], (x->mask + 1) * sizeof(struct islot));
 }
 
 /*
- * The image KEY (of the row at WHERE) names, by the four steps in turn:
+ * The image KEY (of the row at NAME:LINE) names, by the four steps in turn:
  * its index. NONE after a problem: no image, or two for the step that
- * matches (naming both).
+ * matches (naming both, by their paths in FILES).
  */
-static size_t match(const struct index *x, const struct filelist *files, const char *key,
-		    const char *where, struct problems *pb)
+static size_t match(struct index *x, const struct filelist *files, const char *key,
+		    const char *name, size_t line, struct problems *pb)
 {
-	const struct htab *step[] = { &x->rel, &x->stem, &x->base, &x->basestem };
-	size_t len = strlen(key), k;
+	size_t len = strlen(key);
+	uint64_t h = hash(key, len);
+	int k;
 
-	for (k = 0; k < 4; k++) {
-		const struct hent *e = ht_slot(step[k], key, len);
+	for (k = 0; k < NSTEPS; k++) {
+		const struct islot *e;
 
-		if (!e->s)
+		if (build_step(x, k) < 0)
+			return problem(pb, "%s:%zu: out of memory", name, line), NONE;
+		e = slot_of(x, k, key, len, h);
+		if (!e->a)
 			continue;
-		if (e->b != NONE) {
-			problem(pb, "%s: '%s' matches two images, %s and %s", where, key,
-				files->paths[e->a], files->paths[e->b]);
+		if (e->b) {
+			problem(pb, "%s:%zu: '%s' matches two images, %s and %s", name, line, key,
+				files->paths[e->a - 1], files->paths[e->b - 1]);
 			return NONE;
 		}
-		return e->a;
+		return e->a - 1;
 	}
-	problem(pb, "%s: '%s' names no image", where, key);
+	problem(pb, "%s:%zu: '%s' names no image", name, line, key);
 	return NONE;
 }
 
@@ -208,7 +326,7 @@ static int number_classes(struct dataset *ds, char **text, size_t n, const char 
 	char **names = NULL;
 	int r = -1;
 
-	if (ht_init(&h, n) < 0)
+	if (ht_init(&h, 64) < 0)
 		return -1;
 	/* Distinct names, each entry's A its place in NAMES. */
 	for (i = 0; i < n; i++) {
@@ -395,44 +513,42 @@ static size_t reconcile(const struct table *t, const struct filelist *files,
 			size_t *skipped)
 {
 	struct problems pb = { 0 };
-	struct index x = { 0 };
-	char where[4096];
+	struct index x;
 	size_t r, i, k;
 
-	if (index_build(&x, rel, "") < 0) {
+	if (index_init(&x, rel) < 0) {
 		index_free(&x);
 		return 1;
 	}
 	for (i = 0; i < files->n; i++)
 		row_of[i] = NONE;
 	for (r = 0; r < t->nrows; r++) {
-		char **row = t->cell + r * t->ncols;
-		const char *key = row[path_k];
+		const char *key = table_cell(t, r, path_k);
 		size_t img;
 		int same = 1;
 
-		snprintf(where, sizeof(where), "%s:%zu", t->name, t->line[r]);
 		if (!key) {
-			problem(&pb, "%s: no '%s' in this row", where, names[path_k]);
+			problem(&pb, "%s:%zu: no '%s' in this row", t->name, t->line[r], names[path_k]);
 			continue;
 		}
 		for (k = cmp0; k < cmp0 + ncmp; k++)
-			if (!row[k])
-				problem(&pb, "%s: no '%s' for '%s'", where, names[k], key);
-		if ((img = match(&x, files, key, where, &pb)) == NONE)
+			if (!table_cell(t, r, k))
+				problem(&pb, "%s:%zu: no '%s' for '%s'", t->name, t->line[r], names[k],
+					key);
+		if ((img = match(&x, files, key, t->name, t->line[r], &pb)) == NONE)
 			continue;
 		if (row_of[img] == NONE) {
 			row_of[img] = r;
 			continue;
 		}
 		for (k = cmp0; k < cmp0 + ncmp; k++) {
-			const char *a = t->cell[row_of[img] * t->ncols + k];
+			const char *a = table_cell(t, row_of[img], k), *b = table_cell(t, r, k);
 
-			same &= (!a && !row[k]) || (a && row[k] && strcmp(a, row[k]) == 0);
+			same &= (!a && !b) || (a && b && strcmp(a, b) == 0);
 		}
-		problem(&pb, same ? "%s: '%s' names %s again (as line %zu does)"
-			: "%s: '%s' names %s again, with another label than line %zu's",
-			where, key, files->paths[img], t->line[row_of[img]]);
+		problem(&pb, same ? "%s:%zu: '%s' names %s again (as line %zu does)"
+			: "%s:%zu: '%s' names %s again, with another label than line %zu's",
+			t->name, t->line[r], key, files->paths[img], t->line[row_of[img]]);
 	}
 	index_free(&x);
 	*skipped = 0;
@@ -520,7 +636,7 @@ static int from_table(struct dataset *ds, struct filelist *files, const struct l
 		ds->cols = ntargets;
 		for (i = 0; i < files->n; i++)
 			for (k = 0; keep[i] && k < ntargets; k++) {
-				const char *cell = t.cell[row_of[i] * t.ncols + npath + k];
+				const char *cell = table_cell(&t, row_of[i], npath + k);
 
 				if (parse_target(cell, &ds->targets[i * ntargets + k]) < 0)
 					problem(&pb, "%s:%zu: '%s' in column '%s' is not a number",
@@ -551,7 +667,7 @@ static int from_table(struct dataset *ds, struct filelist *files, const struct l
 			goto out;
 		}
 		for (i = 0; i < files->n; i++)
-			text[i] = t.cell[row_of[i] * t.ncols + label_k];
+			text[i] = table_cell(&t, row_of[i], label_k);
 		if (set_labels(ds, text, files->n, o->multi_sep) < 0)
 			goto out;
 	}

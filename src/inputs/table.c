@@ -76,7 +76,7 @@ static char **add_row(struct parser *ps, size_t line)
 
 	if (t->nrows == ps->cap) {
 		size_t cap = ps->cap ? ps->cap * 2 : 1024;
-		char **c = realloc(t->cell, cap * (t->ncols ? t->ncols : 1) * sizeof(*c));
+		char **c = realloc(t->cell, cap * (t->width ? t->width : 1) * sizeof(*c));
 		size_t *l;
 
 		if (!c)
@@ -88,8 +88,8 @@ static char **add_row(struct parser *ps, size_t line)
 		ps->cap = cap;
 	}
 	t->line[t->nrows] = line;
-	memset(t->cell + t->nrows * t->ncols, 0, t->ncols * sizeof(char *));
-	return t->cell + t->nrows++ * t->ncols;
+	memset(t->cell + t->nrows * t->width, 0, t->width * sizeof(char *));
+	return t->cell + t->nrows++ * t->width;
 }
 
 /* Room for one more field (and its end) in PS->f. */
@@ -203,7 +203,8 @@ static int csv_rows(struct parser *ps, char delim)
 						     start, ps->cols[k]);
 				}
 				t->seen[k] = 1;
-				map[j] = (int)k;
+				t->slot[k] = (int)t->width++;
+				map[j] = t->slot[k];
 			}
 	}
 	while ((r = csv_record(ps, delim, &start)) > 0) {
@@ -507,7 +508,7 @@ static int json_line(struct parser *ps, char *p, char *e, size_t line)
 			if (!ps->fend[j + 1])
 				return error("%s:%zu: '%s' is an array or object, not a value", t->name,
 					     line, ps->cols[k]);
-			row[k] = ps->f[j + 1];	/* NULL for null; a later key wins */
+			row[t->slot[k]] = ps->f[j + 1];	/* NULL for null; a later key wins */
 			t->seen[k] = 1;
 		}
 	return 0;
@@ -551,6 +552,7 @@ int table_parse(struct table *t, const char *name, char *text, size_t len,
 		const char *const *cols, size_t n)
 {
 	struct parser ps = { .t = t, .cols = cols, .line = 1 };
+	size_t k;
 	int r;
 
 	memset(t, 0, sizeof(*t));
@@ -558,6 +560,8 @@ int table_parse(struct table *t, const char *name, char *text, size_t len,
 	t->text = text;
 	t->ncols = n;
 	text[len] = '\0';
+	for (k = 0; k < TABLE_MAXCOLS; k++)
+		t->slot[k] = -1;
 	if (n > TABLE_MAXCOLS) {
 		table_free(t);
 		return error("%s: more than %d columns asked for", name, TABLE_MAXCOLS);
@@ -571,6 +575,9 @@ int table_parse(struct table *t, const char *name, char *text, size_t len,
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		ps.p += 3;
 	t->format = sniff(ps.p, ps.end);
+	if (t->format == TABLE_JSONL)	/* every column a place: any row may have it */
+		for (t->width = n, k = 0; k < n; k++)
+			t->slot[k] = (int)k;
 	r = t->format == TABLE_JSONL ? json_rows(&ps) : csv_rows(&ps, t->format == TABLE_TSV ? '\t' : ',');
 	free(ps.f);
 	free(ps.fend);

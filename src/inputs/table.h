@@ -19,10 +19,19 @@ struct table {
 	unsigned char seen[TABLE_MAXCOLS];	/* column k is in the header (CSV,
 						 * TSV) or in some object (JSON Lines) */
 	size_t nrows;			/* data rows, the header not counted */
-	char **cell;			/* nrows x ncols; NULL: absent (JSON Lines)
-					 * or not asked for */
+	char **cell;			/* nrows x width: see table_cell */
+	size_t width;			/* cells kept a row: the columns asked for
+					 * (CSV, TSV: those in the header) */
+	int slot[TABLE_MAXCOLS];	/* column k's place in a row, or -1 */
 	size_t *line;			/* the line each row starts on, from 1 */
 };
+
+/* Row R's cell of column K (of those asked for): NULL when the column is
+ * not in the table, or (JSON Lines) not in that row's object or null. */
+static inline char *table_cell(const struct table *t, size_t r, size_t k)
+{
+	return t->slot[k] < 0 ? NULL : t->cell[r * t->width + (size_t)t->slot[k]];
+}
 
 /*
  * Parse the LEN bytes of TEXT (LEN + 1 allocated, owned by T from now on,

@@ -22,7 +22,7 @@ static int parse(struct table *t, const char *text)
 	return table_parse(t, "t.csv", p, len, cols, 2);
 }
 
-#define CELL(t, r, k) ((t)->cell[(r) * (t)->ncols + (k)])
+#define CELL(t, r, k) table_cell(t, r, k)
 
 /* Parse TEXT, which must fail, and check the message holds WANT. */
 static void parse_fails(const char *text, const char *want)
