@@ -20,6 +20,7 @@
 
 #define NONE SIZE_MAX
 #define MAX_LISTED 100	/* problems printed one by one; then a count */
+#define BATCH 16	/* keys hashed and their slots fetched at once */
 
 static const char *const default_paths[] = { "file_name", "filename", "path", "image",
 					     "image_name", "image_id", "id" };
@@ -200,25 +201,34 @@ static struct islot *slot_of(const struct index *x, int step, const char *s, siz
 /* STEP's table, made now if it is not yet. 0, or -1 after a message. */
 static int build_step(struct index *x, int step)
 {
-	size_t i, len;
-	const char *s;
+	size_t i, j, m, len[BATCH];
+	const char *s[BATCH];
+	uint64_t h[BATCH];
+	int has[BATCH];
 
 	if (x->t[step])
 		return 0;
 	if (!(x->t[step] = big_zeroed((x->mask + 1) * sizeof(struct islot))))
 		return error("out of memory");
-	for (i = 0; i < x->files->n; i++) {
-		uint64_t h;
-		struct islot *e;
+	/* In batches: every slot of a batch fetched before the first probe. */
+	for (i = 0; i < x->files->n; i += m) {
+		m = x->files->n - i < BATCH ? x->files->n - i : BATCH;
+		for (j = 0; j < m; j++)
+			if ((has[j] = key_of(x, step, i + j, &s[j], &len[j]))) {
+				h[j] = hash(s[j], len[j]);
+				__builtin_prefetch(&x->t[step][h[j] & x->mask], 1);
+			}
+		for (j = 0; j < m; j++) {
+			struct islot *e;
 
-		if (!key_of(x, step, i, &s, &len))
-			continue;
-		h = hash(s, len);
-		e = slot_of(x, step, s, len, h);
-		if (!e->a)
-			*e = (struct islot){ .tag = (uint32_t)(h >> 32), .a = (uint32_t)i + 1 };
-		else if (!e->b)
-			e->b = (uint32_t)i + 1;
+			if (!has[j])
+				continue;
+			e = slot_of(x, step, s[j], len[j], h[j]);
+			if (!e->a)
+				*e = (struct islot){ .tag = (uint32_t)(h[j] >> 32), .a = (uint32_t)(i + j) + 1 };
+			else if (!e->b)
+				e->b = (uint32_t)(i + j) + 1;
+		}
 	}
 	return 0;
 }
@@ -266,15 +276,14 @@ static void index_free(struct index *x)
 }
 
 /*
- * The image KEY (of the row at NAME:LINE) names, by the four steps in turn:
+ * The image KEY (LEN bytes, hash H; of the row at NAME:LINE) names, by the
+ * four steps in turn:
  * its index. NONE after a problem: no image, or two for the step that
  * matches (naming both, by their paths in FILES).
  */
-static size_t match(struct index *x, const struct filelist *files, const char *key,
-		    const char *name, size_t line, struct problems *pb)
+static size_t match(struct index *x, const struct filelist *files, const char *key, size_t len,
+		    uint64_t h, const char *name, size_t line, struct problems *pb)
 {
-	size_t len = strlen(key);
-	uint64_t h = hash(key, len);
 	int k;
 
 	for (k = 0; k < NSTEPS; k++) {
@@ -499,6 +508,39 @@ static int columns(const struct labels_opts *o, char *tbuf, const char **names, 
 	return 0;
 }
 
+/* Row R of T (its key LEN bytes, hash H) against the images: see
+ * reconcile. */
+static void check_row(const struct table *t, const struct filelist *files, struct index *x,
+		      size_t r, size_t len, uint64_t h, const char *const *names, size_t path_k,
+		      size_t cmp0, size_t ncmp, size_t *row_of, struct problems *pb)
+{
+	const char *key = table_cell(t, r, path_k);
+	size_t img, k;
+	int same = 1;
+
+	if (!key) {
+		problem(pb, "%s:%zu: no '%s' in this row", t->name, t->line[r], names[path_k]);
+		return;
+	}
+	for (k = cmp0; k < cmp0 + ncmp; k++)
+		if (!table_cell(t, r, k))
+			problem(pb, "%s:%zu: no '%s' for '%s'", t->name, t->line[r], names[k], key);
+	if ((img = match(x, files, key, len, h, t->name, t->line[r], pb)) == NONE)
+		return;
+	if (row_of[img] == NONE) {
+		row_of[img] = r;
+		return;
+	}
+	for (k = cmp0; k < cmp0 + ncmp; k++) {
+		const char *a = table_cell(t, row_of[img], k), *b = table_cell(t, r, k);
+
+		same &= (!a && !b) || (a && b && strcmp(a, b) == 0);
+	}
+	problem(pb, same ? "%s:%zu: '%s' names %s again (as line %zu does)"
+		: "%s:%zu: '%s' names %s again, with another label than line %zu's",
+		t->name, t->line[r], key, files->paths[img], t->line[row_of[img]]);
+}
+
 /*
  * Match T's rows to the images REL (FILES's paths relative to INPUT) and
  * report every problem: a row without its key or values (columns NAMES
@@ -514,7 +556,8 @@ static size_t reconcile(const struct table *t, const struct filelist *files,
 {
 	struct problems pb = { 0 };
 	struct index x;
-	size_t r, i, k;
+	size_t r0, m, j, i, k, len[BATCH];
+	uint64_t h[BATCH];
 
 	if (index_init(&x, rel) < 0) {
 		index_free(&x);
@@ -522,33 +565,21 @@ static size_t reconcile(const struct table *t, const struct filelist *files,
 	}
 	for (i = 0; i < files->n; i++)
 		row_of[i] = NONE;
-	for (r = 0; r < t->nrows; r++) {
-		const char *key = table_cell(t, r, path_k);
-		size_t img;
-		int same = 1;
+	for (r0 = 0; r0 < t->nrows; r0 += m) {
+		/* In batches: the first two steps' slots fetched before use. */
+		m = t->nrows - r0 < BATCH ? t->nrows - r0 : BATCH;
+		for (j = 0; j < m; j++) {
+			const char *key = table_cell(t, r0 + j, path_k);
 
-		if (!key) {
-			problem(&pb, "%s:%zu: no '%s' in this row", t->name, t->line[r], names[path_k]);
-			continue;
+			len[j] = key ? strlen(key) : 0;
+			h[j] = hash(key ? key : "", len[j]);
+			for (k = 0; k < 2; k++)
+				if (x.t[k])
+					__builtin_prefetch(&x.t[k][h[j] & x.mask]);
 		}
-		for (k = cmp0; k < cmp0 + ncmp; k++)
-			if (!table_cell(t, r, k))
-				problem(&pb, "%s:%zu: no '%s' for '%s'", t->name, t->line[r], names[k],
-					key);
-		if ((img = match(&x, files, key, t->name, t->line[r], &pb)) == NONE)
-			continue;
-		if (row_of[img] == NONE) {
-			row_of[img] = r;
-			continue;
-		}
-		for (k = cmp0; k < cmp0 + ncmp; k++) {
-			const char *a = table_cell(t, row_of[img], k), *b = table_cell(t, r, k);
-
-			same &= (!a && !b) || (a && b && strcmp(a, b) == 0);
-		}
-		problem(&pb, same ? "%s:%zu: '%s' names %s again (as line %zu does)"
-			: "%s:%zu: '%s' names %s again, with another label than line %zu's",
-			t->name, t->line[r], key, files->paths[img], t->line[row_of[img]]);
+		for (j = 0; j < m; j++)
+			check_row(t, files, &x, r0 + j, len[j], h[j], names, path_k, cmp0, ncmp, row_of,
+				  &pb);
 	}
 	index_free(&x);
 	*skipped = 0;
