@@ -181,7 +181,7 @@ def test_multi_label_and_targets(d):
     w = csv.writer(out)
     w.writerow(["image_name", "tags", "a", "b"])
     tags = ["haze primary", "clear", "primary water road", "", "clear water"]
-    vals = ["0.1", "1e-45", "-3.4028235e38", "16777217", "  2.5 ", "1.00000005960464477539",
+    vals = ["0.1", "1e-45", "-3.4028235e38", "16777217", "  2.5 ", "1.00000005960464478",
             "nan", "-0", "7"]
     for k, i in enumerate(ids):
         w.writerow([i, tags[k % 5], vals[k], vals[-1 - k]])
