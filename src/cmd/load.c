@@ -304,7 +304,7 @@ static int check_dataset_opts(const struct load *l, int argc, char **argv)
 	if (l->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
 		return usage_error("load", "--labels takes one INPUT, the directory or archive of "
 				   "class folders (or of the images --labels-from names)");
-	if (l->split.n && l->labels && !l->shuffle)
+	if (l->split.n && l->labels && !l->shuffle && !l->lo.table && !l->lo.regex)
 		warnx("--split without --shuffle: the rows are in class order, so the parts "
 		      "hold different classes");
 	return 0;
