@@ -324,15 +324,16 @@ static int parse_int(const char *s, int64_t *v)
 }
 
 /*
- * The distinct names in TEXT[0..N) (for multi-labels, each split at SEP)
- * as DS's classes, sorted bytewise; *ID (N entries, or one a token) the
- * class of each. Returns 0, or -1 with a message.
+ * The distinct names in TEXT[0..N) (with SEP, each cell split at it and
+ * empty names dropped) as DS's classes, sorted bytewise; then row i's
+ * class into DS's labels, or (SEP) its classes into row i of DS's
+ * multi-hot rows. Returns 0, or -1 with a message.
  */
 static int number_classes(struct dataset *ds, char **text, size_t n, const char *sep)
 {
 	struct htab h;
-	size_t i, k, total = 0, *rank = NULL, seplen = sep ? strlen(sep) : 0;
-	char **names = NULL;
+	size_t i, k, total = 0, cap = 0, *rank = NULL, seplen = sep ? strlen(sep) : 0;
+	char **names = NULL, **grown;
 	int r = -1;
 
 	if (ht_init(&h, 64) < 0)
@@ -360,9 +361,14 @@ static int number_classes(struct dataset *ds, char **text, size_t n, const char 
 				}
 				s = ht_slot(&h, p, len);
 				if (!s->s) {
-					*s = (struct hent){ .s = p, .len = len, .a = total++ };
-					if (!(names = realloc(names, total * sizeof(*names))) ||
-					    !(names[total - 1] = strndup(p, len)))
+					if (total == cap) {
+						cap = cap ? 2 * cap : 64;
+						if (!(grown = realloc(names, cap * sizeof(*names))))
+							goto oom;
+						names = grown;
+					}
+					*s = (struct hent){ .s = p, .len = len, .a = total };
+					if (!(names[total++] = strndup(p, len)))
 						goto oom;
 				}
 			}
@@ -388,6 +394,10 @@ static int number_classes(struct dataset *ds, char **text, size_t n, const char 
 	}
 	if (sep) {
 		ds->cols = total;
+		if (total && n > SIZE_MAX / 2 / total) {
+			error("%zu rows of %zu classes: too many for a multi-hot array", n, total);
+			goto out;
+		}
 		if (!(ds->multi = calloc(n * total + 1, 1)))
 			goto oom;
 	} else if (!(ds->labels = malloc((n + 1) * sizeof(*ds->labels)))) {
