@@ -118,8 +118,9 @@ valgrind: all
 # the fuzzer's instrumentation in build-fuzz/): load's per-file decode path
 # (fuzz_row: image, codec, common), each decoder of codec.c's table on its
 # own (fuzz_decode.c; fuzz2_*: two files in one process, as a worker decodes
-# them), the EXIF parser, the .npy header code, and the archive reader
-# (inputs). Each runs FUZZ_TIME seconds from seeds (PngSuite, generated
+# them), the EXIF parser, the .npy header code, the archive reader and
+# the labels' table reader (inputs). Each runs FUZZ_TIME seconds from
+# seeds (PngSuite, generated
 # files, the photo fixtures, GIFs at every LZW code size, edge headers),
 # with fuzz/dict/'s dictionary for its format; any crash, leak or timeout
 # fails it.
@@ -146,6 +147,8 @@ fuzz: all
 	$(FUZZ_LINK) -o $(FB)/fuzz_exif fuzz/fuzz_exif.c $(FB)/libcodec.a $(FB)/libcommon.a
 	$(FUZZ_LINK) -o $(FB)/fuzz_archive fuzz/fuzz_archive.c $(FB)/libinputs.a \
 		$(FB)/libengine.a $(FB)/libcommon.a $(LDLIBS)
+	$(FUZZ_LINK) -o $(FB)/fuzz_table fuzz/fuzz_table.c $(FB)/libinputs.a $(FB)/libcodec.a \
+		$(FB)/libengine.a $(FB)/libcommon.a $(LDLIBS)
 	rm -rf $(FB)/seeds && sh fuzz/seeds.sh ./parimg $(FB)/seeds
 	for t in row $(FUZZ_DECODERS) exif; do \
 		mkdir -p $(FB)/corpus-$$t && \
@@ -165,6 +168,9 @@ fuzz: all
 	mkdir -p $(FB)/corpus-archive
 	$(FB)/fuzz_archive $(FUZZ_RUN) -rss_limit_mb=2048 -close_fd_mask=2 \
 		-artifact_prefix=$(FB)/archive- $(FB)/corpus-archive $(FB)/seeds/archive
+	mkdir -p $(FB)/corpus-table
+	$(FB)/fuzz_table $(FUZZ_RUN) -close_fd_mask=2 -dict=fuzz/dict/table.dict \
+		-artifact_prefix=$(FB)/table- $(FB)/corpus-table $(FB)/seeds/table
 
 bench: all $(LAYERS:%=$(BUILD)/lib%.a)
 	sh scripts/bench/bench.sh

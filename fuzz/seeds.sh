@@ -287,3 +287,9 @@ with tarfile.open(fileobj=b, mode="w") as t:
         ti = tarfile.TarInfo(n); ti.size = len(d); t.addfile(ti, io.BytesIO(d))
 open("%s/nested.tar" % sys.argv[1], "wb").write(b.getvalue())
 PY
+
+# The table reader's seeds: CSV (BOM, CRLF, quotes), TSV and JSON Lines.
+mkdir -p "$out/table"
+printf '\357\273\277id,label,t\r\na,"b,c",1.5\r\n"d\r\ne","f""g",-2e3\r\n' > "$out/table/bom_crlf.csv"
+printf 'file_name\tlabel\nx.png\t3\n' > "$out/table/plain.tsv"
+printf '{"file_name": "a\\u00e9.png", "label": "x\\ud83d\\ude00", "t": 1, "n": [1, {"a": null}]}\n\n{"id": "b", "label": true}\n' > "$out/table/meta.jsonl"

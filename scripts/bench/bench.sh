@@ -8,6 +8,8 @@
 # (scripts/bench/bench_parent.sh); r load's channels without -c
 # (scripts/bench/bench_channels.sh); s convert, a smaller copy of a dataset
 # (scripts/bench/bench_convert.sh); q, on demand, an output larger than RAM
+# (scripts/bench/bench_channels.sh); s labels from a table
+# (scripts/bench/bench_labels.sh); q, on demand, an output larger than RAM
 # (scripts/bench/bench_huge.sh). Within l: l5 load --ragged
 # (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
 # tensors for PyTorch (scripts/bench/bench_tensor.sh), l8 TIFF
@@ -32,6 +34,7 @@
 #   sh scripts/bench/bench.sh parent                  (only p, the parent's share)
 #   CHANNELS_RUNS=N sh scripts/bench/bench.sh channels (only r, load's channels)
 #   CONVERT_RUNS=N sh scripts/bench/bench.sh convert  (only s, parimg convert)
+#   sh scripts/bench/bench.sh labels                  (only t, labels from a table)
 #   HUGE_DIR=DIR sh scripts/bench/bench.sh huge       (q alone and only on demand: an
 #                                                      output larger than RAM on DIR's disk)
 set -eu
@@ -177,10 +180,12 @@ if [ "${1:-}" = formats ]; then
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh check", "ragged", "sandbox", "archive" and
-# "channels", "convert": section m, l5, n, o, r or s alone (scripts/bench/bench_$1.sh).
+# "sh scripts/bench/bench.sh check", "ragged", "sandbox", "archive",
+# "channels", "convert" and "labels": section m, l5, n, o, r, s or t alone
+# (scripts/bench/bench_$1.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ] ||
-	[ "${1:-}" = archive ] || [ "${1:-}" = channels ] || [ "${1:-}" = convert ]; then
+	[ "${1:-}" = archive ] || [ "${1:-}" = channels ] || [ "${1:-}" = convert ] ||
+	[ "${1:-}" = labels ]; then
 	. "scripts/bench/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
@@ -532,6 +537,8 @@ fi
 . scripts/bench/bench_channels.sh
 # convert, a smaller copy of a dataset: scripts/bench/bench_convert.sh.
 . scripts/bench/bench_convert.sh
+# Labels from a table: scripts/bench/bench_labels.sh.
+. scripts/bench/bench_labels.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

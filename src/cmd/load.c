@@ -8,6 +8,7 @@
 #include "cmd/parimg.h"
 #include "cmd/ragged.h"
 #include "inputs/arch.h"
+#include "inputs/labels.h"
 #include "inputs/scan.h"
 #include "common/err.h"
 #include "common/outfile.h"
@@ -54,6 +55,36 @@ static const char usage_text[] =
 	"                          image files at any depth; write each row's class\n"
 	"                          to Y.npy (int64)\n"
 	"      --classes FILE      with --labels: write the class names, one a line\n"
+	"      --labels-from TABLE with --labels: take each image's label from a\n"
+	"                          CSV, TSV or JSON Lines file (told apart by its\n"
+	"                          content), not from class folders; a row's key\n"
+	"                          names the image whose path relative to INPUT is\n"
+	"                          it, else whose path less its extension is it,\n"
+	"                          else whose file name is it, else whose file\n"
+	"                          name less its extension is it (INPUT's images\n"
+	"                          at any depth, in --order); two images for a key\n"
+	"                          is an error; every row must name one\n"
+	"                          image and every image have one row, or nothing\n"
+	"                          is decoded. Without it, a metadata.csv or\n"
+	"                          metadata.jsonl in the INPUT directory is used\n"
+	"                          (Hugging Face's imagefolder), before folders\n"
+	"      --path-column COL   the table's key column (default: the first of\n"
+	"                          file_name, filename, path, image, image_name,\n"
+	"                          image_id, id)\n"
+	"      --label-column COL  the table's label column (default: label);\n"
+	"                          integers are kept, strings are classes numbered\n"
+	"                          from 0 in byte order of their names\n"
+	"      --multi-label SEP   split each label cell at SEP into classes and\n"
+	"                          write Y.npy as (N, K) uint8 multi-hot rows\n"
+	"      --targets COL,...   write these numeric columns to Y.npy as (N, M)\n"
+	"                          float32 (strtod rounded to float32) instead\n"
+	"      --label-regex RE    with --labels: each image's class is the first\n"
+	"                          group of POSIX extended RE searched in its path\n"
+	"                          relative to INPUT, e.g. '([a-z]+)\\.[0-9]+\\.jpg$'\n"
+	"      --unlabelled error|skip\n"
+	"                          an image without a row (or not matched by\n"
+	"                          --label-regex): an error (default), or dropped\n"
+	"                          with a count on stderr\n"
 	"      --shuffle           rows in a random order fixed by the seed and the\n"
 	"                          sorted inputs alone\n"
 	"      --seed S            the shuffle's seed (default 0)\n"
@@ -132,7 +163,9 @@ static const char usage_text[] =
 enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD, OPT_INDEX, OPT_STATS,
        OPT_STATS_FROM, OPT_EXCLUDE };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
-enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT, OPT_RECURSE_ARCHIVES };
+enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT, OPT_RECURSE_ARCHIVES,
+       OPT_LABELS_FROM, OPT_PATH_COLUMN, OPT_LABEL_COLUMN, OPT_MULTI_LABEL, OPT_TARGETS,
+       OPT_LABEL_REGEX, OPT_UNLABELLED };
 
 static const struct option longopts[] = {
 	{ "classes", required_argument, NULL, OPT_CLASSES },
@@ -140,10 +173,15 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "index", required_argument, NULL, OPT_INDEX },
 	{ "keep-going", no_argument, NULL, 'k' },
+	{ "label-column", required_argument, NULL, OPT_LABEL_COLUMN },
+	{ "label-regex", required_argument, NULL, OPT_LABEL_REGEX },
 	{ "labels", required_argument, NULL, OPT_LABELS },
+	{ "labels-from", required_argument, NULL, OPT_LABELS_FROM },
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
+	{ "multi-label", required_argument, NULL, OPT_MULTI_LABEL },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
+	{ "path-column", required_argument, NULL, OPT_PATH_COLUMN },
 	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
 	{ "recursive", no_argument, NULL, 'r' },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
@@ -153,12 +191,77 @@ static const struct option longopts[] = {
 	{ "split", required_argument, NULL, OPT_SPLIT },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "stats-from", required_argument, NULL, OPT_STATS_FROM },
+	{ "targets", required_argument, NULL, OPT_TARGETS },
+	{ "unlabelled", required_argument, NULL, OPT_UNLABELLED },
 	OPT_COMMON_LONG,
 	OPT_ROW_LONG,
 	{ NULL, 0, NULL, 0 }
 };
 
 static const char *const order_names[] = { "natural", "name", "none", NULL };
+static const char *const unlabelled_names[] = { "error", "skip", NULL };
+
+/* Handle an option of labels from a table or names: as parse_dataset_opt. */
+static int parse_labels_opt(struct labels_opts *lo, int ch, const char *arg)
+{
+	char why[256];
+	int r;
+
+	switch (ch) {
+	case OPT_LABEL_COLUMN:
+		lo->label_col = arg;
+		return 1;
+	case OPT_LABEL_REGEX:
+		if (labels_check_regex(arg, why, sizeof(why)) < 0)
+			return usage_error("load", "invalid --label-regex '%s': %s", arg, why);
+		lo->regex = arg;
+		return 1;
+	case OPT_LABELS_FROM:
+		lo->table = arg;
+		return 1;
+	case OPT_MULTI_LABEL:
+		if (!*arg)
+			return usage_error("load", "invalid --multi-label '': an empty separator");
+		lo->multi_sep = arg;
+		return 1;
+	case OPT_PATH_COLUMN:
+		lo->path_col = arg;
+		return 1;
+	case OPT_TARGETS:
+		lo->targets = arg;
+		return 1;
+	case OPT_UNLABELLED:
+		if ((r = opt_choice(arg, unlabelled_names)) < 0)
+			return usage_error("load", "invalid --unlabelled '%s' (error or skip)", arg);
+		lo->skip_unlabelled = r;
+		return 1;
+	}
+	return 0;
+}
+
+/* The options parse_labels_opt took must fit together. */
+static int check_labels_opts(const struct load *l, int unlabelled_given)
+{
+	const struct labels_opts *lo = &l->lo;
+
+	if (!l->labels && (lo->table || lo->regex || lo->path_col || lo->label_col ||
+			   lo->multi_sep || lo->targets || unlabelled_given))
+		return usage_error("load", "%s needs --labels Y.npy (the labels' output)",
+				   lo->table ? "--labels-from" : lo->regex ? "--label-regex"
+				   : "a labels option");
+	if (lo->table && lo->regex)
+		return usage_error("load", "--labels-from and --label-regex: choose one");
+	if (lo->regex && (lo->path_col || lo->label_col || lo->multi_sep || lo->targets))
+		return usage_error("load", "--label-regex takes no table options (--path-column, "
+				   "--label-column, --multi-label, --targets)");
+	if (lo->multi_sep && lo->targets)
+		return usage_error("load", "--multi-label and --targets: choose one");
+	if (lo->targets && lo->label_col)
+		return usage_error("load", "--targets replaces --label-column: choose one");
+	if (lo->targets && l->classes)
+		return usage_error("load", "--classes has no names to write with --targets");
+	return 0;
+}
 
 /* Handle an option of class folders, shuffle or split: 1 if CH was one, 0
  * if not, -1 for a bad value (message printed). */
@@ -201,8 +304,8 @@ static int check_dataset_opts(const struct load *l, int argc, char **argv)
 		return usage_error("load", "--seed needs --shuffle");
 	if (l->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
 		return usage_error("load", "--labels takes one INPUT, the directory or archive of "
-				   "class folders");
-	if (l->split.n && l->labels && !l->shuffle)
+				   "class folders (or of the images --labels-from names)");
+	if (l->split.n && l->labels && !l->shuffle && !l->lo.table && !l->lo.regex)
 		warnx("--split without --shuffle: the rows are in class order, so the parts "
 		      "hold different classes");
 	return 0;
@@ -214,12 +317,14 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		 enum filelist_order *order)
 {
 	struct opt_row given = { 0 };
-	int ch, r;
+	int ch, r, unlabelled_given = 0;
 
 	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qrt:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0 ||
 		    (r = opt_row_parse(&l->spec, &given, ch, optarg, "load")) != 0 ||
-		    (r = parse_dataset_opt(l, ch, optarg)) != 0) {
+		    (r = parse_dataset_opt(l, ch, optarg)) != 0 ||
+		    (r = parse_labels_opt(&l->lo, ch, optarg)) != 0) {
+			unlabelled_given |= ch == OPT_UNLABELLED;
 			if (r < 0)
 				return -1;
 			continue;
@@ -285,7 +390,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 	if (l->spec.norm.from_stats != !!l->stats_from)
 		return usage_error("load", l->stats_from ? "--stats-from needs --normalize stats"
 				   : "--normalize stats needs --stats-from FILE.json");
-	if (check_dataset_opts(l, argc, argv) != 0)
+	if (check_dataset_opts(l, argc, argv) != 0 || check_labels_opts(l, unlabelled_given) != 0)
 		return -1;
 	return 0;
 }
@@ -368,8 +473,27 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 
 	size_t dropped, unmatched;
 
-	if (scan_collect(&l->files, &l->ds, argv + optind, argc - optind, &o) < 0)
+	if (l->labels && !l->lo.table && !l->lo.regex) {
+		if (!arch_sniff(argv[optind]) && labels_find_metadata(argv[optind], &l->metadata) < 0)
+			return -1;
+		l->lo.table = l->metadata;
+	}
+	if (!l->lo.table && !l->lo.regex && (l->lo.path_col || l->lo.label_col || l->lo.multi_sep ||
+			     l->lo.targets || l->lo.skip_unlabelled))
+		return error("%s: no metadata.csv or metadata.jsonl for the table options; name "
+			     "the table with --labels-from", argv[optind]);
+	if (l->lo.table || l->lo.regex) {
+		/* The images at any depth, labelled by the table or names. */
+		o.labels = 0;
+		o.recursive = 1;
+		l->lo.root = argv[optind];
+	}
+	if (scan_collect(&l->files, &l->ds, argv + optind, argc - optind, &o) < 0 ||
+	    ((l->lo.table || l->lo.regex) && labels_apply(&l->ds, &l->files, &l->lo) < 0))
 		return -1;
+	if (l->classes && !l->ds.nclasses)
+		return error("%s: the labels are integers: no class names for --classes",
+			     l->lo.table ? l->lo.table : argv[optind]);
 	if (l->exclude) {
 		if (scan_exclude(&l->files, &l->ds, l->exclude, &dropped, &unmatched) < 0)
 			return -1;
@@ -401,6 +525,7 @@ static void load_free(struct load *l)
 	free(l->targets);
 	free(l->failed1);
 	dataset_free(&l->ds);
+	free(l->metadata);
 	filelist_free(&l->files);
 	arch_free();
 	free(l->file.p);

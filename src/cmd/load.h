@@ -7,6 +7,7 @@
 #include "cmd/opt.h"
 #include "inputs/dataset.h"
 #include "inputs/filelist.h"
+#include "inputs/labels.h"
 #include "image/chanstats.h"
 #include "image/row.h"
 #include "engine/sandbox.h"
@@ -49,6 +50,8 @@ struct load {
 	uint64_t seed;
 	struct split split;
 	struct dataset ds;
+	struct labels_opts lo;		/* --labels-from, --label-regex and theirs */
+	char *metadata;			/* INPUT's metadata.csv or .jsonl, found */
 	struct target *targets;		/* one, or one per part of the split */
 	int ntargets;
 	struct outfile cls;		/* the classes file */

@@ -53,7 +53,8 @@ static const char usage_text[] =
 	"  -o, --output OUT.npy    the array to write (required)\n"
 	"      --labels Y.npy      the second half of the parts are the labels of\n"
 	"                          the first half's, in the same order: merge them\n"
-	"                          into Y.npy; both outputs appear, or neither\n"
+	"                          into Y.npy (labels, or load --multi-label's or\n"
+	"                          --targets' rows); both outputs appear, or neither\n"
 	"      --index FILE        the parts are load --ragged's, each with its\n"
 	"                          index beside it (PART.index.npy for PART.npy):\n"
 	"                          merge the indexes, offsets rebased, into FILE\n"
@@ -312,7 +313,8 @@ static const struct option longopts[] = {
 };
 
 /* Labels part I of L goes with array part I of M: a 1-d integer array of
- * as many rows. */
+ * as many rows, or a 2-d one (load --multi-label's uint8, --targets'
+ * float32). */
 static int check_labels(const struct merge *m, const struct merge *l)
 {
 	size_t i;
@@ -320,8 +322,10 @@ static int check_labels(const struct merge *m, const struct merge *l)
 	for (i = 0; i < l->nparts; i++) {
 		const struct part *a = &m->parts[i], *y = &l->parts[i];
 
-		if (y->h.ndim != 1 || (y->h.descr[1] != 'i' && y->h.descr[1] != 'u'))
-			return error("%s: not labels (a 1-d integer array), the labels part "
+		if (!(y->h.ndim == 1 && (y->h.descr[1] == 'i' || y->h.descr[1] == 'u')) &&
+		    !(y->h.ndim == 2 && (y->h.descr[1] == 'u' || y->h.descr[1] == 'f')))
+			return error("%s: not labels (a 1-d integer array, or 2-d multi-hot or "
+				     "targets), the labels part "
 				     "of %s", y->path, a->path);
 		if (y->h.shape[0] != a->rows)
 			return error("%s: %llu labels for the %llu rows of %s", y->path,

@@ -259,18 +259,28 @@ void npy_native_descr(char *descr, const char *code)
 	memcpy(descr + 1, code, 3);
 }
 
-int npy_write_i8(const int64_t *v, size_t n, size_t cols, const char *path, struct outfile *o)
+int npy_write_array(const void *v, const char *code, size_t n, size_t cols, const char *path,
+		    struct outfile *o)
 {
 	struct npy_header h = { .ndim = cols ? 2 : 1, .shape = { n, cols } };
+	size_t size;
 	char head[256];
 
-	npy_native_descr(h.descr, "i8");
+	npy_native_descr(h.descr, code);
+	size = npy_itemsize(h.descr);
+	if (size == 1)
+		h.descr[0] = '|';	/* as numpy writes a byte's */
 	if (!npy_format_header(&h, head, sizeof(head)))
 		return error("%s: header too large", path);
 	if (outfile_open(o, path) < 0)
 		return -1;
 	if (outfile_write(o, head, h.header_len) < 0 ||
-	    outfile_write(o, v, n * (cols ? cols : 1) * sizeof(*v)) < 0)
+	    outfile_write(o, v, n * (cols ? cols : 1) * size) < 0)
 		return -1;
 	return 0;
+}
+
+int npy_write_i8(const int64_t *v, size_t n, size_t cols, const char *path, struct outfile *o)
+{
+	return npy_write_array(v, "i8", n, cols, path, o);
 }

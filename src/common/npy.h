@@ -40,5 +40,9 @@ struct outfile;
  * N) as an .npy into a temporary file O for PATH, left for the caller to
  * commit: labels, a ragged index. 0, or -1 with a message printed. */
 int npy_write_i8(const int64_t *v, size_t n, size_t cols, const char *path, struct outfile *o);
+/* As npy_write_i8, for values of CODE ("u1", "f4", ...: see
+ * npy_native_descr) in this machine's order. */
+int npy_write_array(const void *v, const char *code, size_t n, size_t cols, const char *path,
+		    struct outfile *o);
 
 #endif

@@ -276,24 +276,41 @@ int dataset_scan(struct dataset *ds, struct filelist *files, const char *root,
 	return empty;
 }
 
+/* Row I's labels (DS's only kind that is set) into row J of the arrays
+ * DST (LAB, MULTI, TGT). */
+static void move_row(const struct dataset *ds, size_t i, size_t j, int64_t *lab,
+		     unsigned char *multi, float *tgt)
+{
+	if (lab)
+		lab[j] = ds->labels[i];
+	if (multi)
+		memmove(multi + j * ds->cols, ds->multi + i * ds->cols, ds->cols);
+	if (tgt)
+		memmove(tgt + j * ds->cols, ds->targets + i * ds->cols, ds->cols * sizeof(*tgt));
+}
+
 int dataset_shuffle(struct dataset *ds, struct filelist *files, uint64_t seed)
 {
 	size_t n = files->n, i;
 	size_t *perm = malloc((n + 1) * sizeof(*perm));
 	char **paths = malloc((n + 1) * sizeof(*paths));
 	int64_t *labels = ds->labels ? malloc((n + 1) * sizeof(*labels)) : NULL;
+	unsigned char *multi = ds->multi ? malloc(n * ds->cols + 1) : NULL;
+	float *tgt = ds->targets ? malloc((n * ds->cols + 1) * sizeof(*tgt)) : NULL;
 
-	if (!perm || !paths || (ds->labels && !labels)) {
+	if (!perm || !paths || (ds->labels && !labels) || (ds->multi && !multi) ||
+	    (ds->targets && !tgt)) {
 		free(perm);
 		free(paths);
 		free(labels);
+		free(multi);
+		free(tgt);
 		return error("out of memory");
 	}
 	rng_permutation(seed, perm, n);
 	for (i = 0; i < n; i++) {
 		paths[i] = files->paths[perm[i]];
-		if (labels)
-			labels[i] = ds->labels[perm[i]];
+		move_row(ds, perm[i], i, labels, multi, tgt);
 	}
 	free(files->paths);
 	files->paths = paths;
@@ -302,13 +319,40 @@ int dataset_shuffle(struct dataset *ds, struct filelist *files, uint64_t seed)
 		free(ds->labels);
 		ds->labels = labels;
 	}
+	if (multi) {
+		free(ds->multi);
+		ds->multi = multi;
+	}
+	if (tgt) {
+		free(ds->targets);
+		ds->targets = tgt;
+	}
 	free(perm);
 	return 0;
+}
+
+void dataset_keep(struct dataset *ds, struct filelist *files, const unsigned char *keep)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < files->n; i++) {
+		if (!keep[i]) {
+			free(files->paths[i]);
+			continue;
+		}
+		move_row(ds, i, j, ds->labels, ds->multi, ds->targets);
+		files->paths[j++] = files->paths[i];
+	}
+	files->n = j;
 }
 
 int dataset_write_labels(const struct dataset *ds, size_t first, size_t n, const char *path,
 			 struct outfile *o)
 {
+	if (ds->multi)
+		return npy_write_array(ds->multi + first * ds->cols, "u1", n, ds->cols, path, o);
+	if (ds->targets)
+		return npy_write_array(ds->targets + first * ds->cols, "f4", n, ds->cols, path, o);
 	return npy_write_i8(ds->labels + first, n, 0, path, o);
 }
 
@@ -330,6 +374,8 @@ void dataset_free(struct dataset *ds)
 	size_t k;
 
 	free(ds->labels);
+	free(ds->multi);
+	free(ds->targets);
 	for (k = 0; k < ds->nclasses; k++)
 		free(ds->classes[k]);
 	free(ds->classes);

@@ -17,6 +17,10 @@ struct dataset {
 	int64_t *labels;	/* the class of each row; NULL without classes */
 	char **classes;		/* class names, indexed by label */
 	size_t nclasses;
+	/* Labels from a table (labels.h), instead of LABELS: */
+	unsigned char *multi;	/* --multi-label: a row of COLS 0s and 1s each */
+	float *targets;		/* --targets: a row of COLS numbers each */
+	size_t cols;
 	int allow_empty;	/* set before dataset_scan: an empty class is no
 				 * error (check reports it; load refuses it) */
 };
@@ -41,8 +45,13 @@ int dataset_scan(struct dataset *ds, struct filelist *files, const char *root,
  * message printed. */
 int dataset_shuffle(struct dataset *ds, struct filelist *files, uint64_t seed);
 
+/* Keep only the rows whose KEEP byte is 1, in order: FILES (the others'
+ * paths freed) and DS's labels alike. */
+void dataset_keep(struct dataset *ds, struct filelist *files, const unsigned char *keep);
+
 /* Write rows [FIRST, FIRST + N)'s labels as an int64 .npy of shape (N,)
- * into a temporary file for PATH (committed by the caller). */
+ * (or, from a table, the (N, COLS) uint8 multi-hot rows or float32
+ * targets) into a temporary file for PATH (committed by the caller). */
 int dataset_write_labels(const struct dataset *ds, size_t first, size_t n, const char *path,
 			 struct outfile *o);
 /* Write the class names, one a line, into a temporary file for PATH. */

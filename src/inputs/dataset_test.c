@@ -153,3 +153,43 @@ Test(dataset_shuffle, labels_stay_with_their_paths, .fini = ut_scratch_remove)
 	dataset_free(&ds);
 	dataset_free(&ref);
 }
+
+/* Multi-hot rows and targets (labels.c's) move with their paths through
+ * a shuffle, and dataset_keep drops rows of all three alike. */
+Test(dataset_shuffle, rows_of_columns_stay_with_their_paths)
+{
+	struct filelist files = { 0 };
+	struct dataset ds = { 0 };
+	unsigned char keep[40];
+	size_t i, n = 40;
+	char name[16];
+
+	ds.cols = 2;
+	ds.multi = malloc(n * 2);
+	ds.targets = malloc(n * 2 * sizeof(float));
+	cr_assert(ds.multi && ds.targets);
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%zu", i);
+		cr_assert_eq(filelist_push(&files, strdup(name)), 0);
+		ds.multi[2 * i] = (unsigned char)i;
+		ds.multi[2 * i + 1] = (unsigned char)(i + 100);
+		ds.targets[2 * i] = (float)i / 4;
+		ds.targets[2 * i + 1] = -(float)i;
+	}
+	cr_assert_eq(dataset_shuffle(&ds, &files, 9), 0);
+	for (i = 0; i < n; i++)
+		keep[i] = atoi(files.paths[i]) % 3 != 0;
+	dataset_keep(&ds, &files, keep);
+	cr_assert_eq(files.n, 26);
+	for (i = 0; i < files.n; i++) {
+		int v = atoi(files.paths[i]);
+
+		cr_assert_neq(v % 3, 0);
+		cr_assert_eq(ds.multi[2 * i], v);
+		cr_assert_eq(ds.multi[2 * i + 1], v + 100);
+		cr_assert_eq(ds.targets[2 * i], (float)v / 4);
+		cr_assert_eq(ds.targets[2 * i + 1], -(float)v);
+	}
+	filelist_free(&files);
+	dataset_free(&ds);
+}

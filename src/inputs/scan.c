@@ -271,7 +271,7 @@ int scan_exclude(struct filelist *files, struct dataset *ds, const char *list,
 		 size_t *dropped, size_t *unmatched)
 {
 	char *text = NULL, **paths;
-	unsigned char *used;
+	unsigned char *used, *keep;
 	size_t n, i, j, k;
 
 	if (read_list(list, &text, &paths, &n) < 0) {
@@ -283,20 +283,23 @@ int scan_exclude(struct filelist *files, struct dataset *ds, const char *list,
 		free(text);
 		return error("out of memory");
 	}
-	for (i = j = 0; i < files->n; i++) {
+	if (!(keep = malloc(files->n + 1))) {
+		free(used);
+		free(paths);
+		free(text);
+		return error("out of memory");
+	}
+	for (i = 0; i < files->n; i++) {
 		char **hit = n ? bsearch(&files->paths[i], paths, n, sizeof(*paths), cmp_str) : NULL;
 
-		if (hit) {
+		keep[i] = !hit;
+		if (hit)
 			used[hit - paths] = 1;
-			free(files->paths[i]);
-			continue;
-		}
-		if (ds->labels)
-			ds->labels[j] = ds->labels[i];
-		files->paths[j++] = files->paths[i];
 	}
-	*dropped = files->n - j;
-	files->n = j;
+	j = files->n;
+	dataset_keep(ds, files, keep);
+	*dropped = j - files->n;
+	free(keep);
 	for (*unmatched = 0, k = 0; k < n; k++)
 		*unmatched += !used[k] && (k == 0 || strcmp(paths[k], paths[k - 1]) != 0);
 	free(used);
