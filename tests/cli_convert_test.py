@@ -317,10 +317,17 @@ def many(d, n=160):
 SMALL = dict(os.environ, PARIMG_CONVERT_BATCH="8")   # files written every 8 images
 
 
-def interrupted(args, sig, after):
+def interrupted(args, sig, outdir):
+    """Run ARGS; send SIG once the first whole output file is in OUTDIR
+    (not after a fixed time: a quiet machine finishes sooner than a busy
+    one); its exit status."""
     p = subprocess.Popen([harness.BIN] + args, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, env=SMALL)
-    time.sleep(after)
+    deadline = time.time() + 30
+    while p.poll() is None and time.time() < deadline:
+        if any(not f.startswith(".") for _, _, fs in os.walk(outdir) for f in fs):
+            break
+        time.sleep(0.002)
     p.send_signal(sig)
     p.wait(timeout=60)
     return p.returncode
@@ -341,7 +348,7 @@ def test_interrupt_then_resume(d):
         for sig in (signal.SIGINT, signal.SIGKILL):
             got = os.path.join(d, "%s-%d" % (kind, sig))
             dest = got + ("/%03d.tar" if kind == "shards" else "")
-            rc = interrupted(["convert", "-q", *opts, layout, dest, src], sig, 0.6)
+            rc = interrupted(["convert", "-q", *opts, layout, dest, src], sig, got)
             assert rc != 0, "finished before the signal: make the corpus larger"
             part = tree(got)
             whole = tree(want)
