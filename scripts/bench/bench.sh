@@ -2,7 +2,8 @@
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
 # Sections a-i time gen, load and merge; j class folders; k the resampler
 # alone; l real photographs (scripts/bench/bench_photos.sh); m check
-# (scripts/bench/bench_check.sh); n confined workers against unconfined
+# (scripts/bench/bench_check.sh); s check --all against check and the Python
+# pipeline (scripts/bench/bench_checkall.sh); n confined workers against unconfined
 # (scripts/bench/bench_sandbox.sh); o archives as inputs
 # (scripts/bench/bench_archive.sh); p the parent's share of the CPU
 # (scripts/bench/bench_parent.sh); r load's channels without -c
@@ -20,6 +21,7 @@
 #   RUNS=N LONG_RUNS=M sh scripts/bench/bench.sh      (defaults 11 and 7, at least 5)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh photos     (only section l, real photos)
 #   CHECK_RUNS=N sh scripts/bench/bench.sh check      (only section m, parimg check)
+#   CHECKALL_RUNS=N sh scripts/bench/bench.sh checkall (only section s, check --all)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh ragged     (only section l5, load --ragged)
 #   SANDBOX_RUNS=N sh scripts/bench/bench.sh sandbox  (only section n, the sandbox)
 #   ARCHIVE_RUNS=N sh scripts/bench/bench.sh archive  (only section o, archives)
@@ -175,9 +177,10 @@ if [ "${1:-}" = formats ]; then
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh check", "ragged", "sandbox", "archive" and
-# "channels": section m, l5, n, o or r alone (scripts/bench/bench_$1.sh).
-if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ] ||
+# "sh scripts/bench/bench.sh check", "checkall", "ragged", "sandbox", "archive"
+# and "channels": section m, s, l5, n, o or r alone (scripts/bench/bench_$1.sh).
+if [ "${1:-}" = check ] || [ "${1:-}" = checkall ] || [ "${1:-}" = ragged ] ||
+	[ "${1:-}" = sandbox ] ||
 	[ "${1:-}" = archive ] || [ "${1:-}" = channels ]; then
 	. "scripts/bench/bench_$1.sh"
 	echo
@@ -520,6 +523,8 @@ fi
 . scripts/bench/bench_photos.sh
 # check: scripts/bench/bench_check.sh (alone: sh scripts/bench/bench.sh check).
 . scripts/bench/bench_check.sh
+# check --all: scripts/bench/bench_checkall.sh (alone: sh scripts/bench/bench.sh checkall).
+. scripts/bench/bench_checkall.sh
 # Confined workers against unconfined: scripts/bench/bench_sandbox.sh.
 . scripts/bench/bench_sandbox.sh
 # Archives as inputs: scripts/bench/bench_archive.sh.
