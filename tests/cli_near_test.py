@@ -368,5 +368,130 @@ def test_load_exclude_drops_the_listed_rows(d):
     assert "all.txt: every input row is excluded" in r.err, r
 
 
+def split_dataset(d):
+    """train/ and val/ of 14 photos between them, with copies spread over
+    both: byte copies, PNGs of a JPEG's pixels, JPEG q80 and 90% resizes,
+    so that every kind of group can span two parts of a split."""
+    bases = nearcorpus.bases(os.path.join(d, "src"), 14)
+    for sub in ("train", "val"):
+        os.makedirs(os.path.join(d, sub))
+    dst = lambda i, name: os.path.join(d, "train" if i % 3 else "val", name)  # noqa: E731
+    for i, b in enumerate(bases):
+        subprocess.run(["cp", b, dst(i, "b%02d.jpg" % i)], check=True)
+    for i in range(0, 12, 3):
+        subprocess.run(["cp", bases[i], dst(i + 1, "copy%02d.jpg" % i)], check=True)
+        subprocess.run(["convert", bases[i + 1], dst(i, "pix%02d.png" % (i + 1))], check=True)
+        subprocess.run(["convert", bases[i + 2], "-quality", "80",
+                        dst(i + 2, "q80_%02d.jpg" % (i + 2))], check=True)
+    subprocess.run(["convert", bases[13], "-resize", "90%", dst(0, "r90_13.jpg")], check=True)
+
+
+def want_leaks(rows, part_of, names):
+    """The leaks by their definition, from check's CSV rows (its groups, in
+    row order) and each path's part as load wrote it: of every exact, then
+    pixel, then near group, the members of a later part than its earliest
+    one's, each with the first file (in row order) of that earliest part,
+    a file counted once, under its strongest kind."""
+    leaks = {}
+    for col, kind in (("duplicate_group", "exact"), ("pixel_group", "pixel"),
+                      ("near_group", "near")):
+        groups = {}
+        for r in rows:
+            if r[col]:
+                groups.setdefault(r[col], []).append(r["path"])
+        for members in groups.values():
+            low = min(part_of[p] for p in members)
+            first = next(p for p in members if part_of[p] == low)
+            for p in members:
+                if part_of[p] > low and p not in leaks:
+                    leaks[p] = (p, names[part_of[p]], kind, first, names[low])
+    return sorted(leaks.values())
+
+
+def test_leaks_across_split_parts_are_loads_parts(d):
+    """check --split (with --shuffle and --seed, as load applies them) puts
+    each file in the part load --split writes its row to (read back from
+    load's per-part manifests), and lists as leaks exactly the exact,
+    pixel and near-duplicate groups' members that span two parts, in
+    JSON, the table and --list leaks; several INPUTs are one set of rows,
+    as load reads them, and a class tree is cut as load --labels cuts it."""
+    split_dataset(d)
+    seen = set()
+    for inputs in (["train", "val"], ["."]):
+        for split, extra in (("train=0.7,val=0.3", []), ("0.5,0.3,0.2", ["--shuffle"]),
+                             ("a=0.6,b=0.4", ["--shuffle", "--seed", "11"]),
+                             ("a=0.5,b=0.5", ["--shuffle", "--seed", "12345678901234"])):
+            args = ["--split", split] + extra
+            # "." is a class tree (src/, train/, val/): check cuts it as load --labels.
+            tree = ["--labels", "y.npy"] if inputs == ["."] else ["-r"]
+            ok(run("load", "-f", *tree, "-c", "3", "--resize", "16x16", "--manifest", "m.txt",
+                   *args, "-o", "x.npy", *inputs, cwd=d))
+            names = [x.split("=")[0] for x in split.split(",")] if "=" in split \
+                else ["train", "val", "test"][:len(split.split(","))]
+            part_of = {}
+            for i, name in enumerate(names):
+                with open(os.path.join(d, "m.%s.txt" % name)) as f:
+                    for p in f.read().splitlines():
+                        part_of[p] = i
+            rows = check_csv(*args, *inputs, cwd=d)
+            assert sorted(r["path"] for r in rows) == sorted(part_of), (rows, part_of)
+            want = want_leaks(rows, part_of, names)
+            doc = json.loads(ok(run("check", "-q", "--near", "--format", "json", *args, *inputs,
+                                    cwd=d)).out)
+            got = sorted((x["path"], x["part"], x["kind"], x["of"], x["of_part"])
+                         for x in doc["leaks"])
+            assert got == want, (args, inputs, got, want)
+            seen |= {w[2] for w in want}
+            lst = ok(run("check", "-q", "--near", "--list", "leaks", *args, *inputs, cwd=d)).out
+            order = [r["path"] for r in rows]
+            assert lst.splitlines() == sorted({w[0] for w in want}, key=order.index), lst
+            table = ok(run("check", "-q", "--near", *args, *inputs, cwd=d)).out
+            assert "leaks between split parts: %d file%s\n" % (
+                len(want), "" if len(want) == 1 else "s") in table, table
+            for p, part, kind, of, of_part in want:
+                assert "  %s [%s]  (%s duplicate of %s [%s])\n" % (p, part, kind, of, of_part) \
+                    in table, (table, p)
+    assert seen == {"exact", "pixel", "near"}, seen
+    # One part alone leaks nothing; several INPUTs without --split are inputs.
+    doc = json.loads(ok(run("check", "-q", "--format", "json", "--split", "0.5,0.5", "val",
+                            cwd=d)).out)
+    assert isinstance(doc["leaks"], list), doc
+    doc = json.loads(ok(run("check", "-q", "--format", "json", "train", "val", cwd=d)).out)
+    assert all("input" in x for x in doc["leaks"]) and doc["leaks"], doc["leaks"]
+    for args, why in ((["--seed", "3"], "--seed needs --shuffle"),
+                      (["--shuffle"], "--shuffle goes with --split"),
+                      (["--split", "train=0.7,val=0.2"], "invalid --split"),
+                      (["--split", "0.5", "--shuffle"], "invalid --split"),
+                      (["--all", "--no-duplicates"], "contradict"),
+                      (["--list", "leaks"], "needs several INPUTs (train/ val/) or --split")):
+        r = ok(run("check", "-q", *args, "val", cwd=d), 2)
+        assert why in r.err, (args, r)
+
+
+def test_all_turns_on_every_opt_in_analysis(d):
+    """check --all is --near and --quality together, in every format, and
+    their lists and options go with it."""
+    leaky_dataset(d)
+    for fmt in ("json", "csv", "table"):
+        a = ok(run("check", "-q", "--all", "--format", fmt, "train", "val", cwd=d)).out
+        b = ok(run("check", "-q", "--near", "--quality", "--format", fmt, "train", "val",
+                   cwd=d)).out
+        assert a == b, (fmt, a, b)
+        c = ok(run("check", "-q", "--format", fmt, "train", "val", cwd=d)).out
+        assert a != c, fmt
+    doc = json.loads(ok(run("check", "-q", "--all", "--format", "json", "train", cwd=d)).out)
+    assert doc["near_duplicates"] is not None and doc["flagged"] is not None, doc
+    for kind in ("near", "flagged", "leaks"):
+        a = ok(run("check", "-q", "--all", "--list", kind, "train", "val", cwd=d)).out
+        b = ok(run("check", "-q", "--near", "--quality", "--list", kind, "train", "val",
+                   cwd=d)).out
+        assert a == b, (kind, a, b)
+    a = ok(run("check", "-q", "--all", "--near-distance", "3", "--threshold", "dark=0.5",
+               "--format", "json", "train", "val", cwd=d)).out
+    b = ok(run("check", "-q", "--near", "--quality", "--near-distance", "3", "--threshold",
+               "dark=0.5", "--format", "json", "train", "val", cwd=d)).out
+    assert a == b
+
+
 if __name__ == "__main__":
     harness.main(globals())

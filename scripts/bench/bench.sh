@@ -2,13 +2,13 @@
 # bench.sh - parimg's benchmarks ("make bench", from the repo root, after make).
 # Sections a-i time gen, load and merge; j class folders; k the resampler
 # alone; l real photographs (scripts/bench/bench_photos.sh); m check
-# (scripts/bench/bench_check.sh); n confined workers against unconfined
-# (scripts/bench/bench_sandbox.sh); o archives as inputs
+# (scripts/bench/bench_check.sh), m5-m6 check --all against check and the
+# Python pipeline (scripts/bench/bench_checkall.sh); n confined workers
+# against unconfined (scripts/bench/bench_sandbox.sh); o archives as inputs
 # (scripts/bench/bench_archive.sh); p the parent's share of the CPU
 # (scripts/bench/bench_parent.sh); r load's channels without -c
 # (scripts/bench/bench_channels.sh); s convert, a smaller copy of a dataset
-# (scripts/bench/bench_convert.sh); q, on demand, an output larger than RAM
-# (scripts/bench/bench_channels.sh); s labels from a table
+# (scripts/bench/bench_convert.sh); t labels from a table
 # (scripts/bench/bench_labels.sh); q, on demand, an output larger than RAM
 # (scripts/bench/bench_huge.sh). Within l: l5 load --ragged
 # (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
@@ -23,6 +23,7 @@
 #   RUNS=N LONG_RUNS=M sh scripts/bench/bench.sh      (defaults 11 and 7, at least 5)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh photos     (only section l, real photos)
 #   CHECK_RUNS=N sh scripts/bench/bench.sh check      (only section m, parimg check)
+#   CHECKALL_RUNS=N sh scripts/bench/bench.sh checkall (only m5, m6: check --all)
 #   PHOTO_RUNS=N sh scripts/bench/bench.sh ragged     (only section l5, load --ragged)
 #   SANDBOX_RUNS=N sh scripts/bench/bench.sh sandbox  (only section n, the sandbox)
 #   ARCHIVE_RUNS=N sh scripts/bench/bench.sh archive  (only section o, archives)
@@ -180,12 +181,12 @@ if [ "${1:-}" = formats ]; then
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh check", "ragged", "sandbox", "archive",
-# "channels", "convert" and "labels": section m, l5, n, o, r, s or t alone
+# "sh scripts/bench/bench.sh check", "checkall", "ragged", "sandbox", "archive",
+# "channels", "convert" and "labels": section m, m5-m6, l5, n, o, r, s or t alone
 # (scripts/bench/bench_$1.sh).
-if [ "${1:-}" = check ] || [ "${1:-}" = ragged ] || [ "${1:-}" = sandbox ] ||
-	[ "${1:-}" = archive ] || [ "${1:-}" = channels ] || [ "${1:-}" = convert ] ||
-	[ "${1:-}" = labels ]; then
+if [ "${1:-}" = check ] || [ "${1:-}" = checkall ] || [ "${1:-}" = ragged ] ||
+	[ "${1:-}" = sandbox ] || [ "${1:-}" = archive ] || [ "${1:-}" = channels ] ||
+	[ "${1:-}" = convert ] || [ "${1:-}" = labels ]; then
 	. "scripts/bench/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
@@ -527,6 +528,8 @@ fi
 . scripts/bench/bench_photos.sh
 # check: scripts/bench/bench_check.sh (alone: sh scripts/bench/bench.sh check).
 . scripts/bench/bench_check.sh
+# check --all: scripts/bench/bench_checkall.sh (alone: sh scripts/bench/bench.sh checkall).
+. scripts/bench/bench_checkall.sh
 # Confined workers against unconfined: scripts/bench/bench_sandbox.sh.
 . scripts/bench/bench_sandbox.sh
 # Archives as inputs: scripts/bench/bench_archive.sh.

@@ -24,6 +24,7 @@
 #include "engine/progress.h"
 #include "engine/sandbox.h"
 #include "common/err.h"
+#include "common/split.h"
 #include "common/stats.h"
 
 #include <errno.h>
@@ -49,11 +50,12 @@ static const char usage_text[] =
 	"and its pixel duplicates (the same decoded samples in other bytes:\n"
 	"one image as PNG and BMP, or re-saved). Given several INPUTs (train/\n"
 	"val/), the files of a later one in a duplicate group with a file of an\n"
-	"earlier one are listed as leaks. INPUT is as load's: a directory (every\n"
-	"image beneath it, hidden folders skipped), an image file, or - for\n"
-	"paths on standard input, or an archive. One directory whose images are\n"
-	"all in its subfolders is a class tree, reported per class as with\n"
-	"--labels.\n"
+	"earlier one are listed as leaks; with --split, the files of a later\n"
+	"part that repeat one of an earlier part. INPUT is as load's: a\n"
+	"directory (every image beneath it, hidden folders skipped), an image\n"
+	"file, or - for paths on standard input, or an archive. One directory\n"
+	"whose images are all in its subfolders is a class tree, reported per\n"
+	"class as with --labels.\n"
 	"Files are only read: check never changes, moves or deletes one.\n"
 	"\n"
 	"      --labels            INPUT is a class tree (a directory, found so\n"
@@ -70,9 +72,10 @@ static const char usage_text[] =
 	"                          the first in row order, what to drop: byte\n"
 	"                          duplicates (duplicates), pixel duplicates\n"
 	"                          (pixel), near-duplicates (near, with --near),\n"
-	"                          the later inputs' files that repeat an\n"
-	"                          earlier input's (leaks), or the files\n"
-	"                          --quality flags (flagged); for load --exclude\n"
+	"                          the later inputs' (or --split parts') files\n"
+	"                          that repeat an earlier one's (leaks), or the\n"
+	"                          files --quality flags (flagged); for load\n"
+	"                          --exclude\n"
 	"      --list-broken       the same as --list broken\n"
 	"  -0, --null              with --list: end each path with a NUL\n"
 	"                          byte instead, as they are (for xargs -0)\n"
@@ -95,6 +98,16 @@ static const char usage_text[] =
 	"                          (0.3), odd-aspect (0.35), all 0 to 1, or\n"
 	"                          odd-size (3: IQRs beyond the quartiles); may\n"
 	"                          be repeated\n"
+	"      --all               every analysis that is opt-in: --near and\n"
+	"                          --quality (their options apply)\n"
+	"      --split NAME=F,...  list as leaks what repeats across the parts\n"
+	"                          load --split would cut, e.g. train=0.9,val=0.1\n"
+	"                          (or 0.9,0.1): the files sorted as load sorts\n"
+	"                          them (a class tree as load --labels), every\n"
+	"                          INPUT together, cut in consecutive parts\n"
+	"      --shuffle           with --split: the parts of load --shuffle's\n"
+	"                          rows (check's own report stays in row order)\n"
+	"      --seed S            the shuffle's seed, as load's (default 0)\n"
 	"      --no-duplicates     skip hashing and the duplicate searches (exact\n"
 	"                          and pixel)\n"
 	"  -r, --recursive         accepted: check reads directories at any depth\n"
@@ -586,13 +599,15 @@ static void summarize(struct check *k)
 
 /* Long-only options. */
 enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NEAR,
-       OPT_NEAR_DISTANCE, OPT_QUALITY, OPT_RECURSE_ARCHIVES, OPT_SANDBOX, OPT_THRESHOLD };
+       OPT_NEAR_DISTANCE, OPT_QUALITY, OPT_RECURSE_ARCHIVES, OPT_SANDBOX, OPT_THRESHOLD,
+       OPT_ALL, OPT_SPLIT, OPT_SHUFFLE, OPT_SEED };
 
 /* --list's kinds, indexed by enum list_kind less one. */
 static const char *const list_names[] = { "broken", "duplicates", "pixel", "near", "leaks",
 					  "flagged", NULL };
 
 static const struct option longopts[] = {
+	{ "all", no_argument, NULL, OPT_ALL },
 	{ "channels", required_argument, NULL, 'c' },
 	{ "fit", required_argument, NULL, OPT_FIT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -613,6 +628,9 @@ static const struct option longopts[] = {
 	{ "resize", required_argument, NULL, OPT_RESIZE },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
+	{ "split", required_argument, NULL, OPT_SPLIT },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
@@ -633,15 +651,57 @@ static int opt_near_distance(const char *arg, int *t)
 	return 0;
 }
 
+/* Handle --all, --split, --shuffle or --seed: 1 if CH was one, 0 if not,
+ * -1 for a bad value (message printed). *ALL is set by --all. */
+static int parse_more(struct check *k, int ch, const char *arg, int *all)
+{
+	switch (ch) {
+	case OPT_ALL:
+		*all = 1;
+		return 1;
+	case OPT_SEED:
+		if (opt_u64(arg, 0, UINT64_MAX, &k->seed) < 0)
+			return usage_error("check", "invalid --seed '%s'", arg);
+		k->seed_given = 1;
+		return 1;
+	case OPT_SHUFFLE:
+		k->shuffle = 1;
+		return 1;
+	case OPT_SPLIT:
+		if (split_parse(arg, &k->split) < 0)
+			return usage_error("check", "invalid --split '%s' (NAME=FRACTION,... with "
+					   "fractions in (0,1] adding up to 1, e.g. train=0.9,val=0.1; "
+					   "or 2 or 3 bare fractions for train,val,test)", arg), -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The options parse_more took must fit together and with the rest. */
+static int check_more(struct check *k, int all)
+{
+	if (all && k->no_dups)
+		return usage_error("check", "--all and --no-duplicates contradict each other");
+	if (all)
+		k->near = k->quality = 1;
+	if (k->seed_given && !k->shuffle)
+		return usage_error("check", "--seed needs --shuffle");
+	if (k->shuffle && !k->split.n)
+		return usage_error("check", "--shuffle goes with --split (it only moves rows "
+				   "between parts)");
+	return 0;
+}
+
 /* Parse argv: 0 to go on, -1 after a usage message, 1 when done (--help). */
 static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 {
 	struct opt_row given = { 0 };
-	int ch, r, thresholds = 0;
+	int ch, r, thresholds = 0, all = 0;
 
 	while ((ch = getopt_long(argc, argv, ":0c:hj:qrv", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "check")) != 0 ||
-		    (r = opt_row_parse(&k->spec, &given, ch, optarg, "check")) != 0) {
+		    (r = opt_row_parse(&k->spec, &given, ch, optarg, "check")) != 0 ||
+		    (r = parse_more(k, ch, optarg, &all)) != 0) {
 			if (r < 0)
 				return -1;
 			continue;
@@ -705,7 +765,7 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 	}
 	if (optind == argc)
 		return usage_error("check", "no input given (a directory, files, or - for stdin)");
-	if (opt_row_check(&k->spec, &given, "check") < 0)
+	if (opt_row_check(&k->spec, &given, "check") < 0 || check_more(k, all) < 0)
 		return -1;
 	if (k->nul && !k->list)
 		return usage_error("check", "-0 goes with --list-broken (or --list KIND)");
@@ -716,8 +776,9 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 	if ((k->list == LIST_DUPLICATES || k->list == LIST_PIXEL) && k->no_dups)
 		return usage_error("check", "--list %s needs the duplicate search: leave out "
 				   "--no-duplicates", list_names[k->list - 1]);
-	if (k->list == LIST_LEAKS && (argc - optind < 2 || k->labels))
-		return usage_error("check", "--list leaks needs several INPUTs (train/ val/)");
+	if (k->list == LIST_LEAKS && !k->split.n && (argc - optind < 2 || k->labels))
+		return usage_error("check", "--list leaks needs several INPUTs (train/ val/) "
+				   "or --split");
 	if (k->list == LIST_FLAGGED && !k->quality)
 		return usage_error("check", "--list flagged needs --quality");
 	if (thresholds && !k->quality)
@@ -734,7 +795,8 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 /* The files: every image beneath the inputs (hidden folders skipped), or
  * the class folders of the one input, sorted as load sorts them. One
  * directory whose images are all in its subfolders is a class tree, as if
- * --labels were given. 0, or -1 with a message printed. */
+ * --labels were given. With --split, each file's part (check_leaks_split).
+ * 0, or -1 with a message printed. */
 static int collect(struct check *k, int argc, char **argv)
 {
 	struct scan_opts o = {
@@ -746,9 +808,13 @@ static int collect(struct check *k, int argc, char **argv)
 		k->labels = 1;
 	o.labels = k->labels;
 	k->ds.allow_empty = 1;	/* an empty class is reported, not refused */
-	if (!k->labels && argc - optind > 1)
+	if (!k->labels && argc - optind > 1 && !k->split.n)
 		return check_leaks_collect(k, argv + optind, argc - optind, &o);
-	return scan_collect(&k->files, &k->ds, argv + optind, argc - optind, &o);
+	if (scan_collect(&k->files, &k->ds, argv + optind, argc - optind, &o) < 0)
+		return -1;
+	if (k->split.n)
+		check_leaks_split(k);
+	return 0;
 }
 
 /* Decode every file in the pool, then check what the workers recorded. */

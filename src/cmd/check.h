@@ -11,6 +11,7 @@
 #include "image/row.h"
 #include "codec/codec.h"
 #include "engine/sandbox.h"
+#include "common/split.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -142,10 +143,15 @@ struct check {
 	struct buf gray;	/* the decoded image as Pillow's "L", for the hashes */
 	struct buf pix8;	/* a 16-bit image's high bytes, for --quality */
 	struct buf qsmall;	/* --quality's blur copy */
-	/* With several inputs (check_leaks.c): */
-	size_t *origin;		/* each file's input, an index into INPUTS; NULL with one */
-	char *const *inputs;
+	/* With several inputs, or --split (check_leaks.c): */
+	size_t *origin;		/* each file's input (or part), an index into INPUTS;
+				 * NULL with one input and no --split */
+	char *const *inputs;	/* the inputs, or with --split the parts' names */
 	size_t ninputs;
+	struct split split;	/* --split: the parts, as load cuts them; n 0 if not */
+	int shuffle, seed_given;	/* --shuffle, --seed: as load shuffles */
+	uint64_t seed;
+	char *part_names[SPLIT_MAX];	/* INPUTS with --split: into split.name */
 	int *leak_kind;		/* 0 exact, 1 pixel, 2 near; -1 for no leak */
 	size_t *leak_with;	/* the file of an earlier input it repeats */
 	struct resize_ctx rz;
@@ -200,9 +206,12 @@ void check_quality_csv(const struct check *k, size_t i);
 
 /* check_leaks.c: with several inputs, the files of each (scan_collect's
  * rows, in its order, each with its input), and the files in a duplicate
- * group with one of an earlier input. collect: 0, or -1 with a message. */
+ * group with one of an earlier input. collect: 0, or -1 with a message.
+ * With --split, check_leaks_split makes each file's part its "input": the
+ * part load --split (after --shuffle --seed) puts its row in. */
 struct scan_opts;
 int check_leaks_collect(struct check *k, char *const *args, int n, const struct scan_opts *o);
+void check_leaks_split(struct check *k);
 void check_leaks_find(struct check *k);
 void check_leaks_free(struct check *k);
 void check_leaks_table(const struct check *k);

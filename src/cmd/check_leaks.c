@@ -1,12 +1,15 @@
 /* check_leaks.c - "parimg check A B ...": leakage between inputs (train/
- * and val/, say). Each file remembers which INPUT it came from; a file in
- * an exact, pixel or near-duplicate group with a file of an earlier input
- * is a leak, listed with the kind of its group and that earlier file. */
+ * and val/, say), or with --split between the parts load --split would cut.
+ * Each file remembers which INPUT (or part) it came from; a file in an
+ * exact, pixel or near-duplicate group with a file of an earlier input is
+ * a leak, listed with the kind of its group and that earlier file. */
 #include "cmd/check.h"
 #include "inputs/arch.h"
 #include "inputs/filelist.h"
 #include "inputs/scan.h"
 #include "common/err.h"
+#include "common/rng.h"
+#include "common/split.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +66,38 @@ int check_leaks_collect(struct check *k, char *const *args, int n, const struct 
 	k->ninputs = (size_t)n;
 	free(own);
 	return 0;
+}
+
+/*
+ * --split: each file's part, as load cuts it. load sorts the rows as check
+ * does (scan_collect, the same order), shuffles them with dataset_shuffle
+ * (row p of the shuffled order is file PERM[p] of rng_permutation's), and
+ * gives the parts consecutive ranges of split_sizes' sizes, in the order
+ * given. check's own rows stay in sorted order; only the parts follow.
+ */
+void check_leaks_split(struct check *k)
+{
+	size_t n = k->files.n, sizes[SPLIT_MAX], *perm = NULL, p, end;
+	int part;
+
+	k->origin = malloc((n + 1) * sizeof(*k->origin));
+	if (k->shuffle)
+		perm = malloc((n + 1) * sizeof(*perm));
+	if (!k->origin || (k->shuffle && !perm))
+		die("out of memory");
+	if (perm)
+		rng_permutation(k->seed, perm, n);
+	split_sizes(&k->split, n, sizes);
+	for (p = 0, part = 0, end = sizes[0]; p < n; p++) {
+		while (p >= end)
+			end += sizes[++part];
+		k->origin[perm ? perm[p] : p] = (size_t)part;
+	}
+	for (part = 0; part < k->split.n; part++)
+		k->part_names[part] = k->split.name[part];
+	k->inputs = k->part_names;
+	k->ninputs = (size_t)k->split.n;
+	free(perm);
 }
 
 /* For one kind's groups (GROUP[i], NG of them): each group's earliest
@@ -125,19 +160,27 @@ void check_leaks_table(const struct check *k)
 
 	if (!k->origin)
 		return;
-	printf("\nleaks between inputs: %zu file%s\n", k->sum.leaks, k->sum.leaks == 1 ? "" : "s");
-	for (i = 0; i < k->files.n; i++)
-		if (k->leak_kind[i] >= 0) {
-			printf("  %s", check_printable(k->files.paths[i]));
-			printf("  (%s duplicate of %s)\n", kind_names[k->leak_kind[i]],
-			       check_printable(k->files.paths[k->leak_with[i]]));
-		}
+	printf("\nleaks between %s: %zu file%s\n", k->split.n ? "split parts" : "inputs",
+	       k->sum.leaks, k->sum.leaks == 1 ? "" : "s");
+	for (i = 0; i < k->files.n; i++) {
+		if (k->leak_kind[i] < 0)
+			continue;
+		printf("  %s", check_printable(k->files.paths[i]));
+		if (k->split.n)
+			printf(" [%s]", k->inputs[k->origin[i]]);
+		printf("  (%s duplicate of %s", kind_names[k->leak_kind[i]],
+		       check_printable(k->files.paths[k->leak_with[i]]));
+		if (k->split.n)
+			printf(" [%s]", k->inputs[k->origin[k->leak_with[i]]]);
+		printf(")\n");
+	}
 }
 
-/* null with one input; else each leak with its input, kind and the file
- * of the earlier input it repeats. */
+/* null with one input; else each leak with its input (with --split its
+ * part), kind and the file of the earlier input (or part) it repeats. */
 void check_leaks_json(const struct check *k)
 {
+	const char *in = k->split.n ? "part" : "input";
 	size_t i;
 	int first = 1;
 
@@ -151,11 +194,11 @@ void check_leaks_json(const struct check *k)
 			continue;
 		printf("%s{\"path\":", first ? "" : ",");
 		check_json_str(k->files.paths[i]);
-		printf(",\"input\":");
+		printf(",\"%s\":", in);
 		check_json_str(k->inputs[k->origin[i]]);
 		printf(",\"kind\":\"%s\",\"of\":", kind_names[k->leak_kind[i]]);
 		check_json_str(k->files.paths[k->leak_with[i]]);
-		printf(",\"of_input\":");
+		printf(",\"of_%s\":", in);
 		check_json_str(k->inputs[k->origin[k->leak_with[i]]]);
 		putchar('}');
 		first = 0;

@@ -847,6 +847,22 @@ static int reserve_passes(struct resize_ctx *ctx, const struct resize_plan *p, s
  * needs more: 16 KiB of the transposed strip, to stay in the L1 cache. */
 #define BLOCK_BYTES 16384
 
+/* The source columns a strip block may span on axis A, L samples a column:
+ * BLOCK_BYTES' worth, or when the windows are wider than a fraction of that
+ * (a large reduction, LANCZOS's 500 px to 9 for a dhash), four windows'
+ * worth, so that a block holds several outputs: windows that overlap by
+ * five sixths would otherwise each transpose their columns anew. At most
+ * what all the windows span, and at least one window. */
+static int strip_span(const struct resize_axis *a, int l)
+{
+	int span = BLOCK_BYTES / (l * (int)sizeof(int32_t));
+	int whole = a->start[a->n - 1] + a->taps - a->start[0];
+
+	if (span < 4 * a->taps)
+		span = 4 * a->taps < whole ? 4 * a->taps : whole;
+	return span > a->taps ? span : a->taps;
+}
+
 /* The 8-bit horizontal pass over source rows [Y, Y_END), at most a strip,
  * into the 32-bit rows OUT[0..), in blocks of outputs whose windows span
  * about BLOCK_BYTES of transposed columns. */
@@ -856,8 +872,8 @@ static void hpass8(struct resize_ctx *ctx, const struct job *jb, int y, int y_en
 	const struct resize_plan *p = jb->p;
 	const struct resize_axis *a = &p->x;
 	int c = p->c, r = STRIP_ROWS(c), l = r * c, m, i0, i1;
-	int span = BLOCK_BYTES / (l * (int)sizeof(int32_t));
-	size_t strip = (size_t)(span > a->taps ? span : a->taps) * (size_t)l;
+	int span = strip_span(a, l);
+	size_t strip = (size_t)span * (size_t)l;
 	int32_t *t = ctx->strip, *outs[32];
 	const uint8_t *rows[32];
 
@@ -925,8 +941,7 @@ static int filter8(struct resize_ctx *ctx, const struct job *jb)
 	int y0 = p->need_y ? p->y.lo : p->g.cy, y1 = p->need_y ? p->y.hi : p->g.cy + p->g.ch;
 	int c = p->c, r = STRIP_ROWS(c), l = r * c, y, yy = 0, done, m;
 	int step = p->need_x ? r : 1, ring = 4 * ((p->need_y ? p->y.taps : 1) + step);
-	int span = BLOCK_BYTES / (l * (int)sizeof(int32_t));
-	size_t strip = (size_t)(span > p->x.taps ? span : p->x.taps) * (size_t)l;
+	size_t strip = p->need_x ? (size_t)strip_span(&p->x, l) * (size_t)l : 0;
 	int32_t *inter, *outs[32];
 
 	if (ring > y1 - y0)
