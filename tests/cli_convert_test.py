@@ -11,6 +11,7 @@ import glob
 import hashlib
 import io
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -281,6 +282,24 @@ def test_shards(d):
     keys = [n for p in sorted(glob.glob(c + "/*.tar"), key=lambda p: int(os.path.basename(p)[:-4]))
             for n, _ in shard_members(p) if n.endswith(".png")]
     assert keys == ["%06d.png" % r for r in range(12)], keys
+    # -f over a longer earlier run: its shards past this run's last are
+    # removed (a glob of the pattern must not read them), and said.
+    for opts in (["--shard-size", "5"], ["--shard-bytes", "8K"]):
+        e = os.path.join(d, "e" + opts[0])
+        ok(run("convert", "-q", "--labels", "--format", "png", "--resize", "24x24", *opts,
+               "--shards", e + "/%d.tar", root))
+        before = len(os.listdir(e))
+        shutil.rmtree(os.path.join(root, "dog"))
+        shutil.rmtree(os.path.join(root, "cat"))
+        r = ok(run("convert", "-q", "-f", "--labels", "--format", "png", "--resize", "24x24",
+                   *opts,
+                   "--shards", e + "/%d.tar", root))
+        keys = [n for p in sorted(glob.glob(e + "/*.tar"),
+                                  key=lambda p: int(os.path.basename(p)[:-4]))
+                for n, _ in shard_members(p) if n.endswith(".png")]
+        assert keys == ["%06d.png" % r for r in range(4)], (opts, keys)
+        assert len(os.listdir(e)) < before and "earlier run" in r.err, (opts, r.err)
+        root = class_tree(os.path.join(d, "again" + opts[0]), per=4)
 
 
 def test_split(d):

@@ -152,6 +152,7 @@ struct writer {
 	char *name;
 	uint64_t count, bytes;		/* its samples and tar bytes so far */
 	uint64_t next[SPLIT_MAX];	/* --shard-bytes: the next shard's number */
+	uint64_t end[SPLIT_MAX];	/* each part's shards written: 0 to end - 1 */
 	int width;			/* of the keys */
 };
 
@@ -350,7 +351,44 @@ static int finish_part(struct writer *w)
 
 	if (c->shard_size && n && to_shard(w, (n - 1) / c->shard_size) < 0)
 		return -1;
+	w->end[w->part] = (uint64_t)(w->k + 1);
 	return close_shard(w);
+}
+
+/*
+ * After a whole run with -f: the shards an earlier, longer run left past
+ * this one's last (numbered on from it, while they are there) are removed,
+ * so that a glob of the pattern reads this run's samples only. 0, or -1
+ * after a message.
+ */
+static int remove_stale_shards(struct writer *w)
+{
+	struct conv *c = w->c;
+	size_t removed = 0;
+	uint64_t k;
+	int p;
+
+	for (p = 0; p < c->nparts; p++) {
+		for (k = w->end[p];; k++) {
+			char *name = shard_name(c, p, k);
+
+			if (!outfile_exists(name)) {
+				free(name);
+				break;
+			}
+			if (unlink(name) < 0) {
+				error("%s: %s", name, strerror(errno));
+				free(name);
+				return -1;
+			}
+			free(name);
+			removed++;
+		}
+	}
+	if (removed)
+		warnx("%s: removed %zu shard%s an earlier run left past this run's last (-f)",
+		      c->shards, removed, removed == 1 ? "" : "s");
+	return 0;
 }
 
 /* Row I (of part P, its row R there) as a sample: KEY.EXT, KEY.cls with
@@ -651,7 +689,8 @@ int convert_run(struct conv *c, struct opt_common *o)
 		munmap(base, maplen);
 	}
 	if (ok && c->shards)
-		ok = to_part(&w, c->nparts - 1) == 0 && finish_part(&w) == 0;
+		ok = to_part(&w, c->nparts - 1) == 0 && finish_part(&w) == 0 &&
+		     (!o->force || remove_stale_shards(&w) == 0);
 	if (!ok) {
 		if (w.open && !w.exists) {
 			archive_write_free(w.a);
