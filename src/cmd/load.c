@@ -367,6 +367,8 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 
 	size_t dropped, unmatched;
 
+	l->inputs = argv + optind;
+	l->ninputs = argc - optind;
 	if (scan_collect(&l->files, &l->ds, argv + optind, argc - optind, &o) < 0)
 		return -1;
 	if (l->exclude) {
