@@ -369,6 +369,7 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 
 	l->inputs = argv + optind;
 	l->ninputs = argc - optind;
+	arch_set_spill_dir(l->out);	/* a compressed tar past the memory budget */
 	if (scan_collect(&l->files, &l->ds, argv + optind, argc - optind, &o) < 0)
 		return -1;
 	if (l->exclude) {
