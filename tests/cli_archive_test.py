@@ -602,6 +602,55 @@ def test_budget_is_one_for_the_run(d):
     refused(d, "b.tar.gz", "b.tar.gz", "memory budget", "a.tar.gz", env=budget("64M"))
 
 
+def noise_tree(root, n=12, size=(320, 240)):
+    """N noise PNGs (about 230 KB each: 2.8 MB, which compress hardly at
+    all) in two class folders."""
+    rng = np.random.default_rng(30)
+    for i in range(n):
+        p = os.path.join(root, "c%d" % (i % 2), "n%02d.png" % i)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        harness.save_image(p, rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    return root
+
+
+def test_compressed_tar_larger_than_the_budget_spills(d):
+    """A compressed tar whose members are several times the memory budget
+    (PARIMG_ARCHIVE_MEMORY, here 512 KiB against 2.8 MB) loads, equal to its
+    extracted folder, its copy on disk beside the output and none left
+    behind; cut or corrupt past the budget, it is refused naming it, with
+    nothing written."""
+    tree = noise_tree(os.path.join(d, "tree"))
+    want = os.path.join(d, "want.npy")
+    load(d, "-r", "--sandbox", "off", "-o", want, tree)
+    arcs = {"gz": ("czf",), "zst": ("--zstd", "-cf"), "xz": ("cJf",), "bz2": ("cjf",)}
+    for ext, flags in sorted(arcs.items()):
+        arc = os.path.join(d, "t.tar." + ext)
+        sh("tar", *flags, arc, "c0", "c1", cwd=tree)
+        assert os.path.getsize(arc) > 2 << 20, (ext, os.path.getsize(arc))
+        outdir = os.path.join(d, "out")
+        os.makedirs(outdir, exist_ok=True)
+        out = os.path.join(outdir, "x.npy")
+        for args in (["-j", "2"], ["-j", "1", "--sandbox", "off"]):
+            r = load(d, *args, "-f", "-o", out, arc, env=budget("512K"))
+            assert r.err == "", (ext, r)
+            assert npy(out) == npy(want), (ext, args)
+            assert os.listdir(outdir) == ["x.npy"], os.listdir(outdir)
+        data = open(arc, "rb").read()
+        bad = os.path.join(d, "bad.tar." + ext)
+        for label, body in (("cut", data[:len(data) * 2 // 3]),
+                            ("corrupt", data[:len(data) // 2] +
+                             bytes(b ^ 0xFF for b in data[len(data) // 2:len(data) // 2 + 64]) +
+                             data[len(data) // 2 + 64:])):
+            open(bad, "wb").write(body)
+            if os.path.exists(out):
+                os.remove(out)
+            r = load(d, "-o", out, bad, code=1, env=budget("512K"))
+            assert r.err.startswith("parimg: " + bad), (ext, label, r)
+            assert os.listdir(outdir) == [], (ext, label, os.listdir(outdir))
+        os.remove(bad)
+        os.remove(arc)
+
+
 def unset_size_zip(path, size=128 << 20):
     """A zip of inner.tar (one member of SIZE zeros), deflated, its sizes in
     a data descriptor and its central directory cut off: libarchive reads it

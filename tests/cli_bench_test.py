@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -31,6 +33,7 @@ TINY = ["-n", 20, "-s", "16x16", "-r", 2]
 FIELDS = ["phase", "jobs", "median_s", "min_s", "max_s", "images_per_s", "mb_per_s", "speedup",
           "efficiency"]
 TOP_KEYS = ["images", "width", "height", "channels", "runs", "results"]
+SERIAL_KEYS = ["jobs", "serial_s", "share", "projected_speedup_16", "projected_speedup_64"]
 # Decimals printed for (median/min/max, images/s, MB/s, speedup, efficiency).
 DECIMALS = {
     "csv": (6, 1, 2, 4, 4),
@@ -53,7 +56,14 @@ def bench(d, *args, env=None, timeout=120):
 
 def parse_json(out):
     doc = json.loads(out)
-    assert isinstance(doc, dict) and list(doc) == TOP_KEYS, "top-level keys: %r" % list(doc)
+    keys = list(doc)
+    if keys and keys[-1] == "serial":   # after load's points: its serial share
+        serial = doc["serial"]
+        assert list(serial) == SERIAL_KEYS, serial
+        assert 0 <= serial["share"] <= 1 and serial["serial_s"] >= 0, serial
+        assert 1 <= serial["projected_speedup_16"] <= serial["projected_speedup_64"], serial
+        keys = keys[:-1]
+    assert isinstance(doc, dict) and keys == TOP_KEYS, "top-level keys: %r" % list(doc)
     for k in TOP_KEYS[:-1]:
         assert type(doc[k]) is int, "%s is not an integer: %r" % (k, doc[k])
     assert isinstance(doc["results"], list)
@@ -82,12 +92,32 @@ def parse_csv(out):
     return rows
 
 
+SERIAL_RE = (r"^load's serial share at -j \d+: \d+\.\d% \(\d+\.\d{4} s: the wall time before "
+             r"the first decode plus the parent's CPU after it\)$")
+AMDAHL_RE = (r"^Amdahl's projection against -j \d+: (\d+\.\d\d)x at 16 workers, (\d+\.\d\d)x at 64 "
+             r"\(an upper bound from \d+ CPUs: .*\)$")
+
+
+def serial_lines(lines):
+    """LINES less the serial share and projection after load's points (a
+    blank line, then two lines), checked."""
+    if "" not in lines[2:]:
+        return lines
+    k = lines.index("", 2)
+    tail = lines[k + 1:]
+    assert len(tail) == 2 and re.match(SERIAL_RE, tail[0]) and re.match(AMDAHL_RE, tail[1]), tail
+    a16, a64 = (float(x) for x in re.match(AMDAHL_RE, tail[1]).groups())
+    assert 0 < a16 <= a64, tail
+    return lines[:k]
+
+
 def parse_markdown(out):
     lines = out.splitlines()
     assert lines[0] == "| phase | jobs | median s | min s | max s | images/s | MB/s | speedup | efficiency |", \
         lines[0]
     assert lines[1] == "|---|---:|---:|---:|---:|---:|---:|---:|---:|", lines[1]
     rows = []
+    lines = serial_lines(lines)
     for line in lines[2:]:
         assert line.startswith("| ") and line.endswith(" |"), "markdown row: %r" % line
         cells = [c.strip() for c in line[1:-1].split("|")]
@@ -107,6 +137,7 @@ def parse_table(out, n, w, h, c, runs):
     assert lines[2].split() == ["phase", "jobs", "median_s", "min_s", "max_s", "images/s", "MB/s",
                                 "speedup", "eff"], lines[2]
     rows = []
+    lines = serial_lines(lines)
     for line in lines[3:]:
         cells = line.split()
         assert len(cells) in (9, 10), "table row: %r" % line
@@ -252,6 +283,30 @@ def test_every_format_parses_and_is_consistent(d):
         rows = parse(fmt, r.out)
         assert order(rows) == [("gen", 1), ("gen", 2), ("load", 1), ("load", 2)], (fmt, order(rows))
         check_consistency(fmt, rows, 20, 16, 16, 1)
+
+
+def test_serial_share_and_plot(d):
+    # Load's serial share and projection follow its points in table, json
+    # and markdown; --plot draws one point per measured -j of each phase.
+    plot = os.path.join(os.path.dirname(d), "scaling.svg")
+    r = bench(d, *TINY, "-j", "1,2,3", "--plot", plot)
+    assert re.search(SERIAL_RE, r.out, re.M) and re.search(AMDAHL_RE, r.out, re.M), r.out
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(plot).getroot()
+    assert root.tag == ns + "svg", root.tag
+    assert "20 images 16x16" in root.find(ns + "title").text
+    for cls in ("point", "rate"):
+        got = sorted((c.get("data-phase"), int(c.get("data-jobs")))
+                     for c in root.iter(ns + "circle") if c.get("class") == cls)
+        assert got == [(p, j) for p in ("gen", "load") for j in (1, 2, 3)], (cls, got)
+    assert len([p for p in root.iter(ns + "polyline") if p.get("class") == "projection"]) == 2
+    os.remove(plot)
+    # Without the load phase: no serial share, no projection.
+    r = bench(d, *TINY, "-j", "1,2", "--phase", "gen", "--plot", plot)
+    assert "serial share" not in r.out, r.out
+    root = ET.parse(plot).getroot()
+    assert not [p for p in root.iter(ns + "polyline")]
+    os.remove(plot)
 
 
 def test_json_exact_layout(d):

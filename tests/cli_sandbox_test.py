@@ -39,6 +39,7 @@ LIES = {            # the shim's lie: what the parent must say of it
     "longmsg": r"sent a message of \d+ bytes",
     "forged": r"reported a failure of item 1099511627776, not one it had",
     "badtype": r"sent a message of unknown type 77",
+    "badopen": r"asked to be handed items 1099511627776-1099511627776, not one it opens",
 }
 PWNED = "/tmp/parimg_sandbox_pwned"
 
@@ -158,6 +159,109 @@ def write_jxl(path, arr):
 NEW_DECODERS = {"jp2": ("jp2", write_jp2), "heif": ("heic", write_heic),
                 "avif": ("avif", write_avif), "jxl": ("jxl", write_jxl)}
 NEW_ATTACKS = ("openat", "socket", "execve", "fork", "stdout", "mmapexec")
+
+
+# A worker that opens its inputs itself (Landlock: files beneath the input
+# roots, read-only) through the one directory descriptor its filter allows:
+# an open for writing, creating or O_PATH traps (the filter reads the
+# flags), whatever the path.
+SELF_TRAPS = ("writeinput", "creat", "opath")
+# What the filter cannot see (the path): Landlock refuses it with EACCES,
+# which the shim records (the parent's "sbx:" line at exit).
+SELF_REFUSED = ("beneath", "linkout")
+
+
+def outside_link(d):
+    """D/in/zz_link -> a secret beside the input root (not an image: not
+    listed)."""
+    secret = os.path.join(d, "secret.txt")
+    with open(secret, "w") as f:
+        f.write("PARIMG-SECRET\n")
+    link = os.path.join(d, "in", "zz_link")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(secret, link)
+
+
+def test_self_open_traps_write_flags(d):
+    for action in SELF_TRAPS:
+        _, paths = jpegs(d, action)
+        for args in schedules():
+            r, out = load(d, args, env_for(d))
+            assert r.code == 1, "%s %s: expected exit 1, got %r" % (action, args, r)
+            assert re.search(blocked_line(paths[MARKED], "openat"), r.err, re.M), (action, r)
+            assert not os.path.exists(os.path.join(d, "in", "zz_created")), (action, r)
+            nothing_left(d, r, out)
+        r, out = load(d, ["-k", "-j", "2"], env_for(d))
+        assert r.code == 3 and re.search(blocked_line(paths[MARKED], "openat"), r.err, re.M), r
+        nothing_left(d, r)
+
+
+def test_self_open_out_of_the_roots_refused(d):
+    want = reference(d)
+    for action in SELF_REFUSED:
+        _, paths = jpegs(d, action)
+        outside_link(d)
+        for args in schedules():
+            r, out = load(d, args, env_for(d))
+            ok(r)
+            assert "sbx: %s: Permission denied" % action in r.err, (action, args, r)
+            assert np.array_equal(np.load(out), want), (action, args)
+            nothing_left(d, r)
+        # Unconfined, the same opens succeed: the attacks are real.
+        r, out = load(d, ["--sandbox", "off"], env_for(d, SBX_UNCONFINED="1"))
+        ok(r)
+        assert "pwned" in r.out and "sbx: %s: opened" % action in r.err, (action, r)
+
+
+def test_without_landlock_inputs_are_handed_over(d):
+    # No Landlock: the parent opens every input and hands it over, and the
+    # worker has no open at all (the attack's open traps, whatever path).
+    want = reference(d)
+    for action in ("beneath", "writeinput"):
+        _, paths = jpegs(d, action)
+        for args in schedules():
+            r, out = load(d, args, env_for(d, SBX_NO_LANDLOCK="1"))
+            assert r.code == 1, "%s %s: expected exit 1, got %r" % (action, args, r)
+            assert re.search(blocked_line(paths[MARKED], "openat"), r.err, re.M), (action, r)
+            nothing_left(d, r, out)
+    jpegs(d)
+    r, out = load(d, ["-j", "2"], env_for(d, SBX_NO_LANDLOCK="1"))
+    ok(r)
+    assert np.array_equal(np.load(out), want)
+
+
+def test_listed_links_with_self_open(d):
+    # A listed link is followed: by the worker where it leads to a file
+    # beneath the input root, by the parent (which checks that it leads to
+    # an image, as without self-open) where Landlock refuses the worker's
+    # open because it leads out; one to a non-image out of the root is
+    # refused naming the link, and none of its bytes reach a worker.
+    want = reference(d)
+    src = os.path.join(d, "in")
+    store = os.path.join(d, "store")
+    os.makedirs(store, exist_ok=True)
+    shutil.move(os.path.join(src, "img_03.jpg"), os.path.join(store, "img_03.jpg"))
+    os.symlink(os.path.join(store, "img_03.jpg"), os.path.join(src, "img_03.jpg"))
+    os.remove(os.path.join(src, "img_05.jpg"))
+    shutil.copy(os.path.join(src, "img_04.jpg"), os.path.join(src, ".hidden.jpg"))
+    os.symlink(".hidden.jpg", os.path.join(src, "img_05.jpg"))
+    ref5 = want.copy()
+    ref5[5] = want[4]
+    for args in schedules():
+        r, out = load(d, args, env_for(d))
+        ok(r)
+        assert np.array_equal(np.load(out), ref5), args
+    os.remove(os.path.join(src, "img_03.jpg"))
+    with open(os.path.join(d, "secret.txt"), "w") as f:
+        f.write("PARIMG-SECRET\n")
+    os.symlink(os.path.join(d, "secret.txt"), os.path.join(src, "img_03.jpg"))
+    for args in schedules():
+        r, out = load(d, args, env_for(d))
+        assert r.code == 1, r
+        assert re.search(r"^parimg: %s: not a supported image" %
+                         re.escape(os.path.join(src, "img_03.jpg")), r.err, re.M), r
+        nothing_left(d, r, out)
 
 
 def test_attacks_stopped_in_new_decoders(d):

@@ -14,6 +14,7 @@
 #include "engine/pool.h"
 #include "common/err.h"
 #include "common/npy.h"
+#include "common/outfile.h"
 #include "common/stats.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,7 @@ struct point {
 	unsigned jobs;
 	struct stats st;
 	double speedup, efficiency;
+	double serial;			/* load: median serial seconds (serial_time) */
 };
 
 struct bench {
@@ -109,6 +112,9 @@ struct bench {
 	char labels_out[PATH_MAX];	/* where load writes the labels */
 	char errlog[PATH_MAX];		/* the stderr of load's runs after the first */
 	int said;			/* load has run once: its notes were shown */
+	const char *plot;		/* --plot FILE.svg, or NULL */
+	char timing[PATH_MAX];		/* load's PARIMG_TIMING file */
+	struct timespec t0;		/* when the last run was forked */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -131,6 +137,8 @@ static const char usage_text[] =
 	"      --dir DIR           scratch space (default $TMPDIR or /tmp)\n"
 	"      --phase LIST        gen, load or gen,load (default gen,load)\n"
 	"      --format FMT        table, csv, json or markdown (default table)\n"
+	"      --plot FILE.svg     also draw speed-up and images/s against workers,\n"
+	"                          measured and projected (Amdahl), as SVG\n"
 	"  -h, --help              show this help and exit\n"
 	"\n"
 	"With given inputs only, passed on to load as they are (see parimg load\n"
@@ -172,7 +180,13 @@ static const char usage_text[] =
 	"                          the pool's schedule (default dynamic)\n"
 	"\n"
 	"Load's -o, --manifest, --classes, --split, --shard and -f are refused:\n"
-	"bench writes its arrays, one at a time, to its scratch directory.\n";
+	"bench writes its arrays, one at a time, to its scratch directory.\n"
+	"\n"
+	"After load's points (table, json and markdown): its serial share, the\n"
+	"wall time before the first decode plus the parent's CPU after it, of the\n"
+	"run at the first -j value, and the speed-up Amdahl's law projects from it\n"
+	"at 16 and 64 workers: an upper bound, which leaves out memory bandwidth,\n"
+	"the disk and a parent whose dispatch grows with the workers.\n";
 
 static void on_signal(int sig)
 {
@@ -234,6 +248,7 @@ static double run_timed(struct bench *b, char *const argv[])
 
 	fflush(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	b->t0 = t0;
 	pid = fork();
 	if (pid < 0)
 		return error_errno("fork");
@@ -250,6 +265,8 @@ static double run_timed(struct bench *b, char *const argv[])
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
+		if (strcmp(argv[1], "load") == 0 && b->timing[0])
+			setenv("PARIMG_TIMING", b->timing, 1);
 		execv(b->exe, argv);
 		warnx("%s: %s", b->exe, strerror(errno));
 		_exit(127);
@@ -452,7 +469,34 @@ static int verify(struct bench *b, enum phase ph, unsigned jobs, int run, const 
 
 /* Time one (phase, jobs) point: a warm-up run, then b->runs counted ones,
  * each from a clean slate and each checked. */
-static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *st)
+/*
+ * The serial seconds of the load run just timed: the wall time from its
+ * fork to its first decode (listing, probing, reserving the output), plus
+ * the parent's own CPU after that (dispatch, which does not shrink with
+ * more workers), from what load wrote to PARIMG_TIMING. -1 when it wrote
+ * nothing usable.
+ */
+static double serial_time(const struct bench *b)
+{
+	FILE *f = fopen(b->timing, "re");
+	double first, cpu0, cpu1, pre;
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "first_decode %lf cpu_first %lf cpu_end %lf", &first, &cpu0, &cpu1);
+	fclose(f);
+	unlink(b->timing);
+	if (n != 3 || first <= 0)
+		return -1;
+	pre = first - ((double)b->t0.tv_sec + b->t0.tv_nsec / 1e9);
+	if (pre < 0 || cpu1 < cpu0)
+		return -1;
+	return pre + (cpu1 - cpu0);
+}
+
+static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *st,
+		   double *serial)
 {
 	char out[PATH_MAX], idx[PATH_MAX + 16], j[16];
 	char *gen_argv[] = { "parimg", "gen", "-q", "-n", b->count_arg, "-s", b->size_arg,
@@ -460,8 +504,9 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 			     b->schedule ? "--schedule" : NULL, (char *)b->schedule, NULL };
 	char *load_argv[9 + MAX_LOAD_ARGS + 1 + MAX_INPUTS + 1] = { "parimg", "load", "-q", "-j",
 								     j, "-o", out };
-	double t[1000];
-	int run, i, n = 7;
+	double t[1000], sv[1000];
+	struct stats ss;
+	int run, i, n = 7, nsv = 0;
 
 	if (b->schedule) {
 		load_argv[n++] = "--schedule";
@@ -494,10 +539,17 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 			return -1;
 		if (run > 0)
 			t[run - 1] = secs;
+		if (run > 0 && ph == PHASE_LOAD && (sv[nsv] = serial_time(b)) >= 0)
+			nsv++;
 	}
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "\r\033[K");
 	stats_compute(t, (size_t)b->runs, st);
+	*serial = -1;
+	if (nsv) {
+		stats_compute(sv, (size_t)nsv, &ss);
+		*serial = ss.median < st->median ? ss.median : st->median;
+	}
 	return 0;
 }
 
@@ -528,8 +580,55 @@ static double mb_per_s(const struct bench *b, const struct point *p)
 	return (double)b->count * b->w * b->h * b->channels * b->sample / p->st.median / 1e6;
 }
 
+/* Amdahl's law from load's first point (the speed-ups' base, -j J0):
+ * S serial seconds and T0 its wall, so P = (T0 - S) x J0 worker-seconds of
+ * parallel work; at N workers T(N) = S + P / N. */
+struct amdahl {
+	const struct point *base;	/* NULL: no load point with a serial time */
+	double serial, parallel, share;
+};
+
+static struct amdahl amdahl(const struct bench *b)
+{
+	struct amdahl a = { NULL, 0, 0, 0 };
+	int i;
+
+	for (i = 0; i < b->npoints && b->points[i].phase != PHASE_LOAD; i++)
+		;
+	if (i == b->npoints || b->points[i].serial < 0)
+		return a;
+	a.base = &b->points[i];
+	a.serial = a.base->serial;
+	a.parallel = (a.base->st.median - a.serial) * a.base->jobs;
+	a.share = a.serial + a.parallel > 0 ? a.serial / (a.serial + a.parallel) : 0;
+	return a;
+}
+
+/* The speed-up Amdahl's law gives at N workers, against the base point. */
+static double amdahl_at(const struct amdahl *a, double n)
+{
+	return a->base->st.median / (a->serial + a->parallel / n);
+}
+
+/* The serial share and the projection, as two lines of text (table and
+ * markdown). */
+static void print_amdahl(const struct bench *b)
+{
+	struct amdahl a = amdahl(b);
+
+	if (!a.base)
+		return;
+	printf("\nload's serial share at -j %u: %.1f%% (%.4f s: the wall time before the first "
+	       "decode plus the parent's CPU after it)\n", a.base->jobs, a.share * 100, a.serial);
+	printf("Amdahl's projection against -j %u: %.2fx at 16 workers, %.2fx at 64 (an upper "
+	       "bound from %u CPUs: it leaves out memory bandwidth, the disk and the parent's "
+	       "dispatch growing with the workers)\n", a.base->jobs, amdahl_at(&a, 16),
+	       amdahl_at(&a, 64), opt_cpus());
+}
+
 static void print_results(const struct bench *b)
 {
+	struct amdahl a = amdahl(b);
 	int i, k;
 
 	switch (b->format) {
@@ -555,6 +654,7 @@ static void print_results(const struct bench *b)
 				putchar('#');
 			putchar('\n');
 		}
+		print_amdahl(b);
 		break;
 	case FMT_CSV:
 		printf("phase,jobs,median_s,min_s,max_s,images_per_s,mb_per_s,speedup,efficiency\n");
@@ -579,7 +679,12 @@ static void print_results(const struct bench *b)
 			       phase_names[p->phase], p->jobs, p->st.median, p->st.min, p->st.max,
 			       images_per_s(b, p), mb_per_s(b, p), p->speedup, p->efficiency);
 		}
-		printf("]}\n");
+		printf("]");
+		if (a.base)
+			printf(",\"serial\":{\"jobs\":%u,\"serial_s\":%.6f,\"share\":%.6f,"
+			       "\"projected_speedup_16\":%.4f,\"projected_speedup_64\":%.4f}",
+			       a.base->jobs, a.serial, a.share, amdahl_at(&a, 16), amdahl_at(&a, 64));
+		printf("}\n");
 		break;
 	case FMT_MARKDOWN:
 		printf("| phase | jobs | median s | min s | max s | images/s | MB/s | speedup | efficiency |\n"
@@ -591,8 +696,185 @@ static void print_results(const struct bench *b)
 			       phase_names[p->phase], p->jobs, p->st.median, p->st.min, p->st.max,
 			       images_per_s(b, p), mb_per_s(b, p), p->speedup, p->efficiency);
 		}
+		print_amdahl(b);
 		break;
 	}
+}
+
+/* ---- --plot: a small SVG writer ---- */
+
+#define PW 340			/* a panel's size, and its margins */
+#define PH 260
+#define ML 52
+#define MB 36
+#define MT 48
+
+/* TEXT into F with XML's special characters escaped. */
+static void xml_text(FILE *f, const char *text)
+{
+	for (; *text; text++) {
+		switch (*text) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			if ((unsigned char)*text >= 0x20)
+				fputc(*text, f);
+		}
+	}
+}
+
+/* What the plot is titled with: the machine and the data. */
+static void plot_title(const struct bench *b, char *buf, size_t len)
+{
+	char host[256] = "?", model[256] = "", line[512];
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	int n;
+
+	gethostname(host, sizeof(host) - 1);
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+			snprintf(model, sizeof(model), "%s", strchr(line, ':') + 2);
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+	n = snprintf(buf, len, "%s, %u CPUs%s%s: ", host, opt_cpus(), model[0] ? ", " : "", model);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (b->inputs)
+		snprintf(buf + n, len - (size_t)n, "%llu images of %s%s", (unsigned long long)b->count,
+			 b->inputs[0], b->ninputs > 1 ? ", ..." : "");
+	else
+		snprintf(buf + n, len - (size_t)n, "%llu images %ux%u, %d channel%s",
+			 (unsigned long long)b->count, b->w, b->h, b->channels,
+			 b->channels > 1 ? "s" : "");
+}
+
+/* Panel K's x for N workers (a log2 axis up to XMAX) and y for V (linear
+ * up to YMAX). */
+static double px(int k, double n, double xmax)
+{
+	return k * (PW + ML) + ML + (PW - ML) * log2(n) / log2(xmax);
+}
+
+static double py(double v, double ymax)
+{
+	return MT + (PH - MB - MT) * (1 - v / ymax);
+}
+
+/* One panel: Y against workers, a circle of class CLS per measured point
+ * of each phase, load's projection as a dashed line (Amdahl, to XMAX), and
+ * with IDEAL the line of perfect scaling. */
+static void plot_panel(FILE *f, const struct bench *b, const struct amdahl *a, int k,
+		       const char *label, int rate, double xmax)
+{
+	static const char *const colour[] = { "#1f77b4", "#d62728" };
+	double ymax = 0, v, n;
+	int i, ph, first;
+
+	for (i = 0; i < b->npoints; i++) {
+		v = rate ? images_per_s(b, &b->points[i]) : b->points[i].speedup;
+		ymax = v > ymax ? v : ymax;
+	}
+	if (a->base) {
+		v = amdahl_at(a, xmax) * (rate ? images_per_s(b, a->base) : 1);
+		ymax = v > ymax ? v : ymax;
+	}
+	ymax = ymax > 0 ? ymax * 1.1 : 1;
+	fprintf(f, "<g class=\"panel\">\n<text x=\"%.1f\" y=\"%d\" font-size=\"13\">%s</text>\n",
+		px(k, 1, xmax), MT - 10, label);
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
+		px(k, 1, xmax), py(0, ymax), px(k, xmax, xmax), py(0, ymax));
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
+		px(k, 1, xmax), py(0, ymax), px(k, 1, xmax), py(ymax, ymax));
+	for (n = 1; n <= xmax; n *= 2)
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" "
+			"text-anchor=\"middle\">%g</text>\n", px(k, n, xmax), py(0, ymax) + 14, n);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">workers</text>\n",
+		px(k, xmax, xmax) - 40, py(0, ymax) + 28);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" text-anchor=\"end\">%.3g</text>\n",
+		px(k, 1, xmax) - 4, py(ymax / 1.1, ymax) + 4, ymax / 1.1);
+	if (!rate) {		/* perfect scaling, up to the top */
+		double top = ymax < xmax ? ymax : xmax;
+
+		fprintf(f, "<line class=\"ideal\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			"stroke=\"#999\" stroke-dasharray=\"2,3\"/>\n", px(k, 1, xmax), py(1, ymax),
+			px(k, top, xmax), py(top, ymax));
+	}
+	if (a->base) {
+		fprintf(f, "<polyline class=\"projection\" fill=\"none\" stroke=\"%s\" "
+			"stroke-dasharray=\"6,4\" points=\"", colour[PHASE_LOAD]);
+		for (n = a->base->jobs; n <= xmax * 1.0001; n *= 1.25)
+			fprintf(f, "%.1f,%.1f ", px(k, n, xmax), py(amdahl_at(a, n) *
+					(rate ? images_per_s(b, a->base) : 1), ymax));
+		fprintf(f, "\"/>\n");
+	}
+	for (ph = 0; ph < NPHASES; ph++) {
+		first = 1;
+		for (i = 0; i < b->npoints; i++) {
+			const struct point *p = &b->points[i];
+
+			if (p->phase != (enum phase)ph)
+				continue;
+			v = rate ? images_per_s(b, p) : p->speedup;
+			fprintf(f, "<circle class=\"%s\" data-phase=\"%s\" data-jobs=\"%u\" "
+				"data-value=\"%.4f\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n",
+				rate ? "rate" : "point", phase_names[ph], p->jobs, v,
+				px(k, p->jobs, xmax), py(v, ymax), colour[ph]);
+			if (first)
+				fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"%s\">%s"
+					"</text>\n", px(k, p->jobs, xmax) + 6, py(v, ymax) - 6,
+					colour[ph], phase_names[ph]);
+			first = 0;
+		}
+	}
+	fprintf(f, "</g>\n");
+}
+
+/* --plot FILE: the SVG, through a temporary file renamed onto FILE. */
+static int write_plot(const struct bench *b)
+{
+	struct amdahl a = amdahl(b);
+	struct outfile o;
+	char title[1024], *buf = NULL;
+	size_t len = 0;
+	double xmax = 64;
+	FILE *f = open_memstream(&buf, &len);
+	int i, r;
+
+	if (!f)
+		return error("out of memory");
+	for (i = 0; i < b->npoints; i++)
+		while (b->points[i].jobs > xmax)
+			xmax *= 2;
+	plot_title(b, title, sizeof(title));
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\">\n<title>",
+		2 * (PW + ML), PH + 40, 2 * (PW + ML), PH + 40);
+	xml_text(f, title);
+	fprintf(f, "</title>\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+		"<text x=\"%d\" y=\"18\" font-size=\"13\">", ML);
+	xml_text(f, title);
+	fprintf(f, "</text>\n");
+	plot_panel(f, b, &a, 0, "speed-up", 0, xmax);
+	plot_panel(f, b, &a, 1, "images/s", 1, xmax);
+	if (a.base)
+		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"10\">dashed: Amdahl's law from "
+			"load's serial share at -j %u, %.1f%% (an upper bound)</text>\n", ML, PH + 30,
+			a.base->jobs, a.share * 100);
+	fprintf(f, "</svg>\n");
+	if (fclose(f) != 0) {
+		free(buf);
+		return error("out of memory");
+	}
+	r = outfile_open(&o, b->plot) < 0 || outfile_write(&o, buf, len) < 0 ||
+	    outfile_commit(&o, 1) < 0 ? -1 : 0;
+	free(buf);
+	return r;
 }
 
 /* Split S at commas into ITEMS (pointing into COPY), at most MAX of them,
@@ -651,7 +933,7 @@ static int parse_phases(struct bench *b, const char *s)
 }
 
 /* Long-only options. */
-enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE };
+enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE, OPT_PLOT };
 /* Load's options of the rows' set and order, and those bench refuses. */
 enum { OPT_LABELS = 0x280, OPT_ORDER, OPT_SEED, OPT_SHUFFLE, OPT_REFUSED_OPT };
 
@@ -665,6 +947,7 @@ static const struct option longopts[] = {
 	{ "labels", no_argument, NULL, OPT_LABELS },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "phase", required_argument, NULL, OPT_PHASE },
+	{ "plot", required_argument, NULL, OPT_PLOT },
 	{ "runs", required_argument, NULL, 'r' },
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
 	{ "seed", required_argument, NULL, OPT_SEED },
@@ -882,6 +1165,9 @@ static int parse(int argc, char **argv, struct bench *b)
 		case OPT_DIR:
 			b->dir = optarg;
 			break;
+		case OPT_PLOT:
+			b->plot = optarg;
+			break;
 		case OPT_FORMAT:
 			if ((r = opt_choice(optarg, format_names)) < 0)
 				return usage_error("bench", "invalid --format '%s' (table, csv, json or markdown)", optarg);
@@ -953,6 +1239,7 @@ static int run_all(struct bench *b)
 	snprintf(b->channels_arg, sizeof(b->channels_arg), "%d", b->channels);
 	snprintf(b->data, sizeof(b->data), "%s/data", b->scratch);
 	snprintf(b->errlog, sizeof(b->errlog), "%s/stderr", b->scratch);
+	snprintf(b->timing, sizeof(b->timing), "%s/timing", b->scratch);
 	if (!b->inputs && b->phases[PHASE_LOAD] && run_timed(b, gen_argv) < 0)
 		return -1;
 	for (ph = 0; ph < NPHASES; ph++) {
@@ -963,7 +1250,7 @@ static int run_all(struct bench *b)
 
 			p->phase = (enum phase)ph;
 			p->jobs = b->jobs[i];
-			if (measure(b, (enum phase)ph, b->jobs[i], &p->st) < 0)
+			if (measure(b, (enum phase)ph, b->jobs[i], &p->st, &p->serial) < 0)
 				return -1;
 			b->npoints++;
 		}
@@ -1016,5 +1303,7 @@ int cmd_bench(int argc, char **argv)
 	if (r < 0)
 		return EXIT_FAIL;
 	print_results(&b);
+	if (b.plot && write_plot(&b) < 0)
+		return EXIT_FAIL;
 	return EXIT_OK;
 }

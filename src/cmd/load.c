@@ -473,6 +473,9 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 
 	size_t dropped, unmatched;
 
+	l->inputs = argv + optind;
+	l->ninputs = argc - optind;
+	arch_set_spill_dir(l->out);	/* a compressed tar past the memory budget */
 	if (l->labels && !l->lo.table && !l->lo.regex) {
 		if (!arch_sniff(argv[optind]) && labels_find_metadata(argv[optind], &l->metadata) < 0)
 			return -1;

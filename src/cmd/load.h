@@ -71,6 +71,11 @@ struct load {
 	int recursive;			/* -r: directories at any depth */
 	enum sandbox_mode sandbox;	/* --sandbox */
 	int confine;			/* and its outcome: confine the workers */
+	char *const *inputs;		/* the INPUT arguments, for the roots */
+	int ninputs;
+	const char **roots;		/* those that are directories, without
+					 * trailing slashes (load_run.c's roots) */
+	size_t nroots;
 	struct opt_shard shard;
 	size_t row0, nrows;	/* this shard's inputs: [row0, row0 + nrows) */
 	size_t row_bytes;

@@ -9,6 +9,7 @@
 #include "cmd/load.h"
 #include "cmd/opt.h"
 #include "cmd/ragged.h"
+#include "inputs/arch.h"
 #include "inputs/dataset.h"
 #include "inputs/input.h"
 #include "image/chanstats.h"
@@ -28,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NATIVE_UNDONE 255	/* natives: a row left for the decode again */
@@ -41,6 +45,57 @@ static const char *row_name(void *ctx, size_t i)
 static int row_open(void *ctx, size_t i)
 {
 	return input_open(row_name(ctx, i));
+}
+
+/*
+ * The pool's own hook: whether a confined worker opens row I itself, with
+ * no call in the parent: a file (not an archive member) whose path is
+ * beneath a directory INPUT (find_roots). Only a guess at what Landlock
+ * will allow, never the check: a path that is not beneath after all (a
+ * link out, a list's "root/../x") is refused by the kernel, and then
+ * handed over by the parent as before (pool.c's open_self).
+ */
+static int row_own(void *ctx, size_t i)
+{
+	const struct load *l = ctx;
+	const char *p = row_name(ctx, i);
+	size_t k, n;
+
+	for (k = 0; k < l->nroots; k++) {
+		n = strlen(l->roots[k]);
+		if (strncmp(p, l->roots[k], n) == 0 && p[n] == '/' &&
+		    (n > 1 || l->roots[k][0] != '/'))
+			return !arch_is_member(p);
+		if (n == 1 && l->roots[k][0] == '/' && p[0] == '/')
+			return !arch_is_member(p);
+	}
+	return 0;
+}
+
+/* The INPUT arguments that are directories, without trailing slashes
+ * ("/" stays): the roots beneath which a confined worker opens its rows
+ * itself (Landlock), where the kernel allows it. 0, or -1 out of memory. */
+static int find_roots(struct load *l)
+{
+	struct stat st;
+	int k;
+
+	if (!(l->roots = calloc((size_t)l->ninputs + 1, sizeof(*l->roots))))
+		return error("out of memory");
+	for (k = 0; k < l->ninputs; k++) {
+		const char *a = l->inputs[k];
+		size_t n = strlen(a);
+		char *r;
+
+		if (strcmp(a, "-") == 0 || stat(a, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		while (n > 1 && a[n - 1] == '/')
+			n--;
+		if (!(r = strndup(a, n)))
+			return error("out of memory");
+		l->roots[l->nroots++] = r;
+	}
+	return 0;
 }
 
 /*
@@ -574,6 +629,37 @@ static void count_stored(struct load *l)
 	}
 }
 
+/* PARIMG_TIMING (bench's serial share): when the first decode started, on
+ * CLOCK_MONOTONIC (one clock for every process), and this process's own
+ * CPU seconds then. */
+static struct timespec first_decode;
+static double cpu_at_first;
+
+static double own_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Once the run is over: "first_decode S.NS", "cpu_first S" and "cpu_end S"
+ * into the file PARIMG_TIMING names, if it names one (a failure to write
+ * it is bench's to notice). */
+static void write_timing(void)
+{
+	const char *path = getenv("PARIMG_TIMING");
+	FILE *f;
+
+	if (!path || !*path || !(f = fopen(path, "we")))
+		return;
+	fprintf(f, "first_decode %lld.%09ld\ncpu_first %.6f\ncpu_end %.6f\n",
+		(long long)first_decode.tv_sec, first_decode.tv_nsec, cpu_at_first, own_cpu());
+	fclose(f);
+}
+
 /* Decode target T's rows into its array's mapping, then (--ragged) write
  * its index beside it. Returns 0, or -1. */
 static int decode_target(struct load *l, struct target *t, struct opt_common *c,
@@ -594,6 +680,7 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		.keep_going = l->keep_going, .verbose = c->verbose, .run = load_one,
 		.range = load_range,
 		.name = row_name, .open = row_open, .ctx = l, .progress = progress_update,
+		.roots = l->roots, .nroots = l->nroots, .own = row_own,
 		.progress_ctx = &prog,
 		/* Confined after the memory cap. The parent reserved the
 		 * output (reserve), so they keep no descriptor of it. */
@@ -607,6 +694,10 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		madvise(t->failed, t->nrows ? t->nrows : 1, MADV_DOFORK);
 	if (l->chosen && !(l->natives = shared_bytes(l->nrows)))
 		return -1;
+	if (first_decode.tv_sec == 0 && first_decode.tv_nsec == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &first_decode);
+		cpu_at_first = own_cpu();
+	}
 	ok = pool_run(&task, &res) == 0;
 	/* The rows failed1 kept from a second report are skipped too. */
 	for (i = l->row0; ok && l->failed1 && !l->speculative && i < l->row0 + l->nrows; i++)
@@ -707,9 +798,12 @@ int load_run(struct load *l, struct opt_common *c)
 
 	place_targets(l);
 	/* Confined workers, or not (--sandbox); -1: required but not here. */
-	if ((l->confine = sandbox_resolve(l->sandbox)) < 0 || probe_shape(l, c) < 0)
+	if ((l->confine = sandbox_resolve(l->sandbox)) < 0 ||
+	    (l->confine && find_roots(l) < 0) || probe_shape(l, c) < 0)
 		return EXIT_FAIL;
 	if ((r = setup_normalize(l)) != EXIT_OK)
 		return r;
-	return run_targets(l, c);
+	r = run_targets(l, c);
+	write_timing();
+	return r;
 }

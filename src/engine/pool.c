@@ -82,7 +82,13 @@ enum {
 	MSG_CHUNK,		/* dynamic: the next chunk, once the range is done */
 	MSG_WARN,		/* keep_going: item begin failed, LEN bytes of
 				 * reason follow; items in increasing order */
+	MSG_OPEN,		/* self-open: the input of item begin, of the
+				 * last batch and marked SELF_OPEN there, whose
+				 * own open the kernel refused (EACCES: out of
+				 * the roots, e.g. a link); in increasing order */
 };
+/* A reply's err for an item the worker opens itself (pool_task's own). */
+#define SELF_OPEN (-1)
 struct msg {			/* worker to parent */
 	uint32_t type, len;
 	uint64_t begin, end;	/* relative to the task's first */
@@ -90,7 +96,8 @@ struct msg {			/* worker to parent */
 struct reply {			/* parent to worker */
 	uint64_t begin, end;	/* the batch, or the chunk (empty: none left) */
 	int32_t err[BATCH];	/* per item: 0 with its descriptor next in the
-				 * SCM_RIGHTS array, or the open's errno */
+				 * SCM_RIGHTS array, the open's errno, or
+				 * SELF_OPEN */
 };
 
 /* The parent's view of one worker. */
@@ -104,6 +111,7 @@ struct worker {
 	size_t handed;		/* inputs handed out: up to this item */
 	size_t batch;		/* the first item of the last batch handed */
 	size_t warned;		/* items it may no longer report failed: below this */
+	size_t opened;		/* self-open: items it may no longer ask MSG_OPEN for */
 	int drained;		/* dynamic: it was told no chunk is left */
 	char violation[160];	/* why it was killed, if for breaking the rules */
 	int stopping;		/* we sent it SIGTERM: its death is expected */
@@ -127,6 +135,11 @@ int pool_in_worker(void)
 
 /* This process's worker number, set in the child as it starts. */
 static unsigned worker_index;
+
+/* Set by the parent for the run, before the workers start: confined
+ * workers open the items own() says beneath the task's roots themselves
+ * (Landlock is there). */
+static int self_open;
 
 unsigned pool_worker_index(void)
 {
@@ -226,8 +239,11 @@ static struct {
 	size_t end;		/* end of the range or chunk in hand */
 	size_t b, e;		/* the batch of inputs in hand: items [b, e) */
 	int fd[BATCH];		/* their descriptors, -1 once taken */
-	int err[BATCH];		/* or why the parent could not open them */
-} wch = { .ch = -1 };
+	int err[BATCH];		/* or why the parent could not open them, or
+				 * SELF_OPEN */
+	int dirfd;		/* self-open: what its openat names */
+	const struct pool_task *t;
+} wch = { .ch = -1, .dirfd = -1 };
 
 /* Send M (and LEN bytes of TEXT) to the parent and wait for its reply into
  * RP, with any descriptors into FDS. The parent gone, the worker goes. */
@@ -292,6 +308,30 @@ static void fetch(size_t r)
 	}
 }
 
+/*
+ * Item R (relative) of the batch, marked SELF_OPEN: open it here, relative
+ * to the directory descriptor the filter allows (any other open traps),
+ * read-only and without blocking (input_open_file's flags). Landlock
+ * refuses a file out of the roots with EACCES, such as a listed link that
+ * leads out of them: the parent is then asked for it, and opens it as for
+ * a worker without self-open (the task's open hook, which checks a link's
+ * target), or says why not. Once per item (the parent checks).
+ */
+static int open_self(size_t r)
+{
+	struct msg m = { .type = MSG_OPEN, .begin = r, .end = r + 1 };
+	struct reply rp;
+	int fd = openat(wch.dirfd, wch.t->name(wch.t->ctx, wch.first + r),
+			O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), fds[BATCH];
+
+	if (fd >= 0 || errno != EACCES)
+		return fd;
+	if (ask(&m, NULL, &rp, fds) == 1 && rp.begin == r && rp.end == r + 1 && rp.err[0] == 0)
+		return fds[0];
+	errno = rp.begin == r && rp.err[0] > 0 ? rp.err[0] : EACCES;
+	return -1;
+}
+
 int pool_input(size_t i)
 {
 	size_t r = i - wch.first;
@@ -307,8 +347,12 @@ int pool_input(size_t i)
 	}
 	fd = wch.fd[r - wch.b];
 	wch.fd[r - wch.b] = -1;
+	if (fd < 0 && wch.err[r - wch.b] == SELF_OPEN && wch.dirfd >= 0) {
+		wch.err[r - wch.b] = EBADF;	/* taken */
+		return open_self(r);
+	}
 	if (fd < 0)
-		errno = wch.err[r - wch.b] ? wch.err[r - wch.b] : EBADF;
+		errno = wch.err[r - wch.b] > 0 ? wch.err[r - wch.b] : EBADF;
 	return fd;
 }
 
@@ -346,7 +390,8 @@ static int claim_confined(struct slot *s)
 static void worker_init(const struct pool_task *t, struct slot *s, int ch)
 {
 	struct sandbox_spec sp = { .channel = ch, .output = t->confine_fd, .max_fds = BATCH,
-				   .blocked = &s->blocked };
+				   .blocked = &s->blocked, .roots = self_open ? t->roots : NULL,
+				   .nroots = self_open ? t->nroots : 0 };
 	char why[sizeof(s->err_msg)];
 
 	if (t->setup)
@@ -359,6 +404,8 @@ static void worker_init(const struct pool_task *t, struct slot *s, int ch)
 	if (sandbox_enter(&sp, why, sizeof(why)) < 0)
 		worker_fail(s, s->pos, FAILED_RANGE, why);
 	wch.ch = sp.channel;	/* moved down by sandbox_enter */
+	wch.dirfd = sp.dirfd;
+	wch.t = t;
 }
 
 /* The body of a worker process: work through its range (and, dynamic, the
@@ -587,9 +634,14 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 		return;		/* dead: its request is moot */
 	for (k = 0; k < e - b; k++) {
 		size_t i = t->first + b + k;
-		int fd = t->open ? t->open(t->ctx, i)
-				 : open(t->name(t->ctx, i), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		int fd;
 
+		if (self_open && t->own(t->ctx, i)) {
+			rp.err[k] = SELF_OPEN;	/* no call at all: the point */
+			continue;
+		}
+		fd = t->open ? t->open(t->ctx, i)
+			     : open(t->name(t->ctx, i), O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		rp.err[k] = fd < 0 ? (errno ? errno : EIO) : 0;
 		if (fd >= 0)
 			fds[n++] = fd;
@@ -617,6 +669,48 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 		return;
 	for (k = 0; k < n; k++)
 		close(fds[k]);
+}
+
+/* Self-open: item R (relative) of worker W's batch, whose own open the
+ * kernel refused: open it as hand_inputs would without self-open (the
+ * task's open hook: a link's target checked) and send it over. */
+static void hand_open(struct run_state *rs, unsigned w, size_t r)
+{
+	const struct pool_task *t = rs->t;
+	struct worker *wk = &rs->wk[w];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct reply rp = { .begin = r, .end = r + 1 };
+	struct iovec iov = { &rp, sizeof(rp) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int fd;
+
+	if (!self_open || r < wk->opened || r < wk->batch || r >= wk->handed ||
+	    !t->own(t->ctx, t->first + r))
+		return violation(rs, w, "asked to be handed item %zu, not one it opens",
+				 t->first + r);
+	wk->opened = r + 1;
+	fd = t->open ? t->open(t->ctx, t->first + r)
+		     : open(t->name(t->ctx, t->first + r), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	rp.err[0] = fd < 0 ? (errno ? errno : EIO) : 0;
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	if (sendmsg(wk->ch, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno == EAGAIN)
+		violation(rs, w, "does not read its replies");
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Dynamic: hand worker W the next chunk, or none once they are gone (or
@@ -699,6 +793,13 @@ static int serve(struct run_state *rs, unsigned w)
 				  (unsigned long long)(t->first + m.end - 1));
 		else
 			hand_inputs(rs, w, (size_t)m.begin, (size_t)m.end);
+	} else if (m.type == MSG_OPEN) {
+		if (m.end != m.begin + 1 || m.begin >= wk->end)
+			violation(rs, w, "asked to be handed items %llu-%llu, not one it opens",
+				  (unsigned long long)(t->first + m.begin),
+				  (unsigned long long)(t->first + m.end - 1));
+		else
+			hand_open(rs, w, (size_t)m.begin);
 	} else if (m.type == MSG_CHUNK) {
 		if (t->schedule != POOL_DYNAMIC)
 			violation(rs, w, "asked for a chunk in a static schedule");
@@ -1036,6 +1137,7 @@ int pool_run(const struct pool_task *t, struct pool_result *r)
 	for (w = 0; w < t->jobs; w++)
 		rs.wk[w].ch = -1;
 	live_n = t->jobs;
+	self_open = t->confine && t->nroots && t->own && sandbox_landlock_abi() >= 1;
 	parent_pid = getpid();
 
 	/* SIGCHLD stays blocked for the signalfd below. */

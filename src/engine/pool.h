@@ -65,7 +65,18 @@ struct pool_task {
 	 * as item I's input (an archive member's archive, see input_open),
 	 * or -1 with errno; without it, name(I) opened read-only. */
 	int (*open)(void *ctx, size_t i);
-	void *ctx;			/* for run, name, range, setup, open and orphaned */
+	/* Optional, with CONFINE, where the kernel has Landlock
+	 * (sandbox_landlock_abi): directories beneath which the workers may
+	 * open their inputs themselves, read-only, and OWN(I), in the parent:
+	 * 1 if item I's name(I) is a plain file beneath them, which its
+	 * worker is then told to open (no call in the parent at all), 0 if it
+	 * is to be handed over as above (an archive member, a file of a list).
+	 * A worker whose own open the kernel refuses (a link that leads out
+	 * of the roots) asks the parent, which opens it as above. */
+	const char *const *roots;
+	size_t nroots;
+	int (*own)(void *ctx, size_t i);
+	void *ctx;			/* for run, name, range, setup, open, own and orphaned */
 	void *progress_ctx;		/* for progress */
 };
 
@@ -84,7 +95,8 @@ int pool_run(const struct pool_task *t, struct pool_result *r);
 void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end);
 
 /* In a confined worker: item I's input (absolute index), opened
- * read-only by the parent; the caller owns the descriptor and closes it.
+ * read-only by the parent, or by the worker itself where the task's own()
+ * said so; the caller owns the descriptor and closes it.
  * -1 with errno set when the parent could not open it; -2 in a worker that
  * is not confined, which opens its inputs itself. Inputs come over in
  * batches, in increasing order: ask for the items in the order given. */

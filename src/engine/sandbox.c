@@ -1,8 +1,9 @@
 /* sandbox.c - lock a decoding worker down once it is set up (as arcan's
  * aloadimage, file(1)'s enable_sandbox_full and xz's sandbox.c do): what is
- * left is reading the descriptors its parent hands it, memory, its socket to
- * the parent, its output file's space, and exit. The one file that includes
- * libseccomp's and Landlock's headers. */
+ * left is reading the descriptors its parent hands it (and, where Landlock
+ * is there, opening files beneath its input roots read-only), memory, its
+ * socket to the parent, its output file's space, and exit. The one file
+ * that includes libseccomp's and Landlock's headers. */
 #define _GNU_SOURCE
 #include "engine/sandbox.h"
 #include "common/err.h"
@@ -100,19 +101,48 @@ struct ll_ruleset {
 #define LL_FS_IOCTL_DEV (1ULL << 15)	/* ABI 5 */
 #define LL_SCOPED 3ULL			/* ABI 6: abstract Unix sockets, signals */
 
+int sandbox_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+
+	return abi < 1 ? 0 : (int)abi;
+}
+
+/* Allow reading regular files beneath directory ROOT in ruleset FD. */
+static int add_root(int fd, const char *root, char *why, size_t whylen)
+{
+	struct landlock_path_beneath_attr pb = { .allowed_access = LANDLOCK_ACCESS_FS_READ_FILE };
+	int r;
+
+	if ((pb.parent_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "landlock: %s: %s", root, strerror(errno));
+		return -1;
+	}
+	r = (int)syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	if (r < 0)
+		snprintf(why, whylen, "landlock: %s: %s", root, strerror(errno));
+	close(pb.parent_fd);
+	return r;
+}
+
 /* A Landlock ruleset that handles every access the kernel knows and allows
- * none: no path can be opened, no TCP port bound or connected to, no
- * signal sent out of the worker and no abstract socket reached, even if the
- * filter had a hole. Quietly nothing on a kernel without Landlock (gVisor,
- * Linux before 5.13, or Landlock not enabled). */
-static int add_landlock(char *why, size_t whylen)
+ * none but reading files beneath S's roots: no other path can be opened,
+ * no TCP port bound or connected to, no signal sent out of the worker and
+ * no abstract socket reached, even if the filter had a hole. Quietly
+ * nothing on a kernel without Landlock (gVisor, Linux before 5.13, or
+ * Landlock not enabled), except with roots, which must not go unguarded:
+ * an error then (the parent gives roots only where it saw Landlock). */
+static int add_landlock(const struct sandbox_spec *s, char *why, size_t whylen)
 {
 	struct ll_ruleset attr = { LL_FS_ABI1, 0, 0 };
-	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
-			   LANDLOCK_CREATE_RULESET_VERSION);
-	size_t len = sizeof(attr.fs);
+	long abi = sandbox_landlock_abi();
+	size_t len = sizeof(attr.fs), k;
 	int fd;
 
+	if (abi < 1 && s->nroots) {
+		snprintf(why, whylen, "landlock: not available, and inputs to open");
+		return -1;
+	}
 	if (abi < 1)
 		return 0;
 	if (abi >= 2)
@@ -130,6 +160,11 @@ static int add_landlock(char *why, size_t whylen)
 		len = sizeof(attr);
 	}
 	fd = (int)syscall(SYS_landlock_create_ruleset, &attr, len, 0);
+	for (k = 0; fd >= 0 && k < s->nroots; k++)
+		if (add_root(fd, s->roots[k], why, whylen) < 0) {
+			close(fd);
+			return -1;
+		}
 	if (fd < 0 || syscall(SYS_landlock_restrict_self, fd, 0) < 0) {
 		snprintf(why, whylen, "landlock: %s", strerror(errno));
 		if (fd >= 0)
@@ -139,6 +174,9 @@ static int add_landlock(char *why, size_t whylen)
 	close(fd);
 	return 0;
 }
+
+/* The flags a worker's own open may carry besides O_RDONLY (0). */
+#define OPEN_OK (O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_LARGEFILE)
 
 #define ALLOW(ctx, call, ...) \
 	seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(call), __VA_ARGS__)
@@ -178,6 +216,14 @@ static int add_rules(scmp_filter_ctx ctx, const struct sandbox_spec *s, int nofi
 	int r = 0, fd;
 	size_t k;
 
+	/* Its own opens, with roots (Landlock then says where): relative to
+	 * its directory descriptor only (an open from AT_FDCWD, open(2),
+	 * openat2 and creat trap), and read-only: no write access, no
+	 * creating, truncating, O_PATH or O_TMPFILE (the mask is every bit of
+	 * the int but the harmless ones, so a flag added later traps too). */
+	if (s->dirfd >= 0)
+		r |= ALLOW(ctx, openat, 2, INT_IS(0, s->dirfd),
+			   SCMP_CMP(2, SCMP_CMP_MASKED_EQ, ~(scmp_datum_t)OPEN_OK & 0xffffffffULL, 0));
 	/* Its inputs, handed over by the parent, below its RLIMIT_NOFILE. */
 	for (fd = 3; fd < nofile; fd++) {
 		r |= ALLOW(ctx, read, 1, INT_IS(0, fd));
@@ -288,11 +334,15 @@ int sandbox_enter(struct sandbox_spec *s, char *why, size_t whylen)
 	int top, r;
 
 	close_others(s->channel, s->output);
-	if (move_low(&s->channel) < 0 || move_low(&s->output) < 0) {
+	s->dirfd = -1;
+	if (move_low(&s->channel) < 0 || move_low(&s->output) < 0 ||
+	    (s->nroots && (s->dirfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {
 		snprintf(why, whylen, "sandbox: %s", strerror(errno));
 		return -1;
 	}
 	top = s->channel > s->output ? s->channel : s->output;
+	if (s->dirfd > top)
+		top = s->dirfd;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
 	sa.sa_flags = SA_SIGINFO;
@@ -311,7 +361,7 @@ int sandbox_enter(struct sandbox_spec *s, char *why, size_t whylen)
 	 * cannot raise it: no setrlimit or prlimit64). */
 	if (nofile.rlim_cur > (rlim_t)top + 1 + s->max_fds)
 		nofile.rlim_cur = (rlim_t)top + 1 + s->max_fds;
-	if (add_landlock(why, whylen) < 0)
+	if (add_landlock(s, why, whylen) < 0)
 		return -1;
 	/* The default traps rather than kills: the handler can say which call
 	 * it was, and gVisor's KILL_PROCESS kills only the thread. */

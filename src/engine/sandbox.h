@@ -1,7 +1,8 @@
 /* sandbox.h - confinement of the decoding workers: no-new-privs, rlimits,
  * Landlock where the kernel has it, and a seccomp allow-list. A confined
- * worker can read the descriptors it is handed, use memory, talk to its
- * parent over one socket and touch its output file's space; nothing else. */
+ * worker can read the descriptors it is handed (and, given roots, open
+ * files beneath them read-only), use memory, talk to its parent over one
+ * socket and touch its output file's space; nothing else. */
 #ifndef PARIMG_SANDBOX_H
 #define PARIMG_SANDBOX_H
 
@@ -28,14 +29,28 @@ struct sandbox_spec {
 				 * size: RLIMIT_FSIZE); -1 for none */
 	unsigned max_fds;	/* descriptors it may be handed at once */
 	volatile int *blocked;	/* the SIGSYS handler stores the call's number + 1 here */
+	/* Directories beneath which it may open files itself, read-only
+	 * (Landlock's READ_FILE), or none (NROOTS 0). Only where
+	 * sandbox_landlock_abi() says Landlock is there: without it,
+	 * sandbox_enter refuses roots rather than leave opens unguarded. */
+	const char *const *roots;
+	size_t nroots;
+	int dirfd;		/* set by sandbox_enter: with roots, the working
+				 * directory (O_PATH), the only dirfd its openat
+				 * may name; else -1 */
 };
+
+/* The Landlock ABI this kernel has (1 and up), or 0 without Landlock. */
+int sandbox_landlock_abi(void);
 
 /* In a worker, after its setup and before the first untrusted byte: close
  * every descriptor above 2 but S's, move those down to 3 (and 4), updating
- * S->channel and S->output, set no-new-privs, RLIMIT_NOFILE,
- * RLIMIT_NPROC, RLIMIT_CORE and RLIMIT_FSIZE (the output's size), add a Landlock ruleset that allows no file
- * access (skipped quietly where the kernel has none) and load the seccomp
- * filter. A call outside it raises SIGSYS, whose handler records the call
+ * S->channel and S->output (with roots, open S->dirfd), set no-new-privs,
+ * RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE and RLIMIT_FSIZE (the output's
+ * size), add a Landlock ruleset that allows no file access but reading
+ * beneath S's roots (skipped quietly where the kernel has none and there
+ * are no roots) and load the seccomp filter, which with roots allows
+ * openat(S->dirfd, ..., read-only flags). A call outside it raises SIGSYS, whose handler records the call
  * and _exits with SANDBOX_EXIT_BLOCKED. 0, or -1 with WHY. */
 int sandbox_enter(struct sandbox_spec *s, char *why, size_t whylen);
 

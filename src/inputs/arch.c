@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -167,6 +168,115 @@ static int charge(const char *archive, uint64_t n)
 			     mem_budget >= 1 << 20 ? mem_budget >> 20 : mem_budget,
 			     mem_budget >= 1 << 20 ? "MiB" : "bytes");
 	mem_used += n;
+	return 0;
+}
+
+/* ---- the spill: a compressed tar larger than the budget, on disk ---- */
+
+/*
+ * Where a compressed tar's members go once the memory budget cannot hold
+ * them: an unnamed file (O_TMPFILE: nothing is left behind, whatever
+ * happens) in the spill directory, beside load's output (arch_set_spill_dir),
+ * else $TMPDIR or /var/tmp. The file's pages are the page cache's, which
+ * the kernel writes back and drops under pressure: what stays resident is
+ * bounded whatever the archive's size. Only for an archive that does not
+ * look like a bomb: its members so far at most SPILL_RATIO times its
+ * compressed size (images hardly compress; a bomb is refused as
+ * before, by the budget), and at most half the spill file system's free
+ * space.
+ */
+#define SPILL_RATIO 32
+static const char *spill_dir;
+
+void arch_set_spill_dir(const char *out)
+{
+	static char dir[4096];
+	const char *slash = strrchr(out, '/');
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == out)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out), out);
+	spill_dir = dir;
+}
+
+static const char *spill_where(void)
+{
+	const char *t = getenv("TMPDIR");
+
+	return spill_dir ? spill_dir : t && *t ? t : "/var/tmp";
+}
+
+/*
+ * Move LS's memory file, FILLED bytes so far, to a file in the spill
+ * directory, under the same descriptor number (an inner archive's region
+ * names it), and give its memory back to the budget. 0, or -1 with a
+ * message naming the archive.
+ */
+static int spill(struct listing *ls, uint64_t filled)
+{
+	const char *dir = spill_where();
+	static unsigned char buf[1 << 20];
+	struct statvfs vfs;
+	uint64_t at = 0;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0 || fstatvfs(fd, &vfs) < 0) {
+		error("%s: past the archive memory budget, and no file for it in %s: %s",
+		      ls->archive, dir, strerror(errno));
+		goto fail;
+	}
+	ls->disk_left = (uint64_t)vfs.f_bavail * vfs.f_frsize / 2;
+	while (at < filled) {
+		ssize_t n = pread(ls->mfd, buf, filled - at < sizeof(buf) ? filled - at : sizeof(buf),
+				  (off_t)at);
+
+		if (n <= 0 || pwrite(fd, buf, (size_t)n, (off_t)at) != n) {
+			error_errno("%s: spilling to %s", ls->archive, dir);
+			goto fail;
+		}
+		at += (uint64_t)n;
+	}
+	if (dup2(fd, ls->mfd) < 0) {
+		error_errno("%s: spilling to %s", ls->archive, dir);
+		goto fail;
+	}
+	close(fd);
+	mem_used -= ls->charged;
+	ls->charged = 0;
+	ls->on_disk = 1;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Charge N more bytes of LS's copy, FILLED bytes written so far: to the
+ * memory budget while it holds them, else (not a bomb) to the spill's
+ * disk. 0, or -1 with a message naming the archive: refused. */
+static int store_charge(struct listing *ls, uint64_t n, uint64_t filled)
+{
+	if (!ls->on_disk && n <= budget_left()) {
+		mem_used += n;
+		ls->charged += n;
+		return 0;
+	}
+	if (filled + n > ls->csize * SPILL_RATIO) {
+		if (!ls->on_disk)
+			return charge(ls->archive, n);	/* the bomb's message */
+		return error("%s: decompresses to more than the archive memory budget (%" PRIu64
+			     " MiB, PARIMG_ARCHIVE_MEMORY) and to more than %d times its size: "
+			     "refused as a bomb", ls->archive, mem_budget >> 20, SPILL_RATIO);
+	}
+	if (!ls->on_disk && spill(ls, filled) < 0)
+		return -1;
+	if (n > ls->disk_left)
+		return error("%s: decompresses to more than half the free space of %s: refused",
+			     ls->archive, spill_where());
+	ls->disk_left -= n;
 	return 0;
 }
 
@@ -567,9 +677,11 @@ static int note_dir(struct listing *ls, const char *path, int is_dir)
  * bytes, GOT of them already there, each charged to the memory budget. Its
  * length, or -1 with a message naming the member (or, over the budget, the
  * archive). */
-static int64_t copy_data(struct archive *a, const char *archive, const char *name, int mfd,
+static int64_t copy_data(struct listing *ls, struct archive *a, const char *name, int mfd,
 			 uint64_t *end, uint64_t max, uint64_t got)
 {
+	const char *archive = ls->archive;
+
 	for (;;) {
 		const void *p;
 		size_t size;
@@ -586,7 +698,7 @@ static int64_t copy_data(struct archive *a, const char *archive, const char *nam
 			return error("%s:%s: inflates past %s (%" PRIu64 " bytes): refused as a bomb",
 				     archive, name, max == member_max ? "the member limit"
 				     : "its declared size", max), -1;
-		if (charge(archive, size) < 0)
+		if (store_charge(ls, size, *end + got) < 0)
 			return -1;
 		while (size) {
 			ssize_t n = pwrite(mfd, p, size, (off_t)(*end + got));
@@ -709,8 +821,7 @@ static int place(struct listing *ls, struct archive *a, struct archive_entry *en
 						   MFD_ALLOW_SEALING)) < 0)
 		return error_errno("%s: memfd_create", ls->archive);
 	{
-		int64_t got = copy_data(a, ls->archive, m->path, ls->mfd, &ls->end, m->len,
-					m->off);
+		int64_t got = copy_data(ls, a, m->path, ls->mfd, &ls->end, m->len, m->off);
 
 		if (got < 0)
 			return -1;
@@ -776,7 +887,7 @@ static int take_inner(struct listing *ls, struct archive *a, struct archive_entr
 			return error_errno("%s: memfd_create", ls->archive);
 		if (size > m.len)
 			return error("%s:%s: inflates past its declared size", ls->archive, p);
-		if (charge(ls->archive, size) < 0)
+		if (store_charge(ls, size, ls->end) < 0)
 			return -1;
 		if (pwrite(ls->mfd, blk, size, (off_t)ls->end) != (ssize_t)size)
 			return error_errno("%s: memory file", ls->archive);
@@ -1309,12 +1420,24 @@ int arch_list(struct listing *ls, const char *archive)
 		goto out;
 	}
 	rg.size = st.st_size;
+	ls->csize = (uint64_t)st.st_size;
 	if ((r = inflate_whole(ls, &rg)) < 0 || (r = list_region(ls, &rg)) < 0)
 		goto out;
-	if (ls->mfd >= 0 && fcntl(ls->mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-				  F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+	if (ls->mfd >= 0 && !ls->on_disk &&
+	    fcntl(ls->mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		r = error_errno("%s: sealing its memory file", archive);
 		goto out;
+	}
+	if (ls->mfd >= 0 && ls->on_disk) {
+		/* No seals on a file: kept read-only instead. */
+		char self[64];
+		int ro;
+
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", ls->mfd);
+		if ((ro = open(self, O_RDONLY | O_CLOEXEC)) >= 0) {
+			dup2(ro, ls->mfd);
+			close(ro);
+		}
 	}
 	/* Kept open for the workers: the archive, and the memory file. */
 	ls->src = (int)nsrcs;

@@ -35,6 +35,15 @@ void arch_set_recurse(int on);
  * overlap or declare more than deflate gives from its size. */
 void arch_set_member_max(uint64_t bytes);
 
+/* A compressed tar whose members pass what the memory budget has left is
+ * not refused when it does not look like a bomb (its members at most 32
+ * times its size): its copy goes on in an unnamed file on disk
+ * instead (O_TMPFILE, nothing left behind), in the directory of OUT
+ * (load's output), else $TMPDIR or /var/tmp, up to half that file
+ * system's free space. Memory then stays bounded whatever the archive's
+ * size. Set before listing. */
+void arch_set_spill_dir(const char *out);
+
 /* Add ARCHIVE's image members to FL as "ARCHIVE:MEMBER", in archive order.
  * 0, or -1 with a message printed (a bad archive, a hostile name). */
 int arch_add(struct filelist *fl, const char *archive);

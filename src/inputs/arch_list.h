@@ -29,6 +29,10 @@ struct listing {
 	int pending;		/* the last member is deflated: its end unknown */
 	int mfd;		/* the memory file, -1 until needed */
 	uint64_t end;		/* its length */
+	uint64_t charged;	/* of it, charged to the memory budget */
+	int on_disk;		/* spilled: a file in the spill directory */
+	uint64_t disk_left;	/* then, what it may still take there */
+	uint64_t csize;		/* the archive's own size (the spill's bomb test) */
 	uint64_t entries;	/* entries met, at every level */
 };
 

@@ -39,9 +39,22 @@
  *   "SBX_longmsg"  send an over-long message
  *   "SBX_forged"   report a failure of an item that is not its own
  *   "SBX_badtype"  send a message of no known type
+ *   "SBX_badopen"  ask to be handed an item far outside its range
+ * or, in a worker that opens its inputs itself (Landlock; relative to the
+ * directory descriptor its filter allows, the one its own opens used):
+ *   "SBX_beneath"  open /etc/passwd through that descriptor (Landlock's
+ *                  EACCES; the outcome is printed by the parent at exit)
+ *   "SBX_linkout"  open the link zz_link beside its input, which leads out
+ *                  of the input root (likewise)
+ *   "SBX_writeinput" open its own input for writing
+ *   "SBX_creat"    create a file beside its input, opened read-only
+ *   "SBX_opath"    open the input root's parent with O_PATH
+ * where an open that succeeds writes "pwned" to stdout (a call the filter
+ * traps when confined: the test would see it).
  * With SBX_UNCONFINED=1 in the environment it attacks in an unconfined
  * worker too (--sandbox off), to show the attacks are real; with
- * SBX_NO_SECCOMP=1, seccomp_api_get() says the kernel has no filters.
+ * SBX_NO_SECCOMP=1, seccomp_api_get() says the kernel has no filters, with
+ * SBX_NO_LANDLOCK=1 the kernel has no Landlock (syscall(2) says ENOSYS).
  * The parent opens the inputs (pool_input), so the shim learns which file
  * is which there: its open wrappers record a marked file's device and
  * inode in a table shared with the workers, and the workers' fstat, which
@@ -67,6 +80,15 @@
 #include <unistd.h>
 
 #define NMARKS 64
+
+/* What the open attacks got, shared, printed by the parent at exit. */
+struct outcome {
+	char action[24];
+	int err;		/* errno, 0 if it opened */
+};
+static struct outcome *outcomes;
+static int self_dirfd = -1;	/* a worker's own opens' directory descriptor */
+static char last_path[4096];	/* the last marked path this worker opened */
 
 /* The library calls interposed, as their headers would declare them. */
 int seccomp_api_get(void);
@@ -106,6 +128,51 @@ __attribute__((constructor)) static void init(void)
 		marks = NULL;
 	else
 		memset(marks, 0, sizeof(struct mark) * NMARKS);
+	outcomes = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (outcomes == MAP_FAILED)
+		outcomes = NULL;
+}
+
+__attribute__((destructor)) static void report_outcomes(void)
+{
+	int k;
+
+	if (getpid() != parent || !outcomes)
+		return;
+	for (k = 0; k < 4096 / (int)sizeof(*outcomes) && outcomes[k].action[0]; k++)
+		fprintf(stderr, "sbx: %s: %s\n", outcomes[k].action,
+			outcomes[k].err ? strerror(outcomes[k].err) : "opened");
+}
+
+/* Record that ACTION's open got ERR (0: it opened). */
+static void outcome(const char *action, int err)
+{
+	int k;
+
+	for (k = 0; outcomes && k < 4096 / (int)sizeof(*outcomes); k++)
+		if (!outcomes[k].action[0]) {
+			outcomes[k].err = err;
+			strncpy(outcomes[k].action, action, sizeof(outcomes[k].action) - 1);
+			return;
+		}
+}
+
+long syscall(long nr, ...)
+{
+	long (*real)(long, ...) = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	va_list ap;
+	long a[6];
+	int k;
+
+	va_start(ap, nr);
+	for (k = 0; k < 6; k++)
+		a[k] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_landlock_create_ruleset && getenv("SBX_NO_LANDLOCK")) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* Remember the file FD if PATH is marked (in the parent, or in an
@@ -118,6 +185,8 @@ static void note(const char *path, int fd)
 
 	if (!m || fd < 0 || !marks || fstat(fd, &st) < 0)
 		return;
+	if (getpid() != parent)
+		snprintf(last_path, sizeof(last_path), "%s", path);
 	m += 4;
 	for (n = 0; m[n] && m[n] != '.' && m[n] != '_' && n < sizeof(marks[0].action) - 1; n++)
 		;
@@ -166,6 +235,8 @@ static mode_t mode_arg(int flags, va_list ap)
 		mode = mode_arg(flags, ap);                                       \
 		va_end(ap);                                                       \
 		fd = real(dirfd, path, flags, mode);                              \
+		if (dirfd >= 0 && getpid() != parent)                             \
+			self_dirfd = dirfd;                                       \
 		note(path, fd);                                                   \
 		return fd;                                                        \
 	}
@@ -290,7 +361,7 @@ struct msg {
 	uint32_t type, len;
 	uint64_t begin, end;
 };
-enum { MSG_FDS = 1, MSG_CHUNK, MSG_WARN };
+enum { MSG_FDS = 1, MSG_CHUNK, MSG_WARN, MSG_OPEN };
 
 /* Send M (and TEXT) on the channel, then wait: the parent is to kill us. */
 static void forge(struct msg m, const char *text, size_t len)
@@ -346,8 +417,31 @@ static size_t *own_slot(void)
 	return NULL;
 }
 
+/* An open attack's call: its outcome recorded; "pwned" on stdout if it
+ * opened (the filter traps that write in a confined worker). */
+static void try_open(const char *a, const char *path, int flags)
+{
+	long fd = syscall(SYS_openat, self_dirfd >= 0 ? self_dirfd : AT_FDCWD, path, flags, 0600);
+
+	outcome(a, fd < 0 ? errno : 0);
+	if (fd >= 0)
+		syscall(SYS_write, 1, "pwned\n", 6);
+}
+
+/* PATH's directory joined with NAME into BUF. */
+static const char *beside(const char *path, const char *name, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	int n = slash ? (int)(slash - path) : 1;
+
+	snprintf(buf, len, "%.*s/%s", n, slash ? path : ".", name);
+	return buf;
+}
+
 static void attack(const char *a)
 {
+	char where[4200];
+
 	static char *const argv[] = { "/bin/sh", "-c", "echo pwned", NULL };
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
 	char big[9000];
@@ -355,6 +449,17 @@ static void attack(const char *a)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (!strcmp(a, "openat"))
 		syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+	else if (!strcmp(a, "beneath"))
+		try_open(a, "/etc/passwd", O_RDONLY);
+	else if (!strcmp(a, "linkout"))
+		try_open(a, beside(last_path, "zz_link", where, sizeof(where)), O_RDONLY);
+	else if (!strcmp(a, "writeinput"))
+		try_open(a, last_path, O_RDWR);
+	else if (!strcmp(a, "creat"))
+		try_open(a, beside(last_path, "zz_created", where, sizeof(where)),
+			 O_RDONLY | O_CREAT);
+	else if (!strcmp(a, "opath"))
+		try_open(a, beside(last_path, "..", where, sizeof(where)), O_PATH);
 	else if (!strcmp(a, "socket"))
 		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
 	else if (!strcmp(a, "connect"))
@@ -460,6 +565,9 @@ static void attack(const char *a)
 		forge((struct msg){ .type = MSG_WARN, .begin = 0 }, big, sizeof(big));
 	} else if (!strcmp(a, "forged"))
 		forge((struct msg){ .type = MSG_WARN, .begin = 1ULL << 40 }, "forged", 6);
+	else if (!strcmp(a, "badopen"))
+		forge((struct msg){ .type = MSG_OPEN, .begin = 1ULL << 40, .end = (1ULL << 40) + 1 },
+		      NULL, 0);
 	else if (!strcmp(a, "badtype"))
 		forge((struct msg){ .type = 77 }, NULL, 0);
 }
