@@ -25,7 +25,7 @@ from PIL import Image
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
-from harness import names, ok, run  # noqa: E402
+from harness import load, loaded, names, ok, run  # noqa: E402
 
 MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 W, H = 61, 47          # odd: BMP rows padded, PBM rows ending mid-byte
@@ -266,14 +266,6 @@ def fixtures():
             with open(_fixtures[name], "wb") as f:
                 f.write(data)
     return _fixtures
-
-
-def load(d, *args):
-    return run("load", "-q", "-f", "-o", os.path.join(d, "out.npy"), *args, cwd=d)
-
-
-def loaded(d):
-    return np.load(os.path.join(d, "out.npy"))
 
 
 def pillow(path, mode):

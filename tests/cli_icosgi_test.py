@@ -13,7 +13,6 @@ where Pillow refuses them.
 Run as: /usr/bin/python3 tests/cli_icosgi_test.py ./parimg [TEST...]
 """
 import atexit
-import io
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ from PIL import Image
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
-from harness import names, ok, run  # noqa: E402
+from harness import load, loaded, names, ok, run  # noqa: E402
 
 MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 # The fixtures whose frame is not the directory's size make Pillow warn.
@@ -257,14 +256,6 @@ def fixtures():
                 f.write(data)
             _fixtures[name] = (path, None)
     return _fixtures
-
-
-def load(d, *args):
-    return run("load", "-q", "-f", "-o", os.path.join(d, "out.npy"), *args, cwd=d)
-
-
-def loaded(d):
-    return np.load(os.path.join(d, "out.npy"))
 
 
 def pillow(path, mode):

@@ -35,7 +35,7 @@ from PIL import Image
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
-from harness import names, ok, run  # noqa: E402
+from harness import load, loaded, names, ok, run  # noqa: E402
 
 MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 _fixtures = None
@@ -43,14 +43,6 @@ _fixtures = None
 
 def tool(*args):
     subprocess.run([str(a) for a in args], check=True, capture_output=True)
-
-
-def load(d, *args):
-    return run("load", "-q", "-f", "-o", os.path.join(d, "out.npy"), *args, cwd=d)
-
-
-def loaded(d):
-    return np.load(os.path.join(d, "out.npy"))
 
 
 def as_hwc(a):

@@ -113,6 +113,17 @@ def save_image(path, arr, mode=None, **kw):
     return path
 
 
+def load(d, *args):
+    """parimg load -f of ARGS (run in D) into D/out.npy; the result."""
+    return run("load", "-q", "-f", "-o", os.path.join(d, "out.npy"), *args, cwd=d)
+
+
+def loaded(d):
+    """The array load() wrote."""
+    import numpy as np
+    return np.load(os.path.join(d, "out.npy"))
+
+
 def pil(path):
     """Pillow's decode, as an array, in the file's own mode."""
     import numpy as np
