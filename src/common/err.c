@@ -70,11 +70,21 @@ size_t err_printable(char *dst, size_t dstlen, const char *src)
 	return len;
 }
 
+static __thread int quiet;
+
+void err_quiet(int q)
+{
+	quiet = q;
+}
+
 void err_vreport(const char *fmt, va_list ap)
 {
 	char msg[4096], line[4096];
-	int len = snprintf(line, sizeof(line), "parimg: ");
+	int len;
 
+	if (quiet)
+		return;
+	len = snprintf(line, sizeof(line), "parimg: ");
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
 	/* Every message printable: a reason may quote a file's bytes. */

@@ -38,5 +38,9 @@ size_t err_printable(char *dst, size_t dstlen, const char *src);
 /* Write "parimg: MESSAGE\n" to stderr in one write(2), so lines from
  * concurrent workers never interleave; MESSAGE made printable first. */
 void err_vreport(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
+/* In the calling thread only: when QUIET, drop every message instead of
+ * printing it (a listing thread, whose failure the caller reports again, in
+ * order, by doing the same work once more with messages on). */
+void err_quiet(int quiet);
 
 #endif

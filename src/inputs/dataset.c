@@ -174,16 +174,16 @@ static void sort_folder(struct walk *w, const struct folder *f, enum filelist_or
 		qsort_r(w->files.paths + f->begin, f->end - f->begin, sizeof(char *), cmp_names, &o);
 }
 
-/* Move W's files onto DS as class LABEL, folders and files in ORDER. */
-static int take_class(struct dataset *ds, struct filelist *files, struct walk *w, int64_t label,
-		      enum filelist_order order)
+/* Move W's files onto ROWS (empty), folders and files in ORDER. */
+static int take_class(struct filelist *rows, struct walk *w, enum filelist_order order)
 {
-	int64_t *labels = realloc(ds->labels, (files->n + w->files.n + 1) * sizeof(*labels));
 	size_t i, k;
 
-	if (!labels)
+	if (w->files.n == 0)
+		return 0;
+	if (!(rows->paths = malloc(w->files.n * sizeof(*rows->paths))))
 		return error("out of memory");
-	ds->labels = labels;
+	rows->cap = w->files.n;
 	if (order != ORDER_NONE)
 		qsort_r(w->folders, w->nfolders, sizeof(*w->folders), cmp_folders, &order);
 	for (i = 0; i < w->nfolders; i++) {
@@ -191,11 +191,7 @@ static int take_class(struct dataset *ds, struct filelist *files, struct walk *w
 
 		sort_folder(w, f, order);
 		for (k = f->begin; k < f->end; k++) {
-			ds->labels[files->n] = label;
-			if (filelist_push(files, w->files.paths[k]) < 0) {
-				w->files.paths[k] = NULL;	/* freed by the push */
-				return -1;
-			}
+			rows->paths[rows->n++] = w->files.paths[k];
 			w->files.paths[k] = NULL;
 		}
 	}
@@ -213,6 +209,37 @@ static void walk_free(struct walk *w)
 		free(w->folders[i].path);
 	free(w->folders);
 	memset(w, 0, sizeof(*w));
+}
+
+/* Class folder DIR's rows into ROWS (empty), in ORDER: its folders walked,
+ * then sorted. 0, or -1 with a message printed (and ROWS left empty). */
+static int walk_class(struct filelist *rows, const char *dir, const struct ancestor *top,
+		      enum filelist_order order)
+{
+	struct walk w = { 0 };
+	int r = walk_folder(&w, dir, top);
+
+	if (r == 0 && (r = take_class(rows, &w, order)) < 0)
+		filelist_free(rows);
+	walk_free(&w);
+	return r;
+}
+
+/* The classes listed on threads: class K's rows into ROWS[K], and DONE[K]
+ * set when that went well. */
+struct class_list {
+	char **classes;
+	const struct ancestor *top;
+	enum filelist_order order;
+	struct filelist *rows;
+	unsigned char *done;
+};
+
+static void list_one_class(void *ctx, size_t k)
+{
+	struct class_list *c = ctx;
+
+	c->done[k] = walk_class(&c->rows[k], c->classes[k], c->top, c->order) == 0;
 }
 
 /* The class folders of ROOT, sorted bytewise, into DS->classes. */
@@ -240,14 +267,25 @@ static int find_classes(struct dataset *ds, const char *root)
 	return r;
 }
 
+/*
+ * Each class is listed on its own (on threads, filelist_parallel, when
+ * there are several: the walk is the kernel's readdir and a malloc a file,
+ * and classes are independent), into its own rows. Then, in class order, a
+ * class whose listing failed is listed again here, with messages on, so
+ * that the errors are those, and in the order, of a walk class by class;
+ * the first that fails again ends it, as it would have. Last, a prefix sum
+ * over the classes' counts gives each class its first row, and the rows
+ * and labels are laid down in one pass.
+ */
 int dataset_scan(struct dataset *ds, struct filelist *files, const char *root,
 		 enum filelist_order order)
 {
-	struct walk w = { 0 };
 	struct ancestor top = { 0 };	/* ROOT: a link back to it is a loop too */
+	struct class_list c = { .top = &top, .order = order };
 	struct stat st;
-	size_t k, root_len = strlen(root);
-	int empty = 0;
+	size_t k, i, m, *first = NULL, root_len = strlen(root);
+	unsigned threads;
+	int r = -1, empty = 0;
 
 	if (find_classes(ds, root) < 0)
 		return -1;
@@ -255,25 +293,56 @@ int dataset_scan(struct dataset *ds, struct filelist *files, const char *root,
 		top.dev = st.st_dev;
 		top.ino = st.st_ino;
 	}
-	for (k = 0; k < ds->nclasses; k++) {
-		if (walk_folder(&w, ds->classes[k], &top) < 0 ||
-		    (w.files.n && take_class(ds, files, &w, (int64_t)k, order) < 0)) {
-			walk_free(&w);
-			return -1;
-		}
-		if (w.files.n == 0 && !ds->allow_empty)
-			empty = error("%s: no image files in this class folder", ds->classes[k]);
-		walk_free(&w);
+	m = ds->nclasses;
+	c.classes = ds->classes;
+	c.rows = calloc(m + 1, sizeof(*c.rows));
+	c.done = calloc(m + 1, 1);
+	first = malloc((m + 1) * sizeof(*first));
+	if (!c.rows || !c.done || !first) {
+		error("out of memory");
+		goto out;
 	}
+	threads = filelist_threads();
+	if (threads > 1 && m > 1)
+		filelist_parallel(m, threads, list_one_class, &c);
+	for (k = 0; k < m; k++) {
+		if (!c.done[k] && walk_class(&c.rows[k], ds->classes[k], &top, order) < 0)
+			goto out;
+		if (c.rows[k].n == 0 && !ds->allow_empty)
+			empty = error("%s: no image files in this class folder", ds->classes[k]);
+	}
+	for (i = files->n, k = 0; k < m; k++)
+		i += c.rows[k].n;
+	if (i > files->n) {
+		int64_t *labels = realloc(ds->labels, (i + 1) * sizeof(*labels));
+
+		if (!labels) {
+			error("out of memory");
+			goto out;
+		}
+		ds->labels = labels;
+	}
+	if (filelist_concat(files, c.rows, m, first) < 0)
+		goto out;
+	for (k = 0; k < m; k++)
+		for (i = first[k]; i < first[k + 1]; i++)
+			ds->labels[i] = (int64_t)k;
 	/* The classes' paths become their names. */
-	for (k = 0; k < ds->nclasses; k++) {
+	for (k = 0; k < m; k++) {
 		char *name = ds->classes[k] + root_len;
 
 		while (*name == '/')
 			name++;
 		memmove(ds->classes[k], name, strlen(name) + 1);
 	}
-	return empty;
+	r = empty;
+out:
+	for (k = 0; c.rows && k < m; k++)
+		filelist_free(&c.rows[k]);
+	free(c.rows);
+	free(c.done);
+	free(first);
+	return r;
 }
 
 /* Row I's labels (DS's only kind that is set) into row J of the arrays

@@ -7,9 +7,11 @@
 #include "common/err.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static const char *const image_exts[] = {
 	"png", "jpg", "jpeg", "webp", "gif", "bmp", "dib", "tga", "pgm", "ppm", "pnm", "tif",
@@ -158,4 +160,93 @@ void filelist_free(struct filelist *fl)
 	free(fl->paths);
 	fl->paths = NULL;
 	fl->n = fl->cap = 0;
+}
+
+int filelist_concat(struct filelist *dst, struct filelist *parts, size_t n, size_t *first)
+{
+	size_t k, total = dst->n;
+	char **p;
+
+	for (k = 0; k < n; k++) {
+		if (first)
+			first[k] = total;
+		total += parts[k].n;
+	}
+	if (first)
+		first[n] = total;
+	if (total > dst->cap) {
+		if (!(p = realloc(dst->paths, total * sizeof(*p))))
+			return error("out of memory");
+		dst->paths = p;
+		dst->cap = total;
+	}
+	for (k = 0; k < n; k++) {
+		if (parts[k].n)
+			memcpy(dst->paths + dst->n, parts[k].paths, parts[k].n * sizeof(*p));
+		dst->n += parts[k].n;
+		free(parts[k].paths);
+		memset(&parts[k], 0, sizeof(parts[k]));
+	}
+	return 0;
+}
+
+/* Set in a listing thread: a listing within it runs in it, not on more. */
+static __thread int in_list_thread;
+
+unsigned filelist_threads(void)
+{
+	const char *e = getenv("PARIMG_LIST_THREADS");
+	long cpus;
+	char *end;
+
+	if (in_list_thread)
+		return 1;
+	if (e && *e) {
+		long v = strtol(e, &end, 10);
+
+		if (!*end && v >= 1 && v <= 256)
+			return (unsigned)v;
+	}
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned)cpus;
+}
+
+struct par {
+	size_t n, next;		/* next: the first K not yet taken (atomic) */
+	void (*fn)(void *ctx, size_t k);
+	void *ctx;
+};
+
+static void *par_main(void *arg)
+{
+	struct par *p = arg;
+	int was = in_list_thread;
+	size_t k;
+
+	in_list_thread = 1;
+	err_quiet(1);
+	while ((k = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n)
+		p->fn(p->ctx, k);
+	/* The caller's thread as it was: quiet only if it is a listing one. */
+	err_quiet(was);
+	in_list_thread = was;
+	return NULL;
+}
+
+void filelist_parallel(size_t n, unsigned threads, void (*fn)(void *ctx, size_t k), void *ctx)
+{
+	struct par p = { .n = n, .fn = fn, .ctx = ctx };
+	pthread_t tid[255];
+	unsigned t, started = 0;
+
+	if (threads > n)
+		threads = n > 0 ? (unsigned)(n < 256 ? n : 256) : 1;
+	for (t = 1; t < threads && t <= 255; t++) {
+		if (pthread_create(&tid[started], NULL, par_main, &p) != 0)
+			break;
+		started++;
+	}
+	par_main(&p);		/* the caller takes its share too */
+	for (t = 0; t < started; t++)
+		pthread_join(tid[t], NULL);
 }

@@ -26,6 +26,24 @@ char *filelist_join(const char *dir, const char *name);
 void filelist_sort(struct filelist *fl, enum filelist_order order);
 void filelist_free(struct filelist *fl);
 
+/* Append PARTS[0..N)'s paths to DST, part after part, moving them (each
+ * part is left empty, its array freed): one allocation, the rows of part K
+ * starting at DST's old count plus the counts of the parts before it (a
+ * prefix sum, into FIRST[K] when FIRST is not NULL; FIRST[N] is the new
+ * count). 0, or -1 with a message printed and nothing moved. */
+int filelist_concat(struct filelist *dst, struct filelist *parts, size_t n, size_t *first);
+
+/* How many threads list folders: PARIMG_LIST_THREADS when it is a number
+ * from 1 to 256 (1: one, the caller), else the processors online, at most
+ * 16; 1 within a listing thread (no nesting). */
+unsigned filelist_threads(void);
+/* Run FN(CTX, K) once for each K in [0, N), on up to THREADS threads (the
+ * caller among them), in no set order, with messages off in each (see
+ * err_quiet: FN records a failure, and the caller does that K again, in
+ * order, to report it). Returns once every K is done; a thread that cannot
+ * be started leaves its share to the others. */
+void filelist_parallel(size_t n, unsigned threads, void (*fn)(void *ctx, size_t k), void *ctx);
+
 /* Natural order: digit runs compare by value, the rest bytewise; ties by
  * strcmp, so the order is total. */
 int natcmp(const char *a, const char *b);

@@ -228,3 +228,141 @@ Test(filelist_line_break, the_characters_splitlines_ends_a_line_at)
 	for (i = 0; fine[i]; i++)
 		cr_assert_null(filelist_line_break(fine[i]), "%d", i);
 }
+
+/* Part K of the parts made here holds SIZES[K] paths "K/I". */
+static void make_parts(struct filelist *parts, const size_t *sizes, size_t n)
+{
+	size_t k, i;
+
+	for (k = 0; k < n; k++) {
+		memset(&parts[k], 0, sizeof(parts[k]));
+		for (i = 0; i < sizes[k]; i++) {
+			char *p;
+
+			cr_assert_geq(asprintf(&p, "%zu/%zu", k, i), 0);
+			cr_assert_eq(filelist_push(&parts[k], p), 0);
+		}
+	}
+}
+
+Test(filelist_concat, prefix_sum_gives_each_part_its_first_row)
+{
+	static const size_t sizes[] = { 3, 0, 1, 0, 0, 5, 2 };
+	struct filelist parts[7], dst = { 0 };
+	size_t first[8], k, i, row;
+
+	cr_assert_eq(filelist_push(&dst, strdup("before")), 0);
+	make_parts(parts, sizes, 7);
+	cr_assert_eq(filelist_concat(&dst, parts, 7, first), 0);
+	cr_assert_eq(dst.n, 12);
+	cr_assert_str_eq(dst.paths[0], "before");
+	for (row = 1, k = 0; k < 7; k++) {
+		cr_assert_eq(first[k], row, "part %zu starts at %zu, not %zu", k, first[k], row);
+		cr_assert_eq(parts[k].n, 0);
+		cr_assert_null(parts[k].paths);
+		for (i = 0; i < sizes[k]; i++, row++) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "%zu/%zu", k, i);
+			cr_assert_str_eq(dst.paths[row], want);
+		}
+	}
+	cr_assert_eq(first[7], 12);
+	filelist_free(&dst);
+}
+
+Test(filelist_concat, no_parts_and_empty_parts)
+{
+	static const size_t sizes[] = { 0, 0 };
+	struct filelist parts[2], dst = { 0 };
+	size_t first[3];
+
+	cr_assert_eq(filelist_concat(&dst, parts, 0, first), 0);
+	cr_assert_eq(first[0], 0);
+	cr_assert_eq(dst.n, 0);
+	make_parts(parts, sizes, 2);
+	cr_assert_eq(filelist_concat(&dst, parts, 2, NULL), 0);
+	cr_assert_eq(dst.n, 0);
+	filelist_free(&dst);
+}
+
+/* A concat of the parts in order equals pushing every path in order: the
+ * merge is the serial listing's order, whatever the sizes. */
+Test(filelist_concat, same_as_one_list_for_random_sizes)
+{
+	struct filelist parts[50], dst = { 0 }, serial = { 0 };
+	size_t sizes[50], k, i;
+	unsigned s = 12345;
+
+	for (k = 0; k < 50; k++) {
+		s = s * 1103515245u + 12345u;
+		sizes[k] = (s >> 16) % 9;
+	}
+	make_parts(parts, sizes, 50);
+	for (k = 0; k < 50; k++)
+		for (i = 0; i < parts[k].n; i++)
+			cr_assert_eq(filelist_push(&serial, strdup(parts[k].paths[i])), 0);
+	cr_assert_eq(filelist_concat(&dst, parts, 50, NULL), 0);
+	cr_assert_eq(dst.n, serial.n);
+	for (i = 0; i < dst.n; i++)
+		cr_assert_str_eq(dst.paths[i], serial.paths[i]);
+	filelist_free(&dst);
+	filelist_free(&serial);
+}
+
+struct par_count {
+	unsigned *hits;
+	unsigned nested;	/* filelist_threads() as a thread saw it, if not 1 */
+};
+
+static void count_one(void *ctx, size_t k)
+{
+	struct par_count *c = ctx;
+	unsigned t = filelist_threads();
+
+	__atomic_fetch_add(&c->hits[k], 1, __ATOMIC_RELAXED);
+	if (t != 1)
+		__atomic_store_n(&c->nested, t, __ATOMIC_RELAXED);
+}
+
+Test(filelist_parallel, each_index_once_on_any_number_of_threads)
+{
+	static const size_t ns[] = { 0, 1, 2, 7, 1000 };
+	static const unsigned threads[] = { 1, 2, 7, 64, 300 };
+	size_t a, b, k;
+
+	for (a = 0; a < sizeof(ns) / sizeof(*ns); a++)
+		for (b = 0; b < sizeof(threads) / sizeof(*threads); b++) {
+			struct par_count c = { calloc(ns[a] + 1, sizeof(unsigned)), 0 };
+
+			cr_assert_not_null(c.hits);
+			filelist_parallel(ns[a], threads[b], count_one, &c);
+			for (k = 0; k < ns[a]; k++)
+				cr_assert_eq(c.hits[k], 1, "n %zu, %u threads: %zu ran %u times",
+					     ns[a], threads[b], k, c.hits[k]);
+			cr_assert_eq(c.nested, 0, "a listing thread would start %u more",
+				     c.nested);
+			free(c.hits);
+		}
+}
+
+Test(filelist_threads, from_the_environment_or_the_processors)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned dflt = cpus < 1 ? 1 : cpus > 16 ? 16 : (unsigned)cpus;
+
+	setenv("PARIMG_LIST_THREADS", "1", 1);
+	cr_assert_eq(filelist_threads(), 1);
+	setenv("PARIMG_LIST_THREADS", "7", 1);
+	cr_assert_eq(filelist_threads(), 7);
+	setenv("PARIMG_LIST_THREADS", "256", 1);
+	cr_assert_eq(filelist_threads(), 256);
+	setenv("PARIMG_LIST_THREADS", "0", 1);
+	cr_assert_eq(filelist_threads(), dflt);
+	setenv("PARIMG_LIST_THREADS", "257", 1);
+	cr_assert_eq(filelist_threads(), dflt);
+	setenv("PARIMG_LIST_THREADS", "3x", 1);
+	cr_assert_eq(filelist_threads(), dflt);
+	unsetenv("PARIMG_LIST_THREADS");
+	cr_assert_eq(filelist_threads(), dflt);
+}

@@ -30,11 +30,67 @@ static int is_listable(const char *dir, const struct dirent *de)
 
 static int add_tree(struct filelist *fl, const char *dir, int recursive);
 
+/* Subfolders listed on threads: SUBS[K]'s rows into PARTS[K], DONE[K] set
+ * when that went well. */
+struct sub_list {
+	char **subs;
+	int recursive;
+	struct filelist *parts;
+	unsigned char *done;
+};
+
+static void list_one_sub(void *ctx, size_t k)
+{
+	struct sub_list *a = ctx;
+
+	a->done[k] = add_tree(&a->parts[k], a->subs[k], a->recursive) == 0;
+	if (!a->done[k])
+		filelist_free(&a->parts[k]);
+}
+
+/*
+ * The rows of folders SUBS (in order) onto FL: each listed on its own, on
+ * threads when there are several (filelist_parallel), then, in order, one
+ * that failed listed again with messages on, so that the errors are those
+ * of a walk folder by folder, the first ending it; and the rows laid down
+ * by a prefix sum over the folders' counts (filelist_concat).
+ */
+static int add_trees(struct filelist *fl, struct filelist *subs, int recursive)
+{
+	struct sub_list a = { .subs = subs->paths, .recursive = recursive };
+	unsigned threads = filelist_threads();
+	size_t k;
+	int r = -1;
+
+	if (threads <= 1 || subs->n < 2) {
+		for (k = 0; k < subs->n; k++)
+			if (add_tree(fl, subs->paths[k], recursive) < 0)
+				return -1;
+		return 0;
+	}
+	a.parts = calloc(subs->n, sizeof(*a.parts));
+	a.done = calloc(subs->n, 1);
+	if (!a.parts || !a.done) {
+		error("out of memory");
+		goto out;
+	}
+	filelist_parallel(subs->n, threads, list_one_sub, &a);
+	for (k = 0; k < subs->n; k++)
+		if (!a.done[k] && add_tree(&a.parts[k], subs->paths[k], recursive) < 0)
+			goto out;
+	r = filelist_concat(fl, a.parts, subs->n, NULL);
+out:
+	for (k = 0; a.parts && k < subs->n; k++)
+		filelist_free(&a.parts[k]);
+	free(a.parts);
+	free(a.done);
+	return r;
+}
+
 static int add_dir(struct filelist *fl, const char *dir, DIR *d, int recursive)
 {
 	struct filelist subs = { 0 };
 	struct dirent *de;
-	size_t k;
 	int r = 0;
 
 	for (;;) {
@@ -69,8 +125,8 @@ static int add_dir(struct filelist *fl, const char *dir, DIR *d, int recursive)
 	if (r == 0 && errno)
 		r = error_errno("%s", dir);
 	closedir(d);
-	for (k = 0; r == 0 && k < subs.n; k++)
-		r = add_tree(fl, subs.paths[k], recursive);
+	if (r == 0)
+		r = add_trees(fl, &subs, recursive);
 	filelist_free(&subs);
 	return r;
 }
@@ -199,17 +255,88 @@ static int none_found(char *const *args, int n, int recursive, const char *hint)
 	return error("%s: no image files in the input", n ? args[0] : "-");
 }
 
+/* Directories given as inputs, listed on threads: ARGS[K]'s rows (when
+ * DIR[K]) into PARTS[K], DONE[K] set when that went well. */
+struct arg_list {
+	char *const *args;
+	int recursive;
+	const unsigned char *dir;
+	struct filelist *parts;
+	unsigned char *done;
+};
+
+static void list_one_arg(void *ctx, size_t k)
+{
+	struct arg_list *a = ctx;
+	DIR *d;
+
+	if (!a->dir[k] || !(d = opendir(a->args[k])))
+		return;
+	a->done[k] = add_dir(&a->parts[k], a->args[k], d, a->recursive) == 0;
+	if (!a->done[k])
+		filelist_free(&a->parts[k]);
+}
+
+/*
+ * Every input's rows onto FILES, in the order given: the directories among
+ * them listed on threads when there are several, then, in order, the other
+ * inputs (files, archives, "-": their readers are not for threads) and any
+ * directory whose listing failed (again, with messages on, so that the
+ * errors are those of a walk input by input), and the rows laid down by a
+ * prefix sum (filelist_concat). 0, or -1 with a message printed.
+ */
+static int add_args(struct filelist *files, char *const *args, int n, int recursive)
+{
+	struct arg_list a = { .args = args, .recursive = recursive };
+	unsigned char *dir = NULL;
+	unsigned threads = filelist_threads();
+	struct stat st;
+	size_t k, ndirs = 0, m = (size_t)n;
+	int r = -1;
+
+	if (threads > 1 && n > 1) {
+		if (!(dir = calloc(m, 1)))
+			return error("out of memory");
+		for (k = 0; k < m; k++)
+			ndirs += dir[k] = strcmp(args[k], "-") != 0 && stat(args[k], &st) == 0 &&
+					  S_ISDIR(st.st_mode);
+	}
+	if (ndirs < 2) {
+		free(dir);
+		for (k = 0; k < m; k++)
+			if (scan_add(files, args[k], recursive) < 0)
+				return -1;
+		return 0;
+	}
+	a.dir = dir;
+	a.parts = calloc(m, sizeof(*a.parts));
+	a.done = calloc(m, 1);
+	if (!a.parts || !a.done) {
+		error("out of memory");
+		goto out;
+	}
+	filelist_parallel(m, threads, list_one_arg, &a);
+	for (k = 0; k < m; k++)
+		if (!a.done[k] && scan_add(&a.parts[k], args[k], recursive) < 0)
+			goto out;
+	r = filelist_concat(files, a.parts, m, NULL);
+out:
+	for (k = 0; a.parts && k < m; k++)
+		filelist_free(&a.parts[k]);
+	free(a.parts);
+	free(a.done);
+	free(dir);
+	return r;
+}
+
 int scan_collect(struct filelist *files, struct dataset *ds, char *const *args, int n,
 		 const struct scan_opts *o)
 {
-	int i;
-
 	arch_set_member_max(o->member_max);
 	if (o->labels)
 		return (arch_sniff(args[0]) ? arch_scan : dataset_scan)(ds, files, args[0], o->order);
-	for (i = 0; i < n; i++)
-		if (scan_add(files, args[i], o->recursive) < 0)
-			return -1;
+	if (add_args(files, args, n, o->recursive) < 0)
+		return -1;
 	if (files->n == 0)
 		return none_found(args, n, o->recursive, o->hint);
 	filelist_sort(files, o->order);
