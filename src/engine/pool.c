@@ -27,6 +27,8 @@
 #define TICK_MS 200		/* progress period */
 #define GRACE_MS 1000		/* SIGTERM to SIGKILL when stopping workers */
 #define BATCH 32		/* inputs handed to a confined worker at a time */
+#define SPAN 1024		/* self-open: items handed at a time when all are
+				 * ones it opens itself (no descriptor to pass) */
 #define WARN_MAX 1024		/* longest warning text a confined worker sends */
 
 /* One worker's shared state. Written by the worker, read by the parent
@@ -78,7 +80,8 @@ static struct slot *slot_at(const struct shared *sh, unsigned w)
 enum {
 	MSG_FDS = 1,		/* inputs of items [begin, end): begin at or past
 				 * those already handed, end within the range,
-				 * at most BATCH */
+				 * at most BATCH (self-open: SPAN, and a reply
+				 * past BATCH is all SELF_OPEN) */
 	MSG_CHUNK,		/* dynamic: the next chunk, once the range is done */
 	MSG_WARN,		/* keep_going: item begin failed, LEN bytes of
 				 * reason follow; items in increasing order */
@@ -238,8 +241,8 @@ static struct {
 	size_t first;		/* the task's first item */
 	size_t end;		/* end of the range or chunk in hand */
 	size_t b, e;		/* the batch of inputs in hand: items [b, e) */
-	int fd[BATCH];		/* their descriptors, -1 once taken */
-	int err[BATCH];		/* or why the parent could not open them, or
+	int fd[SPAN];		/* their descriptors, -1 once taken */
+	int err[SPAN];		/* or why the parent could not open them, or
 				 * SELF_OPEN */
 	int dirfd;		/* self-open: what its openat names */
 	const struct pool_task *t;
@@ -287,7 +290,8 @@ static size_t ask(const struct msg *m, const char *text, struct reply *rp, int *
  * holds within the range in hand, closing what is left of the last. */
 static void fetch(size_t r)
 {
-	struct msg m = { .type = MSG_FDS, .begin = r, .end = r + BATCH };
+	size_t most = wch.dirfd >= 0 ? SPAN : BATCH;
+	struct msg m = { .type = MSG_FDS, .begin = r, .end = r + most };
 	struct reply rp;
 	int fds[BATCH];
 	size_t k, n, used = 0;
@@ -301,10 +305,11 @@ static void fetch(size_t r)
 		m.end = r + 1;	/* out of the range: the parent says no */
 	n = ask(&m, NULL, &rp, fds);
 	wch.b = r;
-	wch.e = r + (rp.end - rp.begin <= BATCH ? rp.end - rp.begin : 0);
+	wch.e = r + (rp.end - rp.begin <= most ? rp.end - rp.begin : 0);
 	for (k = 0; k < wch.e - wch.b; k++) {
-		wch.err[k] = rp.err[k];
-		wch.fd[k] = rp.err[k] == 0 && used < n ? fds[used++] : -1;
+		/* Past a batch, every item is one it opens itself. */
+		wch.err[k] = wch.e - wch.b > BATCH ? SELF_OPEN : rp.err[k];
+		wch.fd[k] = wch.err[k] == 0 && used < n ? fds[used++] : -1;
 	}
 }
 
@@ -616,7 +621,11 @@ static void violation(struct run_state *rs, unsigned w, const char *fmt, ...)
 		kill(wk->pid, SIGKILL);
 }
 
-/* Open the inputs of items [B, E) for worker W and send them over. */
+/* Open the inputs of items [B, E) for worker W and send them over; asked
+ * for more than a batch (self-open), the run of items from B it opens
+ * itself when that is longer than a batch (a reply with no descriptor, a
+ * message per SPAN items instead of per BATCH: the parent's CPU), else a
+ * batch. */
 static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 {
 	const struct pool_task *t = rs->t;
@@ -632,7 +641,12 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 
 	if (rs->wk[w].pid <= 0)
 		return;		/* dead: its request is moot */
-	for (k = 0; k < e - b; k++) {
+	if (e - b > BATCH) {
+		for (k = 0; b + k < e && self_open && t->own(t->ctx, t->first + b + k); k++)
+			;
+		rp.end = e = k > BATCH ? b + k : b + BATCH;
+	}
+	for (k = 0; e - b <= BATCH && k < e - b; k++) {
 		size_t i = t->first + b + k;
 		int fd;
 
@@ -787,7 +801,7 @@ static int serve(struct run_state *rs, unsigned w)
 		violation(rs, w, "sent a message whose length is not its own");
 	else if (m.type == MSG_FDS) {
 		if (m.begin < wk->handed || m.begin >= m.end || m.end > wk->end ||
-		    m.end - m.begin > BATCH)
+		    m.end - m.begin > (self_open ? SPAN : BATCH))
 			violation(rs, w, "asked for items %llu-%llu, not its own",
 				  (unsigned long long)(t->first + m.begin),
 				  (unsigned long long)(t->first + m.end - 1));
