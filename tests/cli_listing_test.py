@@ -230,4 +230,36 @@ def test_link_loop_and_line_break_same_message(d):
         assert "line break" in err, err
 
 
+def test_self_open_spans_same_bytes_as_unconfined(d):
+    """Confined workers that open their own inputs are handed up to 1,024
+    of them a message; links out of the root among them (opened by the
+    parent on request) and archive members (handed as descriptors) break
+    the spans. The bytes are --sandbox off's at every -j."""
+    imgs = pool(d, 8)
+    root = os.path.join(d, "many")
+    os.makedirs(root)
+    outside = os.path.join(d, "outside")
+    os.makedirs(outside)
+    shutil.copyfile(imgs[7], os.path.join(outside, "far.png"))
+    for i in range(2500):
+        if i in (40, 1500, 2499):
+            os.symlink(os.path.join(outside, "far.png"), os.path.join(root, "img_%d.png" % i))
+        else:
+            shutil.copyfile(imgs[i % 7], os.path.join(root, "img_%d.png" % i))
+    tar = os.path.join(d, "few.tar")
+    subprocess.run(["tar", "-cf", tar, "-C", os.path.dirname(imgs[0])] +
+                   [os.path.basename(p) for p in imgs[:5]], check=True)
+    for args in ([root], [root, tar, os.path.join(outside, "far.png")]):
+        ref = None
+        for j in ("1", "2", "7"):
+            for mode in ("auto", "off"):
+                r, files = load(d, "j%s_%s" % (j, mode), ["-j", j, "--sandbox", mode,
+                                                          "--manifest", "@rows.txt",
+                                                          "-o", "@x.npy"] + args, None)
+                if ref is None:
+                    ref = (r.err, files)
+                    assert len(files["rows.txt"].decode().splitlines()) >= 2500
+                assert (r.err, files) == ref, "-j%s --sandbox %s differs" % (j, mode)
+
+
 harness.main(globals())
