@@ -13,6 +13,7 @@
 #include "inputs/dedup.h"
 #include "inputs/filelist.h"
 #include "inputs/input.h"
+#include "inputs/labels.h"
 #include "inputs/neardup.h"
 #include "inputs/scan.h"
 #include "image/phash.h"
@@ -600,7 +601,8 @@ static void summarize(struct check *k)
 /* Long-only options. */
 enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NEAR,
        OPT_NEAR_DISTANCE, OPT_QUALITY, OPT_RECURSE_ARCHIVES, OPT_SANDBOX, OPT_THRESHOLD,
-       OPT_ALL, OPT_SPLIT, OPT_SHUFFLE, OPT_SEED };
+       OPT_ALL, OPT_SPLIT, OPT_SHUFFLE, OPT_SEED, OPT_LABELS_FROM, OPT_PATH_COLUMN,
+       OPT_LABEL_COLUMN, OPT_TARGETS };
 
 /* --list's kinds, indexed by enum list_kind less one. */
 static const char *const list_names[] = { "broken", "duplicates", "pixel", "near", "leaks",
@@ -613,7 +615,9 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
+	{ "label-column", required_argument, NULL, OPT_LABEL_COLUMN },
 	{ "labels", no_argument, NULL, OPT_LABELS },
+	{ "labels-from", required_argument, NULL, OPT_LABELS_FROM },
 	{ "list", required_argument, NULL, OPT_LIST },
 	{ "list-broken", no_argument, NULL, OPT_LIST_BROKEN },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
@@ -621,6 +625,7 @@ static const struct option longopts[] = {
 	{ "near-distance", required_argument, NULL, OPT_NEAR_DISTANCE },
 	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
 	{ "null", no_argument, NULL, '0' },
+	{ "path-column", required_argument, NULL, OPT_PATH_COLUMN },
 	{ "quality", no_argument, NULL, OPT_QUALITY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
@@ -631,6 +636,7 @@ static const struct option longopts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
 	{ "split", required_argument, NULL, OPT_SPLIT },
+	{ "targets", required_argument, NULL, OPT_TARGETS },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
@@ -667,6 +673,18 @@ static int parse_more(struct check *k, int ch, const char *arg, int *all)
 	case OPT_SHUFFLE:
 		k->shuffle = 1;
 		return 1;
+	case OPT_LABELS_FROM:
+		k->lo.table = arg;
+		return 1;
+	case OPT_PATH_COLUMN:
+		k->lo.path_col = arg;
+		return 1;
+	case OPT_LABEL_COLUMN:
+		k->lo.label_col = arg;
+		return 1;
+	case OPT_TARGETS:
+		k->lo.targets = arg;
+		return 1;
 	case OPT_SPLIT:
 		if (split_parse(arg, &k->split) < 0)
 			return usage_error("check", "invalid --split '%s' (NAME=FRACTION,... with "
@@ -686,6 +704,14 @@ static int check_more(struct check *k, int all)
 		k->near = k->quality = 1;
 	if (k->seed_given && !k->shuffle)
 		return usage_error("check", "--seed needs --shuffle");
+	if (!k->lo.table && (k->lo.path_col || k->lo.label_col || k->lo.targets))
+		return usage_error("check", "--path-column, --label-column and --targets go with "
+				   "--labels-from");
+	if (k->lo.table && k->labels)
+		return usage_error("check", "--labels-from and --labels: choose one (the table "
+				   "labels the images, not their folders)");
+	if (k->lo.targets && k->lo.label_col)
+		return usage_error("check", "--targets replaces --label-column: choose one");
 	if (k->shuffle && !k->split.n)
 		return usage_error("check", "--shuffle goes with --split (it only moves rows "
 				   "between parts)");
@@ -789,7 +815,38 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		k->near_t = CHECK_NEAR_T;
 	if (k->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
 		return usage_error("check", "--labels takes one INPUT, the directory of class folders");
+	if (k->lo.table && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
+		return usage_error("check", "--labels-from takes one INPUT, the directory or "
+				   "archive of the images it names");
 	return 0;
+}
+
+/* --labels-from: every image beneath INPUT, and the table's problems
+ * against them (labels_check) counted in K->table_problems: nothing is
+ * decoded for them, the workers decode each image once, as without it. */
+static int collect_table(struct check *k, const char *input, const struct scan_opts *o)
+{
+	char *member = NULL;
+	int r = -1;
+
+	k->lo.root = input;
+	if (labels_resolve_table(&k->lo, input, &member) < 0 ||
+	    (member && arch_keep_tables(member, 0) < 0) ||
+	    scan_collect(&k->files, &k->ds, (char *const *)&input, 1, o) < 0 ||
+	    (member && labels_take_kept(input, &k->lo) < 0))
+		goto out;
+	if (member && !k->lo.nsrc) {
+		error("%s: no member '%s' in %s (a regular file)", k->lo.table, member, input);
+		goto out;
+	}
+	if (labels_check(&k->files, &k->lo, &k->table_problems) < 0)
+		goto out;
+	if (k->split.n)
+		check_leaks_split(k);
+	r = 0;
+out:
+	free(member);
+	return r;
 }
 
 /* The files: every image beneath the inputs (hidden folders skipped), or
@@ -804,6 +861,8 @@ static int collect(struct check *k, int argc, char **argv)
 		.member_max = k->spec.max_pixels * 8 + (1 << 20),
 	};
 
+	if (k->lo.table)
+		return collect_table(k, argv[optind], &o);
 	if (argc - optind == 1 && scan_is_class_tree(argv[optind]))
 		k->labels = 1;
 	o.labels = k->labels;
@@ -870,6 +929,7 @@ static void check_free(struct check *k)
 	free(k->sum.group);
 	dataset_free(&k->ds);
 	filelist_free(&k->files);
+	labels_free(&k->lo);
 	arch_free();
 	free(k->file.p);
 	free(k->pix.p);
@@ -897,7 +957,7 @@ int cmd_check(int argc, char **argv)
 	r = EXIT_FAIL;
 	if (collect(&k, argc, argv) == 0 && run(&k, &c) == 0) {
 		check_report(&k);
-		r = k.sum.broken ? EXIT_SKIPPED : EXIT_OK;
+		r = k.sum.broken || k.table_problems ? EXIT_SKIPPED : EXIT_OK;
 	}
 	check_free(&k);
 	return r;
