@@ -65,6 +65,14 @@ static const char usage_text[] =
 	"                          count each class's images, flag empty and\n"
 	"                          small ones (fewer than a fifth of the median\n"
 	"                          class's)\n"
+	"      --labels-from TABLE report TABLE's problems against INPUT's images,\n"
+	"                          as load --labels-from finds them before it\n"
+	"                          decodes (rows naming no image, images no row\n"
+	"                          names, keys given twice, conflicting labels,\n"
+	"                          each FILE:LINE, on stderr), with the report;\n"
+	"                          TABLE may be ARCHIVE:MEMBER of the INPUT archive\n"
+	"      --path-column COL, --label-column COL, --targets COL,...\n"
+	"                          with --labels-from, as load's\n"
 	"      --format table|json|csv\n"
 	"                          the report: a summary table (default), JSON\n"
 	"                          (see parimg(1)), or CSV with one row a file\n"
@@ -136,7 +144,8 @@ static const char usage_text[] =
 	"  -v, --verbose           print each worker's range and time\n"
 	"  -h, --help              show this help and exit\n"
 	"\n"
-	"Exit status: 0 when no file is broken, 3 when some are, 1 on an error\n"
+	"Exit status: 0 when no file is broken, 3 when some are (or the\n"
+	"--labels-from table has problems), 1 on an error\n"
 	"of check's own, 2 on a usage error.\n";
 
 static const char *file_name(void *ctx, size_t i)
