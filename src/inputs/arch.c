@@ -74,7 +74,7 @@ int arch_keep_tables(const char *member, int meta)
 	return 0;
 }
 
-const struct arch_table *arch_kept(size_t *n)
+struct arch_table *arch_kept(size_t *n)
 {
 	*n = nkept;
 	return kept;
@@ -800,6 +800,10 @@ static int keep_table(struct listing *ls, struct archive *a, struct archive_entr
 		free(p);
 		return -1;
 	}
+	/* In one piece when its size is known (no regrowing copies). */
+	if (archive_entry_size_is_set(ent) && !(text = malloc((cap = (size_t)archive_entry_size(ent) +
+								  65536 + 1))))
+		goto oom;
 	do {
 		if (cap - len < 65536 + 1) {
 			cap = cap ? 2 * cap : 65536 * 2;

@@ -74,8 +74,9 @@ struct arch_table {
  * as arch_add does, without class folders: the metadata labels it. Set
  * before listing; arch_free forgets it. 0, or -1 (out of memory). */
 int arch_keep_tables(const char *member, int meta);
-/* The tables kept so far, in archive order: *N of them. */
-const struct arch_table *arch_kept(size_t *n);
+/* The tables kept so far, in archive order: *N of them. Their TEXT may be
+ * taken (set to NULL, then the taker's to free). */
+struct arch_table *arch_kept(size_t *n);
 
 /* 1 when NAME is a member listed by arch_add or arch_scan. */
 int arch_is_member(const char *name);

@@ -646,13 +646,9 @@ static int read_tables(const struct labels_opts *o, struct table *t, size_t *pat
 		int r;
 
 		if (src->text) {
-			/* A copy: the cells are cut out of it in place. */
-			char *copy = malloc(src->len + 1);
-
-			if (!copy)
-				return error("out of memory");
-			memcpy(copy, src->text, src->len + 1);
-			r = table_parse(&t[s], src->name, copy, src->len, names, n);
+			/* T's now: its cells are cut out of it in place. */
+			r = table_parse(&t[s], src->name, src->text, src->len, names, n);
+			o->src[s].text = NULL;
 		} else {
 			r = table_read(&t[s], src->name, names, n);
 		}
@@ -1102,7 +1098,7 @@ int labels_find_metadata(const char *root, struct labels_opts *o)
 int labels_take_kept(const char *root, struct labels_opts *o)
 {
 	size_t n, k, j;
-	const struct arch_table *kt = arch_kept(&n);
+	struct arch_table *kt = arch_kept(&n);
 	for (k = 0; k < n; k++) {
 		const char *slash = strrchr(kt[k].member, '/');
 		size_t dl = slash ? (size_t)(slash - kt[k].member) + 1 : 0;
@@ -1121,14 +1117,13 @@ int labels_take_kept(const char *root, struct labels_opts *o)
 			name = NULL, dir = NULL;
 		else
 			dir = strndup(kt[k].member, dl);
-		text = malloc(kt[k].len + 1);
-		if (!name || !dir || !text) {
+		if (!name || !dir) {
 			free(name);
 			free(dir);
-			free(text);
 			return error("out of memory");
 		}
-		memcpy(text, kt[k].text, kt[k].len + 1);
+		text = kt[k].text;	/* taken, not copied */
+		kt[k].text = NULL;
 		r = labels_add_src(o, name, dir, text, kt[k].len);
 		free(name);
 		free(dir);

@@ -18,7 +18,8 @@ struct labels_src {
 				 * whose images it labels (a split folder's
 				 * metadata file) */
 	char *text;		/* its LEN bytes, NUL-ended (malloc'd), or NULL:
-				 * read the file NAME */
+				 * read the file NAME; parsed in place, so
+				 * labels_apply or labels_check takes them (once) */
 	size_t len;
 };
 
@@ -99,7 +100,8 @@ int labels_check(const struct filelist *files, const struct labels_opts *o, size
  * out of memory). */
 int labels_find_metadata(const char *root, struct labels_opts *o);
 
-/* The tables arch.h kept while listing archive ROOT, added to O's: each
+/* The tables arch.h kept while listing archive ROOT (their bytes taken,
+ * not copied), added to O's: each
  * named ROOT:MEMBER, a metadata file for the images of its folder, any
  * other (--labels-from ARCHIVE:MEMBER) for all. 0, or -1 with a message
  * printed (two metadata files in one folder, out of memory). */
