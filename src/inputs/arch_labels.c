@@ -316,7 +316,7 @@ int arch_scan(struct dataset *ds, struct filelist *files, const char *archive,
 
 			r = name ? filelist_push(files, name) : -1;
 		}
-		if (r == 0)
+		if (r == 0 && files->n)
 			filelist_sort(files, order);
 	} else if (r == 0) {
 		r = ls.ncls ? scan_wds(ds, files, &ls, order) : scan_folders(ds, files, &ls, order);
