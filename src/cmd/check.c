@@ -845,7 +845,8 @@ static int collect_table(struct check *k, const char *input, const struct scan_o
 	    (member && labels_take_kept(input, &k->lo) < 0))
 		goto out;
 	if (member && !k->lo.nsrc) {
-		error("%s: no member '%s' in %s (or not a regular file)", k->lo.table, member, input);
+		error("%s: no member '%s' in %s (or not a regular file)", k->lo.table, member,
+		      input);
 		goto out;
 	}
 	if (labels_check(&k->files, &k->lo, &k->table_problems) < 0)

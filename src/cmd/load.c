@@ -509,7 +509,8 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 	    (arch && labels_take_kept(argv[optind], &l->lo) < 0))
 		goto fail;
 	if (member && !l->lo.nsrc) {
-		error("%s: no member '%s' in %s (or not a regular file)", l->lo.table, member, argv[optind]);
+		error("%s: no member '%s' in %s (or not a regular file)", l->lo.table, member,
+		      argv[optind]);
 		goto fail;
 	}
 	free(member);
