@@ -1,7 +1,9 @@
 /* fuzz_archive.c - libFuzzer target for the archive reader (arch.c): any
  * bytes listed as an archive, plain and as a class tree or webdataset shard
- * (--labels) reading archives in archives, then every member read back whole; never a crash, a leak, a
- * read out of bounds, or a member longer than the limit. */
+ * (--labels) reading archives in archives, then every member read back
+ * whole, with the tables kept as load --labels-from ARCHIVE:MEMBER and
+ * Hugging Face's metadata keep them; never a crash, a leak, a read out of
+ * bounds, or a member or table longer than its limit. */
 #define _GNU_SOURCE
 #include "inputs/arch.h"
 #include "codec/codec.h"
@@ -50,9 +52,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct dataset ds = { .allow_empty = pass };
 
 		arch_set_recurse(pass);		/* the second pass: archives in archives */
+		/* Tables kept whole while listing (load --labels-from
+		 * ARCHIVE:MEMBER, Hugging Face's metadata): the first pass
+		 * keeps a named member, the second the metadata files. */
+		if (arch_keep_tables(pass ? NULL : "t.csv", pass) < 0)
+			abort();
 
-		if ((pass ? arch_scan(&ds, &fl, path, ORDER_NATURAL) : arch_add(&fl, path)) == 0)
+		if ((pass ? arch_scan(&ds, &fl, path, ORDER_NATURAL) : arch_add(&fl, path)) == 0) {
+			const struct arch_table *kt;
+			size_t n, k;
+
 			read_all(&fl);
+			kt = arch_kept(&n);
+			for (k = 0; k < n; k++)
+				if (kt[k].len > ARCH_TABLE_MAX || kt[k].text[kt[k].len] != '\0')
+					abort();
+		}
 		filelist_free(&fl);
 		dataset_free(&ds);
 		arch_free();

@@ -257,13 +257,15 @@ for i, (dt, shape) in enumerate([("u1", (3, 4, 5)), ("<f8", (2,)), ("<u2", (0, 7
     b = io.BytesIO(); np.save(b, np.zeros(shape, dt)); open("%s/np-%d" % (sys.argv[1], i), "wb").write(b.getvalue()[:128])
 PY
 # The archive reader's seeds: small tars (ustar, pax, GNU), a tar.gz, zips
-# stored and deflated, a class tree and a webdataset shard.
+# stored and deflated, a class tree and a webdataset shard, a table and a
+# metadata file (kept whole while listing).
 mkdir -p "$out/archive"
 /usr/bin/python3 - "$out/archive" <<'PY'
 import gzip, io, sys, tarfile, zipfile
 png = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
 files = {"cat/a.png": png, "dog/sub/b.jpg": b"\xff\xd8\xff" + b"\0" * 20, ".h.png": png,
-         "k1.png": png, "k1.cls": b"3\n", "notes.txt": b"x"}
+         "k1.png": png, "k1.cls": b"3\n", "notes.txt": b"x", "t.csv": b"id,label\nk1,3\n",
+         "cat/metadata.jsonl": b'{"file_name": "a.png", "label": 1}\n'}
 for fmt, name in ((tarfile.USTAR_FORMAT, "ustar"), (tarfile.PAX_FORMAT, "pax"),
                   (tarfile.GNU_FORMAT, "gnu")):
     b = io.BytesIO()

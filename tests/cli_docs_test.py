@@ -103,7 +103,8 @@ def test_bash_completion(d):
     assert complete("load", "--ma") == ["--manifest", "--max-pixels", "--max-side"]
     assert complete("gen", "--s") == ["--schedule", "--seed", "--shard", "--size"]
     assert complete("bench", "--ph") == ["--phase"]
-    assert complete("check", "--l") == ["--labels", "--list", "--list-broken"]
+    assert complete("check", "--l") == ["--label-column", "--labels", "--labels-from", "--list",
+                                        "--list-broken"]
     assert complete("bench", "--la") == ["--labels", "--layout"]
 
 

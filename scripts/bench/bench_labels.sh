@@ -2,7 +2,8 @@
 # 1,000,000-row Kaggle-style CSV (ids without extension, 100 string
 # classes, rows in a scrambled order) matched to 1,000,000 image names and
 # checked, in-process (labels_match: labels.c, the code load runs), against
-# the in-memory part of the listing it follows; t2, "load --labels-from" of
+# the in-memory part of the listing it follows, and the same table read as
+# a deflated zip member (--labels-from ZIP:MEMBER); t2, "load --labels-from" of
 # the photo corpus (photo_corpus.py's same/, 1000 500x375 JPEGs) against the
 # same load without labels. Sourced by bench.sh, or alone:
 #   sh scripts/bench/bench.sh labels
@@ -20,16 +21,23 @@ with open(sys.argv[1], "w") as f:
     for i in range(n):
         k = (i * 104729) % n
         f.write("img%07d,class%02d\n" % (k, k % 100))
+import zipfile
+with zipfile.ZipFile(sys.argv[1][:-4] + ".zip", "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(sys.argv[1], "train.csv")
 PY
-out=$(bt "$RUNS" true "build/labels_match 1000000 -" true "build/labels_match 1000000 $S/labels.csv")
+out=$(bt "$RUNS" true "build/labels_match 1000000 -" true "build/labels_match 1000000 $S/labels.csv" \
+	true "build/labels_match 1000000 $S/labels.zip:train.csv")
 li=$(line "$out" 1)
 lm=$(line "$out" 2)
+lz=$(line "$out" 3)
 row "listing's sort of 1,000,000 names" "$(own "$li")" "$(owncpu "$li")"
 row "table read, matched, checked, numbered" "$(own "$lm")" "$(owncpu "$lm")"
+row "the same, the table a zip member (--labels-from Z:M)" "$(own "$lz")" "$(owncpu "$lz")"
 info "labels / listing (wall)" "$(ratio "$(first "$(own "$lm")")" "$(first "$(own "$li")")")x"
+info "zip member / file (CPU)" "$(ratio "$(first "$(owncpu "$lz")")" "$(first "$(owncpu "$lm")")")x"
 t=$(first "$(own "$lm")")
 goal t1 "1M-row table matched + checked <= 1 s" "${t} s" "$(le "$t" 1.0)"
-rm -f "$S/labels.csv"
+rm -f "$S/labels.csv" "$S/labels.zip"
 
 echo
 echo "t2. load --labels-from of 1000 500x375 photo JPEGs against load without labels, -j2"

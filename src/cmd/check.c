@@ -13,6 +13,7 @@
 #include "inputs/dedup.h"
 #include "inputs/filelist.h"
 #include "inputs/input.h"
+#include "inputs/labels.h"
 #include "inputs/neardup.h"
 #include "inputs/scan.h"
 #include "image/phash.h"
@@ -64,6 +65,14 @@ static const char usage_text[] =
 	"                          count each class's images, flag empty and\n"
 	"                          small ones (fewer than a fifth of the median\n"
 	"                          class's)\n"
+	"      --labels-from TABLE report TABLE's problems against INPUT's images,\n"
+	"                          as load --labels-from finds them before it\n"
+	"                          decodes (rows naming no image, images no row\n"
+	"                          names, keys given twice, conflicting labels,\n"
+	"                          each FILE:LINE, on stderr), with the report;\n"
+	"                          TABLE may be ARCHIVE:MEMBER of the INPUT archive\n"
+	"      --path-column COL, --label-column COL, --targets COL,...\n"
+	"                          with --labels-from, as load's\n"
 	"      --format table|json|csv\n"
 	"                          the report: a summary table (default), JSON\n"
 	"                          (see parimg(1)), or CSV with one row a file\n"
@@ -135,7 +144,8 @@ static const char usage_text[] =
 	"  -v, --verbose           print each worker's range and time\n"
 	"  -h, --help              show this help and exit\n"
 	"\n"
-	"Exit status: 0 when no file is broken, 3 when some are, 1 on an error\n"
+	"Exit status: 0 when no file is broken, 3 when some are (or the\n"
+	"--labels-from table has problems), 1 on an error\n"
 	"of check's own, 2 on a usage error.\n";
 
 static const char *file_name(void *ctx, size_t i)
@@ -600,7 +610,8 @@ static void summarize(struct check *k)
 /* Long-only options. */
 enum { OPT_FORMAT = 0x200, OPT_LABELS, OPT_LIST, OPT_LIST_BROKEN, OPT_NO_DUPS, OPT_NEAR,
        OPT_NEAR_DISTANCE, OPT_QUALITY, OPT_RECURSE_ARCHIVES, OPT_SANDBOX, OPT_THRESHOLD,
-       OPT_ALL, OPT_SPLIT, OPT_SHUFFLE, OPT_SEED };
+       OPT_ALL, OPT_SPLIT, OPT_SHUFFLE, OPT_SEED, OPT_LABELS_FROM, OPT_PATH_COLUMN,
+       OPT_LABEL_COLUMN, OPT_TARGETS };
 
 /* --list's kinds, indexed by enum list_kind less one. */
 static const char *const list_names[] = { "broken", "duplicates", "pixel", "near", "leaks",
@@ -613,7 +624,9 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
+	{ "label-column", required_argument, NULL, OPT_LABEL_COLUMN },
 	{ "labels", no_argument, NULL, OPT_LABELS },
+	{ "labels-from", required_argument, NULL, OPT_LABELS_FROM },
 	{ "list", required_argument, NULL, OPT_LIST },
 	{ "list-broken", no_argument, NULL, OPT_LIST_BROKEN },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
@@ -621,6 +634,7 @@ static const struct option longopts[] = {
 	{ "near-distance", required_argument, NULL, OPT_NEAR_DISTANCE },
 	{ "no-duplicates", no_argument, NULL, OPT_NO_DUPS },
 	{ "null", no_argument, NULL, '0' },
+	{ "path-column", required_argument, NULL, OPT_PATH_COLUMN },
 	{ "quality", no_argument, NULL, OPT_QUALITY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "recurse-archives", no_argument, NULL, OPT_RECURSE_ARCHIVES },
@@ -631,6 +645,7 @@ static const struct option longopts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
 	{ "split", required_argument, NULL, OPT_SPLIT },
+	{ "targets", required_argument, NULL, OPT_TARGETS },
 	{ "threshold", required_argument, NULL, OPT_THRESHOLD },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
@@ -667,6 +682,18 @@ static int parse_more(struct check *k, int ch, const char *arg, int *all)
 	case OPT_SHUFFLE:
 		k->shuffle = 1;
 		return 1;
+	case OPT_LABELS_FROM:
+		k->lo.table = arg;
+		return 1;
+	case OPT_PATH_COLUMN:
+		k->lo.path_col = arg;
+		return 1;
+	case OPT_LABEL_COLUMN:
+		k->lo.label_col = arg;
+		return 1;
+	case OPT_TARGETS:
+		k->lo.targets = arg;
+		return 1;
 	case OPT_SPLIT:
 		if (split_parse(arg, &k->split) < 0)
 			return usage_error("check", "invalid --split '%s' (NAME=FRACTION,... with "
@@ -686,6 +713,14 @@ static int check_more(struct check *k, int all)
 		k->near = k->quality = 1;
 	if (k->seed_given && !k->shuffle)
 		return usage_error("check", "--seed needs --shuffle");
+	if (!k->lo.table && (k->lo.path_col || k->lo.label_col || k->lo.targets))
+		return usage_error("check", "--path-column, --label-column and --targets go with "
+				   "--labels-from");
+	if (k->lo.table && k->labels)
+		return usage_error("check", "--labels-from and --labels: choose one (the table "
+				   "labels the images, not their folders)");
+	if (k->lo.targets && k->lo.label_col)
+		return usage_error("check", "--targets replaces --label-column: choose one");
 	if (k->shuffle && !k->split.n)
 		return usage_error("check", "--shuffle goes with --split (it only moves rows "
 				   "between parts)");
@@ -789,7 +824,39 @@ static int parse(int argc, char **argv, struct check *k, struct opt_common *c)
 		k->near_t = CHECK_NEAR_T;
 	if (k->labels && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
 		return usage_error("check", "--labels takes one INPUT, the directory of class folders");
+	if (k->lo.table && (argc - optind != 1 || strcmp(argv[optind], "-") == 0))
+		return usage_error("check", "--labels-from takes one INPUT, the directory or "
+				   "archive of the images it names");
 	return 0;
+}
+
+/* --labels-from: every image beneath INPUT, and the table's problems
+ * against them (labels_check) counted in K->table_problems: nothing is
+ * decoded for them, the workers decode each image once, as without it. */
+static int collect_table(struct check *k, const char *input, const struct scan_opts *o)
+{
+	char *member = NULL;
+	int r = -1;
+
+	k->lo.root = input;
+	if (labels_resolve_table(&k->lo, input, &member) < 0 ||
+	    (member && arch_keep_tables(member, 0) < 0) ||
+	    scan_collect(&k->files, &k->ds, (char *const *)&input, 1, o) < 0 ||
+	    (member && labels_take_kept(input, &k->lo) < 0))
+		goto out;
+	if (member && !k->lo.nsrc) {
+		error("%s: no member '%s' in %s (or not a regular file)", k->lo.table, member,
+		      input);
+		goto out;
+	}
+	if (labels_check(&k->files, &k->lo, &k->table_problems) < 0)
+		goto out;
+	if (k->split.n)
+		check_leaks_split(k);
+	r = 0;
+out:
+	free(member);
+	return r;
 }
 
 /* The files: every image beneath the inputs (hidden folders skipped), or
@@ -804,6 +871,8 @@ static int collect(struct check *k, int argc, char **argv)
 		.member_max = k->spec.max_pixels * 8 + (1 << 20),
 	};
 
+	if (k->lo.table)
+		return collect_table(k, argv[optind], &o);
 	if (argc - optind == 1 && scan_is_class_tree(argv[optind]))
 		k->labels = 1;
 	o.labels = k->labels;
@@ -870,6 +939,7 @@ static void check_free(struct check *k)
 	free(k->sum.group);
 	dataset_free(&k->ds);
 	filelist_free(&k->files);
+	labels_free(&k->lo);
 	arch_free();
 	free(k->file.p);
 	free(k->pix.p);
@@ -897,7 +967,7 @@ int cmd_check(int argc, char **argv)
 	r = EXIT_FAIL;
 	if (collect(&k, argc, argv) == 0 && run(&k, &c) == 0) {
 		check_report(&k);
-		r = k.sum.broken ? EXIT_SKIPPED : EXIT_OK;
+		r = k.sum.broken || k.table_problems ? EXIT_SKIPPED : EXIT_OK;
 	}
 	check_free(&k);
 	return r;

@@ -6,6 +6,7 @@
 
 #include "inputs/dataset.h"
 #include "inputs/filelist.h"
+#include "inputs/labels.h"
 #include "image/chanstats.h"
 #include "image/resize.h"
 #include "image/row.h"
@@ -118,6 +119,8 @@ struct check {
 	struct filelist files;
 	struct dataset ds;
 	int labels;		/* --labels: INPUT is a class tree */
+	struct labels_opts lo;	/* --labels-from and its column options */
+	size_t table_problems;	/* the table's, against the images (on stderr) */
 	struct row_spec spec;	/* -c, --resize, --fit and --max-pixels */
 	enum format format;
 	int format_given, nul, no_dups;

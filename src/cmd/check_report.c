@@ -207,6 +207,11 @@ static void print_table(const struct check *k)
 
 	printf("parimg check: %zu file%s, %zu image%s decoded, %zu broken\n", k->files.n,
 	       k->files.n == 1 ? "" : "s", s->ok, s->ok == 1 ? "" : "s", s->broken);
+	if (k->lo.table)
+		printf("labels table %s: %zu problem%s%s\n", pr(k->lo.table), k->table_problems,
+		       k->table_problems == 1 ? "" : "s", k->table_problems
+		       ? " matching its rows to the images (listed on stderr)"
+		       : ": one row for each image");
 	if (s->broken) {
 		printf("\nbroken:\n");
 		for (i = 0; i < k->files.n; i++)
@@ -327,8 +332,13 @@ static void print_json(const struct check *k)
 	size_t i, g, c;
 	int first;
 
-	printf("{\"files\":%zu,\"images\":%zu,\"broken\":%zu,\"broken_files\":[", k->files.n, s->ok,
-	       s->broken);
+	printf("{\"files\":%zu,\"images\":%zu,\"broken\":%zu,", k->files.n, s->ok, s->broken);
+	if (k->lo.table) {
+		printf("\"labels_table\":");
+		json_str(k->lo.table);
+		printf(",\"table_problems\":%zu,", k->table_problems);
+	}
+	printf("\"broken_files\":[");
 	for (first = 1, i = 0; i < k->files.n; i++) {
 		if (!k->reasons[i])
 			continue;

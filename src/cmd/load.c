@@ -65,9 +65,13 @@ static const char usage_text[] =
 	"                          at any depth, in --order); two images for a key\n"
 	"                          is an error; every row must name one\n"
 	"                          image and every image have one row, or nothing\n"
-	"                          is decoded. Without it, a metadata.csv or\n"
-	"                          metadata.jsonl in the INPUT directory is used\n"
-	"                          (Hugging Face's imagefolder), before folders\n"
+	"                          is decoded. TABLE may be ARCHIVE:MEMBER, a\n"
+	"                          member of the INPUT archive (train.zip:train.csv;\n"
+	"                          a file of that name wins). Without it, the\n"
+	"                          metadata.csv or metadata.jsonl at INPUT's root\n"
+	"                          and in its split folders (directory or archive)\n"
+	"                          are used (Hugging Face's imagefolder: each image\n"
+	"                          the deepest one's), before folders\n"
 	"      --path-column COL   the table's key column (default: the first of\n"
 	"                          file_name, filename, path, image, image_name,\n"
 	"                          image_id, id)\n"
@@ -472,27 +476,50 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 	};
 
 	size_t dropped, unmatched;
+	char *member = NULL;
+	int arch, table_opts;
 
 	l->inputs = argv + optind;
 	l->ninputs = argc - optind;
 	arch_set_spill_dir(l->out);	/* a compressed tar past the memory budget */
-	if (l->labels && !l->lo.table && !l->lo.regex) {
-		if (!arch_sniff(argv[optind]) && labels_find_metadata(argv[optind], &l->metadata) < 0)
+	arch = l->labels && arch_sniff(argv[optind]);
+	table_opts = l->lo.path_col || l->lo.label_col || l->lo.multi_sep || l->lo.targets ||
+		l->lo.skip_unlabelled;
+	if (l->labels && l->lo.table) {
+		/* A file, or a member of the INPUT archive, kept while listing. */
+		if (labels_resolve_table(&l->lo, argv[optind], &member) < 0 ||
+		    (member && arch_keep_tables(member, 0) < 0))
+			goto fail;
+	} else if (l->labels && !l->lo.regex) {
+		/* Hugging Face's metadata files, found before the folders. */
+		if (arch ? arch_keep_tables(NULL, 1) < 0 : labels_find_metadata(argv[optind],
+										&l->lo) < 0)
 			return -1;
-		l->lo.table = l->metadata;
+		if (!arch && !l->lo.nsrc && table_opts)
+			return error("%s: no metadata.csv or metadata.jsonl for the table options; "
+				     "name the table with --labels-from", argv[optind]);
 	}
-	if (!l->lo.table && !l->lo.regex && (l->lo.path_col || l->lo.label_col || l->lo.multi_sep ||
-			     l->lo.targets || l->lo.skip_unlabelled))
-		return error("%s: no metadata.csv or metadata.jsonl for the table options; name "
-			     "the table with --labels-from", argv[optind]);
-	if (l->lo.table || l->lo.regex) {
+	if (l->lo.nsrc || l->lo.table || l->lo.regex || (arch && table_opts)) {
 		/* The images at any depth, labelled by the table or names. */
 		o.labels = 0;
 		o.recursive = 1;
 		l->lo.root = argv[optind];
 	}
 	if (scan_collect(&l->files, &l->ds, argv + optind, argc - optind, &o) < 0 ||
-	    ((l->lo.table || l->lo.regex) && labels_apply(&l->ds, &l->files, &l->lo) < 0))
+	    (arch && labels_take_kept(argv[optind], &l->lo) < 0))
+		goto fail;
+	if (member && !l->lo.nsrc) {
+		error("%s: no member '%s' in %s (or not a regular file)", l->lo.table, member,
+		      argv[optind]);
+		goto fail;
+	}
+	free(member);
+	member = NULL;
+	if (!l->lo.nsrc && !l->lo.regex && table_opts)
+		return error("%s: no metadata.csv or metadata.jsonl for the table options; name "
+			     "the table with --labels-from", argv[optind]);
+	l->lo.root = argv[optind];
+	if ((l->lo.nsrc || l->lo.regex) && labels_apply(&l->ds, &l->files, &l->lo) < 0)
 		return -1;
 	if (l->classes && !l->ds.nclasses)
 		return error("%s: the labels are integers: no class names for --classes",
@@ -510,6 +537,9 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 	if (l->shuffle && dataset_shuffle(&l->ds, &l->files, l->seed) < 0)
 		return -1;
 	return 0;
+fail:
+	free(member);
+	return -1;
 }
 
 static void load_free(struct load *l)
@@ -528,7 +558,7 @@ static void load_free(struct load *l)
 	free(l->targets);
 	free(l->failed1);
 	dataset_free(&l->ds);
-	free(l->metadata);
+	labels_free(&l->lo);
 	filelist_free(&l->files);
 	arch_free();
 	free(l->file.p);

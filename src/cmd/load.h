@@ -51,7 +51,6 @@ struct load {
 	struct split split;
 	struct dataset ds;
 	struct labels_opts lo;		/* --labels-from, --label-regex and theirs */
-	char *metadata;			/* INPUT's metadata.csv or .jsonl, found */
 	struct target *targets;		/* one, or one per part of the split */
 	int ntargets;
 	struct outfile cls;		/* the classes file */

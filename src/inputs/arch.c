@@ -30,6 +30,8 @@
 #include <xxhash.h>
 
 #define CLS_MAX 64		/* longest .cls member read */
+#define META_CSV "metadata.csv"
+#define META_JSONL "metadata.jsonl"
 #define ENTRIES_MAX (1 << 24)	/* entries of one archive, at every level */
 
 /* An archive whose members are rows: where their bytes are. */
@@ -53,6 +55,30 @@ static size_t nsrcs;
 static struct entry *tab;
 static size_t tab_cap, tab_n;
 static uint64_t member_max = (1ULL << 28) * 8 + (1 << 20);
+
+/* Tables to keep while listing (arch_keep_tables), and those kept. */
+static char *keep_member;
+static int keep_meta;
+static struct arch_table *kept;
+static size_t nkept;
+
+int arch_keep_tables(const char *member, int meta)
+{
+	char *m = member ? strdup(member) : NULL;
+
+	if (member && !m)
+		return error("out of memory");
+	free(keep_member);
+	keep_member = m;
+	keep_meta = meta;
+	return 0;
+}
+
+struct arch_table *arch_kept(size_t *n)
+{
+	*n = nkept;
+	return kept;
+}
 
 void arch_set_member_max(uint64_t bytes)
 {
@@ -424,6 +450,14 @@ void arch_free(void)
 	srcs = NULL;
 	nsrcs = 0;
 	mem_used = 0;	/* the memory files are closed */
+	for (k = 0; k < nkept; k++) {
+		free(kept[k].member);
+		free(kept[k].text);
+	}
+	free(kept);
+	kept = NULL;
+	nkept = 0;
+	arch_keep_tables(NULL, 0);
 }
 
 int arch_is_member(const char *name)
@@ -731,6 +765,78 @@ static int take_cls(struct listing *ls, struct archive *a, const char *name, siz
 	return push_member(&ls->cls, &ls->ncls, &ls->clscap, key, (uint64_t)v, 0);
 }
 
+/* Whether member path P is a table to keep (arch_keep_tables). */
+static int is_kept_table(const char *p)
+{
+	const char *slash = strchr(p, '/'), *base = strrchr(p, '/');
+
+	if (keep_member && strcmp(p, keep_member) == 0)
+		return 1;
+	base = base ? base + 1 : p;
+	return keep_meta && (!slash || slash == strrchr(p, '/')) &&
+		(strcmp(base, META_CSV) == 0 || strcmp(base, META_JSONL) == 0);
+}
+
+/* Keep member P's bytes (ENT, the reader at its data), a table: whole, at
+ * most ARCH_TABLE_MAX bytes, NUL-ended. Takes P. */
+static int keep_table(struct listing *ls, struct archive *a, struct archive_entry *ent, char *p)
+{
+	struct arch_table *grown, *t;
+	char *text = NULL, *more;
+	size_t len = 0, cap = 0, k;
+	la_ssize_t n;
+
+	for (k = 0; k < nkept; k++)
+		if (strcmp(kept[k].member, p) == 0) {
+			error("%s:%s: a duplicate member name (refused: which is the table?)",
+			      ls->archive, p);
+			free(p);
+			return -1;
+		}
+	if (archive_entry_is_encrypted(ent) ||
+	    (archive_entry_size_is_set(ent) && archive_entry_size(ent) > (la_int64_t)ARCH_TABLE_MAX)) {
+		error("%s:%s: %s", ls->archive, p, archive_entry_is_encrypted(ent)
+		      ? "an encrypted member" : "a table over 1 GiB (refused)");
+		free(p);
+		return -1;
+	}
+	/* In one piece when its size is known (no regrowing copies). */
+	if (archive_entry_size_is_set(ent) && !(text = malloc((cap = (size_t)archive_entry_size(ent) +
+								  65536 + 1))))
+		goto oom;
+	do {
+		if (cap - len < 65536 + 1) {
+			cap = cap ? 2 * cap : 65536 * 2;
+			if (!(more = realloc(text, cap)))
+				goto oom;
+			text = more;
+		}
+		n = archive_read_data(a, text + len, cap - len - 1);
+		if (n < 0) {
+			error("%s:%s: %s", ls->archive, p, archive_error_string(a));
+			goto fail;
+		}
+		len += (size_t)n;
+		if (len > ARCH_TABLE_MAX) {
+			error("%s:%s: a table over 1 GiB (refused)", ls->archive, p);
+			goto fail;
+		}
+	} while (n > 0);
+	text[len] = '\0';
+	if (!(grown = realloc(kept, (nkept + 1) * sizeof(*kept))))
+		goto oom;
+	kept = grown;
+	t = &kept[nkept++];
+	*t = (struct arch_table){ .member = p, .text = text, .len = len };
+	return 0;
+oom:
+	error("out of memory");
+fail:
+	free(text);
+	free(p);
+	return -1;
+}
+
 /* The entry's clean path (malloc'd), or NULL: skipped (*bad 0) or refused
  * (*bad -1, message printed). */
 static char *entry_path(const struct listing *ls, struct archive_entry *ent, const char *prefix,
@@ -952,6 +1058,8 @@ static int take_entry(struct listing *ls, struct archive *a, struct archive_entr
 		free(p);
 		return -1;
 	}
+	if (type == AE_IFREG && is_kept_table(p))
+		return keep_table(ls, a, ent, p);
 	base = strrchr(p, '/');
 	base = base ? base + 1 : p;
 	key = arch_wds_key(p);

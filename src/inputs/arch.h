@@ -56,6 +56,28 @@ int arch_add(struct filelist *fl, const char *archive);
 int arch_scan(struct dataset *ds, struct filelist *files, const char *archive,
 	      enum filelist_order order);
 
+/* A table kept while listing, for labels.h: a member read whole. */
+struct arch_table {
+	char *member;		/* its clean path in the archive */
+	char *text;		/* its LEN bytes, NUL-ended */
+	size_t len;
+};
+
+#define ARCH_TABLE_MAX (1ULL << 30)	/* a kept table's bytes, at most */
+
+/* While listing, keep the bytes of the member MEMBER (a clean path, or
+ * NULL) and, with META, of every metadata.csv and metadata.jsonl at the
+ * archive's root or one folder down (Hugging Face's imagefolder), instead
+ * of listing them as rows: regular members, whole, each at most
+ * ARCH_TABLE_MAX bytes (a larger one, or one named twice, fails the
+ * listing). With META, arch_scan lists an archive holding a metadata file
+ * as arch_add does, without class folders: the metadata labels it. Set
+ * before listing; arch_free forgets it. 0, or -1 (out of memory). */
+int arch_keep_tables(const char *member, int meta);
+/* The tables kept so far, in archive order: *N of them. Their TEXT may be
+ * taken (set to NULL, then the taker's to free). */
+struct arch_table *arch_kept(size_t *n);
+
 /* 1 when NAME is a member listed by arch_add or arch_scan. */
 int arch_is_member(const char *name);
 /* In the parent: a descriptor to hand a worker for member NAME (the archive,

@@ -305,9 +305,22 @@ int arch_scan(struct dataset *ds, struct filelist *files, const char *archive,
 {
 	struct listing ls;
 	int r = arch_list(&ls, archive);
+	size_t k, nkept;
 
-	if (r == 0)
+	arch_kept(&nkept);
+	if (r == 0 && nkept) {
+		/* Hugging Face's metadata (arch_keep_tables) labels the images,
+		 * not their folders: every image, as arch_add lists them. */
+		for (k = 0; r == 0 && k < ls.n; k++) {
+			char *name = arch_enter(&ls, &ls.m[k]);
+
+			r = name ? filelist_push(files, name) : -1;
+		}
+		if (r == 0 && files->n)
+			filelist_sort(files, order);
+	} else if (r == 0) {
 		r = ls.ncls ? scan_wds(ds, files, &ls, order) : scan_folders(ds, files, &ls, order);
+	}
 	arch_listing_free(&ls);
 	return r;
 }

@@ -229,3 +229,79 @@ Test(arch, many_members)
 	arch_free();
 	free(b.p);
 }
+
+/* Tables kept while listing: the member named and (META) the metadata
+ * files at the root and one folder down, whole, never rows; deeper ones
+ * and other text are neither; arch_scan then lists every image. */
+static void keep_tables(int format, const char *file)
+{
+	static const char *const names[] = { "train/a.png", "train.csv", "metadata.csv",
+					     "train/metadata.jsonl", "x/y/metadata.csv", "t.png",
+					     "z.txt", NULL };
+	struct filelist fl = { 0 };
+	struct dataset ds = { 0 };
+	const struct arch_table *kt;
+	char path[128];
+	size_t n;
+
+	ut_scratch_make();
+	snprintf(path, sizeof(path), "%s/%s", ut_scratch, file);
+	write_archive(path, format, names);
+	cr_assert_eq(arch_keep_tables("train.csv", 1), 0);
+	cr_assert_eq(arch_scan(&ds, &fl, path, ORDER_NATURAL), 0);
+	cr_assert_eq(fl.n, 2);		/* no class folders: the images */
+	kt = arch_kept(&n);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(kt[0].member, "train.csv");
+	cr_assert_str_eq(kt[0].text, "train.csv");
+	cr_assert_eq(kt[0].len, 9);
+	cr_assert_str_eq(kt[1].member, "metadata.csv");
+	cr_assert_str_eq(kt[2].member, "train/metadata.jsonl");
+	cr_assert_str_eq(kt[2].text, "train/metadata.jsonl");
+	filelist_free(&fl);
+	dataset_free(&ds);
+	arch_free();
+	kt = arch_kept(&n);
+	cr_assert_eq(n, 0);
+	/* Forgotten: the next listing keeps nothing, and lists the image
+	 * members as rows, the tables not. */
+	cr_assert_eq(arch_add(&fl, path), 0);
+	cr_assert_eq(fl.n, 2);
+	arch_kept(&n);
+	cr_assert_eq(n, 0);
+	filelist_free(&fl);
+	arch_free();
+}
+
+Test(arch, tables_kept_tar)
+{
+	keep_tables(ARCHIVE_FORMAT_TAR_USTAR, "k.tar");
+}
+
+Test(arch, tables_kept_zip)
+{
+	keep_tables(ARCHIVE_FORMAT_ZIP, "k.zip");
+}
+
+/* A table named twice is refused: which one is it? */
+Test(arch, table_named_twice)
+{
+	static const char *const names[] = { "a.png", "t.csv", "t.csv", NULL };
+	struct filelist fl = { 0 };
+	struct ut_capture c;
+	char path[128], *err;
+	int r;
+
+	ut_scratch_make();
+	snprintf(path, sizeof(path), "%s/d.tar", ut_scratch);
+	write_archive(path, ARCHIVE_FORMAT_TAR_USTAR, names);
+	cr_assert_eq(arch_keep_tables("t.csv", 0), 0);
+	ut_capture_begin(&c);
+	r = arch_add(&fl, path);
+	err = ut_capture_end(&c);
+	cr_assert_eq(r, -1);
+	cr_assert(strstr(err, "d.tar:t.csv: a duplicate member name"), "%s", err);
+	free(err);
+	filelist_free(&fl);
+	arch_free();
+}

@@ -5,9 +5,11 @@
  * first group of each image's path, as its class. */
 #define _GNU_SOURCE
 #include "inputs/labels.h"
+#include "inputs/arch.h"
 #include "inputs/table.h"
 #include "common/err.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -552,26 +554,25 @@ static void check_row(const struct table *t, const struct filelist *files, struc
 }
 
 /*
- * Match T's rows to the images REL (FILES's paths relative to INPUT) and
- * report every problem: a row without its key or values (columns NAMES
- * [CMP0, CMP0 + NCMP)), naming no image or two, an image named twice (the
- * same values, or others), an image no row names (dropped from KEEP and
- * counted in *SKIPPED when SKIP). ROW_OF[i] is image i's row, or NONE.
- * Returns the number of problems.
+ * Match T's rows to the images REL (FILES's paths relative to the table's
+ * folder) and report every problem into PB: a row without its key or
+ * values (columns NAMES [CMP0, CMP0 + NCMP)), naming no image or two, an
+ * image named twice (the same values, or others), an image no row names
+ * (dropped from KEEP and counted in *SKIPPED when SKIP). ROW_OF[i] is
+ * image i's row, or NONE. -1 when out of memory (a message printed).
  */
-static size_t reconcile(const struct table *t, const struct filelist *files,
-			const struct filelist *rel, const char *const *names, size_t path_k,
-			size_t cmp0, size_t ncmp, int skip, size_t *row_of, unsigned char *keep,
-			size_t *skipped)
+static int reconcile(const struct table *t, const struct filelist *files,
+		     const struct filelist *rel, const char *const *names, size_t path_k,
+		     size_t cmp0, size_t ncmp, int skip, size_t *row_of, unsigned char *keep,
+		     size_t *skipped, struct problems *pb)
 {
-	struct problems pb = { 0 };
 	struct index x;
 	size_t r0, m, j, i, k, len[BATCH];
 	uint64_t h[BATCH];
 
 	if (index_init(&x, rel) < 0) {
 		index_free(&x);
-		return 1;
+		return -1;
 	}
 	for (i = 0; i < files->n; i++)
 		row_of[i] = NONE;
@@ -589,10 +590,9 @@ static size_t reconcile(const struct table *t, const struct filelist *files,
 		}
 		for (j = 0; j < m; j++)
 			check_row(t, files, &x, r0 + j, len[j], h[j], names, path_k, cmp0, ncmp, row_of,
-				  &pb);
+				  pb);
 	}
 	index_free(&x);
-	*skipped = 0;
 	for (i = 0; i < files->n; i++) {
 		keep[i] = row_of[i] != NONE;
 		if (row_of[i] != NONE)
@@ -600,11 +600,9 @@ static size_t reconcile(const struct table *t, const struct filelist *files,
 		if (skip)
 			++*skipped;
 		else
-			problem(&pb, "%s: no row of %s names it", files->paths[i], t->name);
+			problem(pb, "%s: no row of %s names it", files->paths[i], t->name);
 	}
-	if (pb.n > MAX_LISTED)
-		error("... and %zu more problems", pb.n - MAX_LISTED);
-	return pb.n;
+	return 0;
 }
 
 /* FILES's paths relative to ROOT, for matching: a copy of the list whose
@@ -621,55 +619,179 @@ static int relative(const struct filelist *files, const char *root, struct filel
 	return 0;
 }
 
-/* Labels from O->table: see labels_apply. */
-static int from_table(struct dataset *ds, struct filelist *files, const struct labels_opts *o)
+/* The table of the deepest folder above image path REL (relative to the
+ * root) among O's tables: its index, or NONE. */
+static size_t owner_of(const struct labels_opts *o, const char *rel)
+{
+	size_t s, best = NONE, blen = 0;
+
+	for (s = 0; s < o->nsrc; s++) {
+		size_t dl = strlen(o->src[s].dir);
+
+		if ((best == NONE || dl > blen) && strncmp(rel, o->src[s].dir, dl) == 0)
+			best = s, blen = dl;
+	}
+	return best;
+}
+
+/* O's tables, read and parsed into T[0..O->nsrc), each one's path column
+ * in PATH_K[s]: see labels_apply. 0, or -1 after a message. */
+static int read_tables(const struct labels_opts *o, struct table *t, size_t *path_k,
+		       const char *const *names, size_t n, size_t npath)
+{
+	size_t s, k;
+
+	for (s = 0; s < o->nsrc; s++) {
+		const struct labels_src *src = &o->src[s];
+		int r;
+
+		if (src->text) {
+			/* T's now: its cells are cut out of it in place. */
+			r = table_parse(&t[s], src->name, src->text, src->len, names, n);
+			o->src[s].text = NULL;
+		} else {
+			r = table_read(&t[s], src->name, names, n);
+		}
+		if (r < 0)
+			return -1;
+		for (k = 0; k < npath && !t[s].seen[k]; k++)
+			;
+		if (k == npath) {
+			if (o->path_col)
+				return error("%s: no column '%s' (--path-column)", src->name, o->path_col);
+			return error("%s: no path column (file_name, filename, path, image, image_name, "
+				     "image_id or id; --path-column names another)", src->name);
+		}
+		path_k[s] = k;
+		for (k = npath; k < n; k++)
+			if (!t[s].seen[k])
+				return error("%s: no column '%s'%s", src->name, names[k],
+					     o->targets ? " (--targets)" : o->label_col
+					     ? " (--label-column)"
+					     : " (the labels; --label-column names another)");
+	}
+	return 0;
+}
+
+/*
+ * Match every table's rows to the images below its folder (see
+ * labels_apply): image i's table in TAB_OF[i] and row in ROW_OF[i] (NONE:
+ * no row), KEEP[i] whether it has one, *SKIPPED those without (O's skip);
+ * each problem printed and counted in PB. -1 when out of memory.
+ */
+static int reconcile_all(const struct labels_opts *o, const struct table *t,
+			 const size_t *path_k, const struct filelist *files,
+			 const struct filelist *rel, const char *const *names, size_t npath, size_t n,
+			 size_t *tab_of, size_t *row_of, unsigned char *keep, size_t *skipped,
+			 struct problems *pb)
+{
+	struct filelist sf = { 0 }, sr = { 0 };
+	size_t s, i, j, *idx = NULL, *srow = NULL;
+	unsigned char *skeep = NULL;
+	int r = -1;
+
+	*skipped = 0;
+	if (o->nsrc == 1 && !*o->src[0].dir) {
+		/* One table for every image: no subsets. */
+		for (i = 0; i < files->n; i++)
+			tab_of[i] = 0;
+		return reconcile(&t[0], files, rel, names, path_k[0], npath, n - npath,
+				 o->skip_unlabelled, row_of, keep, skipped, pb);
+	}
+	sf.paths = malloc((files->n + 1) * sizeof(char *));
+	sr.paths = malloc((files->n + 1) * sizeof(char *));
+	idx = malloc((files->n + 1) * sizeof(*idx));
+	srow = malloc((files->n + 1) * sizeof(*srow));
+	skeep = malloc(files->n + 1);
+	if (!sf.paths || !sr.paths || !idx || !srow || !skeep) {
+		error("out of memory");
+		goto out;
+	}
+	for (i = 0; i < files->n; i++) {
+		tab_of[i] = owner_of(o, rel->paths[i]);
+		row_of[i] = NONE;
+		keep[i] = 0;
+		if (tab_of[i] != NONE)
+			continue;
+		if (o->skip_unlabelled)
+			++*skipped;
+		else
+			problem(pb, "%s: no metadata.csv or metadata.jsonl above it names it",
+				files->paths[i]);
+	}
+	for (s = 0; s < o->nsrc; s++) {
+		size_t dl = strlen(o->src[s].dir);
+
+		for (i = j = 0; i < files->n; i++)
+			if (tab_of[i] == s) {
+				idx[j] = i;
+				sf.paths[j] = files->paths[i];
+				sr.paths[j++] = rel->paths[i] + dl;
+			}
+		sf.n = sr.n = j;
+		if (reconcile(&t[s], &sf, &sr, names, path_k[s], npath, n - npath,
+			      o->skip_unlabelled, srow, skeep, skipped, pb) < 0)
+			goto out;
+		for (j = 0; j < sf.n; j++) {
+			row_of[idx[j]] = srow[j];
+			keep[idx[j]] = skeep[j];
+		}
+	}
+	r = 0;
+out:
+	free(sf.paths);
+	free(sr.paths);
+	free(idx);
+	free(srow);
+	free(skeep);
+	return r;
+}
+
+/* A table's name for messages: the one, or the first and how many more. */
+static void tables_name(const struct labels_opts *o, char *out, size_t len)
+{
+	if (o->nsrc == 1)
+		snprintf(out, len, "%s", o->src[0].name);
+	else
+		snprintf(out, len, "%s (and %zu more metadata files)", o->src[0].name,
+			 o->nsrc - 1);
+}
+
+/* Labels from O's tables: see labels_apply; with CHECK (labels_check),
+ * only the problems, counted into *NPROBLEMS, DS and FILES unchanged. */
+static int from_table(struct dataset *ds, struct filelist *files, const struct labels_opts *o,
+		      int check, size_t *nproblems)
 {
 	const char *names[TABLE_MAXCOLS];
 	struct filelist rel = { 0 };
 	struct problems pb = { 0 };
-	struct table t;
-	char *tbuf = o->targets ? strdup(o->targets) : NULL, **text = NULL;
-	size_t n = 0, path_k, npath, label_k, ntargets, i, k, skipped = 0, bad, *row_of = NULL;
+	struct table *t = calloc(o->nsrc + 1, sizeof(*t));
+	char *tbuf = o->targets ? strdup(o->targets) : NULL, **text = NULL, tname[4200];
+	size_t n = 0, path_k0, npath, label_k, ntargets, i, k, skipped = 0;
+	size_t *row_of = NULL, *tab_of = NULL, *path_k = malloc((o->nsrc + 1) * sizeof(size_t));
 	unsigned char *keep = NULL;
 	int r = -1;
 
-	if ((o->targets && !tbuf) ||
-	    columns(o, tbuf, names, &n, &path_k, &npath, &label_k, &ntargets) < 0 ||
-	    table_read(&t, o->table, names, n) < 0) {
-		free(tbuf);
-		return -1;
-	}
-	for (k = 0; k < npath && !t.seen[k]; k++)
-		;
-	if (k == npath) {
-		if (o->path_col)
-			error("%s: no column '%s' (--path-column)", o->table, o->path_col);
-		else
-			error("%s: no path column (file_name, filename, path, image, image_name, image_id "
-			      "or id; "
-			      "--path-column names another)", o->table);
-		goto out;
-	}
-	path_k = k;
-	for (k = npath; k < n; k++)
-		if (!t.seen[k]) {
-			error("%s: no column '%s'%s", o->table, names[k],
-			      o->targets ? " (--targets)" : o->label_col ? " (--label-column)"
-			      : " (the labels; --label-column names another)");
-			goto out;
-		}
-	if (relative(files, o->root, &rel) < 0)
-		goto out;
-	row_of = malloc((files->n + 1) * sizeof(*row_of));
-	keep = malloc(files->n + 1);
-	if (!row_of || !keep) {
+	if (!t || !path_k || (o->targets && !tbuf)) {
 		error("out of memory");
 		goto out;
 	}
-	bad = reconcile(&t, files, &rel, names, path_k, npath, n - npath, o->skip_unlabelled, row_of,
-			keep, &skipped);
+	tables_name(o, tname, sizeof(tname));
+	if (columns(o, tbuf, names, &n, &path_k0, &npath, &label_k, &ntargets) < 0 ||
+	    read_tables(o, t, path_k, names, n, npath) < 0 || relative(files, o->root, &rel) < 0)
+		goto out;
+	row_of = malloc((files->n + 1) * sizeof(*row_of));
+	tab_of = malloc((files->n + 1) * sizeof(*tab_of));
+	keep = malloc(files->n + 1);
+	if (!row_of || !tab_of || !keep) {
+		error("out of memory");
+		goto out;
+	}
+	if (reconcile_all(o, t, path_k, files, &rel, names, npath, n, tab_of, row_of, keep,
+			  &skipped, &pb) < 0)
+		goto out;
 	/* Every --targets cell of the rows kept must be a number. */
-	if (!bad && o->targets) {
+	if (o->targets) {
 		if (!(ds->targets = malloc((files->n * ntargets + 1) * sizeof(float)))) {
 			error("out of memory");
 			goto out;
@@ -677,29 +799,41 @@ static int from_table(struct dataset *ds, struct filelist *files, const struct l
 		ds->cols = ntargets;
 		for (i = 0; i < files->n; i++)
 			for (k = 0; keep[i] && k < ntargets; k++) {
-				const char *cell = table_cell(&t, row_of[i], npath + k);
+				const struct table *ti = &t[tab_of[i]];
+				const char *cell = table_cell(ti, row_of[i], npath + k);
 
 				if (parse_target(cell, &ds->targets[i * ntargets + k]) < 0)
 					problem(&pb, "%s:%zu: '%s' in column '%s' is not a number",
-						t.name, t.line[row_of[i]], cell, names[npath + k]);
+						ti->name, ti->line[row_of[i]], cell, names[npath + k]);
 			}
-		bad += pb.n;
 	}
-	if (bad) {
+	if (pb.n > MAX_LISTED)
+		error("... and %zu more problems", pb.n - MAX_LISTED);
+	if (check) {
+		free(ds->targets);
+		ds->targets = NULL;
+		ds->cols = 0;
+		*nproblems = pb.n;
+		r = 0;
+		goto out;
+	}
+	if (pb.n) {
 		error("%s: %zu problem%s matching its rows to %s's images; nothing written",
-		      o->table, bad, bad == 1 ? "" : "s", o->root);
+		      tname, pb.n, pb.n == 1 ? "" : "s", o->root);
 		goto out;
 	}
 	if (skipped) {
-		warnx("%s: %zu image%s of %s without a row skipped (--unlabelled skip)", o->table,
+		warnx("%s: %zu image%s of %s without a row skipped (--unlabelled skip)", tname,
 		      skipped, skipped == 1 ? "" : "s", o->root);
 		dataset_keep(ds, files, keep);
 		for (i = k = 0; k < rel.n; k++)
-			if (keep[k])
-				row_of[i++] = row_of[k];
+			if (keep[k]) {
+				row_of[i] = row_of[k];
+				tab_of[i++] = tab_of[k];
+			}
 	}
 	if (files->n == 0) {
-		error("%s: no image of %s has a row", o->table, o->root);
+		error("%s: no image of %s has a row", tname, o->root);
 		goto out;
 	}
 	if (!o->targets) {
@@ -708,7 +842,7 @@ static int from_table(struct dataset *ds, struct filelist *files, const struct l
 			goto out;
 		}
 		for (i = 0; i < files->n; i++)
-			text[i] = table_cell(&t, row_of[i], label_k);
+			text[i] = table_cell(&t[tab_of[i]], row_of[i], label_k);
 		if (set_labels(ds, text, files->n, o->multi_sep) < 0)
 			goto out;
 	}
@@ -717,9 +851,13 @@ out:
 	free(text);
 	free(keep);
 	free(row_of);
+	free(tab_of);
 	free(rel.paths);
 	free(tbuf);
-	table_free(&t);
+	for (i = 0; t && i < o->nsrc; i++)
+		table_free(&t[i]);
+	free(t);
+	free(path_k);
 	return r;
 }
 
@@ -804,35 +942,193 @@ out:
 
 int labels_apply(struct dataset *ds, struct filelist *files, const struct labels_opts *o)
 {
-	return o->table ? from_table(ds, files, o) : from_regex(ds, files, o);
+	return o->nsrc ? from_table(ds, files, o, 0, NULL) : from_regex(ds, files, o);
 }
 
-int labels_find_metadata(const char *root, char **path)
+int labels_check(const struct filelist *files, const struct labels_opts *o, size_t *nproblems)
 {
-	char *csv = filelist_join(root, "metadata.csv"), *jsonl = filelist_join(root,
-										 "metadata.jsonl");
-	struct stat st;
-	int a, b;
+	struct dataset ds = { 0 };
 
-	*path = NULL;
-	if (!csv || !jsonl) {
-		free(csv);
-		free(jsonl);
+	return from_table(&ds, (struct filelist *)files, o, 1, nproblems);
+}
+
+int labels_add_src(struct labels_opts *o, const char *name, const char *dir, char *text,
+		   size_t len)
+{
+	struct labels_src *grown = realloc(o->src, (o->nsrc + 1) * sizeof(*o->src)), *s;
+
+	if (!grown) {
+		free(text);
 		return error("out of memory");
+	}
+	o->src = grown;
+	s = &o->src[o->nsrc];
+	*s = (struct labels_src){ .name = strdup(name), .dir = strdup(dir), .text = text,
+				  .len = len };
+	o->nsrc++;
+	if (!s->name || !s->dir)
+		return error("out of memory");
+	return 0;
+}
+
+int labels_resolve_table(struct labels_opts *o, const char *input, char **member)
+{
+	const char *t = o->table, *colon;
+	struct stat st, in;
+	int have_in = stat(input, &in) == 0 && S_ISREG(in.st_mode);
+
+	*member = NULL;
+	if (stat(t, &st) == 0)
+		return labels_add_src(o, t, "", NULL, 0);
+	for (colon = strchr(t, ':'); colon; colon = strchr(colon + 1, ':')) {
+		char *archive = strndup(t, (size_t)(colon - t));
+		int is_file, same;
+
+		if (!archive)
+			return error("out of memory");
+		is_file = stat(archive, &st) == 0 && S_ISREG(st.st_mode);
+		same = is_file && have_in && st.st_dev == in.st_dev && st.st_ino == in.st_ino;
+		if (is_file && !same && arch_sniff(archive)) {
+			error("%s: %s is not the INPUT archive (%s); a table in an archive is read "
+			      "from the archive being loaded", t, archive, input);
+			free(archive);
+			return -1;
+		}
+		free(archive);
+		if (!same || !arch_sniff(input))
+			continue;
+		if (!(*member = strdup(colon + 1)))
+			return error("out of memory");
+		if (arch_clean_name(*member) != 0) {
+			error("%s: '%s' is no member name of an archive", t, colon + 1);
+			free(*member);
+			*member = NULL;
+			return -1;
+		}
+		return 0;
+	}
+	return labels_add_src(o, t, "", NULL, 0);
+}
+
+void labels_free(struct labels_opts *o)
+{
+	size_t s;
+
+	for (s = 0; s < o->nsrc; s++) {
+		free(o->src[s].name);
+		free(o->src[s].dir);
+		free(o->src[s].text);
+	}
+	free(o->src);
+	o->src = NULL;
+	o->nsrc = 0;
+}
+
+/* Folder DIR's metadata.csv or metadata.jsonl (below ROOT; DIR "" or
+ * ending in '/'), added to O's tables. 0 (none there too), or -1. */
+static int metadata_in(const char *root, const char *dir, struct labels_opts *o)
+{
+	char *folder = *dir ? filelist_join(root, dir) : strdup(root), *csv = NULL, *jsonl = NULL;
+	struct stat st;
+	int a, b, r = -1;
+
+	if (folder && *dir)
+		folder[strlen(folder) - 1] = '\0';	/* DIR's '/' */
+	if (!folder || !(csv = filelist_join(folder, "metadata.csv")) ||
+	    !(jsonl = filelist_join(folder, "metadata.jsonl"))) {
+		error("out of memory");
+		goto out;
 	}
 	a = stat(csv, &st) == 0 && S_ISREG(st.st_mode);
 	b = stat(jsonl, &st) == 0 && S_ISREG(st.st_mode);
 	if (a && b) {
 		error("%s: both metadata.csv and metadata.jsonl are here; keep one, or name it "
-		      "with --labels-from", root);
-		free(csv);
-		free(jsonl);
-		return -1;
+		      "with --labels-from", folder);
+		goto out;
 	}
-	*path = a ? csv : b ? jsonl : NULL;
-	if (!a)
-		free(csv);
-	if (!b)
-		free(jsonl);
+	r = a || b ? labels_add_src(o, a ? csv : jsonl, dir, NULL, 0) : 0;
+out:
+	free(folder);
+	free(csv);
+	free(jsonl);
+	return r;
+}
+
+static int cmp_cstr(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+int labels_find_metadata(const char *root, struct labels_opts *o)
+{
+	struct filelist subs = { 0 };
+	struct dirent *de;
+	DIR *d;
+	size_t k;
+	int r = 0;
+
+	if (metadata_in(root, "", o) < 0)
+		return -1;
+	if (!(d = opendir(root)))
+		return 0;	/* the scan says why */
+	while (r == 0 && (de = readdir(d))) {
+		struct stat st;
+		char *sub, *full;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+			continue;
+		if (!(full = filelist_join(root, de->d_name)))
+			r = error("out of memory");
+		else if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
+			r = asprintf(&sub, "%s/", de->d_name) < 0 ? error("out of memory")
+				: filelist_push(&subs, sub);
+		free(full);
+	}
+	closedir(d);
+	/* In byte order: the order of the tables in messages. */
+	qsort(subs.paths, subs.n, sizeof(char *), cmp_cstr);
+	for (k = 0; r == 0 && k < subs.n; k++)
+		r = metadata_in(root, subs.paths[k], o);
+	filelist_free(&subs);
+	return r;
+}
+
+int labels_take_kept(const char *root, struct labels_opts *o)
+{
+	size_t n, k, j;
+	struct arch_table *kt = arch_kept(&n);
+	for (k = 0; k < n; k++) {
+		const char *slash = strrchr(kt[k].member, '/');
+		size_t dl = slash ? (size_t)(slash - kt[k].member) + 1 : 0;
+		char *name, *dir, *text;
+		int r;
+
+		/* Two metadata files of one folder: which is it? */
+		for (j = 0; !o->table && j < k; j++)
+			if (strncmp(kt[j].member, kt[k].member, dl) == 0 && !strchr(kt[j].member + dl, '/'))
+				return error("%s%s%.*s: both metadata.csv and metadata.jsonl are here; "
+					     "keep one, or name it with --labels-from", root, dl ? ":" : "",
+					     (int)(dl ? dl - 1 : 0), kt[k].member);
+		if (o->table)
+			name = strdup(o->table), dir = strdup("");
+		else if (asprintf(&name, "%s:%s", root, kt[k].member) < 0)
+			name = NULL, dir = NULL;
+		else
+			dir = strndup(kt[k].member, dl);
+		if (!name || !dir) {
+			free(name);
+			free(dir);
+			return error("out of memory");
+		}
+		text = kt[k].text;	/* taken, not copied */
+		kt[k].text = NULL;
+		r = labels_add_src(o, name, dir, text, kt[k].len);
+		free(name);
+		free(dir);
+		if (r < 0)
+			return -1;
+	}
 	return 0;
 }

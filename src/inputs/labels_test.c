@@ -7,6 +7,7 @@
 #include "common/unit_test.h"
 
 #include <criterion/criterion.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,11 @@ static int apply(struct dataset *ds, struct filelist *fl, const char *const *nam
 	fill(fl, names);
 	memset(ds, 0, sizeof(*ds));
 	o->root = "d";
-	if (text)
+	if (text) {
 		o->table = table_file(text);
+		labels_free(o);
+		cr_assert_eq(labels_add_src(o, o->table, "", NULL, 0), 0);
+	}
 	ut_capture_begin(&c);
 	r = labels_apply(ds, fl, o);
 	*err = ut_capture_end(&c);
@@ -199,4 +203,161 @@ Test(labels, regex)
 	free(err);
 	dataset_free(&ds);
 	filelist_free(&fl);
+}
+
+/* A table given as bytes (an archive member's), one per folder: each image
+ * takes the deepest folder's table, its keys relative to that folder; an
+ * image below none has no row; a row of the root's naming a split
+ * folder's image names none. */
+Test(labels, tables_per_folder)
+{
+	static const char *const names[] = { "d/a.png", "d/train/b.png", "d/train/c.png",
+					     "d/test/e.png", NULL };
+	struct labels_opts o = { .root = "d" };
+	struct dataset ds = { 0 };
+	struct filelist fl;
+	struct ut_capture c;
+	size_t n = 0;
+	char *err;
+	int r;
+
+	fill(&fl, names);
+	static const char root_t[] = "file_name,label\na.png,r\ntrain/b.png,q\n";
+	static const char train_t[] = "file_name,label\nb.png,x\nc,y\n";
+
+	cr_assert_eq(labels_add_src(&o, "z.zip:metadata.csv", "", strdup(root_t),
+				    sizeof(root_t) - 1), 0);
+	cr_assert_eq(labels_add_src(&o, "z.zip:train/metadata.csv", "train/", strdup(train_t),
+				    sizeof(train_t) - 1), 0);
+	ut_capture_begin(&c);
+	r = labels_check(&fl, &o, &n);
+	err = ut_capture_end(&c);
+	cr_assert_eq(r, 0, "%s", err);
+	cr_assert_eq(n, 2, "%s", err);
+	cr_assert(strstr(err, "z.zip:metadata.csv:3: 'train/b.png' names no image"), "%s", err);
+	/* The root's table is the one above test/. */
+	cr_assert(strstr(err, "d/test/e.png: no row of z.zip:metadata.csv names it"), "%s", err);
+	cr_assert_eq(fl.n, 4);		/* labels_check changes nothing */
+	free(err);
+	/* Without the stray row, and e.png skipped: the labels. */
+	/* The bytes were parsed in place, and taken: given again. */
+	cr_assert_null(o.src[0].text);
+	o.src[0].text = strdup("file_name,label\na.png,r\n");
+	o.src[0].len = strlen(o.src[0].text);
+	o.src[1].text = strdup(train_t);
+	o.skip_unlabelled = 1;
+	ut_capture_begin(&c);
+	r = labels_apply(&ds, &fl, &o);
+	err = ut_capture_end(&c);
+	cr_assert_eq(r, 0, "%s", err);
+	cr_assert_eq(fl.n, 3);
+	cr_assert_eq(ds.nclasses, 3);	/* r, x, y */
+	cr_assert_eq(ds.labels[0], 0);
+	cr_assert_eq(ds.labels[1], 1);
+	cr_assert_eq(ds.labels[2], 2);
+	free(err);
+	dataset_free(&ds);
+	filelist_free(&fl);
+	labels_free(&o);
+}
+
+static void touch(const char *dir, const char *name)
+{
+	char *p;
+	FILE *f;
+
+	cr_assert(asprintf(&p, "%s/%s", dir, name) > 0);
+	f = fopen(p, "w");
+	cr_assert_not_null(f, "%s", p);
+	fputs("file_name,label\n", f);
+	fclose(f);
+	free(p);
+}
+
+/* Metadata files at the root and in each folder one level down (hidden
+ * folders and deeper ones not looked in); two in one folder refused. */
+Test(labels, find_metadata)
+{
+	struct labels_opts o = { 0 };
+	char *d, *sub;
+
+	ut_scratch_make();
+	d = ut_scratch;
+	cr_assert(asprintf(&sub, "%s/train", d) > 0);
+	mkdir(sub, 0755);
+	free(sub);
+	cr_assert(asprintf(&sub, "%s/train/deep", d) > 0);
+	mkdir(sub, 0755);
+	free(sub);
+	cr_assert(asprintf(&sub, "%s/.h", d) > 0);
+	mkdir(sub, 0755);
+	free(sub);
+	cr_assert(asprintf(&sub, "%s/test", d) > 0);
+	mkdir(sub, 0755);
+	free(sub);
+	touch(d, "train/metadata.jsonl");
+	touch(d, "train/deep/metadata.csv");
+	touch(d, ".h/metadata.csv");
+	touch(d, "metadata.csv");
+	cr_assert_eq(labels_find_metadata(d, &o), 0);
+	cr_assert_eq(o.nsrc, 2);
+	cr_assert_str_eq(o.src[0].dir, "");
+	cr_assert(strstr(o.src[0].name, "/metadata.csv"));
+	cr_assert_str_eq(o.src[1].dir, "train/");
+	cr_assert(strstr(o.src[1].name, "/train/metadata.jsonl"));
+	labels_free(&o);
+	touch(d, "test/metadata.csv");
+	touch(d, "test/metadata.jsonl");
+	cr_assert_eq(labels_find_metadata(d, &o), -1);
+	labels_free(&o);
+}
+
+/* --labels-from X:Y: a file of that name wins; else a member of the INPUT
+ * archive (its name cleaned); another archive is refused. */
+Test(labels, resolve_table)
+{
+	struct labels_opts o = { 0 };
+	char *zip, *other, *lit, *arg, *member;
+	char head[512] = "PK\3\4";
+	FILE *f;
+
+	ut_scratch_make();
+	cr_assert(asprintf(&zip, "%s/z.zip", ut_scratch) > 0);
+	cr_assert(asprintf(&other, "%s/o.zip", ut_scratch) > 0);
+	f = fopen(zip, "w");
+	fwrite(head, 1, sizeof(head), f);
+	fclose(f);
+	f = fopen(other, "w");
+	fwrite(head, 1, sizeof(head), f);
+	fclose(f);
+	cr_assert(asprintf(&arg, "%s:./train/../t.csv", zip) > 0);
+	o.table = arg;
+	cr_assert_eq(labels_resolve_table(&o, zip, &member), -1);	/* ".." */
+	free(arg);
+	cr_assert(asprintf(&arg, "%s:./t.csv", zip) > 0);
+	o.table = arg;
+	cr_assert_eq(labels_resolve_table(&o, zip, &member), 0);
+	cr_assert_str_eq(member, "t.csv");
+	cr_assert_eq(o.nsrc, 0);
+	free(member);
+	cr_assert_eq(labels_resolve_table(&o, other, &member), -1);
+	cr_assert_null(member);
+	/* A file literally named so wins. */
+	cr_assert(asprintf(&lit, "%s:t.csv", zip) > 0);
+	o.table = lit;
+	cr_assert_eq(labels_resolve_table(&o, zip, &member), 0);
+	cr_assert_str_eq(member, "t.csv");
+	free(member);
+	f = fopen(lit, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_assert_eq(labels_resolve_table(&o, zip, &member), 0);
+	cr_assert_null(member);
+	cr_assert_eq(o.nsrc, 1);
+	cr_assert_str_eq(o.src[0].name, lit);
+	labels_free(&o);
+	free(arg);
+	free(lit);
+	free(zip);
+	free(other);
 }

@@ -8,9 +8,14 @@
  * prints "rows N seconds S cpu C" (bench_time.py reads the last two).
  *
  *   labels_match N -        the listing alone
- *   labels_match N TABLE    the listing, then (timed) the labels */
+ *   labels_match N TABLE    the listing, then (timed) the labels
+ *   labels_match N ARCHIVE:MEMBER
+ *                           the same, the table a member of ARCHIVE, kept
+ *                           while the archive is listed (timed too), as
+ *                           load --labels-from ARCHIVE:MEMBER reads it */
 #define _GNU_SOURCE
 #include "inputs/labels.h"
+#include "inputs/arch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +64,23 @@ int main(int argc, char **argv)
 	if (strcmp(argv[2], "-") != 0) {
 		c0 = cpu_seconds();
 		t0 = now();
+		char *colon = strchr(argv[2], ':'), *member = NULL;
+
 		o.table = argv[2];
+		if (colon) {
+			struct filelist none = { 0 };
+			char *archive = strndup(argv[2], (size_t)(colon - argv[2]));
+
+			if (!archive || labels_resolve_table(&o, archive, &member) < 0 || !member ||
+			    arch_keep_tables(member, 0) < 0 || arch_add(&none, archive) < 0 ||
+			    labels_take_kept(archive, &o) < 0 || o.nsrc != 1)
+				return 1;
+			filelist_free(&none);
+			free(archive);
+			free(member);
+		} else if (labels_add_src(&o, argv[2], "", NULL, 0) < 0) {
+			return 1;
+		}
 		if (labels_apply(&ds, &files, &o) < 0)
 			return 1;
 	}
@@ -67,5 +88,7 @@ int main(int argc, char **argv)
 	       cpu_seconds() - c0);
 	filelist_free(&files);
 	dataset_free(&ds);
+	labels_free(&o);
+	arch_free();
 	return 0;
 }
