@@ -287,6 +287,28 @@ def test_size_mismatch_names_both_files(d):
     assert not x[1].any() and not m[1].any() and x[0].any() and x[2].any()
 
 
+def test_hostile_masks(d):
+    """A mask that is a link to a file that is no image is refused before a
+    worker reads it (confined or not); a FIFO is no mask at all; nothing
+    hangs, nothing is written."""
+    jpg, seg = voc(d, sizes=[(40, 30)] * 2)
+    secret = os.path.join(d, "secret.txt")
+    with open(secret, "w") as f:
+        f.write("root:x:0:0\n")
+    os.remove(os.path.join(seg, "im1.png"))
+    os.symlink(secret, os.path.join(seg, "im1.png"))
+    for sandbox in ("auto", "off"):
+        r = load(d, "--sandbox", sandbox, "--masks", seg, jpg, code=1)
+        names(r, os.path.join(jpg, "im1.jpg"), "its mask %s: not a supported image" %
+              os.path.join(seg, "im1.png"))
+        assert "root:x" not in r.err
+    os.remove(os.path.join(seg, "im1.png"))
+    os.mkfifo(os.path.join(seg, "im1.png"))
+    r = load(d, "--masks", seg, jpg, code=1)
+    names(r, os.path.join(jpg, "im1.jpg"), "no mask")
+    assert not [n for n in os.listdir(d) if n.endswith(".npy")]
+
+
 def test_mask_modes(d):
     """Gray masks are their values; a 1-bit PNG gives 0 and 1 (Pillow's
     mode 1); colour, alpha, 16-bit and GIF palettes are refused by name."""
