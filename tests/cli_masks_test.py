@@ -287,6 +287,49 @@ def test_size_mismatch_names_both_files(d):
     assert not x[1].any() and not m[1].any() and x[0].any() and x[2].any()
 
 
+def ragged_rows(flat, index):
+    """The rows of a ragged array, by its (offset, H, W, C) index."""
+    return [flat[o:o + h * w * c].reshape((h, w, c) if c > 1 else (h, w)) for o, h, w, c in index]
+
+
+def test_ragged_masks_keep_their_images_sizes(d):
+    """--ragged: the masks are ragged too, M.npy and M.index.npy, each at
+    its image's size: torchvision's Resize(S, NEAREST) of Pillow's mask
+    (turned first under --exif-transpose); shards merge with --index."""
+    sizes = [(60, 40), (45, 28), (37, 29), (64, 48), (28, 45)]
+    jpg, seg = voc(d, sizes=sizes, exif=[6, 0, 3, 0, 8])
+    from torchvision import transforms as T
+    nearest = T.Resize(24, interpolation=T.InterpolationMode.NEAREST)
+    x, m = load(d, "--ragged", "--resize", "24", "--exif-transpose", "--masks", seg, jpg)
+    xi, mi = (np.load(os.path.join(d, n)) for n in ("x.index.npy", "m.index.npy"))
+    assert (mi[:, 1:3] == xi[:, 1:3]).all() and (mi[:, 3] == 1).all(), (xi, mi)
+    for k, got in enumerate(ragged_rows(m, mi)):
+        im = ImageOps.exif_transpose(Image.open(os.path.join(seg, "im%d.png" % k)))
+        want = np.asarray(nearest(im))
+        assert got.shape == want.shape and (got == want).all(), k
+    # Without --resize: each mask as it is (turned).
+    _, m = load(d, "--ragged", "--exif-transpose", "--masks", seg, jpg)
+    for k, got in enumerate(ragged_rows(m, np.load(os.path.join(d, "m.index.npy")))):
+        im = ImageOps.exif_transpose(Image.open(os.path.join(seg, "im%d.png" % k)))
+        assert (got == np.asarray(im)).all(), k
+    # Two shards, merged with --index: the unsharded masks and index.
+    for k in range(2):
+        ok(run("load", "-q", "-f", "-o", os.path.join(d, "x.%d.npy" % k), "--masks-out",
+               os.path.join(d, "m.%d.npy" % k), "--shard", "%d/2" % k, "--ragged", "--resize",
+               "24", "--exif-transpose", "--masks", seg, jpg))
+    ok(run("merge", "-q", "-f", "-o", os.path.join(d, "mm.npy"), "--index",
+           os.path.join(d, "mm.index.npy"), os.path.join(d, "m.0.npy"), os.path.join(d, "m.1.npy")))
+    _, m = load(d, "--ragged", "--resize", "24", "--exif-transpose", "--masks", seg, jpg)
+    assert (np.load(os.path.join(d, "mm.npy")) == m).all()
+    assert (np.load(os.path.join(d, "mm.index.npy")) == np.load(os.path.join(d, "m.index.npy"))).all()
+    # -k: a missing mask's row is 0x0 in both indexes.
+    os.remove(os.path.join(seg, "im2.png"))
+    x, m = load(d, "-k", "--ragged", "--resize", "24", "--masks", seg, jpg, code=3)
+    xi, mi = (np.load(os.path.join(d, n)) for n in ("x.index.npy", "m.index.npy"))
+    assert (xi[2, 1:3] == 0).all() and (mi[2, 1:3] == 0).all()
+    assert not m[mi[2, 0]:mi[3, 0]].any() and (mi[[0, 1, 3, 4], 1:3] == xi[[0, 1, 3, 4], 1:3]).all()
+
+
 def test_hostile_masks(d):
     """A mask that is a link to a file that is no image is refused before a
     worker reads it (confined or not); a FIFO is no mask at all; nothing
@@ -350,8 +393,6 @@ def test_usage_errors(d):
                        "--mask-pad needs --fit contain"),
                       (["--masks", seg, "--masks-out", "m.npy", "--resize", "9x9", "--fit",
                         "contain", "--mask-pad", "256"], "invalid --mask-pad"),
-                      (["--masks", seg, "--masks-out", "m.npy", "--ragged"],
-                       "--masks cannot go with --ragged"),
                       (["--masks", seg, "--masks-out", x], "name the same file")):
         r = ok(run("load", "-o", x, *args, jpg), 2)
         assert why in r.err, (args, r)

@@ -150,7 +150,9 @@ static const char usage_text[] =
 	"                          two, or one of another size is an error (-k skips\n"
 	"                          the pair)\n"
 	"      --masks-out M.npy   with --masks: write the masks, (N,H,W) uint8, in\n"
-	"                          the rows' order (split and shard as OUT)\n"
+	"                          the rows' order (split and shard as OUT); with\n"
+	"                          --ragged, 1-D, each at its image's size, and\n"
+	"                          their index M.index.npy (offset, H, W, 1)\n"
 	"      --mask-pad V        --fit contain: the masks' margins (default 0; 255\n"
 	"                          is VOC's \"ignore\")\n"
 	"      --exif-transpose    turn each image by its EXIF orientation (JPEG,\n"
@@ -338,10 +340,6 @@ static int check_masks_opts(const struct load *l, int mask_pad_given)
 		return usage_error("load", "--mask-pad needs --masks DIR");
 	if (mask_pad_given && l->spec.fit != RESIZE_CONTAIN)
 		return usage_error("load", "--mask-pad needs --fit contain");
-	/* A ragged mask array would need an index of its own: not made. */
-	if (l->masks_dir && l->spec.ragged)
-		return usage_error("load", "--masks cannot go with --ragged: masks are written "
-				   "as one (N,H,W) array, so every image needs one size (--resize WxH)");
 	if (l->masks_out && strcmp(l->masks_out, l->out) == 0)
 		return usage_error("load", "--masks-out and --output name the same file");
 	return 0;
@@ -450,7 +448,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
  * 0, or -1 after a usage message. */
 static int make_targets(struct load *l)
 {
-	const char *names[6 * SPLIT_MAX + 1];
+	const char *names[7 * SPLIT_MAX + 1];
 	int parts = l->split.n ? l->split.n : 1, i, j, n = 0;
 
 	l->targets = calloc((size_t)parts, sizeof(*l->targets));
@@ -463,7 +461,7 @@ static int make_targets(struct load *l)
 
 		t->arr.fd = t->lab.fd = t->man.fd = t->idx.fd = t->st.fd = t->msk.fd = -1;
 		t->arr.slot = t->lab.slot = t->man.slot = t->idx.slot = t->st.slot = -1;
-		t->msk.slot = -1;
+		t->msk.slot = t->midx.fd = t->midx.slot = -1;
 		t->out = part ? split_path(l->out, part) : strdup(l->out);
 		t->labels = !l->labels ? NULL : part ? split_path(l->labels, part) : strdup(l->labels);
 		t->manifest = !l->manifest ? NULL
@@ -478,6 +476,8 @@ static int make_targets(struct load *l)
 		    (l->spec.ragged && !t->index) || (l->stats && !t->stats) ||
 		    (l->masks_out && !t->masks))
 			die("out of memory");
+		if (t->masks && l->spec.ragged && !(t->mindex = ragged_index_path(t->masks)))
+			die("out of memory");
 		names[n++] = t->out;
 		if (t->index)
 			names[n++] = t->index;
@@ -489,6 +489,8 @@ static int make_targets(struct load *l)
 			names[n++] = t->stats;
 		if (t->masks)
 			names[n++] = t->masks;
+		if (t->mindex)
+			names[n++] = t->mindex;
 	}
 	if (l->classes)
 		names[n++] = l->classes;
@@ -506,10 +508,11 @@ static int refuse_existing(const struct load *l)
 
 	for (i = 0; i < l->ntargets; i++) {
 		const struct target *t = &l->targets[i];
-		const char *p[] = { t->out, t->labels, t->manifest, t->index, t->stats, t->masks };
+		const char *p[] = { t->out, t->labels, t->manifest, t->index, t->stats, t->masks,
+				    t->mindex };
 		size_t k;
 
-		for (k = 0; k < 6; k++)
+		for (k = 0; k < 7; k++)
 			if (p[k] && outfile_exists(p[k]))
 				return error("%s: file exists (use -f to replace it)", p[k]);
 	}
@@ -585,6 +588,8 @@ static void load_free(struct load *l)
 		free(l->targets[i].plan);
 		free(l->targets[i].stats);
 		free(l->targets[i].masks);
+		free(l->targets[i].mindex);
+		free(l->targets[i].mplan);
 	}
 	masks_free(&l->mk);
 	free(l->mfile.p);

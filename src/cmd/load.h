@@ -29,11 +29,13 @@ struct target {
 	char *index;			/* --ragged: the index's name, else NULL */
 	char *stats;			/* --stats's file, or NULL */
 	char *masks;			/* --masks-out's file, or NULL */
+	char *mindex;			/* --ragged: the masks' index, else NULL */
 	size_t row0, nrows;		/* this shard's rows of the part */
-	struct outfile arr, lab, man, idx, st, msk;	/* fd -1 until opened */
+	struct outfile arr, lab, man, idx, st, msk, midx;	/* fd -1 until opened */
 	void *mmap;			/* --masks: that array, mapped, or NULL */
 	size_t mmaplen;
 	unsigned char *mrows;
+	int64_t *mplan;			/* --ragged: the masks' index rows */
 	/* Made by prepare_target for decode_target (struct load's fields): */
 	void *map;			/* the array, mapped; NULL until then */
 	size_t maplen;
@@ -99,6 +101,7 @@ struct load {
 	unsigned mask_pad;	/* --mask-pad */
 	struct masks mk;	/* each row's mask */
 	unsigned char *mrows;	/* the target's masks, mapped, row 0 first */
+	int64_t *mplan;		/* --ragged: their index, as plan's (C 1) */
 	/* Per worker: */
 	struct buf file;	/* the encoded file being decoded */
 	struct row_scratch scratch;

@@ -149,11 +149,11 @@ static void load_setup(void *ctx)
 	limit_worker_memory(((struct load *)ctx)->spec.max_pixels);
 }
 
-/* --masks: decode row I's mask into its row of the masks' mapping, its
- * image just decoded (its size in the scratch). 0, or -1 with WHY. */
-static int mask_one(struct load *l, size_t i, char *why, size_t whylen)
+/* --masks: decode row I's mask into ROW as S says, its image just decoded
+ * from IMG_W x IMG_H (turned, before any resize). 0, or -1 with WHY. */
+static int mask_one(struct load *l, size_t i, const struct row_spec *s, int img_w, int img_h,
+		    unsigned char *row, char *why, size_t whylen)
 {
-	unsigned char *row = l->mrows + (i - l->row0) * (size_t)l->spec.w * l->spec.h;
 	const char *path = l->mk.path[i];
 	char what[512];
 	int fd = pool_pair(i);
@@ -161,12 +161,35 @@ static int mask_one(struct load *l, size_t i, char *why, size_t whylen)
 	if (fd == -2)		/* not confined: opened here */
 		fd = input_open(path);
 	if (input_read_fd(fd, &l->mfile, what, sizeof(what)) < 0 ||
-	    mask_decode(&l->spec, l->mask_pad, l->mfile.p, l->mfile.len, l->scratch.w,
-			l->scratch.h, row, &l->mscratch, what, sizeof(what)) < 0) {
+	    mask_decode(s, l->mask_pad, l->mfile.p, l->mfile.len, img_w, img_h, row, &l->mscratch,
+			what, sizeof(what)) < 0) {
 		snprintf(why, whylen, "its mask %s: %s", path, what);
 		return -1;
 	}
 	return 0;
+}
+
+/* --ragged --masks: row I's mask at its image's planned size (index row R
+ * of the masks' plan), stretched with NEAREST as the image was resized. */
+static int mask_ragged(struct load *l, size_t i, char *why, size_t whylen)
+{
+	const int64_t *r = l->mplan + (i - l->row0) * RAGGED_COLS;
+	const struct ragged_dims *d = &l->dims[i - l->row0];
+	struct row_spec one = l->spec;
+
+	one.w = (uint32_t)r[RAGGED_W];
+	one.h = (uint32_t)r[RAGGED_H];
+	one.resize = one.w != (uint32_t)d->w || one.h != (uint32_t)d->h;
+	one.fit = RESIZE_STRETCH;
+	return mask_one(l, i, &one, d->w, d->h, l->mrows + r[RAGGED_OFF], why, whylen);
+}
+
+/* --masks, under -k: a row without a mask (or with two) fails whole. */
+static int no_mask(struct load *l, size_t i, char *why, size_t whylen)
+{
+	input_skip_item(i);
+	snprintf(why, whylen, "%s", l->mk.why[i] ? l->mk.why[i] : "no mask");
+	return -1;
 }
 
 /* Decode image I into its row of the mapping (and --masks, its mask into
@@ -185,11 +208,19 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 		/* Marked until done: a worker that crashes on the file (the
 		 * pool skips it under -k) leaves its row marked too. */
 		l->failed[i - l->row0] = 1;
+		if (l->mrows && !l->mk.path[i])
+			return no_mask(l, i, why, whylen);
 		if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
 		    ragged_decode(&l->spec, &l->dims[i - l->row0], r, l->file.p, l->file.len,
 				  l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype),
 				  &l->scratch, why, whylen) < 0)
 			return -1;
+		if (l->mrows && mask_ragged(l, i, why, whylen) < 0) {
+			memset(l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype), 0,
+			       (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) *
+			       row_sample_size(l->spec.dtype));
+			return -1;
+		}
 		l->failed[i - l->row0] = 0;
 		return 0;
 	}
@@ -202,17 +233,15 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 	 * twice (run_targets counts it). */
 	if (l->failed1 && l->failed1[i])
 		return input_skip_item(i);
-	/* --masks, under -k: a row without a mask (or with two) fails whole. */
-	if (l->mrows && !l->mk.path[i]) {
-		input_skip_item(i);
-		snprintf(why, whylen, "%s", l->mk.why[i] ? l->mk.why[i] : "no mask");
-		return -1;
-	}
+	if (l->mrows && !l->mk.path[i])
+		return no_mask(l, i, why, whylen);
 	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
 	    row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
 		       &l->scratch, why, whylen) < 0)
 		return -1;
-	if (l->mrows && mask_one(l, i, why, whylen) < 0) {
+	if (l->mrows && mask_one(l, i, &l->spec, l->scratch.w, l->scratch.h,
+				 l->mrows + (i - l->row0) * (size_t)l->spec.w * l->spec.h, why,
+				 whylen) < 0) {
 		memset(l->rows + (i - l->row0) * l->row_bytes, 0, l->row_bytes);
 		return -1;
 	}
@@ -242,6 +271,10 @@ static void load_lost(void *ctx, size_t i)
 	r = l->plan + (i - l->row0) * RAGGED_COLS;
 	memset(l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype), 0,
 	       (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) * row_sample_size(l->spec.dtype));
+	if (l->mrows) {
+		r = l->mplan + (i - l->row0) * RAGGED_COLS;
+		memset(l->mrows + r[RAGGED_OFF], 0, (size_t)(r[RAGGED_H] * r[RAGGED_W]));
+	}
 }
 
 /*
@@ -434,16 +467,46 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 	return 0;
 }
 
-/* --masks: create target T's masks' temporary file, (rows, H, W) uint8,
- * reserve it and map it, as create_array and reserve do OUT's. */
+/* --ragged --masks: the masks' index from T's plan: each row's H and W,
+ * one channel, offsets past the rows before it. 0, or -1 out of memory. */
+static int plan_masks(struct target *t, uint64_t *total)
+{
+	size_t i;
+
+	free(t->mplan);
+	if (!(t->mplan = malloc((t->nrows ? t->nrows : 1) * RAGGED_COLS * sizeof(int64_t))))
+		return error("out of memory");
+	for (*total = 0, i = 0; i < t->nrows; i++) {
+		const int64_t *p = t->plan + i * RAGGED_COLS;
+		int64_t *m = t->mplan + i * RAGGED_COLS;
+
+		m[RAGGED_OFF] = (int64_t)*total;
+		m[RAGGED_H] = p[RAGGED_H];
+		m[RAGGED_W] = p[RAGGED_W];
+		m[RAGGED_C] = 1;
+		*total += (uint64_t)(p[RAGGED_H] * p[RAGGED_W]);
+	}
+	return 0;
+}
+
+/* --masks: create target T's masks' temporary file, (rows, H, W) uint8 (or
+ * --ragged, the samples of all, planned), reserve it and map it, as
+ * create_array and reserve do OUT's. */
 static int create_masks(struct load *l, struct target *t)
 {
 	struct npy_header hdr = { .ndim = 3, .descr = "|u1",
 				  .shape = { t->nrows, l->spec.h, l->spec.w } };
 	char head[4096];
-	uint64_t data = npy_data_size(&hdr), total;
+	uint64_t data, total;
 	struct outfile *o = &t->msk;
 	int e;
+
+	if (l->spec.ragged) {
+		if (plan_masks(t, &hdr.shape[0]) < 0)
+			return -1;
+		hdr.ndim = 1;
+	}
+	data = npy_data_size(&hdr);
 
 	if (!npy_format_header(&hdr, head, sizeof(head)) || (data == 0 && errno == EOVERFLOW) ||
 	    __builtin_add_overflow(data, (uint64_t)hdr.header_len, &total) ||
@@ -631,8 +694,14 @@ static int finish_ragged(struct load *l, struct target *t)
 	size_t i;
 
 	for (i = 0; i < t->nrows; i++)
-		if (l->failed[i])
+		if (l->failed[i]) {
 			l->plan[i * RAGGED_COLS + RAGGED_H] = l->plan[i * RAGGED_COLS + RAGGED_W] = 0;
+			if (l->mplan)
+				l->mplan[i * RAGGED_COLS + RAGGED_H] =
+					l->mplan[i * RAGGED_COLS + RAGGED_W] = 0;
+		}
+	if (l->mplan && ragged_write_index(l->mplan, t->nrows, t->mindex, &t->midx) < 0)
+		return -1;
 	return ragged_write_index(l->plan, t->nrows, t->index, &t->idx);
 }
 
@@ -651,6 +720,7 @@ static void use_target(struct load *l, const struct target *t)
 	l->plan = t->plan;
 	l->samples = t->samples;
 	l->mrows = t->mrows;
+	l->mplan = t->mplan;
 }
 
 /* Before any target is decoded: plan target T's rows (--ragged's header
@@ -830,6 +900,7 @@ static int all_outfiles(struct load *l, struct outfile **o)
 		o[n++] = &l->targets[i].idx;
 		o[n++] = &l->targets[i].st;
 		o[n++] = &l->targets[i].msk;
+		o[n++] = &l->targets[i].midx;
 	}
 	o[n++] = &l->cls;
 	for (i = 0; i < l->ntargets; i++)
@@ -842,7 +913,7 @@ static int all_outfiles(struct load *l, struct outfile **o)
  * pool succeeded. Returns the exit status. */
 static int run_targets(struct load *l, struct opt_common *c)
 {
-	struct outfile *o[6 * SPLIT_MAX + 1];
+	struct outfile *o[7 * SPLIT_MAX + 1];
 	const char *out = l->out;
 	size_t skipped = 0, nrows = 0;
 	int i, n, ok;
