@@ -7,6 +7,9 @@ where asked), resize(..., Image.NEAREST), then cropped (cover) or pasted on
 a canvas of --mask-pad (contain), bit for bit; the images equal a load
 without masks.
 
+With --ragged, each mask at its image's size, against torchvision's
+Resize(S, interpolation=NEAREST), and its index against the images'.
+
 Run: /usr/bin/python3 tests/cli_masks_test.py ./parimg [test_name...]
 """
 import os
