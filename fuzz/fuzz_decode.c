@@ -1,7 +1,8 @@
 /* fuzz_decode.c - libFuzzer target for one decoder of codec.c's table,
  * named by -DDECODER (dec_jpeg, dec_png, ...): files its sniff claims are
  * probed and decoded at every channel count and depth, and JPEGs at reduced
- * scales. The first input byte picks channels, depth and draft.
+ * scales. The first input byte picks channels, depth and draft, and its
+ * top bit a decode of a mask's indices (codec_decode_indices) instead.
  *
  * Built with -DTWO_INPUTS, the input is two files, each with its mode byte,
  * split at the first SEPARATOR (in every fuzz/dict/ *.dict); both are
@@ -53,6 +54,13 @@ static void decode_one(const uint8_t *data, size_t size)
 		/* A TIFF of float or int samples: its values, as doubles. */
 		if ((pix = malloc((size_t)info.w * (size_t)info.h * sizeof(double))))
 			codec_decode_values(data, size, &info, pix, why, sizeof(why));
+		free(pix);
+		return;
+	}
+	if (mode & 0x80) {
+		/* A mask: a palette's indices, gray values, or refused. */
+		if ((pix = malloc((size_t)info.w * (size_t)info.h)))
+			codec_decode_indices(data, size, &info, pix, why, sizeof(why));
 		free(pix);
 		return;
 	}

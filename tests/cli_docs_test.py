@@ -100,7 +100,8 @@ def test_bash_completion(d):
                                    "--version"])
     assert complete("lo") == ["load"]
     assert complete("convert", "--sh") == ["--shard-bytes", "--shard-size", "--shards", "--shuffle"]
-    assert complete("load", "--ma") == ["--manifest", "--max-pixels", "--max-side"]
+    assert complete("load", "--ma") == ["--manifest", "--mask-pad", "--masks", "--masks-out",
+                                        "--max-pixels", "--max-side"]
     assert complete("gen", "--s") == ["--schedule", "--seed", "--shard", "--size"]
     assert complete("bench", "--ph") == ["--phase"]
     assert complete("check", "--l") == ["--label-column", "--labels", "--labels-from", "--list",

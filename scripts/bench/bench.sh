@@ -9,7 +9,8 @@
 # (scripts/bench/bench_parent.sh); r load's channels without -c
 # (scripts/bench/bench_channels.sh); s convert, a smaller copy of a dataset
 # (scripts/bench/bench_convert.sh); t labels from a table
-# (scripts/bench/bench_labels.sh); q, on demand, an output larger than RAM
+# (scripts/bench/bench_labels.sh); u segmentation masks
+# (scripts/bench/bench_masks.sh); q, on demand, an output larger than RAM
 # (scripts/bench/bench_huge.sh). Within l: l5 load --ragged
 # (scripts/bench/bench_ragged.sh), l6 BMP, TGA and PNM (scripts/bench/bench_formats.sh), l7
 # tensors for PyTorch (scripts/bench/bench_tensor.sh), l8 TIFF
@@ -36,6 +37,7 @@
 #   CHANNELS_RUNS=N sh scripts/bench/bench.sh channels (only r, load's channels)
 #   CONVERT_RUNS=N sh scripts/bench/bench.sh convert  (only s, parimg convert)
 #   sh scripts/bench/bench.sh labels                  (only t, labels from a table)
+#   MASKS_RUNS=N sh scripts/bench/bench.sh masks      (only u, segmentation masks)
 #   HUGE_DIR=DIR sh scripts/bench/bench.sh huge       (q alone and only on demand: an
 #                                                      output larger than RAM on DIR's disk)
 set -eu
@@ -182,11 +184,11 @@ if [ "${1:-}" = formats ]; then
 fi
 
 # "sh scripts/bench/bench.sh check", "checkall", "ragged", "sandbox", "archive",
-# "channels", "convert" and "labels": section m, m5-m6, l5, n, o, r, s or t alone
-# (scripts/bench/bench_$1.sh).
+# "channels", "convert", "labels" and "masks": section m, m5-m6, l5, n, o, r, s, t
+# or u alone (scripts/bench/bench_$1.sh).
 if [ "${1:-}" = check ] || [ "${1:-}" = checkall ] || [ "${1:-}" = ragged ] ||
 	[ "${1:-}" = sandbox ] || [ "${1:-}" = archive ] || [ "${1:-}" = channels ] ||
-	[ "${1:-}" = convert ] || [ "${1:-}" = labels ]; then
+	[ "${1:-}" = convert ] || [ "${1:-}" = labels ] || [ "${1:-}" = masks ]; then
 	. "scripts/bench/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
@@ -542,6 +544,8 @@ fi
 . scripts/bench/bench_convert.sh
 # Labels from a table: scripts/bench/bench_labels.sh.
 . scripts/bench/bench_labels.sh
+# Segmentation masks: scripts/bench/bench_masks.sh.
+. scripts/bench/bench_masks.sh
 
 echo
 echo "summary (load average now $(loadavg)):"

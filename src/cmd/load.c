@@ -143,6 +143,22 @@ static const char usage_text[] =
 	"                          torchvision's Resize(S) does\n"
 	"      --max-side L        --ragged: shrink images whose longer side is\n"
 	"                          over L to L, keeping the aspect ratio\n"
+	"      --masks DIR         pair each image with its segmentation mask: the\n"
+	"                          image file in DIR of the same path relative to\n"
+	"                          INPUT and the same name less its extension (VOC's\n"
+	"                          JPEGImages/x.jpg, SegmentationClass/x.png); a\n"
+	"                          palette's indices, or gray values, never colours;\n"
+	"                          the mask gets the image's --exif-transpose,\n"
+	"                          --resize and --fit with NEAREST whatever --filter,\n"
+	"                          never -t, --layout or --normalize; a missing mask,\n"
+	"                          two, or one of another size is an error (-k skips\n"
+	"                          the pair)\n"
+	"      --masks-out M.npy   with --masks: write the masks, (N,H,W) uint8, in\n"
+	"                          the rows' order (split and shard as OUT); with\n"
+	"                          --ragged, 1-D, each at its image's size, and\n"
+	"                          their index M.index.npy (offset, H, W, 1)\n"
+	"      --mask-pad V        --fit contain: the masks' margins (default 0; 255\n"
+	"                          is VOC's \"ignore\")\n"
 	"      --exif-transpose    turn each image by its EXIF orientation (JPEG,\n"
 	"                          PNG, WebP) before --resize, as Pillow's\n"
 	"                          ImageOps.exif_transpose() does\n"
@@ -165,7 +181,7 @@ static const char usage_text[] =
 
 /* Long-only options. */
 enum { OPT_MANIFEST = 0x200, OPT_ORDER, OPT_SANDBOX, OPT_SHARD, OPT_INDEX, OPT_STATS,
-       OPT_STATS_FROM, OPT_EXCLUDE };
+       OPT_STATS_FROM, OPT_EXCLUDE, OPT_MASKS, OPT_MASKS_OUT, OPT_MASK_PAD };
 /* Those of class folders, shuffle and split (parse_dataset_opt). */
 enum { OPT_CLASSES = 0x280, OPT_LABELS, OPT_SEED, OPT_SHUFFLE, OPT_SPLIT, OPT_RECURSE_ARCHIVES,
        OPT_LABELS_FROM, OPT_PATH_COLUMN, OPT_LABEL_COLUMN, OPT_MULTI_LABEL, OPT_TARGETS,
@@ -182,6 +198,9 @@ static const struct option longopts[] = {
 	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "labels-from", required_argument, NULL, OPT_LABELS_FROM },
 	{ "manifest", required_argument, NULL, OPT_MANIFEST },
+	{ "mask-pad", required_argument, NULL, OPT_MASK_PAD },
+	{ "masks", required_argument, NULL, OPT_MASKS },
+	{ "masks-out", required_argument, NULL, OPT_MASKS_OUT },
 	{ "multi-label", required_argument, NULL, OPT_MULTI_LABEL },
 	{ "order", required_argument, NULL, OPT_ORDER },
 	{ "output", required_argument, NULL, 'o' },
@@ -315,13 +334,29 @@ static int check_dataset_opts(const struct load *l, int argc, char **argv)
 	return 0;
 }
 
+/* --masks, --masks-out and --mask-pad must fit together and with the rest. */
+static int check_masks_opts(const struct load *l, int mask_pad_given)
+{
+	if (!l->masks_dir != !l->masks_out)
+		return usage_error("load", l->masks_dir ? "--masks needs --masks-out M.npy (the "
+				   "masks' output)" : "--masks-out needs --masks DIR");
+	if (mask_pad_given && !l->masks_dir)
+		return usage_error("load", "--mask-pad needs --masks DIR");
+	if (mask_pad_given && l->spec.fit != RESIZE_CONTAIN)
+		return usage_error("load", "--mask-pad needs --fit contain");
+	if (l->masks_out && strcmp(l->masks_out, l->out) == 0)
+		return usage_error("load", "--masks-out and --output name the same file");
+	return 0;
+}
+
 /* Parse argv: 0 to go on, -1 after a usage message, 1 when done (--help).
  * Inputs are left in argv from optind. */
 static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 		 enum filelist_order *order)
 {
 	struct opt_row given = { 0 };
-	int ch, r, unlabelled_given = 0;
+	int ch, r, unlabelled_given = 0, mask_pad_given = 0;
+	uint64_t v;
 
 	while ((ch = getopt_long(argc, argv, ":c:fhj:ko:qrt:v", longopts, NULL)) != -1) {
 		if ((r = opt_common_parse(c, ch, optarg, "load")) != 0 ||
@@ -342,6 +377,18 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 			break;
 		case OPT_MANIFEST:
 			l->manifest = optarg;
+			break;
+		case OPT_MASKS:
+			l->masks_dir = optarg;
+			break;
+		case OPT_MASKS_OUT:
+			l->masks_out = optarg;
+			break;
+		case OPT_MASK_PAD:
+			if (opt_u64(optarg, 0, 255, &v) < 0)
+				return usage_error("load", "invalid --mask-pad '%s' (0 to 255)", optarg);
+			l->mask_pad = (unsigned)v;
+			mask_pad_given = 1;
 			break;
 		case OPT_ORDER:
 			if ((r = opt_choice(optarg, order_names)) < 0)
@@ -394,7 +441,8 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
 	if (l->spec.norm.from_stats != !!l->stats_from)
 		return usage_error("load", l->stats_from ? "--stats-from needs --normalize stats"
 				   : "--normalize stats needs --stats-from FILE.json");
-	if (check_dataset_opts(l, argc, argv) != 0 || check_labels_opts(l, unlabelled_given) != 0)
+	if (check_dataset_opts(l, argc, argv) != 0 || check_labels_opts(l, unlabelled_given) != 0 ||
+	    check_masks_opts(l, mask_pad_given) != 0)
 		return -1;
 	return 0;
 }
@@ -404,7 +452,7 @@ static int parse(int argc, char **argv, struct load *l, struct opt_common *c,
  * 0, or -1 after a usage message. */
 static int make_targets(struct load *l)
 {
-	const char *names[5 * SPLIT_MAX + 1];
+	const char *names[7 * SPLIT_MAX + 1];
 	int parts = l->split.n ? l->split.n : 1, i, j, n = 0;
 
 	l->targets = calloc((size_t)parts, sizeof(*l->targets));
@@ -415,8 +463,9 @@ static int make_targets(struct load *l)
 		struct target *t = &l->targets[i];
 		const char *part = l->split.n ? l->split.name[i] : NULL;
 
-		t->arr.fd = t->lab.fd = t->man.fd = t->idx.fd = t->st.fd = -1;
+		t->arr.fd = t->lab.fd = t->man.fd = t->idx.fd = t->st.fd = t->msk.fd = -1;
 		t->arr.slot = t->lab.slot = t->man.slot = t->idx.slot = t->st.slot = -1;
+		t->msk.slot = t->midx.fd = t->midx.slot = -1;
 		t->out = part ? split_path(l->out, part) : strdup(l->out);
 		t->labels = !l->labels ? NULL : part ? split_path(l->labels, part) : strdup(l->labels);
 		t->manifest = !l->manifest ? NULL
@@ -425,8 +474,13 @@ static int make_targets(struct load *l)
 			t->index = !l->index ? ragged_index_path(t->out)
 				   : part ? split_path(l->index, part) : strdup(l->index);
 		t->stats = !l->stats ? NULL : part ? split_path(l->stats, part) : strdup(l->stats);
+		t->masks = !l->masks_out ? NULL : part ? split_path(l->masks_out, part)
+			   : strdup(l->masks_out);
 		if (!t->out || (l->labels && !t->labels) || (l->manifest && !t->manifest) ||
-		    (l->spec.ragged && !t->index) || (l->stats && !t->stats))
+		    (l->spec.ragged && !t->index) || (l->stats && !t->stats) ||
+		    (l->masks_out && !t->masks))
+			die("out of memory");
+		if (t->masks && l->spec.ragged && !(t->mindex = ragged_index_path(t->masks)))
 			die("out of memory");
 		names[n++] = t->out;
 		if (t->index)
@@ -437,6 +491,10 @@ static int make_targets(struct load *l)
 			names[n++] = t->manifest;
 		if (t->stats)
 			names[n++] = t->stats;
+		if (t->masks)
+			names[n++] = t->masks;
+		if (t->mindex)
+			names[n++] = t->mindex;
 	}
 	if (l->classes)
 		names[n++] = l->classes;
@@ -454,10 +512,11 @@ static int refuse_existing(const struct load *l)
 
 	for (i = 0; i < l->ntargets; i++) {
 		const struct target *t = &l->targets[i];
-		const char *p[] = { t->out, t->labels, t->manifest, t->index, t->stats };
+		const char *p[] = { t->out, t->labels, t->manifest, t->index, t->stats, t->masks,
+				    t->mindex };
 		size_t k;
 
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < 7; k++)
 			if (p[k] && outfile_exists(p[k]))
 				return error("%s: file exists (use -f to replace it)", p[k]);
 	}
@@ -536,6 +595,10 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 	}
 	if (l->shuffle && dataset_shuffle(&l->ds, &l->files, l->seed) < 0)
 		return -1;
+	/* Every row's mask, found before anything is decoded or written. */
+	if (l->masks_dir && masks_find(&l->mk, &l->files, l->inputs, l->ninputs, l->masks_dir,
+				       l->keep_going) < 0)
+		return -1;
 	return 0;
 fail:
 	free(member);
@@ -554,7 +617,12 @@ static void load_free(struct load *l)
 		free(l->targets[i].dims);
 		free(l->targets[i].plan);
 		free(l->targets[i].stats);
+		free(l->targets[i].masks);
+		free(l->targets[i].mindex);
+		free(l->targets[i].mplan);
 	}
+	masks_free(&l->mk);
+	free(l->mfile.p);
 	free(l->targets);
 	free(l->failed1);
 	dataset_free(&l->ds);

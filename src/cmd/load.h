@@ -8,7 +8,9 @@
 #include "inputs/dataset.h"
 #include "inputs/filelist.h"
 #include "inputs/labels.h"
+#include "inputs/masks.h"
 #include "image/chanstats.h"
+#include "image/mask.h"
 #include "image/row.h"
 #include "engine/sandbox.h"
 #include "common/buf.h"
@@ -26,8 +28,14 @@ struct target {
 	char *out, *labels, *manifest;	/* final names; labels, manifest NULL if none */
 	char *index;			/* --ragged: the index's name, else NULL */
 	char *stats;			/* --stats's file, or NULL */
+	char *masks;			/* --masks-out's file, or NULL */
+	char *mindex;			/* --ragged: the masks' index, else NULL */
 	size_t row0, nrows;		/* this shard's rows of the part */
-	struct outfile arr, lab, man, idx, st;	/* fd -1 until opened */
+	struct outfile arr, lab, man, idx, st, msk, midx;	/* fd -1 until opened */
+	void *mmap;			/* --masks: that array, mapped, or NULL */
+	size_t mmaplen;
+	unsigned char *mrows;
+	int64_t *mplan;			/* --ragged: the masks' index rows */
 	/* Made by prepare_target for decode_target (struct load's fields): */
 	void *map;			/* the array, mapped; NULL until then */
 	size_t maplen;
@@ -87,9 +95,17 @@ struct load {
 	int64_t *plan;		/* the index: nrows x RAGGED_COLS */
 	uint64_t samples;	/* in all */
 	unsigned char *failed;	/* MAP_SHARED, a byte a row: failed decoding */
+	/* --masks (masks.c, mask.c): */
+	const char *masks_dir, *masks_out;	/* --masks, --masks-out */
+	unsigned mask_pad;	/* --mask-pad */
+	struct masks mk;	/* each row's mask */
+	unsigned char *mrows;	/* the target's masks, mapped, row 0 first */
+	int64_t *mplan;		/* --ragged: their index, as plan's (C 1) */
 	/* Per worker: */
 	struct buf file;	/* the encoded file being decoded */
 	struct row_scratch scratch;
+	struct buf mfile;	/* --masks: the mask being decoded */
+	struct mask_scratch mscratch;
 };
 
 /* Load L's rows (collected, L's outputs named and none refused): fix the

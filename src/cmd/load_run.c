@@ -13,6 +13,7 @@
 #include "inputs/dataset.h"
 #include "inputs/input.h"
 #include "image/chanstats.h"
+#include "image/mask.h"
 #include "codec/codec.h"
 #include "engine/limit.h"
 #include "engine/pool.h"
@@ -45,6 +46,18 @@ static const char *row_name(void *ctx, size_t i)
 static int row_open(void *ctx, size_t i)
 {
 	return input_open(row_name(ctx, i));
+}
+
+/* The pool's pair hook (--masks): row I's mask, for a confined worker. */
+static int row_pair(void *ctx, size_t i)
+{
+	const struct load *l = ctx;
+
+	if (!l->mk.path[i]) {
+		errno = ENOENT;		/* its worker reports mk.why */
+		return -1;
+	}
+	return input_open(l->mk.path[i]);
 }
 
 /*
@@ -136,7 +149,51 @@ static void load_setup(void *ctx)
 	limit_worker_memory(((struct load *)ctx)->spec.max_pixels);
 }
 
-/* Decode image I into its row of the mapping. */
+/* --masks: decode row I's mask into ROW as S says, its image just decoded
+ * from IMG_W x IMG_H (turned, before any resize). 0, or -1 with WHY. */
+static int mask_one(struct load *l, size_t i, const struct row_spec *s, int img_w, int img_h,
+		    unsigned char *row, char *why, size_t whylen)
+{
+	const char *path = l->mk.path[i];
+	char what[512];
+	int fd = pool_pair(i);
+
+	if (fd == -2)		/* not confined: opened here */
+		fd = input_open(path);
+	if (input_read_fd(fd, &l->mfile, what, sizeof(what)) < 0 ||
+	    mask_decode(s, l->mask_pad, l->mfile.p, l->mfile.len, img_w, img_h, row, &l->mscratch,
+			what, sizeof(what)) < 0) {
+		snprintf(why, whylen, "its mask %s: %s", path, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* --ragged --masks: row I's mask at its image's planned size (index row R
+ * of the masks' plan), stretched with NEAREST as the image was resized. */
+static int mask_ragged(struct load *l, size_t i, char *why, size_t whylen)
+{
+	const int64_t *r = l->mplan + (i - l->row0) * RAGGED_COLS;
+	const struct ragged_dims *d = &l->dims[i - l->row0];
+	struct row_spec one = l->spec;
+
+	one.w = (uint32_t)r[RAGGED_W];
+	one.h = (uint32_t)r[RAGGED_H];
+	one.resize = one.w != (uint32_t)d->w || one.h != (uint32_t)d->h;
+	one.fit = RESIZE_STRETCH;
+	return mask_one(l, i, &one, d->w, d->h, l->mrows + r[RAGGED_OFF], why, whylen);
+}
+
+/* --masks, under -k: a row without a mask (or with two) fails whole. */
+static int no_mask(struct load *l, size_t i, char *why, size_t whylen)
+{
+	input_skip_item(i);
+	snprintf(why, whylen, "%s", l->mk.why[i] ? l->mk.why[i] : "no mask");
+	return -1;
+}
+
+/* Decode image I into its row of the mapping (and --masks, its mask into
+ * its own). */
 static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 {
 	struct load *l = ctx;
@@ -151,11 +208,19 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 		/* Marked until done: a worker that crashes on the file (the
 		 * pool skips it under -k) leaves its row marked too. */
 		l->failed[i - l->row0] = 1;
+		if (l->mrows && !l->mk.path[i])
+			return no_mask(l, i, why, whylen);
 		if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
 		    ragged_decode(&l->spec, &l->dims[i - l->row0], r, l->file.p, l->file.len,
 				  l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype),
 				  &l->scratch, why, whylen) < 0)
 			return -1;
+		if (l->mrows && mask_ragged(l, i, why, whylen) < 0) {
+			memset(l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype), 0,
+			       (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) *
+			       row_sample_size(l->spec.dtype));
+			return -1;
+		}
 		l->failed[i - l->row0] = 0;
 		return 0;
 	}
@@ -168,10 +233,18 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 	 * twice (run_targets counts it). */
 	if (l->failed1 && l->failed1[i])
 		return input_skip_item(i);
+	if (l->mrows && !l->mk.path[i])
+		return no_mask(l, i, why, whylen);
 	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
 	    row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
 		       &l->scratch, why, whylen) < 0)
 		return -1;
+	if (l->mrows && mask_one(l, i, &l->spec, l->scratch.w, l->scratch.h,
+				 l->mrows + (i - l->row0) * (size_t)l->spec.w * l->spec.h, why,
+				 whylen) < 0) {
+		memset(l->rows + (i - l->row0) * l->row_bytes, 0, l->row_bytes);
+		return -1;
+	}
 	if (l->natives)
 		l->natives[i - l->row0] = (unsigned char)l->scratch.native;
 	if (l->speculative && l->scratch.native >= 3)
@@ -188,6 +261,9 @@ static void load_lost(void *ctx, size_t i)
 
 	if (!l->plan) {
 		memset(l->rows + (i - l->row0) * l->row_bytes, 0, l->row_bytes);
+		if (l->mrows)
+			memset(l->mrows + (i - l->row0) * (size_t)l->spec.w * l->spec.h, 0,
+			       (size_t)l->spec.w * l->spec.h);
 		return;
 	}
 	/* --ragged: the slot the plan gave it (its index row then says 0x0,
@@ -195,6 +271,10 @@ static void load_lost(void *ctx, size_t i)
 	r = l->plan + (i - l->row0) * RAGGED_COLS;
 	memset(l->rows + (uint64_t)r[RAGGED_OFF] * row_sample_size(l->spec.dtype), 0,
 	       (size_t)(r[RAGGED_H] * r[RAGGED_W] * r[RAGGED_C]) * row_sample_size(l->spec.dtype));
+	if (l->mrows) {
+		r = l->mplan + (i - l->row0) * RAGGED_COLS;
+		memset(l->mrows + r[RAGGED_OFF], 0, (size_t)(r[RAGGED_H] * r[RAGGED_W]));
+	}
 }
 
 /*
@@ -387,6 +467,76 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 	return 0;
 }
 
+/* --ragged --masks: the masks' index from T's plan: each row's H and W,
+ * one channel, offsets past the rows before it. 0, or -1 out of memory. */
+static int plan_masks(struct target *t, uint64_t *total)
+{
+	size_t i;
+
+	free(t->mplan);
+	if (!(t->mplan = malloc((t->nrows ? t->nrows : 1) * RAGGED_COLS * sizeof(int64_t))))
+		return error("out of memory");
+	for (*total = 0, i = 0; i < t->nrows; i++) {
+		const int64_t *p = t->plan + i * RAGGED_COLS;
+		int64_t *m = t->mplan + i * RAGGED_COLS;
+
+		m[RAGGED_OFF] = (int64_t)*total;
+		m[RAGGED_H] = p[RAGGED_H];
+		m[RAGGED_W] = p[RAGGED_W];
+		m[RAGGED_C] = 1;
+		*total += (uint64_t)(p[RAGGED_H] * p[RAGGED_W]);
+	}
+	return 0;
+}
+
+/* --masks: create target T's masks' temporary file, (rows, H, W) uint8 (or
+ * --ragged, the samples of all, planned), reserve it and map it, as
+ * create_array and reserve do OUT's. */
+static int create_masks(struct load *l, struct target *t)
+{
+	struct npy_header hdr = { .ndim = 3, .descr = "|u1",
+				  .shape = { t->nrows, l->spec.h, l->spec.w } };
+	char head[4096];
+	uint64_t data, total;
+	struct outfile *o = &t->msk;
+	int e;
+
+	if (l->spec.ragged) {
+		if (plan_masks(t, &hdr.shape[0]) < 0)
+			return -1;
+		hdr.ndim = 1;
+	}
+	data = npy_data_size(&hdr);
+
+	if (!npy_format_header(&hdr, head, sizeof(head)) || (data == 0 && errno == EOVERFLOW) ||
+	    __builtin_add_overflow(data, (uint64_t)hdr.header_len, &total) ||
+	    total > (uint64_t)INT64_MAX || total > SIZE_MAX)
+		return error("%s: masks of %zu x %ux%u bytes are too large", t->masks, t->nrows,
+			     l->spec.w, l->spec.h);
+	if (outfile_open(o, t->masks) < 0)
+		return -1;
+	if (ftruncate(o->fd, (off_t)total) < 0 || outfile_write(o, head, hdr.header_len) < 0) {
+		error_errno("%s", t->masks);
+		outfile_abort(o);
+		return -1;
+	}
+	if (outfile_pin_head(o, head, hdr.header_len) < 0)
+		return -1;
+	if ((e = posix_fallocate(o->fd, 0, (off_t)total)) && e != EOPNOTSUPP && e != EINVAL)
+		return error("%s: %s", t->masks, strerror(e));
+	t->mmaplen = (size_t)total;
+	t->mmap = mmap(NULL, t->mmaplen, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
+	if (t->mmap == MAP_FAILED) {
+		t->mmap = NULL;
+		error_errno("%s: mmap", t->masks);
+		outfile_abort(o);
+		return -1;
+	}
+	madvise(t->mmap, t->mmaplen, MADV_DONTFORK);	/* as the array */
+	t->mrows = (unsigned char *)t->mmap + hdr.header_len;
+	return 0;
+}
+
 /* The manifest, one path per row, into a temporary file (committed later). */
 static int write_manifest(struct load *l, struct outfile *o)
 {
@@ -544,8 +694,14 @@ static int finish_ragged(struct load *l, struct target *t)
 	size_t i;
 
 	for (i = 0; i < t->nrows; i++)
-		if (l->failed[i])
+		if (l->failed[i]) {
 			l->plan[i * RAGGED_COLS + RAGGED_H] = l->plan[i * RAGGED_COLS + RAGGED_W] = 0;
+			if (l->mplan)
+				l->mplan[i * RAGGED_COLS + RAGGED_H] =
+					l->mplan[i * RAGGED_COLS + RAGGED_W] = 0;
+		}
+	if (l->mplan && ragged_write_index(l->mplan, t->nrows, t->mindex, &t->midx) < 0)
+		return -1;
 	return ragged_write_index(l->plan, t->nrows, t->index, &t->idx);
 }
 
@@ -563,6 +719,8 @@ static void use_target(struct load *l, const struct target *t)
 	l->dims = t->dims;
 	l->plan = t->plan;
 	l->samples = t->samples;
+	l->mrows = t->mrows;
+	l->mplan = t->mplan;
 }
 
 /* Before any target is decoded: plan target T's rows (--ragged's header
@@ -581,7 +739,8 @@ static int prepare_target(struct load *l, struct target *t, struct opt_common *c
 	if (reserve(l, t->maplen) < 0 || (l->spec.ragged && share_failed(l) < 0))
 		return -1;
 	t->failed = l->failed;
-	if ((t->manifest && write_manifest(l, &t->man) < 0) ||
+	if ((t->masks && create_masks(l, t) < 0) ||
+	    (t->manifest && write_manifest(l, &t->man) < 0) ||
 	    (t->labels && dataset_write_labels(&l->ds, t->row0, t->nrows, t->labels, &t->lab) < 0))
 		return -1;
 	return 0;
@@ -598,6 +757,10 @@ static int unmap_target(struct target *t)
 	if (t->map && t->map != MAP_FAILED && munmap(t->map, t->maplen) < 0)
 		r = error_errno("%s", t->out);
 	t->map = NULL;
+	if (t->mmap && munmap(t->mmap, t->mmaplen) < 0)
+		r = error_errno("%s", t->masks);
+	t->mmap = NULL;
+	t->mrows = NULL;
 	return r;
 }
 
@@ -685,11 +848,13 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		/* Confined after the memory cap. The parent reserved the
 		 * output (reserve), so they keep no descriptor of it. */
 		.confine = l->confine, .confine_fd = -1, .setup = load_setup,
-		.lost = load_lost,
+		.lost = load_lost, .pair = l->masks_dir ? row_pair : NULL,
 	};
 	/* T's array (and failed bytes), kept from every other pool's workers,
 	 * go to this one's (a part's workers cannot reach another part). */
 	madvise(t->map, t->maplen, MADV_DOFORK);
+	if (t->mmap)
+		madvise(t->mmap, t->mmaplen, MADV_DOFORK);
 	if (t->failed)
 		madvise(t->failed, t->nrows ? t->nrows : 1, MADV_DOFORK);
 	if (l->chosen && !(l->natives = shared_bytes(l->nrows)))
@@ -734,6 +899,8 @@ static int all_outfiles(struct load *l, struct outfile **o)
 		o[n++] = &l->targets[i].lab;
 		o[n++] = &l->targets[i].idx;
 		o[n++] = &l->targets[i].st;
+		o[n++] = &l->targets[i].msk;
+		o[n++] = &l->targets[i].midx;
 	}
 	o[n++] = &l->cls;
 	for (i = 0; i < l->ntargets; i++)
@@ -746,7 +913,7 @@ static int all_outfiles(struct load *l, struct outfile **o)
  * pool succeeded. Returns the exit status. */
 static int run_targets(struct load *l, struct opt_common *c)
 {
-	struct outfile *o[5 * SPLIT_MAX + 1];
+	struct outfile *o[7 * SPLIT_MAX + 1];
 	const char *out = l->out;
 	size_t skipped = 0, nrows = 0;
 	int i, n, ok;

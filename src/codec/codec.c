@@ -149,6 +149,36 @@ int codec_decode_values(const unsigned char *data, size_t len, const struct code
 	return info->dec->decode(data, len, info, &t, why, whylen);
 }
 
+int codec_decode_indices(const unsigned char *data, size_t len, const struct codec_info *info,
+			 unsigned char *pix, char *why, size_t whylen)
+{
+	struct dec_target t = { .pix = pix, .channels = 1, .indices = 1 };
+	const char *name = info->dec->name;
+
+	if (info->values || info->is16) {
+		snprintf(why, whylen, "a %s mask of %s samples, not 8-bit class indices", name,
+			 info->values ? "float or 32-bit int" : "16-bit");
+		return -1;
+	}
+	if (info->palette && info->dec != &dec_png) {
+		snprintf(why, whylen, "a %s palette mask: only a PNG palette's indices are read "
+			 "(save the masks as palette or gray PNGs)", name);
+		return -1;
+	}
+	if (!info->palette && info->channels != 1) {
+		snprintf(why, whylen, "a %s mask of %d channels (%s): one class index a pixel is "
+			 "read from palette or gray images only", name, info->channels,
+			 info->channels == 2 ? "gray and alpha" : "colour, as Pillow's mode RGB");
+		return -1;
+	}
+	/* PBM: Pillow's mode 1, whose 0 and 1 the decoder scales to 0 and 255. */
+	if (info->dec == &dec_pnm && len >= 2 && data[0] == 'P' && (data[1] == '1' || data[1] == '4')) {
+		snprintf(why, whylen, "a 1-bit PBM mask: save the masks as palette or gray PNGs");
+		return -1;
+	}
+	return info->dec->decode(data, len, info, &t, why, whylen);
+}
+
 int codec_decode_window(const unsigned char *data, size_t len, const struct codec_info *info,
 			int channels, int depth16, void *pix, const struct codec_window *want,
 			struct codec_window *got, char *why, size_t whylen)

@@ -82,6 +82,15 @@ int codec_decode(const unsigned char *data, size_t len, const struct codec_info 
  * samples as their own values. 0, or -1 with the reason in WHY. */
 int codec_decode_values(const unsigned char *data, size_t len, const struct codec_info *info,
 			double *pix, char *why, size_t whylen);
+/* Decode DATA, probed into INFO, to PIX as a segmentation mask: INFO's w*h
+ * bytes of what NumPy's np.asarray(Image.open(m)) gives for Pillow's modes
+ * P, L and 1: a PNG palette's indices (never its colours), 8-bit gray
+ * samples as they are, a 1-bit PNG's 0 and 1. Anything else (colour, alpha,
+ * 16-bit, float, a palette of another format, a 1-bit PBM) is refused,
+ * with the reason in WHY. 0, or -1. */
+int codec_decode_indices(const unsigned char *data, size_t len, const struct codec_info *info,
+			 unsigned char *pix, char *why, size_t whylen);
+
 /* A rectangle of a decoded image: columns [X0, X1), rows [Y0, Y1). */
 struct codec_window {
 	int x0, x1, y0, y1;

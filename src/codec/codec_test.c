@@ -1055,3 +1055,55 @@ Test(codec, sgi_ico_truncated_never_overread)
 	}
 	free(sgi);
 }
+
+/* codec_decode_indices: a palette PNG gives its indices (Pillow's mode P
+ * through np.asarray), never its colours, tRNS or not; gray PNGs their
+ * values; colour, 16-bit and gray with alpha are refused, saying why. */
+static int indices_of(const unsigned char *data, size_t len, unsigned char *out, char *why,
+		      size_t whylen)
+{
+	struct codec_info info;
+
+	cr_assert_eq(codec_probe(data, len, NOLIMIT, &info, why, whylen), 0, "%s", why);
+	return codec_decode_indices(data, len, &info, out, why, whylen);
+}
+
+Test(codec, decode_indices_of_a_palette_png)
+{
+	unsigned char got[3] = { 9, 9, 9 };
+	char why[256] = "";
+
+	cr_assert_eq(indices_of(png_palette, sizeof(png_palette), got, why, sizeof(why)), 0,
+		     "%s", why);
+	cr_assert(got[0] == 0 && got[1] == 1 && got[2] == 2, "%u %u %u", got[0], got[1], got[2]);
+}
+
+Test(codec, decode_indices_of_gray_and_refusals)
+{
+	enum { W = 13, H = 7 };
+	unsigned char *pix = random_pixels(W, H, 3, 5), got[W * H * 2];
+	struct buf b = { 0 };
+	char why[256] = "";
+	size_t i;
+
+	/* Gray: the values as they are (gray JPEGs: tests/cli_masks_test.py). */
+	encode(CODEC_PNG, pix, W, H, 1, &b);
+	cr_assert_eq(indices_of(b.p, b.len, got, why, sizeof(why)), 0, "%s", why);
+	for (i = 0; i < W * H; i++)
+		cr_assert_eq(got[i], pix[i], "pixel %zu", i);
+	/* Colour and gray with alpha: one index a pixel they have not. */
+	encode(CODEC_PNG, pix, W, H, 3, &b);
+	cr_assert_eq(indices_of(b.p, b.len, got, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "3 channels (colour"), "%s", why);
+	encode(CODEC_PNG, pix, W, H, 2, &b);
+	cr_assert_eq(indices_of(b.p, b.len, got, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "gray and alpha"), "%s", why);
+	/* 16-bit: not 8-bit indices. */
+	cr_assert_eq(indices_of(png_gray16, sizeof(png_gray16), got, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "16-bit"), "%s", why);
+	/* A GIF's palette: refused, not read as colours. */
+	cr_assert_eq(indices_of(gif_palette, sizeof(gif_palette), got, why, sizeof(why)), -1);
+	cr_assert(strstr(why, "palette mask"), "%s", why);
+	free(b.p);
+	free(pix);
+}

@@ -416,6 +416,23 @@ static void expand(const struct png *p, const unsigned char *raw, void *out, siz
 	}
 }
 
+/* codec_decode_indices: one unfiltered row of W palette indices (or a
+ * 1-bit gray image's 0 and 1, Pillow's mode 1) at RAW, a byte each at OUT.
+ * An index past PLTE's entries is kept, as Pillow keeps it. */
+static void indices(const struct png *p, const unsigned char *raw, unsigned char *out, size_t w)
+{
+	int d = p->depth, shift = 8 - d;
+	unsigned mask = (1u << d) - 1;
+	size_t x;
+
+	if (d == 8) {
+		memcpy(out, raw, w);
+		return;
+	}
+	for (x = 0; x < w; x++)
+		out[x] = (unsigned char)((raw[x * (size_t)d / 8] >> (shift - (int)(x * (size_t)d % 8))) & mask);
+}
+
 /* The buffers kept from image to image: the inflated image data, the IDATs
  * joined when there are several, a row expanded, a row of zeros, a row
  * converted (interlaced images). */
@@ -440,6 +457,10 @@ static int png_row(const struct png *p, const struct dec_target *t, unsigned cha
 		return -1;
 	if (direct)
 		return 0;
+	if (t->indices && (p->ctype == 3 || (p->ctype == 0 && p->depth == 1))) {
+		indices(p, raw + 1, dst, w);
+		return 0;
+	}
 	if (p->depth == 16 || p->depth < 8 || p->ctype == 3 || p->has_trns) {
 		expand(p, raw + 1, rowbuf.p, w);
 		src = rowbuf.p;

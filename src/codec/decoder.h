@@ -16,6 +16,9 @@ struct dec_target {
 	int channels;		/* 1-4 */
 	int depth16;		/* uint16_t samples, else uint8_t */
 	int values;		/* info->values images: one double a pixel */
+	int indices;		/* codec_decode_indices: a palette's indices, a
+				 * 1-bit gray image's 0 and 1 (Pillow's P and 1),
+				 * one byte a pixel (channels 1) */
 	/* NULL, or the part of the image wanted: a decoder that can may
 	 * decode less (a rectangle holding it, into pix from its first
 	 * pixel) and say what in *got, which starts as the whole image. */

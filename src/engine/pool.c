@@ -101,6 +101,9 @@ struct reply {			/* parent to worker */
 	int32_t err[BATCH];	/* per item: 0 with its descriptor next in the
 				 * SCM_RIGHTS array, the open's errno, or
 				 * SELF_OPEN */
+	int32_t perr[BATCH];	/* with the task's pair hook: per item, 0 with
+				 * its second descriptor next after its first,
+				 * or the pair hook's errno */
 };
 
 /* The parent's view of one worker. */
@@ -244,6 +247,7 @@ static struct {
 	int fd[SPAN];		/* their descriptors, -1 once taken */
 	int err[SPAN];		/* or why the parent could not open them, or
 				 * SELF_OPEN */
+	int pfd[BATCH], perr[BATCH];	/* the pair hook's, likewise */
 	int dirfd;		/* self-open: what its openat names */
 	const struct pool_task *t;
 } wch = { .ch = -1, .dirfd = -1 };
@@ -255,7 +259,7 @@ static size_t ask(const struct msg *m, const char *text, struct reply *rp, int *
 	struct iovec out[2] = { { (void *)m, sizeof(*m) }, { (void *)text, m->len } };
 	struct msghdr mh = { .msg_iov = out, .msg_iovlen = text ? 2 : 1 };
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * BATCH)];
+		char buf[CMSG_SPACE(sizeof(int) * 2 * BATCH)];
 		struct cmsghdr align;
 	} cm;
 	struct iovec in = { rp, sizeof(*rp) };
@@ -290,15 +294,19 @@ static size_t ask(const struct msg *m, const char *text, struct reply *rp, int *
  * holds within the range in hand, closing what is left of the last. */
 static void fetch(size_t r)
 {
-	size_t most = wch.dirfd >= 0 ? SPAN : BATCH;
+	/* A pair hook's second inputs come from the parent: batches only. */
+	size_t most = wch.dirfd >= 0 && !wch.t->pair ? SPAN : BATCH;
 	struct msg m = { .type = MSG_FDS, .begin = r, .end = r + most };
 	struct reply rp;
-	int fds[BATCH];
+	int fds[2 * BATCH];
 	size_t k, n, used = 0;
 
-	for (k = 0; k < wch.e - wch.b; k++)
+	for (k = 0; k < wch.e - wch.b; k++) {
 		if (wch.fd[k] >= 0)
 			close(wch.fd[k]);
+		if (k < BATCH && wch.pfd[k] >= 0)
+			close(wch.pfd[k]);
+	}
 	if (r < wch.end && m.end > wch.end)
 		m.end = wch.end;
 	if (r >= wch.end)
@@ -310,7 +318,13 @@ static void fetch(size_t r)
 		/* Past a batch, every item is one it opens itself. */
 		wch.err[k] = wch.e - wch.b > BATCH ? SELF_OPEN : rp.err[k];
 		wch.fd[k] = wch.err[k] == 0 && used < n ? fds[used++] : -1;
+		if (k < BATCH) {	/* a span (no pair hook) has no pairs */
+			wch.perr[k] = wch.t->pair ? rp.perr[k] : EBADF;
+			wch.pfd[k] = wch.t->pair && rp.perr[k] == 0 && used < n ? fds[used++] : -1;
+		}
 	}
+	for (; used < n; used++)	/* more than it asked for: not kept */
+		close(fds[used]);
 }
 
 /*
@@ -327,7 +341,7 @@ static int open_self(size_t r)
 	struct msg m = { .type = MSG_OPEN, .begin = r, .end = r + 1 };
 	struct reply rp;
 	int fd = openat(wch.dirfd, wch.t->name(wch.t->ctx, wch.first + r),
-			O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), fds[BATCH];
+			O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), fds[2 * BATCH];
 
 	if (fd >= 0 || errno != EACCES)
 		return fd;
@@ -358,6 +372,26 @@ int pool_input(size_t i)
 	}
 	if (fd < 0)
 		errno = wch.err[r - wch.b] > 0 ? wch.err[r - wch.b] : EBADF;
+	return fd;
+}
+
+int pool_pair(size_t i)
+{
+	size_t r = i - wch.first;
+	int fd;
+
+	if (wch.ch < 0)
+		return -2;
+	if (r < wch.b || r >= wch.e || r - wch.b >= BATCH) {
+		errno = ECANCELED;	/* not after pool_input(i) */
+		return -1;
+	}
+	fd = wch.pfd[r - wch.b];
+	wch.pfd[r - wch.b] = -1;
+	if (fd < 0) {
+		errno = wch.perr[r - wch.b] > 0 ? wch.perr[r - wch.b] : EBADF;
+		wch.perr[r - wch.b] = EBADF;	/* taken */
+	}
 	return fd;
 }
 
@@ -394,7 +428,8 @@ static int claim_confined(struct slot *s)
 /* Set worker W up and, if the task says so, lock it down on channel CH. */
 static void worker_init(const struct pool_task *t, struct slot *s, int ch)
 {
-	struct sandbox_spec sp = { .channel = ch, .output = t->confine_fd, .max_fds = BATCH,
+	struct sandbox_spec sp = { .channel = ch, .output = t->confine_fd,
+				   .max_fds = t->pair ? 2 * BATCH : BATCH,
 				   .blocked = &s->blocked, .roots = self_open ? t->roots : NULL,
 				   .nroots = self_open ? t->nroots : 0 };
 	char why[sizeof(s->err_msg)];
@@ -630,13 +665,13 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 {
 	const struct pool_task *t = rs->t;
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * BATCH)];
+		char buf[CMSG_SPACE(sizeof(int) * 2 * BATCH)];
 		struct cmsghdr align;
 	} cm;
 	struct reply rp = { .begin = b, .end = e };
 	struct iovec iov = { &rp, sizeof(rp) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	int fds[BATCH];
+	int fds[2 * BATCH];
 	size_t k, n = 0;
 
 	if (rs->wk[w].pid <= 0)
@@ -652,13 +687,20 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 
 		if (self_open && t->own(t->ctx, i)) {
 			rp.err[k] = SELF_OPEN;	/* no call at all: the point */
-			continue;
+		} else {
+			fd = t->open ? t->open(t->ctx, i)
+				     : open(t->name(t->ctx, i), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+			rp.err[k] = fd < 0 ? (errno ? errno : EIO) : 0;
+			if (fd >= 0)
+				fds[n++] = fd;
 		}
-		fd = t->open ? t->open(t->ctx, i)
-			     : open(t->name(t->ctx, i), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		rp.err[k] = fd < 0 ? (errno ? errno : EIO) : 0;
-		if (fd >= 0)
-			fds[n++] = fd;
+		if (t->pair) {	/* its second input, after the first */
+			errno = 0;
+			fd = t->pair(t->ctx, i);
+			rp.perr[k] = fd < 0 ? (errno ? errno : EIO) : 0;
+			if (fd >= 0)
+				fds[n++] = fd;
+		}
 	}
 	if (n) {
 		struct cmsghdr *c;
@@ -801,7 +843,7 @@ static int serve(struct run_state *rs, unsigned w)
 		violation(rs, w, "sent a message whose length is not its own");
 	else if (m.type == MSG_FDS) {
 		if (m.begin < wk->handed || m.begin >= m.end || m.end > wk->end ||
-		    m.end - m.begin > (self_open ? SPAN : BATCH))
+		    m.end - m.begin > (self_open && !t->pair ? SPAN : BATCH))
 			violation(rs, w, "asked for items %llu-%llu, not its own",
 				  (unsigned long long)(t->first + m.begin),
 				  (unsigned long long)(t->first + m.end - 1));

@@ -76,7 +76,13 @@ struct pool_task {
 	const char *const *roots;
 	size_t nroots;
 	int (*own)(void *ctx, size_t i);
-	void *ctx;			/* for run, name, range, setup, open, own and orphaned */
+	/* Optional, in the parent, with CONFINE: a second input of item I (a
+	 * mask beside an image), handed over with its first in the same
+	 * batch, whether or not the worker opens the first itself; or -1 with
+	 * errno. The worker takes it with pool_pair(I). */
+	int (*pair)(void *ctx, size_t i);
+	void *ctx;			/* for run, name, range, setup, open, own, pair and
+					 * orphaned */
 	void *progress_ctx;		/* for progress */
 };
 
@@ -101,6 +107,12 @@ void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end);
  * is not confined, which opens its inputs itself. Inputs come over in
  * batches, in increasing order: ask for the items in the order given. */
 int pool_input(size_t i);
+
+/* In a confined worker, after pool_input(I): item I's second input, what
+ * the task's pair hook opened in the parent; the caller owns it. -1 with
+ * errno when the hook failed (or pool_input(I) was not called first), -2
+ * in a worker that is not confined. */
+int pool_pair(size_t i);
 
 /* 1 in a pool worker, 0 in the parent. */
 int pool_in_worker(void);

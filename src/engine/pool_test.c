@@ -884,6 +884,84 @@ Test(pool_confined, missing_input_is_the_open_error, .fini = ut_scratch_remove)
 	assert_no_children();
 }
 
+/* The pair hook: item I's second input, ut_scratch/pair-I, opened in the
+ * parent (-1 with ENOENT where that file is not there). */
+static int open_pair(void *ctx, size_t i)
+{
+	char path[96];
+
+	(void)ctx;
+	snprintf(path, sizeof(path), "%s/pair-%zu", ut_scratch, i);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* A confined item with a pair: its input, then its second, each holding
+ * its own name. */
+static int run_pair(void *ctx, size_t i, char *why, size_t whylen)
+{
+	char want[32], got[32] = "";
+	ssize_t n;
+	int fd;
+
+	if (run_input(ctx, i, why, whylen) < 0)
+		return -1;
+	if ((fd = pool_pair(i)) < 0) {
+		snprintf(why, whylen, "pair: %s", strerror(errno));
+		return -1;
+	}
+	n = read(fd, got, sizeof(got) - 1);
+	close(fd);
+	snprintf(want, sizeof(want), "pair-%zu", i);
+	if (n < 0 || strcmp(got, want) != 0) {
+		snprintf(why, whylen, "wrong pair '%s'", got);
+		return -1;
+	}
+	return 0;
+}
+
+/* load --masks's path: every item gets its own two descriptors, over more
+ * than one batch, static and dynamic; a pair the hook cannot open fails
+ * its item with the hook's errno. */
+Test(pool_confined, pair_hook_hands_a_second_input, .fini = ut_scratch_remove)
+{
+	static const enum pool_schedule scheds[] = { POOL_STATIC, POOL_DYNAMIC };
+	size_t k, i;
+
+	for (k = 0; k < 2; k++) {
+		struct fixture f;
+		struct pool_task t;
+		struct pool_result r;
+		char *err, path[96];
+		int ret;
+
+		fixture_init(&f, 3, 150);
+		t = confined_task(&f, 2, scheds[k]);
+		t.run = run_pair;
+		t.pair = open_pair;
+		t.keep_going = 1;
+		for (i = f.first; i < f.first + f.count; i++) {
+			FILE *fp;
+
+			snprintf(path, sizeof(path), "%s/pair-%zu", ut_scratch, i);
+			if (i == 77)
+				continue;	/* no pair */
+			cr_assert_not_null(fp = fopen(path, "w"));
+			fprintf(fp, "pair-%zu", i);
+			fclose(fp);
+		}
+		err = run_captured(&t, &r, &ret);
+		cr_assert_eq(ret, 0, "sched=%d stderr: %s", scheds[k], err);
+		cr_assert_eq(r.done, 150);
+		cr_assert_eq(r.skipped, 1, "sched=%d stderr: %s", scheds[k], err);
+		cr_assert_not_null(strstr(err, "/item-77: pair: No such file or directory"),
+				   "stderr: %s", err);
+		free(err);
+		fixture_free(&f);
+		ut_scratch_remove();
+		assert_no_children();
+	}
+}
+
 /* A call outside the filter: named, the item failed; under keep_going the
  * rest goes on in a fresh worker. */
 Test(pool_confined, blocked_call_is_named, .fini = ut_scratch_remove)

@@ -151,6 +151,8 @@ static int decode(const struct row_spec *s, const unsigned char *data, size_t le
 		return -1;
 	scratch->native = info.channels;
 	row_image_size(s, &info, &w, &h);
+	scratch->w = w;
+	scratch->h = h;
 	if (!s->resize && ((uint32_t)w != s->w || (uint32_t)h != s->h)) {
 		snprintf(why, whylen, "size %dx%d differs from %ux%u of %s (use --resize %ux%u "
 			 "to resize every image, or --ragged to keep each one's size)",

@@ -44,6 +44,8 @@ struct row_scratch {
 	struct buf values;	/* float and int samples, as doubles */
 	int native;		/* set by row_decode: the last image's channels as
 				 * stored (codec_info's), 0 if it did not probe */
+	int w, h;		/* and its size, turned by --exif-transpose,
+				 * before any draft or resize (a mask's must be) */
 };
 
 /* Bytes of one sample of DTYPE. */
