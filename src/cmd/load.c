@@ -475,7 +475,8 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 
 	l->inputs = argv + optind;
 	l->ninputs = argc - optind;
-	arch_set_spill_dir(l->out);	/* a compressed tar past the memory budget */
+	arch_set_spill_dir(l->out);	/* a compressed tar past the memory budget: */
+	arch_set_stream(1);		/* streamed, unless --recurse-archives */
 	if (l->labels && !l->lo.table && !l->lo.regex) {
 		if (!arch_sniff(argv[optind]) && labels_find_metadata(argv[optind], &l->metadata) < 0)
 			return -1;

@@ -332,10 +332,40 @@ static int open_self(size_t r)
 	return -1;
 }
 
+/* pool_map_items: the task's item K is ITEMS[K] (ascending) to its run. */
+static const size_t *item_map;
+static size_t item_map_n;
+
+void pool_map_items(const size_t *items, size_t n)
+{
+	item_map = items;
+	item_map_n = n;
+}
+
 int pool_input(size_t i)
 {
-	size_t r = i - wch.first;
+	size_t r;
 	int fd;
+
+	if (item_map) {
+		/* I is an item's own index: back to the task's. */
+		size_t lo = 0, hi = item_map_n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (item_map[mid] < i)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == item_map_n || item_map[lo] != i) {
+			errno = ECANCELED;
+			return -1;
+		}
+		i = lo;
+	}
+	r = i - wch.first;
 
 	if (wch.ch < 0)
 		return -2;

@@ -102,6 +102,12 @@ void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end);
  * batches, in increasing order: ask for the items in the order given. */
 int pool_input(size_t i);
 
+/* In the parent, before pool_run: the next task's item K stands for item
+ * ITEMS[K] (ascending, N of them) of a larger list, which its run() is
+ * given (a wrapper's doing, see inputs/stream.c): pool_input then takes
+ * the larger list's index. NULL to clear. The workers inherit it. */
+void pool_map_items(const size_t *items, size_t n);
+
 /* 1 in a pool worker, 0 in the parent. */
 int pool_in_worker(void);
 /* In a worker, its number w, 0 <= w < jobs (a worker restarted after a
