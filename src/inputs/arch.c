@@ -4,7 +4,9 @@
  * libarchive's reader reached; a deflated one inflated by the worker), every
  * other kind's (compressed tars) are decompressed once, while listing, into
  * one sealed memory file per archive, which the workers then pread alike
- * (a .tar.gz inflated whole there by libdeflate). --labels: arch_labels.c. */
+ * (a .tar.gz inflated whole there by libdeflate). Past the memory budget,
+ * load's compressed tars are streamed (arch_set_stream, stream.c) and
+ * others' spilled to disk. --labels: arch_labels.c. */
 #define _GNU_SOURCE
 #include "inputs/arch.h"
 #include "inputs/arch_list.h"

@@ -37,7 +37,8 @@ void arch_set_member_max(uint64_t bytes);
 
 /* A compressed tar whose members pass what the memory budget has left is
  * not refused when it does not look like a bomb (its members at most 32
- * times its size): its copy goes on in an unnamed file on disk
+ * times its size): streamed where arch_set_stream allows, else its copy
+ * goes on in an unnamed file on disk
  * instead (O_TMPFILE, nothing left behind), in the directory of OUT
  * (load's output), else $TMPDIR or /var/tmp, up to half that file
  * system's free space. Memory then stays bounded whatever the archive's
