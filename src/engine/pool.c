@@ -332,14 +332,15 @@ static int open_self(size_t r)
 	return -1;
 }
 
-/* pool_map_items: the task's item K is ITEMS[K] (ascending) to its run. */
-static const size_t *item_map;
-static size_t item_map_n;
+/* pool_map_items: item I of the larger list is the task's INV[I - FIRST]. */
+static const size_t *item_inv;
+static size_t item_first, item_n;
 
-void pool_map_items(const size_t *items, size_t n)
+void pool_map_items(const size_t *inv, size_t first, size_t n)
 {
-	item_map = items;
-	item_map_n = n;
+	item_inv = inv;
+	item_first = first;
+	item_n = n;
 }
 
 int pool_input(size_t i)
@@ -347,23 +348,14 @@ int pool_input(size_t i)
 	size_t r;
 	int fd;
 
-	if (item_map) {
+	if (item_inv) {
 		/* I is an item's own index: back to the task's. */
-		size_t lo = 0, hi = item_map_n;
-
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (item_map[mid] < i)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo == item_map_n || item_map[lo] != i) {
+		if (i < item_first || i - item_first >= item_n ||
+		    item_inv[i - item_first] == (size_t)-1) {
 			errno = ECANCELED;
 			return -1;
 		}
-		i = lo;
+		i = item_inv[i - item_first];
 	}
 	r = i - wch.first;
 

@@ -102,11 +102,12 @@ void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end);
  * batches, in increasing order: ask for the items in the order given. */
 int pool_input(size_t i);
 
-/* In the parent, before pool_run: the next task's item K stands for item
- * ITEMS[K] (ascending, N of them) of a larger list, which its run() is
- * given (a wrapper's doing, see inputs/stream.c): pool_input then takes
- * the larger list's index. NULL to clear. The workers inherit it. */
-void pool_map_items(const size_t *items, size_t n);
+/* In the parent, before pool_run: the next task's items stand for some
+ * of a larger list's, whose indices its run() is given (a wrapper's
+ * doing, see inputs/stream.c): pool_input(I) then takes item I of the
+ * larger list, the task's item INV[I - FIRST] (N entries; (size_t)-1 for
+ * none). NULL to clear. The workers inherit it. */
+void pool_map_items(const size_t *inv, size_t first, size_t n);
 
 /* 1 in a pool worker, 0 in the parent. */
 int pool_in_worker(void);

@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #include "inputs/stream.h"
 #include "inputs/arch.h"
+#include "inputs/input.h"
 #include "engine/pool.h"
 #include "common/err.h"
 
@@ -37,15 +38,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/futex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RING_MAX (256ULL << 20)
@@ -84,20 +86,81 @@ unsigned stream_windows(const uint64_t *len, size_t n, uint64_t ring, unsigned *
 	return n ? w + 1 : 0;
 }
 
+/* ---- what the decompressor and the workers share ---- */
+
+/*
+ * In a MAP_SHARED page made before the forks: READY, the windows written
+ * so far (the decompressor's; workers wait on it), DONE[w], window w's
+ * items run so far (the workers'; the decompressor waits on it before it
+ * writes the slot again), and FAILED, set by the decompressor before it
+ * exits on an error (or by the parent when it died), which stops the
+ * workers' waits. Waits are futexes, with a timeout.
+ */
+struct shared {
+	uint32_t ready;
+	uint32_t failed;
+	uint32_t done[];
+};
+
+static void futex_wait(uint32_t *p, uint32_t v)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+
+	syscall(SYS_futex, p, FUTEX_WAIT, v, &ts, NULL, 0);
+}
+
+static void futex_wake(uint32_t *p)
+{
+	syscall(SYS_futex, p, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* One streamed archive's run. */
+struct ring {
+	struct shared *sh;
+	size_t shlen;
+	const unsigned *win;	/* each item's window */
+	const uint32_t *count;	/* each window's items */
+	pid_t pid;		/* the decompressor, until reaped */
+	int status;		/* its exit status once reaped */
+};
+
 /* ---- a pool over some of a task's items ---- */
 
 struct wrap {
 	const struct pool_task *t;
-	const size_t *rows;	/* ascending */
+	const size_t *rows;	/* the task's items, in the order run */
 	size_t done0;		/* done before this pool, for progress */
 	int last;		/* the task's last pool */
+	struct ring *ring;	/* streamed: RING's windows */
 };
 
 static int w_run(void *ctx, size_t k, char *why, size_t whylen)
 {
 	const struct wrap *w = ctx;
+	struct shared *sh;
+	unsigned win;
+	int r;
 
-	return w->t->run(w->t->ctx, w->rows[k], why, whylen);
+	if (!w->ring)
+		return w->t->run(w->t->ctx, w->rows[k], why, whylen);
+	sh = w->ring->sh;
+	win = w->ring->win[k];
+	for (;;) {
+		uint32_t ready = __atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE);
+
+		if (ready > win)
+			break;
+		if (__atomic_load_n(&sh->failed, __ATOMIC_ACQUIRE)) {
+			input_skip_item(w->rows[k]);
+			snprintf(why, whylen, "the archive's stream failed");
+			return -1;
+		}
+		futex_wait(&sh->ready, ready);
+	}
+	r = w->t->run(w->t->ctx, w->rows[k], why, whylen);
+	if (__atomic_add_fetch(&sh->done[win], 1, __ATOMIC_ACQ_REL) == w->ring->count[win])
+		futex_wake(&sh->done[win]);
+	return r;
 }
 
 static const char *w_name(void *ctx, size_t k)
@@ -122,14 +185,25 @@ static void w_orphaned(void *ctx, pid_t pid)
 {
 	const struct wrap *w = ctx;
 
-	w->t->orphaned(w->t->ctx, pid);
+	if (w->t->orphaned)
+		w->t->orphaned(w->t->ctx, pid);
 }
 
+/* A worker died on item K: it counts as run, or its window would never
+ * be handed back. */
 static void w_lost(void *ctx, size_t k)
 {
 	const struct wrap *w = ctx;
 
-	w->t->lost(w->t->ctx, w->rows[k]);
+	if (w->t->lost)
+		w->t->lost(w->t->ctx, w->rows[k]);
+	if (w->ring) {
+		unsigned win = w->ring->win[k];
+
+		if (__atomic_add_fetch(&w->ring->sh->done[win], 1, __ATOMIC_ACQ_REL) ==
+		    w->ring->count[win])
+			futex_wake(&w->ring->sh->done[win]);
+	}
 }
 
 static void w_setup(void *ctx)
@@ -153,26 +227,61 @@ static int w_own(void *ctx, size_t k)
 	return w->t->own(w->t->ctx, w->rows[k]);
 }
 
+/* Stop the decompressor PID and reap it (KILL_IT: kill it first). Its
+ * exit status: 0 when it ended well. */
+static int reap(pid_t pid, int kill_it)
+{
+	int st;
+
+	if (kill_it)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &st, __WCLONE) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A few times a second in the parent: a decompressor that died (a signal,
+ * an error) stops the workers' waits. */
 static void w_progress(void *pctx, size_t done, size_t total, int final)
 {
 	const struct wrap *w = pctx;
+	struct ring *g = w->ring;
+	int st;
 
 	(void)total;
-	w->t->progress(w->t->progress_ctx, w->done0 + done, w->t->count,
-		       final && w->last);
+	if (g && g->pid > 0 && waitpid(g->pid, &st, WNOHANG | __WCLONE) == g->pid) {
+		g->pid = -1;
+		g->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (g->status) {
+			__atomic_store_n(&g->sh->failed, 1, __ATOMIC_RELEASE);
+			futex_wake(&g->sh->ready);
+		}
+	}
+	if (w->t->progress)
+		w->t->progress(w->t->progress_ctx, w->done0 + done, w->t->count,
+			       final && w->last);
 }
 
-/* T over its items ROWS[0..N) (ascending), results added to R. */
+/* T over its items ROWS[0..N), in that order (streamed: RING's), results
+ * added to R. */
 static int run_rows(const struct pool_task *t, const size_t *rows, size_t n, int last,
-		    struct pool_result *r)
+		    struct ring *ring, struct pool_result *r)
 {
-	struct wrap w = { .t = t, .rows = rows, .done0 = r->done, .last = last };
+	struct wrap w = { .t = t, .rows = rows, .done0 = r->done, .last = last, .ring = ring };
 	struct pool_task s = *t;
 	struct pool_result got = { 0 };
+	size_t *inv, k;
 	int rc;
 
 	if (!n)
 		return 0;
+	if (!(inv = malloc(t->count * sizeof(*inv))))
+		return error("out of memory");
+	for (k = 0; k < t->count; k++)
+		inv[k] = (size_t)-1;
+	for (k = 0; k < n; k++)
+		inv[rows[k] - t->first] = k;
 	s.first = 0;
 	s.count = n;
 	s.ctx = &w;
@@ -180,42 +289,27 @@ static int run_rows(const struct pool_task *t, const size_t *rows, size_t n, int
 	s.run = w_run;
 	s.name = w_name;
 	s.range = t->range ? w_range : NULL;
-	s.orphaned = t->orphaned ? w_orphaned : NULL;
-	s.lost = t->lost ? w_lost : NULL;
+	s.orphaned = t->orphaned || ring ? w_orphaned : NULL;
+	s.lost = t->lost || ring ? w_lost : NULL;
 	s.setup = t->setup ? w_setup : NULL;
 	s.open = t->open ? w_open : NULL;
 	s.own = t->own ? w_own : NULL;
-	s.progress = t->progress ? w_progress : NULL;
-	pool_map_items(rows, n);
+	s.progress = t->progress || ring ? w_progress : NULL;
+	if (ring) {
+		/* Claimed in archive order, a chunk at a time: no worker waits
+		 * for a window while one before it has items left unclaimed. */
+		s.schedule = POOL_DYNAMIC;
+	}
+	pool_map_items(inv, t->first, t->count);
 	rc = pool_run(&s, &got);
-	pool_map_items(NULL, 0);
+	pool_map_items(NULL, 0, 0);
+	free(inv);
 	r->done += got.done;
 	r->skipped += got.skipped;
 	return rc;
 }
 
 /* ---- the decompressor ---- */
-
-static int send4(int fd, uint32_t v)
-{
-	return send(fd, &v, sizeof(v), MSG_NOSIGNAL) == (ssize_t)sizeof(v) ? 0 : -1;
-}
-
-static int recv4(int fd, uint32_t *v)
-{
-	size_t got = 0;
-
-	while (got < sizeof(*v)) {
-		ssize_t n = recv(fd, (char *)v + got, sizeof(*v) - got, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		got += (size_t)n;
-	}
-	return 0;
-}
 
 static struct archive *reader(void)
 {
@@ -261,15 +355,22 @@ static ssize_t which(const char *archive, struct archive_entry *ent, const struc
 	return (ssize_t)next;
 }
 
+static void __attribute__((noreturn)) fail(struct shared *sh)
+{
+	__atomic_store_n(&sh->failed, 1, __ATOMIC_RELEASE);
+	futex_wake(&sh->ready);
+	_exit(1);
+}
+
 /* In the decompressor: write IT[0..N)'s data, window W[k] at POS[k] of
- * slot W[k] % 2 of RING, telling SOCK each window ready and waiting for
- * each to be freed before its slot is used again. Exits. */
-static void decompress(const char *archive, const struct item *it, size_t n,
-		       const unsigned *win, const uint64_t *pos, uint64_t slot, int ring, int sock)
+ * slot W[k] % 2 of RING, each window once its slot's window before last
+ * has been run. Exits. */
+static void __attribute__((noreturn))
+decompress(const char *archive, const struct item *it, size_t n, const unsigned *win,
+	   const uint64_t *pos, const uint32_t *count, uint64_t slot, int ring, struct shared *sh)
 {
 	struct archive *a = reader();
 	struct archive_entry *ent;
-	uint32_t freed = 0, f;
 	size_t next = 0;
 	char self[64];
 
@@ -277,7 +378,7 @@ static void decompress(const char *archive, const struct item *it, size_t n,
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", arch_source_file(it[0].src));
 	if (!a || archive_read_open_filename(a, self, 1 << 17) != ARCHIVE_OK) {
 		error("%s: %s", archive, a ? archive_error_string(a) : "out of memory");
-		_exit(1);
+		fail(sh);
 	}
 	while (next < n) {
 		int h = archive_read_next_header(a, &ent);
@@ -287,21 +388,23 @@ static void decompress(const char *archive, const struct item *it, size_t n,
 		if (h == ARCHIVE_EOF) {
 			error("%s: ends before its member %" PRIu64 " bytes in (not the archive it "
 			      "was when listed)", archive, it[next].off);
-			_exit(1);
+			fail(sh);
 		}
 		if (h < ARCHIVE_WARN) {
 			error("%s: %s", archive, archive_error_string(a));
-			_exit(1);
+			fail(sh);
 		}
 		if ((k = which(archive, ent, it, next, n)) < 0)
-			_exit(1);
+			fail(sh);
 		if ((size_t)k == n)
 			continue;
-		/* Its slot's window before last must have been freed. */
-		while (win[k] >= 2 && freed < win[k] - 1) {
-			if (recv4(sock, &f) < 0)
-				_exit(1);	/* the parent stopped */
-			freed = f + 1;
+		/* Its slot's window before last must have been run. */
+		if (win[k] >= 2 && (k == 0 || win[k - 1] != win[k])) {
+			uint32_t d;
+
+			while ((d = __atomic_load_n(&sh->done[win[k] - 2], __ATOMIC_ACQUIRE)) <
+			       count[win[k] - 2])
+				futex_wait(&sh->done[win[k] - 2], d);
 		}
 		base = (uint64_t)(win[k] % 2) * slot + pos[k];
 		for (;;) {
@@ -314,12 +417,12 @@ static void decompress(const char *archive, const struct item *it, size_t n,
 				break;
 			if (r != ARCHIVE_OK) {
 				error("%s: %s", archive, archive_error_string(a));
-				_exit(1);
+				fail(sh);
 			}
 			if ((uint64_t)at != got || size > it[k].len - got) {
 				error("%s: not the archive it was when listed (a member changed): "
 				      "refused", archive);
-				_exit(1);
+				fail(sh);
 			}
 			while (size) {
 				ssize_t w = pwrite(ring, p, size, (off_t)(base + got));
@@ -328,7 +431,7 @@ static void decompress(const char *archive, const struct item *it, size_t n,
 					continue;
 				if (w <= 0) {
 					error_errno("%s: the stream's memory file", archive);
-					_exit(1);
+					fail(sh);
 				}
 				p = (const char *)p + w;
 				size -= (size_t)w;
@@ -338,37 +441,18 @@ static void decompress(const char *archive, const struct item *it, size_t n,
 		if (got != it[k].len) {
 			error("%s: not the archive it was when listed (a member shrank): refused",
 			      archive);
-			_exit(1);
+			fail(sh);
 		}
 		next++;
-		if ((next == n || win[next] != win[k]) && send4(sock, win[k]) < 0)
-			_exit(1);
+		if (next == n || win[next] != win[k]) {
+			__atomic_store_n(&sh->ready, win[k] + 1, __ATOMIC_RELEASE);
+			futex_wake(&sh->ready);
+		}
 	}
 	_exit(0);
 }
 
 /* ---- one streamed archive ---- */
-
-static int cmp_row(const void *x, const void *y)
-{
-	size_t a = *(const size_t *)x, b = *(const size_t *)y;
-
-	return (a > b) - (a < b);
-}
-
-/* Stop the decompressor PID (if not already reaped) and reap it. Its exit
- * status: 0 when it ended well. */
-static int reap(pid_t pid, int kill_it)
-{
-	int st;
-
-	if (kill_it)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &st, __WCLONE) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* T over IT[0..N), the wanted members of one streamed archive in archive
  * order, through the ring; LAST: T's last pool. */
@@ -377,10 +461,11 @@ static int run_stream(const struct pool_task *t, const struct item *it, size_t n
 {
 	const char *archive = arch_source_path(it[0].src);
 	uint64_t budget = arch_memory_budget(), slot, *len, *pos, *off_w, *pos_w;
-	unsigned *win, nwin = 0, w;
-	size_t *rows, k, first = 0;
-	int sv[2] = { -1, -1 }, ring = -1, rc = -1, started = 0, pr;
-	pid_t pid = -1;
+	unsigned *win, nwin;
+	uint32_t *count = NULL;
+	size_t *rows, k;
+	struct ring g = { .sh = MAP_FAILED, .pid = -1 };
+	int ring = -1, rc = -1;
 
 	len = malloc(n * sizeof(*len));
 	pos = malloc(n * sizeof(*pos));
@@ -395,78 +480,61 @@ static int run_stream(const struct pool_task *t, const struct item *it, size_t n
 	for (k = 0; k < n; k++)
 		len[k] = it[k].len;
 	nwin = stream_windows(len, n, budget < RING_MAX ? budget : RING_MAX, win, pos, &slot);
+	if (!(count = calloc(nwin, sizeof(*count)))) {
+		error("out of memory");
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		count[win[k]]++;
+		off_w[k] = it[k].off;
+		pos_w[k] = (uint64_t)(win[k] % 2) * slot + pos[k];
+		rows[k] = it[k].row;
+	}
+	g.win = win;
+	g.count = count;
+	g.shlen = sizeof(struct shared) + nwin * sizeof(uint32_t);
+	g.sh = mmap(NULL, g.shlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (g.sh == MAP_FAILED) {
+		error_errno("mmap");
+		goto out;
+	}
 	if ((ring = memfd_create("parimg-stream", MFD_CLOEXEC)) < 0 ||
 	    ftruncate(ring, (off_t)(2 * slot)) < 0) {
 		error_errno("%s: the stream's memory file", archive);
 		goto out;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		error_errno("socketpair");
-		goto out;
-	}
 	fflush(NULL);
-	/* A fork whose end sends no SIGCHLD: the pools' waits for any child
-	 * (the workers') pass it by; reap() waits for it by name. */
-	if ((pid = (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL)) < 0) {
+	/* A fork whose end sends no SIGCHLD: the pool's waits for any child
+	 * (its workers) pass it by; reap() waits for it by name. */
+	if ((g.pid = (pid_t)syscall(SYS_clone, 0UL, NULL, NULL, NULL, NULL)) < 0) {
 		error_errno("fork");
 		goto out;
 	}
-	if (pid == 0) {
+	if (g.pid == 0) {
 		static const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
 		for (k = 0; k < sizeof(fatal) / sizeof(fatal[0]); k++)
 			signal(fatal[k], SIG_DFL);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-		close(sv[0]);
-		decompress(archive, it, n, win, pos, slot, ring, sv[1]);
+		decompress(archive, it, n, win, pos, count, slot, ring, g.sh);
 	}
-	started = 1;
-	close(sv[1]);
-	sv[1] = -1;
-	for (w = 0; w < nwin; w++) {
-		uint32_t ready;
-		size_t m;
-
-		if (recv4(sv[0], &ready) < 0 || ready != w) {
-			int st = reap(pid, 0);
-
-			started = 0;
-			if (st == 0)
-				error("%s: its decompressor stopped early", archive);
-			goto out;
-		}
-		for (m = 0; first + m < n && win[first + m] == w; m++) {
-			off_w[m] = it[first + m].off;
-			pos_w[m] = (uint64_t)(w % 2) * slot + pos[first + m];
-			rows[m] = it[first + m].row;
-		}
-		qsort(rows, m, sizeof(*rows), cmp_row);
-		arch_stream_bind(it[0].src, ring, off_w, pos_w, m);
-		pr = run_rows(t, rows, m, last && w + 1 == nwin, r);
-		arch_stream_bind(it[0].src, -1, NULL, NULL, 0);
-		if (pr != 0)
-			goto out;
-		/* Its pages given back: the slot is written afresh. */
-		fallocate(ring, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			  (off_t)((w % 2) * slot), (off_t)slot);
-		if (w + 2 < nwin)
-			send4(sv[0], w);	/* if it died, the next recv says so */
-		first += m;
+	arch_stream_bind(it[0].src, ring, off_w, pos_w, n);
+	k = run_rows(t, rows, n, last, &g, r) == 0;
+	arch_stream_bind(it[0].src, -1, NULL, NULL, 0);
+	if (g.pid > 0) {
+		g.status = reap(g.pid, !k);
+		g.pid = -1;
 	}
-	if (w == nwin) {
-		started = 0;
-		if (reap(pid, 0) != 0)
-			goto out;
+	if (k && g.status == 0)
 		rc = 0;
-	}
+	else if (k)
+		error("%s: its decompressor stopped (exit status %d)", archive, g.status);
 out:
-	if (started)
-		reap(pid, 1);
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
+	if (g.pid > 0)
+		reap(g.pid, 1);
+	if (g.sh != MAP_FAILED)
+		munmap(g.sh, g.shlen);
 	if (ring >= 0)
 		close(ring);
 	free(len);
@@ -475,6 +543,7 @@ out:
 	free(pos_w);
 	free(win);
 	free(rows);
+	free(count);
 	return rc;
 }
 
@@ -514,7 +583,7 @@ int stream_pool_run(const struct pool_task *t, struct pool_result *r)
 			rest[nrest++] = t->first + i;
 	}
 	qsort(it, nit, sizeof(*it), cmp_item);
-	if (run_rows(t, rest, nrest, 0, r) != 0)
+	if (run_rows(t, rest, nrest, 0, NULL, r) != 0)
 		goto out;
 	for (i = 0; i < nit; i = k) {
 		for (k = i; k < nit && it[k].src == it[i].src; k++)
