@@ -13,9 +13,10 @@
  * its other items run in one pool as before; for each streamed archive, a
  * forked decompressor writes the task's members, in archive order, into a
  * ring of two slots (each the larger of half the ring and the largest
- * such member; the ring is the memory budget, at most 256 MiB), and a pool
- * runs over each slot's items while the next slot fills. T's hooks see
- * the items' own indices. Same result as pool_run; -1 too when the
+ * such member; the ring is the memory budget, at most 256 MiB), and one
+ * pool runs over them in archive order (dynamic chunks), each worker
+ * waiting for its item's window while the other slot is read. T's hooks
+ * see the items' own indices. Same result as pool_run; -1 too when the
  * archive cannot be streamed again (message printed, naming it). */
 int stream_pool_run(const struct pool_task *t, struct pool_result *r);
 
