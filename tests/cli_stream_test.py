@@ -182,6 +182,43 @@ def test_truncated_and_corrupt_streams_refused(d):
             assert harness.procs_mentioning(bad) == [], (ext, label)
 
 
+def test_decompressor_killed_stops_the_load(d):
+    """The decompressor killed mid-stream: the load fails naming the
+    archive, nothing written, no process left, no hang (the workers
+    waiting for a window give up)."""
+    root, _ = tree(d, 30)
+    arc = archive(d, root, "gz")
+    out = os.path.join(d, "out")
+    os.makedirs(out)
+    p = subprocess.Popen([harness.BIN, "load", "-q", "-j", "1", *ROW, "-o",
+                          os.path.join(out, "X.npy"), arc], cwd=d, env=env(),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The decompressor: the child that holds the archive open (a confined
+    # worker holds no descriptor but its own). It waits for windows to be
+    # run (1 MiB slots, 5 MB of members), so it lives through the load.
+    killed = False
+    while p.poll() is None and not killed:
+        for pid in harness.procs_mentioning(arc):
+            try:
+                if int(open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[1]) != p.pid:
+                    continue
+                fds = os.listdir("/proc/%d/fd" % pid)
+                if any(os.readlink("/proc/%d/fd/%s" % (pid, f)) == arc for f in fds):
+                    os.kill(pid, 9)
+                    killed = True
+                    break
+            except (OSError, ValueError, IndexError):
+                pass
+        time.sleep(0.002)
+    _, err = p.communicate(timeout=60)
+    if not killed:
+        return	# it finished first: nothing to check
+    assert p.returncode == 1, (p.returncode, err)
+    assert "parimg: " + arc in err, err
+    assert os.listdir(out) == [], os.listdir(out)
+    assert harness.procs_mentioning(arc) == []
+
+
 def test_recurse_archives_keeps_the_spill(d):
     # With --recurse-archives a compressed tar is not streamed (its inner
     # archives are read from a copy): spilled to disk as before, and equal.
