@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
-from harness import names, ok, run  # noqa: E402
+from harness import ok, run  # noqa: E402
 
 BUDGET = 1 << 20
 ROW = ("-c", "3", "--resize", "48x40")
