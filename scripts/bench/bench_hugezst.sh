@@ -1,5 +1,5 @@
 # bench_hugezst.sh - section u, opt-in (issue 30, "a compressed tar larger
-# than RAM"): a tar.zst of HUGEZST_GB (default 32) GB of JPEGs on a real
+# than RAM"): a tar.zst of HUGEZST_MB (default 32000) MB of JPEGs on a real
 # disk (HUGE_DIR, never tmpfs), the photo corpus's 1000 "mixed" JPEGs
 # under new names over and over, loaded with PARIMG_ARCHIVE_MEMORY=256M
 # (the listing holds at most that before it streams; unset, up to half the
@@ -9,25 +9,25 @@
 # and the machine's peak Shmem rise, where the ring lives (goal: at most
 # 256 MiB plus twice the largest member, with 32 MiB of slack for others).
 # Not part of "make bench"'s full run, for its size and time:
-#   HUGE_DIR=/var/tmp sh scripts/bench/bench.sh hugezst   (HUGEZST_GB=N; PHOTO_CORPUS=DIR)
+#   HUGE_DIR=/var/tmp sh scripts/bench/bench.sh hugezst   (HUGEZST_MB=N; PHOTO_CORPUS=DIR)
 # shellcheck shell=sh disable=SC2154,SC2086
 
 HD=${HUGE_DIR:-/var/tmp}
 PC=${PC:-${PHOTO_CORPUS:-$S/photos}}
-GB=${HUGEZST_GB:-32}
+MB=${HUGEZST_MB:-32000}
 if [ ! -f "$PC/.done" ] && [ ! -f "$PC/.mixed" ]; then
 	$PY scripts/bench/photo_corpus.py -j2 --only mixed "$PC" | sed 's/^/   corpus: /'
 	: >"$PC/.mixed"
 fi
 corpus_b=$(du -sb "$PC/mixed" | cut -f1)
-copies=$((GB * 1000000000 / corpus_b + 1))
+copies=$((MB * 1000000 / corpus_b + 1))
 echo
-echo "u. a compressed tar larger than RAM: load -j2 -c 3 --resize 224x224 of a $GB GB"
+echo "u. a compressed tar larger than RAM: load -j2 -c 3 --resize 224x224 of a $MB MB"
 echo "   tar.zst ($copies copies of the 1000 mixed JPEGs) on $HD, against a tenth;"
 echo "   load average $(loadavg)"
 fs=$(stat -f -c %T "$HD" 2>/dev/null || echo missing)
 free_b=$(df -P -B1 "$HD" 2>/dev/null | awk 'NR == 2 { print $4 }')
-need=$((GB * 1100000000 + copies * 1000 * 602112 * 11 / 10 + 1000000000))
+need=$((MB * 1100000 + copies * 1000 * 602112 * 11 / 10 + 1000000000))
 if [ "$fs" = tmpfs ] || [ "$fs" = ramfs ] || [ "$fs" = missing ]; then
 	skip u "$HD is $fs: HUGE_DIR must be a directory on a real disk"
 elif [ "${free_b:-0}" -lt "$need" ]; then

@@ -456,6 +456,16 @@ void arch_set_stream(int on)
 	stream_on = on;
 }
 
+int arch_any_streamed(void)
+{
+	size_t k;
+
+	for (k = 0; k < nsrcs; k++)
+		if (srcs[k].streamed)
+			return 1;
+	return 0;
+}
+
 uint64_t arch_memory_budget(void)
 {
 	return budget_init() < 0 ? 0 : mem_budget;

@@ -54,6 +54,8 @@ void arch_set_stream(int on);
 /* The memory budget (PARIMG_ARCHIVE_MEMORY, or half the memory); 0 after
  * an error (printed). */
 uint64_t arch_memory_budget(void);
+/* 1 when some archive listed is streamed. */
+int arch_any_streamed(void);
 /* 1 when NAME is a member of a streamed archive, with its source, its
  * offset in the streamed copy and its length; 0 when not. */
 int arch_stream_member(const char *name, int *src, uint64_t *off, uint64_t *len);

@@ -568,6 +568,8 @@ int stream_pool_run(const struct pool_task *t, struct pool_result *r)
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
+	if (!arch_any_streamed())
+		return pool_run(t, r);
 	for (i = 0; i < t->count; i++) {
 		struct item x = { .row = t->first + i };
 
