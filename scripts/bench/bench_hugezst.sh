@@ -2,9 +2,9 @@
 # than RAM"): a tar.zst of HUGEZST_MB (default 32000) MB of JPEGs on a real
 # disk (HUGE_DIR, never tmpfs), the photo corpus's 1000 "mixed" JPEGs
 # under new names over and over, loaded with PARIMG_ARCHIVE_MEMORY=256M
-# (the listing holds at most that before it streams; unset, up to half the
-# memory), so streamed through a ring of 256 MiB, against a tar.zst a
-# tenth its size loaded the same way. Prints the time per image of each (goal:
+# (so that it streams through a ring of 256 MiB whatever the machine's
+# memory; an archive larger than the budget streams from its first byte),
+# against a tar.zst a tenth its size loaded the same way. Prints the time per image of each (goal:
 # the whole within 1.10x of the tenth), each process's peak RSS (rss_tree)
 # and the machine's peak Shmem rise, where the ring lives (goal: at most
 # 256 MiB plus twice the largest member, with 32 MiB of slack for others).

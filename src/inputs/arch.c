@@ -270,7 +270,12 @@ fail:
  * disk. 0, or -1 with a message naming the archive: refused. */
 static int store_charge(struct listing *ls, uint64_t n, uint64_t filled)
 {
-	if (!ls->on_disk && !ls->streamed && n <= budget_left()) {
+	/* An archive larger than the budget itself has members (images
+	 * hardly compress) larger too: streamed from its first byte, so
+	 * that the listing holds none of it. */
+	int big = stream_on && ls->streamable && ls->csize > budget_left() + ls->charged;
+
+	if (!ls->on_disk && !ls->streamed && !big && n <= budget_left()) {
 		mem_used += n;
 		ls->charged += n;
 		return 0;

@@ -48,8 +48,9 @@ void arch_set_spill_dir(const char *out);
 /* load: a compressed tar whose members pass the memory budget is streamed
  * rather than spilled (without --recurse-archives): listing decompresses
  * and discards it, keeping each member's offset in a copy never made, and
- * stream.c decompresses it again while decoding, into a bounded ring. Set
- * before listing. */
+ * stream.c decompresses it again while decoding, into a bounded ring. One
+ * larger itself than what the budget has left streams from its first
+ * byte: the listing keeps none of it. Set before listing. */
 void arch_set_stream(int on);
 /* The memory budget (PARIMG_ARCHIVE_MEMORY, or half the memory); 0 after
  * an error (printed). */
