@@ -40,6 +40,8 @@
 #   MASKS_RUNS=N sh scripts/bench/bench.sh masks      (only u, segmentation masks)
 #   HUGE_DIR=DIR sh scripts/bench/bench.sh huge       (q alone and only on demand: an
 #                                                      output larger than RAM on DIR's disk)
+#   HUGE_DIR=DIR sh scripts/bench/bench.sh hugezst    (v alone and only on demand: a
+#                                                      32 GB tar.zst streamed, on DIR's disk)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -196,10 +198,11 @@ if [ "${1:-}" = check ] || [ "${1:-}" = checkall ] || [ "${1:-}" = ragged ] ||
 	exit 0
 fi
 
-# "sh scripts/bench/bench.sh huge": section q, opt-in (an output larger than
-# RAM, on HUGE_DIR's disk: scripts/bench/bench_huge.sh); never in the full run.
-if [ "${1:-}" = huge ]; then
-	. scripts/bench/bench_huge.sh
+# "sh scripts/bench/bench.sh huge" and "hugezst": sections q and v, opt-in (an
+# output larger than RAM, a tar.zst larger than RAM, on HUGE_DIR's disk:
+# scripts/bench/bench_huge.sh, bench_hugezst.sh); never in the full run.
+if [ "${1:-}" = huge ] || [ "${1:-}" = hugezst ]; then
+	. "scripts/bench/bench_$1.sh"
 	echo
 	echo "summary (load average now $(loadavg)):"
 	cat "$S/goals"

@@ -540,7 +540,8 @@ static int collect(struct load *l, int argc, char **argv, enum filelist_order or
 
 	l->inputs = argv + optind;
 	l->ninputs = argc - optind;
-	arch_set_spill_dir(l->out);	/* a compressed tar past the memory budget */
+	arch_set_spill_dir(l->out);	/* a compressed tar past the memory budget: */
+	arch_set_stream(1);		/* streamed, unless --recurse-archives */
 	arch = l->labels && arch_sniff(argv[optind]);
 	table_opts = l->lo.path_col || l->lo.label_col || l->lo.multi_sep || l->lo.targets ||
 		l->lo.skip_unlabelled;

@@ -12,6 +12,7 @@
 #include "inputs/arch.h"
 #include "inputs/dataset.h"
 #include "inputs/input.h"
+#include "inputs/stream.h"
 #include "image/chanstats.h"
 #include "image/mask.h"
 #include "codec/codec.h"
@@ -863,7 +864,7 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		clock_gettime(CLOCK_MONOTONIC, &first_decode);
 		cpu_at_first = own_cpu();
 	}
-	ok = pool_run(&task, &res) == 0;
+	ok = stream_pool_run(&task, &res) == 0;
 	/* The rows failed1 kept from a second report are skipped too. */
 	for (i = l->row0; ok && l->failed1 && !l->speculative && i < l->row0 + l->nrows; i++)
 		res.skipped += l->failed1[i];

@@ -5,6 +5,7 @@
 #include "cmd/ragged.h"
 #include "inputs/arch.h"
 #include "inputs/input.h"
+#include "inputs/stream.h"
 #include "engine/limit.h"
 #include "engine/pool.h"
 #include "common/err.h"
@@ -239,7 +240,7 @@ static int scan_pool(char *const *paths, const struct row_spec *s, const struct 
 	task.orphaned = NULL;
 	task.progress = NULL;
 	task.ctx = &sc;
-	r = pool_run(&task, &res);
+	r = stream_pool_run(&task, &res);
 	free(sc.file.p);	/* the parent's is unused; a worker's dies with it */
 	*dims = NULL;
 	if (r == 0 && !(*dims = malloc(len)))

@@ -351,10 +351,40 @@ static int open_self(size_t r)
 	return -1;
 }
 
+/* pool_map_items: item I of the larger list is the task's INV[I - FIRST]. */
+static const size_t *item_inv;
+static size_t item_first, item_n;
+
+void pool_map_items(const size_t *inv, size_t first, size_t n)
+{
+	item_inv = inv;
+	item_first = first;
+	item_n = n;
+}
+
+/* I, an item's own index, as the task's (pool_map_items); 0, or -1 with
+ * errno for an item the task does not have. */
+static int map_item(size_t *i)
+{
+	if (!item_inv)
+		return 0;
+	if (*i < item_first || *i - item_first >= item_n ||
+	    item_inv[*i - item_first] == (size_t)-1) {
+		errno = ECANCELED;
+		return -1;
+	}
+	*i = item_inv[*i - item_first];
+	return 0;
+}
+
 int pool_input(size_t i)
 {
-	size_t r = i - wch.first;
+	size_t r;
 	int fd;
+
+	if (map_item(&i) < 0)
+		return -1;
+	r = i - wch.first;
 
 	if (wch.ch < 0)
 		return -2;
@@ -377,11 +407,14 @@ int pool_input(size_t i)
 
 int pool_pair(size_t i)
 {
-	size_t r = i - wch.first;
+	size_t r;
 	int fd;
 
 	if (wch.ch < 0)
 		return -2;
+	if (map_item(&i) < 0)
+		return -1;
+	r = i - wch.first;
 	if (r < wch.b || r >= wch.e || r - wch.b >= BATCH) {
 		errno = ECANCELED;	/* not after pool_input(i) */
 		return -1;

@@ -4,7 +4,9 @@
  * libarchive's reader reached; a deflated one inflated by the worker), every
  * other kind's (compressed tars) are decompressed once, while listing, into
  * one sealed memory file per archive, which the workers then pread alike
- * (a .tar.gz inflated whole there by libdeflate). --labels: arch_labels.c. */
+ * (a .tar.gz inflated whole there by libdeflate). Past the memory budget,
+ * load's compressed tars are streamed (arch_set_stream, stream.c) and
+ * others' spilled to disk. --labels: arch_labels.c. */
 #define _GNU_SOURCE
 #include "inputs/arch.h"
 #include "inputs/arch_list.h"
@@ -37,7 +39,10 @@
 /* An archive whose members are rows: where their bytes are. */
 struct source {
 	char *path;
-	int fd;			/* the archive itself (plain tar) or its memory file */
+	int fd;			/* the archive itself (plain tar) or its memory file;
+				 * streamed: the ring while a window is bound, else -1 */
+	int streamed;		/* members at offsets of a copy never kept (stream.c) */
+	int file;		/* streamed: the archive's own descriptor (not owned) */
 };
 
 /* A member, by its row name "ARCHIVE:MEMBER", in an open-addressed table. */
@@ -95,6 +100,12 @@ void arch_set_member_max(uint64_t bytes)
  */
 static uint64_t mem_budget, mem_used;
 static int mem_known;
+static int stream_on;		/* arch_set_stream */
+
+/* The window of a streamed source bound for the next pool (stream.c):
+ * members at offsets WIN_OFF[k] of the copy are at WIN_POS[k] of its fd. */
+static const uint64_t *win_off, *win_pos;
+static size_t win_n;
 
 int arch_parse_size(const char *s, uint64_t *v)
 {
@@ -285,17 +296,34 @@ fail:
  * disk. 0, or -1 with a message naming the archive: refused. */
 static int store_charge(struct listing *ls, uint64_t n, uint64_t filled)
 {
-	if (!ls->on_disk && n <= budget_left()) {
+	/* An archive larger than the budget itself has members (images
+	 * hardly compress) larger too: streamed from its first byte, so
+	 * that the listing holds none of it. */
+	int big = stream_on && ls->streamable && ls->csize > budget_left() + ls->charged;
+
+	if (!ls->on_disk && !ls->streamed && !big && n <= budget_left()) {
 		mem_used += n;
 		ls->charged += n;
 		return 0;
 	}
 	if (filled + n > ls->csize * SPILL_RATIO) {
-		if (!ls->on_disk)
+		if (!ls->on_disk && !ls->streamed)
 			return charge(ls->archive, n);	/* the bomb's message */
 		return error("%s: decompresses to more than the archive memory budget (%" PRIu64
 			     " MiB, PARIMG_ARCHIVE_MEMORY) and to more than %d times its size: "
 			     "refused as a bomb", ls->archive, mem_budget >> 20, SPILL_RATIO);
+	}
+	if (ls->streamed)
+		return 0;
+	if (stream_on && ls->streamable) {
+		/* Streamed instead (stream.c): the copy so far is dropped, its
+		 * offsets kept; from here on members are only counted. */
+		if (ftruncate(ls->mfd, 0) < 0)
+			return error_errno("%s: memory file", ls->archive);
+		mem_used -= ls->charged;
+		ls->charged = 0;
+		ls->streamed = 1;
+		return 0;
 	}
 	if (!ls->on_disk && spill(ls, filled) < 0)
 		return -1;
@@ -460,6 +488,78 @@ void arch_free(void)
 	arch_keep_tables(NULL, 0);
 }
 
+/* ---- streamed sources (stream.c drives them) ---- */
+
+void arch_set_stream(int on)
+{
+	stream_on = on;
+}
+
+int arch_any_streamed(void)
+{
+	size_t k;
+
+	for (k = 0; k < nsrcs; k++)
+		if (srcs[k].streamed)
+			return 1;
+	return 0;
+}
+
+uint64_t arch_memory_budget(void)
+{
+	return budget_init() < 0 ? 0 : mem_budget;
+}
+
+int arch_stream_member(const char *name, int *src, uint64_t *off, uint64_t *len)
+{
+	const struct entry *e = find(name);
+
+	if (!e || !srcs[e->src].streamed)
+		return 0;
+	*src = (int)e->src;
+	*off = e->off;
+	*len = e->len;
+	return 1;
+}
+
+const char *arch_source_path(int src)
+{
+	return srcs[src].path;
+}
+
+int arch_source_file(int src)
+{
+	return srcs[src].file;
+}
+
+void arch_stream_bind(int src, int fd, const uint64_t *off, const uint64_t *pos, size_t n)
+{
+	srcs[src].fd = fd;
+	win_off = off;
+	win_pos = pos;
+	win_n = n;
+}
+
+/* Where the member at offset OFF of a streamed copy is in the bound
+ * window: 0 with *POS set, or -1 when it is not there. */
+static int arch_window_pos(uint64_t off, uint64_t *pos)
+{
+	size_t lo = 0, hi = win_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (win_off[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == win_n || win_off[lo] != off)
+		return -1;
+	*pos = win_pos[lo];
+	return 0;
+}
+
 int arch_is_member(const char *name)
 {
 	return find(name) != NULL;
@@ -544,9 +644,15 @@ int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
 {
 	const struct entry *e = find(name);
 	int own = fd == -2;
+	uint64_t off;
 
 	if (!e) {
 		snprintf(why, whylen, "not an archive member");
+		goto fail;
+	}
+	off = e->off;
+	if (srcs[e->src].streamed && arch_window_pos(e->off, &off) < 0) {
+		snprintf(why, whylen, "not in the streamed window (the archive changed?)");
 		goto fail;
 	}
 	if (own)
@@ -569,7 +675,7 @@ int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
 		if (inflate_member(e, fd, b, why, whylen) < 0)
 			goto fail;
 	} else {
-		if (read_at(fd, b->p, e->len, e->off, why, whylen) < 0)
+		if (read_at(fd, b->p, e->len, off, why, whylen) < 0)
 			goto fail;
 		b->len = e->len;
 	}
@@ -734,6 +840,10 @@ static int64_t copy_data(struct listing *ls, struct archive *a, const char *name
 				     : "its declared size", max), -1;
 		if (store_charge(ls, size, *end + got) < 0)
 			return -1;
+		if (ls->streamed) {
+			got += size;	/* counted, not kept */
+			continue;
+		}
 		while (size) {
 			ssize_t n = pwrite(mfd, p, size, (off_t)(*end + got));
 
@@ -1130,6 +1240,8 @@ static int add_source(const char *path, int fd)
 	if (!(srcs[nsrcs].path = strdup(path)))
 		return error("out of memory");
 	srcs[nsrcs].fd = fd;
+	srcs[nsrcs].streamed = 0;
+	srcs[nsrcs].file = -1;
 	nsrcs++;
 	return 0;
 }
@@ -1400,6 +1512,9 @@ static int list_region(struct listing *ls, const struct region *rg)
 			if (archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE)
 				kind = fmt == ARCHIVE_FORMAT_TAR ? IN_PLACE_TAR
 				       : fmt == ARCHIVE_FORMAT_ZIP ? ZIP : STREAM;
+			if (rg->depth == 0)
+				ls->streamable = kind == STREAM && fmt == ARCHIVE_FORMAT_TAR &&
+						 !recurse_archives;
 			first = 0;
 			if (kind == ZIP && (r = zip_check(ls, rg)) < 0)
 				goto out;
@@ -1531,6 +1646,10 @@ int arch_list(struct listing *ls, const char *archive)
 	ls->csize = (uint64_t)st.st_size;
 	if ((r = inflate_whole(ls, &rg)) < 0 || (r = list_region(ls, &rg)) < 0)
 		goto out;
+	if (ls->streamed) {
+		close(ls->mfd);
+		ls->mfd = -1;
+	}
 	if (ls->mfd >= 0 && !ls->on_disk &&
 	    fcntl(ls->mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		r = error_errno("%s: sealing its memory file", archive);
@@ -1557,6 +1676,12 @@ int arch_list(struct listing *ls, const char *archive)
 		if ((r = add_source(archive, ls->mfd)) < 0)
 			goto out;
 		ls->mfd = -1;
+	} else if (ls->streamed) {
+		ls->src_mem = (int)nsrcs;
+		if ((r = add_source(archive, -1)) < 0)
+			goto out;
+		srcs[ls->src_mem].streamed = 1;
+		srcs[ls->src_mem].file = srcs[ls->src].fd;
 	}
 out:
 	if (file.fd >= 0)

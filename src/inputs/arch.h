@@ -37,12 +37,39 @@ void arch_set_member_max(uint64_t bytes);
 
 /* A compressed tar whose members pass what the memory budget has left is
  * not refused when it does not look like a bomb (its members at most 32
- * times its size): its copy goes on in an unnamed file on disk
+ * times its size): streamed where arch_set_stream allows, else its copy
+ * goes on in an unnamed file on disk
  * instead (O_TMPFILE, nothing left behind), in the directory of OUT
  * (load's output), else $TMPDIR or /var/tmp, up to half that file
  * system's free space. Memory then stays bounded whatever the archive's
  * size. Set before listing. */
 void arch_set_spill_dir(const char *out);
+
+/* load: a compressed tar whose members pass the memory budget is streamed
+ * rather than spilled (without --recurse-archives): listing decompresses
+ * and discards it, keeping each member's offset in a copy never made, and
+ * stream.c decompresses it again while decoding, into a bounded ring. One
+ * larger itself than what the budget has left streams from its first
+ * byte: the listing keeps none of it. Set before listing. */
+void arch_set_stream(int on);
+/* The memory budget (PARIMG_ARCHIVE_MEMORY, or half the memory); 0 after
+ * an error (printed). */
+uint64_t arch_memory_budget(void);
+/* 1 when some archive listed is streamed. */
+int arch_any_streamed(void);
+/* 1 when NAME is a member of a streamed archive, with its source, its
+ * offset in the streamed copy and its length; 0 when not. */
+int arch_stream_member(const char *name, int *src, uint64_t *off, uint64_t *len);
+/* The path of source SRC (an archive); a streamed one's descriptor of the
+ * archive listed, which the stream reads again (whatever is at the path
+ * now). */
+const char *arch_source_path(int src);
+int arch_source_file(int src);
+/* Bind streamed source SRC's window for the next pool's workers (they
+ * inherit it): its members at copy offsets OFF[k] (ascending) are at
+ * POS[k] of FD (the ring, owned by the caller); N 0 and FD -1 unbind.
+ * A member outside the window reads as an error. */
+void arch_stream_bind(int src, int fd, const uint64_t *off, const uint64_t *pos, size_t n);
 
 /* Add ARCHIVE's image members to FL as "ARCHIVE:MEMBER", in archive order.
  * 0, or -1 with a message printed (a bad archive, a hostile name). */

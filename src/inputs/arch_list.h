@@ -31,6 +31,8 @@ struct listing {
 	uint64_t end;		/* its length */
 	uint64_t charged;	/* of it, charged to the memory budget */
 	int on_disk;		/* spilled: a file in the spill directory */
+	int streamable;		/* a compressed tar: may be streamed (stream.c) */
+	int streamed;		/* streamed: nothing kept, offsets of a copy */
 	uint64_t disk_left;	/* then, what it may still take there */
 	uint64_t csize;		/* the archive's own size (the spill's bomb test) */
 	uint64_t entries;	/* entries met, at every level */
