@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
-from harness import names, ok, run, save_image  # noqa: E402
+from harness import load_labels, names, ok, run, save_image  # noqa: E402
 
 
 def write(path, text):
@@ -30,20 +30,6 @@ def write(path, text):
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(text)
     return path
-
-
-def rows_of(manifest):
-    with open(manifest) as f:
-        return f.read().splitlines()
-
-
-def load_labels(d, root, *args, code=0):
-    """load with ARGS and --labels; (x, y, manifest rows) or the Result."""
-    x, y, m = (os.path.join(d, n) for n in ("x.npy", "y.npy", "m.txt"))
-    r = ok(run("load", "-q", "-f", "-o", x, "--labels", y, "--manifest", m, *args, root), code)
-    if code:
-        return r
-    return np.load(x), np.load(y), rows_of(m)
 
 
 def kaggle(d, n=10):

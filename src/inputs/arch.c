@@ -1213,7 +1213,7 @@ static int take_entry(struct listing *ls, struct archive *a, struct archive_entr
 	return 0;
 }
 
-static struct archive *reader(void)
+struct archive *arch_reader(int with_zip)
 {
 	struct archive *a = archive_read_new();
 
@@ -1226,7 +1226,8 @@ static struct archive *reader(void)
 	archive_read_support_filter_zstd(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_gnutar(a);
-	archive_read_support_format_zip(a);
+	if (with_zip)
+		archive_read_support_format_zip(a);
 	return a;
 }
 
@@ -1469,7 +1470,7 @@ static int zip_check(const struct listing *ls, const struct region *rg)
 /* List region RG's archive into LS. 0, or -1 with a message printed. */
 static int list_region(struct listing *ls, const struct region *rg)
 {
-	struct archive *a = reader();
+	struct archive *a = arch_reader(1);
 	struct archive_entry *ent;
 	enum kind kind = STREAM;
 	struct feed feed = { .fd = rg->fd, .base = rg->base, .size = rg->size, .block = 1 << 16 };

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct archive;		/* <archive.h> */
 struct buf;		/* common/buf.h */
 
 /* 1 when PATH is a regular file whose first bytes are a tar, zip, gzip,
@@ -60,6 +61,11 @@ int arch_any_streamed(void);
 /* 1 when NAME is a member of a streamed archive, with its source, its
  * offset in the streamed copy and its length; 0 when not. */
 int arch_stream_member(const char *name, int *src, uint64_t *off, uint64_t *len);
+
+/* A libarchive reader of tars under the filters parimg reads (gzip, bzip2,
+ * xz, zstd, by name: never an external program), and zip when WITH_ZIP;
+ * NULL when out of memory. The listing's and the stream's (stream.c). */
+struct archive *arch_reader(int with_zip);
 /* The path of source SRC (an archive); a streamed one's descriptor of the
  * archive listed, which the stream reads again (whatever is at the path
  * now). */

@@ -324,22 +324,6 @@ static int run_rows(const struct pool_task *t, const size_t *rows, size_t n, int
 
 /* ---- the decompressor ---- */
 
-static struct archive *reader(void)
-{
-	struct archive *a = archive_read_new();
-
-	if (!a)
-		return NULL;
-	/* As listing's (arch.c): the filters by name, no external program. */
-	archive_read_support_filter_gzip(a);
-	archive_read_support_filter_bzip2(a);
-	archive_read_support_filter_xz(a);
-	archive_read_support_filter_zstd(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	return a;
-}
-
 /* Which of IT[NEXT..N) entry ENT is: its index, or N when none (a member
  * not wanted, or no member). -1 with a message when it is a wanted one out
  * of place. */
@@ -382,7 +366,7 @@ static void __attribute__((noreturn))
 decompress(const char *archive, const struct item *it, size_t n, const unsigned *win,
 	   const uint64_t *pos, const uint32_t *count, uint64_t slot, int ring, struct shared *sh)
 {
-	struct archive *a = reader();
+	struct archive *a = arch_reader(0);
 	struct archive_entry *ent;
 	size_t next = 0;
 	char self[64];

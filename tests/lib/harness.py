@@ -124,6 +124,22 @@ def loaded(d):
     return np.load(os.path.join(d, "out.npy"))
 
 
+def rows_of(manifest):
+    """The lines of a --manifest file."""
+    with open(manifest) as f:
+        return f.read().splitlines()
+
+
+def load_labels(d, root, *args, code=0):
+    """load ROOT with ARGS, --labels and --manifest into D; (x, y, manifest
+    rows) as arrays and lines, or the Result when CODE is not 0."""
+    import numpy as np
+    x, y, m = (os.path.join(d, n) for n in ("x.npy", "y.npy", "m.txt"))
+    r = ok(run("load", "-q", "-f", "-o", x, "--labels", y, "--manifest", m, *args, root), code)
+    if code:
+        return r
+    return np.load(x), np.load(y), rows_of(m)
+
 def pil(path):
     """Pillow's decode, as an array, in the file's own mode."""
     import numpy as np
