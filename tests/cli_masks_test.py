@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Command-line tests of "load --masks DIR --masks-out M.npy": segmentation
+"""Command-line tests of "load --masks DIR --masks-out M.npy" (or --masks
+ARCHIVE, a tar, zip or compressed tar of the masks): segmentation
 masks paired with their images (VOC's JPEGImages/x.jpg and
 SegmentationClass/x.png), put through the image's geometry. The oracle is
 Pillow: each mask equals np.asarray of Image.open(m) (exif_transpose'd
@@ -15,6 +16,8 @@ Run: /usr/bin/python3 tests/cli_masks_test.py ./parimg [test_name...]
 import os
 import struct
 import sys
+import tarfile
+import zipfile
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -385,6 +388,131 @@ def test_mask_modes(d):
         r = load(d, "--masks", mdir, img, code=1)
         names(r, os.path.join(img, "a.png"), "its mask %s: .*%s" % (path, why))
         os.remove(path)
+
+
+def archive_of(folder, path):
+    """FOLDER's files as the members of archive PATH (by its extension: .tar,
+    .tar.gz or .zip), named relative to FOLDER. PATH."""
+    files = sorted(os.path.relpath(os.path.join(r, f), folder)
+                   for r, _, fs in os.walk(folder) for f in fs)
+    if path.endswith(".zip"):
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in files:
+                z.write(os.path.join(folder, f), f)
+    else:
+        with tarfile.open(path, "w:gz" if path.endswith(".gz") else "w") as t:
+            for f in files:
+                t.add(os.path.join(folder, f), f)
+    return path
+
+
+def test_masks_from_archives_equal_masks_from_a_directory(d):
+    """--masks ARCHIVE: its members are the masks, paired by the same rule;
+    the arrays equal those from the folder bit for bit, confined or not,
+    the images from a folder or from an archive, a .tar.gz past the memory
+    budget (spilled to disk) too."""
+    jpg, seg = voc(d)
+    geo = ["--resize", "224x224", "--fit", "cover"]
+    x, m = load(d, "--masks", seg, *geo, jpg)
+    imgs = archive_of(jpg, os.path.join(d, "imgs.tar"))
+    for ext in ("tar", "zip", "tar.gz"):
+        arch = archive_of(seg, os.path.join(d, "masks." + ext))
+        for sandbox in ("auto", "off"):
+            for src in (jpg, imgs):
+                x2, m2 = load(d, "--sandbox", sandbox, "--masks", arch, *geo, src,
+                              out="x2.npy", masks="m2.npy")
+                assert (x2 == x).all() and (m2 == m).all(), (ext, sandbox, src)
+    # A compressed tar of masks past the archive memory budget: on disk.
+    env = dict(os.environ, PARIMG_ARCHIVE_MEMORY="4K")
+    xb, mb = os.path.join(d, "xb.npy"), os.path.join(d, "mb.npy")
+    ok(run("load", "-q", "-f", "-o", xb, "--masks-out", mb, "--masks",
+           os.path.join(d, "masks.tar.gz"), *geo, jpg, env=env))
+    assert (np.load(xb) == x).all() and (np.load(mb) == m).all()
+    # --ragged: as from the folder.
+    _, mr = load(d, "--ragged", "--resize", "24", "--masks", seg, jpg)
+    ir = np.load(os.path.join(d, "m.index.npy"))
+    _, mr2 = load(d, "--ragged", "--resize", "24", "--masks", os.path.join(d, "masks.zip"),
+                  imgs, out="x2.npy", masks="m2.npy")
+    assert (mr2 == mr).all() and (np.load(os.path.join(d, "m2.index.npy")) == ir).all()
+
+
+def test_masks_archive_keeps_rows_aligned_by_relative_path(d):
+    """Masks in class folders of a tar: shuffle and split keep each row's
+    image, label and mask together, as from the folder."""
+    root, mdir = aligned_tree(d)
+    arch = archive_of(mdir, os.path.join(d, "masks.tar"))
+    y = os.path.join(d, "y.npy")
+    x, m = load(d, "--masks", arch, "--labels", y, "--shuffle", "--seed", "3", root)
+    check_rows(x, np.load(y), m)
+    assert sorted(m[:, 0, 0].tolist()) == list(range(12))
+    ok(run("load", "-q", "-f", "-o", os.path.join(d, "s.npy"), "--masks-out",
+           os.path.join(d, "sm.npy"), "--split", "train=0.75,val=0.25", "--masks", arch,
+           "--labels", y, "--shuffle", "--seed", "3", root))
+    got = []
+    for part in ("train", "val"):
+        xs, ys, ms = (np.load(os.path.join(d, "%s.%s.npy" % (n, part))) for n in ("s", "y", "sm"))
+        check_rows(xs, ys, ms)
+        got.append(ms)
+    assert (np.concatenate(got) == m).all()
+
+
+def test_masks_archive_missing_mismatched_and_hostile(d):
+    """A mask missing from the archive is named ARCHIVE:MEMBER.* before
+    anything is written; a size mismatch names the member; -k skips; a
+    truncated or corrupt masks archive is refused by its name with nothing
+    written."""
+    jpg, seg = voc(d, sizes=[(40, 30)] * 3)
+    os.remove(os.path.join(seg, "im1.png"))
+    palette_mask(np.random.default_rng(1), 41, 30).save(os.path.join(seg, "im2.png"))
+    arch = archive_of(seg, os.path.join(d, "masks.tar"))
+    before = harness.listing(d)
+    r = load(d, "--masks", arch, "--resize", "20x20", jpg, code=1)
+    names(r, os.path.join(jpg, "im1.jpg"), "no mask: no image member %s:im1\\.\\* in --masks" %
+          arch)
+    names(r, arch, "1 of 3 images have no mask, or two")
+    assert harness.listing(d) == before, "an output was written"
+    os.remove(os.path.join(seg, "im2.png"))
+    palette_mask(np.random.default_rng(1), 40, 30).save(os.path.join(seg, "im1.png"))
+    palette_mask(np.random.default_rng(1), 41, 30).save(os.path.join(seg, "im2.png"))
+    arch = archive_of(seg, os.path.join(d, "masks2.zip"))
+    before = harness.listing(d)
+    for sandbox in ("auto", "off"):
+        r = load(d, "--sandbox", sandbox, "--masks", arch, "--resize", "20x20", jpg, code=1)
+        names(r, os.path.join(jpg, "im2.jpg"), "its mask %s:im2.png: 41x30, its image 40x30" %
+              arch)
+    assert not [n for n in os.listdir(d) if n.endswith(".npy")]
+    x, m = load(d, "-k", "--masks", arch, "--resize", "20x20", jpg, code=3)
+    assert not x[2].any() and not m[2].any() and x[0].any() and x[1].any()
+    for k in (0, 1):
+        assert (m[k] == pillow_mask(os.path.join(seg, "im%d.png" % k), 20, 20)).all(), k
+    for n in os.listdir(d):
+        if n.endswith(".npy"):
+            os.remove(os.path.join(d, n))
+    # Hostile archives: cut short, corrupt, a member escaping with "..".
+    tar = archive_of(seg, os.path.join(d, "masks3.tar"))
+    tgz = archive_of(seg, os.path.join(d, "masks3.tar.gz"))
+    with open(tar, "rb") as f:
+        tb = f.read()
+    with open(tgz, "rb") as f:
+        gb = f.read()
+    bad = {"cut.tar": tb[:1024 + 300], "cut.tar.gz": gb[:len(gb) // 2],
+           "junk.tar.gz": gb[:10] + bytes(range(256)) * 8}
+    dot = os.path.join(d, "dot.tar")
+    with tarfile.open(dot, "w") as t:
+        t.add(os.path.join(seg, "im0.png"), "../im0.png")
+    for name, data in bad.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    before = harness.listing(d)
+    for p, who in [(os.path.join(d, n), os.path.join(d, n)) for n in bad] + [
+            (dot, dot + ":../im0.png")]:
+        r = load(d, "--masks", p, jpg, code=1)
+        names(r, who)
+        assert harness.listing(d) == before, (p, "an output was written")
+    # The INPUT archive itself is not its own masks.
+    imgs = archive_of(jpg, os.path.join(d, "imgs.tar"))
+    r = load(d, "--masks", imgs, imgs, code=1)
+    names(r, imgs, "--masks names an INPUT archive")
 
 
 def test_usage_errors(d):

@@ -266,6 +266,20 @@ def test_masks_and_a_table_with_a_streamed_archive(d):
         assert any(n.startswith("/memfd:parimg-stream") for n, _, _ in seen), seen
         assert npy(os.path.join(d, "g.npy")) == npy(os.path.join(d, "w.npy"))
         assert npy(os.path.join(d, "gm.npy")) == npy(os.path.join(d, "wm.npy"))
+    # The masks from a zip beside the streamed rows: never streamed
+    # themselves, the same masks.
+    import zipfile
+    with zipfile.ZipFile(os.path.join(d, "masks.zip"), "w", zipfile.ZIP_DEFLATED) as z:
+        for c in range(3):
+            for f in sorted(os.listdir(os.path.join(d, "masks", "c%d" % c))):
+                z.write(os.path.join(d, "masks", "c%d" % c, f), "c%d/%s" % (c, f))
+    for sandbox in ("require", "off"):
+        r, seen = sampled_load(d, "--sandbox", sandbox, *ROW, "--masks", "masks.zip",
+                               "--masks-out", "gz.npy", "-o", "g.npy", arc)
+        ok(r)
+        assert any(n.startswith("/memfd:parimg-stream") for n, _, _ in seen), seen
+        assert npy(os.path.join(d, "g.npy")) == npy(os.path.join(d, "w.npy"))
+        assert npy(os.path.join(d, "gz.npy")) == npy(os.path.join(d, "wm.npy"))
     r, _ = sampled_load(d, *ROW, "--labels-from", arc + ":t.csv", "--labels", "gy.npy",
                         "-o", "gl.npy", arc)
     ok(r)

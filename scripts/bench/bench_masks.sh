@@ -6,7 +6,9 @@
 # Dataset reading image and mask with Pillow, torchvision's Resize +
 # CenterCrop, NEAREST for the mask, DataLoader(num_workers=2):
 # scripts/bench/recipes/recipe_masks.py), the two pairs of arrays asserted
-# identical. Sourced by bench.sh, or alone:
+# identical; u3, the masks from a tar of them (--masks M.tar: the
+# archive's members, read as image members are) against the folder.
+# Sourced by bench.sh, or alone:
 #   sh scripts/bench/bench.sh masks                      (MASKS_RUNS=N, default 5)
 # shellcheck shell=sh disable=SC2154
 
@@ -43,15 +45,19 @@ PY
 	echo "u1. $nc 500x375 JPEGs, -j2 --resize 224x224 --fit cover: with palette PNG masks vs without;"
 	echo "u2. vs a Dataset of Pillow image + mask, DataLoader(num_workers=2); load average $(loadavg)"
 	L="$PARIMG load -q -c 3 -j2 --order name --resize 224x224 --fit cover -o $S/x.npy"
+	tar -C "$M" -cf "$S/masks.tar" .
 	out=$(bt "$MRUNS" "rm -f $S/x.npy" "$L $D" \
 		"rm -f $S/x.npy $S/m.npy" "$L --masks $M --masks-out $S/m.npy $D" \
 		"rm -f $S/tx.npy $S/tm.npy" \
-		"$PY scripts/bench/recipes/recipe_masks.py -j 2 --size 224 -o $S/tx.npy --masks-out $S/tm.npy $D $M")
-	pl=$(line "$out" 1) mk=$(line "$out" 2) py=$(line "$out" 3)
+		"$PY scripts/bench/recipes/recipe_masks.py -j 2 --size 224 -o $S/tx.npy --masks-out $S/tm.npy $D $M" \
+		"rm -f $S/x.npy $S/m.npy" "$L --masks $S/masks.tar --masks-out $S/m.npy $D")
+	pl=$(line "$out" 1) mk=$(line "$out" 2) py=$(line "$out" 3) mt=$(line "$out" 4)
 	row "load (no masks)" "$(wall "$pl")" "$(cpu "$pl")"
 	row "load --masks" "$(wall "$mk")" "$(cpu "$mk")"
+	row "load --masks M.tar" "$(wall "$mt")" "$(cpu "$mt")"
 	row "Dataset + DataLoader(num_workers=2)" "$(wall "$py")" "$(cpu "$py")"
 	info "--masks / no masks: wall, CPU" "$(ratio "$(first "$mk")" "$(first "$pl")")x, $(ratio "$(cpu "$mk")" "$(cpu "$pl")")x"
+	info "u3. --masks M.tar / --masks DIR: wall, CPU" "$(ratio "$(first "$mt")" "$(first "$mk")")x, $(ratio "$(cpu "$mt")" "$(cpu "$mk")")x"
 	# The same arrays both ways, or this compares different work.
 	rm -f "$S/x.npy" "$S/m.npy" "$S/tx.npy" "$S/tm.npy"
 	$L --masks "$M" --masks-out "$S/m.npy" "$D"
@@ -68,5 +74,5 @@ print("identical" if a.shape == c.shape and np.array_equal(a, c) and b.shape == 
 	ok=$(ge "$r" 5)
 	[ "$same" = identical ] || ok=0
 	goal u2 "--masks >= 5x the DataLoader recipe, identical" "${r}x" "$ok"
-	rm -rf "$S/x.npy" "$S/m.npy" "$S/tx.npy" "$S/tm.npy" "$M"
+	rm -rf "$S/x.npy" "$S/m.npy" "$S/tx.npy" "$S/tm.npy" "$S/masks.tar" "$M"
 fi

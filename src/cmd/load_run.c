@@ -157,11 +157,8 @@ static int mask_one(struct load *l, size_t i, const struct row_spec *s, int img_
 {
 	const char *path = l->mk.path[i];
 	char what[512];
-	int fd = pool_pair(i);
 
-	if (fd == -2)		/* not confined: opened here */
-		fd = input_open(path);
-	if (input_read_fd(fd, &l->mfile, what, sizeof(what)) < 0 ||
+	if (input_read_pair(i, path, &l->mfile, what, sizeof(what)) < 0 ||
 	    mask_decode(s, l->mask_pad, l->mfile.p, l->mfile.len, img_w, img_h, row, &l->mscratch,
 			what, sizeof(what)) < 0) {
 		snprintf(why, whylen, "its mask %s: %s", path, what);

@@ -490,9 +490,12 @@ void arch_free(void)
 
 /* ---- streamed sources (stream.c drives them) ---- */
 
-void arch_set_stream(int on)
+int arch_set_stream(int on)
 {
+	int was = stream_on;
+
 	stream_on = on;
+	return was;
 }
 
 int arch_any_streamed(void)

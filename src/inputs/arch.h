@@ -51,8 +51,9 @@ void arch_set_spill_dir(const char *out);
  * and discards it, keeping each member's offset in a copy never made, and
  * stream.c decompresses it again while decoding, into a bounded ring. One
  * larger itself than what the budget has left streams from its first
- * byte: the listing keeps none of it. Set before listing. */
-void arch_set_stream(int on);
+ * byte: the listing keeps none of it. Set before listing. Returns what it
+ * was. */
+int arch_set_stream(int on);
 /* The memory budget (PARIMG_ARCHIVE_MEMORY, or half the memory); 0 after
  * an error (printed). */
 uint64_t arch_memory_budget(void);

@@ -102,6 +102,15 @@ int input_read_item(size_t i, const char *path, struct buf *b, char *why, size_t
 	return input_read_fd(fd == -2 ? input_open(path) : fd, b, why, whylen);
 }
 
+int input_read_pair(size_t i, const char *path, struct buf *b, char *why, size_t whylen)
+{
+	int fd = pool_pair(i);
+
+	if (arch_is_member(path))
+		return arch_read(path, fd, b, why, whylen);
+	return input_read_fd(fd == -2 ? input_open(path) : fd, b, why, whylen);
+}
+
 int input_skip_item(size_t i)
 {
 	int fd = pool_input(i);

@@ -38,6 +38,9 @@ int input_read(const char *path, struct buf *b, char *why, size_t whylen);
  * descriptor its parent handed over (pool_input), else from PATH. What a
  * decoding worker uses. */
 int input_read_item(size_t i, const char *path, struct buf *b, char *why, size_t whylen);
+/* As input_read_item, for item I's second input (the pool's pair hook,
+ * pool_pair: load --masks), PATH a file or an archive member. */
+int input_read_pair(size_t i, const char *path, struct buf *b, char *why, size_t whylen);
 /* Item I is not to be read after all: take its descriptor from the
  * parent, as a confined worker must take every item's, and close it.
  * Returns 0. */

@@ -1,8 +1,10 @@
 /* masks.c - each row's mask for "load --masks": one listing of each mask
- * folder its rows need, then a binary search per row, in the parent. */
+ * folder its rows need (or of the masks' archive), then a binary search per
+ * row, in the parent. */
 #define _GNU_SOURCE
 #include "inputs/masks.h"
 #include "inputs/arch.h"
+#include "inputs/arch_list.h"
 #include "inputs/filelist.h"
 #include "common/err.h"
 
@@ -123,6 +125,39 @@ oom:
 	return -1;
 }
 
+/* Archive ARCHIVE's image members as candidates, each entered into arch.c's
+ * member table as "ARCHIVE:MEMBER" (its name as a mask), for the workers to
+ * read as they read image members. Never streamed (the stream is the
+ * rows'): a compressed tar past the memory budget is spilled to disk. 0, or
+ * -1 with a message printed. */
+static int list_arch(const char *archive, struct cand **c, size_t *n)
+{
+	struct listing ls;
+	size_t k, dl;
+	int was, r;
+
+	/* No labels' tables kept from it: they were taken from the INPUT. */
+	if (arch_keep_tables(NULL, 0) < 0)
+		return -1;
+	was = arch_set_stream(0);
+	r = arch_list(&ls, archive);
+	arch_set_stream(was);
+	if (r == 0 && !(*c = calloc(ls.n + 1, sizeof(**c))))
+		r = error("out of memory");
+	for (k = 0; r == 0 && k < ls.n; k++) {
+		if (!((*c)[k].path = arch_enter(&ls, &ls.m[k]))) {
+			r = -1;
+		} else if (!((*c)[k].key = key_of(ls.m[k].path, &dl))) {
+			free((*c)[k].path);
+			r = error("out of memory");
+		} else {
+			++*n;
+		}
+	}
+	arch_listing_free(&ls);
+	return r;
+}
+
 /* The first candidate of KEY in C[0..N), or N. */
 static size_t lower(const struct cand *c, size_t n, const char *key)
 {
@@ -146,12 +181,20 @@ int masks_find(struct masks *m, const struct filelist *files, char *const *input
 	char **keys, **dirs;
 	size_t nc = 0, cap = 0, nd = 0, i, k, bad = 0;
 	struct stat st;
-	int r = -1;
+	int r = -1, arch = 0;
 
 	if (stat(dir, &st) < 0)
 		return error_errno("%s", dir);
-	if (!S_ISDIR(st.st_mode))
-		return error("%s: --masks takes a directory", dir);
+	if (!S_ISDIR(st.st_mode)) {
+		if (!S_ISREG(st.st_mode) || arch_sniff(dir) != 1)
+			return error("%s: --masks takes a directory or an archive (tar, zip, or a "
+				     "compressed tar)", dir);
+		for (k = 0; k < (size_t)ninputs; k++)
+			if (strcmp(inputs[k], dir) == 0)
+				return error("%s: --masks names an INPUT archive (its images would "
+					     "be their own masks)", dir);
+		arch = 1;
+	}
 	m->n = files->n;
 	m->path = calloc(files->n + 1, sizeof(*m->path));
 	m->why = calloc(files->n + 1, sizeof(*m->why));
@@ -168,8 +211,13 @@ int masks_find(struct masks *m, const struct filelist *files, char *const *input
 		if (!(dirs[i] = strndup(keys[i], dl)))
 			goto oom;
 	}
+	if (arch) {
+		nd = files->n;		/* each row's, freed as they are */
+		if (list_arch(dir, &c, &nc) < 0)
+			goto out;
+	}
 	qsort(dirs, files->n, sizeof(*dirs), str_cmp);
-	for (i = 0; i < files->n; i++) {
+	for (i = 0; !arch && i < files->n; i++) {
 		if (nd && strcmp(dirs[i], dirs[nd - 1]) == 0) {
 			free(dirs[i]);
 			continue;
@@ -192,7 +240,8 @@ int masks_find(struct masks *m, const struct filelist *files, char *const *input
 			continue;
 		}
 		if (hits == 0)
-			e = asprintf(&why, "no mask: no image file %s/%s.* in --masks", dir, keys[i]);
+			e = asprintf(&why, "no mask: no image %s %s%s%s.* in --masks",
+				     arch ? "member" : "file", dir, arch ? ":" : "/", keys[i]);
 		else
 			e = asprintf(&why, "two masks of its name: %s and %s", c[at].path,
 				     c[at + 1].path);

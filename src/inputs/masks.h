@@ -1,6 +1,6 @@
 /* masks.h - "load --masks DIR": each row's mask, the file of the same
- * relative path and stem in DIR, found in the parent before anything is
- * decoded. */
+ * relative path and stem in DIR (or the member of an archive DIR), found in
+ * the parent before anything is decoded. */
 #ifndef PARIMG_MASKS_H
 #define PARIMG_MASKS_H
 
@@ -20,7 +20,11 @@ struct masks {
  * archive; a file given itself is its own name) less its extension is its
  * key; its mask is the image file (by load's extensions, hidden names
  * skipped) of that key in DIR, whatever its extension: VOC's
- * JPEGImages/x.jpg is SegmentationClass/x.png. A row with no such file, or
+ * JPEGImages/x.jpg is SegmentationClass/x.png. DIR may be an archive
+ * (arch_sniff): its image members are the files, by their paths in it,
+ * entered in arch.c's member table as "DIR:MEMBER" (M->path) for the
+ * workers to read as image members (input_read_pair); never streamed,
+ * past the memory budget spilled to disk. A row with no such file, or
  * two, is an error naming both; all of them are listed, then -1 with
  * nothing done. With KEEP_GOING they are not printed but kept in M->why,
  * for the row's worker to report as its failure. 0, or -1 with a message
