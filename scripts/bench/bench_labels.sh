@@ -67,3 +67,34 @@ PY
 else
 	skip t2 "no photo corpus (mate-backgrounds not installed)"
 fi
+
+echo
+echo "t3. the table reader against Debian's libcsv, jansson and yajl: 1,000,000 rows (id, label), parsed into both columns"
+if EXTRA_PKGS="libcsv-dev libjansson-dev libyajl-dev" sh scripts/deps.sh >/dev/null 2>&1 &&
+	cc -O2 -Wall -Isrc -o build/table_libs scripts/bench/floors/table_libs.c $PARIMG_LIBS \
+		$PARIMG_LDLIBS -lcsv -ljansson -lyajl; then
+	$PY - "$S/t3.csv" "$S/t3.jsonl" <<'PY'
+import sys
+n = 1000000
+with open(sys.argv[1], "w") as f, open(sys.argv[2], "w") as g:
+    f.write("id,label\n")
+    for i in range(n):
+        k = (i * 104729) % n
+        f.write("img%07d,class%02d\n" % (k, k % 100))
+        g.write('{"id": "img%07d", "label": "class%02d"}\n' % (k, k % 100))
+PY
+	T=build/table_libs
+	out=$(bt "$RUNS" true "$T own $S/t3.csv" true "$T libcsv $S/t3.csv" true "$T libcsv-keep $S/t3.csv" \
+		true "$T own $S/t3.jsonl" true "$T jansson $S/t3.jsonl" true "$T yajl $S/t3.jsonl")
+	k=1
+	for what in "CSV, parimg's reader (cells kept, lines numbered)" "CSV, libcsv (fields counted only)" \
+		"CSV, libcsv (the two cells copied out)" "JSON Lines, parimg's reader" \
+		"JSON Lines, jansson (json_loadb a line)" "JSON Lines, yajl (yajl_tree_parse a line)"; do
+		l=$(line "$out" $k)
+		row "$what" "$(wall "$l")" "$(cpu "$l")"
+		k=$((k + 1))
+	done
+	rm -f "$S/t3.csv" "$S/t3.jsonl"
+else
+	skip t3 "libcsv-dev, libjansson-dev or libyajl-dev could not be installed"
+fi
