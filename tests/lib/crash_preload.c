@@ -10,6 +10,9 @@
  *            folder; the tests run as root, whom chmod 000 does not stop)
  *   "NOREAD" in a path opened without O_CREAT: fail with EACCES (an
  *            unreadable file, for the same reason)
+ *   "NOSTATFS" in the path of a descriptor given to fstatvfs(): fail with
+ *            ENOSYS (a filesystem that says nothing of its free space:
+ *            load's workers are then the only check of a full disk)
  * A confined worker opens nothing: its parent opens its inputs and hands them
  * over (pool_input). So in the parent, the process the shim was loaded into,
  * a marked path only has its file's device and inode noted in a table shared
@@ -25,10 +28,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -210,4 +215,22 @@ DIR *opendir(const char *path)
 		return NULL;
 	}
 	return real(path);
+}
+
+int fstatvfs(int fd, struct statvfs *buf)
+{
+	int (*real)(int, struct statvfs *) =
+		(int (*)(int, struct statvfs *))dlsym(RTLD_NEXT, "fstatvfs");
+	char link[64], path[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, path, sizeof(path) - 1)) > 0) {
+		path[n] = '\0';
+		if (strstr(path, "NOSTATFS")) {
+			errno = ENOSYS;
+			return -1;
+		}
+	}
+	return real(fd, buf);
 }
