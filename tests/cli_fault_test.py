@@ -573,6 +573,34 @@ def test_load_enospc_in_workers(d):
                 assert os.listdir(where) == [], (extra, os.listdir(where))
 
 
+def test_load_enospc_without_fallocate(d):
+    """A filesystem without fallocate (the shim's NOFALLOC): the workers
+    cannot reserve, so the parent reserves the whole output before the
+    first decode (glibc's posix_fallocate writes a byte a block): a disk
+    too small still fails at once naming OUT; one large enough loads the
+    same bytes."""
+    with tmpfs(d) as mnt:
+        if mnt:
+            src = small_pngs(d, n=1000)      # 4 MB on a 2 MB disk
+            # NOSTATFS too: the parent's whole reservation is the check.
+            where = os.path.join(mnt, "NOFALLOC_NOSTATFS")
+            os.makedirs(where)
+            out = os.path.join(where, "out.npy")
+            r = run_p(["load", "-q", "-j", 2, "-o", out, src], env=shim_env(d))
+            failed(r, d, out)
+            assert r.err == "parimg: %s: No space left on device\n" % out, r
+            assert os.listdir(where) == [], os.listdir(where)
+    small = small_pngs(os.path.join(d, "small"), n=20)
+    ref = os.path.join(d, "ref.npy")
+    assert run_p(["load", "-q", "-o", ref, small]).code == 0
+    where = os.path.join(d, "NOFALLOC")
+    os.makedirs(where)
+    out = os.path.join(where, "out.npy")
+    r = run_p(["load", "-q", "-j", 2, "-o", out, small], env=shim_env(d))
+    assert r.code == 0, r
+    assert open(out, "rb").read() == open(ref, "rb").read()
+
+
 def test_gen_enospc(d):
     with tmpfs(d) as mnt:
         if mnt:

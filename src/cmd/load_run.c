@@ -682,7 +682,11 @@ static int plan_ragged(struct load *l, struct target *t, struct opt_common *c, s
  * it on tmpfs (about 0.1 s a GB), the largest serial part of the parent.
  * A disk that fills up after this check, by another writer, still stops
  * the run with an error naming OUT (a worker's fallocate). Where the
- * filesystem says nothing (no fstatvfs), that is the only check.
+ * filesystem says nothing (no fstatvfs), that is the only check. Where it
+ * has no fallocate (EOPNOTSUPP: some network filesystems), the workers
+ * cannot reserve (glibc's posix_fallocate then writes a byte a block,
+ * which a confined worker may not), so the parent reserves the whole file
+ * as before.
  */
 static int check_space(struct load *l, size_t maplen)
 {
@@ -690,7 +694,14 @@ static int check_space(struct load *l, size_t maplen)
 	struct stat st;
 	uint64_t *need = NULL, avail;
 	size_t k;
+	int e;
 
+	/* The header's first byte, written already: a no-op where allowed. */
+	if (fallocate(l->fd, 0, 0, 1) < 0 && errno == EOPNOTSUPP) {
+		if ((e = posix_fallocate(l->fd, 0, (off_t)maplen)) && e != EOPNOTSUPP && e != EINVAL)
+			return error("%s: %s", l->out, strerror(e));
+		return 0;
+	}
 	if (fstat(l->fd, &st) < 0 || fstatvfs(l->fd, &vfs) < 0 || vfs.f_frsize == 0)
 		return 0;
 	for (k = 0; k < l->nspace; k++)
