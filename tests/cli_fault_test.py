@@ -530,12 +530,75 @@ def test_load_enospc(d):
             out = os.path.join(mnt, "out.npy")
             r = run_p(["load", "-q", "-o", out, src])
             failed(r, d, out)
-            # One line naming OUT; the worker that found the disk full
-            # reserves its rows' space, and says which rows those were.
-            assert re.fullmatch(r"parimg: %s: No space left on device"
-                                r"( \[worker \d+/\d+ \(items \d+-\d+\)\])?\n"
-                                % re.escape(out), r.err), r
+            # One line naming OUT, from the parent's check of the free
+            # space before the first decode (no worker in it).
+            assert r.err == "parimg: %s: No space left on device\n" % out, r
             assert os.listdir(mnt) == [], os.listdir(mnt)
+
+
+def test_load_enospc_split(d):
+    """Each part fits alone, not both: the parent's check counts the space
+    of every part before the first decode, as its reservation of every part
+    did."""
+    with tmpfs(d, size="3m") as mnt:
+        if mnt:
+            src = small_pngs(d, n=1000)      # two parts of 2 MB on a 3 MB disk
+            out = os.path.join(mnt, "x.npy")
+            r = run_p(["load", "-q", "--split", "a=0.5,b=0.5", "-o", out, src])
+            failed(r, d, None)
+            assert r.err == "parimg: %s: No space left on device\n" % \
+                os.path.join(mnt, "x.b.npy"), r
+            assert os.listdir(mnt) == [], os.listdir(mnt)
+
+
+def test_load_enospc_in_workers(d):
+    """A filesystem that says nothing of its free space (the shim's
+    fstatvfs fails on NOSTATFS): each worker reserves its rows' bytes
+    before writing them, so the full disk is an error naming OUT that stops
+    the run (under -k too), not a SIGBUS; nothing is left, no worker."""
+    with tmpfs(d) as mnt:
+        if mnt:
+            src = small_pngs(d, n=1000)      # 4 MB on a 2 MB disk
+            where = os.path.join(mnt, "NOSTATFS")
+            os.makedirs(where)
+            out = os.path.join(where, "out.npy")
+            for extra in ([], ["-k"], ["--sandbox", "off"], ["--ragged"],
+                          ["--schedule", "static", "-j", 3]):
+                r = run_p(["load", "-q", "-j", 2, "-o", out] + extra + [src],
+                          env=shim_env(d))
+                failed(r, d, out)
+                assert re.fullmatch(r"parimg: %s: No space left on device"
+                                    r" \[worker \d+/\d+ \(items \d+-\d+\)\]\n"
+                                    % re.escape(out), r.err), (extra, r)
+                assert os.listdir(where) == [], (extra, os.listdir(where))
+
+
+def test_load_enospc_without_fallocate(d):
+    """A filesystem without fallocate (the shim's NOFALLOC): the workers
+    cannot reserve, so the parent reserves the whole output before the
+    first decode (glibc's posix_fallocate writes a byte a block): a disk
+    too small still fails at once naming OUT; one large enough loads the
+    same bytes."""
+    with tmpfs(d) as mnt:
+        if mnt:
+            src = small_pngs(d, n=1000)      # 4 MB on a 2 MB disk
+            # NOSTATFS too: the parent's whole reservation is the check.
+            where = os.path.join(mnt, "NOFALLOC_NOSTATFS")
+            os.makedirs(where)
+            out = os.path.join(where, "out.npy")
+            r = run_p(["load", "-q", "-j", 2, "-o", out, src], env=shim_env(d))
+            failed(r, d, out)
+            assert r.err == "parimg: %s: No space left on device\n" % out, r
+            assert os.listdir(where) == [], os.listdir(where)
+    small = small_pngs(os.path.join(d, "small"), n=20)
+    ref = os.path.join(d, "ref.npy")
+    assert run_p(["load", "-q", "-o", ref, small]).code == 0
+    where = os.path.join(d, "NOFALLOC")
+    os.makedirs(where)
+    out = os.path.join(where, "out.npy")
+    r = run_p(["load", "-q", "-j", 2, "-o", out, small], env=shim_env(d))
+    assert r.code == 0, r
+    assert open(out, "rb").read() == open(ref, "rb").read()
 
 
 def test_gen_enospc(d):

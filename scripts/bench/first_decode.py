@@ -5,8 +5,8 @@ clock (CLOCK_MONOTONIC, the one load uses):
 
     first S parent_first C parent_after C tree_cpu C
 
-first: seconds from spawn to the first decode (listing, sorting, reserving
-the output, starting the workers); parent_first: the parent's CPU seconds
+first: seconds from spawn to the first decode (listing, sorting, checking
+the output's space, starting the workers); parent_first: the parent's CPU seconds
 until then; parent_after: its CPU seconds after; tree_cpu: user + system
 seconds of the whole process tree (wait4).
 

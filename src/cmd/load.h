@@ -88,6 +88,13 @@ struct load {
 	size_t row_bytes;
 	unsigned char *map;	/* the output file, mapped */
 	int fd;			/* and open */
+	/* check_space: the blocks the arrays checked so far will take, a
+	 * filesystem each (every --split part may be on its own). */
+	struct {
+		dev_t dev;
+		uint64_t bytes;
+	} space[SPLIT_MAX];
+	size_t nspace;
 	unsigned char *rows;	/* its data, row 0 first */
 	/* --ragged (ragged.c), for the target being loaded: */
 	const char *index;	/* --index, or NULL for the default name */

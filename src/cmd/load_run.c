@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,10 +114,16 @@ static int find_roots(struct load *l)
 }
 
 /*
- * A worker is about to decode rows [BEGIN, END), whose space the parent
- * reserved (reserve): map their pages in one call instead of a page fault
- * every 4 KiB. MADV_POPULATE_WRITE is a hint: before Linux 5.14 it says
- * EINVAL and the faults happen as usual.
+ * A worker is about to decode rows [BEGIN, END): reserve their bytes of
+ * the file (fallocate, mode 0: the filter allows no other on the output),
+ * so that a disk that filled up since the parent's check (check_space) is
+ * an error naming OUT that stops the run, never a SIGBUS on a page of a
+ * sparse file; then map their pages in one call instead of a page fault
+ * every 4 KiB. On tmpfs the reservation zeroes the pages, here in the
+ * workers, in parallel, where the parent once did it for the whole file.
+ * Where the filesystem cannot reserve (EOPNOTSUPP), the writes report a
+ * full disk as they would have. MADV_POPULATE_WRITE is a hint: before
+ * Linux 5.14 it says EINVAL and the faults happen as usual.
  */
 static int load_range(void *ctx, size_t begin, size_t end, char *why, size_t whylen)
 {
@@ -125,9 +132,8 @@ static int load_range(void *ctx, size_t begin, size_t end, char *why, size_t why
 	unsigned char *first = l->rows + (begin - l->row0) * l->row_bytes;
 	size_t len = (end - begin) * l->row_bytes;
 	uintptr_t a;
+	int r;
 
-	(void)why;
-	(void)whylen;
 	if (l->plan) {
 		/* Ragged: the rows' slots, from the offsets. */
 		size_t ss = row_sample_size(l->spec.dtype);
@@ -137,9 +143,17 @@ static int load_range(void *ctx, size_t begin, size_t end, char *why, size_t why
 		first = l->rows + (uint64_t)l->plan[(begin - l->row0) * RAGGED_COLS + RAGGED_OFF] * ss;
 		len = (size_t)(l->rows + e * ss - first);
 	}
+	if (!len)
+		return 0;
+	while ((r = fallocate(pool_output_fd(l->fd), 0, (off_t)(first - l->map), (off_t)len)) < 0 &&
+	       errno == EINTR)
+		;
+	if (r < 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
+		snprintf(why, whylen, "%s: %s", l->out, strerror(errno));
+		return -1;
+	}
 	a = (uintptr_t)first & ~(page - 1);
-	if (len)
-		madvise((void *)a, (uintptr_t)first + len - a, MADV_POPULATE_WRITE);
+	madvise((void *)a, (uintptr_t)first + len - a, MADV_POPULATE_WRITE);
 	return 0;
 }
 
@@ -406,7 +420,7 @@ static int setup_normalize(struct load *l)
 }
 
 /* Create OUT's temporary file, sized for the header and the shard's rows
- * (reserved by the caller, see reserve), write the header and map it all. */
+ * (its space checked by the caller, check_space), write the header and map it all. */
 static int create_array(struct load *l, struct outfile *o, void **map, size_t *maplen)
 {
 	const struct row_spec *s = &l->spec;
@@ -488,8 +502,9 @@ static int plan_masks(struct target *t, uint64_t *total)
 }
 
 /* --masks: create target T's masks' temporary file, (rows, H, W) uint8 (or
- * --ragged, the samples of all, planned), reserve it and map it, as
- * create_array and reserve do OUT's. */
+ * --ragged, the samples of all, planned), reserve it (all of it, here:
+ * the workers reserve only OUT's rows) and map it, as create_array does
+ * OUT's. */
 static int create_masks(struct load *l, struct target *t)
 {
 	struct npy_header hdr = { .ndim = 3, .descr = "|u1",
@@ -655,19 +670,52 @@ static int plan_ragged(struct load *l, struct target *t, struct opt_common *c, s
 }
 
 /*
- * Reserve the whole array before the first decode: a disk too small fails
- * here, naming OUT, not in a worker an hour in. On tmpfs this zeroes the
- * pages in the parent (about 0.1 s a GB here), which the workers then map
- * without zeroing (load_range), so the CPU time is the same; on ext4 it is
- * metadata only. Where the filesystem cannot, the workers' page faults or
- * writes report a full disk as before.
+ * Before the first decode: whether the filesystem of L's output has room
+ * for MAPLEN bytes more, on top of what the arrays checked before it on
+ * the same filesystem (every --split part, prepared first) will still
+ * take, so that a disk too small fails here, naming OUT, not an hour in.
+ * The space itself is reserved by the workers, each its rows' bytes
+ * before writing them (load_range): reserving the whole file here zeroed
+ * it on tmpfs (about 0.1 s a GB), the largest serial part of the parent.
+ * A disk that fills up after this check, by another writer, still stops
+ * the run with an error naming OUT (a worker's fallocate). Where the
+ * filesystem says nothing (no fstatvfs), that is the only check. Where it
+ * has no fallocate (EOPNOTSUPP: some network filesystems), the workers
+ * cannot reserve (glibc's posix_fallocate then writes a byte a block,
+ * which a confined worker may not), so the parent reserves the whole file
+ * as before.
  */
-static int reserve(struct load *l, size_t maplen)
+static int check_space(struct load *l, size_t maplen)
 {
-	int e = posix_fallocate(l->fd, 0, (off_t)maplen);
+	struct statvfs vfs;
+	struct stat st;
+	uint64_t *need = NULL, avail;
+	size_t k;
+	int e;
 
-	if (e && e != EOPNOTSUPP && e != EINVAL)
-		return error("%s: %s", l->out, strerror(e));
+	/* The header's first byte, written already: a no-op where allowed. */
+	if (fallocate(l->fd, 0, 0, 1) < 0 && errno == EOPNOTSUPP) {
+		if ((e = posix_fallocate(l->fd, 0, (off_t)maplen)) && e != EOPNOTSUPP && e != EINVAL)
+			return error("%s: %s", l->out, strerror(e));
+		return 0;
+	}
+	if (fstat(l->fd, &st) < 0 || fstatvfs(l->fd, &vfs) < 0 || vfs.f_frsize == 0)
+		return 0;
+	for (k = 0; k < l->nspace; k++)
+		if (l->space[k].dev == st.st_dev)
+			need = &l->space[k].bytes;
+	if (!need) {
+		if (l->nspace == sizeof(l->space) / sizeof(l->space[0]))
+			return 0;
+		l->space[l->nspace].dev = st.st_dev;
+		need = &l->space[l->nspace++].bytes;
+		*need = 0;
+	}
+	/* Whole blocks, as the filesystem allocates them. */
+	*need += (maplen + vfs.f_frsize - 1) / vfs.f_frsize;
+	avail = (uint64_t)vfs.f_bavail;
+	if (*need > avail)
+		return error("%s: %s", l->out, strerror(ENOSPC));
 	return 0;
 }
 
@@ -722,7 +770,7 @@ static void use_target(struct load *l, const struct target *t)
 }
 
 /* Before any target is decoded: plan target T's rows (--ragged's header
- * pass), make, reserve and map its array, and write its labels and
+ * pass), make, check the space of and map its array, and write its labels and
  * manifest beside it; nothing is committed here. Returns 0, or -1. */
 static int prepare_target(struct load *l, struct target *t, struct opt_common *c,
 			  size_t *skipped)
@@ -734,7 +782,7 @@ static int prepare_target(struct load *l, struct target *t, struct opt_common *c
 	if (create_array(l, &t->arr, &t->map, &t->maplen) < 0)
 		return -1;
 	t->rows = l->rows;
-	if (reserve(l, t->maplen) < 0 || (l->spec.ragged && share_failed(l) < 0))
+	if (check_space(l, t->maplen) < 0 || (l->spec.ragged && share_failed(l) < 0))
 		return -1;
 	t->failed = l->failed;
 	if ((t->masks && create_masks(l, t) < 0) ||
@@ -843,9 +891,10 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		.name = row_name, .open = row_open, .ctx = l, .progress = progress_update,
 		.roots = l->roots, .nroots = l->nroots, .own = row_own,
 		.progress_ctx = &prog,
-		/* Confined after the memory cap. The parent reserved the
-		 * output (reserve), so they keep no descriptor of it. */
-		.confine = l->confine, .confine_fd = -1, .setup = load_setup,
+		/* Confined after the memory cap. They keep the output's
+		 * descriptor to reserve their rows' bytes (load_range):
+		 * fallocate in mode 0 only, within its size. */
+		.confine = l->confine, .confine_fd = l->fd, .setup = load_setup,
 		.lost = load_lost, .pair = l->masks_dir ? row_pair : NULL,
 	};
 	/* T's array (and failed bytes), kept from every other pool's workers,
@@ -906,8 +955,8 @@ static int all_outfiles(struct load *l, struct outfile **o)
 	return n;
 }
 
-/* Prepare every target (so that all the output space is reserved before
- * the first decode), decode each; commit all the outputs only if every
+/* Prepare every target (so that a disk too small for any fails before
+ * the first decode, check_space), decode each; commit all the outputs only if every
  * pool succeeded. Returns the exit status. */
 static int run_targets(struct load *l, struct opt_common *c)
 {
@@ -918,6 +967,7 @@ static int run_targets(struct load *l, struct opt_common *c)
 
 again:
 	ok = 1;
+	l->nspace = 0;
 	for (i = 0; ok && i < l->ntargets; i++)
 		ok = prepare_target(l, &l->targets[i], c, &skipped) == 0;
 	for (i = 0; ok && i < l->ntargets; i++) {

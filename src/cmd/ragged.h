@@ -1,7 +1,7 @@
 /* ragged.h - "load --ragged": every image at its own size (or one that keeps
  * its aspect ratio), as one 1-D array of samples and an (N, 4) int64 index of
  * (offset, H, W, C). A header pass fixes every size before any pixel is
- * decoded, so the output is sized and reserved first and workers still
+ * decoded, so the output is sized (and its space checked) first and workers still
  * decode straight into its mapping. */
 #ifndef PARIMG_RAGGED_H
 #define PARIMG_RAGGED_H

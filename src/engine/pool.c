@@ -152,6 +152,15 @@ unsigned pool_worker_index(void)
 	return worker_index;
 }
 
+/* In a confined worker: the task's confine_fd as sandbox_enter moved it
+ * down; -1 elsewhere. */
+static int worker_output = -1;
+
+int pool_output_fd(int fd)
+{
+	return worker_output >= 0 ? worker_output : fd;
+}
+
 void pool_range(size_t n, size_t parts, size_t k, size_t *begin, size_t *end)
 {
 	*begin = (size_t)((unsigned __int128)n * k / parts);
@@ -477,6 +486,7 @@ static void worker_init(const struct pool_task *t, struct slot *s, int ch)
 	if (sandbox_enter(&sp, why, sizeof(why)) < 0)
 		worker_fail(s, s->pos, FAILED_RANGE, why);
 	wch.ch = sp.channel;	/* moved down by sandbox_enter */
+	worker_output = sp.output;	/* likewise */
 	wch.dirfd = sp.dirfd;
 	wch.t = t;
 }

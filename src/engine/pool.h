@@ -128,6 +128,11 @@ int pool_in_worker(void);
  * the parent. */
 unsigned pool_worker_index(void);
 
+/* In a worker, for the task's confine_fd FD: the descriptor it is now
+ * (a confined worker's sandbox moved it down, closing the one inherited);
+ * FD itself where the worker is not confined, and in the parent. */
+int pool_output_fd(int fd);
+
 /* Stop and reap all live workers (SIGTERM, then SIGKILL after a grace
  * period). Async-signal-safe: for the parent's fatal-signal handler. */
 void pool_stop_signal(void);

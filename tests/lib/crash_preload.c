@@ -10,6 +10,12 @@
  *            folder; the tests run as root, whom chmod 000 does not stop)
  *   "NOREAD" in a path opened without O_CREAT: fail with EACCES (an
  *            unreadable file, for the same reason)
+ *   "NOSTATFS" in the path of a descriptor given to fstatvfs(): fail with
+ *            ENOSYS (a filesystem that says nothing of its free space:
+ *            load's workers are then the only check of a full disk)
+ *   "NOFALLOC" in the path of a descriptor given to fallocate(): fail with
+ *            EOPNOTSUPP (a filesystem without it: load's parent then
+ *            reserves the whole output, glibc's posix_fallocate writing)
  * A confined worker opens nothing: its parent opens its inputs and hands them
  * over (pool_input). So in the parent, the process the shim was loaded into,
  * a marked path only has its file's device and inode noted in a table shared
@@ -25,10 +31,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -210,4 +218,46 @@ DIR *opendir(const char *path)
 		return NULL;
 	}
 	return real(path);
+}
+
+/* In the parent: whether the path of descriptor FD holds MARK (a
+ * confined worker may not readlink, and its parent's answer is the one
+ * that counts). */
+static int fd_marked(int fd, const char *mark)
+{
+	char link[64], path[4096];
+	ssize_t n;
+
+	if (getpid() != parent)
+		return 0;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, path, sizeof(path) - 1)) <= 0)
+		return 0;
+	path[n] = '\0';
+	return strstr(path, mark) != NULL;
+}
+
+int fstatvfs(int fd, struct statvfs *buf)
+{
+	int (*real)(int, struct statvfs *) =
+		(int (*)(int, struct statvfs *))dlsym(RTLD_NEXT, "fstatvfs");
+
+	if (fd_marked(fd, "NOSTATFS")) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(fd, buf);
+}
+
+/* Only the parent's: its probe decides; a worker's then goes through. */
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	int (*real)(int, int, off_t, off_t) =
+		(int (*)(int, int, off_t, off_t))dlsym(RTLD_NEXT, "fallocate");
+
+	if (fd_marked(fd, "NOFALLOC")) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return real(fd, mode, off, len);
 }

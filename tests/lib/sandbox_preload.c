@@ -107,7 +107,8 @@ static int locked;		/* this worker's filter is loaded */
 static int channel = -1;	/* its socket, from its first sendmsg */
 static const char *armed;	/* the marked input in hand: its action */
 static int armed_fd = -1;
-static int output_fd = -1;	/* the output, from the parent's posix_fallocate */
+static int output_fd = -1;	/* the output, from the worker's fallocate of its
+				 * rows (load_range) before its first item */
 
 /* What the parent mapped before forking, recorded by the mmap wrapper. */
 #define NMAPS 16
@@ -289,8 +290,8 @@ int fallocate64(int fd, int mode, off_t off, off_t len)
 	return real(fd, mode, off, len);
 }
 
-/* The parent reserves the output (load.c's reserve) before it forks: the
- * workers inherit the descriptor's number. */
+/* The parent reserves --masks' file whole: not the output, but the
+ * worker's own fallocate of its rows comes later and wins. */
 int posix_fallocate(int fd, off_t off, off_t len)
 {
 	int (*real)(int, off_t, off_t) =
