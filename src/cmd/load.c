@@ -624,6 +624,9 @@ static void load_free(struct load *l)
 		free(l->targets[i].mplan);
 	}
 	masks_free(&l->mk);
+	for (size_t k = 0; k < l->nroots; k++)
+		free((char *)l->roots[k]);
+	free(l->roots);
 	free(l->mfile.p);
 	free(l->targets);
 	free(l->failed1);
