@@ -664,26 +664,30 @@ def test_user_inputs_refusals(d):
 
 # ---------------------------------------------------------------- load's options on the user's files
 
-def caught_array(d, scratch, args, inputs):
+def caught_array(d, scratch, args, inputs, names=("out.npy",)):
     """Run "parimg bench ARGS INPUTS" with many runs and catch one of its
     load's arrays: a hard link to out.npy between load's rename and bench's
     removal (a finished array, as load renames only complete ones). Then
-    stop bench (SIGTERM) and return the array."""
-    caught = os.path.join(d, "caught.npy")
+    stop bench (SIGTERM) and return the array; or, given NAMES of the
+    scratch directory, the list of those arrays (each from some run: bench
+    checks that every run writes the same)."""
+    caught = [os.path.join(d, "caught.%d.npy" % i) for i in range(len(names))]
     p = subprocess.Popen([harness.BIN, "bench", "--dir", scratch, "-r", "1000", "-j", "1"] +
                          [str(a) for a in args] + ["--"] + inputs,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         end = time.monotonic() + 30
-        while not os.path.exists(caught):
+        while not all(os.path.exists(c) for c in caught):
             assert p.poll() is None, "bench %r ended: %r" % (args, p.communicate())
             assert time.monotonic() < end, "no array of bench %r caught" % (args,)
             subs = [n for n in os.listdir(scratch) if n.startswith("parimg-bench.")]
             for n in subs:
-                try:
-                    os.link(os.path.join(scratch, n, "out.npy"), caught)
-                except FileNotFoundError:
-                    pass
+                for name, c in zip(names, caught):
+                    try:
+                        if not os.path.exists(c):
+                            os.link(os.path.join(scratch, n, name), c)
+                    except FileNotFoundError:
+                        pass
         p.send_signal(signal.SIGTERM)
         _, err = p.communicate(timeout=20)
     finally:
@@ -692,9 +696,10 @@ def caught_array(d, scratch, args, inputs):
             p.wait()
     assert p.returncode == -signal.SIGTERM and err == "", (args, p.returncode, err)
     assert os.listdir(scratch) == [], os.listdir(scratch)
-    a = np.load(caught)
-    os.unlink(caught)
-    return a
+    arrays = [np.load(c) for c in caught]
+    for c in caught:
+        os.unlink(c)
+    return arrays if names != ("out.npy",) else arrays[0]
 
 
 def loaded(d, args, inputs):
@@ -805,6 +810,132 @@ def test_load_options_refused_without_inputs(d):
         assert r.err.splitlines()[0] == \
             "parimg: %s applies to given inputs, not the scratch dataset" % flag, (args, r.err)
         assert os.listdir(scratch) == [], args
+
+
+# ---------------------------------------------------------------- labels from a table, masks
+
+def kaggle(d, n=9):
+    """A Kaggle-style folder: train/ of N RGB 14x10 PNGs and a train.csv of
+    ids without extension and string labels."""
+    root = os.path.join(d, "kaggle", "train")
+    ok(run("gen", "-q", "-n", n, "-c", 3, "-s", "14x10", "-o", root))
+    table = os.path.join(d, "kaggle", "train.csv")
+    with open(table, "w") as f:
+        f.write("id,label,score\n")
+        for i in range(n):
+            f.write("image_%d,%s,%.3f\n" % (i, ["cat", "dog", "ant"][i % 3], i / 4))
+    return root, table
+
+
+def seg_tree(d, n=7):
+    """Images in img/ and their masks of the same names in seg/ (gray,
+    the images' size), 12x9."""
+    img, seg = os.path.join(d, "voc", "img"), os.path.join(d, "voc", "seg")
+    ok(run("gen", "-q", "-n", n, "-c", 3, "-s", "12x9", "-o", img))
+    ok(run("gen", "-q", "-n", n, "-c", 1, "-s", "12x9", "--seed", 5, "-o", seg))
+    return img, seg
+
+
+def load_with(d, args, inputs, side):
+    """Load's own array and its SIDE output (--labels or --masks-out)."""
+    out, y = os.path.join(d, "load.npy"), os.path.join(d, "side.npy")
+    ok(run("load", "-q", "-f", "-o", out, side, y, *args, "--", *inputs))
+    got = np.load(out), np.load(y)
+    os.unlink(out)
+    os.unlink(y)
+    return got
+
+
+def test_user_inputs_labels_from_table(d):
+    """--labels-from (which implies --labels) and the table options pass on
+    to load: bench reports its points at -j 1,2, and its arrays are load's,
+    labels included."""
+    root, table = kaggle(d)
+    scratch = scratch_dir(d, "scratch")
+    before = full_listing(os.path.dirname(root))
+    r = bench(scratch, "-r", 2, "-j", "1,2", "--labels-from", table, "--format", "json", root)
+    check_consistency("json", parse("json", r.out, n=9, w=14, h=10, c=3, runs=2), 9, 14, 10, 3)
+    r = bench(scratch, "-r", 2, "-j", "1,2", "--labels-from", table, root)
+    check_consistency("table", parse("table", r.out, n=9, w=14, h=10, c=3, runs=2), 9, 14, 10, 3)
+    for args in (["--labels-from", table], ["--labels", "--labels-from", table, "--targets", "score"],
+                 ["--labels-from", table, "--path-column", "id", "--label-column", "label",
+                  "--shuffle", "--seed", 3]):
+        x, y = caught_array(d, scratch, args, [root], names=("out.npy", "labels.npy"))
+        wx, wy = load_with(d, [a for a in args if a != "--labels"], [root], "--labels")
+        assert x.shape == wx.shape and np.array_equal(x, wx), args
+        assert y.dtype == wy.dtype and y.shape == wy.shape and np.array_equal(y, wy), (args, y, wy)
+    assert full_listing(os.path.dirname(root)) == before, "bench changed the user's files"
+
+
+def test_user_inputs_masks(d):
+    """--masks passes on with the masks written to the scratch directory
+    (and --mask-pad with --fit contain): bench reports its points at
+    -j 1,2, and its images and masks are load's."""
+    img, seg = seg_tree(d)
+    scratch = scratch_dir(d, "scratch")
+    before = full_listing(os.path.dirname(img))
+    r = bench(scratch, "-r", 2, "-j", "1,2", "--masks", seg, "--format", "json", img)
+    check_consistency("json", parse("json", r.out, n=7, w=12, h=9, c=3, runs=2), 7, 12, 9, 3)
+    r = bench(scratch, "-r", 2, "-j", "1,2", "--masks", seg, img)
+    parse("table", r.out, n=7, w=12, h=9, c=3, runs=2)
+    r = bench(scratch, "-r", 1, "-j", "1,2", "--masks", seg, "--ragged", "--max-side", 8, img)
+    assert r.out.startswith("parimg bench: 7 images at their own sizes"), r.out
+    for args in (["--masks", seg], ["--masks", seg, "--resize", "8x8", "--fit", "contain",
+                                    "--mask-pad", 255]):
+        x, m = caught_array(d, scratch, args, [img], names=("out.npy", "masks.npy"))
+        wx, wm = load_with(d, args, [img], "--masks-out")
+        assert np.array_equal(x, wx) and x.shape == wx.shape, args
+        assert m.dtype == np.uint8 and m.shape == wm.shape and np.array_equal(m, wm), args
+    assert (m == 255).any(), "--mask-pad 255 did not reach the masks"
+    assert full_listing(os.path.dirname(img)) == before, "bench changed the user's files"
+
+
+def test_labels_and_masks_usage_errors(d):
+    """Without inputs these options are usage errors, as load's others;
+    with inputs, what load refuses bench refuses first, with load's
+    message; --masks-out is load's."""
+    root, table = kaggle(d, 3)
+    img, seg = seg_tree(d, 2)
+    scratch = scratch_dir(d, "scratch")
+    for args, flag in ((["--labels-from", table], "--labels-from"),
+                       (["--label-regex", "(a)"], "--label-regex"),
+                       (["--unlabelled", "skip"], "--unlabelled"),
+                       (["--targets", "score"], "--targets"),
+                       (["--masks", seg], "--masks"), (["--mask-pad", 3], "--mask-pad")):
+        r = run("bench", "--dir", scratch, *TINY, *args, cwd=d)
+        assert r.code == 2 and r.out == "", (args, r)
+        assert r.err.splitlines()[0] == \
+            "parimg: %s applies to given inputs, not the scratch dataset" % flag, (args, r.err)
+    for args, inputs, msg in (
+            (["--labels-from", table, "--label-regex", "(a)"], [root], "choose one"),
+            (["--label-regex", "(a)", "--path-column", "id"], [root], "takes no table options"),
+            (["--labels-from", table, "--multi-label", ";", "--targets", "score"], [root], "choose one"),
+            (["--labels-from", table, "--targets", "score", "--label-column", "label"], [root],
+             "--targets replaces --label-column"),
+            (["--labels-from", table], [root, img], "takes one INPUT"),
+            (["--label-regex", "("], [root], "invalid --label-regex '('"),
+            (["--unlabelled", "maybe"], [root], "invalid --unlabelled 'maybe'"),
+            (["--multi-label", ""], [root], "invalid --multi-label ''"),
+            (["--mask-pad", 3], [img], "--mask-pad needs --masks"),
+            (["--masks", seg, "--mask-pad", 3], [img], "--mask-pad needs --fit contain"),
+            (["--masks", seg, "--resize", "8x8", "--fit", "contain", "--mask-pad", 256], [img],
+             "invalid --mask-pad '256'")):
+        r = run("bench", "--dir", scratch, *args, *inputs, cwd=d)
+        assert r.code == 2 and r.out == "" and msg in r.err.splitlines()[0], (args, r)
+        assert "parimg bench --help" in r.err, (args, r.err)
+        side = ["--masks-out", os.path.join(d, "m.npy")] if "--masks" in args else \
+            [] if "--mask-pad" in args else ["--labels", os.path.join(d, "y.npy")]
+        lr = run("load", "-o", os.path.join(d, "x.npy"), *side, *args, *inputs, cwd=d)
+        assert lr.code == 2 and msg in lr.err, (args, lr.err)
+    for args in (["--masks-out", "m.npy"], ["--masks-out=m.npy"]):
+        r = run("bench", "--dir", scratch, "--masks", seg, *args, img, cwd=d)
+        assert r.code == 2 and r.err.startswith("parimg: --masks-out is load's, not bench's"), r
+    r = run("bench", "--dir", seg, "--masks", seg, img, cwd=d)
+    assert r.code == 2 and "would be inside this input" in r.err, r
+    r = run("bench", "--dir", scratch, "--masks", os.path.join(d, "nope"), img, cwd=d)
+    assert r.code == 1 and r.err == "parimg: %s: No such file or directory\n" % \
+        os.path.join(d, "nope"), r
+    assert os.listdir(scratch) == [] and not os.path.exists(os.path.join(d, "x.npy"))
 
 
 harness.main(globals())

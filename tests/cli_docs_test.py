@@ -106,7 +106,9 @@ def test_bash_completion(d):
     assert complete("bench", "--ph") == ["--phase"]
     assert complete("check", "--l") == ["--label-column", "--labels", "--labels-from", "--list",
                                         "--list-broken"]
-    assert complete("bench", "--la") == ["--labels", "--layout"]
+    assert complete("bench", "--la") == ["--label-column", "--label-regex", "--labels", "--labels-from",
+                                        "--layout"]
+    assert complete("bench", "--mas") == ["--mask-pad", "--masks", "--masks-out"]
 
 
 # ------------------------------------------------ README.md, docs/ and scripts/bench/README.md

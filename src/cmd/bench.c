@@ -9,6 +9,7 @@
 #include "cmd/parimg.h"
 #include "cmd/ragged.h"
 #include "inputs/arch.h"
+#include "inputs/labels.h"
 #include "inputs/scan.h"
 #include "image/row.h"
 #include "engine/pool.h"
@@ -53,11 +54,28 @@ static const struct {
 	{ OPT_NO_EXIF_TRANSPOSE, "--no-exif-transpose", 0 },
 };
 #define NROW_OPTS (int)(sizeof(row_opts) / sizeof(row_opts[0]))
+/* Load's options of labels from a table or names, passed on as they are;
+ * each implies bench's --labels. */
+enum { OPT_LABELS_FROM = 0x300, OPT_PATH_COLUMN, OPT_LABEL_COLUMN, OPT_MULTI_LABEL,
+       OPT_TARGETS, OPT_LABEL_REGEX, OPT_UNLABELLED };
+static const struct {
+	int ch;
+	const char *flag;
+} label_opts[] = {
+	{ OPT_LABELS_FROM, "--labels-from" }, { OPT_PATH_COLUMN, "--path-column" },
+	{ OPT_LABEL_COLUMN, "--label-column" }, { OPT_MULTI_LABEL, "--multi-label" },
+	{ OPT_TARGETS, "--targets" }, { OPT_LABEL_REGEX, "--label-regex" },
+	{ OPT_UNLABELLED, "--unlabelled" },
+};
+#define NLABEL_OPTS (int)(sizeof(label_opts) / sizeof(label_opts[0]))
 /* And load's options of the rows' order and set, passed on after them:
  * --labels FILE, --order, --shuffle, --seed, -k (bench's --labels is a
- * flag: the labels go to the scratch directory). */
-#define NSET_ARGS 8
-#define MAX_LOAD_ARGS (2 * NROW_OPTS + NSET_ARGS)
+ * flag: the labels go to the scratch directory), --masks DIR --masks-out
+ * FILE (the masks to the scratch directory too), --mask-pad V. */
+#define NSET_ARGS 14
+#define MAX_LOAD_ARGS (2 * NROW_OPTS + 2 * NLABEL_OPTS + NSET_ARGS)
+/* The files beside load's array that every run must write alike. */
+enum side { SIDE_LABELS, SIDE_MASKS, SIDE_MASKS_INDEX, NSIDES };
 
 enum phase { PHASE_GEN, PHASE_LOAD, NPHASES };
 static const char *const phase_names[] = { "gen", "load", NULL };
@@ -109,7 +127,15 @@ struct bench {
 	const char *seed;		/* --seed's value, or NULL */
 	int shuffle, keep_going;	/* --shuffle, -k */
 	const char *schedule;		/* --schedule's value, passed to gen and load */
+	const char *label_arg[NLABEL_OPTS];	/* label_opts' values, or NULL */
+	const char *masks;		/* --masks DIR|ARCHIVE, or NULL */
+	const char *mask_pad;		/* --mask-pad's value, or NULL */
 	char labels_out[PATH_MAX];	/* where load writes the labels */
+	char masks_out[PATH_MAX];	/* where load writes the masks */
+	char masks_index[PATH_MAX];	/* and, with --ragged, their index */
+	int side_on[NSIDES];		/* which of them the runs write */
+	uint64_t side_ref[NSIDES];	/* their digests in the first run */
+	int side_seen;			/* side_ref holds them */
 	char errlog[PATH_MAX];		/* the stderr of load's runs after the first */
 	int said;			/* load has run once: its notes were shown */
 	const char *plot;		/* --plot FILE.svg, or NULL */
@@ -168,6 +194,14 @@ static const char usage_text[] =
 	"      --labels            INPUT is one directory of class folders, loaded\n"
 	"                          as load --labels loads it (the labels are\n"
 	"                          written to the scratch directory)\n"
+	"      --labels-from TABLE, --path-column COL, --label-column COL,\n"
+	"      --multi-label SEP, --targets COL,..., --label-regex RE,\n"
+	"      --unlabelled error|skip\n"
+	"                          labels from a table or the images' names, as\n"
+	"                          load takes them; each implies --labels\n"
+	"      --masks DIR         pair each image with its mask, as load --masks\n"
+	"                          (the masks are written to the scratch directory)\n"
+	"      --mask-pad V        --fit contain: the masks' margins, 0-255\n"
 	"      --order natural|name|none\n"
 	"                          the rows' order (default natural)\n"
 	"      --shuffle           rows in a random order fixed by the seed\n"
@@ -179,8 +213,10 @@ static const char usage_text[] =
 	"      --schedule dynamic|static\n"
 	"                          the pool's schedule (default dynamic)\n"
 	"\n"
-	"Load's -o, --manifest, --classes, --split, --shard and -f are refused:\n"
-	"bench writes its arrays, one at a time, to its scratch directory.\n"
+	"Load's -o, --manifest, --classes, --masks-out, --split, --shard and -f\n"
+	"are refused: bench writes its arrays, one at a time, to its scratch\n"
+	"directory. The labels and masks of every run are checked against the\n"
+	"first run's, as the images are.\n"
 	"\n"
 	"After load's points (table, json and markdown): its serial share, the\n"
 	"wall time before the first decode plus the parent's CPU after it, of the\n"
@@ -467,6 +503,32 @@ static int verify(struct bench *b, enum phase ph, unsigned jobs, int run, const 
 		     jobs, run, k - 1);
 }
 
+/* The files load wrote beside its array (labels, masks, the masks' index)
+ * against the first run's, whole. */
+static int verify_sides(struct bench *b, unsigned jobs, int run)
+{
+	const char *path[NSIDES] = { b->labels_out, b->masks_out, b->masks_index };
+	static const char *const what[NSIDES] = { "labels", "masks", "masks' index" };
+	uint64_t dg;
+	int s;
+
+	for (s = 0; s < NSIDES; s++) {
+		if (!b->side_on[s])
+			continue;
+		if (stats_digest_file(path[s], &dg) < 0)
+			return error_errno("%s", path[s]);
+		if (!b->side_seen) {
+			b->side_ref[s] = dg;
+			continue;
+		}
+		if (dg != b->side_ref[s])
+			return error("bench: load -j %u run %d: the %s differ from the first run's",
+				     jobs, run, what[s]);
+	}
+	b->side_seen = 1;
+	return 0;
+}
+
 /* Time one (phase, jobs) point: a warm-up run, then b->runs counted ones,
  * each from a clean slate and each checked. */
 /*
@@ -524,18 +586,23 @@ static int measure(struct bench *b, enum phase ph, unsigned jobs, struct stats *
 	snprintf(j, sizeof(j), "%u", jobs);
 	snprintf(out, sizeof(out), "%s/%s", b->scratch, ph == PHASE_GEN ? "gen" : "out.npy");
 	snprintf(b->labels_out, sizeof(b->labels_out), "%s/labels.npy", b->scratch);
+	snprintf(b->masks_out, sizeof(b->masks_out), "%s/masks.npy", b->scratch);
+	snprintf(b->masks_index, sizeof(b->masks_index), "%s/masks.index.npy", b->scratch);
 	for (run = 0; run <= b->runs; run++) {
 		double secs;
 
 		snprintf(idx, sizeof(idx), "%s/out.index.npy", b->scratch);
 		if (rmtree(out) < 0 || (ph == PHASE_LOAD && rmtree(idx) < 0) ||
-		    (b->labels && rmtree(b->labels_out) < 0) || got_signal)
+		    (b->labels && rmtree(b->labels_out) < 0) ||
+		    (b->masks && (rmtree(b->masks_out) < 0 || rmtree(b->masks_index) < 0)) ||
+		    got_signal)
 			return -1;
 		if (isatty(STDERR_FILENO))
 			fprintf(stderr, "\rparimg: bench: %s -j %u run %d/%d\033[K",
 				phase_names[ph], jobs, run, b->runs);
 		secs = run_timed(b, ph == PHASE_GEN ? gen_argv : load_argv);
-		if (secs < 0 || verify(b, ph, jobs, run, out) < 0)
+		if (secs < 0 || verify(b, ph, jobs, run, out) < 0 ||
+		    (ph == PHASE_LOAD && verify_sides(b, jobs, run) < 0))
 			return -1;
 		if (run > 0)
 			t[run - 1] = secs;
@@ -935,7 +1002,8 @@ static int parse_phases(struct bench *b, const char *s)
 /* Long-only options. */
 enum { OPT_DIR = 0x200, OPT_FORMAT, OPT_PHASE, OPT_PLOT };
 /* Load's options of the rows' set and order, and those bench refuses. */
-enum { OPT_LABELS = 0x280, OPT_ORDER, OPT_SEED, OPT_SHUFFLE, OPT_REFUSED_OPT };
+enum { OPT_LABELS = 0x280, OPT_ORDER, OPT_SEED, OPT_SHUFFLE, OPT_REFUSED_OPT, OPT_MASKS,
+       OPT_MASK_PAD };
 
 static const struct option longopts[] = {
 	{ "count", required_argument, NULL, 'n' },
@@ -944,8 +1012,15 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "keep-going", no_argument, NULL, 'k' },
+	{ "label-column", required_argument, NULL, OPT_LABEL_COLUMN },
+	{ "label-regex", required_argument, NULL, OPT_LABEL_REGEX },
 	{ "labels", no_argument, NULL, OPT_LABELS },
+	{ "labels-from", required_argument, NULL, OPT_LABELS_FROM },
+	{ "mask-pad", required_argument, NULL, OPT_MASK_PAD },
+	{ "masks", required_argument, NULL, OPT_MASKS },
+	{ "multi-label", required_argument, NULL, OPT_MULTI_LABEL },
 	{ "order", required_argument, NULL, OPT_ORDER },
+	{ "path-column", required_argument, NULL, OPT_PATH_COLUMN },
 	{ "phase", required_argument, NULL, OPT_PHASE },
 	{ "plot", required_argument, NULL, OPT_PLOT },
 	{ "runs", required_argument, NULL, 'r' },
@@ -953,10 +1028,13 @@ static const struct option longopts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "shuffle", no_argument, NULL, OPT_SHUFFLE },
 	{ "size", required_argument, NULL, 's' },
+	{ "targets", required_argument, NULL, OPT_TARGETS },
+	{ "unlabelled", required_argument, NULL, OPT_UNLABELLED },
 	/* Load's, which bench refuses by name (refused_opt). */
 	{ "classes", optional_argument, NULL, OPT_REFUSED_OPT },
 	{ "force", no_argument, NULL, 'f' },
 	{ "manifest", optional_argument, NULL, OPT_REFUSED_OPT },
+	{ "masks-out", optional_argument, NULL, OPT_REFUSED_OPT },
 	{ "output", optional_argument, NULL, 'o' },
 	{ "shard", optional_argument, NULL, OPT_REFUSED_OPT },
 	{ "split", optional_argument, NULL, OPT_REFUSED_OPT },
@@ -997,6 +1075,22 @@ static void make_load_args(struct bench *b)
 		b->load_args[n++] = "--labels";
 		b->load_args[n++] = b->labels_out;
 	}
+	for (k = 0; k < NLABEL_OPTS; k++) {
+		if (!b->label_arg[k])
+			continue;
+		b->load_args[n++] = (char *)label_opts[k].flag;
+		b->load_args[n++] = (char *)b->label_arg[k];
+	}
+	if (b->masks) {
+		b->load_args[n++] = "--masks";
+		b->load_args[n++] = (char *)b->masks;
+		b->load_args[n++] = "--masks-out";
+		b->load_args[n++] = b->masks_out;
+	}
+	if (b->mask_pad) {
+		b->load_args[n++] = "--mask-pad";
+		b->load_args[n++] = (char *)b->mask_pad;
+	}
 	if (b->order) {
 		b->load_args[n++] = "--order";
 		b->load_args[n++] = (char *)b->order;
@@ -1010,6 +1104,61 @@ static void make_load_args(struct bench *b)
 	if (b->keep_going)
 		b->load_args[n++] = "-k";
 	b->nload_args = n;
+	b->side_on[SIDE_LABELS] = b->labels;
+	b->side_on[SIDE_MASKS] = !!b->masks;
+	b->side_on[SIDE_MASKS_INDEX] = b->masks && b->spec.ragged;
+}
+
+/* The value given to label option CH, or NULL. */
+static const char *label_arg(const struct bench *b, int ch)
+{
+	int k;
+
+	for (k = 0; k < NLABEL_OPTS; k++)
+		if (label_opts[k].ch == ch)
+			return b->label_arg[k];
+	return NULL;
+}
+
+/* The first label option given, or NULL. */
+static const char *first_label_opt(const struct bench *b)
+{
+	int k;
+
+	for (k = 0; k < NLABEL_OPTS; k++)
+		if (b->label_arg[k])
+			return label_opts[k].flag;
+	return NULL;
+}
+
+/* The options of labels from a table or names, and of masks, must fit
+ * together as load's; each labels option implies --labels. 0, or -1 after
+ * a usage message. */
+static int check_label_mask_opts(struct bench *b, int n)
+{
+	const char *first = first_label_opt(b);
+	int table_opt = label_arg(b, OPT_PATH_COLUMN) || label_arg(b, OPT_LABEL_COLUMN) ||
+			label_arg(b, OPT_MULTI_LABEL) || label_arg(b, OPT_TARGETS);
+
+	if (first && n != 1)
+		return usage_error("bench", "%s takes one INPUT, the directory or archive of the "
+				   "images it labels", first);
+	if (first)
+		b->labels = 1;
+	if (label_arg(b, OPT_LABELS_FROM) && label_arg(b, OPT_LABEL_REGEX))
+		return usage_error("bench", "--labels-from and --label-regex: choose one");
+	if (label_arg(b, OPT_LABEL_REGEX) && table_opt)
+		return usage_error("bench", "--label-regex takes no table options (--path-column, "
+				   "--label-column, --multi-label, --targets)");
+	if (label_arg(b, OPT_MULTI_LABEL) && label_arg(b, OPT_TARGETS))
+		return usage_error("bench", "--multi-label and --targets: choose one");
+	if (label_arg(b, OPT_TARGETS) && label_arg(b, OPT_LABEL_COLUMN))
+		return usage_error("bench", "--targets replaces --label-column: choose one");
+	if (b->mask_pad && !b->masks)
+		return usage_error("bench", "--mask-pad needs --masks DIR");
+	if (b->mask_pad && b->spec.fit != RESIZE_CONTAIN)
+		return usage_error("bench", "--mask-pad needs --fit contain");
+	return 0;
 }
 
 /* Bench load on the N inputs ARGS: only load, and none of the scratch
@@ -1029,6 +1178,8 @@ static int user_inputs(struct bench *b, int n, char **args)
 			return usage_error("bench", "inputs are read anew on every run: give paths, not -");
 	if (b->labels && n != 1)
 		return usage_error("bench", "--labels takes one INPUT, the directory of class folders");
+	if (check_label_mask_opts(b, n) < 0)
+		return -1;
 	if (b->spec.norm.from_stats)
 		return usage_error("bench", "--normalize stats needs load's --stats-from; "
 				   "give the figures instead");
@@ -1042,9 +1193,9 @@ static int user_inputs(struct bench *b, int n, char **args)
 	return 0;
 }
 
-/* The inputs exist, and the scratch space is inside none of them: bench
- * writes nothing into the user's directories. 0, or an exit status after
- * a message. */
+/* The inputs (and --masks) exist, and the scratch space is inside none of
+ * them: bench writes nothing into the user's directories. 0, or an exit
+ * status after a message. */
 static int check_inputs(const struct bench *b)
 {
 	char dir[PATH_MAX], in[PATH_MAX];
@@ -1054,16 +1205,18 @@ static int check_inputs(const struct bench *b)
 
 	if (!realpath(b->dir, dir))
 		return error_errno("%s", b->dir), EXIT_FAIL;
-	for (i = 0; i < b->ninputs; i++) {
-		if (stat(b->inputs[i], &st) < 0 || !realpath(b->inputs[i], in))
-			return error_errno("%s", b->inputs[i]), EXIT_FAIL;
+	for (i = 0; i < b->ninputs + !!b->masks; i++) {
+		const char *path = i < b->ninputs ? b->inputs[i] : b->masks;
+
+		if (stat(path, &st) < 0 || !realpath(path, in))
+			return error_errno("%s", path), EXIT_FAIL;
 		len = strlen(in);
 		if (S_ISDIR(st.st_mode) && strncmp(dir, in, len) == 0 &&
 		    (dir[len] == '\0' || dir[len] == '/' || len == 1))
 			return opt_status(usage_error("bench", "%s: the scratch directory (--dir "
 							  "%s) would be inside this input; bench "
 							  "writes nothing into its inputs",
-							  b->inputs[i], b->dir));
+							  path, b->dir));
 	}
 	return 0;
 }
@@ -1111,9 +1264,32 @@ static int parse_set_opt(struct bench *b, int ch, const char *arg)
 {
 	static const char *const orders[] = { "natural", "name", "none", NULL };
 	static const char *const schedules[] = { "dynamic", "static", NULL };
+	static const char *const unlabelled[] = { "error", "skip", NULL };
+	char why[256];
 	uint64_t v;
+	int k;
 
+	for (k = 0; k < NLABEL_OPTS; k++) {
+		if (label_opts[k].ch != ch)
+			continue;
+		if (ch == OPT_LABEL_REGEX && labels_check_regex(arg, why, sizeof(why)) < 0)
+			return usage_error("bench", "invalid --label-regex '%s': %s", arg, why);
+		if (ch == OPT_MULTI_LABEL && !*arg)
+			return usage_error("bench", "invalid --multi-label '': an empty separator");
+		if (ch == OPT_UNLABELLED && opt_choice(arg, unlabelled) < 0)
+			return usage_error("bench", "invalid --unlabelled '%s' (error or skip)", arg);
+		b->label_arg[k] = arg;
+		return 1;
+	}
 	switch (ch) {
+	case OPT_MASKS:
+		b->masks = arg;
+		return 1;
+	case OPT_MASK_PAD:
+		if (opt_u64(arg, 0, 255, &v) < 0)
+			return usage_error("bench", "invalid --mask-pad '%s' (0 to 255)", arg);
+		b->mask_pad = arg;
+		return 1;
 	case OPT_LABELS:
 		b->labels = 1;
 		return 1;
@@ -1213,10 +1389,12 @@ static int parse(int argc, char **argv, struct bench *b)
 		return usage_error("bench", "--seed needs --shuffle");
 	if (optind < argc)
 		return user_inputs(b, argc - optind, argv + optind);
-	if (b->labels || b->order || b->shuffle || b->keep_going)
+	if (b->labels || b->order || b->shuffle || b->keep_going || first_label_opt(b) ||
+	    b->masks || b->mask_pad)
 		return usage_error("bench", "%s applies to given inputs, not the scratch dataset",
 				   b->labels ? "--labels" : b->order ? "--order" : b->shuffle ?
-				   "--shuffle" : "-k");
+				   "--shuffle" : b->keep_going ? "-k" : first_label_opt(b) ?
+				   first_label_opt(b) : b->masks ? "--masks" : "--mask-pad");
 	/* Of load's row options, only -c describes the scratch dataset. */
 	for (k = 1; k < NROW_OPTS; k++)
 		if (b->row_arg[k])
