@@ -1136,24 +1136,20 @@ static const char *first_label_opt(const struct bench *b)
  * a usage message. */
 static int check_label_mask_opts(struct bench *b, int n)
 {
-	const char *first = first_label_opt(b);
-	int table_opt = label_arg(b, OPT_PATH_COLUMN) || label_arg(b, OPT_LABEL_COLUMN) ||
-			label_arg(b, OPT_MULTI_LABEL) || label_arg(b, OPT_TARGETS);
+	const char *first = first_label_opt(b), *why;
+	const struct labels_opts lo = {
+		.table = label_arg(b, OPT_LABELS_FROM), .path_col = label_arg(b, OPT_PATH_COLUMN),
+		.label_col = label_arg(b, OPT_LABEL_COLUMN), .multi_sep = label_arg(b, OPT_MULTI_LABEL),
+		.targets = label_arg(b, OPT_TARGETS), .regex = label_arg(b, OPT_LABEL_REGEX),
+	};
 
 	if (first && n != 1)
 		return usage_error("bench", "%s takes one INPUT, the directory or archive of the "
 				   "images it labels", first);
 	if (first)
 		b->labels = 1;
-	if (label_arg(b, OPT_LABELS_FROM) && label_arg(b, OPT_LABEL_REGEX))
-		return usage_error("bench", "--labels-from and --label-regex: choose one");
-	if (label_arg(b, OPT_LABEL_REGEX) && table_opt)
-		return usage_error("bench", "--label-regex takes no table options (--path-column, "
-				   "--label-column, --multi-label, --targets)");
-	if (label_arg(b, OPT_MULTI_LABEL) && label_arg(b, OPT_TARGETS))
-		return usage_error("bench", "--multi-label and --targets: choose one");
-	if (label_arg(b, OPT_TARGETS) && label_arg(b, OPT_LABEL_COLUMN))
-		return usage_error("bench", "--targets replaces --label-column: choose one");
+	if ((why = labels_opts_clash(&lo)))
+		return usage_error("bench", "%s", why);
 	if (b->mask_pad && !b->masks)
 		return usage_error("bench", "--mask-pad needs --masks DIR");
 	if (b->mask_pad && b->spec.fit != RESIZE_CONTAIN)

@@ -267,21 +267,15 @@ static int parse_labels_opt(struct labels_opts *lo, int ch, const char *arg)
 static int check_labels_opts(const struct load *l, int unlabelled_given)
 {
 	const struct labels_opts *lo = &l->lo;
+	const char *why;
 
 	if (!l->labels && (lo->table || lo->regex || lo->path_col || lo->label_col ||
 			   lo->multi_sep || lo->targets || unlabelled_given))
 		return usage_error("load", "%s needs --labels Y.npy (the labels' output)",
 				   lo->table ? "--labels-from" : lo->regex ? "--label-regex"
 				   : "a labels option");
-	if (lo->table && lo->regex)
-		return usage_error("load", "--labels-from and --label-regex: choose one");
-	if (lo->regex && (lo->path_col || lo->label_col || lo->multi_sep || lo->targets))
-		return usage_error("load", "--label-regex takes no table options (--path-column, "
-				   "--label-column, --multi-label, --targets)");
-	if (lo->multi_sep && lo->targets)
-		return usage_error("load", "--multi-label and --targets: choose one");
-	if (lo->targets && lo->label_col)
-		return usage_error("load", "--targets replaces --label-column: choose one");
+	if ((why = labels_opts_clash(lo)))
+		return usage_error("load", "%s", why);
 	if (lo->targets && l->classes)
 		return usage_error("load", "--classes has no names to write with --targets");
 	return 0;

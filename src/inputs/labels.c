@@ -952,6 +952,20 @@ int labels_check(const struct filelist *files, const struct labels_opts *o, size
 	return from_table(&ds, (struct filelist *)files, o, 1, nproblems);
 }
 
+const char *labels_opts_clash(const struct labels_opts *o)
+{
+	if (o->table && o->regex)
+		return "--labels-from and --label-regex: choose one";
+	if (o->regex && (o->path_col || o->label_col || o->multi_sep || o->targets))
+		return "--label-regex takes no table options (--path-column, --label-column, "
+		       "--multi-label, --targets)";
+	if (o->multi_sep && o->targets)
+		return "--multi-label and --targets: choose one";
+	if (o->targets && o->label_col)
+		return "--targets replaces --label-column: choose one";
+	return NULL;
+}
+
 int labels_add_src(struct labels_opts *o, const char *name, const char *dir, char *text,
 		   size_t len)
 {

@@ -40,6 +40,12 @@ struct labels_opts {
 	size_t nsrc;
 };
 
+/* The message for options of O that do not fit together (--labels-from
+ * with --label-regex, --label-regex with table options, --multi-label
+ * with --targets, --targets with --label-column), or NULL: load's and
+ * bench's usage check. */
+const char *labels_opts_clash(const struct labels_opts *o);
+
 /* Add table NAME (copied) labelling the images below folder DIR (copied;
  * "" for all), its bytes TEXT (LEN, taken) or NULL to read the file NAME.
  * 0, or -1 (out of memory: TEXT freed). */

@@ -361,3 +361,22 @@ Test(labels, resolve_table)
 	free(zip);
 	free(other);
 }
+
+Test(labels, options_that_clash)
+{
+	struct labels_opts o = { .table = "t.csv", .path_col = "id", .label_col = "y" };
+
+	cr_expect_null(labels_opts_clash(&o));
+	o.regex = "^(.*)/";
+	cr_expect_str_eq(labels_opts_clash(&o), "--labels-from and --label-regex: choose one");
+	o.table = NULL;
+	cr_expect(strstr(labels_opts_clash(&o), "--label-regex takes no table options"));
+	o = (struct labels_opts){ .table = "t.csv", .multi_sep = " ", .targets = "a" };
+	cr_expect_str_eq(labels_opts_clash(&o), "--multi-label and --targets: choose one");
+	o.multi_sep = NULL;
+	cr_expect_null(labels_opts_clash(&o));
+	o.label_col = "y";
+	cr_expect_str_eq(labels_opts_clash(&o), "--targets replaces --label-column: choose one");
+	o = (struct labels_opts){ .regex = "^([a-z]+)\\." };
+	cr_expect_null(labels_opts_clash(&o));
+}
