@@ -145,6 +145,8 @@ static int cmp_name(const void *x, const void *y)
 
 void filelist_sort(struct filelist *fl, enum filelist_order order)
 {
+	if (fl->n == 0)
+		return;		/* maybe no array: qsort's is declared never NULL */
 	if (order == ORDER_NATURAL)
 		qsort(fl->paths, fl->n, sizeof(*fl->paths), cmp_natural);
 	else if (order == ORDER_NAME)

@@ -1101,8 +1101,10 @@ int labels_find_metadata(const char *root, struct labels_opts *o)
 		free(full);
 	}
 	closedir(d);
-	/* In byte order: the order of the tables in messages. */
-	qsort(subs.paths, subs.n, sizeof(char *), cmp_cstr);
+	/* In byte order: the order of the tables in messages (no folder: no
+	 * array, and qsort's is declared never NULL). */
+	if (subs.n)
+		qsort(subs.paths, subs.n, sizeof(char *), cmp_cstr);
 	for (k = 0; r == 0 && k < subs.n; k++)
 		r = metadata_in(root, subs.paths[k], o);
 	filelist_free(&subs);

@@ -226,7 +226,8 @@ int masks_find(struct masks *m, const struct filelist *files, char *const *input
 		if (list_dir(dir, dirs[i], &c, &nc, &cap) < 0)
 			goto oom;
 	}
-	qsort(c, nc, sizeof(*c), cand_cmp);
+	if (nc)		/* none: no array, and qsort's is declared never NULL */
+		qsort(c, nc, sizeof(*c), cand_cmp);
 	for (i = 0; i < files->n; i++) {
 		size_t at = lower(c, nc, keys[i]), hits;
 		char *why = NULL;
