@@ -305,24 +305,10 @@ def test_no_class_folders(d):
     nothing_written(d)
 
 
-def shim_env(d):
-    """The environment with tests/lib/crash_preload.c preloaded (built in D):
-    opendir() of a path holding DENYME fails with EACCES, and opening one
-    holding CRASHME is a SIGSEGV."""
-    so = os.path.join(d, "shim.so")
-    if not os.path.exists(so):
-        subprocess.run(["cc", "-shared", "-fPIC", "-o", so,
-                        os.path.join(harness.LIB, "crash_preload.c"), "-ldl"],
-                       check=True, timeout=60)
-    env = dict(os.environ, LD_PRELOAD=so)
-    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:handle_segv=0"
-    return env
-
-
 def test_unreadable_class_folder_is_an_error_naming_it(d):
     """Tests run as root, whom chmod 000 does not stop: the LD_PRELOAD shim
     (tests/lib/crash_preload.c) fails opendir() of a path with DENYME in it."""
-    env = shim_env(d)
+    env = harness.preload_env("crash_preload", d)
     for bad in ("cat_DENYME", "dog/sub_DENYME"):
         root = tree(d, {"cat/a.png": None, "dog/b.png": None, bad + "/c.png": None})
         r = labelled(d, root, code=1, env=env)
@@ -342,7 +328,7 @@ def test_existing_labels_or_classes_not_overwritten_without_f(d):
     """Refused before any work: under the shim, listing the class folder
     holding DENYME, or probing the image named CRASHME, would fail."""
     root = tree(d, {"cat/a_CRASHME.png": None, "dog_DENYME/b.png": None})
-    env = shim_env(d)
+    env = harness.preload_env("crash_preload", d)
     for name in ("y.npy", "classes.txt"):
         path = os.path.join(d, name)
         with open(path, "wb") as f:

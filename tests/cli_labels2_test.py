@@ -15,14 +15,12 @@ import json
 import os
 import re
 import sys
-import tarfile
-import zipfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
-from harness import load_labels, names, ok, run, save_image  # noqa: E402
+from harness import load_labels, names, ok, pack_archive, run, save_image  # noqa: E402
 
 
 def write(path, text):
@@ -53,22 +51,6 @@ def kaggle(d, n=10):
     return root, table, rows
 
 
-def pack(root, archive):
-    """ROOT's files into ARCHIVE (zip, tar or tar.gz by its name), their
-    paths relative to ROOT, in sorted order."""
-    files = sorted(os.path.relpath(os.path.join(p, f), root)
-                   for p, _, fs in os.walk(root) for f in fs)
-    if archive.endswith(".zip"):
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-            for f in files:
-                z.write(os.path.join(root, f), f)
-    else:
-        with tarfile.open(archive, "w:gz" if archive.endswith(".gz") else "w") as t:
-            for f in files:
-                t.add(os.path.join(root, f), f)
-    return archive
-
-
 def test_kaggle_archive_member(d):
     root, table, rows = kaggle(d)
     plain = os.path.join(d, "plain.npy")
@@ -76,7 +58,7 @@ def test_kaggle_archive_member(d):
     by_id = {r["id"]: r["label"] for r in rows}
     classes = sorted(set(by_id.values()))
     for ext in ("zip", "tar", "tar.gz"):
-        a = pack(root, os.path.join(d, "train." + ext))
+        a = pack_archive(root, os.path.join(d, "train." + ext))
         cls = os.path.join(d, "classes.txt")
         x, y, man = load_labels(d, a, "--labels-from", a + ":train.csv", "--classes", cls)
         # The table is no row; the rows are the images, in load's order.
@@ -94,8 +76,8 @@ def test_archive_member_errors(d):
     root, table, rows = kaggle(d, 4)
     write(os.path.join(root, "bad.csv"), 'id,label\nid000,a\nid001,"b\n')
     write(os.path.join(root, "short.csv"), "id,label\nid000,a\nid001,b\nid007,c\n")
-    a = pack(root, os.path.join(d, "k.tar.gz"))
-    other = pack(root, os.path.join(d, "other.zip"))
+    a = pack_archive(root, os.path.join(d, "k.tar.gz"))
+    other = pack_archive(root, os.path.join(d, "other.zip"))
     for member, where, why in (("bad.csv", ":bad.csv:3", "a quote not closed"),
                                ("short.csv", ":short.csv:4", "'id007' names no image"),
                                ("nope.csv", ":nope.csv", "no member 'nope.csv'"),
@@ -113,7 +95,7 @@ def test_archive_member_errors(d):
 
 def test_literal_file_wins(d):
     root, table, rows = kaggle(d, 4)
-    a = pack(root, os.path.join(d, "t.zip"))
+    a = pack_archive(root, os.path.join(d, "t.zip"))
     lit = write(a + ":train.csv", "id,label\nid000,9\nid001,8\nid002,7\nid003,6\n")
     x, y, man = load_labels(d, a, "--labels-from", lit)
     assert y.tolist() == [9, 8, 7, 6], y
@@ -159,7 +141,7 @@ def test_hf_split_folders(d):
     assert y.tolist() == [classes.index(want[p]) for p in rel], y
     # The same arrays from the folder packed into each kind of archive.
     for ext in ("zip", "tar.gz"):
-        a = pack(root, os.path.join(d, "hf." + ext))
+        a = pack_archive(root, os.path.join(d, "hf." + ext))
         xa, ya, mana = load_labels(d, a)
         assert [p.split(":", 1)[1] for p in mana] == rel, mana
         assert np.array_equal(xa, x) and np.array_equal(ya, y), ext
@@ -186,7 +168,7 @@ def test_hf_split_only(d):
           "no metadata.csv or metadata.jsonl above it")
     x, y, man = load_labels(d, root, "--unlabelled", "skip")
     assert len(man) == len(want) - 1 and not any("other" in p for p in man)
-    a = pack(root, os.path.join(d, "s.tar"))
+    a = pack_archive(root, os.path.join(d, "s.tar"))
     xa, ya, mana = load_labels(d, a, "--unlabelled", "skip")
     assert np.array_equal(xa, x) and np.array_equal(ya, y)
 
@@ -219,7 +201,7 @@ def test_check_reports_table(d):
     root2, table2, rows2 = kaggle(os.path.join(d, "b"), 5)
     r = ok(run("check", "-q", "--labels-from", table2, os.path.join(root2, "train")), 0)
     assert "labels table %s: 0 problems: one row for each image" % table2 in r.out, r.out
-    a = pack(root2, os.path.join(d, "b.zip"))
+    a = pack_archive(root2, os.path.join(d, "b.zip"))
     r = ok(run("check", "-q", "--labels-from", a + ":train.csv", a), 0)
     assert "parimg check: 5 files, 5 images decoded" in r.out, r.out
     # A malformed table is check's own error; usage errors.

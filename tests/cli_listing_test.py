@@ -183,23 +183,10 @@ def test_recursive_and_several_directories_same_bytes(d):
     assert files["rows.txt"].decode().splitlines() == sorted(want)
 
 
-def shim_env(d):
-    """tests/lib/crash_preload.c preloaded: opendir() of a path holding
-    DENYME fails with EACCES (tests run as root, whom chmod does not stop)."""
-    so = os.path.join(d, "shim.so")
-    if not os.path.exists(so):
-        subprocess.run(["cc", "-shared", "-fPIC", "-o", so,
-                        os.path.join(harness.LIB, "crash_preload.c"), "-ldl"],
-                       check=True, timeout=60)
-    env = dict(os.environ, LD_PRELOAD=so)
-    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:handle_segv=0"
-    return env
-
-
 def test_unreadable_folders_same_message(d):
     """The first unreadable folder in walk order is the one named, after the
     empty classes before it, whichever thread met it first."""
-    env = shim_env(d)
+    env = harness.preload_env("crash_preload", d)
     root = many_folders(d, classes=30)
     for bad in ("c_25/s_DENYME", "c_3/s_2/deep_DENYME", "c_17_DENYME", "c_9/z_DENYME"):
         path = os.path.join(root, bad)

@@ -17,7 +17,6 @@ import os
 import struct
 import sys
 import tarfile
-import zipfile
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -25,7 +24,7 @@ from PIL import Image, ImageOps
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
 import photos  # noqa: E402
-from harness import names, ok, run  # noqa: E402
+from harness import contain, cover, names, ok, pack_archive, run  # noqa: E402
 
 # Palette masks hold VOC's values: classes 0..20 and 255, its "ignore".
 VALUES = np.array(list(range(21)) + [255], np.uint8)
@@ -68,24 +67,6 @@ def voc(d, sizes=SIZES, seed=0, exif=None):
         im.save(os.path.join(jpg, "im%d.jpg" % k), quality=90, **kw)
         m.save(os.path.join(seg, "im%d.png" % k), **mkw)
     return jpg, seg
-
-
-def cover(w, h, tw, th):
-    """The man page's cover geometry: scaled size, crop's (left, top)."""
-    if tw * h >= th * w:
-        nw, nh = tw, tw * h // w
-    else:
-        nw, nh = th * w // h, th
-    return (nw, nh), (int(round((nw - tw) / 2.0)), int(round((nh - th) / 2.0)))
-
-
-def contain(w, h, tw, th):
-    """The man page's letterbox: scaled size and where it goes."""
-    if tw * h <= th * w:
-        nw, nh = tw, max(1, tw * h // w)
-    else:
-        nw, nh = max(1, th * w // h), th
-    return (nw, nh), ((tw - nw) // 2, (th - nh) // 2)
 
 
 def pillow_mask(path, tw, th, fit="stretch", pad=0, turn=False):
@@ -390,22 +371,6 @@ def test_mask_modes(d):
         os.remove(path)
 
 
-def archive_of(folder, path):
-    """FOLDER's files as the members of archive PATH (by its extension: .tar,
-    .tar.gz or .zip), named relative to FOLDER. PATH."""
-    files = sorted(os.path.relpath(os.path.join(r, f), folder)
-                   for r, _, fs in os.walk(folder) for f in fs)
-    if path.endswith(".zip"):
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-            for f in files:
-                z.write(os.path.join(folder, f), f)
-    else:
-        with tarfile.open(path, "w:gz" if path.endswith(".gz") else "w") as t:
-            for f in files:
-                t.add(os.path.join(folder, f), f)
-    return path
-
-
 def test_masks_from_archives_equal_masks_from_a_directory(d):
     """--masks ARCHIVE: its members are the masks, paired by the same rule;
     the arrays equal those from the folder bit for bit, confined or not,
@@ -414,9 +379,9 @@ def test_masks_from_archives_equal_masks_from_a_directory(d):
     jpg, seg = voc(d)
     geo = ["--resize", "224x224", "--fit", "cover"]
     x, m = load(d, "--masks", seg, *geo, jpg)
-    imgs = archive_of(jpg, os.path.join(d, "imgs.tar"))
+    imgs = pack_archive(jpg, os.path.join(d, "imgs.tar"))
     for ext in ("tar", "zip", "tar.gz"):
-        arch = archive_of(seg, os.path.join(d, "masks." + ext))
+        arch = pack_archive(seg, os.path.join(d, "masks." + ext))
         for sandbox in ("auto", "off"):
             for src in (jpg, imgs):
                 x2, m2 = load(d, "--sandbox", sandbox, "--masks", arch, *geo, src,
@@ -440,7 +405,7 @@ def test_masks_archive_keeps_rows_aligned_by_relative_path(d):
     """Masks in class folders of a tar: shuffle and split keep each row's
     image, label and mask together, as from the folder."""
     root, mdir = aligned_tree(d)
-    arch = archive_of(mdir, os.path.join(d, "masks.tar"))
+    arch = pack_archive(mdir, os.path.join(d, "masks.tar"))
     y = os.path.join(d, "y.npy")
     x, m = load(d, "--masks", arch, "--labels", y, "--shuffle", "--seed", "3", root)
     check_rows(x, np.load(y), m)
@@ -464,7 +429,7 @@ def test_masks_archive_missing_mismatched_and_hostile(d):
     jpg, seg = voc(d, sizes=[(40, 30)] * 3)
     os.remove(os.path.join(seg, "im1.png"))
     palette_mask(np.random.default_rng(1), 41, 30).save(os.path.join(seg, "im2.png"))
-    arch = archive_of(seg, os.path.join(d, "masks.tar"))
+    arch = pack_archive(seg, os.path.join(d, "masks.tar"))
     before = harness.listing(d)
     r = load(d, "--masks", arch, "--resize", "20x20", jpg, code=1)
     names(r, os.path.join(jpg, "im1.jpg"), "no mask: no image member %s:im1\\.\\* in --masks" %
@@ -474,7 +439,7 @@ def test_masks_archive_missing_mismatched_and_hostile(d):
     os.remove(os.path.join(seg, "im2.png"))
     palette_mask(np.random.default_rng(1), 40, 30).save(os.path.join(seg, "im1.png"))
     palette_mask(np.random.default_rng(1), 41, 30).save(os.path.join(seg, "im2.png"))
-    arch = archive_of(seg, os.path.join(d, "masks2.zip"))
+    arch = pack_archive(seg, os.path.join(d, "masks2.zip"))
     before = harness.listing(d)
     for sandbox in ("auto", "off"):
         r = load(d, "--sandbox", sandbox, "--masks", arch, "--resize", "20x20", jpg, code=1)
@@ -489,8 +454,8 @@ def test_masks_archive_missing_mismatched_and_hostile(d):
         if n.endswith(".npy"):
             os.remove(os.path.join(d, n))
     # Hostile archives: cut short, corrupt, a member escaping with "..".
-    tar = archive_of(seg, os.path.join(d, "masks3.tar"))
-    tgz = archive_of(seg, os.path.join(d, "masks3.tar.gz"))
+    tar = pack_archive(seg, os.path.join(d, "masks3.tar"))
+    tgz = pack_archive(seg, os.path.join(d, "masks3.tar.gz"))
     with open(tar, "rb") as f:
         tb = f.read()
     with open(tgz, "rb") as f:
@@ -510,7 +475,7 @@ def test_masks_archive_missing_mismatched_and_hostile(d):
         names(r, who)
         assert harness.listing(d) == before, (p, "an output was written")
     # The INPUT archive itself is not its own masks.
-    imgs = archive_of(jpg, os.path.join(d, "imgs.tar"))
+    imgs = pack_archive(jpg, os.path.join(d, "imgs.tar"))
     r = load(d, "--masks", imgs, imgs, code=1)
     names(r, imgs, "--masks names an INPUT archive")
 

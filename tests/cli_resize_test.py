@@ -18,7 +18,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
-from harness import ok, png_chunk, run, save_image  # noqa: E402
+from harness import contain, cover, ok, png_chunk, run, save_image  # noqa: E402
 
 PHOTOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "photos")
 FILTERS = {"nearest": Image.NEAREST, "box": Image.BOX, "bilinear": Image.BILINEAR,
@@ -195,24 +195,6 @@ def torchvision_cover(w, h, s):
     new_short, new_long = s, int(s * long / short)
     nw, nh = (new_short, new_long) if w <= h else (new_long, new_short)
     return (nw, nh), (int(round((nw - s) / 2.0)), int(round((nh - s) / 2.0)))
-
-
-def cover(w, h, tw, th):
-    """The man page's cover geometry for any target."""
-    if tw * h >= th * w:
-        nw, nh = tw, tw * h // w
-    else:
-        nw, nh = th * w // h, th
-    return (nw, nh), (int(round((nw - tw) / 2.0)), int(round((nh - th) / 2.0)))
-
-
-def contain(w, h, tw, th):
-    """The man page's letterbox: scaled size and where it goes."""
-    if tw * h <= th * w:
-        nw, nh = tw, max(1, tw * h // w)
-    else:
-        nw, nh = max(1, th * w // h), th
-    return (nw, nh), ((tw - nw) // 2, (th - nh) // 2)
 
 
 def test_cover_geometry_is_torchvisions(d):

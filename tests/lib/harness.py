@@ -180,6 +180,49 @@ def shim(name, d):
     return _shims[name]
 
 
+def preload_env(name, d):
+    """The environment with tests/lib/NAME.c preloaded (shim), ASan told to
+    let the shim come first and leave SIGSEGV to it."""
+    env = dict(os.environ, LD_PRELOAD=shim(name, d))
+    env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:handle_segv=0"
+    return env
+
+
+def pack_archive(root, archive):
+    """ROOT's files into ARCHIVE (zip, tar or tar.gz by its name), their
+    paths relative to ROOT, in sorted order; ARCHIVE."""
+    import tarfile
+    import zipfile
+    files = sorted(os.path.relpath(os.path.join(p, f), root)
+                   for p, _, fs in os.walk(root) for f in fs)
+    if archive.endswith(".zip"):
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in files:
+                z.write(os.path.join(root, f), f)
+    else:
+        with tarfile.open(archive, "w:gz" if archive.endswith(".gz") else "w") as t:
+            for f in files:
+                t.add(os.path.join(root, f), f)
+    return archive
+
+
+def cover(w, h, tw, th):
+    """The man page's cover geometry: scaled size, crop's (left, top)."""
+    if tw * h >= th * w:
+        nw, nh = tw, tw * h // w
+    else:
+        nw, nh = th * w // h, th
+    return (nw, nh), (int(round((nw - tw) / 2.0)), int(round((nh - th) / 2.0)))
+
+
+def contain(w, h, tw, th):
+    """The man page's letterbox: scaled size and where it goes."""
+    if tw * h <= th * w:
+        nw, nh = tw, max(1, tw * h // w)
+    else:
+        nw, nh = max(1, th * w // h), th
+    return (nw, nh), ((tw - nw) // 2, (th - nh) // 2)
+
 def run_readme_example(d, name):
     """Run the docs' example NAME (in README.md or docs/*.md) as written, in
     D: its shell block ('<!-- NAME: shell -->') with the parimg under test
