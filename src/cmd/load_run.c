@@ -419,6 +419,41 @@ static int setup_normalize(struct load *l)
 	return EXIT_OK;
 }
 
+/* PATH's temporary file O of TOTAL bytes, header HEAD (LEN bytes) written
+ * and pinned (the workers map the header too: it is written again from
+ * this copy at the commit, whatever one of them did to it), all of it
+ * reserved when RESERVE, mapped shared and not inherited past its own
+ * pool's workers (decode_target). The mapping, or NULL with a message. */
+static void *map_new_array(struct outfile *o, const char *path, const char *head, size_t len,
+			   uint64_t total, int reserve)
+{
+	void *map;
+	int e;
+
+	if (outfile_open(o, path) < 0)
+		return NULL;
+	if (ftruncate(o->fd, (off_t)total) < 0 || outfile_write(o, head, len) < 0) {
+		error_errno("%s", path);
+		outfile_abort(o);
+		return NULL;
+	}
+	if (outfile_pin_head(o, head, len) < 0)
+		return NULL;
+	if (reserve && (e = posix_fallocate(o->fd, 0, (off_t)total)) && e != EOPNOTSUPP &&
+	    e != EINVAL) {
+		error("%s: %s", path, strerror(e));
+		return NULL;
+	}
+	map = mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
+	if (map == MAP_FAILED) {
+		error_errno("%s: mmap", path);
+		outfile_abort(o);
+		return NULL;
+	}
+	madvise(map, (size_t)total, MADV_DONTFORK);
+	return map;
+}
+
 /* Create OUT's temporary file, sized for the header and the shard's rows
  * (its space checked by the caller, check_space), write the header and map it all. */
 static int create_array(struct load *l, struct outfile *o, void **map, size_t *maplen)
@@ -453,26 +488,10 @@ static int create_array(struct load *l, struct outfile *o, void **map, size_t *m
 		return error("%s: array of %zu x %ux%u x %d x %zu bytes is too large", l->out,
 			     l->nrows, s->w, s->h, s->channels, row_sample_size(s->dtype));
 	l->row_bytes = row_bytes(s);
-	if (outfile_open(o, l->out) < 0)
-		return -1;
-	if (ftruncate(o->fd, (off_t)total) < 0 || outfile_write(o, head, hdr.header_len) < 0) {
-		error_errno("%s", l->out);
-		outfile_abort(o);
-		return -1;
-	}
-	/* The workers map the header too: it is written again from this copy
-	 * at the commit, whatever one of them did to it. */
-	if (outfile_pin_head(o, head, hdr.header_len) < 0)
+	/* Its space checked, not reserved: each worker reserves its rows. */
+	if (!(*map = map_new_array(o, l->out, head, hdr.header_len, total, 0)))
 		return -1;
 	*maplen = (size_t)total;
-	*map = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
-	if (*map == MAP_FAILED) {
-		error_errno("%s: mmap", l->out);
-		outfile_abort(o);
-		return -1;
-	}
-	/* Only the workers of its own pool get it (decode_target). */
-	madvise(*map, *maplen, MADV_DONTFORK);
 	l->map = *map;
 	l->fd = o->fd;
 	l->rows = (unsigned char *)*map + hdr.header_len;
@@ -512,7 +531,6 @@ static int create_masks(struct load *l, struct target *t)
 	char head[4096];
 	uint64_t data, total;
 	struct outfile *o = &t->msk;
-	int e;
 
 	if (l->spec.ragged) {
 		if (plan_masks(t, &hdr.shape[0]) < 0)
@@ -526,26 +544,10 @@ static int create_masks(struct load *l, struct target *t)
 	    total > (uint64_t)INT64_MAX || total > SIZE_MAX)
 		return error("%s: masks of %zu x %ux%u bytes are too large", t->masks, t->nrows,
 			     l->spec.w, l->spec.h);
-	if (outfile_open(o, t->masks) < 0)
+	/* Reserved whole, here: the workers reserve only OUT's rows. */
+	if (!(t->mmap = map_new_array(o, t->masks, head, hdr.header_len, total, 1)))
 		return -1;
-	if (ftruncate(o->fd, (off_t)total) < 0 || outfile_write(o, head, hdr.header_len) < 0) {
-		error_errno("%s", t->masks);
-		outfile_abort(o);
-		return -1;
-	}
-	if (outfile_pin_head(o, head, hdr.header_len) < 0)
-		return -1;
-	if ((e = posix_fallocate(o->fd, 0, (off_t)total)) && e != EOPNOTSUPP && e != EINVAL)
-		return error("%s: %s", t->masks, strerror(e));
 	t->mmaplen = (size_t)total;
-	t->mmap = mmap(NULL, t->mmaplen, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0);
-	if (t->mmap == MAP_FAILED) {
-		t->mmap = NULL;
-		error_errno("%s: mmap", t->masks);
-		outfile_abort(o);
-		return -1;
-	}
-	madvise(t->mmap, t->mmaplen, MADV_DONTFORK);	/* as the array */
 	t->mrows = (unsigned char *)t->mmap + hdr.header_len;
 	return 0;
 }
