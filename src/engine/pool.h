@@ -116,9 +116,9 @@ int pool_pair(size_t i);
 
 /* In the parent, before pool_run: the next task's items stand for some
  * of a larger list's, whose indices its run() is given (a wrapper's
- * doing, see inputs/stream.c): pool_input(I) then takes item I of the
- * larger list, the task's item INV[I - FIRST] (N entries; (size_t)-1 for
- * none). NULL to clear. The workers inherit it. */
+ * doing, see inputs/stream.c): pool_input(I) and pool_pair(I) then take
+ * item I of the larger list, the task's item INV[I - FIRST] (N entries;
+ * (size_t)-1 for none). NULL to clear. The workers inherit it. */
 void pool_map_items(const size_t *inv, size_t first, size_t n);
 
 /* 1 in a pool worker, 0 in the parent. */
