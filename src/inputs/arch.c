@@ -1586,6 +1586,10 @@ static int inflate_whole(struct listing *ls, struct region *rg)
 		if (ftruncate(mfd, (off_t)want) < 0 ||
 		    (out = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0)) == MAP_FAILED)
 			goto out;
+		/* Its pages in one call, not a fault each while inflating
+		 * (a hint: a kernel before 5.14 says EINVAL). */
+		madvise(out + (have & ~(uint64_t)4095), want - (have & ~(uint64_t)4095),
+			MADV_POPULATE_WRITE);
 		res = libdeflate_gzip_decompress_ex(d, in + in_at, (size_t)rg->size - in_at,
 						    out + have, want - have, &used, &got);
 		if (res == LIBDEFLATE_INSUFFICIENT_SPACE) {

@@ -366,3 +366,76 @@ Test(filelist_threads, from_the_environment_or_the_processors)
 	unsetenv("PARIMG_LIST_THREADS");
 	cr_assert_eq(filelist_threads(), dflt);
 }
+
+/* Pooled and malloc'd paths mixed in one list, moved between lists by
+ * concat and take_pool, some dropped on the way: every path reads back,
+ * and (under make asan's leak check, or valgrind) every byte is freed
+ * once, a pooled path never passed to free. */
+Test(filelist_pool, mixed_paths_move_with_their_pools)
+{
+	struct filelist parts[3] = { { 0 } }, dst = { 0 }, other = { 0 };
+	char name[64];
+	size_t k, i, n = 0;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < 3000; i++) {	/* several blocks a part */
+			snprintf(name, sizeof(name), "%zu-%05zu-%s.png", k, i,
+				 "a-long-enough-name-to-fill-blocks-sooner");
+			if (i % 7 == 0)
+				cr_assert_eq(filelist_push(&parts[k], filelist_join("dir", name)), 0);
+			else
+				cr_assert_eq(filelist_push(&parts[k],
+							   filelist_pool_join(&parts[k], "dir/", name)), 0);
+		}
+	cr_assert_eq(filelist_push(&dst, strdup("first")), 0);
+	cr_assert_eq(filelist_concat(&dst, parts, 3, NULL), 0);
+	for (k = 0; k < 3; k++)
+		cr_assert_null(parts[k].pool);
+	cr_assert_eq(dst.n, 9001);
+	cr_assert_str_eq(dst.paths[0], "first");
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < 3000; i++) {
+			snprintf(name, sizeof(name), "dir/%zu-%05zu-%s.png", k, i,
+				 "a-long-enough-name-to-fill-blocks-sooner");
+			cr_assert_str_eq(dst.paths[1 + k * 3000 + i], name);
+		}
+	/* Keep every third (as dataset_keep does), dropping the rest. */
+	for (i = 0; i < dst.n; i++)
+		if (i % 3)
+			filelist_drop(&dst, dst.paths[i]);
+		else
+			dst.paths[n++] = dst.paths[i];
+	dst.n = n;
+	/* Move them all, with the pool, to another list. */
+	other.paths = dst.paths;
+	other.n = dst.n;
+	other.cap = dst.cap;
+	dst.paths = NULL;
+	dst.n = dst.cap = 0;
+	cr_assert_eq(filelist_take_pool(&other, &dst), 0);
+	cr_assert_null(dst.pool);
+	cr_assert_str_eq(other.paths[0], "first");
+	filelist_free(&dst);
+	filelist_free(&other);
+	cr_assert_null(other.pool);
+}
+
+/* A path longer than a block gets a block of its own. */
+Test(filelist_pool, a_path_larger_than_a_block)
+{
+	struct filelist fl = { 0 };
+	size_t len = (2 << 20) + 5;
+	char *big = malloc(len + 1);
+
+	cr_assert_not_null(big);
+	memset(big, 'x', len);
+	big[len] = 0;
+	cr_assert_eq(filelist_push(&fl, filelist_pool_join(&fl, "d", "small.png")), 0);
+	cr_assert_eq(filelist_push(&fl, filelist_pool_join(&fl, "d", big)), 0);
+	cr_assert_eq(filelist_push(&fl, filelist_pool_join(&fl, "d", "after.png")), 0);
+	cr_assert_str_eq(fl.paths[0], "d/small.png");
+	cr_assert_eq(strlen(fl.paths[1]), len + 2);
+	cr_assert_str_eq(fl.paths[2], "d/after.png");
+	filelist_free(&fl);
+	free(big);
+}

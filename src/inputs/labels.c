@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1038,33 +1039,36 @@ void labels_free(struct labels_opts *o)
 	o->nsrc = 0;
 }
 
-/* Folder DIR's metadata.csv or metadata.jsonl (below ROOT; DIR "" or
- * ending in '/'), added to O's tables. 0 (none there too), or -1. */
-static int metadata_in(const char *root, const char *dir, struct labels_opts *o)
+/* Folder DIR's metadata.csv or metadata.jsonl (below ROOT, open as DFD;
+ * DIR "" or a folder's name and '/'), added to O's tables. 0 (none there
+ * too), or -1. Looked for relative to DFD, with no allocation unless one is
+ * there: this runs once a class folder. */
+static int metadata_in(const char *root, int dfd, const char *dir, struct labels_opts *o)
 {
-	char *folder = *dir ? filelist_join(root, dir) : strdup(root), *csv = NULL, *jsonl = NULL;
+	char rel[NAME_MAX + sizeof("/metadata.jsonl")], *path = NULL;
 	struct stat st;
 	int a, b, r = -1;
 
-	if (folder && *dir)
-		folder[strlen(folder) - 1] = '\0';	/* DIR's '/' */
-	if (!folder || !(csv = filelist_join(folder, "metadata.csv")) ||
-	    !(jsonl = filelist_join(folder, "metadata.jsonl"))) {
-		error("out of memory");
-		goto out;
-	}
-	a = stat(csv, &st) == 0 && S_ISREG(st.st_mode);
-	b = stat(jsonl, &st) == 0 && S_ISREG(st.st_mode);
+	snprintf(rel, sizeof(rel), "%smetadata.csv", dir);
+	a = fstatat(dfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode);
+	snprintf(rel, sizeof(rel), "%smetadata.jsonl", dir);
+	b = fstatat(dfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode);
+	if (!a && !b)
+		return 0;
 	if (a && b) {
-		error("%s: both metadata.csv and metadata.jsonl are here; keep one, or name it "
-		      "with --labels-from", folder);
-		goto out;
+		size_t len = strlen(dir), rlen = strlen(root);
+
+		return error("%s%s%.*s: both metadata.csv and metadata.jsonl are here; keep one, "
+			     "or name it with --labels-from", root,
+			     len && rlen && root[rlen - 1] != '/' ? "/" : "",
+			     (int)(len ? len - 1 : 0), dir);
 	}
-	r = a || b ? labels_add_src(o, a ? csv : jsonl, dir, NULL, 0) : 0;
-out:
-	free(folder);
-	free(csv);
-	free(jsonl);
+	if (a)
+		snprintf(rel, sizeof(rel), "%smetadata.csv", dir);
+	if (!(path = filelist_join(root, rel)))
+		return error("out of memory");
+	r = labels_add_src(o, path, dir, NULL, 0);
+	free(path);
 	return r;
 }
 
@@ -1081,32 +1085,32 @@ int labels_find_metadata(const char *root, struct labels_opts *o)
 	size_t k;
 	int r = 0;
 
-	if (metadata_in(root, "", o) < 0)
-		return -1;
 	if (!(d = opendir(root)))
 		return 0;	/* the scan says why */
+	if (metadata_in(root, dirfd(d), "", o) < 0) {
+		closedir(d);
+		return -1;
+	}
 	while (r == 0 && (de = readdir(d))) {
 		struct stat st;
-		char *sub, *full;
+		char *sub;
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (de->d_type != DT_DIR && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
+		if (de->d_type != DT_DIR &&
+		    ((de->d_type != DT_LNK && de->d_type != DT_UNKNOWN) ||
+		     fstatat(dirfd(d), de->d_name, &st, 0) < 0 || !S_ISDIR(st.st_mode)))
 			continue;
-		if (!(full = filelist_join(root, de->d_name)))
-			r = error("out of memory");
-		else if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
-			r = asprintf(&sub, "%s/", de->d_name) < 0 ? error("out of memory")
-				: filelist_push(&subs, sub);
-		free(full);
+		r = asprintf(&sub, "%s/", de->d_name) < 0 ? error("out of memory")
+							   : filelist_push(&subs, sub);
 	}
-	closedir(d);
 	/* In byte order: the order of the tables in messages (no folder: no
 	 * array, and qsort's is declared never NULL). */
 	if (subs.n)
 		qsort(subs.paths, subs.n, sizeof(char *), cmp_cstr);
 	for (k = 0; r == 0 && k < subs.n; k++)
-		r = metadata_in(root, subs.paths[k], o);
+		r = metadata_in(root, dirfd(d), subs.paths[k], o);
+	closedir(d);
 	filelist_free(&subs);
 	return r;
 }
