@@ -938,7 +938,7 @@ static void check_free(struct check *k)
 	free(k->sum.class_broken);
 	free(k->sum.group);
 	dataset_free(&k->ds);
-	filelist_free(&k->files);
+	filelist_leave(&k->files);	/* at exit */
 	labels_free(&k->lo);
 	arch_free();
 	free(k->file.p);

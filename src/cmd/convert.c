@@ -777,7 +777,7 @@ static void conv_free(struct conv *c)
 	free(c->keep);
 	free(c->done);
 	dataset_free(&c->ds);
-	filelist_free(&c->files);
+	filelist_leave(&c->files);	/* at exit */
 	arch_free();
 	free(c->file.p);
 	free(c->enc.p);

@@ -626,7 +626,7 @@ static void load_free(struct load *l)
 	free(l->failed1);
 	dataset_free(&l->ds);
 	labels_free(&l->lo);
-	filelist_free(&l->files);
+	filelist_leave(&l->files);	/* at exit */
 	arch_free();
 	free(l->file.p);
 }

@@ -81,12 +81,8 @@ static int list_folder(struct walk *w, const char *dir, DIR *d, struct filelist 
 			break;
 		if (de->d_name[0] == '.')
 			continue;
-		if (de->d_type == DT_REG) {	/* the common case: no stat, no malloc */
-			if (filelist_is_image_name(de->d_name) &&
-			    filelist_push(&w->files, filelist_pool_join(&w->files, dir, de->d_name)) < 0)
-				return -1;
-			continue;
-		}
+		if (de->d_type == DT_REG && !filelist_is_image_name(de->d_name))
+			continue;	/* an annotation beside the images: no path made */
 		if (!(path = filelist_join(dir, de->d_name)))
 			return error("out of memory");
 		if (is_dir(path, de)) {
@@ -189,11 +185,6 @@ static int take_class(struct filelist *rows, struct walk *w, enum filelist_order
 		return 0;
 	if (!(rows->paths = malloc(w->files.n * sizeof(*rows->paths))))
 		return error("out of memory");
-	if (filelist_take_pool(rows, &w->files) < 0) {	/* the paths' bytes go with them */
-		free(rows->paths);
-		rows->paths = NULL;
-		return -1;
-	}
 	rows->cap = w->files.n;
 	if (order != ORDER_NONE)
 		qsort_r(w->folders, w->nfolders, sizeof(*w->folders), cmp_folders, &order);
@@ -213,7 +204,9 @@ static void walk_free(struct walk *w)
 {
 	size_t i;
 
-	filelist_free(&w->files);	/* those not taken */
+	for (i = 0; i < w->files.n; i++)
+		free(w->files.paths[i]);	/* those not taken */
+	free(w->files.paths);
 	for (i = 0; i < w->nfolders; i++)
 		free(w->folders[i].path);
 	free(w->folders);
@@ -415,7 +408,7 @@ void dataset_keep(struct dataset *ds, struct filelist *files, const unsigned cha
 
 	for (i = j = 0; i < files->n; i++) {
 		if (!keep[i]) {
-			filelist_drop(files, files->paths[i]);
+			free(files->paths[i]);
 			continue;
 		}
 		move_row(ds, i, j, ds->labels, ds->multi, ds->targets);

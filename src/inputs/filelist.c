@@ -8,7 +8,6 @@
 
 #include <ctype.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -64,7 +63,7 @@ int filelist_push(struct filelist *fl, char *path)
 	if (filelist_line_break(path)) {
 		error("%s: a file name with a newline or other line break (refused: the "
 		      "manifest has one path a line)", path);
-		filelist_drop(fl, path);
+		free(path);
 		return -1;
 	}
 	if (fl->n == fl->cap) {
@@ -72,7 +71,7 @@ int filelist_push(struct filelist *fl, char *path)
 		char **p = realloc(fl->paths, cap * sizeof(*p));
 
 		if (!p) {
-			filelist_drop(fl, path);
+			free(path);
 			return error("out of memory");
 		}
 		fl->paths = p;
@@ -96,180 +95,6 @@ char *filelist_join(const char *dir, const char *name)
 	path[len] = '/';
 	memcpy(path + len + slash, name, nlen + 1);
 	return path;
-}
-
-struct pool_block {
-	char *p;
-	size_t size;
-};
-
-/* Blocks of paths, the newest being filled (CUR, USED of its SIZE); BLOCKS
- * sorted by address when SORTED, for filelist_drop's search. */
-struct filelist_pool {
-	struct pool_block *blocks;
-	size_t n, cap;
-	char *cur;
-	size_t used, size;
-	int sorted;
-};
-
-enum { POOL_FIRST = 16 << 10, POOL_MAX = 1 << 20 };
-
-static int pool_add(struct filelist_pool *pl, char *p, size_t size)
-{
-	if (pl->n == pl->cap) {
-		size_t cap = pl->cap ? pl->cap * 2 : 8;
-		struct pool_block *b = realloc(pl->blocks, cap * sizeof(*b));
-
-		if (!b)
-			return -1;
-		pl->blocks = b;
-		pl->cap = cap;
-	}
-	pl->blocks[pl->n++] = (struct pool_block){ p, size };
-	pl->sorted = 0;
-	return 0;
-}
-
-/* LEN bytes from FL's pool: the current block's, or a new one's (twice the
- * last, up to POOL_MAX, and at least LEN). NULL when out of memory. */
-static char *pool_alloc(struct filelist *fl, size_t len)
-{
-	struct filelist_pool *pl = fl->pool;
-	size_t size;
-	char *p;
-
-	if (!pl && !(pl = fl->pool = calloc(1, sizeof(*pl))))
-		return NULL;
-	if (pl->cur && pl->size - pl->used >= len) {
-		p = pl->cur + pl->used;
-		pl->used += len;
-		return p;
-	}
-	size = pl->size ? pl->size * 2 : POOL_FIRST;
-	if (size > POOL_MAX)
-		size = POOL_MAX;
-	if (size < len)
-		size = len;
-	if (!(p = malloc(size)))
-		return NULL;
-	if (pool_add(pl, p, size) < 0) {
-		free(p);
-		return NULL;
-	}
-	pl->cur = p;
-	pl->size = size;
-	pl->used = len;
-	return p;
-}
-
-char *filelist_pool_join(struct filelist *fl, const char *dir, const char *name)
-{
-	size_t len = strlen(dir), nlen = strlen(name);
-	int slash = !(len && dir[len - 1] == '/');
-	char *path = pool_alloc(fl, len + slash + nlen + 1);
-
-	if (!path)
-		return NULL;
-	memcpy(path, dir, len);
-	path[len] = '/';
-	memcpy(path + len + slash, name, nlen + 1);
-	return path;
-}
-
-static int cmp_blocks(const void *x, const void *y)
-{
-	uintptr_t a = (uintptr_t)((const struct pool_block *)x)->p;
-	uintptr_t b = (uintptr_t)((const struct pool_block *)y)->p;
-
-	return (a > b) - (a < b);
-}
-
-/* Whether PATH lies in one of PL's blocks (a binary search). */
-static int pool_owns(struct filelist_pool *pl, const char *path)
-{
-	uintptr_t at = (uintptr_t)path;
-	size_t lo = 0, hi;
-
-	if (!pl || !pl->n)
-		return 0;
-	if (!pl->sorted) {
-		qsort(pl->blocks, pl->n, sizeof(*pl->blocks), cmp_blocks);
-		pl->sorted = 1;
-	}
-	hi = pl->n;
-	while (lo < hi) {	/* the first block starting after PATH */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if ((uintptr_t)pl->blocks[mid].p <= at)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo > 0 && at - (uintptr_t)pl->blocks[lo - 1].p < pl->blocks[lo - 1].size;
-}
-
-void filelist_drop(struct filelist *fl, char *path)
-{
-	if (!pool_owns(fl->pool, path))
-		free(path);
-}
-
-/* Room in DST's pool for EXTRA more blocks, so that moving them in cannot
- * fail. 0, or -1 (out of memory, printed). */
-static int pool_reserve(struct filelist *dst, size_t extra)
-{
-	struct filelist_pool *d = dst->pool;
-	struct pool_block *b;
-
-	if (!extra)
-		return 0;
-	if (!d && !(d = dst->pool = calloc(1, sizeof(*d))))
-		return error("out of memory");
-	if (d->n + extra <= d->cap)
-		return 0;
-	if (!(b = realloc(d->blocks, (d->n + extra) * sizeof(*b))))
-		return error("out of memory");
-	d->blocks = b;
-	d->cap = d->n + extra;
-	return 0;
-}
-
-/* SRC's blocks into DST's pool, which has room (pool_reserve). */
-static void pool_move(struct filelist *dst, struct filelist *src)
-{
-	struct filelist_pool *s = src->pool, *d = dst->pool;
-
-	if (!s)
-		return;
-	memcpy(d->blocks + d->n, s->blocks, s->n * sizeof(*s->blocks));
-	d->n += s->n;
-	d->sorted = 0;
-	free(s->blocks);
-	free(s);
-	src->pool = NULL;
-}
-
-int filelist_take_pool(struct filelist *dst, struct filelist *src)
-{
-	if (!src->pool)
-		return 0;
-	if (pool_reserve(dst, src->pool->n) < 0)
-		return -1;
-	pool_move(dst, src);
-	return 0;
-}
-
-static void pool_free(struct filelist_pool *pl)
-{
-	size_t k;
-
-	if (!pl)
-		return;
-	for (k = 0; k < pl->n; k++)
-		free(pl->blocks[k].p);
-	free(pl->blocks);
-	free(pl);
 }
 
 int natcmp(const char *a, const char *b)
@@ -333,17 +158,27 @@ void filelist_free(struct filelist *fl)
 	size_t i;
 
 	for (i = 0; i < fl->n; i++)
-		filelist_drop(fl, fl->paths[i]);
+		free(fl->paths[i]);
 	free(fl->paths);
-	pool_free(fl->pool);
 	fl->paths = NULL;
-	fl->pool = NULL;
 	fl->n = fl->cap = 0;
+}
+
+void filelist_leave(struct filelist *fl)
+{
+	static struct filelist left;
+
+	if (left.paths) {
+		filelist_free(fl);
+		return;
+	}
+	left = *fl;
+	memset(fl, 0, sizeof(*fl));
 }
 
 int filelist_concat(struct filelist *dst, struct filelist *parts, size_t n, size_t *first)
 {
-	size_t k, blocks, total = dst->n;
+	size_t k, total = dst->n;
 	char **p;
 
 	for (k = 0; k < n; k++) {
@@ -359,12 +194,7 @@ int filelist_concat(struct filelist *dst, struct filelist *parts, size_t n, size
 		dst->paths = p;
 		dst->cap = total;
 	}
-	for (k = 0, blocks = 0; k < n; k++)
-		blocks += parts[k].pool ? parts[k].pool->n : 0;
-	if (pool_reserve(dst, blocks) < 0)
-		return -1;
 	for (k = 0; k < n; k++) {
-		pool_move(dst, &parts[k]);
 		if (parts[k].n)
 			memcpy(dst->paths + dst->n, parts[k].paths, parts[k].n * sizeof(*p));
 		dst->n += parts[k].n;

@@ -11,43 +11,34 @@ enum filelist_order {
 	ORDER_NONE,		/* as given */
 };
 
-struct filelist_pool;
-
-/* Its paths are each malloc'd, or carved from the blocks of its POOL
- * (filelist_pool_join: a folder's listing, 100,000 paths, costs a few
- * allocations instead of one a path, and freeing them a few calls; git's
- * mem_pool does this for its index). A pooled path lives as long as the
- * list's pool, which moves with the paths (filelist_concat, _take_pool). */
 struct filelist {
 	char **paths;
 	size_t n, cap;
-	struct filelist_pool *pool;	/* NULL until a path is pooled */
 };
 
-/* Append PATH (malloc'd, or from FL's pool; owned by FL from now on, let
- * go on failure). 0, or -1 with a message printed. */
+/* Append PATH (malloc'd; owned by FL from now on, freed on failure). 0, or
+ * -1 with a message printed. */
 int filelist_push(struct filelist *fl, char *path);
 /* DIR/NAME, malloc'd (no second slash when DIR ends in one); NULL when out
  * of memory. */
 char *filelist_join(const char *dir, const char *name);
-/* DIR/NAME as filelist_join makes it, carved from FL's pool: only for a
- * path pushed onto FL (or onto a list FL's pool moves to). */
-char *filelist_pool_join(struct filelist *fl, const char *dir, const char *name);
-/* Let go of PATH, which belonged to FL: freed, unless it is pooled (its
- * bytes go with the pool). */
-void filelist_drop(struct filelist *fl, char *path);
-/* Move SRC's pool onto DST's: for paths moved from SRC to DST. */
-int filelist_take_pool(struct filelist *dst, struct filelist *src);
 /* Sort by ORDER (stable for ORDER_NONE: nothing moves). */
 void filelist_sort(struct filelist *fl, enum filelist_order order);
 void filelist_free(struct filelist *fl);
+/* At exit, instead of filelist_free: FL's paths are left for the kernel to
+ * take back with the process, and FL is emptied. Freeing them one by one
+ * writes to every page they sit in, which after the workers' fork is a
+ * copy-on-write fault a page: a tenth of the parent's CPU on a 100,000-image
+ * load (bench.sh section p). They stay reachable from a static, so that
+ * leak checkers count them as reachable, not lost (git's UNLEAK). Once a
+ * process: a second list is freed. */
+void filelist_leave(struct filelist *fl);
 
-/* Append PARTS[0..N)'s paths to DST, part after part, moving them and
- * their pools (each part is left empty, its array freed): one allocation,
- * the rows of part K starting at DST's old count plus the counts of the
- * parts before it (a prefix sum, into FIRST[K] when FIRST is not NULL;
- * FIRST[N] is the new count). 0, or -1 with a message printed and nothing
- * moved. */
+/* Append PARTS[0..N)'s paths to DST, part after part, moving them (each
+ * part is left empty, its array freed): one allocation, the rows of part K
+ * starting at DST's old count plus the counts of the parts before it (a
+ * prefix sum, into FIRST[K] when FIRST is not NULL; FIRST[N] is the new
+ * count). 0, or -1 with a message printed and nothing moved. */
 int filelist_concat(struct filelist *dst, struct filelist *parts, size_t n, size_t *first);
 
 /* How many threads list folders: PARIMG_LIST_THREADS when it is a number

@@ -118,7 +118,8 @@ static int add_dir(struct filelist *fl, const char *dir, DIR *d, int recursive)
 		}
 		if (!filelist_is_image_name(de->d_name) || !is_listable(dir, de))
 			continue;
-		if ((r = filelist_push(fl, filelist_pool_join(fl, dir, de->d_name))) < 0)
+		path = filelist_join(dir, de->d_name);
+		if ((r = filelist_push(fl, path)) < 0)
 			break;
 	}
 	if (r == 0 && errno)
