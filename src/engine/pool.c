@@ -232,7 +232,7 @@ static int claim(struct shared *sh, struct slot *s, size_t count, size_t chunk)
 
 static size_t chunk_size(const struct pool_task *t)
 {
-	size_t c = t->count / ((size_t)t->jobs * 16);
+	size_t c = t->chunk ? t->chunk : t->count / ((size_t)t->jobs * 16);
 
 	return c ? c : 1;
 }

@@ -21,6 +21,7 @@ struct pool_task {
 	size_t count;			/* items first..first+count-1 */
 	unsigned jobs;			/* worker processes, >= 1 */
 	enum pool_schedule schedule;
+	size_t chunk;			/* dynamic: items a chunk; 0: count / (jobs * 16) */
 	int keep_going;			/* report a failed item and go on */
 	int verbose;			/* print each worker's range and time */
 	/* Process item I (an absolute index) in a worker. 0 on success, or -1 with WHY holding

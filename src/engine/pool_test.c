@@ -358,6 +358,48 @@ Test(pool_run, dynamic_every_item_once)
 			run_all_once(ns[i], js[k], POOL_DYNAMIC);
 }
 
+/* The longest dynamic chunk a range hook was handed, across workers. */
+static size_t *longest_chunk;
+
+static int note_chunk(void *ctx, size_t begin, size_t end, char *why, size_t whylen)
+{
+	size_t len = end - begin, had = __atomic_load_n(longest_chunk, __ATOMIC_RELAXED);
+
+	(void)ctx, (void)why, (void)whylen;
+	while (len > had && !__atomic_compare_exchange_n(longest_chunk, &had, len, 0,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return 0;
+}
+
+/* A task's CHUNK sets the dynamic claims' size (a stream's, a fraction of
+ * a ring window), confined or not; 0 keeps the pool's own. */
+Test(pool_run, dynamic_chunk_is_the_tasks)
+{
+	static const size_t chunks[] = { 1, 5, 0 };
+	struct fixture f;
+	struct pool_task t;
+	struct pool_result r;
+	size_t k;
+
+	longest_chunk = shared_alloc(sizeof(*longest_chunk));
+	for (k = 0; k < 3; k++) {
+		*longest_chunk = 0;
+		fixture_init(&f, 0, 1000);
+		t = task_for(&f, 3, POOL_DYNAMIC);
+		t.chunk = chunks[k];
+		t.range = note_chunk;
+		cr_assert_eq(pool_run(&t, &r), 0);
+		cr_assert_eq(r.done, 1000);
+		assert_each_once(&f, "dynamic_chunk_is_the_tasks");
+		cr_assert_eq(*longest_chunk, chunks[k] ? chunks[k] : 1000 / (3 * 16),
+			     "chunk %zu: longest claim %zu", chunks[k], *longest_chunk);
+		fixture_free(&f);
+	}
+	munmap(longest_chunk, sizeof(*longest_chunk));
+	assert_no_children();
+}
+
 Test(pool_run, more_workers_than_items)
 {
 	run_all_once(3, 8, POOL_STATIC);

@@ -310,8 +310,18 @@ static int run_rows(const struct pool_task *t, const size_t *rows, size_t n, int
 	s.progress = t->progress || ring ? w_progress : NULL;
 	if (ring) {
 		/* Claimed in archive order, a chunk at a time: no worker waits
-		 * for a window while one before it has items left unclaimed. */
+		 * for a window while one before it has items left unclaimed.
+		 * A chunk is an eighth of a window's share for each worker: the
+		 * pool's own (a sixteenth of a worker's share of every item)
+		 * spanned 8 windows of a 1.37 million-member archive, so one
+		 * worker ran them while the other waited for the window after
+		 * (half the CPU idle; bench.sh section v). */
+		size_t windows = ring->win[n - 1] + 1;
+
 		s.schedule = POOL_DYNAMIC;
+		s.chunk = n / windows / ((size_t)t->jobs * 8);
+		if (!s.chunk)
+			s.chunk = 1;
 	}
 	pool_map_items(inv, t->first, t->count);
 	rc = pool_run(&s, &got);
