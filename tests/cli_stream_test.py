@@ -196,17 +196,33 @@ def test_decompressor_killed_stops_the_load(d):
     p = subprocess.Popen([harness.BIN, "load", "-q", "-j", "1", *ROW, "-o",
                           os.path.join(out, "X.npy"), arc], cwd=d, env=env(),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    # The decompressor: the child that holds the archive open (a confined
-    # worker holds no descriptor but its own). It waits for windows to be
-    # run (1 MiB slots, 5 MB of members), so it lives through the load.
+    # The decompressor: the child that opened the archive itself, under a
+    # descriptor number the parent does not hold it under. (A worker, until
+    # it confines itself, holds the parent's descriptors, the archive's
+    # among them: killing one of those is a worker's death, which the pool
+    # survives by starting another.) It waits for windows to be run (1 MiB
+    # slots, 5 MB of members), so it lives through the load; it is killed
+    # while it waits (its wchan a futex wait), so that the kill lands
+    # before it could have finished its work and exited of itself.
+    def archive_fds(pid):
+        fds = set()
+        for f in os.listdir("/proc/%d/fd" % pid):
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, f)) == arc:
+                    fds.add(f)
+            except OSError:
+                pass
+        return fds
+
     killed = False
     while p.poll() is None and not killed:
         for pid in harness.procs_mentioning(arc):
             try:
                 if int(open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[1]) != p.pid:
                     continue
-                fds = os.listdir("/proc/%d/fd" % pid)
-                if any(os.readlink("/proc/%d/fd/%s" % (pid, f)) == arc for f in fds):
+                with open("/proc/%d/wchan" % pid) as f:
+                    waiting = f.read().startswith("futex")
+                if waiting and archive_fds(pid) - archive_fds(p.pid):
                     os.kill(pid, 9)
                     killed = True
                     break
