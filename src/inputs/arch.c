@@ -1552,7 +1552,7 @@ static int inflate_whole(struct listing *ls, struct region *rg)
 {
 	uint64_t cap = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 4;
 	uint64_t ratio = (uint64_t)rg->size * 32 + (64 << 20);	/* a bomb's output, bounded */
-	uint64_t want, have = 0;
+	uint64_t want, have = 0, page = (uint64_t)sysconf(_SC_PAGESIZE);
 	size_t in_at = 0, in_len = (size_t)rg->size;
 	unsigned char *in = MAP_FAILED, *out = MAP_FAILED;
 	struct libdeflate_decompressor *d = NULL;
@@ -1588,8 +1588,7 @@ static int inflate_whole(struct listing *ls, struct region *rg)
 			goto out;
 		/* Its pages in one call, not a fault each while inflating
 		 * (a hint: a kernel before 5.14 says EINVAL). */
-		madvise(out + (have & ~(uint64_t)4095), want - (have & ~(uint64_t)4095),
-			MADV_POPULATE_WRITE);
+		madvise(out + have / page * page, want - have / page * page, MADV_POPULATE_WRITE);
 		res = libdeflate_gzip_decompress_ex(d, in + in_at, (size_t)rg->size - in_at,
 						    out + have, want - have, &used, &got);
 		if (res == LIBDEFLATE_INSUFFICIENT_SPACE) {

@@ -1045,14 +1045,15 @@ void labels_free(struct labels_opts *o)
  * there: this runs once a class folder. */
 static int metadata_in(const char *root, int dfd, const char *dir, struct labels_opts *o)
 {
-	char rel[NAME_MAX + sizeof("/metadata.jsonl")], *path = NULL;
+	char csv[NAME_MAX + sizeof("/metadata.csv")], jsonl[NAME_MAX + sizeof("/metadata.jsonl")];
+	char *path;
 	struct stat st;
-	int a, b, r = -1;
+	int a, b, r;
 
-	snprintf(rel, sizeof(rel), "%smetadata.csv", dir);
-	a = fstatat(dfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode);
-	snprintf(rel, sizeof(rel), "%smetadata.jsonl", dir);
-	b = fstatat(dfd, rel, &st, 0) == 0 && S_ISREG(st.st_mode);
+	snprintf(csv, sizeof(csv), "%smetadata.csv", dir);
+	snprintf(jsonl, sizeof(jsonl), "%smetadata.jsonl", dir);
+	a = fstatat(dfd, csv, &st, 0) == 0 && S_ISREG(st.st_mode);
+	b = fstatat(dfd, jsonl, &st, 0) == 0 && S_ISREG(st.st_mode);
 	if (!a && !b)
 		return 0;
 	if (a && b) {
@@ -1063,9 +1064,7 @@ static int metadata_in(const char *root, int dfd, const char *dir, struct labels
 			     len && rlen && root[rlen - 1] != '/' ? "/" : "",
 			     (int)(len ? len - 1 : 0), dir);
 	}
-	if (a)
-		snprintf(rel, sizeof(rel), "%smetadata.csv", dir);
-	if (!(path = filelist_join(root, rel)))
+	if (!(path = filelist_join(root, a ? csv : jsonl)))
 		return error("out of memory");
 	r = labels_add_src(o, path, dir, NULL, 0);
 	free(path);
