@@ -178,6 +178,14 @@ def div(a, b):
     return a[0] / b[1], (a[1] / b[0] if b[0] > 0 else math.inf)
 
 
+def consistent(fmt, out, n, w, h, c, runs=2):
+    """OUT parsed as FMT (N images of W x H x C) and checked consistent:
+    its rows."""
+    rows = parse(fmt, out, n=n, w=w, h=h, c=c, runs=runs)
+    check_consistency(fmt, rows, n, w, h, c)
+    return rows
+
+
 def check_consistency(fmt, rows, n, w, h, c):
     """Every derived column agrees with the medians, to the printed precision."""
     dt, di, dm, ds, de = DECIMALS[fmt]
@@ -605,7 +613,7 @@ def test_user_inputs_of_different_sizes_with_resize(d):
     r = ok(run("bench", "--dir", scratch, "-r", 1, "-j", 1, data, other), 1)
     assert "differs" in r.err and "parimg: bench: 'parimg load' failed (exit 1)" in r.err, r
     r = bench(scratch, "-r", 2, "-j", "1,2", "--resize", "10x6", "--format", "json", data, other)
-    check_consistency("json", parse("json", r.out, n=34, w=10, h=6, c=3, runs=2), 34, 10, 6, 3)
+    consistent("json", r.out, 34, 10, 6, 3)
     for bad in (["--resize", "10x6"], ["--resize", "10", data], ["--resize", "0x5", data]):
         ok(run("bench", "--dir", scratch, *bad), 2)
 
@@ -757,7 +765,7 @@ def test_user_inputs_load_options_in_results(d):
     rows = parse("json", r.out, n=9, w=8, h=6, c=2, runs=2)
     check_consistency("json", rows, 9, 8, 6, 2 * 4)
     r = bench(scratch, "-r", 1, "-j", 1, "-c", 1, "--format", "json", os.path.join(data, "image_0.png"))
-    check_consistency("json", parse("json", r.out, n=1, w=30, h=20, c=1, runs=1), 1, 30, 20, 1)
+    consistent("json", r.out, 1, 30, 20, 1, runs=1)
 
 
 def test_user_inputs_load_options_checked_as_load_does(d):
@@ -854,9 +862,9 @@ def test_user_inputs_labels_from_table(d):
     scratch = scratch_dir(d, "scratch")
     before = full_listing(os.path.dirname(root))
     r = bench(scratch, "-r", 2, "-j", "1,2", "--labels-from", table, "--format", "json", root)
-    check_consistency("json", parse("json", r.out, n=9, w=14, h=10, c=3, runs=2), 9, 14, 10, 3)
+    consistent("json", r.out, 9, 14, 10, 3)
     r = bench(scratch, "-r", 2, "-j", "1,2", "--labels-from", table, root)
-    check_consistency("table", parse("table", r.out, n=9, w=14, h=10, c=3, runs=2), 9, 14, 10, 3)
+    consistent("table", r.out, 9, 14, 10, 3)
     for args in (["--labels-from", table], ["--labels", "--labels-from", table, "--targets", "score"],
                  ["--labels-from", table, "--path-column", "id", "--label-column", "label",
                   "--shuffle", "--seed", 3]):
@@ -875,7 +883,7 @@ def test_user_inputs_masks(d):
     scratch = scratch_dir(d, "scratch")
     before = full_listing(os.path.dirname(img))
     r = bench(scratch, "-r", 2, "-j", "1,2", "--masks", seg, "--format", "json", img)
-    check_consistency("json", parse("json", r.out, n=7, w=12, h=9, c=3, runs=2), 7, 12, 9, 3)
+    consistent("json", r.out, 7, 12, 9, 3)
     r = bench(scratch, "-r", 2, "-j", "1,2", "--masks", seg, img)
     parse("table", r.out, n=7, w=12, h=9, c=3, runs=2)
     r = bench(scratch, "-r", 1, "-j", "1,2", "--masks", seg, "--ragged", "--max-side", 8, img)
