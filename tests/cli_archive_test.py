@@ -130,6 +130,10 @@ def every_archive(d, tree):
     sh("tar", "cf", a["tar_cmd"], ".", cwd=tree)
     a["tar_gz"] = os.path.join(d, "t.tar.gz")
     sh("tar", "czf", a["tar_gz"], ".", cwd=tree)
+    # A gzipped zip: inflated whole, its deflated members inflated again
+    # by the workers from the inflated bytes.
+    a["zip_gz"] = os.path.join(d, "d.zip.gz")
+    open(a["zip_gz"], "wb").write(gzip.compress(open(a["zip_deflated"], "rb").read()))
     a["tar_zst"] = os.path.join(d, "t.tar.zst")
     sh("tar", "--zstd", "-cf", a["tar_zst"], ".", cwd=tree)
     a["tar_xz"] = os.path.join(d, "t.txz")
@@ -298,9 +302,12 @@ def test_recurse_archives_tar_of_tars(d):
     py_tar(os.path.join(d, "outer.tar"), inner)
     py_tar(os.path.join(d, "outer.tar.xz"), inner, mode="w:xz")
     py_zip(os.path.join(d, "outer.zip"), inner, zipfile.ZIP_STORED)
+    # Inflated whole: cat.tar and emu.zip read in place in the inflated
+    # bytes, dog.tar.gz copied out to the memory file.
+    py_tar(os.path.join(d, "outer.tar.gz"), inner, mode="w:gz")
     want = labels_run(d, "want", "tree", "--shuffle")
     assert want[2] == b"cat\ndog\nemu\n"
-    for outer in ("outer.tar", "outer.tar.xz", "outer.zip"):
+    for outer in ("outer.tar", "outer.tar.xz", "outer.zip", "outer.tar.gz"):
         got = labels_run(d, "got", outer, "--shuffle", "--recurse-archives")
         assert got == want, outer
         rows = open(os.path.join(d, "got.txt")).read().splitlines()

@@ -3,8 +3,10 @@
  * ones are read by the workers in place (one pread at the data offset
  * libarchive's reader reached; a deflated one inflated by the worker), every
  * other kind's (compressed tars) are decompressed once, while listing, into
- * one sealed memory file per archive, which the workers then pread alike
- * (a .tar.gz inflated whole there by libdeflate). Past the memory budget,
+ * one sealed memory file per archive, which the workers then pread alike;
+ * a .tar.gz is inflated whole by libdeflate into memory of the parent's
+ * own, in huge pages where the kernel gives them, which the workers inherit
+ * read-only and copy from (inflate_whole). Past the memory budget,
  * load's compressed tars are streamed (arch_set_stream, stream.c) and
  * others' spilled to disk. --labels: arch_labels.c. */
 #define _GNU_SOURCE
@@ -42,7 +44,11 @@ struct source {
 	int fd;			/* the archive itself (plain tar) or its memory file;
 				 * streamed: the ring while a window is bound, else -1 */
 	int streamed;		/* members at offsets of a copy never kept (stream.c) */
-	int file;		/* streamed: the archive's own descriptor (not owned) */
+	int file;		/* streamed or inflated: the archive's own descriptor
+				 * (not owned) */
+	const unsigned char *mem;	/* inflated: its bytes, FD -1 */
+	uint64_t mem_size;	/* of them */
+	size_t map_len;		/* their mapping's length */
 };
 
 /* A member, by its row name "ARCHIVE:MEMBER", in an open-addressed table. */
@@ -472,6 +478,8 @@ void arch_free(void)
 	for (k = 0; k < nsrcs; k++) {
 		if (srcs[k].fd >= 0)
 			close(srcs[k].fd);
+		if (srcs[k].map_len)
+			munmap((void *)srcs[k].mem, srcs[k].map_len);
 		free(srcs[k].path);
 	}
 	free(srcs);
@@ -574,15 +582,25 @@ int arch_open(const char *name)
 
 	if (!e)
 		return -2;
-	return fcntl(srcs[e->src].fd, F_DUPFD_CLOEXEC, 3);
+	/* An inflated member needs none: the archive's, read by nobody. */
+	return fcntl(srcs[e->src].mem ? srcs[e->src].file : srcs[e->src].fd, F_DUPFD_CLOEXEC, 3);
 }
 
-/* LEN bytes at OFF of FD into P; 0, or -1 with the reason in WHY. */
-static int read_at(int fd, unsigned char *p, uint64_t len, uint64_t off, char *why,
-		   size_t whylen)
+/* LEN bytes at OFF of source S (of FD, unless S is in memory) into P; 0,
+ * or -1 with the reason in WHY. */
+static int read_at(const struct source *s, int fd, unsigned char *p, uint64_t len, uint64_t off,
+		   char *why, size_t whylen)
 {
 	uint64_t got = 0;
 
+	if (s->mem) {
+		if (off > s->mem_size || len > s->mem_size - off) {
+			snprintf(why, whylen, "the archive is truncated");
+			return -1;
+		}
+		memcpy(p, s->mem + off, len);
+		return 0;
+	}
 	while (got < len) {
 		ssize_t n = pread(fd, p + got, len - got, (off_t)(off + got));
 
@@ -626,7 +644,7 @@ static int inflate_member(const struct entry *e, int fd, struct buf *b, char *wh
 		in = p;
 		in_cap = e->clen;
 	}
-	if (read_at(fd, in, e->clen, e->off, why, whylen) < 0)
+	if (read_at(&srcs[e->src], fd, in, e->clen, e->off, why, whylen) < 0)
 		return -1;
 	r = libdeflate_deflate_decompress_ex(d, in, e->clen, b->p, e->len + 1, &used, &out);
 	if (r == LIBDEFLATE_SUCCESS && out == e->len) {
@@ -660,7 +678,7 @@ int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
 	}
 	if (own)
 		fd = srcs[e->src].fd;
-	if (fd < 0) {
+	if (fd < 0 && !srcs[e->src].mem) {
 		snprintf(why, whylen, "%s", strerror(errno));
 		return -1;
 	}
@@ -678,7 +696,7 @@ int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
 		if (inflate_member(e, fd, b, why, whylen) < 0)
 			goto fail;
 	} else {
-		if (read_at(fd, b->p, e->len, off, why, whylen) < 0)
+		if (read_at(&srcs[e->src], fd, b->p, e->len, off, why, whylen) < 0)
 			goto fail;
 		b->len = e->len;
 	}
@@ -736,10 +754,12 @@ int arch_sniff(const char *path)
 
 /* The bytes an archive (or, with --recurse-archives, an inner archive) is
  * listed from: SIZE bytes at BASE of FD, the archive file or the memory
- * file; its members' paths start with PREFIX. */
+ * file, or of MEM, the inflated .tar.gz; its members' paths start with
+ * PREFIX. */
 struct region {
 	int fd;
-	int in_memory;
+	const unsigned char *mem;	/* set: FD is -1 */
+	int in_memory;		/* IN_FILE, IN_MEMFILE or IN_INFLATED */
 	off_t base, size;
 	const char *prefix;	/* "" or the inner archive's folder, with '/' */
 	int depth;
@@ -1046,7 +1066,7 @@ static int place(struct listing *ls, struct archive *a, struct archive_entry *en
 			return -1;
 		m->off = ls->end;
 		m->len = (uint64_t)got;
-		m->in_memory = 1;
+		m->in_memory = IN_MEMFILE;
 		ls->end += m->len;
 	}
 	return 0;
@@ -1076,9 +1096,18 @@ static int take_inner(struct listing *ls, struct archive *a, struct archive_entr
 		/* In place: look at its first bytes there. */
 		uint64_t at = (uint64_t)archive_filter_bytes(a, 0);
 
-		if (at >= (uint64_t)rg->size || pread(rg->fd, head, sizeof(head),
-						      rg->base + (off_t)at) < 262)
+		if (at >= (uint64_t)rg->size)
 			return 0;
+		if (rg->mem) {
+			uint64_t left = (uint64_t)rg->size - at;
+
+			if (left < 262)
+				return 0;
+			memset(head, 0, sizeof(head));
+			memcpy(head, rg->mem + rg->base + at, left < sizeof(head) ? left : sizeof(head));
+		} else if (pread(rg->fd, head, sizeof(head), rg->base + (off_t)at) < 262) {
+			return 0;
+		}
 		if (!arch_sniff_bytes(head, sizeof(head)))
 			return 0;
 	} else {
@@ -1130,7 +1159,8 @@ static int take_inner(struct listing *ls, struct archive *a, struct archive_entr
 	memcpy(folder, p, n);
 	folder[n] = '/';
 	folder[n + 1] = '\0';
-	in.fd = m.in_memory ? ls->mfd : rg->fd;
+	in.fd = m.in_memory == IN_MEMFILE ? ls->mfd : m.in_memory == IN_FILE ? rg->fd : -1;
+	in.mem = m.in_memory == IN_INFLATED ? rg->mem : NULL;
 	in.in_memory = m.in_memory;
 	in.base = (off_t)m.off;
 	in.size = (off_t)m.len;
@@ -1246,6 +1276,9 @@ static int add_source(const char *path, int fd)
 	srcs[nsrcs].fd = fd;
 	srcs[nsrcs].streamed = 0;
 	srcs[nsrcs].file = -1;
+	srcs[nsrcs].mem = NULL;
+	srcs[nsrcs].mem_size = 0;
+	srcs[nsrcs].map_len = 0;
 	nsrcs++;
 	return 0;
 }
@@ -1260,7 +1293,8 @@ static int add_source(const char *path, int fd)
  */
 struct feed {
 	int fd;
-	off_t base;		/* where the archive starts in FD */
+	const unsigned char *mem;	/* or these bytes, handed over whole */
+	off_t base;		/* where the archive starts in FD (MEM) */
 	off_t pos, size;
 	size_t block;
 	unsigned char *buf;
@@ -1276,6 +1310,13 @@ static la_ssize_t feed_read(struct archive *a, void *ctx, const void **out)
 
 	if (f->pos >= f->size)
 		want = 0;
+	if (f->mem) {
+		/* The rest at once: libarchive reads it in place, no copy. */
+		*out = f->mem + f->base + f->pos;
+		n = f->size - f->pos;
+		f->pos = f->size;
+		return n;
+	}
 	while ((n = pread(f->fd, f->buf, want, f->base + f->pos)) < 0 && errno == EINTR)
 		;
 	if (n < 0) {
@@ -1461,6 +1502,8 @@ static int zip_check(const struct listing *ls, const struct region *rg)
 
 	snprintf(name, sizeof(name), "%s%s%.*s", ls->archive, rg->depth ? ":" : "",
 		 (int)(rg->depth ? strlen(rg->prefix) - 1 : 0), rg->prefix);
+	if (rg->mem)
+		return zip_spans(name, rg->mem + rg->base, (uint64_t)rg->size);
 	map = mmap(NULL, (size_t)rg->size + skew, PROT_READ, MAP_PRIVATE, rg->fd,
 		   rg->base - (off_t)skew);
 	if (map == MAP_FAILED)
@@ -1476,14 +1519,17 @@ static int list_region(struct listing *ls, const struct region *rg)
 	struct archive *a = arch_reader(1);
 	struct archive_entry *ent;
 	enum kind kind = STREAM;
-	struct feed feed = { .fd = rg->fd, .base = rg->base, .size = rg->size, .block = 1 << 16 };
+	struct feed feed = { .fd = rg->fd, .mem = rg->mem, .base = rg->base, .size = rg->size,
+			     .block = 1 << 16 };
 	unsigned char head[512];
 	int first = 1, r = 0;
 
 	if (!a)
 		return error("out of memory");
-	if (pread(rg->fd, head, sizeof(head), rg->base) == (ssize_t)sizeof(head) &&
-	    rg->size >= (off_t)sizeof(head) && memcmp(head + 257, "ustar", 5) == 0)
+	if (rg->size >= (off_t)sizeof(head) &&
+	    (rg->mem ? (memcpy(head, rg->mem + rg->base, sizeof(head)), 1)
+		     : pread(rg->fd, head, sizeof(head), rg->base) == (ssize_t)sizeof(head)) &&
+	    memcmp(head + 257, "ustar", 5) == 0)
 		feed.block = 1024;	/* two headers: a pax one and its member's */
 	if (!(feed.buf = malloc(feed.block))) {
 		r = error("out of memory");
@@ -1537,97 +1583,90 @@ out:
 }
 
 /*
- * A gzip stream (a .tar.gz), inflated whole by libdeflate into the memory
- * file, where it is then read as a plain tar, in place: libdeflate inflates
- * JPEG-laden data about twice as fast as the zlib behind libarchive's gzip
- * filter, and this is the one step a .tar.gz's load waits for (see bench.sh
- * section o). Only while the output stays within a quarter of the memory,
- * 32 times the input plus 64 MiB (the trailer's size is a hint, never
- * trusted) and what the memory budget has left (it is charged); else, or when libdeflate finds the stream bad, 0 is returned,
- * with nothing kept, and the stream goes through libarchive instead, which
- * keeps only the image members and reports what is wrong. RG becomes the memory file's region.
- * 1 when done, 0 to stream instead, -1 after an error (printed).
+ * A gzip stream (a .tar.gz), inflated whole by libdeflate into memory of
+ * the parent's own, where it is then read as a plain tar, in place:
+ * libdeflate inflates JPEG-laden data about twice as fast as the zlib
+ * behind libarchive's gzip filter, and this is the one step a .tar.gz's
+ * load waits for (see bench.sh section o). The memory is private and
+ * anonymous, address space for the largest output allowed with pages only
+ * as written, and in huge pages where the kernel gives them (MADV_HUGEPAGE):
+ * into a memory file's small pages the same inflate took 116 ms against
+ * 79 ms here, a third of it faulting the pages in, the rest their TLB
+ * misses. Made read-only, it is inherited by the workers, which copy a
+ * member out as they would pread it (no descriptor, no seals needed: a
+ * worker's writes would land in its own copy). Only while the output stays
+ * within a quarter of the memory, 32 times the input plus 64 MiB (the
+ * trailer's size is never trusted) and what the memory budget has left (it
+ * is charged); else, or when libdeflate finds the stream bad, 0 is
+ * returned, with nothing kept, and the stream goes through libarchive
+ * instead, which keeps only the image members and reports what is wrong.
+ * RG becomes the inflated bytes' region. 1 when done, 0 to stream
+ * instead, -1 after an error (printed).
  */
 static int inflate_whole(struct listing *ls, struct region *rg)
 {
 	uint64_t cap = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 4;
 	uint64_t ratio = (uint64_t)rg->size * 32 + (64 << 20);	/* a bomb's output, bounded */
-	uint64_t want, have = 0, page = (uint64_t)sysconf(_SC_PAGESIZE);
-	size_t in_at = 0, in_len = (size_t)rg->size;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), in_at = 0, have = 0, len, keep;
 	unsigned char *in = MAP_FAILED, *out = MAP_FAILED;
 	struct libdeflate_decompressor *d = NULL;
-	int mfd = -1, r = 0;
+	int r = 0;
 
 	if (ratio < cap)
 		cap = ratio;
 	if (budget_left() < cap)
 		cap = budget_left();
-	if (rg->size < 18)
+	if (rg->size < 18 || cap > SIZE_MAX / 2)
 		return 0;
+	len = ((size_t)cap + page - 1) / page * page;
 	in = mmap(NULL, (size_t)rg->size, PROT_READ, MAP_PRIVATE, rg->fd, 0);
-	if (in == MAP_FAILED || in[0] != 0x1f || in[1] != 0x8b)
+	if (in == MAP_FAILED || in[0] != 0x1f || in[1] != 0x8b || !len ||
+	    !(d = libdeflate_alloc_decompressor()))
 		goto out;
-	/* ISIZE: the last member's length mod 2^32, a first guess. */
-	want = (uint64_t)in[rg->size - 4] | (uint64_t)in[rg->size - 3] << 8 |
-	       (uint64_t)in[rg->size - 2] << 16 | (uint64_t)in[rg->size - 1] << 24;
-	if (want < (uint64_t)rg->size)
-		want = (uint64_t)rg->size * 2;
-	if (!(d = libdeflate_alloc_decompressor()) ||
-	    (mfd = memfd_create("parimg-archive", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0)
-		goto out;
+	out = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		   -1, 0);
+	if (out == MAP_FAILED)
+		goto out;	/* no room for it (strict overcommit, a ulimit): streamed */
+	madvise(out, len, MADV_HUGEPAGE);	/* a hint */
 	while (in_at < (size_t)rg->size) {
 		size_t used = 0, got = 0;
-		enum libdeflate_result res;
 
-		if (want > cap)
-			goto out;	/* too large to hold: stream it */
-		if (out != MAP_FAILED)
-			munmap(out, want);
-		if (ftruncate(mfd, (off_t)want) < 0 ||
-		    (out = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0)) == MAP_FAILED)
+		/* Too large to hold (LIBDEFLATE_INSUFFICIENT_SPACE): streamed;
+		 * bad: libarchive's reading will say what is wrong. */
+		if (libdeflate_gzip_decompress_ex(d, in + in_at, (size_t)rg->size - in_at,
+						  out + have, len - have, &used,
+						  &got) != LIBDEFLATE_SUCCESS)
 			goto out;
-		/* Its pages in one call, not a fault each while inflating
-		 * (a hint: a kernel before 5.14 says EINVAL). */
-		madvise(out + have / page * page, want - have / page * page, MADV_POPULATE_WRITE);
-		res = libdeflate_gzip_decompress_ex(d, in + in_at, (size_t)rg->size - in_at,
-						    out + have, want - have, &used, &got);
-		if (res == LIBDEFLATE_INSUFFICIENT_SPACE) {
-			munmap(out, want);
-			out = MAP_FAILED;
-			want *= 2;
-			continue;
-		}
-		if (res != LIBDEFLATE_SUCCESS)
-			goto out;	/* libarchive's reading will say what is wrong */
 		have += got;
 		in_at += used;	/* gzip members follow one another */
 		if (in_at < (size_t)rg->size && in[in_at] != 0x1f)
 			goto out;	/* trailing bytes: libarchive's rules apply */
 	}
-	if (out != MAP_FAILED)
-		munmap(out, want);
-	out = MAP_FAILED;
-	if (ftruncate(mfd, (off_t)have) < 0) {
-		r = error_errno("%s: memory file", ls->archive);
+	keep = have ? (have + page - 1) / page * page : page;
+	if (keep < len)
+		munmap(out + keep, len - keep);
+	len = keep;
+	if (mprotect(out, len, PROT_READ) < 0) {
+		r = error_errno("%s: inflated archive", ls->archive);
 		goto out;
 	}
 	if ((r = charge(ls->archive, have)) < 0)
 		goto out;	/* within the cap: cannot fail */
-	ls->mfd = mfd;
-	ls->end = have;
-	mfd = -1;
-	rg->fd = ls->mfd;
-	rg->in_memory = 1;
+	ls->inflated = out;
+	ls->inflated_len = len;
+	ls->inflated_size = have;
+	out = MAP_FAILED;
+	rg->fd = -1;
+	rg->mem = ls->inflated;
+	rg->in_memory = IN_INFLATED;
 	rg->base = 0;
 	rg->size = (off_t)have;
 	r = 1;
 out:
 	if (out != MAP_FAILED)
-		munmap(out, want);
+		munmap(out, len);
 	if (in != MAP_FAILED)
-		munmap(in, in_len);	/* not RG's size: now the output's */
-	if (mfd >= 0)
-		close(mfd);
+		munmap(in, (size_t)ls->csize);	/* not RG's size: now the output's */
 	libdeflate_free_decompressor(d);
 	return r;
 }
@@ -1641,7 +1680,7 @@ int arch_list(struct listing *ls, const char *archive)
 
 	memset(ls, 0, sizeof(*ls));
 	ls->archive = archive;
-	ls->src = ls->src_mem = ls->mfd = -1;
+	ls->src = ls->src_mem = ls->src_inflated = ls->mfd = -1;
 	if (budget_init() < 0)
 		return -1;
 	file.fd = rg.fd = open(archive, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -1678,6 +1717,16 @@ int arch_list(struct listing *ls, const char *archive)
 	if ((r = add_source(archive, file.fd)) < 0)
 		goto out;
 	file.fd = -1;
+	if (ls->inflated) {
+		ls->src_inflated = (int)nsrcs;
+		if ((r = add_source(archive, -1)) < 0)
+			goto out;
+		srcs[ls->src_inflated].mem = ls->inflated;
+		srcs[ls->src_inflated].mem_size = ls->inflated_size;
+		srcs[ls->src_inflated].map_len = ls->inflated_len;
+		srcs[ls->src_inflated].file = srcs[ls->src].fd;
+		ls->inflated = NULL;
+	}
 	if (ls->mfd >= 0) {
 		ls->src_mem = (int)nsrcs;
 		if ((r = add_source(archive, ls->mfd)) < 0)
@@ -1695,6 +1744,9 @@ out:
 		close(file.fd);
 	if (ls->mfd >= 0)
 		close(ls->mfd);
+	if (ls->inflated)
+		munmap(ls->inflated, ls->inflated_len);
+	ls->inflated = NULL;
 	return r;
 }
 
@@ -1712,7 +1764,8 @@ char *arch_enter(const struct listing *ls, const struct member *m)
 	memcpy(name, ls->archive, al);
 	name[al] = ':';
 	memcpy(name + al + 1, m->path, ml + 1);
-	r = insert(name, (uint32_t)(m->in_memory ? ls->src_mem : ls->src), m);
+	r = insert(name, (uint32_t)(m->in_memory == IN_INFLATED ? ls->src_inflated
+				    : m->in_memory == IN_MEMFILE ? ls->src_mem : ls->src), m);
 	if (r != 0) {
 		if (r > 0)
 			error("%s: a duplicate member name (refused: which is the row?)", name);

@@ -14,8 +14,12 @@ struct member {
 	uint64_t off, len;
 	uint64_t clen;		/* deflated: at most this many bytes at OFF */
 	int deflated;
-	int in_memory;		/* in the memory file, not the archive */
+	int in_memory;		/* IN_FILE, or where in memory (below) */
 };
+
+/* Where a member's bytes are: in the archive file, in the memory file of
+ * copied members, or in the inflated .tar.gz (inflate_whole). */
+enum { IN_FILE, IN_MEMFILE, IN_INFLATED };
 
 /* What listing an archive gives. */
 struct listing {
@@ -26,6 +30,10 @@ struct listing {
 	struct member *cls;	/* webdataset .cls members: path = KEY, off = class */
 	size_t ncls, clscap;
 	int src, src_mem;	/* the archive's source, its memory file's */
+	int src_inflated;	/* the inflated .tar.gz's */
+	unsigned char *inflated;	/* it, read-only, until a source owns it */
+	size_t inflated_len;	/* its mapping's length */
+	uint64_t inflated_size;	/* its bytes */
 	int pending;		/* the last member is deflated: its end unknown */
 	int mfd;		/* the memory file, -1 until needed */
 	uint64_t end;		/* its length */
