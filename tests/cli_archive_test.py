@@ -271,6 +271,37 @@ def test_sandbox_off_and_require_agree(d):
         assert npy(os.path.join(d, "off.npy")) == npy(os.path.join(d, "on.npy")), label
 
 
+def test_more_archives_than_workers_keep(d):
+    """Confined workers keep the first 32 archives' descriptors (their
+    members handed over by none) and are handed the rest's: 40 shards, some
+    tar, some zip, some tar.gz (inflated: read from memory), in a list, as
+    -j1, -j2 and -j3 with and without the sandbox, with labels and a
+    shuffle: the same bytes each time."""
+    files = {k: v for k, v in member_bytes().items()
+             if TREE[k] not in (None, "TAR") and not any(c.startswith(".") for c in k.split("/"))}
+    names = sorted(files)
+    listed = []
+    for s in range(40):
+        shard = {"s%02d/%s" % (s, n): files[n] for n in names[s % 3::3]}
+        path = os.path.join(d, "shard-%02d.%s" % (s, ("tar", "zip", "tar.gz")[s % 3]))
+        if s % 3 == 1:
+            py_zip(path, shard)
+        else:
+            py_tar(path, shard, mode="w:gz" if s % 3 == 2 else "w")
+        listed.append(path)
+    stdin = "\n".join(listed) + "\n"
+    want = None
+    for sandbox in ("off", "auto"):
+        for j in ("1", "2", "3"):
+            ok(run("load", "-q", *ROW, "-f", "-j", j, "--sandbox", sandbox, "--shuffle",
+                   "--seed", "7", "-o", "got.npy", "-", cwd=d, stdin=stdin))
+            got = npy(os.path.join(d, "got.npy"))
+            want = want or got
+            assert got == want, (sandbox, j)
+    rows = sum(len(names[s % 3::3]) for s in range(40))
+    assert np.load(os.path.join(d, "got.npy")).shape == (rows, 30, 40, 3)
+
+
 def tar_bytes(files, mode="w"):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode=mode) as t:

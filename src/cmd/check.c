@@ -159,6 +159,13 @@ static int file_open(void *ctx, size_t i)
 	return input_open(file_name(ctx, i));
 }
 
+/* The pool's kept hook: an archive member read from what the confined
+ * workers keep (arch_keep_fds), with no descriptor handed over. */
+static int file_kept(void *ctx, size_t i)
+{
+	return arch_member_kept(file_name(ctx, i));
+}
+
 /* Index of the decoder INFO chose in format_names. */
 static int format_index(const struct codec_info *info)
 {
@@ -909,6 +916,8 @@ static int run(struct check *k, struct opt_common *c)
 		 * mappings made before the pool starts. */
 		.confine = confine, .confine_fd = -1, .setup = check_setup,
 	};
+	if (confine && (task.keep = arch_keep_fds(&task.nkeep)))
+		task.kept = file_kept;
 	if (pool_run(&task, &res) < 0)
 		return -1;
 	for (i = 0; i < k->files.n; i++)

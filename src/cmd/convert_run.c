@@ -11,6 +11,7 @@
 #include "cmd/convert.h"
 #include "cmd/opt.h"
 #include "cmd/ragged.h"
+#include "inputs/arch.h"
 #include "inputs/input.h"
 #include "image/row.h"
 #include "codec/codec.h"
@@ -42,6 +43,13 @@ static const char *row_name(void *ctx, size_t i)
 static int row_open(void *ctx, size_t i)
 {
 	return input_open(row_name(ctx, i));
+}
+
+/* The pool's kept hook: an archive member read from what the confined
+ * workers keep (arch_keep_fds), with no descriptor handed over. */
+static int row_kept(void *ctx, size_t i)
+{
+	return arch_member_kept(row_name(ctx, i));
 }
 
 static void conv_setup(void *ctx)
@@ -684,6 +692,8 @@ int convert_run(struct conv *c, struct opt_common *o)
 			.progress = batch_progress, .progress_ctx = &bp,
 			.confine = c->confine, .confine_fd = -1, .setup = conv_setup,
 		};
+		if (c->confine && (task.keep = arch_keep_fds(&task.nkeep)))
+			task.kept = row_kept;
 		ok = pool_run(&task, &res) == 0 && write_batch(c, &w) == 0;
 		bp.base += left;
 		munmap(base, maplen);

@@ -87,6 +87,14 @@ static int row_own(void *ctx, size_t i)
 	return 0;
 }
 
+/* The pool's kept hook: whether a confined worker reads row I, an archive
+ * member, from the archive descriptors it keeps (arch_keep_fds) or from the
+ * inflated memory it inherits, with no descriptor handed over. */
+static int row_kept(void *ctx, size_t i)
+{
+	return arch_member_kept(row_name(ctx, i));
+}
+
 /* The INPUT arguments that are directories, without trailing slashes
  * ("/" stays): the roots beneath which a confined worker opens its rows
  * itself (Landlock), where the kernel allows it. 0, or -1 out of memory. */
@@ -899,6 +907,10 @@ static int decode_target(struct load *l, struct target *t, struct opt_common *c,
 		.confine = l->confine, .confine_fd = l->fd, .setup = load_setup,
 		.lost = load_lost, .pair = l->masks_dir ? row_pair : NULL,
 	};
+	/* Archive members read with no descriptor handed over, where the
+	 * workers keep the archives' (or inherit the inflated bytes). */
+	if (l->confine && (task.keep = arch_keep_fds(&task.nkeep)))
+		task.kept = row_kept;
 	/* T's array (and failed bytes), kept from every other pool's workers,
 	 * go to this one's (a part's workers cannot reach another part). */
 	madvise(t->map, t->maplen, MADV_DOFORK);

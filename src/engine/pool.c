@@ -304,7 +304,7 @@ static size_t ask(const struct msg *m, const char *text, struct reply *rp, int *
 static void fetch(size_t r)
 {
 	/* A pair hook's second inputs come from the parent: batches only. */
-	size_t most = wch.dirfd >= 0 && !wch.t->pair ? SPAN : BATCH;
+	size_t most = (wch.dirfd >= 0 || wch.t->kept) && !wch.t->pair ? SPAN : BATCH;
 	struct msg m = { .type = MSG_FDS, .begin = r, .end = r + most };
 	struct reply rp;
 	int fds[2 * BATCH];
@@ -405,6 +405,11 @@ int pool_input(size_t i)
 	}
 	fd = wch.fd[r - wch.b];
 	wch.fd[r - wch.b] = -1;
+	if (fd < 0 && wch.err[r - wch.b] == SELF_OPEN && wch.t->kept &&
+	    wch.t->kept(wch.t->ctx, wch.first + r)) {
+		wch.err[r - wch.b] = EBADF;	/* taken */
+		return -2;	/* read from what it keeps */
+	}
 	if (fd < 0 && wch.err[r - wch.b] == SELF_OPEN && wch.dirfd >= 0) {
 		wch.err[r - wch.b] = EBADF;	/* taken */
 		return open_self(r);
@@ -472,6 +477,7 @@ static void worker_init(const struct pool_task *t, struct slot *s, int ch)
 {
 	struct sandbox_spec sp = { .channel = ch, .output = t->confine_fd,
 				   .max_fds = t->pair ? 2 * BATCH : BATCH,
+				   .keep = t->keep, .nkeep = t->keep ? t->nkeep : 0,
 				   .blocked = &s->blocked, .roots = self_open ? t->roots : NULL,
 				   .nroots = self_open ? t->nroots : 0 };
 	char why[sizeof(s->err_msg)];
@@ -699,6 +705,13 @@ static void violation(struct run_state *rs, unsigned w, const char *fmt, ...)
 		kill(wk->pid, SIGKILL);
 }
 
+/* Whether a confined worker gets item I without a descriptor from the
+ * parent: it opens it itself, or reads it from what it keeps. */
+static int served(const struct pool_task *t, size_t i)
+{
+	return (t->kept && t->kept(t->ctx, i)) || (self_open && t->own(t->ctx, i));
+}
+
 /* Open the inputs of items [B, E) for worker W and send them over; asked
  * for more than a batch (self-open), the run of items from B it opens
  * itself when that is longer than a batch (a reply with no descriptor, a
@@ -720,7 +733,7 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 	if (rs->wk[w].pid <= 0)
 		return;		/* dead: its request is moot */
 	if (e - b > BATCH) {
-		for (k = 0; b + k < e && self_open && t->own(t->ctx, t->first + b + k); k++)
+		for (k = 0; b + k < e && served(t, t->first + b + k); k++)
 			;
 		rp.end = e = k > BATCH ? b + k : b + BATCH;
 	}
@@ -728,7 +741,7 @@ static void hand_inputs(struct run_state *rs, unsigned w, size_t b, size_t e)
 		size_t i = t->first + b + k;
 		int fd;
 
-		if (self_open && t->own(t->ctx, i)) {
+		if (served(t, i)) {
 			rp.err[k] = SELF_OPEN;	/* no call at all: the point */
 		} else {
 			fd = t->open ? t->open(t->ctx, i)
@@ -886,7 +899,7 @@ static int serve(struct run_state *rs, unsigned w)
 		violation(rs, w, "sent a message whose length is not its own");
 	else if (m.type == MSG_FDS) {
 		if (m.begin < wk->handed || m.begin >= m.end || m.end > wk->end ||
-		    m.end - m.begin > (self_open && !t->pair ? SPAN : BATCH))
+		    m.end - m.begin > ((self_open || t->kept) && !t->pair ? SPAN : BATCH))
 			violation(rs, w, "asked for items %llu-%llu, not its own",
 				  (unsigned long long)(t->first + m.begin),
 				  (unsigned long long)(t->first + m.end - 1));

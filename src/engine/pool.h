@@ -77,13 +77,23 @@ struct pool_task {
 	const char *const *roots;
 	size_t nroots;
 	int (*own)(void *ctx, size_t i);
+	/* Optional, with CONFINE: NKEEP descriptors (at most
+	 * SANDBOX_KEEP_MAX) every worker keeps, readable, such as the
+	 * archives whose members are rows; in each worker KEEP is rewritten
+	 * with the numbers it keeps them under. KEPT(I), in the parent and in
+	 * the worker: 1 if item I's input is read from them (or from memory
+	 * the workers inherit), which is then neither opened nor handed over:
+	 * pool_input(I) gives -2, as unconfined. */
+	int *keep;
+	size_t nkeep;
+	int (*kept)(void *ctx, size_t i);
 	/* Optional, in the parent, with CONFINE: a second input of item I (a
 	 * mask beside an image), handed over with its first in the same
 	 * batch, whether or not the worker opens the first itself; or -1 with
 	 * errno. The worker takes it with pool_pair(I). */
 	int (*pair)(void *ctx, size_t i);
-	void *ctx;			/* for run, name, range, setup, open, own, pair and
-					 * orphaned */
+	void *ctx;			/* for run, name, range, setup, open, own, kept,
+					 * pair and orphaned */
 	void *progress_ctx;		/* for progress */
 };
 

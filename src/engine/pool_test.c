@@ -926,6 +926,110 @@ Test(pool_confined, missing_input_is_the_open_error, .fini = ut_scratch_remove)
 	assert_no_children();
 }
 
+/* The kept hook: items whose I % 50 is 10 or more (runs of 40, longer
+ * than a batch, between runs of 10 handed over) are read from the one
+ * kept descriptor, ut_scratch/kept, item I's 16 bytes at I * 16. */
+static int kept_fd[1] = { -1 };
+
+static int kept_item(void *ctx, size_t i)
+{
+	(void)ctx;
+	return i % 50 >= 10;
+}
+
+/* A confined item whose input is kept or handed over, as kept_item says:
+ * pool_input gives -2 exactly for a kept one, which is then read from the
+ * kept descriptor by the number the sandbox gave it; ACT_BLOCKED here
+ * writes to that descriptor instead (read-only: the filter stops it). */
+static int run_kept(void *ctx, size_t i, char *why, size_t whylen)
+{
+	struct fixture *f = ctx;
+	struct item *it = &f->item[i - f->first];
+	char want[32], got[32] = "";
+	int fd = pool_input(i);
+	ssize_t n;
+
+	if (it->act == ACT_BLOCKED)
+		n = write(kept_fd[0], "x", 1);
+	if ((fd == -2) != kept_item(ctx, i)) {
+		snprintf(why, whylen, "pool_input gave %d", fd);
+		__atomic_fetch_add(&it->hits, 1, __ATOMIC_SEQ_CST);
+		return -1;
+	}
+	n = fd == -2 ? pread(kept_fd[0], got, 16, (off_t)i * 16) : read(fd, got, sizeof(got) - 1);
+	if (fd >= 0)
+		close(fd);
+	snprintf(want, sizeof(want), fd == -2 ? "kept-%011zu" : "item-%zu", i);
+	if (n < 0 || strcmp(got, want) != 0) {
+		snprintf(why, whylen, "wrong input '%s'", got);
+		__atomic_fetch_add(&it->hits, 1, __ATOMIC_SEQ_CST);
+		return -1;
+	}
+	return run_item(ctx, i, why, whylen);
+}
+
+/* F's items, each in a file and in ut_scratch/kept, and a confined task
+ * that keeps the latter's descriptor (kept_fd, opened here). */
+static struct pool_task kept_task(struct fixture *f, unsigned jobs, enum pool_schedule sched)
+{
+	struct pool_task t = confined_task(f, jobs, sched);
+	char path[96];
+	FILE *fp;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/kept", ut_scratch);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	for (i = 0; i < f->first + f->count; i++)
+		fprintf(fp, "kept-%011zu", i);
+	fclose(fp);
+	cr_assert_geq(kept_fd[0] = open(path, O_RDONLY | O_CLOEXEC), 0);
+	t.run = run_kept;
+	t.keep = kept_fd;
+	t.nkeep = 1;
+	t.kept = kept_item;
+	return t;
+}
+
+/* Items read from a kept descriptor come with none handed over, in spans
+ * past a batch and mixed with handed ones, static and dynamic; the worker
+ * may not write to it. */
+Test(pool_confined, kept_items_read_from_the_kept_descriptor, .fini = ut_scratch_remove)
+{
+	static const enum pool_schedule scheds[] = { POOL_STATIC, POOL_DYNAMIC };
+	static const unsigned jobs[] = { 1, 3 };
+	size_t k, j;
+
+	for (k = 0; k < 2; k++)
+		for (j = 0; j < 3; j++) {
+			struct fixture f;
+			struct pool_task t;
+			struct pool_result r;
+			char *err;
+			int ret;
+
+			fixture_init(&f, 0, 400);
+			if (j == 2)
+				f.item[123].act = ACT_BLOCKED;
+			t = kept_task(&f, jobs[j % 2], scheds[k]);
+			err = run_captured(&t, &r, &ret);
+			if (j == 2) {
+				cr_assert_eq(ret, -1);
+				cr_assert_not_null(strstr(err, "/item-123: worker stopped: blocked "
+							  "system call write"), "stderr: %s", err);
+			} else {
+				cr_assert_eq(ret, 0, "sched=%d j=%u stderr: %s", scheds[k],
+					     jobs[j], err);
+				cr_assert_eq(r.done, 400);
+				assert_each_once(&f, "kept");
+			}
+			close(kept_fd[0]);
+			free(err);
+			fixture_free(&f);
+			ut_scratch_remove();
+			assert_no_children();
+		}
+}
+
 /* The pair hook: item I's second input, ut_scratch/pair-I, opened in the
  * parent (-1 with ENOENT where that file is not there). */
 static int open_pair(void *ctx, size_t i)

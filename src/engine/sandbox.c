@@ -67,24 +67,28 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(SANDBOX_EXIT_BLOCKED);
 }
 
-/* Close every descriptor above 2 except A and B (-1 for none). */
-static void close_others(int a, int b)
+/* Close every descriptor above 2 except the N at KEEP (-1s ignored). */
+static void close_others(const int *keep, size_t n)
 {
-	int keep[2] = { a < b ? a : b, a < b ? b : a }, from = 3, k;
+	int from = 3;
+	size_t k;
 
-	for (k = 0; k <= 2; k++) {
-		int to = k < 2 ? keep[k] - 1 : INT_MAX;
+	for (;;) {
+		int next = INT_MAX, to;
 
-		if (k < 2 && keep[k] < 3)
-			continue;
+		for (k = 0; k < n; k++)	/* the lowest kept one from FROM on */
+			if (keep[k] >= from && keep[k] < next)
+				next = keep[k];
+		to = next == INT_MAX ? INT_MAX : next - 1;
 		if (to >= from && syscall(SYS_close_range, from, to, 0) < 0) {
 			int fd, top = to < 65536 ? to : 65536;	/* no close_range: by hand */
 
 			for (fd = from; fd <= top; fd++)
 				close(fd);
 		}
-		if (k < 2)
-			from = keep[k] + 1;
+		if (next == INT_MAX)
+			break;
+		from = next + 1;
 	}
 }
 
@@ -331,16 +335,37 @@ int sandbox_enter(struct sandbox_spec *s, char *why, size_t whylen)
 	struct stat st;
 	struct rlimit nofile;
 	scmp_filter_ctx ctx;
-	int top, r;
+	int kept[SANDBOX_KEEP_MAX + 2], top, r;
+	size_t k;
 
-	close_others(s->channel, s->output);
+	if (s->nkeep > SANDBOX_KEEP_MAX) {
+		snprintf(why, whylen, "sandbox: %zu descriptors to keep, over %d", s->nkeep,
+			 SANDBOX_KEEP_MAX);
+		return -1;
+	}
+	kept[0] = s->channel;
+	kept[1] = s->output;
+	for (k = 0; k < s->nkeep; k++)
+		kept[k + 2] = s->keep[k];
+	close_others(kept, s->nkeep + 2);
 	s->dirfd = -1;
-	if (move_low(&s->channel) < 0 || move_low(&s->output) < 0 ||
-	    (s->nroots && (s->dirfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {
+	if (move_low(&s->channel) < 0 || move_low(&s->output) < 0) {
 		snprintf(why, whylen, "sandbox: %s", strerror(errno));
 		return -1;
 	}
 	top = s->channel > s->output ? s->channel : s->output;
+	for (k = 0; k < s->nkeep; k++) {
+		if (move_low(&s->keep[k]) < 0) {
+			snprintf(why, whylen, "sandbox: %s", strerror(errno));
+			return -1;
+		}
+		if (s->keep[k] > top)
+			top = s->keep[k];
+	}
+	if (s->nroots && (s->dirfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "sandbox: %s", strerror(errno));
+		return -1;
+	}
 	if (s->dirfd > top)
 		top = s->dirfd;
 	memset(&sa, 0, sizeof(sa));

@@ -23,11 +23,18 @@ extern const char *const sandbox_mode_names[];	/* "auto", "require", "off", NULL
 int sandbox_resolve(enum sandbox_mode m);
 
 /* What a worker keeps once confined. */
+#define SANDBOX_KEEP_MAX 32	/* kept descriptors, at most */
+
 struct sandbox_spec {
 	int channel;		/* its socket to the parent: send, recv, write */
 	int output;		/* fallocate allowed on it (mode 0, within its
 				 * size: RLIMIT_FSIZE); -1 for none */
 	unsigned max_fds;	/* descriptors it may be handed at once */
+	/* Descriptors it keeps, readable (read, pread, lseek) like the ones
+	 * handed over: NKEEP of them at KEEP (at most SANDBOX_KEEP_MAX),
+	 * moved down beside the channel, their new numbers written back. */
+	int *keep;
+	size_t nkeep;
 	volatile int *blocked;	/* the SIGSYS handler stores the call's number + 1 here */
 	/* Directories beneath which it may open files itself, read-only
 	 * (Landlock's READ_FILE), or none (NROOTS 0). Only where
@@ -44,8 +51,8 @@ struct sandbox_spec {
 int sandbox_landlock_abi(void);
 
 /* In a worker, after its setup and before the first untrusted byte: close
- * every descriptor above 2 but S's, move those down to 3 (and 4), updating
- * S->channel and S->output (with roots, open S->dirfd), set no-new-privs,
+ * every descriptor above 2 but S's, move those down from 3 on, updating
+ * S->channel, S->output and S->keep (with roots, open S->dirfd), set no-new-privs,
  * RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_CORE and RLIMIT_FSIZE (the output's
  * size), add a Landlock ruleset that allows no file access but reading
  * beneath S's roots (skipped quietly where the kernel has none and there

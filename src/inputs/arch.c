@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "inputs/arch.h"
 #include "inputs/arch_list.h"
+#include "engine/sandbox.h"
 #include "common/buf.h"
 #include "common/err.h"
 
@@ -49,6 +50,7 @@ struct source {
 	const unsigned char *mem;	/* inflated: its bytes, FD -1 */
 	uint64_t mem_size;	/* of them */
 	size_t map_len;		/* their mapping's length */
+	int keep;		/* its slot in keep_fd, or -1 */
 };
 
 /* A member, by its row name "ARCHIVE:MEMBER", in an open-addressed table. */
@@ -63,6 +65,10 @@ struct entry {
 
 static struct source *srcs;
 static size_t nsrcs;
+/* Sources' descriptors a confined worker keeps (arch_keep_fds); a worker's
+ * sandbox rewrites them with its own numbers. */
+static int keep_fd[SANDBOX_KEEP_MAX];
+static size_t nkeep;
 static struct entry *tab;
 static size_t tab_cap, tab_n;
 static uint64_t member_max = (1ULL << 28) * 8 + (1 << 20);
@@ -485,6 +491,7 @@ void arch_free(void)
 	free(srcs);
 	srcs = NULL;
 	nsrcs = 0;
+	nkeep = 0;
 	mem_used = 0;	/* the memory files are closed */
 	for (k = 0; k < nkept; k++) {
 		free(kept[k].member);
@@ -574,6 +581,30 @@ static int arch_window_pos(uint64_t off, uint64_t *pos)
 int arch_is_member(const char *name)
 {
 	return find(name) != NULL;
+}
+
+int *arch_keep_fds(size_t *n)
+{
+	size_t k;
+
+	for (k = 0; k < nsrcs; k++)
+		if (srcs[k].keep < 0 && !srcs[k].streamed && !srcs[k].mem && srcs[k].fd >= 0 &&
+		    nkeep < SANDBOX_KEEP_MAX) {
+			srcs[k].keep = (int)nkeep;
+			keep_fd[nkeep++] = srcs[k].fd;
+		}
+	*n = nkeep;
+	for (k = 0; k < nsrcs; k++)
+		if (srcs[k].keep >= 0 || srcs[k].mem)
+			return keep_fd;
+	return NULL;	/* no member is read without a handover */
+}
+
+int arch_member_kept(const char *name)
+{
+	const struct entry *e = find(name);
+
+	return e && (srcs[e->src].mem || srcs[e->src].keep >= 0);
 }
 
 int arch_open(const char *name)
@@ -677,7 +708,7 @@ int arch_read(const char *name, int fd, struct buf *b, char *why, size_t whylen)
 		goto fail;
 	}
 	if (own)
-		fd = srcs[e->src].fd;
+		fd = srcs[e->src].keep >= 0 ? keep_fd[srcs[e->src].keep] : srcs[e->src].fd;
 	if (fd < 0 && !srcs[e->src].mem) {
 		snprintf(why, whylen, "%s", strerror(errno));
 		return -1;
@@ -1279,6 +1310,7 @@ static int add_source(const char *path, int fd)
 	srcs[nsrcs].mem = NULL;
 	srcs[nsrcs].mem_size = 0;
 	srcs[nsrcs].map_len = 0;
+	srcs[nsrcs].keep = -1;
 	nsrcs++;
 	return 0;
 }

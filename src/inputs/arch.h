@@ -118,6 +118,16 @@ int arch_is_member(const char *name);
  * or the memory file holding its members), or -1 with errno; -2 when NAME
  * is no member. */
 int arch_open(const char *name);
+/* The descriptors a confined worker may keep (pool_task's keep), so that
+ * members are read from them with no descriptor handed over: the first
+ * SANDBOX_KEEP_MAX archives and memory files listed, not streamed. *N of
+ * them, in an array of arch.c's own, which each worker's sandbox rewrites
+ * with its own numbers (arch_read then reads those); NULL when no member
+ * is read without a handover (arch_member_kept is 0 for every one). */
+int *arch_keep_fds(size_t *n);
+/* 1 when member NAME is read from a kept descriptor or from the inflated
+ * memory the workers inherit (arch_keep_fds first): no handover. */
+int arch_member_kept(const char *name);
 /* Read member NAME into B from FD (what arch_open gave, closed here; -1:
  * the open failed with errno; -2: from this process's own descriptor).
  * 0, or -1 with the reason in WHY. */

@@ -239,6 +239,13 @@ static int w_own(void *ctx, size_t k)
 	return w->t->own(w->t->ctx, w->rows[k]);
 }
 
+static int w_kept(void *ctx, size_t k)
+{
+	const struct wrap *w = ctx;
+
+	return w->t->kept(w->t->ctx, w->rows[k]);
+}
+
 /* Stop the decompressor PID and reap it (KILL_IT: kill it first). Its
  * exit status: 0 when it ended well. */
 static int reap(pid_t pid, int kill_it)
@@ -306,6 +313,7 @@ static int run_rows(const struct pool_task *t, const size_t *rows, size_t n, int
 	s.setup = t->setup ? w_setup : NULL;
 	s.open = t->open ? w_open : NULL;
 	s.own = t->own ? w_own : NULL;
+	s.kept = t->kept ? w_kept : NULL;
 	s.pair = t->pair ? w_pair : NULL;
 	s.progress = t->progress || ring ? w_progress : NULL;
 	if (ring) {
