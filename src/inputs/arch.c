@@ -1628,7 +1628,8 @@ out:
  * member out as they would pread it (no descriptor, no seals needed: a
  * worker's writes would land in its own copy). Only while the output stays
  * within a quarter of the memory, 32 times the input plus 64 MiB (the
- * trailer's size is never trusted) and what the memory budget has left (it
+ * trailer's size, a lower bound, only saves a vain try) and what the
+ * memory budget has left (it
  * is charged); else, or when libdeflate finds the stream bad, 0 is
  * returned, with nothing kept, and the stream goes through libarchive
  * instead, which keeps only the image members and reports what is wrong.
@@ -1639,6 +1640,7 @@ static int inflate_whole(struct listing *ls, struct region *rg)
 {
 	uint64_t cap = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 4;
 	uint64_t ratio = (uint64_t)rg->size * 32 + (64 << 20);	/* a bomb's output, bounded */
+	uint64_t isize;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), in_at = 0, have = 0, len, keep;
 	unsigned char *in = MAP_FAILED, *out = MAP_FAILED;
 	struct libdeflate_decompressor *d = NULL;
@@ -1652,8 +1654,13 @@ static int inflate_whole(struct listing *ls, struct region *rg)
 		return 0;
 	len = ((size_t)cap + page - 1) / page * page;
 	in = mmap(NULL, (size_t)rg->size, PROT_READ, MAP_PRIVATE, rg->fd, 0);
-	if (in == MAP_FAILED || in[0] != 0x1f || in[1] != 0x8b || !len ||
-	    !(d = libdeflate_alloc_decompressor()))
+	if (in == MAP_FAILED || in[0] != 0x1f || in[1] != 0x8b || !len)
+		goto out;
+	/* ISIZE, the last member's length mod 2^32: at most the whole's, so
+	 * one past the cap is streamed without a byte inflated here. */
+	isize = (uint64_t)in[rg->size - 4] | (uint64_t)in[rg->size - 3] << 8 |
+		(uint64_t)in[rg->size - 2] << 16 | (uint64_t)in[rg->size - 1] << 24;
+	if (isize > cap || !(d = libdeflate_alloc_decompressor()))
 		goto out;
 	out = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		   -1, 0);
