@@ -617,6 +617,7 @@ static void load_free(struct load *l)
 		free(l->targets[i].mindex);
 		free(l->targets[i].mplan);
 	}
+	load_early_end(l);
 	masks_free(&l->mk);
 	for (size_t k = 0; k < l->nroots; k++)
 		free((char *)l->roots[k]);
@@ -649,8 +650,11 @@ int cmd_load(int argc, char **argv)
 	}
 	/* Refuse to clobber before any work is done. */
 	r = EXIT_FAIL;
-	if ((c.force || refuse_existing(&l) == 0) && collect(&l, argc, argv, order) == 0)
-		r = load_run(&l, &c);
+	if (c.force || refuse_existing(&l) == 0) {
+		load_early_start(&l, &c, argv + optind, argc - optind);
+		if (collect(&l, argc, argv, order) == 0)
+			r = load_run(&l, &c);
+	}
 	load_free(&l);
 	return r;
 }

@@ -113,7 +113,22 @@ struct load {
 	struct row_scratch scratch;
 	struct buf mfile;	/* --masks: the mask being decoded */
 	struct mask_scratch mscratch;
+	struct early *early;	/* load_early.c's speculators, or NULL */
 };
+
+/* load_early.c: an archive's members decoded while it is listed. Start
+ * the speculators for INPUTS if L and C allow it (quietly nothing if
+ * not), before the rows are collected; stop them once they are (the rows'
+ * index is built then, for the workers to inherit); in a worker, copy row
+ * I into ROW if a speculator decoded it (1, its input taken) or say 0;
+ * kill and reap them, on every way out. */
+struct early;
+void load_early_start(struct load *l, const struct opt_common *c, char *const *inputs,
+		      int ninputs);
+void load_early_stop(struct load *l);
+int load_early_row(struct load *l, size_t i, void *row);
+uint64_t load_early_used(const struct load *l);	/* rows copied so far */
+void load_early_end(struct load *l);
 
 /* Load L's rows (collected, L's outputs named and none refused): fix the
  * shape from the first image (or, --ragged, every header), then prepare,

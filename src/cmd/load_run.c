@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,8 @@ static int load_one(void *ctx, size_t i, char *why, size_t whylen)
 		return input_skip_item(i);
 	if (l->mrows && !l->mk.path[i])
 		return no_mask(l, i, why, whylen);
+	if (l->early && load_early_row(l, i, l->rows + (i - l->row0) * l->row_bytes))
+		return 0;
 	if (input_read_item(i, l->files.paths[i], &l->file, why, whylen) < 0 ||
 	    row_decode(&l->spec, l->file.p, l->file.len, l->rows + (i - l->row0) * l->row_bytes,
 		       &l->scratch, why, whylen) < 0)
@@ -864,18 +867,20 @@ static double own_cpu(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Once the run is over: "first_decode S.NS", "cpu_first S" and "cpu_end S"
- * into the file PARIMG_TIMING names, if it names one (a failure to write
- * it is bench's to notice). */
-static void write_timing(void)
+/* Once the run is over: "first_decode S.NS", "cpu_first S", "cpu_end S"
+ * and "early_rows N" (rows the speculators decoded, load_early.c) into
+ * the file PARIMG_TIMING names, if it names one (a failure to write it is
+ * bench's to notice). */
+static void write_timing(const struct load *l)
 {
 	const char *path = getenv("PARIMG_TIMING");
 	FILE *f;
 
 	if (!path || !*path || !(f = fopen(path, "we")))
 		return;
-	fprintf(f, "first_decode %lld.%09ld\ncpu_first %.6f\ncpu_end %.6f\n",
-		(long long)first_decode.tv_sec, first_decode.tv_nsec, cpu_at_first, own_cpu());
+	fprintf(f, "first_decode %lld.%09ld\ncpu_first %.6f\ncpu_end %.6f\nearly_rows %" PRIu64 "\n",
+		(long long)first_decode.tv_sec, first_decode.tv_nsec, cpu_at_first, own_cpu(),
+		load_early_used(l));
 	fclose(f);
 }
 
@@ -1032,7 +1037,8 @@ int load_run(struct load *l, struct opt_common *c)
 		return EXIT_FAIL;
 	if ((r = setup_normalize(l)) != EXIT_OK)
 		return r;
+	load_early_stop(l);
 	r = run_targets(l, c);
-	write_timing();
+	write_timing(l);
 	return r;
 }

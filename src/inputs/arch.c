@@ -607,6 +607,16 @@ int arch_member_kept(const char *name)
 	return e && (srcs[e->src].mem || srcs[e->src].keep >= 0);
 }
 
+int arch_member_len(const char *name, uint64_t *len)
+{
+	const struct entry *e = find(name);
+
+	if (!e)
+		return 0;
+	*len = e->len;
+	return 1;
+}
+
 int arch_open(const char *name)
 {
 	const struct entry *e = find(name);

@@ -128,6 +128,9 @@ int *arch_keep_fds(size_t *n);
 /* 1 when member NAME is read from a kept descriptor or from the inflated
  * memory the workers inherit (arch_keep_fds first): no handover. */
 int arch_member_kept(const char *name);
+
+/* Member NAME's length in bytes into *LEN: 1, or 0 if NAME is no member. */
+int arch_member_len(const char *name, uint64_t *len);
 /* Read member NAME into B from FD (what arch_open gave, closed here; -1:
  * the open failed with errno; -2: from this process's own descriptor).
  * 0, or -1 with the reason in WHY. */
