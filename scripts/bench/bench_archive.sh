@@ -70,8 +70,10 @@ info "memory file, tar.zst / tar.gz" "$(du -sh "$PC/same" | cut -f1) / $(du -h "
 # PARIMG_ARCHIVE_MEMORY=8M makes these 23 MB corpora stream through 4 MiB
 # slots (6 windows, as a 256 MiB ring does for 768 MB of members); beside
 # them, the whole-memory path again, the folder and the decompression
-# alone, for the 'same' and the 'mixed' photos. Goal (issue 30): each
-# within 1.05x of the slower of the folder and the decompression alone.
+# alone, for the 'same' and the 'mixed' photos, and the whole-memory path
+# without the speculators that decode members while the parent lists
+# (PARIMG_EARLY=off, cmd/load_early.c). Goal (issue 30): each within 1.05x
+# of the slower of the folder and the decompression alone.
 for corp in same mixed; do
 	if [ ! -d "$PC/$corp" ]; then
 		$PY scripts/bench/photo_corpus.py -j2 --only "$corp" "$PC" | sed 's/^/   corpus: /'
@@ -83,10 +85,12 @@ for corp in same mixed; do
 	out=$(bt "$ARUNS" "$R" "$L $PC/$corp" "$R" "$L $A/s.tar.gz" "$R" "$LS $A/s.tar.gz" \
 		"$R" "$L $A/s.tar.zst" "$R" "$LS $A/s.tar.zst" \
 		"" "sh -c 'gzip -dc $A/s.tar.gz >/dev/null'" \
-		"" "sh -c 'zstd -qdc $A/s.tar.zst >/dev/null'")
+		"" "sh -c 'zstd -qdc $A/s.tar.zst >/dev/null'" \
+		"$R" "env PARIMG_EARLY=off $L $A/s.tar.gz" "$R" "env PARIMG_EARLY=off $L $A/s.tar.zst")
 	k=1
 	for what in folder "tar.gz, in memory" "tar.gz, streamed" "tar.zst, in memory" \
-		    "tar.zst, streamed" "gzip -d alone" "zstd -d alone"; do
+		    "tar.zst, streamed" "gzip -d alone" "zstd -d alone" \
+		    "tar.gz, in memory, no speculators" "tar.zst, in memory, no speculators"; do
 		l=$(line "$out" $k)
 		row "$corp: $what" "$(wall "$l")" "$(cpu "$l")"
 		eval "s$k=\$(first \"\$l\")"
@@ -110,18 +114,30 @@ for corp in same mixed; do
 	rm -f "$A/s.tar.gz" "$A/s.tar.zst"
 done
 
-# 100,000 small PNGs: the listing and the per-member cost.
+# 100,000 small PNGs: the listing and the per-member cost; then with the
+# shape given (-c 3 --resize 64x64, gen's own), so that speculators decode
+# members while the parent lists the tar, with and without them.
 T=$S/small
 rm -rf "$T"
 $PARIMG gen -q -n 100000 -o "$T"
 (cd "$T" && tar cf "$A/small.tar" .)
 L="$PARIMG load -q -j2 -o $S/x.npy"
-out=$(bt "$ARUNS" "$R" "$L $T" "$R" "$L $A/small.tar")
+LC="$L -c 3 --resize 64x64"
+out=$(bt "$ARUNS" "$R" "$L $T" "$R" "$L $A/small.tar" "$R" "$LC $T" "$R" "$LC $A/small.tar" \
+	"$R" "env PARIMG_EARLY=off $LC $A/small.tar")
 a=$(line "$out" 1)
 b=$(line "$out" 2)
 row "100,000 PNGs, folder" "$(wall "$a")" "$(cpu "$a")"
 row "100,000 PNGs, tar" "$(wall "$b")" "$(cpu "$b")"
 r=$(ratio "$(first "$b")" "$(first "$a")")
 info "100,000 PNGs tar/folder" "${r}x"
+a=$(line "$out" 3)
+row "100,000 PNGs, -c 3 --resize 64x64, folder" "$(wall "$a")" "$(cpu "$a")"
+b=$(line "$out" 4)
+row "  tar" "$(wall "$b")" "$(cpu "$b")"
+c=$(line "$out" 5)
+row "  tar, no speculators" "$(wall "$c")" "$(cpu "$c")"
+info "tar/folder, with / without speculators" \
+	"$(ratio "$(first "$b")" "$(first "$a")")x / $(ratio "$(first "$c")" "$(first "$a")")x"
 echo "   load average now $(loadavg)"
 rm -rf "$A" "$T" "$S/x.npy"

@@ -19,7 +19,8 @@
  * Only where the row's shape is fixed by the options (-c and --resize,
  * not --ragged), with one archive (not a zip: its central directory lists
  * it at once) as the only INPUT, no --shard, --stats, --stats-from or
- * --masks, and -j 2 or more. PARIMG_EARLY=off turns it off; =wait has the
+ * --masks, and -j 2 or more; not for a compressed tar larger than the
+ * archive memory budget, which is streamed. PARIMG_EARLY=off turns it off; =wait has the
  * parent wait for the speculators to reach the archive's end (or fill the
  * slots) before it stops them, so that tests see every row speculated.
  */
@@ -257,12 +258,14 @@ void load_early_start(struct load *l, const struct opt_common *c, char *const *i
 		      int ninputs)
 {
 	struct early *e;
-	unsigned char head[512];
+	unsigned char head[512] = { 0 };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned n = c->jobs - 1, k;
 	size_t bytes;
 	ssize_t got;
 	const char *env;
+	uint64_t budget;
+	struct stat st;
 	int confine = l->sandbox != SANDBOX_OFF;
 	pid_t self = getpid();
 
@@ -280,9 +283,16 @@ void load_early_start(struct load *l, const struct opt_common *c, char *const *i
 	if (e->fd < 0 || (got = pread(e->fd, head, sizeof(head), 0)) <= 0 ||
 	    !arch_sniff_bytes(head, (size_t)got) || memcmp(head, "PK", 2) == 0)
 		goto fail;
+	/* Within the archive memory budget: a quarter of it at most; and
+	 * none for a compressed tar larger than it, which is streamed (its
+	 * members are larger still), where the rows would go unused. */
+	if (((env = getenv("PARIMG_ARCHIVE_MEMORY")) && arch_parse_size(env, &budget) < 0) ||
+	    fstat(e->fd, &st) < 0 || !(budget = arch_memory_budget()) ||
+	    (memcmp(head + 257, "ustar", 5) != 0 && (uint64_t)st.st_size > budget))
+		goto fail;
 	e->prefix = strlen(inputs[0]) + 1;
 	e->row_bytes = row_bytes(&l->spec);
-	bytes = EARLY_BYTES;
+	bytes = budget / 4 < EARLY_BYTES ? (size_t)(budget / 4) : EARLY_BYTES;
 	e->nslots = e->row_bytes ? bytes / e->row_bytes : 0;
 	if (e->nslots > EARLY_SLOTS)
 		e->nslots = EARLY_SLOTS;
