@@ -144,6 +144,7 @@ Test(load_early, rows_as_row_decode_makes_them)
 	load_early_end(&l);
 	cr_assert_null(l.early);
 	cr_assert_eq(children(), 0, "a speculator is left");
+	filelist_free(&l.files);
 	arch_free();
 }
 
