@@ -7,8 +7,9 @@
  * processes (at most the processors online minus one, the parent's), each
  * confined as a worker is, each reading the archive from its own
  * descriptor through libarchive and decoding every K-th image member in
- * archive order into a slot of a shared scratch area (EARLY_BYTES at
- * most), its cleaned name beside it. Once the listing ends the parent
+ * archive order into a slot of a shared scratch area (EARLY_BYTES a
+ * speculator, EARLY_TOTAL in all, and a quarter of the archive memory
+ * budget at most), its cleaned name beside it. Once the listing ends the parent
  * stops them (between two members), indexes the slots by name, and the
  * load's workers copy a row that a speculator finished instead of
  * decoding it again; any other row, and any member a speculator failed
@@ -53,7 +54,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define EARLY_BYTES (64u << 20)	/* the speculators' rows, at most */
+#define EARLY_BYTES (64u << 20)	/* the rows a speculator makes, at most */
+#define EARLY_TOTAL (1u << 30)	/* and all of them */
 #define EARLY_SLOTS 65536	/* and their count */
 #define EARLY_PATH 232		/* a slot's name, NUL included (longer: not taken) */
 #define EARLY_MAX 64		/* speculators */
@@ -292,7 +294,9 @@ void load_early_start(struct load *l, const struct opt_common *c, char *const *i
 		goto fail;
 	e->prefix = strlen(inputs[0]) + 1;
 	e->row_bytes = row_bytes(&l->spec);
-	bytes = budget / 4 < EARLY_BYTES ? (size_t)(budget / 4) : EARLY_BYTES;
+	bytes = (size_t)n * EARLY_BYTES < EARLY_TOTAL ? (size_t)n * EARLY_BYTES : EARLY_TOTAL;
+	if (budget / 4 < bytes)
+		bytes = (size_t)(budget / 4);
 	e->nslots = e->row_bytes ? bytes / e->row_bytes : 0;
 	if (e->nslots > EARLY_SLOTS)
 		e->nslots = EARLY_SLOTS;
