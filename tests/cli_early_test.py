@@ -81,13 +81,17 @@ def load(d, tag, args, early, code=0):
     args = [a.replace("@", out + "/") for a in args]
     r = ok(run("load", "-q", *args, env=env), code)
     files = harness.file_bytes(out)
-    early_rows = 0
+    early = {"early_rows": 0, "early_slots": 0}
     if os.path.exists(timing):
         with open(timing) as f:
             for line in f:
-                if line.startswith("early_rows "):
-                    early_rows = int(line.split()[1])
-    return r, files, early_rows
+                k, _, v = line.partition(" ")
+                if k in early:
+                    early[k] = int(v)
+    # Each image member is taken up once at most, and only rows taken up
+    # can be copied.
+    assert early["early_rows"] <= early["early_slots"], early
+    return r, files, early["early_rows"]
 
 
 def same_with_and_without(d, tag, args, code=0, jobs=("2", "7"), all_rows=None):

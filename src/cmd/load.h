@@ -127,7 +127,9 @@ void load_early_start(struct load *l, const struct opt_common *c, char *const *i
 		      int ninputs);
 void load_early_stop(struct load *l);
 int load_early_row(struct load *l, size_t i, void *row);
-uint64_t load_early_used(const struct load *l);	/* rows copied so far */
+/* Rows the workers copied so far; *SLOTS, the members the speculators
+ * had taken up when they were stopped. */
+uint64_t load_early_used(const struct load *l, uint64_t *slots);
 void load_early_end(struct load *l);
 
 /* Load L's rows (collected, L's outputs named and none refused): fix the

@@ -87,6 +87,7 @@ struct early {
 	int fd;			/* the archive, read by the speculators */
 	size_t prefix;		/* strlen("ARCHIVE:") of the rows' names */
 	uint32_t *tab;		/* by name: slot + 1, 0 empty (after the stop) */
+	size_t claimed;		/* slots taken when they were stopped */
 	size_t tabmask;
 };
 
@@ -203,13 +204,15 @@ static void speculate(struct early *e, struct load *l, unsigned k, int confine, 
 	archive_read_set_callback_data(a, &rd);
 	if (archive_read_open1(a) != ARCHIVE_OK)
 		_exit(0);
-	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) &&
-	       archive_read_next_header(a, &ent) >= ARCHIVE_WARN) {
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
+		int h = archive_read_next_header(a, &ent);
 		struct slot *s;
 		uint32_t at;
 		size_t n, got = 0;
 		la_ssize_t r;
 
+		if (h == ARCHIVE_EOF || h < ARCHIVE_WARN)
+			break;
 		if (idx++ % e->n != k || !(n = member_name(ent, max, name)))
 			continue;
 		if ((at = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED)) >= e->nslots)
@@ -356,6 +359,7 @@ void load_early_stop(struct load *l)
 	n = __atomic_load_n(&e->sh->next, __ATOMIC_ACQUIRE);
 	if (n > e->nslots)
 		n = e->nslots;
+	e->claimed = n;
 	if (arch_any_streamed() || !n)
 		return;
 	while (size < 2 * n)
@@ -410,8 +414,9 @@ int load_early_row(struct load *l, size_t i, void *row)
 	return 0;
 }
 
-uint64_t load_early_used(const struct load *l)
+uint64_t load_early_used(const struct load *l, uint64_t *slots)
 {
+	*slots = l->early ? l->early->claimed : 0;
 	return l->early ? __atomic_load_n(&l->early->sh->used, __ATOMIC_RELAXED) : 0;
 }
 

@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,7 @@ Test(load_early, rows_as_row_decode_makes_them)
 	struct row_scratch scratch = { 0 };
 	char why[256];
 	size_t i, got = 0;
+	uint64_t slots;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		cr_skip_test("one processor: no speculator");
@@ -136,7 +138,9 @@ Test(load_early, rows_as_row_decode_makes_them)
 		got++;
 	}
 	cr_assert_eq(got, 3);
-	cr_assert_eq(load_early_used(&l), 3);
+	/* Each image member once: img_2, img_10, bad and sub/img_1. */
+	cr_assert_eq(load_early_used(&l, &slots), 3);
+	cr_assert_eq(slots, 4, "%" PRIu64 " slots", slots);
 	/* A row of another size is never copied. */
 	l.row_bytes--;
 	for (i = 0; i < l.files.n; i++)

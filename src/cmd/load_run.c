@@ -867,20 +867,23 @@ static double own_cpu(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Once the run is over: "first_decode S.NS", "cpu_first S", "cpu_end S"
- * and "early_rows N" (rows the speculators decoded, load_early.c) into
+/* Once the run is over: "first_decode S.NS", "cpu_first S", "cpu_end S",
+ * "early_rows N" (rows copied from the speculators, load_early.c) and
+ * "early_slots N" (members they had taken up when stopped) into
  * the file PARIMG_TIMING names, if it names one (a failure to write it is
  * bench's to notice). */
 static void write_timing(const struct load *l)
 {
 	const char *path = getenv("PARIMG_TIMING");
 	FILE *f;
+	uint64_t rows, slots;
 
 	if (!path || !*path || !(f = fopen(path, "we")))
 		return;
-	fprintf(f, "first_decode %lld.%09ld\ncpu_first %.6f\ncpu_end %.6f\nearly_rows %" PRIu64 "\n",
-		(long long)first_decode.tv_sec, first_decode.tv_nsec, cpu_at_first, own_cpu(),
-		load_early_used(l));
+	rows = load_early_used(l, &slots);
+	fprintf(f, "first_decode %lld.%09ld\ncpu_first %.6f\ncpu_end %.6f\nearly_rows %" PRIu64
+		"\nearly_slots %" PRIu64 "\n", (long long)first_decode.tv_sec, first_decode.tv_nsec,
+		cpu_at_first, own_cpu(), rows, slots);
 	fclose(f);
 }
 
