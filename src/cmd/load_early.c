@@ -64,7 +64,6 @@ enum { SLOT_FREE, SLOT_NAMED, SLOT_DONE, SLOT_FAILED };
 
 struct slot {
 	uint32_t state;		/* SLOT_*: NAMED once NAME and LEN are written */
-	uint32_t namelen;
 	uint64_t len;		/* the member's bytes */
 	char name[EARLY_PATH];	/* cleaned, as the listing names it */
 };
@@ -98,6 +97,9 @@ static uint64_t hash_name(const char *s, size_t n)
 
 /* ---- in a speculator ---- */
 
+/* The speculators share the parent's open file description of the
+ * archive, so each reads at offsets of its own (pread), never read(2)'s
+ * shared one: hence not archive_read_open_fd. */
 struct reader {
 	int fd;
 	off_t off, size;
@@ -219,7 +221,6 @@ static void speculate(struct early *e, struct load *l, unsigned k, int confine, 
 			break;
 		s = &sh->slot[at];
 		memcpy(s->name, name, n + 1);
-		s->namelen = (uint32_t)n;
 		s->len = (uint64_t)archive_entry_size(ent);
 		__atomic_store_n(&s->state, SLOT_NAMED, __ATOMIC_RELEASE);
 		if (!buf_grow(&data, (size_t)s->len + 1))
@@ -345,7 +346,6 @@ void load_early_stop(struct load *l)
 	struct early *e = l->early;
 	size_t n, s, size = 16;
 	uint32_t at;
-
 	unsigned k;
 
 	if (!e || e->tab)
@@ -354,8 +354,8 @@ void load_early_stop(struct load *l)
 	for (k = 0; e->wait && k < e->n; k++)
 		reap(e, k, 0);
 	__atomic_store_n(&e->sh->stop, 1, __ATOMIC_RELEASE);
-	/* Past the memory budget the rows are streamed (stream.c), and the
-	 * slots go unused; so with other row sizes (cannot happen). */
+	/* An archive streamed for its members' size (stream.c) reads its
+	 * rows from the ring: the slots go unused. */
 	n = __atomic_load_n(&e->sh->next, __ATOMIC_ACQUIRE);
 	if (n > e->nslots)
 		n = e->nslots;
@@ -390,17 +390,17 @@ int load_early_row(struct load *l, size_t i, void *row)
 	const struct early *e = l->early;
 	const char *name = l->files.paths[i];
 	uint64_t len;
-	size_t n, s;
+	size_t n = strlen(name), s;
 
-	if (!e || !e->tab || l->row_bytes != e->row_bytes || strlen(name) <= e->prefix)
+	if (!e || !e->tab || l->row_bytes != e->row_bytes || n <= e->prefix)
 		return 0;
 	name += e->prefix;
-	if ((n = strlen(name)) >= EARLY_PATH)
+	if ((n -= e->prefix) >= EARLY_PATH)
 		return 0;	/* never speculated */
 	for (s = hash_name(name, n) & e->tabmask; e->tab[s]; s = (s + 1) & e->tabmask) {
 		const struct slot *sl = &e->sh->slot[e->tab[s] - 1];
 
-		if (sl->namelen != n || memcmp(sl->name, name, n) != 0)
+		if (memcmp(sl->name, name, n + 1) != 0)	/* its NUL too: within the slot */
 			continue;
 		/* Its bytes must be the listed member's, and decoded. */
 		if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != SLOT_DONE ||
